@@ -1,0 +1,110 @@
+"""Engines, sessions, migrations and the data version: the one place that opens the database."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, event, select, update
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, SQLModel, create_engine
+
+from dhu_core.config import get_settings
+from dhu_core.models import AppState
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+@cache
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for `url` (default: the configured database), created once per process."""
+    url = url or get_settings().sqlalchemy_url
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back on any exception."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _note_write(session: OrmSession, _flush_context) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.info["wrote"] = True
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _bump_on_write(session: OrmSession) -> None:
+    session.flush()  # commit flushes after this hook; flush first so every change is seen
+    if session.info.pop("wrote", False):
+        bump_data_version(session)
+
+
+def bump_data_version(session: OrmSession) -> None:
+    """Mark that data changed, so caches keyed by the data version are refreshed."""
+    session.execute(update(AppState).values(data_version=AppState.data_version + 1))
+
+
+def data_version(engine: Engine | None = None) -> int:
+    """A number that every write increases; part of every cache key."""
+    with (engine or get_engine()).connect() as conn:
+        return conn.execute(select(AppState.data_version)).scalar_one()
+
+
+def is_demo(engine: Engine | None = None) -> bool:
+    """True when the database holds the generated demo data set."""
+    with (engine or get_engine()).connect() as conn:
+        return bool(conn.execute(select(AppState.demo)).scalar_one())
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration bound to `engine` (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine | None = None) -> None:
+    """Migrate the database to the newest schema; existing rows are kept."""
+    engine = engine or get_engine()
+    command.upgrade(alembic_config(engine), "head")
+
+
+def is_at_head(engine: Engine | None = None) -> bool:
+    """True when the database has every migration applied."""
+    engine = engine or get_engine()
+    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads()) == heads
+
+
+def delete_all_rows(session: OrmSession) -> None:
+    """Empty every table (children first) and reset the application state; one transaction."""
+    for table in reversed(SQLModel.metadata.sorted_tables):
+        if table.name != AppState.__tablename__:
+            session.execute(table.delete())
+    session.execute(update(AppState).values(demo=False))
+    bump_data_version(session)

@@ -1,0 +1,559 @@
+"""The domain: SQLModel tables, and the input models that validate what users give.
+
+One family per entity, as in the FastAPI template: `XBase` (shared fields) → `XCreate` /
+`XUpdate` (validated input) → `X(table=True)` → `XPublic` (what leaves the core).
+"""
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError, field_validator
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from dhu_core import geo, taxonomy
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$", re.IGNORECASE)
+FIRST_YEAR = 1980
+
+
+def utcnow() -> datetime:
+    """Now, in UTC (SQLModel stores aware datetimes and returns them in UTC)."""
+    return datetime.now(UTC)
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """One plain message per field from a pydantic error, for display next to that field."""
+    messages: dict[str, str] = {}
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else "form"
+        message = item["msg"].removeprefix("Value error, ")
+        messages.setdefault(name, message)
+    return messages
+
+
+def _text(value: Any, name: str, min_len: int, max_len: int) -> str:
+    text = " ".join(str(value or "").split())
+    if len(text) < min_len:
+        raise ValueError(f"{name} needs at least {min_len} characters")
+    if len(text) > max_len:
+        raise ValueError(f"{name} can have at most {max_len} characters (it has {len(text)})")
+    return text
+
+
+def _optional(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def _code_list(values: Any, code_list: taxonomy.CodeList) -> list[str]:
+    if values is None or values == "":
+        return []
+    if isinstance(values, str):
+        values = values.split(";")
+    codes = [code_list.normalise(v) for v in values if str(v).strip()]
+    return list(dict.fromkeys(codes))
+
+
+def _email(value: Any) -> str | None:
+    text = _optional(value)
+    if text is not None and (len(text) > 254 or not EMAIL_RE.match(text)):
+        raise ValueError("enter an e-mail address such as name@example.org")
+    return text
+
+
+def _url(value: Any) -> str | None:
+    text = _optional(value)
+    if text is not None and (len(text) > 500 or not URL_RE.match(text)):
+        raise ValueError("enter a web address starting with https:// or http://")
+    return text
+
+
+# --- application state -------------------------------------------------------------------
+
+
+class AppState(SQLModel, table=True):
+    """One row: the data version that every write bumps, and whether the data are demo data."""
+
+    __tablename__ = "app_state"
+
+    id: int = Field(default=1, primary_key=True)
+    data_version: int = Field(default=0)
+    demo: bool = Field(default=False)
+
+
+# --- organisations -----------------------------------------------------------------------
+
+
+class OrganisationBase(SQLModel):
+    name: str = Field(max_length=200)
+    organisation_type: str = Field(default="other", max_length=40)
+    country: str = Field(max_length=2, index=True)
+    city: str | None = Field(default=None, max_length=120)
+    website: str | None = Field(default=None, max_length=500)
+
+
+class OrganisationCreate(OrganisationBase):
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, v: Any) -> str:
+        return _text(v, "name", 2, 200)
+
+    @field_validator("organisation_type", mode="before")
+    @classmethod
+    def _type(cls, v: Any) -> str:
+        return taxonomy.ORGANISATION_TYPES.normalise(v or "other")
+
+    @field_validator("country", mode="before")
+    @classmethod
+    def _country(cls, v: Any) -> str:
+        return geo.normalise_country(v)
+
+    @field_validator("city", mode="before")
+    @classmethod
+    def _city(cls, v: Any) -> str | None:
+        return _optional(v)
+
+    @field_validator("website", mode="before")
+    @classmethod
+    def _website(cls, v: Any) -> str | None:
+        return _url(v)
+
+
+class Organisation(OrganisationBase, table=True):
+    __table_args__ = (UniqueConstraint("name", "country", name="uq_organisation_name_country"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OrganisationPublic(OrganisationBase):
+    id: int
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+class UserBase(SQLModel):
+    username: str = Field(max_length=60, unique=True, index=True)
+    display_name: str = Field(max_length=120)
+    email: str = Field(max_length=254, unique=True)
+    role: str = Field(default="owner", max_length=20)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+
+
+class User(UserBase, table=True):
+    """An account. Passwords are kept only as bcrypt hashes."""
+
+    __tablename__ = "account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str = Field(max_length=100)
+    disabled: bool = Field(default=False)
+    failed_logins: int = Field(default=0)
+    locked_until: datetime | None = Field(default=None)
+    #: Bumped on logout, password change and disabling: older login cookies stop working.
+    session_version: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = Field(default=None)
+
+
+class UserPublic(UserBase):
+    id: int
+    disabled: bool
+
+
+# --- practices ---------------------------------------------------------------------------
+
+
+class PracticeBase(SQLModel):
+    title: str = Field(max_length=200)
+    summary: str = Field(max_length=500)
+    description: str | None = Field(default=None, sa_type=Text)
+    practice_type: str = Field(max_length=20)
+    maturity: int = Field(ge=1, le=5)
+    start_year: int | None = Field(default=None)
+    evidence: str | None = Field(default=None, sa_type=Text)
+    licence: str | None = Field(default=None, max_length=200)
+    transferable: bool | None = Field(default=None)
+    support_offered: str | None = Field(default=None, sa_type=Text)
+    #: How many twinnings the originator can support at the same time.
+    transfer_capacity: int = Field(default=1, ge=0, le=50)
+    website: str | None = Field(default=None, max_length=500)
+    contact_email: str | None = Field(default=None, max_length=254)
+
+
+class PracticeInput(PracticeBase):
+    """Validation shared by create and update: field-level messages, codes normalised."""
+
+    countries: list[str] = []
+    health_domains: list[str] = []
+    dhi_codes: list[str] = []
+    standards: list[str] = []
+    languages: list[str] = []
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, v: Any) -> str:
+        return _text(v, "title", 3, 200)
+
+    @field_validator("summary", mode="before")
+    @classmethod
+    def _summary(cls, v: Any) -> str:
+        return _text(v, "summary", 10, 500)
+
+    @field_validator("description", "evidence", "support_offered", "licence", mode="before")
+    @classmethod
+    def _free_text(cls, v: Any) -> str | None:
+        text = _optional(v)
+        if text is not None and len(text) > 20_000:
+            raise ValueError("this text can have at most 20,000 characters")
+        return text
+
+    @field_validator("practice_type", mode="before")
+    @classmethod
+    def _type(cls, v: Any) -> str:
+        return taxonomy.PRACTICE_TYPES.normalise(v)
+
+    @field_validator("maturity", mode="before")
+    @classmethod
+    def _maturity(cls, v: Any) -> int:
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return taxonomy.MATURITY_LEVELS.normalise(v)
+
+    @field_validator("start_year", mode="before")
+    @classmethod
+    def _start_year(cls, v: Any) -> int | None:
+        if v is None or str(v).strip() == "":
+            return None
+        try:
+            year = int(float(str(v).strip()))
+        except ValueError:
+            raise ValueError("enter the start year as four digits, such as 2021") from None
+        if not FIRST_YEAR <= year <= utcnow().year:
+            raise ValueError(f"the start year must lie between {FIRST_YEAR} and {utcnow().year}")
+        return year
+
+    @field_validator("transferable", mode="before")
+    @classmethod
+    def _transferable(cls, v: Any) -> bool | None:
+        if v is None or isinstance(v, bool):
+            return v
+        text = str(v).strip().casefold()
+        if text in ("", "unknown"):
+            return None
+        if text in ("yes", "y", "true", "1"):
+            return True
+        if text in ("no", "n", "false", "0"):
+            return False
+        raise ValueError("answer yes, no, or leave it empty")
+
+    @field_validator("website", mode="before")
+    @classmethod
+    def _website(cls, v: Any) -> str | None:
+        return _url(v)
+
+    @field_validator("contact_email", mode="before")
+    @classmethod
+    def _contact_email(cls, v: Any) -> str | None:
+        return _email(v)
+
+    @field_validator("countries", mode="before")
+    @classmethod
+    def _countries(cls, v: Any) -> list[str]:
+        if isinstance(v, str):
+            v = v.split(";")
+        codes = list(dict.fromkeys(geo.normalise_country(c) for c in v or [] if str(c).strip()))
+        if not codes:
+            raise ValueError("name at least one country where the practice is deployed")
+        return codes
+
+    @field_validator("health_domains", mode="before")
+    @classmethod
+    def _domains(cls, v: Any) -> list[str]:
+        return _code_list(v, taxonomy.HEALTH_DOMAINS)
+
+    @field_validator("dhi_codes", mode="before")
+    @classmethod
+    def _dhi(cls, v: Any) -> list[str]:
+        return _code_list(v, taxonomy.DHI_CODES)
+
+    @field_validator("standards", mode="before")
+    @classmethod
+    def _standards(cls, v: Any) -> list[str]:
+        return _code_list(v, taxonomy.STANDARDS)
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _languages(cls, v: Any) -> list[str]:
+        return _code_list(v, taxonomy.LANGUAGES)
+
+
+class PracticeCreate(PracticeInput):
+    """A new practice as an owner registers it (or an import row gives it)."""
+
+
+class PracticeUpdate(PracticeInput):
+    """An edit of a practice: the whole form is sent again."""
+
+
+class Practice(PracticeBase, table=True):
+    __table_args__ = (
+        Index("ix_practice_status_maturity", "status", "maturity"),
+        Index("ix_practice_status_type", "status", "practice_type"),
+        Index("ix_practice_created_at", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="account.id")
+    status: str = Field(default="draft", max_length=20)
+    rejection_reason: str | None = Field(default=None, sa_type=Text)
+    featured: bool = Field(default=False)
+    featured_analysis: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = Field(default=None)
+
+
+class PracticeCountry(SQLModel, table=True):
+    """A deployment of a practice in a country, optionally in a region and at a scale."""
+
+    __tablename__ = "practice_country"
+    __table_args__ = (Index("ix_practice_country_country", "country", "practice_id"),)
+
+    practice_id: int = Field(foreign_key="practice.id", primary_key=True, ondelete="CASCADE")
+    country: str = Field(max_length=2, primary_key=True)
+    region: str | None = Field(default=None, max_length=120)
+    scale: str | None = Field(default=None, max_length=40)
+
+
+class PracticeTag(SQLModel, table=True):
+    """One code of a practice's code lists: kind is domain, dhi, standard or language."""
+
+    __tablename__ = "practice_tag"
+    __table_args__ = (Index("ix_practice_tag_kind_code", "kind", "code", "practice_id"),)
+
+    practice_id: int = Field(foreign_key="practice.id", primary_key=True, ondelete="CASCADE")
+    kind: str = Field(max_length=12, primary_key=True)
+    code: str = Field(max_length=20, primary_key=True)
+
+
+#: The tag kinds of a practice and the input field each comes from.
+PRACTICE_TAG_FIELDS = {
+    "domain": "health_domains",
+    "dhi": "dhi_codes",
+    "standard": "standards",
+    "language": "languages",
+}
+
+
+class PracticePublic(PracticeBase):
+    """A practice as the catalogue shows it, with its organisation and code lists."""
+
+    id: int
+    status: str
+    owner_organisation_id: int
+    owner_organisation: str
+    owner_country: str
+    countries: list[str] = []
+    health_domains: list[str] = []
+    dhi_codes: list[str] = []
+    standards: list[str] = []
+    languages: list[str] = []
+    featured: bool = False
+    featured_analysis: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None = None
+
+
+# --- twinning ----------------------------------------------------------------------------
+
+
+class TwinningNeedBase(SQLModel):
+    problem_statement: str = Field(sa_type=Text)
+    country: str = Field(max_length=2)
+    twinning_type: str = Field(default="knowledge-exchange", max_length=30)
+    timeline: str | None = Field(default=None, max_length=200)
+
+
+class TwinningNeedCreate(TwinningNeedBase):
+    practice_types: list[str] = []
+    health_domains: list[str] = []
+    dhi_codes: list[str] = []
+    languages: list[str] = []
+    standards: list[str] = []
+
+    @field_validator("problem_statement", mode="before")
+    @classmethod
+    def _problem(cls, v: Any) -> str:
+        return _text(v, "problem statement", 20, 5000)
+
+    @field_validator("country", mode="before")
+    @classmethod
+    def _country(cls, v: Any) -> str:
+        return geo.normalise_country(v)
+
+    @field_validator("twinning_type", mode="before")
+    @classmethod
+    def _twinning_type(cls, v: Any) -> str:
+        return taxonomy.TWINNING_TYPES.normalise(v)
+
+    @field_validator("timeline", mode="before")
+    @classmethod
+    def _timeline(cls, v: Any) -> str | None:
+        return _optional(v)
+
+    @field_validator("practice_types", mode="before")
+    @classmethod
+    def _types(cls, v: Any) -> list[str]:
+        return _code_list(v, taxonomy.PRACTICE_TYPES)
+
+    @field_validator("health_domains", mode="before")
+    @classmethod
+    def _domains(cls, v: Any) -> list[str]:
+        return _code_list(v, taxonomy.HEALTH_DOMAINS)
+
+    @field_validator("dhi_codes", mode="before")
+    @classmethod
+    def _dhi(cls, v: Any) -> list[str]:
+        return _code_list(v, taxonomy.DHI_CODES)
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _languages(cls, v: Any) -> list[str]:
+        return _code_list(v, taxonomy.LANGUAGES)
+
+    @field_validator("standards", mode="before")
+    @classmethod
+    def _standards(cls, v: Any) -> list[str]:
+        return _code_list(v, taxonomy.STANDARDS)
+
+
+class TwinningNeed(TwinningNeedBase, table=True):
+    """What an adopter institution wants to take up."""
+
+    __tablename__ = "twinning_need"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="account.id")
+    status: str = Field(default="open", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NeedTag(SQLModel, table=True):
+    """One code of a need: kind is type, domain, dhi, language or standard."""
+
+    __tablename__ = "need_tag"
+
+    need_id: int = Field(foreign_key="twinning_need.id", primary_key=True, ondelete="CASCADE")
+    kind: str = Field(max_length=12, primary_key=True)
+    code: str = Field(max_length=20, primary_key=True)
+
+
+#: The tag kinds of a need and the input field each comes from.
+NEED_TAG_FIELDS = {
+    "type": "practice_types",
+    "domain": "health_domains",
+    "dhi": "dhi_codes",
+    "language": "languages",
+    "standard": "standards",
+}
+
+
+class TwinningMatch(SQLModel, table=True):
+    """A need paired with a practice: score, per-criterion breakdown and twinning status."""
+
+    __tablename__ = "twinning_match"
+    __table_args__ = (UniqueConstraint("need_id", "practice_id", name="uq_match_need_practice"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    need_id: int = Field(foreign_key="twinning_need.id", index=True, ondelete="CASCADE")
+    practice_id: int = Field(foreign_key="practice.id", index=True, ondelete="CASCADE")
+    score: float = Field(default=0.0)
+    breakdown: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
+    status: str = Field(default="suggested", max_length=20, index=True)
+    notes: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --- knowledge ---------------------------------------------------------------------------
+
+
+class DigestBase(SQLModel):
+    title: str = Field(max_length=200)
+    body: str = Field(sa_type=Text)
+
+
+class DigestCreate(DigestBase):
+    topics: list[str] = []
+    practice_ids: list[int] = []
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, v: Any) -> str:
+        return _text(v, "title", 3, 200)
+
+    @field_validator("body", mode="before")
+    @classmethod
+    def _body(cls, v: Any) -> str:
+        text = str(v or "").strip()
+        if len(text) < 20:
+            raise ValueError("the digest needs at least 20 characters of text")
+        return text
+
+    @field_validator("topics", mode="before")
+    @classmethod
+    def _topics(cls, v: Any) -> list[str]:
+        if isinstance(v, str):
+            v = v.split(";")
+        return list(dict.fromkeys(str(t).strip().lower() for t in v or [] if str(t).strip()))
+
+
+class Digest(DigestBase, table=True):
+    """A plain-language summary on a priority topic, in Markdown."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int | None = Field(default=None, foreign_key="account.id")
+    status: str = Field(default="draft", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = Field(default=None)
+
+
+class DigestTopic(SQLModel, table=True):
+    __tablename__ = "digest_topic"
+
+    digest_id: int = Field(foreign_key="digest.id", primary_key=True, ondelete="CASCADE")
+    topic: str = Field(max_length=60, primary_key=True, index=True)
+
+
+class DigestPractice(SQLModel, table=True):
+    __tablename__ = "digest_practice"
+
+    digest_id: int = Field(foreign_key="digest.id", primary_key=True, ondelete="CASCADE")
+    practice_id: int = Field(foreign_key="practice.id", primary_key=True, ondelete="CASCADE")
+
+
+# --- audit -------------------------------------------------------------------------------
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when, to which record. Also the history of practices and twinnings."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="account.id")
+    actor_name: str | None = Field(default=None, max_length=60)
+    action: str = Field(max_length=60)
+    entity: str | None = Field(default=None, max_length=40)
+    entity_id: int | None = Field(default=None)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))

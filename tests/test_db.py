@@ -1,0 +1,75 @@
+"""The store: migrations, SQLite settings, transactions and the data version."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlmodel import SQLModel, select
+
+from dhu_core import db
+from dhu_core.models import Organisation
+
+
+def test_migrated_database_matches_the_models(engine):
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+
+
+def test_database_is_at_head_after_upgrade(engine):
+    assert db.is_at_head(engine)
+    db.upgrade(engine)
+    assert db.is_at_head(engine)
+
+
+def test_upgrade_keeps_rows(engine):
+    with db.session_scope(engine) as session:
+        session.add(Organisation(name="Hospital Kept", country="AT"))
+    db.upgrade(engine)
+    with db.session_scope(engine) as session:
+        names = session.exec(select(Organisation.name)).all()
+    assert names == ["Hospital Kept"]
+
+
+def test_every_write_bumps_the_data_version(engine):
+    before = db.data_version(engine)
+    with db.session_scope(engine) as session:
+        session.add(Organisation(name="Versioned", country="DE"))
+    assert db.data_version(engine) == before + 1
+    with db.session_scope(engine) as session:
+        session.exec(select(Organisation)).all()
+    assert db.data_version(engine) == before + 1
+
+
+def test_a_failed_transaction_writes_nothing(engine):
+    with pytest.raises(RuntimeError), db.session_scope(engine) as session:
+        session.add(Organisation(name="Never stored", country="FR"))
+        session.flush()
+        raise RuntimeError("boom")
+    with db.session_scope(engine) as session:
+        assert session.exec(select(Organisation)).all() == []
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(sqlite_url):
+    engine = db.get_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+
+
+def test_foreign_keys_are_enforced(engine):
+    from sqlalchemy.exc import IntegrityError
+
+    from dhu_core.models import Practice
+
+    with pytest.raises(IntegrityError), db.session_scope(engine) as session:
+        session.add(
+            Practice(
+                title="Orphan",
+                summary="no such organisation",
+                practice_type="app",
+                maturity=1,
+                owner_organisation_id=999_999,
+            )
+        )
