@@ -19,10 +19,13 @@ from dhu_core.models import AppState
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-@cache
 def get_engine(url: str | None = None) -> Engine:
     """The engine for `url` (default: the configured database), created once per process."""
-    url = url or get_settings().sqlalchemy_url
+    return _engine(url or get_settings().sqlalchemy_url)
+
+
+@cache
+def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":

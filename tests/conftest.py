@@ -3,13 +3,16 @@
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
+import streamlit
 from sqlalchemy import Engine
 
 from dhu_core import db
-from dhu_core.config import normalise_database_url
+from dhu_core.config import get_settings, normalise_database_url
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, streamlit_server
 
 #: The PostgreSQL server the suite runs against (trust auth on this machine).
 PG_ADMIN_URL = os.environ.get("DHU_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -58,3 +61,53 @@ def engine(migrated_engine: Engine) -> Iterator[Engine]:
     yield migrated_engine
     with db.session_scope(migrated_engine) as session:
         db.delete_all_rows(session)
+
+
+@pytest.fixture
+def embedded_app(tmp_path, monkeypatch) -> Iterator[Path]:
+    """Point the app at a new embedded database in a temporary data folder; return the folder.
+
+    The app prepares (migrates and seeds) it on first start, as on a fresh machine.
+    """
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DHU_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()
+    yield tmp_path
+    get_settings.cache_clear()
+    streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium, driven by Playwright (never a downloaded browser build)."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A fresh browser page that records every request it makes in `page.requests`."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    browser_page = context.new_page()
+    browser_page.requests = []
+    browser_page.on("request", lambda request: browser_page.requests.append(request.url))
+    yield browser_page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """The app on a new embedded database (seeded with demo data on first start)."""
+    require_chromium()
+    data_dir = tmp_path_factory.mktemp("app-data")
+    env = {"DHU_DATA_DIR": str(data_dir), "DATABASE_URL": ""}
+    with streamlit_server(env, data_dir / "streamlit.log") as url:
+        yield url, data_dir / "dhu.sqlite3"

@@ -1,0 +1,1 @@
+"""The only Streamlit-aware part of dhu_core: app shell, shared widgets and cached reads."""

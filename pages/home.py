@@ -1,0 +1,49 @@
+"""Home: what the platform holds today, the newest practices, and the three pillars."""
+
+import streamlit as st
+
+from dhu_core import geo, taxonomy
+from dhu_core.text import md_escape
+from dhu_core.ui import cached
+
+st.title("Digital Health Uptake")
+st.markdown(
+    "Find digital health practices that already work in Europe, see where they are taken up, "
+    "and transfer them across borders instead of reinventing them."
+)
+
+figures = cached.headline_figures()
+columns = st.columns(4)
+columns[0].metric("Published practices", f"{figures.published_practices:,}")
+columns[1].metric("Countries covered", f"{figures.countries_covered:,}")
+columns[2].metric("Organisations", f"{figures.organisations:,}")
+columns[3].metric("Twinnings", f"{figures.twinnings:,}")
+
+st.subheader("Newest practices")
+for practice in cached.newest_practices(limit=5):
+    with st.container(border=True):
+        st.markdown(f"**{md_escape(practice.title)}**")
+        st.caption(
+            f"{taxonomy.PRACTICE_TYPES.label(practice.practice_type)} · "
+            f"{taxonomy.MATURITY_LEVELS.label(practice.maturity)} · "
+            f"{md_escape(practice.owner_organisation)}, {geo.country_name(practice.owner_country)}"
+        )
+        st.markdown(md_escape(practice.summary))
+
+st.subheader("Three pillars")
+radar, community, accelerator = st.columns(3)
+radar.markdown(
+    "**RADAR** · A living repository of digital health practices — policies, strategies, apps, "
+    "services, assessment frameworks and models — at every maturity level, registered by their "
+    "owners and checked by coordinators, with their uptake by country."
+)
+community.markdown(
+    "**Knowledge community** · Plain-language digests on priority topics, spotlights on mature "
+    "solutions, and a meeting place for health authorities and providers (demand) with "
+    "developers and researchers (supply)."
+)
+accelerator.markdown(
+    "**Accelerator** · Twinning: an adopter states a need, the platform ranks practices whose "
+    "owners are willing to transfer them and explains every score, and coordinators follow each "
+    "twinning to completion."
+)

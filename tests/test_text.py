@@ -1,0 +1,19 @@
+"""Escaping user text for Markdown."""
+
+from dhu_core.text import md_escape
+
+
+def test_markdown_and_html_are_shown_literally():
+    assert md_escape("<img src=x onerror=alert(1)>") == r"\<img src\=x onerror\=alert\(1\)\>"
+    assert md_escape("**bold** [link](http://x) ![i](http://y)") == (
+        r"\*\*bold\*\* \[link\]\(http\://x\) \!\[i\]\(http\://y\)"
+    )
+
+
+def test_latex_and_colour_directives_are_neutralised():
+    assert md_escape("$x^2$ :red[alarm]") == r"\$x^2\$ \:red\[alarm\]"
+
+
+def test_empty_text():
+    assert md_escape(None) == ""
+    assert md_escape("") == ""
