@@ -205,7 +205,6 @@ EUROPEAN_LANGUAGES = [
     "sr",
     "mk",
     "ka",
-    "ro",
     "uk",
     "tr",
     "ru",
