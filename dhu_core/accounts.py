@@ -1,14 +1,64 @@
-"""User accounts: password hashing and account creation."""
+"""Accounts, roles and login security: the service functions behind every sign-in.
+
+Every function that writes or reveals non-public data takes the acting user (`actor`) and
+refuses what its role may not do; the menu hiding a page is not protection on its own.
+"""
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 import bcrypt
-from sqlmodel import Session, select
+from pydantic import ValidationInfo, field_validator, model_validator
+from sqlalchemy import Engine
+from sqlmodel import Session, SQLModel, col, func, select
 
-from dhu_core import taxonomy
-from dhu_core.models import User
+from dhu_core import audit, db, geo, taxonomy
+from dhu_core.models import (
+    EMAIL_RE,
+    AuditEvent,
+    LoginThrottle,
+    Organisation,
+    OrganisationCreate,
+    User,
+    UserPublic,
+    utcnow,
+)
+
+Clock = Callable[[], datetime]
+
+MAX_FAILURES = 5
+LOCK_TIME = timedelta(minutes=15)
+#: A failure older than this is forgotten, so failures spread over days never add up to a lock.
+FAILURE_WINDOW = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 12
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
+LOGIN_FAILED = "The username or password is not right."
+LOGIN_LOCKED = "Too many failed attempts from here. Wait 15 minutes, then try again."
+COMMON_PASSWORDS = {
+    "password1234",
+    "123456789012",
+    "qwertyuiop12",
+    "letmein12345",
+    "welcome12345",
+    "password123!",
+    "Password1234",
+}
+# A valid hash to compare against when the username does not exist, so both cases take as long.
+_DUMMY_HASH = bcrypt.hashpw(b"no such user", bcrypt.gensalt()).decode()
+
+
+class PermissionDenied(Exception):
+    """The acting user's role, or a disabled account, does not allow this."""
+
+
+class LoginFailed(Exception):
+    """A sign-in was refused; the message never tells whether the username exists."""
 
 
 def hash_password(password: str) -> str:
-    """A bcrypt hash of `password` (the same scheme streamlit-authenticator uses)."""
+    """A bcrypt hash of `password` (the scheme streamlit-authenticator uses)."""
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
@@ -18,6 +68,197 @@ def check_password(password: str, password_hash: str) -> bool:
         return bcrypt.checkpw(password.encode(), password_hash.encode())
     except ValueError:
         return False
+
+
+def password_problem(password: str, *, username: str = "") -> str | None:
+    """Why `password` is too weak, in plain words, or None when it is strong enough."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"use at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password) > 128:
+        return "use at most 128 characters"
+    kinds = sum(
+        bool(re.search(pattern, password))
+        for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
+    )
+    if kinds < 3:
+        return "mix at least three of: lower-case letters, capitals, digits, symbols"
+    if password.casefold() in {p.casefold() for p in COMMON_PASSWORDS}:
+        return "this password is too common"
+    if username and username.casefold() in password.casefold():
+        return "the password must not contain the username"
+    return None
+
+
+# --- permissions -------------------------------------------------------------------------
+
+
+def require_role(actor: User | None, *roles: str) -> User:
+    """The actor, when signed in, enabled and holding one of `roles`; else PermissionDenied."""
+    if actor is None:
+        raise PermissionDenied("Sign in first.")
+    if actor.disabled:
+        raise PermissionDenied("This account is disabled.")
+    if roles and actor.role not in roles:
+        raise PermissionDenied("Your role does not allow this.")
+    return actor
+
+
+def current_user(*, session: Session, user_id: int, signed_in_at: datetime) -> User | None:
+    """The account of an open session, or None when it was disabled or signed out since."""
+    user = session.get(User, user_id)
+    if user is None or user.disabled:
+        return None
+    if user.sessions_valid_after and signed_in_at < user.sessions_valid_after:
+        return None
+    return user
+
+
+# --- signing in and out ------------------------------------------------------------------
+
+
+def authenticate(
+    *,
+    username: str,
+    password: str,
+    client: str,
+    now: Clock = utcnow,
+    engine: Engine | None = None,
+) -> User:
+    """The account for a correct username and password; LoginFailed otherwise.
+
+    Failures are counted per account *and* client address: five in a row lock that pair for
+    15 minutes, so nobody can lock someone else out of their account from another place.
+    This function owns its transaction: a refused sign-in must still be recorded.
+    """
+    username = username.strip().lower()
+    moment = now()
+    with db.session_scope(engine) as session:
+        stored = session.get(LoginThrottle, (username, client))
+        throttle = stored or LoginThrottle(username=username, client=client)
+        if throttle.locked_until and throttle.locked_until > moment:
+            audit.record(session, None, "login.refused", username=username[:60])
+            failure = LOGIN_LOCKED
+        else:
+            user = session.exec(select(User).where(User.username == username)).first()
+            valid = check_password(password, user.password_hash if user else _DUMMY_HASH)
+            if user is not None and valid and not user.disabled:
+                if stored:
+                    session.delete(stored)
+                user.last_login_at = moment
+                session.add(user)
+                audit.record(session, user, "login.succeeded", "account", user.id)
+                return user
+            _note_failure(session, throttle, moment)
+            audit.record(
+                session, None, "login.failed", "account", user and user.id, username=username[:60]
+            )
+            failure = LOGIN_LOCKED if throttle.locked_until else LOGIN_FAILED
+    raise LoginFailed(failure)
+
+
+def _note_failure(session: Session, throttle: LoginThrottle, moment: datetime) -> None:
+    if throttle.last_failed_at is None or moment - throttle.last_failed_at > FAILURE_WINDOW:
+        throttle.failures = 0
+    throttle.failures += 1
+    throttle.last_failed_at = moment
+    throttle.locked_until = moment + LOCK_TIME if throttle.failures >= MAX_FAILURES else None
+    session.add(throttle)
+
+
+def user_for_cookie(
+    *, session: Session, username: str, issued_at: datetime, now: Clock = utcnow
+) -> User | None:
+    """The account a login cookie names, unless it was issued before a logout or disable."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None or user.disabled or issued_at > now() + timedelta(minutes=5):
+        return None
+    if user.sessions_valid_after and issued_at < user.sessions_valid_after:
+        return None
+    return user
+
+
+def sign_out(*, session: Session, actor: User, now: Clock = utcnow) -> None:
+    """End every session of `actor`: cookies issued before now stop working."""
+    user = session.get(User, actor.id)
+    user.sessions_valid_after = now()
+    session.add(user)
+    audit.record(session, actor, "logout", "account", actor.id)
+
+
+def change_password(
+    *, session: Session, actor: User, current: str, new: str, now: Clock = utcnow
+) -> None:
+    """Change the actor's own password; other sessions and old cookies end."""
+    require_role(actor)
+    user = session.get(User, actor.id)
+    if not check_password(current, user.password_hash):
+        raise ValueError("the current password is not right")
+    problem = password_problem(new, username=user.username)
+    if problem:
+        raise ValueError(problem)
+    user.password_hash = hash_password(new)
+    user.sessions_valid_after = now()
+    session.add(user)
+    audit.record(session, actor, "account.password_changed", "account", user.id)
+
+
+# --- creating accounts -------------------------------------------------------------------
+
+
+class AccountInput(SQLModel):
+    """A new account as a person types it: field-level messages on every problem."""
+
+    username: str
+    display_name: str
+    email: str
+    password: str
+
+    @field_validator("username", mode="before")
+    @classmethod
+    def _username(cls, v: Any) -> str:
+        name = str(v or "").strip().lower()
+        if not USERNAME_RE.match(name):
+            raise ValueError("use 3 to 60 characters: letters, digits, dots, dashes or underscores")
+        return name
+
+    @field_validator("display_name", mode="before")
+    @classmethod
+    def _display_name(cls, v: Any) -> str:
+        name = " ".join(str(v or "").split())
+        if not 2 <= len(name) <= 120:
+            raise ValueError("enter your name (2 to 120 characters)")
+        return name
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, v: Any) -> str:
+        email = str(v or "").strip().lower()
+        if len(email) > 254 or not EMAIL_RE.match(email):
+            raise ValueError("enter an e-mail address such as name@example.org")
+        return email
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, v: str, info: ValidationInfo) -> str:
+        problem = password_problem(v, username=info.data.get("username", ""))
+        if problem:
+            raise ValueError(problem)
+        return v
+
+
+class OwnerRegistration(AccountInput):
+    """Self-registration of a practice owner, with an existing or a new organisation."""
+
+    organisation_id: int | None = None
+    organisation_name: str | None = None
+    organisation_type: str | None = None
+    organisation_country: str | None = None
+
+    @model_validator(mode="after")
+    def _organisation(self) -> "OwnerRegistration":
+        if self.organisation_id is None and not (self.organisation_name or "").strip():
+            raise ValueError("organisation: choose your organisation or name a new one")
+        return self
 
 
 def create_user(
@@ -30,12 +271,17 @@ def create_user(
     display_name: str | None = None,
     organisation_id: int | None = None,
 ) -> User:
-    """Create an account with a hashed password; ValueError when the name or e-mail is taken."""
+    """Create an account with a hashed password; ValueError when the name or e-mail is taken.
+
+    For trusted callers (the `dhu` command, demo data); pages go through the functions below.
+    """
     role = taxonomy.ROLES.normalise(role)
+    username = username.strip().lower()
+    email = email.strip().lower()
     if session.exec(select(User).where(User.username == username)).first():
         raise ValueError(f"the username '{username}' is taken")
     if session.exec(select(User).where(User.email == email)).first():
-        raise ValueError(f"an account with the e-mail {email} exists")
+        raise ValueError("an account with this e-mail address exists")
     user = User(
         username=username,
         display_name=display_name or username,
@@ -47,3 +293,113 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def register_owner(*, session: Session, data: OwnerRegistration) -> User:
+    """Self-registration: a new practice owner, with a new organisation when one is named."""
+    organisation_id = data.organisation_id
+    if organisation_id is None:
+        organisation_id = _organisation_for(session, data)
+    elif session.get(Organisation, organisation_id) is None:
+        raise ValueError("the chosen organisation does not exist")
+    user = create_user(
+        session=session,
+        username=data.username,
+        password=data.password,
+        role="owner",
+        email=data.email,
+        display_name=data.display_name,
+        organisation_id=organisation_id,
+    )
+    audit.record(session, user, "account.registered", "account", user.id)
+    return user
+
+
+def _organisation_for(session: Session, data: OwnerRegistration) -> int:
+    org = OrganisationCreate(
+        name=data.organisation_name,
+        organisation_type=data.organisation_type or "other",
+        country=geo.normalise_country(data.organisation_country or ""),
+    )
+    existing = session.exec(
+        select(Organisation).where(
+            func.lower(Organisation.name) == org.name.lower(), Organisation.country == org.country
+        )
+    ).first()
+    if existing:
+        return existing.id
+    organisation = Organisation.model_validate(org)
+    session.add(organisation)
+    session.flush()
+    return organisation.id
+
+
+# --- administration ----------------------------------------------------------------------
+
+
+def admin_create_user(
+    *, session: Session, actor: User, data: AccountInput, role: str, organisation_id: int | None
+) -> User:
+    """An administrator creates an account of any role."""
+    require_role(actor, "admin")
+    user = create_user(
+        session=session,
+        username=data.username,
+        password=data.password,
+        role=role,
+        email=data.email,
+        display_name=data.display_name,
+        organisation_id=organisation_id,
+    )
+    audit.record(session, actor, "account.created", "account", user.id, role=user.role)
+    return user
+
+
+def list_users(*, session: Session, actor: User) -> list[UserPublic]:
+    """Every account, for administrators."""
+    require_role(actor, "admin")
+    users = session.exec(select(User).order_by(User.username)).all()
+    return [UserPublic.model_validate(u) for u in users]
+
+
+def set_role(*, session: Session, actor: User, user_id: int, role: str) -> User:
+    """Change an account's role (administrators only; nobody demotes themselves)."""
+    require_role(actor, "admin")
+    role = taxonomy.ROLES.normalise(role)
+    user = _other_account(session, actor, user_id, "change your own role")
+    before, user.role = user.role, role
+    session.add(user)
+    audit.record(session, actor, "account.role_changed", "account", user.id, old=before, new=role)
+    return user
+
+
+def set_disabled(
+    *, session: Session, actor: User, user_id: int, disabled: bool, now: Clock = utcnow
+) -> User:
+    """Disable or enable an account (administrators only); disabling ends its sessions."""
+    require_role(actor, "admin")
+    user = _other_account(session, actor, user_id, "disable your own account")
+    user.disabled = disabled
+    if disabled:
+        user.sessions_valid_after = now()
+    session.add(user)
+    action = "account.disabled" if disabled else "account.enabled"
+    audit.record(session, actor, action, "account", user.id)
+    return user
+
+
+def _other_account(session: Session, actor: User, user_id: int, what: str) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise ValueError("no such account")
+    if user.id == actor.id:
+        raise PermissionDenied(f"You cannot {what}.")
+    return user
+
+
+def audit_log(*, session: Session, actor: User, limit: int = 200) -> list[AuditEvent]:
+    """The newest audit events, for administrators."""
+    require_role(actor, "admin")
+    return list(
+        session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)).all()
+    )

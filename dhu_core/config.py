@@ -1,5 +1,7 @@
 """Settings read from the environment."""
 
+import os
+import secrets
 from functools import cache
 from pathlib import Path
 
@@ -42,3 +44,52 @@ def normalise_database_url(url: str) -> str:
 def get_settings() -> Settings:
     """The settings of this process, read once."""
     return Settings()
+
+
+#: Keys from streamlit-authenticator's documentation and defaults, and other well-known ones.
+KNOWN_WEAK_KEYS = {
+    "some_key",
+    "some_signature_key",
+    "random_signature_key",
+    "abcdef",
+    "key",
+    "secret",
+    "changeme",
+    "change-me",
+}
+MIN_KEY_LENGTH = 32
+
+
+class UnsafeSetting(RuntimeError):
+    """A setting would make the platform unsafe; the message says how to fix it."""
+
+
+def cookie_key(settings: Settings) -> str:
+    """The login-cookie signing key: DHU_COOKIE_KEY, else a random key kept in a private file."""
+    if settings.dhu_cookie_key is not None:
+        key = settings.dhu_cookie_key.strip()
+        source = "DHU_COOKIE_KEY"
+    else:
+        key = _key_file(settings.dhu_data_dir / ".cookie_key")
+        source = str(settings.dhu_data_dir / ".cookie_key")
+    if len(key) < MIN_KEY_LENGTH or key.lower() in KNOWN_WEAK_KEYS:
+        raise UnsafeSetting(
+            f"The cookie signing key from {source} is too weak. Use at least {MIN_KEY_LENGTH} "
+            "random characters, for example the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+        )
+    return key
+
+
+def _key_file(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)  # only its owner may read the key
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(descriptor, "w", encoding="utf-8") as f:
+        key = secrets.token_urlsafe(48)
+        f.write(key)
+    return key

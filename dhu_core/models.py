@@ -154,8 +154,8 @@ class User(UserBase, table=True):
     disabled: bool = Field(default=False)
     failed_logins: int = Field(default=0)
     locked_until: datetime | None = Field(default=None)
-    #: Bumped on logout, password change and disabling: older login cookies stop working.
-    session_version: int = Field(default=0)
+    #: Set on logout, password change and disabling: sessions and cookies older stop working.
+    sessions_valid_after: datetime | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = Field(default=None)
 
@@ -163,6 +163,18 @@ class User(UserBase, table=True):
 class UserPublic(UserBase):
     id: int
     disabled: bool
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Recent failed sign-ins for one username from one client address, and its lock."""
+
+    __tablename__ = "login_throttle"
+
+    username: str = Field(max_length=60, primary_key=True)
+    client: str = Field(max_length=64, primary_key=True)
+    failures: int = Field(default=0)
+    last_failed_at: datetime | None = Field(default=None)
+    locked_until: datetime | None = Field(default=None)
 
 
 # --- practices ---------------------------------------------------------------------------

@@ -111,3 +111,12 @@ def demo_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     env = {"DHU_DATA_DIR": str(data_dir), "DATABASE_URL": ""}
     with streamlit_server(env, data_dir / "streamlit.log") as url:
         yield url, data_dir / "dhu.sqlite3"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """bcrypt at its lowest cost in tests: the same scheme, a hundred times faster."""
+    import bcrypt
+
+    real_gensalt = bcrypt.gensalt
+    monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=4, prefix=b"2b": real_gensalt(4, prefix))

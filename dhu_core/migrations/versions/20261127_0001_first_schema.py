@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 19:56:29.932919
+Create Date: 2026-11-27 20:05:13.072013
 """
 
 from collections.abc import Sequence
@@ -25,6 +25,15 @@ def upgrade() -> None:
         sa.Column("data_version", sa.Integer(), nullable=False),
         sa.Column("demo", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "login_throttle",
+        sa.Column("username", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column("client", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_failed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("locked_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("username", "client"),
     )
     op.create_table(
         "organisation",
@@ -53,7 +62,7 @@ def upgrade() -> None:
         sa.Column("disabled", sa.Boolean(), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.Column("session_version", sa.Integer(), nullable=False),
+        sa.Column("sessions_valid_after", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("last_login_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -297,5 +306,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_organisation_country"))
 
     op.drop_table("organisation")
+    op.drop_table("login_throttle")
     op.drop_table("app_state")
     # ### end Alembic commands ###

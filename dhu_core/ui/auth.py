@@ -1,0 +1,157 @@
+"""Sign-in with streamlit-authenticator's widget and cookie, hardened by `dhu_core.accounts`.
+
+The library checks passwords against an in-memory dict, counts failures in memory, and signs a
+cookie that stays valid after logout. Here its credential check is replaced by the database
+(`accounts.authenticate`: throttling per account and client, audit, disabled accounts), and a
+cookie is honoured only when it was issued after the account's last logout, password change
+or disabling. The library is never given an `api_key`, so nothing is sent to its server.
+"""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from dhu_core import accounts, db
+from dhu_core.config import cookie_key, get_settings
+from dhu_core.models import User, utcnow
+
+COOKIE_NAME = "dhu_session"
+COOKIE_DAYS = 7.0
+_USER_ID = "dhu_user_id"
+_SIGNED_IN_AT = "dhu_signed_in_at"
+_LOGIN_ERROR = "dhu_login_error"
+
+
+class _DatabaseLogin:
+    """Stands in for the library's AuthenticationController: the database decides."""
+
+    def login(
+        self,
+        username: str | None = None,
+        password: str | None = None,
+        *_: Any,
+        token: dict | None = None,
+        **__: Any,
+    ) -> bool | None:
+        if token:
+            return self._login_with_cookie(token)
+        if not username:
+            return None
+        try:
+            user = accounts.authenticate(
+                username=username, password=password or "", client=_client_address()
+            )
+        except accounts.LoginFailed as failure:
+            st.session_state["authentication_status"] = False
+            st.session_state[_LOGIN_ERROR] = str(failure)
+            return False
+        _start_session(user, utcnow())
+        return True
+
+    def _login_with_cookie(self, token: dict) -> bool | None:
+        try:
+            expires = datetime.fromtimestamp(float(token["exp_date"]), UTC)
+            username = str(token["username"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        issued_at = expires - timedelta(days=COOKIE_DAYS)
+        with db.session_scope() as session:
+            user = accounts.user_for_cookie(session=session, username=username, issued_at=issued_at)
+        if user is None:
+            return None
+        _start_session(user, issued_at)
+        return True
+
+    def logout(self, callback: Any = None) -> None:
+        user = current_user()
+        if user is not None:
+            with db.session_scope() as session:
+                accounts.sign_out(session=session, actor=user)
+        _end_session()
+        st.session_state["logout"] = True
+
+
+def _start_session(user: User, signed_in_at: datetime) -> None:
+    st.session_state.update(
+        {
+            "authentication_status": True,
+            "username": user.username,
+            "name": user.display_name,
+            "email": user.email,
+            "roles": [user.role],
+            _USER_ID: user.id,
+            _SIGNED_IN_AT: signed_in_at,
+        }
+    )
+    st.session_state.pop(_LOGIN_ERROR, None)
+
+
+def _end_session() -> None:
+    for key in ("authentication_status", "username", "name", "email", "roles"):
+        st.session_state[key] = None
+    for key in (_USER_ID, _SIGNED_IN_AT):
+        st.session_state.pop(key, None)
+
+
+def _client_address() -> str:
+    return st.context.ip_address or "unknown"
+
+
+def authenticator() -> stauth.Authenticate:
+    """The library's authenticator with the database behind it (one per script run)."""
+    auth = stauth.Authenticate(
+        {"usernames": {}},
+        cookie_name=COOKIE_NAME,
+        cookie_key=cookie_key(get_settings()),
+        cookie_expiry_days=COOKIE_DAYS,
+        auto_hash=False,
+        login_sleep_time=0,  # the cookie is read from the request, no need to wait for it
+    )
+    auth.authentication_controller = _DatabaseLogin()
+    return auth
+
+
+def restore_session(auth: stauth.Authenticate) -> User | None:
+    """Sign in from a valid cookie when needed; return the signed-in, still valid account."""
+    if not st.session_state.get("authentication_status"):
+        auth.login(location="unrendered")
+    return current_user()
+
+
+def current_user() -> User | None:
+    """The signed-in account, or None; an account disabled or signed out elsewhere ends here."""
+    user_id = st.session_state.get(_USER_ID)
+    if user_id is None:
+        return None
+    with db.session_scope() as session:
+        user = accounts.current_user(
+            session=session, user_id=user_id, signed_in_at=st.session_state[_SIGNED_IN_AT]
+        )
+    if user is None:
+        _end_session()
+    return user
+
+
+def login_form(auth: stauth.Authenticate) -> None:
+    """The library's login widget, with the database's answer shown under it."""
+    auth.login(
+        location="main",
+        fields={
+            "Form name": "Sign in",
+            "Username": "Username",
+            "Password": "Password",
+            "Login": "Sign in",
+        },
+        key="sign-in",
+    )
+    if st.session_state.get(_LOGIN_ERROR):
+        st.error(st.session_state[_LOGIN_ERROR])
+    if st.session_state.get("authentication_status"):
+        st.rerun()
+
+
+def logout_button(auth: stauth.Authenticate) -> None:
+    """A sign-out button in the sidebar; it ends the session on the server too."""
+    auth.logout("Sign out", location="sidebar", key="sign-out")

@@ -1,0 +1,334 @@
+"""Accounts and permissions at the service level, on SQLite and PostgreSQL."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+from sqlmodel import select
+
+from dhu_core import accounts, db, practices
+from dhu_core.accounts import LoginFailed, PermissionDenied
+from dhu_core.models import (
+    AuditEvent,
+    Organisation,
+    PracticeCreate,
+    PracticeUpdate,
+    User,
+    field_errors,
+)
+
+PASSWORD = "Correct-horse-42"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def people(engine):
+    """Two owners of different organisations, a coordinator, an admin and a disabled owner."""
+    with db.session_scope(engine) as session:
+        orgs = [Organisation(name=f"Org {c}", country=c) for c in ("EE", "PT", "BE")]
+        session.add_all(orgs)
+        session.flush()
+        made = {}
+        for name, role, org in [
+            ("owner-a", "owner", orgs[0]),
+            ("owner-b", "owner", orgs[1]),
+            ("coord", "coordinator", orgs[2]),
+            ("admin", "admin", orgs[2]),
+            ("gone", "owner", orgs[0]),
+        ]:
+            made[name] = accounts.create_user(
+                session=session,
+                username=name,
+                password=PASSWORD,
+                role=role,
+                email=f"{name}@example.org",
+                organisation_id=org.id,
+            )
+        made["gone"].disabled = True
+    return made
+
+
+def _practice(**changes) -> PracticeCreate:
+    fields = dict(
+        title="Heart failure telemonitoring",
+        summary="Patients send weight and blood pressure daily to the clinic.",
+        practice_type="service",
+        maturity=3,
+        countries=["EE"],
+    )
+    return PracticeCreate(**{**fields, **changes})
+
+
+def _submitted_practice(engine, owner) -> int:
+    with db.session_scope(engine) as session:
+        return practices.create_practice(
+            session=session, data=_practice(), actor=owner, submit=True
+        ).id
+
+
+# --- permissions -------------------------------------------------------------------------
+
+
+def test_owner_cannot_approve_or_reject(engine, people):
+    practice_id = _submitted_practice(engine, people["owner-a"])
+    with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+        practices.approve_practice(
+            session=session, practice_id=practice_id, actor=people["owner-a"]
+        )
+    with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+        practices.reject_practice(
+            session=session,
+            practice_id=practice_id,
+            actor=people["owner-a"],
+            reason=practices.REJECTION_REASONS[0],
+        )
+
+
+def test_owner_cannot_edit_or_submit_another_owners_practice(engine, people):
+    with db.session_scope(engine) as session:
+        practice_id = practices.create_practice(
+            session=session, data=_practice(), actor=people["owner-a"]
+        ).id
+    edit = PracticeUpdate(**_practice(title="Taken over").model_dump())
+    with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+        practices.update_practice(
+            session=session, practice_id=practice_id, data=edit, actor=people["owner-b"]
+        )
+    with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+        practices.submit_practice(session=session, practice_id=practice_id, actor=people["owner-b"])
+    with db.session_scope(engine) as session:
+        updated = practices.update_practice(
+            session=session, practice_id=practice_id, data=edit, actor=people["owner-a"]
+        )
+        assert updated.title == "Taken over"
+
+
+def test_coordinator_moderates(engine, people):
+    first = _submitted_practice(engine, people["owner-a"])
+    second = _submitted_practice(engine, people["owner-a"])
+    with db.session_scope(engine) as session:
+        approved = practices.approve_practice(
+            session=session, practice_id=first, actor=people["coord"]
+        )
+        rejected = practices.reject_practice(
+            session=session,
+            practice_id=second,
+            actor=people["coord"],
+            reason="Information incomplete or unclear",
+            note="Please add the evidence.",
+        )
+        assert approved.status == "published" and approved.published_at is not None
+        assert rejected.status == "rejected"
+        assert "Please add the evidence." in rejected.rejection_reason
+        actions = session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-2:] == ["practice.approved", "practice.rejected"]
+
+
+def test_a_disabled_user_can_do_nothing(engine, people):
+    gone = people["gone"]
+    with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+        practices.create_practice(session=session, data=_practice(), actor=gone)
+    gone_admin = people["admin"].model_copy(update={"disabled": True})
+    with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+        accounts.list_users(session=session, actor=gone_admin)
+    with pytest.raises(LoginFailed):
+        accounts.authenticate(engine=engine, username="gone", password=PASSWORD, client="a")
+
+
+def test_visitors_and_owners_cannot_administer(engine, people):
+    for actor in (None, people["owner-a"], people["coord"]):
+        with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+            accounts.set_role(
+                session=session, actor=actor, user_id=people["owner-b"].id, role="admin"
+            )
+        with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+            accounts.audit_log(session=session, actor=actor)
+
+
+def test_admin_changes_roles_and_disables_accounts_with_audit(engine, people):
+    with db.session_scope(engine) as session:
+        accounts.set_role(
+            session=session, actor=people["admin"], user_id=people["owner-b"].id, role="coordinator"
+        )
+        accounts.set_disabled(
+            session=session, actor=people["admin"], user_id=people["owner-a"].id, disabled=True
+        )
+        events = accounts.audit_log(session=session, actor=people["admin"])
+        assert session.get(User, people["owner-b"].id).role == "coordinator"
+        assert session.get(User, people["owner-a"].id).disabled
+    assert [e.action for e in events[:2]] == ["account.disabled", "account.role_changed"]
+    with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+        accounts.set_disabled(
+            session=session, actor=people["admin"], user_id=people["admin"].id, disabled=True
+        )
+
+
+# --- signing in --------------------------------------------------------------------------
+
+
+def _login(engine, username, password, client="198.51.100.7", clock=None):
+    return accounts.authenticate(
+        engine=engine, username=username, password=password, client=client, now=clock or Clock()
+    )
+
+
+def _login_message(engine, username, password, **kwargs) -> str:
+    with pytest.raises(LoginFailed) as failure:
+        _login(engine, username, password, **kwargs)
+    return str(failure.value)
+
+
+def test_wrong_username_and_wrong_password_give_the_same_message(engine, people):
+    assert _login(engine, "owner-a", PASSWORD).username == "owner-a"
+    wrong_password = _login_message(engine, "owner-a", "Not-the-password-1")
+    wrong_username = _login_message(engine, "nobody-here", PASSWORD)
+    assert wrong_password == wrong_username == accounts.LOGIN_FAILED
+
+
+def test_lock_out_after_five_failures_expires(engine, people):
+    clock = Clock()
+    for _ in range(accounts.MAX_FAILURES):
+        _login_message(engine, "owner-a", "Wrong-password-1", clock=clock)
+    assert _login_message(engine, "owner-a", PASSWORD, clock=clock) == accounts.LOGIN_LOCKED
+    clock.advance(minutes=14)
+    assert _login_message(engine, "owner-a", PASSWORD, clock=clock) == accounts.LOGIN_LOCKED
+    clock.advance(minutes=2)
+    assert _login(engine, "owner-a", PASSWORD, clock=clock).username == "owner-a"
+
+
+def test_lock_out_of_an_unknown_username_looks_the_same(engine, people):
+    clock = Clock()
+    for _ in range(accounts.MAX_FAILURES):
+        _login_message(engine, "owner-a", "Wrong-password-1", clock=clock)
+        _login_message(engine, "nobody-here", "Wrong-password-1", clock=clock)
+    assert _login_message(engine, "owner-a", PASSWORD, clock=clock) == _login_message(
+        engine, "nobody-here", PASSWORD, clock=clock
+    )
+
+
+def test_an_attacker_elsewhere_cannot_lock_the_owner_out(engine, people):
+    clock = Clock()
+    for _ in range(3 * accounts.MAX_FAILURES):
+        _login_message(engine, "owner-a", "Guess-1234567", client="203.0.113.9", clock=clock)
+    user = _login(engine, "owner-a", PASSWORD, client="198.51.100.7", clock=clock)
+    assert user.username == "owner-a"
+
+
+def test_failures_spread_over_time_do_not_add_up(engine, people):
+    clock = Clock()
+    for _ in range(3 * accounts.MAX_FAILURES):
+        _login_message(engine, "owner-a", "Wrong-password-1", clock=clock)
+        clock.advance(minutes=16)
+    assert _login(engine, "owner-a", PASSWORD, clock=clock).username == "owner-a"
+
+
+def test_login_success_and_failure_are_audited(engine, people):
+    _login(engine, "owner-a", PASSWORD)
+    _login_message(engine, "owner-a", "Wrong-password-1")
+    with db.session_scope(engine) as session:
+        actions = session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-2:] == ["login.succeeded", "login.failed"]
+
+
+# --- sessions and cookies ----------------------------------------------------------------
+
+
+def test_a_cookie_issued_before_logout_is_rejected(engine, people):
+    clock = Clock()
+    issued = clock() - timedelta(minutes=1)
+    with db.session_scope(engine) as session:
+        found = accounts.user_for_cookie(session=session, username="owner-a", issued_at=issued)
+        assert found.username == "owner-a"
+        accounts.sign_out(session=session, actor=people["owner-a"], now=clock)
+    with db.session_scope(engine) as session:
+        assert (
+            accounts.user_for_cookie(session=session, username="owner-a", issued_at=issued) is None
+        )
+        later = clock() + timedelta(seconds=1)
+        again = accounts.user_for_cookie(session=session, username="owner-a", issued_at=later)
+        assert again is not None
+
+
+def test_password_change_and_disabling_end_open_sessions(engine, people):
+    clock = Clock()
+    signed_in = clock() - timedelta(hours=1)
+    owner = people["owner-a"]
+    with db.session_scope(engine) as session:
+        assert accounts.current_user(session=session, user_id=owner.id, signed_in_at=signed_in)
+        accounts.change_password(
+            session=session, actor=owner, current=PASSWORD, new="Another-pass-77", now=clock
+        )
+    with db.session_scope(engine) as session:
+        assert (
+            accounts.current_user(session=session, user_id=owner.id, signed_in_at=signed_in) is None
+        )
+    clock.advance(minutes=1)
+    with db.session_scope(engine) as session:
+        accounts.set_disabled(
+            session=session, actor=people["admin"], user_id=people["owner-b"].id, disabled=True
+        )
+        assert (
+            accounts.user_for_cookie(session=session, username="owner-b", issued_at=clock()) is None
+        )
+
+
+# --- registration ------------------------------------------------------------------------
+
+
+def test_registration_creates_an_owner_and_a_new_organisation(engine, people):
+    data = accounts.OwnerRegistration(
+        username="New.Owner",
+        display_name="Nora Owner",
+        email="Nora@Example.org",
+        password="A-strong-pass-2026",
+        organisation_name="Tartu Health Lab",
+        organisation_type="research",
+        organisation_country="EE",
+    )
+    with db.session_scope(engine) as session:
+        user = accounts.register_owner(session=session, data=data)
+        assert (user.username, user.role, user.email) == ("new.owner", "owner", "nora@example.org")
+        assert session.get(Organisation, user.organisation_id).name == "Tartu Health Lab"
+        assert accounts.check_password("A-strong-pass-2026", user.password_hash)
+        assert user.password_hash != "A-strong-pass-2026"
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short-1A", "at least 12 characters"),
+        ("alllowercaseletters", "mix at least three"),
+        ("Password1234", "too common"),
+        ("Xx-newowner-99", "must not contain the username"),
+    ],
+)
+def test_weak_passwords_get_a_clear_message_next_to_the_field(password, message):
+    with pytest.raises(ValidationError) as error:
+        accounts.OwnerRegistration(
+            username="newowner",
+            display_name="Nora Owner",
+            email="nora@example.org",
+            password=password,
+            organisation_id=1,
+        )
+    assert message in field_errors(error.value)["password"]
+
+
+def test_every_bad_field_gets_its_own_message():
+    with pytest.raises(ValidationError) as error:
+        accounts.OwnerRegistration(
+            username="x", display_name="", email="bad", password="Good-enough-pass-1"
+        )
+    assert set(field_errors(error.value)) == {"username", "display_name", "email"}

@@ -1,0 +1,37 @@
+"""Settings: the cookie signing key is never a constant and never weak."""
+
+import stat
+
+import pytest
+
+from dhu_core.config import Settings, UnsafeSetting, cookie_key
+
+
+def test_a_random_key_is_generated_once_and_kept_private(tmp_path):
+    settings = Settings(dhu_data_dir=tmp_path, dhu_cookie_key=None)
+    first = cookie_key(settings)
+    assert len(first) >= 32
+    assert cookie_key(settings) == first
+    mode = stat.S_IMODE((tmp_path / ".cookie_key").stat().st_mode)
+    assert mode == 0o600
+    assert cookie_key(Settings(dhu_data_dir=tmp_path / "other", dhu_cookie_key=None)) != first
+
+
+def test_a_key_file_readable_by_others_is_made_private(tmp_path):
+    settings = Settings(dhu_data_dir=tmp_path, dhu_cookie_key=None)
+    cookie_key(settings)
+    (tmp_path / ".cookie_key").chmod(0o644)
+    cookie_key(settings)
+    assert stat.S_IMODE((tmp_path / ".cookie_key").stat().st_mode) == 0o600
+
+
+def test_the_environment_key_wins(tmp_path):
+    key = "k" * 16 + "Q" * 16 + "-strong"
+    assert cookie_key(Settings(dhu_data_dir=tmp_path, dhu_cookie_key=key)) == key
+    assert not (tmp_path / ".cookie_key").exists()
+
+
+@pytest.mark.parametrize("weak", ["some_key", "random_signature_key", "short-key-123", " "])
+def test_weak_keys_are_refused_with_a_clear_message(tmp_path, weak):
+    with pytest.raises(UnsafeSetting, match="too weak"):
+        cookie_key(Settings(dhu_data_dir=tmp_path, dhu_cookie_key=weak))
