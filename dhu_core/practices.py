@@ -28,10 +28,10 @@ def newest_practices(*, limit: int = 5, engine: Engine | None = None) -> list[Pr
             .order_by(Practice.published_at.desc(), Practice.id.desc())
             .limit(limit)
         ).all()
-        return _public(session, list(ids))
+        return load_public(session, list(ids))
 
 
-def _public(session, ids: list[int]) -> list[PracticePublic]:
+def load_public(session: Session, ids: list[int]) -> list[PracticePublic]:
     """Practices with their organisation, deployments and tags, in the order of `ids`."""
     if not ids:
         return []
