@@ -1,11 +1,14 @@
-"""DHU Platform entry point: start-up, navigation per role and the frame around every page."""
+"""DHU Platform entry point: start-up, sign-in, navigation per role, the frame of every page."""
 
 import streamlit as st
 
-from dhu_core.ui import shell
+from dhu_core.ui import auth, shell
 
 st.set_page_config(page_title="DHU Platform", page_icon=shell.ICON, layout="wide")
 shell.prepare()
-page = st.navigation(shell.pages())
+authenticator = auth.authenticator()
+user = auth.restore_session(authenticator)
+page = shell.navigation(user)
+shell.sidebar(user, authenticator)
 shell.demo_banner()
 page.run()

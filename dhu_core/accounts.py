@@ -10,14 +10,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import bcrypt
-from pydantic import ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import Engine
-from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel import Session, col, func, select
 
 from dhu_core import audit, db, geo, taxonomy
 from dhu_core.models import (
     EMAIL_RE,
     AuditEvent,
+    FieldError,
     LoginThrottle,
     Organisation,
     OrganisationCreate,
@@ -192,10 +193,10 @@ def change_password(
     require_role(actor)
     user = session.get(User, actor.id)
     if not check_password(current, user.password_hash):
-        raise ValueError("the current password is not right")
+        raise FieldError("current", "the current password is not right")
     problem = password_problem(new, username=user.username)
     if problem:
-        raise ValueError(problem)
+        raise FieldError("new", problem)
     user.password_hash = hash_password(new)
     user.sessions_valid_after = now()
     session.add(user)
@@ -205,7 +206,7 @@ def change_password(
 # --- creating accounts -------------------------------------------------------------------
 
 
-class AccountInput(SQLModel):
+class AccountInput(BaseModel):
     """A new account as a person types it: field-level messages on every problem."""
 
     username: str
@@ -250,15 +251,31 @@ class OwnerRegistration(AccountInput):
     """Self-registration of a practice owner, with an existing or a new organisation."""
 
     organisation_id: int | None = None
-    organisation_name: str | None = None
-    organisation_type: str | None = None
-    organisation_country: str | None = None
+    organisation_name: str | None = Field(default=None, validate_default=True)
+    organisation_type: str = "other"
+    organisation_country: str | None = Field(default=None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _organisation(self) -> "OwnerRegistration":
-        if self.organisation_id is None and not (self.organisation_name or "").strip():
-            raise ValueError("organisation: choose your organisation or name a new one")
-        return self
+    @field_validator("organisation_name")
+    @classmethod
+    def _organisation_name(cls, v: str | None, info: ValidationInfo) -> str | None:
+        name = " ".join((v or "").split()) or None
+        if info.data.get("organisation_id") is None and name is None:
+            raise ValueError("choose your organisation from the list or name a new one")
+        return name
+
+    @field_validator("organisation_type", mode="before")
+    @classmethod
+    def _organisation_type(cls, v: Any) -> str:
+        return taxonomy.ORGANISATION_TYPES.normalise(v or "other")
+
+    @field_validator("organisation_country")
+    @classmethod
+    def _organisation_country(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("organisation_id") is not None or not info.data.get("organisation_name"):
+            return None
+        if not v:
+            raise ValueError("choose the country of the new organisation")
+        return geo.normalise_country(v)
 
 
 def create_user(
@@ -279,9 +296,9 @@ def create_user(
     username = username.strip().lower()
     email = email.strip().lower()
     if session.exec(select(User).where(User.username == username)).first():
-        raise ValueError(f"the username '{username}' is taken")
+        raise FieldError("username", f"the username '{username}' is taken")
     if session.exec(select(User).where(User.email == email)).first():
-        raise ValueError("an account with this e-mail address exists")
+        raise FieldError("email", "an account with this e-mail address exists")
     user = User(
         username=username,
         display_name=display_name or username,
@@ -301,7 +318,7 @@ def register_owner(*, session: Session, data: OwnerRegistration) -> User:
     if organisation_id is None:
         organisation_id = _organisation_for(session, data)
     elif session.get(Organisation, organisation_id) is None:
-        raise ValueError("the chosen organisation does not exist")
+        raise FieldError("organisation_name", "the chosen organisation does not exist")
     user = create_user(
         session=session,
         username=data.username,
@@ -318,8 +335,8 @@ def register_owner(*, session: Session, data: OwnerRegistration) -> User:
 def _organisation_for(session: Session, data: OwnerRegistration) -> int:
     org = OrganisationCreate(
         name=data.organisation_name,
-        organisation_type=data.organisation_type or "other",
-        country=geo.normalise_country(data.organisation_country or ""),
+        organisation_type=data.organisation_type,
+        country=data.organisation_country,
     )
     existing = session.exec(
         select(Organisation).where(

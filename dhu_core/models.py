@@ -24,8 +24,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def field_errors(error: ValidationError) -> dict[str, str]:
-    """One plain message per field from a pydantic error, for display next to that field."""
+class FieldError(ValueError):
+    """A problem with one field that only the database can see (a name already taken…)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def field_errors(error: ValidationError | FieldError) -> dict[str, str]:
+    """One plain message per field, for display next to that field."""
+    if isinstance(error, FieldError):
+        return {error.field: str(error)}
     messages: dict[str, str] = {}
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else "form"

@@ -14,6 +14,8 @@ from urllib.parse import urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Screenshots kept for people to look at (failed browser tests, the map).
+ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("DHU_CHROMIUM", "/usr/bin/chromium")
 #: Without these flags Chromium calls Google's services at start (refused here, and unwanted).
 CHROMIUM_ARGS = [
@@ -99,3 +101,10 @@ def is_local(url: str) -> bool:
     if parsed.scheme in ("data", "blob", "about", "chrome", "chrome-extension"):
         return True
     return parsed.hostname in LOCAL_HOSTS
+
+
+def settle(page) -> None:
+    """Wait until the app has finished its runs (the cookie component triggers one more)."""
+    page.wait_for_load_state("networkidle")
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=30_000)
+    page.wait_for_timeout(300)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from dhu_core import db
 from dhu_core.config import get_settings, normalise_database_url
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, streamlit_server
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium, streamlit_server
 
 #: The PostgreSQL server the suite runs against (trust auth on this machine).
 PG_ADMIN_URL = os.environ.get("DHU_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -93,13 +93,16 @@ def chromium():
 
 
 @pytest.fixture
-def page(chromium):
+def page(chromium, request):
     """A fresh browser page that records every request it makes in `page.requests`."""
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     browser_page = context.new_page()
     browser_page.requests = []
     browser_page.on("request", lambda request: browser_page.requests.append(request.url))
     yield browser_page
+    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser_page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
     context.close()
 
 
@@ -120,3 +123,11 @@ def fast_password_hashing(monkeypatch):
 
     real_gensalt = bcrypt.gensalt
     monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=4, prefix=b"2b": real_gensalt(4, prefix))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Let fixtures see whether the test failed (for screenshots of failed browser tests)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

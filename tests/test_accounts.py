@@ -10,6 +10,7 @@ from dhu_core import accounts, db, practices
 from dhu_core.accounts import LoginFailed, PermissionDenied
 from dhu_core.models import (
     AuditEvent,
+    FieldError,
     Organisation,
     PracticeCreate,
     PracticeUpdate,
@@ -331,4 +332,36 @@ def test_every_bad_field_gets_its_own_message():
         accounts.OwnerRegistration(
             username="x", display_name="", email="bad", password="Good-enough-pass-1"
         )
-    assert set(field_errors(error.value)) == {"username", "display_name", "email"}
+    assert set(field_errors(error.value)) == {
+        "username",
+        "display_name",
+        "email",
+        "organisation_name",
+    }
+
+
+def test_a_new_organisation_needs_its_country():
+    with pytest.raises(ValidationError) as error:
+        accounts.OwnerRegistration(
+            username="nora",
+            display_name="Nora Owner",
+            email="nora@example.org",
+            password="Good-enough-pass-1",
+            organisation_name="Tartu Health Lab",
+        )
+    assert field_errors(error.value) == {
+        "organisation_country": "choose the country of the new organisation"
+    }
+
+
+def test_a_taken_username_is_reported_on_its_field(engine, people):
+    data = accounts.OwnerRegistration(
+        username="owner-a",
+        display_name="Copy Cat",
+        email="copy@example.org",
+        password="Good-enough-pass-1",
+        organisation_id=people["owner-a"].organisation_id,
+    )
+    with pytest.raises(FieldError) as error, db.session_scope(engine) as session:
+        accounts.register_owner(session=session, data=data)
+    assert field_errors(error.value) == {"username": "the username 'owner-a' is taken"}

@@ -22,6 +22,9 @@ COOKIE_DAYS = 7.0
 _USER_ID = "dhu_user_id"
 _SIGNED_IN_AT = "dhu_signed_in_at"
 _LOGIN_ERROR = "dhu_login_error"
+_AUTHENTICATOR = "dhu_authenticator"
+#: The cookie is written in the run after sign-in/out: a rerun would drop the component.
+_COOKIE_TODO = "dhu_cookie_todo"
 
 
 class _DatabaseLogin:
@@ -48,6 +51,7 @@ class _DatabaseLogin:
             st.session_state[_LOGIN_ERROR] = str(failure)
             return False
         _start_session(user, utcnow())
+        st.session_state[_COOKIE_TODO] = "set"
         return True
 
     def _login_with_cookie(self, token: dict) -> bool | None:
@@ -71,6 +75,7 @@ class _DatabaseLogin:
                 accounts.sign_out(session=session, actor=user)
         _end_session()
         st.session_state["logout"] = True
+        st.session_state[_COOKIE_TODO] = "delete"
 
 
 def _start_session(user: User, signed_in_at: datetime) -> None:
@@ -96,11 +101,12 @@ def _end_session() -> None:
 
 
 def _client_address() -> str:
-    return st.context.ip_address or "unknown"
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else "unknown"
 
 
 def authenticator() -> stauth.Authenticate:
-    """The library's authenticator with the database behind it (one per script run)."""
+    """The library's authenticator with the database behind it; app.py makes one per run."""
     auth = stauth.Authenticate(
         {"usernames": {}},
         cookie_name=COOKIE_NAME,
@@ -110,11 +116,22 @@ def authenticator() -> stauth.Authenticate:
         login_sleep_time=0,  # the cookie is read from the request, no need to wait for it
     )
     auth.authentication_controller = _DatabaseLogin()
+    st.session_state[_AUTHENTICATOR] = auth
     return auth
+
+
+def this_runs_authenticator() -> stauth.Authenticate:
+    """The authenticator app.py made for this run (its cookie component renders only once)."""
+    return st.session_state[_AUTHENTICATOR]
 
 
 def restore_session(auth: stauth.Authenticate) -> User | None:
     """Sign in from a valid cookie when needed; return the signed-in, still valid account."""
+    todo = st.session_state.pop(_COOKIE_TODO, None)
+    if todo == "set":
+        auth.cookie_controller.set_cookie()
+    elif todo == "delete":
+        auth.cookie_controller.delete_cookie()
     if not st.session_state.get("authentication_status"):
         auth.login(location="unrendered")
     return current_user()
@@ -134,9 +151,15 @@ def current_user() -> User | None:
     return user
 
 
-def login_form(auth: stauth.Authenticate) -> None:
+def renew_session() -> None:
+    """Keep this session (and a fresh cookie) after the password was changed here."""
+    st.session_state[_SIGNED_IN_AT] = utcnow()
+    st.session_state[_COOKIE_TODO] = "set"
+
+
+def login_form() -> None:
     """The library's login widget, with the database's answer shown under it."""
-    auth.login(
+    this_runs_authenticator().login(
         location="main",
         fields={
             "Form name": "Sign in",
@@ -155,3 +178,5 @@ def login_form(auth: stauth.Authenticate) -> None:
 def logout_button(auth: stauth.Authenticate) -> None:
     """A sign-out button in the sidebar; it ends the session on the server too."""
     auth.logout("Sign out", location="sidebar", key="sign-out")
+    if st.session_state.get(_COOKIE_TODO) == "delete":
+        st.rerun()  # rebuild the menu for a visitor

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dhu_core import db, practices, uptake
+from dhu_core import db, organisations, practices, uptake
 
 
 def data_version() -> int:
@@ -28,3 +28,18 @@ def headline_figures() -> uptake.HeadlineFigures:
 def newest_practices(limit: int = 5) -> list:
     """The newest published practices for the current data."""
     return _newest_practices(data_version(), limit)
+
+
+def is_demo() -> bool:
+    """True when the database holds the demo data set."""
+    return db.is_demo()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _organisation_choices(version: int) -> dict[int, str]:
+    return organisations.organisation_choices()
+
+
+def organisation_choices() -> dict[int, str]:
+    """Every organisation as id -> label, for select boxes."""
+    return _organisation_choices(data_version())

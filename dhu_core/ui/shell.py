@@ -1,44 +1,111 @@
-"""The app shell: database start-up, navigation per role and the demo banner."""
+"""The app shell: database start-up, sign-in, navigation per role and the demo banner."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from dhu_core import db
+from dhu_core import taxonomy
 from dhu_core.bootstrap import DatabaseNotReady, prepare_database
-from dhu_core.config import get_settings
+from dhu_core.config import UnsafeSetting, cookie_key, get_settings
+from dhu_core.models import User
+from dhu_core.text import md_escape
+from dhu_core.ui import auth, cached
 
 #: Shipped with the app: an icon given by name would be fetched from Google's font servers.
 ICON = str(Path(__file__).parent / "assets" / "icon.png")
+VISITOR = "visitor"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A page of the app and who sees it in the menu."""
+
+    path: str
+    title: str
+    icon: str
+    url_path: str
+    roles: frozenset[str]
+    section: str = "Platform"
+
+
+EVERYONE = frozenset({VISITOR, "owner", "coordinator", "admin"})
+SIGNED_IN = frozenset({"owner", "coordinator", "admin"})
+
+PAGES = (
+    PageSpec("app_pages/home.py", "Home", ":material/home:", "", EVERYONE),
+    PageSpec("app_pages/admin.py", "Administration", ":material/admin_panel_settings:", "admin",
+             frozenset({"admin"}), "Work"),
+    PageSpec("app_pages/sign_in.py", "Sign in", ":material/login:", "sign-in",
+             frozenset({VISITOR}), "Account"),
+    PageSpec("app_pages/sign_up.py", "Create an account", ":material/person_add:", "sign-up",
+             frozenset({VISITOR}), "Account"),
+    PageSpec("app_pages/account.py", "My account", ":material/account_circle:", "account",
+             SIGNED_IN, "Account"),
+)  # fmt: skip
 
 
 @st.cache_resource(show_spinner="Preparing the database…")
 def _prepared() -> bool:
-    prepare_database(get_settings())
+    settings = get_settings()
+    cookie_key(settings)
+    prepare_database(settings)
     return True
 
 
 def prepare() -> None:
-    """Get the database ready once per process; stop with a clear message when it is not."""
+    """Get the database and keys ready once per process; stop with a clear message if not."""
     try:
         _prepared()
-    except DatabaseNotReady as error:
+    except (DatabaseNotReady, UnsafeSetting) as error:
         st.error(str(error))
         st.stop()
 
 
-def pages() -> list:
-    """The pages this visitor may open, home first."""
-    return [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    ]
+def pages_for(role: str) -> list[PageSpec]:
+    """The pages the menu shows to `role` (VISITOR when nobody is signed in)."""
+    return [spec for spec in PAGES if role in spec.roles]
+
+
+def navigation(user: User | None):
+    """The menu for this visitor's role, grouped in sections; returns the page to run."""
+    sections: dict[str, list] = {}
+    for spec in pages_for(user.role if user else VISITOR):
+        sections.setdefault(spec.section, []).append(
+            st.Page(
+                spec.path,
+                title=spec.title,
+                icon=spec.icon,
+                url_path=spec.url_path or None,
+                default=not spec.url_path,
+            )
+        )
+    return st.navigation(sections)
+
+
+def sidebar(user: User | None, authenticator) -> None:
+    """Who is signed in, and the sign-out button."""
+    if user is None:
+        return
+    with st.sidebar:
+        st.caption(f"Signed in as {md_escape(user.username)} · {taxonomy.ROLES.label(user.role)}")
+        auth.logout_button(authenticator)
 
 
 def demo_banner() -> None:
     """Say clearly when the data shown are generated demo data."""
-    if db.is_demo():
+    if cached.is_demo():
         st.info(
             "**Demo data.** The organisations, practices and twinnings shown here are generated "
             "for demonstration and do not describe real projects.",
             icon=":material/science:",
         )
+
+
+def page_for_role(*roles: str) -> User:
+    """At the top of a protected page: the signed-in user with one of `roles`, else stop."""
+    user = auth.current_user()
+    if user is None or user.role not in roles:
+        st.error("This page is for signed-in users with the right role.")
+        st.stop()
+    return user

@@ -1,0 +1,131 @@
+"""Administration: accounts, roles and the audit log (administrators only)."""
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from dhu_core import accounts, db, taxonomy
+from dhu_core.models import FieldError, field_errors
+from dhu_core.ui import cached, forms, shell
+
+FORM = "create-account"
+admin = shell.page_for_role("admin")
+
+st.title("Administration")
+if message := st.session_state.pop("admin_message", None):
+    st.success(message)
+
+with db.session_scope() as session:
+    users = accounts.list_users(session=session, actor=admin)
+    events = accounts.audit_log(session=session, actor=admin, limit=200)
+organisations = cached.organisation_choices()
+
+st.subheader("Accounts")
+st.dataframe(
+    pd.DataFrame(
+        {
+            "username": [u.username for u in users],
+            "name": [u.display_name for u in users],
+            "e-mail": [u.email for u in users],
+            "role": [taxonomy.ROLES.label(u.role) for u in users],
+            "organisation": [organisations.get(u.organisation_id, "") for u in users],
+            "disabled": [u.disabled for u in users],
+        }
+    ),
+    hide_index=True,
+)
+
+by_id = {u.id: u for u in users}
+chosen = st.selectbox(
+    "Account to change",
+    options=[u.id for u in users if u.id != admin.id],
+    format_func=lambda i: f"{by_id[i].username} ({taxonomy.ROLES.label(by_id[i].role)})",
+    index=None,
+    placeholder="Choose an account…",
+)
+if chosen is not None:
+    target = by_id[chosen]
+    role_col, disable_col = st.columns(2)
+    new_role = role_col.selectbox(
+        "Role",
+        options=list(taxonomy.ROLES),
+        index=list(taxonomy.ROLES).index(target.role),
+        format_func=taxonomy.ROLES.label,
+    )
+    if role_col.button("Change role", disabled=new_role == target.role):
+        with db.session_scope() as session:
+            accounts.set_role(session=session, actor=admin, user_id=target.id, role=new_role)
+        st.session_state["admin_message"] = f"{target.username} is now {new_role}."
+        st.rerun()
+    verb = "Enable" if target.disabled else "Disable"
+    if disable_col.button(f"{verb} account", type="secondary"):
+        with db.session_scope() as session:
+            accounts.set_disabled(
+                session=session, actor=admin, user_id=target.id, disabled=not target.disabled
+            )
+        st.session_state["admin_message"] = f"{verb}d {target.username}."
+        st.rerun()
+
+st.subheader("Create an account")
+with st.form(FORM):
+    left, right = st.columns(2)
+    left.text_input("Username *", key="ca_username")
+    with left:
+        forms.field_error(FORM, "username")
+    right.text_input("Name *", key="ca_display_name")
+    with right:
+        forms.field_error(FORM, "display_name")
+    left.text_input("E-mail *", key="ca_email")
+    with left:
+        forms.field_error(FORM, "email")
+    right.text_input("Password *", type="password", key="ca_password")
+    with right:
+        forms.field_error(FORM, "password")
+    left.selectbox(
+        "Role *", options=list(taxonomy.ROLES), format_func=taxonomy.ROLES.label, key="ca_role"
+    )
+    right.selectbox(
+        "Organisation",
+        options=list(organisations),
+        format_func=organisations.get,
+        index=None,
+        key="ca_organisation_id",
+    )
+    created = st.form_submit_button("Create account", type="primary")
+
+if created:
+    state = st.session_state
+    try:
+        data = accounts.AccountInput(
+            username=state.ca_username,
+            display_name=state.ca_display_name,
+            email=state.ca_email,
+            password=state.ca_password,
+        )
+        with db.session_scope() as session:
+            accounts.admin_create_user(
+                session=session,
+                actor=admin,
+                data=data,
+                role=state.ca_role,
+                organisation_id=state.ca_organisation_id,
+            )
+    except (ValidationError, FieldError) as error:
+        forms.show_errors_and_rerun(FORM, field_errors(error))
+    forms.clear_errors(FORM)
+    state["admin_message"] = f"Account {data.username} created."
+    st.rerun()
+
+st.subheader("Audit log")
+st.dataframe(
+    pd.DataFrame(
+        {
+            "when (UTC)": [e.at.strftime("%Y-%m-%d %H:%M:%S") for e in events],
+            "who": [e.actor_name or "" for e in events],
+            "what": [e.action for e in events],
+            "record": [f"{e.entity} {e.entity_id}" if e.entity else "" for e in events],
+            "detail": [", ".join(f"{k}: {v}" for k, v in e.detail.items()) for e in events],
+        }
+    ),
+    hide_index=True,
+)

@@ -1,0 +1,26 @@
+"""Form helpers: messages next to their field, kept across reruns until the next submit."""
+
+import streamlit as st
+
+
+def errors(form: str) -> dict[str, str]:
+    """The field messages of `form` from its last submit."""
+    return st.session_state.get(f"_errors_{form}", {})
+
+
+def show_errors_and_rerun(form: str, messages: dict[str, str]) -> None:
+    """Keep `messages` for the next run of `form` and rerun so they show next to the fields."""
+    st.session_state[f"_errors_{form}"] = messages
+    st.rerun()
+
+
+def clear_errors(form: str) -> None:
+    """Forget the messages of `form` (after a successful submit)."""
+    st.session_state.pop(f"_errors_{form}", None)
+
+
+def field_error(form: str, field: str) -> None:
+    """The message for `field`, if any, right under its widget."""
+    message = errors(form).get(field)
+    if message:
+        st.error(message[0].upper() + message[1:], icon=":material/error:")

@@ -1,0 +1,92 @@
+"""AppTest of the account pages: sign-up messages next to fields, sign-in, administration."""
+
+import sqlite3
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dhu_core.demo import DEMO_ACCOUNTS
+from tests.browser import ROOT
+
+APP = str(ROOT / "app.py")
+ACCOUNTS = {account.username: account for account in DEMO_ACCOUNTS}
+
+
+@pytest.fixture
+def app(embedded_app) -> AppTest:
+    return AppTest.from_file(APP, default_timeout=60).run()
+
+
+def _sign_in(at: AppTest, username: str) -> AppTest:
+    at.switch_page("app_pages/sign_in.py").run()
+    inputs = {t.label: t for t in at.text_input}
+    inputs["Username"].input(username)
+    inputs["Password"].input(ACCOUNTS[username].password)
+    at.button[0].click().run()
+    return at.run()
+
+
+def test_sign_up_shows_each_message_next_to_its_field_and_keeps_the_input(app, embedded_app):
+    app.switch_page("app_pages/sign_up.py").run()
+    app.text_input(key="su_username").input("x")
+    app.text_input(key="su_display_name").input("Nora Owner")
+    app.text_input(key="su_email").input("not-an-email")
+    app.text_input(key="su_password").input("short")
+    app.button[0].click().run()
+
+    messages = [e.value for e in app.error]
+    assert any("3 to 60 characters" in m for m in messages)
+    assert any("e-mail address" in m for m in messages)
+    assert any("12 characters" in m for m in messages)
+    assert any("organisation" in m for m in messages)
+    assert app.text_input(key="su_display_name").value == "Nora Owner"
+    assert app.text_input(key="su_email").value == "not-an-email"
+
+
+def test_sign_up_creates_an_owner_with_a_new_organisation(app, embedded_app):
+    app.switch_page("app_pages/sign_up.py").run()
+    app.text_input(key="su_username").input("nora")
+    app.text_input(key="su_display_name").input("Nora Owner")
+    app.text_input(key="su_email").input("nora@example.org")
+    app.text_input(key="su_password").input("A-strong-pass-2026")
+    app.text_input(key="su_password_again").input("A-strong-pass-2026")
+    app.text_input(key="su_organisation_name").input("Tartu Health Lab")
+    app.selectbox(key="su_organisation_country").select("EE")
+    app.button[0].click().run()
+
+    assert not app.error
+    assert any("nora" in s.value for s in app.success)
+    with sqlite3.connect(embedded_app / "dhu.sqlite3") as conn:
+        row = conn.execute(
+            "SELECT a.role, o.name, o.country, a.password_hash FROM account a "
+            "JOIN organisation o ON o.id = a.organisation_id WHERE a.username = 'nora'"
+        ).fetchone()
+    assert row[:3] == ("owner", "Tartu Health Lab", "EE")
+    assert row[3].startswith("$2b$")
+
+
+def test_demo_accounts_are_listed_on_the_sign_in_page_of_the_demo_database(app):
+    app.switch_page("app_pages/sign_in.py").run()
+    shown = app.table[0].value
+    assert list(shown["username"]) == [a.username for a in DEMO_ACCOUNTS]
+
+
+def test_the_admin_page_lists_accounts_and_the_audit_log(app):
+    at = _sign_in(app, "demo-admin")
+    at.switch_page("app_pages/admin.py").run()
+    assert not at.exception
+    assert [h.value for h in at.subheader] == ["Accounts", "Create an account", "Audit log"]
+    usernames = set(at.dataframe[0].value["username"])
+    assert {a.username for a in DEMO_ACCOUNTS} <= usernames
+    assert "login.succeeded" in set(at.dataframe[1].value["what"])
+
+
+def test_an_owner_cannot_reach_the_admin_page(app):
+    at = _sign_in(app, "demo-owner")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/admin.py")
+    direct = AppTest.from_file(str(ROOT / "app_pages" / "admin.py"), default_timeout=30).run()
+    assert [e.value for e in direct.error] == [
+        "This page is for signed-in users with the right role."
+    ]
+    assert not direct.dataframe

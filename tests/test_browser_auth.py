@@ -1,0 +1,87 @@
+"""Browser: each role sees exactly its pages; sessions survive reload and end at sign-out."""
+
+import pytest
+
+from dhu_core.demo import DEMO_ACCOUNTS
+from dhu_core.ui.shell import VISITOR, pages_for
+from tests.browser import settle
+
+pytestmark = pytest.mark.browser
+ACCOUNTS = {account.role: account for account in DEMO_ACCOUNTS}
+
+
+def _menu(page) -> set[str]:
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.wait_for(timeout=30_000)
+    return {link.inner_text().split("\n")[-1].strip() for link in nav.get_by_role("link").all()}
+
+
+def _sign_in(page, url: str, username: str, password: str) -> None:
+    page.goto(url + "/sign-in")
+    settle(page)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {username}").wait_for(timeout=30_000)
+
+
+def _expected(role: str) -> set[str]:
+    return {spec.title for spec in pages_for(role)}
+
+
+def test_a_visitor_sees_only_public_pages(demo_server, page):
+    url, _ = demo_server
+    page.goto(url + "/")
+    page.get_by_text("Published practices").wait_for(timeout=60_000)
+    assert _menu(page) == _expected(VISITOR)
+
+
+@pytest.mark.parametrize("role", ["owner", "coordinator", "admin"])
+def test_each_role_sees_exactly_its_pages_and_keeps_the_session_on_reload(demo_server, page, role):
+    url, _ = demo_server
+    account = ACCOUNTS[role]
+    _sign_in(page, url, account.username, account.password)
+    assert _menu(page) == _expected(role)
+
+    page.wait_for_timeout(1500)  # the cookie component writes the cookie after the rerun
+    page.reload()
+    page.get_by_text(f"Signed in as {account.username}").wait_for(timeout=30_000)
+    assert _menu(page) == _expected(role)
+
+
+def test_sign_out_ends_the_session_and_the_old_cookie(demo_server, page):
+    url, _ = demo_server
+    account = ACCOUNTS["owner"]
+    _sign_in(page, url, account.username, account.password)
+    page.wait_for_timeout(1500)
+    cookies = page.context.cookies()
+    assert any(c["name"] == "dhu_session" for c in cookies)
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("link", name="Sign in").wait_for(timeout=30_000)
+    page.reload()
+    page.get_by_text("Published practices").wait_for(timeout=30_000)
+    assert _menu(page) == _expected(VISITOR)
+
+    # The cookie from before sign-out, put back by hand, no longer signs anyone in.
+    page.context.add_cookies([c for c in cookies if c["name"] == "dhu_session"])
+    page.reload()
+    page.get_by_text("Published practices").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert _menu(page) == _expected(VISITOR)
+    assert not page.get_by_text("Signed in as").is_visible()
+
+
+@pytest.mark.parametrize("role", [VISITOR, "owner", "coordinator"])
+def test_opening_admin_directly_shows_no_protected_content(demo_server, page, role):
+    url, _ = demo_server
+    if role != VISITOR:
+        account = ACCOUNTS[role]
+        _sign_in(page, url, account.username, account.password)
+    page.goto(url + "/admin")
+    page.get_by_text("Published practices").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    body = page.inner_text("body")
+    assert "Audit log" not in body
+    assert "Create an account" not in body or role == VISITOR
+    assert "demo-admin@example.org" not in body
