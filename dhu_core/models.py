@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError, field_validator
+from pydantic import ConfigDict, ValidationError, field_validator
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -65,6 +65,12 @@ def _code_list(values: Any, code_list: taxonomy.CodeList) -> list[str]:
         values = values.split(";")
     codes = [code_list.normalise(v) for v in values if str(v).strip()]
     return list(dict.fromkeys(codes))
+
+
+def _required(value: Any, message: str) -> Any:
+    if value is None or value == []:
+        raise ValueError(message)
+    return value
 
 
 def _email(value: Any) -> str | None:
@@ -192,10 +198,11 @@ class LoginThrottle(SQLModel, table=True):
 
 class PracticeBase(SQLModel):
     title: str = Field(max_length=200)
-    summary: str = Field(max_length=500)
+    summary: str = Field(default="", max_length=500)
     description: str | None = Field(default=None, sa_type=Text)
-    practice_type: str = Field(max_length=20)
-    maturity: int = Field(ge=1, le=5)
+    #: Empty only in drafts: a practice is submitted, and so published, only when complete.
+    practice_type: str | None = Field(default=None, max_length=20)
+    maturity: int | None = Field(default=None, ge=1, le=5)
     start_year: int | None = Field(default=None)
     evidence: str | None = Field(default=None, sa_type=Text)
     licence: str | None = Field(default=None, max_length=200)
@@ -207,8 +214,8 @@ class PracticeBase(SQLModel):
     contact_email: str | None = Field(default=None, max_length=254)
 
 
-class PracticeInput(PracticeBase):
-    """Validation shared by create and update: field-level messages, codes normalised."""
+class PracticeDraft(PracticeBase):
+    """A practice as typed so far: only the title is required; whatever is given is checked."""
 
     countries: list[str] = []
     health_domains: list[str] = []
@@ -224,7 +231,7 @@ class PracticeInput(PracticeBase):
     @field_validator("summary", mode="before")
     @classmethod
     def _summary(cls, v: Any) -> str:
-        return _text(v, "summary", 10, 500)
+        return _text(v, "summary", 10, 500) if _optional(v) else ""
 
     @field_validator("description", "evidence", "support_offered", "licence", mode="before")
     @classmethod
@@ -236,15 +243,23 @@ class PracticeInput(PracticeBase):
 
     @field_validator("practice_type", mode="before")
     @classmethod
-    def _type(cls, v: Any) -> str:
-        return taxonomy.PRACTICE_TYPES.normalise(v)
+    def _type(cls, v: Any) -> str | None:
+        return taxonomy.PRACTICE_TYPES.normalise(v) if _optional(v) else None
 
     @field_validator("maturity", mode="before")
     @classmethod
-    def _maturity(cls, v: Any) -> int:
+    def _maturity(cls, v: Any) -> int | None:
         if isinstance(v, float) and v.is_integer():
             v = int(v)
-        return taxonomy.MATURITY_LEVELS.normalise(v)
+        if _optional(v) is None:
+            return None
+        try:
+            return taxonomy.MATURITY_LEVELS.normalise(v)
+        except ValueError:
+            raise ValueError(
+                "the maturity level is 1 (concept), 2 (pilot), 3 (deployed), 4 (scaled) "
+                f"or 5 (cross-border), not '{v}'"
+            ) from None
 
     @field_validator("start_year", mode="before")
     @classmethod
@@ -288,10 +303,7 @@ class PracticeInput(PracticeBase):
     def _countries(cls, v: Any) -> list[str]:
         if isinstance(v, str):
             v = v.split(";")
-        codes = list(dict.fromkeys(geo.normalise_country(c) for c in v or [] if str(c).strip()))
-        if not codes:
-            raise ValueError("name at least one country where the practice is deployed")
-        return codes
+        return list(dict.fromkeys(geo.normalise_country(c) for c in v or [] if str(c).strip()))
 
     @field_validator("health_domains", mode="before")
     @classmethod
@@ -314,12 +326,41 @@ class PracticeInput(PracticeBase):
         return _code_list(v, taxonomy.LANGUAGES)
 
 
-class PracticeCreate(PracticeInput):
-    """A new practice as an owner registers it (or an import row gives it)."""
+class PracticeCreate(PracticeDraft):
+    """A complete practice, ready for review (or an import row): the required fields given."""
+
+    # Missing fields then get the validators' plain messages rather than "Field required".
+    model_config = ConfigDict(validate_default=True)
+
+    summary: str = Field(default="", max_length=500)
+    practice_type: str = Field(default=None, max_length=20)
+    maturity: int = Field(default=None, ge=1, le=5)
+
+    @field_validator("summary", mode="before")
+    @classmethod
+    def _summary(cls, v: Any) -> str:
+        return _text(v, "summary", 10, 500)
+
+    @field_validator("practice_type", mode="before")
+    @classmethod
+    def _type(cls, v: Any) -> str:
+        return _required(PracticeDraft._type(v), "choose the type of practice")
+
+    @field_validator("maturity", mode="before")
+    @classmethod
+    def _maturity(cls, v: Any) -> int:
+        return _required(PracticeDraft._maturity(v), "choose the maturity level")
+
+    @field_validator("countries", mode="before")
+    @classmethod
+    def _countries(cls, v: Any) -> list[str]:
+        return _required(
+            PracticeDraft._countries(v), "name at least one country where it is deployed"
+        )
 
 
-class PracticeUpdate(PracticeInput):
-    """An edit of a practice: the whole form is sent again."""
+class PracticeUpdate(PracticeCreate):
+    """An edit of a practice going to review: the whole, complete form."""
 
 
 class Practice(PracticeBase, table=True):
@@ -339,6 +380,23 @@ class Practice(PracticeBase, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     published_at: datetime | None = Field(default=None)
+
+
+class PracticeRevision(SQLModel, table=True):
+    """An owner's edit of a published practice, waiting for review; the practice stays as is."""
+
+    __tablename__ = "practice_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_id: int = Field(foreign_key="practice.id", index=True, ondelete="CASCADE")
+    #: The complete edited form (PracticeUpdate as JSON).
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    status: str = Field(default="pending", max_length=20, index=True)
+    submitted_by_id: int | None = Field(default=None, foreign_key="account.id")
+    submitted_at: datetime = Field(default_factory=utcnow)
+    decided_by_id: int | None = Field(default=None, foreign_key="account.id")
+    decided_at: datetime | None = Field(default=None)
+    rejection_reason: str | None = Field(default=None, sa_type=Text)
 
 
 class PracticeCountry(SQLModel, table=True):
@@ -363,6 +421,9 @@ class PracticeTag(SQLModel, table=True):
     kind: str = Field(max_length=12, primary_key=True)
     code: str = Field(max_length=20, primary_key=True)
 
+
+#: The list fields of a practice's input models (deployments and tags).
+PRACTICE_LIST_FIELDS = ("countries", "health_domains", "dhi_codes", "standards", "languages")
 
 #: The tag kinds of a practice and the input field each comes from.
 PRACTICE_TAG_FIELDS = {

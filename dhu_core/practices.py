@@ -1,22 +1,30 @@
-"""Practices: registration, moderation, and reading them for the catalogue and home page."""
+"""Practices: registration, revisions, moderation, and reading them for pages."""
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from dhu_core import audit, db
 from dhu_core.accounts import PermissionDenied, require_role
-from dhu_core.models import PRACTICE_TAG_FIELDS as TAG_FIELDS
 from dhu_core.models import (
+    PRACTICE_LIST_FIELDS,
+    AuditEvent,
+    FieldError,
     Organisation,
     Practice,
     PracticeCountry,
     PracticeCreate,
+    PracticeDraft,
     PracticePublic,
+    PracticeRevision,
     PracticeTag,
     PracticeUpdate,
     User,
     utcnow,
 )
+from dhu_core.models import PRACTICE_TAG_FIELDS as TAG_FIELDS
 
 
 def newest_practices(*, limit: int = 5, engine: Engine | None = None) -> list[PracticePublic]:
@@ -69,7 +77,7 @@ def load_public(session: Session, ids: list[int]) -> list[PracticePublic]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-# --- writing: registration and moderation --------------------------------------------------
+# --- writing: registration, revisions and moderation ------------------------------------
 
 #: Fixed reasons a coordinator can give when rejecting (free text may follow).
 REJECTION_REASONS = (
@@ -80,66 +88,54 @@ REJECTION_REASONS = (
     "Outside the platform's scope (not in Europe)",
     "Other",
 )
+#: Statuses in which the owner edits the practice itself; a published one gets a revision.
+EDITABLE = ("draft", "submitted", "rejected")
 
 
-def create_practice(
-    *, session: Session, data: PracticeCreate, actor: User, submit: bool = False
+def save_draft(
+    *, session: Session, data: PracticeDraft, actor: User, practice_id: int | None = None
 ) -> Practice:
-    """Register a practice of the actor's organisation, as a draft or submitted for review."""
-    require_role(actor, "owner", "coordinator", "admin")
-    if actor.organisation_id is None:
-        raise PermissionDenied("Your account belongs to no organisation; ask an administrator.")
-    practice = Practice.model_validate(
-        data,
-        update={
-            "owner_organisation_id": actor.organisation_id,
-            "created_by_id": actor.id,
-            "status": "submitted" if submit else "draft",
-        },
+    """Keep an unfinished practice of the actor's organisation; only the title is required."""
+    practice = _writable(session, actor, practice_id)
+    if practice.status not in EDITABLE:
+        raise ValueError("a published practice is changed by submitting the edit for review")
+    _apply(session, practice, data, status="draft")
+    audit.record(session, actor, "practice.draft_saved", "practice", practice.id)
+    return practice
+
+
+def submit_practice(
+    *, session: Session, data: PracticeCreate, actor: User, practice_id: int | None = None
+) -> Practice:
+    """Send a complete practice to review; for a published one, its edit waits as a revision."""
+    practice = _writable(session, actor, practice_id)
+    if practice.status in EDITABLE:
+        _apply(session, practice, data, status="submitted")
+        audit.record(session, actor, "practice.submitted", "practice", practice.id)
+        return practice
+    revision = _pending_revision(session, practice.id) or PracticeRevision(practice_id=practice.id)
+    revision.data = data.model_dump(mode="json")
+    revision.submitted_by_id = actor.id
+    revision.submitted_at = utcnow()
+    session.add(revision)
+    session.flush()
+    audit.record(
+        session, actor, "practice.revision_submitted", "practice", practice.id, revision=revision.id
     )
-    session.add(practice)
-    session.flush()
-    _write_lists(session, practice.id, data)
-    audit.record(session, actor, f"practice.{practice.status}", "practice", practice.id)
-    return practice
-
-
-def update_practice(
-    *, session: Session, practice_id: int, data: PracticeUpdate, actor: User, submit: bool = False
-) -> Practice:
-    """Edit a draft, submitted or rejected practice of the actor's own organisation."""
-    practice = _own_practice(session, practice_id, actor)
-    if practice.status in ("published", "archived"):
-        raise PermissionDenied("A published practice is changed through a revision.")
-    for name, value in data.model_dump(exclude=set(_LIST_FIELDS)).items():
-        setattr(practice, name, value)
-    practice.status = "submitted" if submit else "draft"
-    practice.updated_at = utcnow()
-    session.add(practice)
-    session.exec(delete(PracticeCountry).where(PracticeCountry.practice_id == practice.id))
-    session.exec(delete(PracticeTag).where(PracticeTag.practice_id == practice.id))
-    session.flush()
-    _write_lists(session, practice.id, data)
-    audit.record(session, actor, "practice.edited", "practice", practice.id, status=practice.status)
-    return practice
-
-
-def submit_practice(*, session: Session, practice_id: int, actor: User) -> Practice:
-    """Send an own draft or rejected practice to the coordinators' review queue."""
-    practice = _own_practice(session, practice_id, actor)
-    _require_status(practice, ("draft", "rejected"), "submitted")
-    practice.status = "submitted"
-    practice.rejection_reason = None
-    practice.updated_at = utcnow()
-    session.add(practice)
-    audit.record(session, actor, "practice.submitted", "practice", practice.id)
     return practice
 
 
 def approve_practice(*, session: Session, practice_id: int, actor: User) -> Practice:
-    """Publish a submitted practice (coordinators and administrators)."""
+    """Publish a submitted practice, or apply its pending revision (coordinators, admins)."""
     require_role(actor, "coordinator", "admin")
     practice = _get(session, practice_id)
+    revision = _pending_revision(session, practice_id)
+    if revision is not None:
+        _apply(session, practice, PracticeUpdate.model_validate(revision.data), "published")
+        _decide(revision, actor, "approved")
+        session.add(revision)
+        audit.record(session, actor, "practice.revision_approved", "practice", practice.id)
+        return practice
     _require_status(practice, "submitted", "approved")
     practice.status = "published"
     practice.published_at = practice.published_at or utcnow()
@@ -153,32 +149,78 @@ def approve_practice(*, session: Session, practice_id: int, actor: User) -> Prac
 def reject_practice(
     *, session: Session, practice_id: int, actor: User, reason: str, note: str = ""
 ) -> Practice:
-    """Send a submitted practice back to its owner with a reason (coordinators, admins)."""
+    """Send a submitted practice or a revision back with a reason (coordinators, admins)."""
     require_role(actor, "coordinator", "admin")
     if reason not in REJECTION_REASONS:
-        raise ValueError("choose one of the listed reasons")
+        raise FieldError("reason", "choose one of the listed reasons")
     practice = _get(session, practice_id)
-    _require_status(practice, "submitted", "rejected")
-    practice.status = "rejected"
-    practice.rejection_reason = f"{reason}. {note.strip()}".strip() if note.strip() else reason
-    practice.updated_at = utcnow()
-    session.add(practice)
-    audit.record(
-        session, actor, "practice.rejected", "practice", practice.id, reason=reason, note=note
-    )
+    text = f"{reason}. {note.strip()}" if note.strip() else reason
+    revision = _pending_revision(session, practice_id)
+    if revision is not None:
+        _decide(revision, actor, "rejected")
+        revision.rejection_reason = text
+        session.add(revision)
+        action = "practice.revision_rejected"
+    else:
+        _require_status(practice, "submitted", "rejected")
+        practice.status = "rejected"
+        practice.rejection_reason = text
+        practice.updated_at = utcnow()
+        session.add(practice)
+        action = "practice.rejected"
+    audit.record(session, actor, action, "practice", practice.id, reason=reason, note=note)
     return practice
 
 
-_LIST_FIELDS = ("countries", *TAG_FIELDS.values())
+def _writable(session: Session, actor: User, practice_id: int | None) -> Practice:
+    """The actor's organisation's practice to change, or a new one for it."""
+    require_role(actor, "owner", "coordinator", "admin")
+    if actor.organisation_id is None:
+        raise PermissionDenied("Your account belongs to no organisation; ask an administrator.")
+    if practice_id is None:
+        return Practice(
+            title="", owner_organisation_id=actor.organisation_id, created_by_id=actor.id
+        )
+    practice = _get(session, practice_id)
+    if practice.owner_organisation_id != actor.organisation_id:
+        raise PermissionDenied("Only people of the practice's own organisation can change it.")
+    if practice.status == "archived":
+        raise ValueError("an archived practice cannot be changed")
+    return practice
 
 
-def _write_lists(session: Session, practice_id: int, data: PracticeCreate) -> None:
-    session.add_all(PracticeCountry(practice_id=practice_id, country=c) for c in data.countries)
+def _apply(session: Session, practice: Practice, data: PracticeDraft, status: str) -> None:
+    """Write the form's fields, deployments and tags to `practice`."""
+    for name, value in data.model_dump(exclude=set(PRACTICE_LIST_FIELDS)).items():
+        setattr(practice, name, value)
+    practice.status = status
+    practice.rejection_reason = None
+    practice.updated_at = utcnow()
+    session.add(practice)
+    session.flush()
+    session.exec(delete(PracticeCountry).where(PracticeCountry.practice_id == practice.id))
+    session.exec(delete(PracticeTag).where(PracticeTag.practice_id == practice.id))
+    session.add_all(PracticeCountry(practice_id=practice.id, country=c) for c in data.countries)
     session.add_all(
-        PracticeTag(practice_id=practice_id, kind=kind, code=code)
+        PracticeTag(practice_id=practice.id, kind=kind, code=code)
         for kind, field in TAG_FIELDS.items()
         for code in getattr(data, field)
     )
+    session.flush()
+
+
+def _pending_revision(session: Session, practice_id: int) -> PracticeRevision | None:
+    return session.exec(
+        select(PracticeRevision).where(
+            PracticeRevision.practice_id == practice_id, PracticeRevision.status == "pending"
+        )
+    ).first()
+
+
+def _decide(revision: PracticeRevision, actor: User, status: str) -> None:
+    revision.status = status
+    revision.decided_by_id = actor.id
+    revision.decided_at = utcnow()
 
 
 def _get(session: Session, practice_id: int) -> Practice:
@@ -188,15 +230,119 @@ def _get(session: Session, practice_id: int) -> Practice:
     return practice
 
 
-def _require_status(practice: Practice, allowed: str | tuple[str, ...], verb: str) -> None:
-    allowed = (allowed,) if isinstance(allowed, str) else allowed
-    if practice.status not in allowed:
+def _require_status(practice: Practice, allowed: str, verb: str) -> None:
+    if practice.status != allowed:
         raise ValueError(f"a {practice.status} practice cannot be {verb}")
 
 
-def _own_practice(session: Session, practice_id: int, actor: User) -> Practice:
+# --- reading for owners and coordinators -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnPractice:
+    """A practice in its owner's list: status, the reason when rejected, a pending edit."""
+
+    id: int
+    title: str
+    status: str
+    updated_at: datetime
+    rejection_reason: str | None
+    revision_pending: bool
+    revision_rejection: str | None
+
+
+def own_practices(*, session: Session, actor: User) -> list[OwnPractice]:
+    """The practices of the actor's organisation, most recently changed first."""
+    require_role(actor, "owner", "coordinator", "admin")
+    practices = session.exec(
+        select(Practice)
+        .where(Practice.owner_organisation_id == actor.organisation_id)
+        .order_by(col(Practice.updated_at).desc())
+    ).all()
+    revisions: dict[int, PracticeRevision] = {}
+    for revision in session.exec(
+        select(PracticeRevision)
+        .where(col(PracticeRevision.practice_id).in_([p.id for p in practices]))
+        .order_by(col(PracticeRevision.id))
+    ):
+        revisions[revision.practice_id] = revision  # the newest one wins
+    return [
+        OwnPractice(
+            id=p.id,
+            title=p.title,
+            status=p.status,
+            updated_at=p.updated_at,
+            rejection_reason=p.rejection_reason,
+            revision_pending=p.id in revisions and revisions[p.id].status == "pending",
+            revision_rejection=revisions[p.id].rejection_reason
+            if p.id in revisions and revisions[p.id].status == "rejected"
+            else None,
+        )
+        for p in practices
+    ]
+
+
+def practice_form(*, session: Session, actor: User, practice_id: int) -> PracticeDraft:
+    """What the edit form starts from: the pending revision if any, else the practice."""
+    _writable(session, actor, practice_id)  # checks that the actor may edit it
+    revision = _pending_revision(session, practice_id)
+    if revision is not None:
+        return PracticeDraft.model_validate(revision.data)
+    public = load_public(session, [practice_id])[0]
+    return PracticeDraft.model_validate(public.model_dump())
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One entry of the coordinators' queue: a new practice or an edit of a published one."""
+
+    practice_id: int
+    kind: str  # "new" or "edit"
+    submitted_at: datetime
+    proposed: PracticePublic
+    current: PracticePublic | None
+
+
+def review_queue(*, session: Session, actor: User) -> list[ReviewItem]:
+    """Submitted practices and pending edits, oldest first (coordinators and admins)."""
+    require_role(actor, "coordinator", "admin")
+    submitted = session.exec(
+        select(Practice.id, Practice.updated_at).where(Practice.status == "submitted")
+    ).all()
+    revisions = session.exec(
+        select(PracticeRevision).where(PracticeRevision.status == "pending")
+    ).all()
+    loaded = {
+        p.id: p
+        for p in load_public(
+            session, [row.id for row in submitted] + [r.practice_id for r in revisions]
+        )
+    }
+    items = [ReviewItem(row.id, "new", row.updated_at, loaded[row.id], None) for row in submitted]
+    for revision in revisions:
+        current = loaded[revision.practice_id]
+        proposed = current.model_copy(
+            update=PracticeUpdate.model_validate(revision.data).model_dump()
+        )
+        items.append(
+            ReviewItem(revision.practice_id, "edit", revision.submitted_at, proposed, current)
+        )
+    return sorted(items, key=lambda item: item.submitted_at)
+
+
+def history(*, session: Session, actor: User, practice_id: int) -> list[AuditEvent]:
+    """Who did what to a practice, oldest first (its organisation, coordinators, admins)."""
     require_role(actor, "owner", "coordinator", "admin")
     practice = _get(session, practice_id)
-    if practice.owner_organisation_id != actor.organisation_id:
-        raise PermissionDenied("Only people of the practice's own organisation can change it.")
-    return practice
+    if actor.role == "owner" and practice.owner_organisation_id != actor.organisation_id:
+        raise PermissionDenied("Only the practice's organisation and coordinators see this.")
+    return audit.history(session, "practice", practice_id)
+
+
+def published_practice(*, practice_id: int, engine: Engine | None = None) -> PracticePublic | None:
+    """A published practice with every public field, or None."""
+    with db.session_scope(engine) as session:
+        practice = session.get(Practice, practice_id)
+        if practice is None or practice.status != "published":
+            return None
+        return load_public(session, [practice_id])[0]

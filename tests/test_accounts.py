@@ -13,7 +13,7 @@ from dhu_core.models import (
     FieldError,
     Organisation,
     PracticeCreate,
-    PracticeUpdate,
+    PracticeDraft,
     User,
     field_errors,
 )
@@ -74,9 +74,7 @@ def _practice(**changes) -> PracticeCreate:
 
 def _submitted_practice(engine, owner) -> int:
     with db.session_scope(engine) as session:
-        return practices.create_practice(
-            session=session, data=_practice(), actor=owner, submit=True
-        ).id
+        return practices.submit_practice(session=session, data=_practice(), actor=owner).id
 
 
 # --- permissions -------------------------------------------------------------------------
@@ -99,21 +97,23 @@ def test_owner_cannot_approve_or_reject(engine, people):
 
 def test_owner_cannot_edit_or_submit_another_owners_practice(engine, people):
     with db.session_scope(engine) as session:
-        practice_id = practices.create_practice(
-            session=session, data=_practice(), actor=people["owner-a"]
+        practice_id = practices.save_draft(
+            session=session, data=PracticeDraft(title="Mine"), actor=people["owner-a"]
         ).id
-    edit = PracticeUpdate(**_practice(title="Taken over").model_dump())
+    edit = _practice(title="Taken over")
     with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
-        practices.update_practice(
+        practices.save_draft(
             session=session, practice_id=practice_id, data=edit, actor=people["owner-b"]
         )
     with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
-        practices.submit_practice(session=session, practice_id=practice_id, actor=people["owner-b"])
+        practices.submit_practice(
+            session=session, practice_id=practice_id, data=edit, actor=people["owner-b"]
+        )
     with db.session_scope(engine) as session:
-        updated = practices.update_practice(
+        updated = practices.submit_practice(
             session=session, practice_id=practice_id, data=edit, actor=people["owner-a"]
         )
-        assert updated.title == "Taken over"
+        assert (updated.title, updated.status) == ("Taken over", "submitted")
 
 
 def test_coordinator_moderates(engine, people):
@@ -140,7 +140,7 @@ def test_coordinator_moderates(engine, people):
 def test_a_disabled_user_can_do_nothing(engine, people):
     gone = people["gone"]
     with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
-        practices.create_practice(session=session, data=_practice(), actor=gone)
+        practices.submit_practice(session=session, data=_practice(), actor=gone)
     gone_admin = people["admin"].model_copy(update={"disabled": True})
     with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
         accounts.list_users(session=session, actor=gone_admin)

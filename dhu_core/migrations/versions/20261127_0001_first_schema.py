@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 20:05:13.072013
+Create Date: 2026-11-27 20:18:47.469875
 """
 
 from collections.abc import Sequence
@@ -115,8 +115,8 @@ def upgrade() -> None:
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("summary", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("practice_type", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("maturity", sa.Integer(), nullable=False),
+        sa.Column("practice_type", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+        sa.Column("maturity", sa.Integer(), nullable=True),
         sa.Column("start_year", sa.Integer(), nullable=True),
         sa.Column("evidence", sa.Text(), nullable=True),
         sa.Column("licence", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
@@ -220,6 +220,34 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "practice_revision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("practice_id", sa.Integer(), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=True),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("submitted_by_id", sa.Integer(), nullable=True),
+        sa.Column("submitted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("rejection_reason", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"],
+            ["account.id"],
+        ),
+        sa.ForeignKeyConstraint(["practice_id"], ["practice.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["submitted_by_id"],
+            ["account.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("practice_revision", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_practice_revision_practice_id"), ["practice_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_practice_revision_status"), ["status"], unique=False)
+
+    op.create_table(
         "practice_tag",
         sa.Column("practice_id", sa.Integer(), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
@@ -271,6 +299,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_practice_tag_kind_code")
 
     op.drop_table("practice_tag")
+    with op.batch_alter_table("practice_revision", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_practice_revision_status"))
+        batch_op.drop_index(batch_op.f("ix_practice_revision_practice_id"))
+
+    op.drop_table("practice_revision")
     with op.batch_alter_table("practice_country", schema=None) as batch_op:
         batch_op.drop_index("ix_practice_country_country")
 
