@@ -1,9 +1,14 @@
-"""The `dhu` command: database set-up and demo data."""
+"""The `dhu` command: database set-up, demo data, import and export."""
+
+import sys
+from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
-from dhu_core import db, demo
+from dhu_core import accounts, audit, db, demo, io, taxonomy
 from dhu_core.config import get_settings
+from dhu_core.models import FieldError, field_errors
 
 
 @click.group()
@@ -46,3 +51,89 @@ def demo_command(practices: int, seed: int, reset: bool) -> None:
     )
     if get_settings().embedded:
         click.echo("Start the app with: streamlit run app.py")
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(list(taxonomy.ROLES)))
+@click.option("--email", required=True)
+@click.option("--name", "display_name", help="Display name (default: the username).")
+@click.option("--organisation-id", type=int, help="Id of the user's organisation.")
+def create_user(
+    username: str, role: str, email: str, display_name: str | None, organisation_id: int | None
+) -> None:
+    """Create an account; the password is read from standard input when it is not a terminal."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        data = accounts.AccountInput(
+            username=username,
+            display_name=display_name or username,
+            email=email,
+            password=password,
+        )
+        engine = db.get_engine()
+        db.upgrade(engine)
+        with db.session_scope(engine) as session:
+            user = accounts.create_user(
+                session=session,
+                username=data.username,
+                password=data.password,
+                role=role,
+                email=data.email,
+                display_name=data.display_name,
+                organisation_id=organisation_id,
+            )
+            audit.record(session, None, "account.created", "account", user.id, role=role)
+    except (ValidationError, FieldError) as error:
+        problems = "; ".join(f"{field}: {msg}" for field, msg in field_errors(error).items())
+        raise click.ClickException(problems) from error
+    click.echo(f"Created {role} account '{data.username}'.")
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def import_command(file: Path) -> None:
+    """Import practices from a CSV or XLSX file (see README, "Import format") as published."""
+    engine = db.get_engine()
+    db.upgrade(engine)
+    try:
+        report = io.import_practices(io.read_rows(file), engine=engine)
+    except io.ImportFileError as error:
+        raise click.ClickException(f"{file}: {error}") from error
+    click.echo(f"Imported {report.imported} practices")
+    for error in report.errors:
+        click.echo(str(error), err=True)
+    if not report.ok:
+        click.echo(
+            f"Rejected {report.rejected} rows; correct them and import them again.", err=True
+        )
+        raise click.exceptions.Exit(1)
+
+
+@main.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(io.FORMATS),
+    default="csv",
+    show_default=True,
+    help="File format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="File to write (default: standard output; required for xlsx).",
+)
+def export_command(fmt: str, output: Path | None) -> None:
+    """Export all published practices with the import columns."""
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("an xlsx export needs a file: add -o FILE")
+    data = io.export_bytes(io.export_practices(engine=db.get_engine()), fmt)
+    if output is None:
+        click.get_binary_stream("stdout").write(data)
+    else:
+        output.write_bytes(data)

@@ -44,8 +44,18 @@ def field_errors(error: ValidationError | FieldError) -> dict[str, str]:
     return messages
 
 
+# Control characters (other than tab and line breaks) cannot be stored by PostgreSQL or XLSX.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean(text: str) -> str:
+    if CONTROL_RE.search(text):
+        raise ValueError("remove the invisible control characters from this text")
+    return text
+
+
 def _text(value: Any, name: str, min_len: int, max_len: int) -> str:
-    text = " ".join(str(value or "").split())
+    text = _clean(" ".join(str(value or "").split()))
     if len(text) < min_len:
         raise ValueError(f"{name} needs at least {min_len} characters")
     if len(text) > max_len:
@@ -54,16 +64,23 @@ def _text(value: Any, name: str, min_len: int, max_len: int) -> str:
 
 
 def _optional(value: Any) -> str | None:
-    text = str(value).strip() if value is not None else ""
+    text = _clean(str(value).strip()) if value is not None else ""
     return text or None
 
 
-def _code_list(values: Any, code_list: taxonomy.CodeList) -> list[str]:
+def _items(values: Any) -> list:
+    """A list field's items, from a list or a `;`-separated text."""
     if values is None or values == "":
         return []
     if isinstance(values, str):
-        values = values.split(";")
-    codes = [code_list.normalise(v) for v in values if str(v).strip()]
+        return values.split(";")
+    if isinstance(values, list | tuple | set | frozenset):
+        return list(values)
+    raise ValueError("give a list of codes")
+
+
+def _code_list(values: Any, code_list: taxonomy.CodeList) -> list[str]:
+    codes = [code_list.normalise(v) for v in _items(values) if str(v).strip()]
     return list(dict.fromkeys(codes))
 
 
@@ -267,8 +284,11 @@ class PracticeDraft(PracticeBase):
         if v is None or str(v).strip() == "":
             return None
         try:
-            year = int(float(str(v).strip()))
-        except ValueError:
+            number = float(str(v).strip())
+            if not number.is_integer():
+                raise ValueError
+            year = int(number)
+        except (ValueError, OverflowError):
             raise ValueError("enter the start year as four digits, such as 2021") from None
         if not FIRST_YEAR <= year <= utcnow().year:
             raise ValueError(f"the start year must lie between {FIRST_YEAR} and {utcnow().year}")
@@ -301,9 +321,7 @@ class PracticeDraft(PracticeBase):
     @field_validator("countries", mode="before")
     @classmethod
     def _countries(cls, v: Any) -> list[str]:
-        if isinstance(v, str):
-            v = v.split(";")
-        return list(dict.fromkeys(geo.normalise_country(c) for c in v or [] if str(c).strip()))
+        return list(dict.fromkeys(geo.normalise_country(c) for c in _items(v) if str(c).strip()))
 
     @field_validator("health_domains", mode="before")
     @classmethod

@@ -1,0 +1,578 @@
+"""Import and export of practices: CSV and XLSX in, CSV, JSON and XLSX out.
+
+The columns are the contract of DESIGN.md: lists separated by `;`, countries as ISO 3166-1
+alpha-2 codes, code lists as codes (import also accepts labels, in any letter case).
+"""
+
+import csv
+import io
+import json
+import re
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, BinaryIO, TextIO
+
+import openpyxl
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils.exceptions import InvalidFileException
+from pydantic import ValidationError
+from sqlalchemy import Engine, delete, func, insert, select
+from sqlmodel import Session
+
+from dhu_core import audit, db, taxonomy
+from dhu_core.accounts import require_role
+from dhu_core.models import (
+    PRACTICE_TAG_FIELDS,
+    Organisation,
+    OrganisationCreate,
+    Practice,
+    PracticeCountry,
+    PracticeCreate,
+    PracticeTag,
+    User,
+    field_errors,
+    utcnow,
+)
+from dhu_core.practices import load_public
+
+COLUMNS = (
+    "title",
+    "summary",
+    "practice_type",
+    "maturity",
+    "countries",
+    "owner_organisation",
+    "owner_country",
+    "health_domains",
+    "dhi_codes",
+    "standards",
+    "languages",
+    "website",
+    "contact_email",
+    "start_year",
+    "transferable",
+)
+REQUIRED_COLUMNS = COLUMNS[:7]
+LIST_COLUMNS = ("countries", *PRACTICE_TAG_FIELDS.values())
+PRACTICE_COLUMNS = tuple(c for c in COLUMNS if c not in ("owner_organisation", "owner_country"))
+#: Columns of the organisation a row names, by the OrganisationCreate field each fills.
+OWNER_COLUMNS = {"name": "owner_organisation", "country": "owner_country"}
+FORMATS = ("csv", "json", "xlsx")
+CHUNK_ROWS = 2000
+#: How many rows are validated between two progress reports.
+PROGRESS_EVERY = 500
+
+# A spreadsheet runs a cell that starts with =, +, - or @ as a formula (CSV injection), so the
+# CSV export prefixes an apostrophe, as OWASP advises, and the import takes it off again. Texts
+# that start with apostrophes before such a character get one more, so every text comes back.
+_FORMULA = re.compile(r"^'*[=+\-@]")
+
+Progress = Callable[[int, int], None]
+
+
+class ImportFileError(ValueError):
+    """The whole file cannot be imported: unreadable, or its header row is wrong."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in one cell: the row as a spreadsheet numbers it (header = 1) and column."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    """What an import stored and which rows it rejected, and why."""
+
+    imported: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no row was rejected."""
+        return not self.errors
+
+    @property
+    def rejected(self) -> int:
+        """How many rows were rejected (a row with several bad cells counts once)."""
+        return len({error.row for error in self.errors})
+
+
+@dataclass
+class _Row:
+    number: int
+    practice: PracticeCreate
+    owner: OrganisationCreate
+
+    @property
+    def owner_key(self) -> tuple[str, str]:
+        return self.owner.name.casefold(), self.owner.country
+
+
+# --- reading files -----------------------------------------------------------------------
+
+
+def read_rows(
+    path_or_file: str | Path | IO[bytes] | IO[str], *, format: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """The data rows of a CSV or XLSX file as dicts by column; ImportFileError if unreadable."""
+    data = _read(path_or_file)
+    fmt = (format or _format_of(path_or_file, data)).lower().lstrip(".")
+    if fmt == "csv":
+        table = _csv_table(data)
+    elif fmt == "xlsx":
+        table = _xlsx_table(data)
+    else:
+        raise ImportFileError(f"cannot import a .{fmt} file: use CSV (.csv) or Excel (.xlsx)")
+    header = next(table, None)
+    if header is None:
+        raise ImportFileError(f"the file is empty: its first row must name the columns ({_LIST})")
+    columns = _check_header(header)
+    return ({name: cells[i] if i < len(cells) else None for i, name in columns} for cells in table)
+
+
+def _read(source: str | Path | IO[bytes] | IO[str]) -> bytes | str:
+    if isinstance(source, str | Path):
+        try:
+            return Path(source).read_bytes()
+        except OSError as error:
+            raise ImportFileError(f"cannot read {source}: {error.strerror}") from error
+    return source.read()
+
+
+def _format_of(source: object, data: bytes | str) -> str:
+    name = str(source) if isinstance(source, str | Path) else getattr(source, "name", "")
+    suffix = Path(str(name)).suffix
+    if suffix:
+        return suffix
+    return "xlsx" if isinstance(data, bytes) and data.startswith(b"PK\x03\x04") else "csv"
+
+
+def _csv_table(data: bytes | str) -> Iterator[list[Any]]:
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise ImportFileError(
+                "the file is not UTF-8 text: save it as 'CSV UTF-8' and try again"
+            ) from error
+    data = data.removeprefix("\ufeff")
+    first_line = data.split("\n", 1)[0]
+    # Spreadsheets in many European locales save CSV with semicolons.
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    try:
+        rows = list(csv.reader(io.StringIO(data, newline=""), delimiter=delimiter))
+    except csv.Error as error:
+        raise ImportFileError(f"the file is not valid CSV: {error}") from error
+    return iter([[_unescape(cell) for cell in row] for row in rows])
+
+
+def _xlsx_table(data: bytes | str) -> Iterator[list[Any]]:
+    if isinstance(data, str):
+        raise ImportFileError("an Excel file must be opened in binary mode")
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
+        raise ImportFileError("the file is not an Excel workbook (.xlsx)") from error
+    try:
+        rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    return iter(rows)
+
+
+def _check_header(header: Sequence[Any]) -> list[tuple[int, str]]:
+    names = [str(cell).strip().lower() if cell is not None else "" for cell in header]
+    columns = [(i, name) for i, name in enumerate(names) if name]
+    given = [name for _, name in columns]
+    unknown = [name for name in given if name not in COLUMNS]
+    if unknown:
+        raise ImportFileError(
+            f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)} "
+            f"(the columns are: {_LIST})"
+        )
+    twice = sorted({name for name in given if given.count(name) > 1})
+    if twice:
+        raise ImportFileError(f"column named more than once: {', '.join(twice)}")
+    missing = [name for name in REQUIRED_COLUMNS if name not in given]
+    if missing:
+        raise ImportFileError(
+            f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
+        )
+    return columns
+
+
+_LIST = ", ".join(COLUMNS)
+
+
+# --- importing ---------------------------------------------------------------------------
+
+
+def import_practices(
+    rows: Iterable[dict[str, Any]],
+    *,
+    engine: Engine | None = None,
+    actor: User | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Store the valid rows as published practices in one transaction; report the others.
+
+    Blank rows are skipped. A row whose title, owner organisation and owner country (in any
+    letter case) repeat an earlier row or a practice already stored is rejected as a duplicate.
+    `progress(done, total)` counts steps: each row is checked, then (when valid) stored.
+    """
+    if actor is not None:
+        require_role(actor, "admin")
+    rows = list(rows)
+    steps = 2 * len(rows)
+    done = len(rows)
+
+    def stored(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress:
+            progress(done, steps)
+
+    report = ImportReport()
+    valid: list[_Row] = []
+    for index, row in enumerate(rows):
+        cells = {column: _cell_text(row.get(column)) for column in COLUMNS}
+        if any(cells.values()):
+            checked = _validate(index + 2, cells, report.errors)
+            if checked is not None:
+                valid.append(checked)
+        if progress and (index + 1) % PROGRESS_EVERY == 0:
+            progress(index + 1, steps)
+    with db.session_scope(engine) as session:
+        owners = _existing_owners(session, {row.owner.country for row in valid})
+        accepted = _without_duplicates(session, valid, owners, report.errors)
+        _store(session, accepted, owners, actor, stored)
+        report.imported = len(accepted)
+        # An ORM write, so the commit also bumps the data version and caches refresh.
+        audit.record(
+            session, actor, "practice.imported", imported=report.imported, rejected=report.rejected
+        )
+    report.errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column)))
+    if progress:
+        progress(steps, steps)
+    return report
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as the text a CSV file would hold, whatever the source gave (XLSX, JSON, dict)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | tuple | set):
+        return ";".join(_cell_text(item) for item in value)
+    return str(value).strip()
+
+
+def _validate(number: int, cells: dict[str, str], errors: list[RowError]) -> _Row | None:
+    messages = {column: "required, but empty" for column in REQUIRED_COLUMNS if not cells[column]}
+    # PostgreSQL text cannot hold NUL, and an XLSX export could not hold the other ones.
+    for column, text in cells.items():
+        if ILLEGAL_CHARACTERS_RE.search(text):
+            messages.setdefault(column, "contains a control character; remove it")
+    practice = owner = None
+    try:
+        practice = PracticeCreate.model_validate({c: cells[c] for c in PRACTICE_COLUMNS})
+    except ValidationError as error:
+        for name, message in field_errors(error).items():
+            messages.setdefault(name, message)
+    try:
+        owner = OrganisationCreate.model_validate(
+            {name: cells[column] for name, column in OWNER_COLUMNS.items()}
+        )
+    except ValidationError as error:
+        for name, message in field_errors(error).items():
+            messages.setdefault(OWNER_COLUMNS[name], message)
+    if messages or practice is None or owner is None:
+        errors.extend(RowError(number, column, message) for column, message in messages.items())
+        return None
+    return _Row(number, practice, owner)
+
+
+def _existing_owners(session: Session, countries: set[str]) -> dict[tuple[str, str], int]:
+    """Organisations of these countries by (case-folded name, country); the oldest wins."""
+    found = session.execute(
+        select(Organisation.id, Organisation.name, Organisation.country)
+        .where(Organisation.country.in_(sorted(countries)))
+        .order_by(Organisation.id.desc())
+    )
+    return {(name.casefold(), country): org_id for org_id, name, country in found}
+
+
+def _without_duplicates(
+    session: Session,
+    rows: list[_Row],
+    owners: dict[tuple[str, str], int],
+    errors: list[RowError],
+) -> list[_Row]:
+    owner_ids = sorted({owners[row.owner_key] for row in rows if row.owner_key in owners})
+    existing = set()
+    for chunk in _chunks(owner_ids, 1000):
+        existing.update(
+            (title.casefold(), org_id)
+            for title, org_id in session.execute(
+                select(Practice.title, Practice.owner_organisation_id).where(
+                    Practice.owner_organisation_id.in_(chunk)
+                )
+            )
+        )
+    first_row: dict[tuple[str, tuple[str, str]], int] = {}
+    accepted = []
+    for row in rows:
+        key = (row.practice.title.casefold(), row.owner_key)
+        if key in first_row:
+            message = f"duplicate of row {first_row[key]} (same title and owner organisation)"
+            errors.append(RowError(row.number, "title", message))
+        elif (key[0], owners.get(row.owner_key)) in existing:
+            message = "this organisation already has a practice with this title"
+            errors.append(RowError(row.number, "title", message))
+        else:
+            first_row[key] = row.number
+            accepted.append(row)
+    return accepted
+
+
+def _store(
+    session: Session,
+    rows: list[_Row],
+    owners: dict[tuple[str, str], int],
+    actor: User | None,
+    stored: Callable[[int], None],
+) -> None:
+    now = utcnow()
+    new_owners = {row.owner_key: row.owner for row in rows if row.owner_key not in owners}
+    owner_rows = [
+        {**owner.model_dump(), "organisation_type": "other", "created_at": now}
+        for owner in new_owners.values()
+    ]
+    owners.update(zip(new_owners, _insert_with_ids(session, Organisation, owner_rows), strict=True))
+    practice_ids = _reserve_ids(session, Practice, len(rows))
+    for chunk in _chunks(range(len(rows)), CHUNK_ROWS):
+        practices, countries, tags = [], [], []
+        for index in chunk:
+            row, practice_id = rows[index], practice_ids[index]
+            practices.append(
+                {
+                    **row.practice.model_dump(exclude=set(LIST_COLUMNS)),
+                    "id": practice_id,
+                    "owner_organisation_id": owners[row.owner_key],
+                    "created_by_id": actor.id if actor else None,
+                    "status": "published",
+                    "rejection_reason": None,
+                    "featured": False,
+                    "featured_analysis": None,
+                    "created_at": now,
+                    "updated_at": now,
+                    "published_at": now,
+                }
+            )
+            countries.extend(
+                {"practice_id": practice_id, "country": country, "region": None, "scale": None}
+                for country in row.practice.countries
+            )
+            tags.extend(
+                {"practice_id": practice_id, "kind": kind, "code": code}
+                for kind, name in PRACTICE_TAG_FIELDS.items()
+                for code in getattr(row.practice, name)
+            )
+        for model, table_rows in ((Practice, practices), (PracticeCountry, countries)):
+            session.execute(insert(model.__table__), table_rows)
+        if tags:
+            session.execute(insert(PracticeTag.__table__), tags)
+        stored(len(chunk))
+
+
+def _insert_with_ids(session: Session, model: type, rows: list[dict]) -> list[int]:
+    """Insert rows with new ids and return the ids, in the order of `rows`."""
+    ids = _reserve_ids(session, model, len(rows))
+    for chunk in _chunks(
+        [{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)], CHUNK_ROWS
+    ):
+        session.execute(insert(model.__table__), chunk)
+    return ids
+
+
+def _reserve_ids(session: Session, model: type, count: int) -> list[int]:
+    """New primary keys for `count` rows of `model`, before the rows are inserted.
+
+    Plain executemany with known ids is three times faster on PostgreSQL than an insert that
+    returns the ids (psycopg parses the long multi-row statement that needs).
+    """
+    table = model.__table__
+    if count == 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        # Taken from the table's own sequence, so later inserts never collide with them.
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        series = func.generate_series(1, count)
+        return list(session.execute(select(func.nextval(sequence)).select_from(series)).scalars())
+    # SQLite itself gives a new row the highest id plus one. Should another process insert
+    # between this read and our insert, ours fails on the primary key instead of mixing rows.
+    highest = session.execute(select(func.max(table.c.id))).scalar() or 0
+    return list(range(highest + 1, highest + count + 1))
+
+
+def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- exporting ---------------------------------------------------------------------------
+
+
+def export_practices(
+    ids: Sequence[int] | None = None, *, engine: Engine | None = None
+) -> list[dict[str, Any]]:
+    """Published practices as rows of the import columns: those of `ids` in order, or all."""
+    published = select(Practice.id).where(Practice.status == "published")
+    with db.session_scope(engine) as session:
+        if ids is None:
+            chosen = list(session.execute(published.order_by(Practice.id)).scalars())
+        else:
+            wanted = list(dict.fromkeys(ids))
+            found: set[int] = set()
+            for chunk in _chunks(wanted, 1000):
+                found.update(session.execute(published.where(Practice.id.in_(chunk))).scalars())
+            chosen = [practice_id for practice_id in wanted if practice_id in found]
+        practices = [p for chunk in _chunks(chosen, 1000) for p in load_public(session, chunk)]
+    return [{column: getattr(p, column) for column in COLUMNS} for p in practices]
+
+
+def write_csv(rows: Iterable[dict[str, Any]], file: TextIO) -> None:
+    """Write rows as CSV with the import columns (open `file` with newline="")."""
+    writer = csv.writer(file)
+    writer.writerow(COLUMNS)
+    writer.writerows([_csv_cell(row.get(column)) for column in COLUMNS] for row in rows)
+
+
+def write_json(rows: Iterable[dict[str, Any]], file: TextIO) -> None:
+    """Write rows as a JSON list of objects; lists stay JSON arrays."""
+    objects = [{column: row.get(column) for column in COLUMNS} for row in rows]
+    json.dump(objects, file, ensure_ascii=False, indent=1)
+    file.write("\n")
+
+
+def write_xlsx(rows: Iterable[dict[str, Any]], file: str | Path | BinaryIO) -> None:
+    """Write rows as an Excel workbook with one sheet and the import columns as header."""
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("practices")
+    sheet.append(COLUMNS)
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, row.get(column)) for column in COLUMNS])
+    workbook.save(file)
+
+
+def export_bytes(rows: Iterable[dict[str, Any]], fmt: str) -> bytes:
+    """Rows as the bytes of a CSV, JSON or XLSX file, for a download button or the CLI."""
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        write_xlsx(rows, buffer)
+        return buffer.getvalue()
+    text = io.StringIO(newline="")
+    if fmt == "csv":
+        write_csv(rows, text)
+        # The byte-order mark makes spreadsheet programs read the file as UTF-8.
+        return text.getvalue().encode("utf-8-sig")
+    if fmt == "json":
+        write_json(rows, text)
+        return text.getvalue().encode("utf-8")
+    raise ValueError(f"unknown export format '{fmt}' (use one of: {', '.join(FORMATS)})")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ";".join(str(item) for item in value)
+    return value
+
+
+def _csv_cell(value: Any) -> Any:
+    value = _cell(value)
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+def _unescape(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell) else cell
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    value = _cell(value)
+    if not isinstance(value, str):
+        return value
+    # openpyxl refuses control characters, which the entry forms do not filter out.
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+    # A text starting with "=" would otherwise be stored as a formula.
+    cell.data_type = "s"
+    return cell
+
+
+# --- benchmark ---------------------------------------------------------------------------
+
+
+def run_import_bench(*, engine: Engine, rows: int = 10_000) -> dict[str, Any]:
+    """Import `rows` generated practices from a CSV file, time it, then delete them again."""
+    run = uuid.uuid4().hex[:8]
+    countries = ("DE", "FR", "IT", "ES", "PL", "NL", "SE", "EE", "PT", "XK")
+    domains = list(taxonomy.HEALTH_DOMAINS)
+    dhi = list(taxonomy.DHI_CODES)
+    generated = [
+        {
+            "title": f"Benchmark practice {n}",
+            "summary": f"A generated practice number {n} that measures how fast imports are.",
+            "practice_type": list(taxonomy.PRACTICE_TYPES)[n % 6],
+            "maturity": n % 5 + 1,
+            "countries": countries[n % 10 : n % 10 + 1 + n % 3],
+            "owner_organisation": f"Benchmark organisation {run} {n % 500}",
+            "owner_country": countries[n % 10],
+            "health_domains": [domains[n % 20], domains[(n + 7) % 20]],
+            "dhi_codes": [dhi[n % len(dhi)]],
+            "standards": ["fhir", "snomed-ct"][: n % 3],
+            "languages": ["en", "de"][: 1 + n % 2],
+            "website": f"https://example.org/practice/{n}",
+            "contact_email": f"contact{n}@example.org",
+            "start_year": 2010 + n % 15,
+            "transferable": (True, False, None)[n % 3],
+        }
+        for n in range(rows)
+    ]
+    data = export_bytes(generated, "csv")
+    started = time.perf_counter()
+    report = import_practices(read_rows(io.BytesIO(data), format="csv"), engine=engine)
+    seconds = time.perf_counter() - started
+    with db.session_scope(engine) as session:
+        bench_owners = select(Organisation.id).where(
+            Organisation.name.like(f"Benchmark organisation {run} %")
+        )
+        session.execute(delete(Practice).where(Practice.owner_organisation_id.in_(bench_owners)))
+        session.execute(delete(Organisation).where(Organisation.id.in_(bench_owners)))
+        db.bump_data_version(session)
+    return {
+        "backend": engine.dialect.name,
+        "rows": rows,
+        "imported": report.imported,
+        "seconds": round(seconds, 2),
+        "rows_per_second": round(rows / seconds),
+    }
