@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import accounts, db, taxonomy
+from dhu_core import accounts, db, io, taxonomy
 from dhu_core.models import FieldError, field_errors
 from dhu_core.ui import cached, forms, shell
 
@@ -115,6 +115,36 @@ if created:
     forms.clear_errors(FORM)
     state["admin_message"] = f"Account {data.username} created."
     st.rerun()
+
+st.subheader("Import practices")
+st.caption(
+    "A CSV or Excel file with the columns of the import format (see the README). Valid rows "
+    "become published practices in one go; rows with errors are listed and not imported."
+)
+upload = st.file_uploader("File to import", type=["csv", "xlsx"])
+if upload is not None and st.button("Import", icon=":material/upload:"):
+    bar = st.progress(0.0, text="Checking rows…")
+    try:
+        report = io.import_practices(
+            io.read_rows(upload, format=upload.name.rsplit(".", 1)[-1]),
+            actor=admin,
+            progress=lambda done, total: bar.progress(done / total if total else 1.0),
+        )
+    except io.ImportFileError as error:
+        st.error(str(error))
+    else:
+        bar.progress(1.0, text="Done.")
+        st.success(f"Imported {report.imported:,} practices.")
+        if report.errors:
+            st.warning(f"{report.rejected:,} rows were not imported:")
+            st.dataframe(
+                {
+                    "row": [e.row for e in report.errors],
+                    "column": [e.column for e in report.errors],
+                    "message": [e.message for e in report.errors],
+                },
+                hide_index=True,
+            )
 
 st.subheader("Audit log")
 st.dataframe(

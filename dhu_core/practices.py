@@ -346,3 +346,34 @@ def published_practice(*, practice_id: int, engine: Engine | None = None) -> Pra
         if practice is None or practice.status != "published":
             return None
         return load_public(session, [practice_id])[0]
+
+
+def changed_fields(
+    current: PracticePublic, proposed: PracticePublic
+) -> dict[str, tuple[object, object]]:
+    """Field -> (published value, proposed value) for every field an edit changes."""
+    fields = PracticeUpdate.model_fields
+    return {
+        name: (getattr(current, name), getattr(proposed, name))
+        for name in fields
+        if getattr(current, name) != getattr(proposed, name)
+    }
+
+
+@dataclass(frozen=True)
+class PracticeTitle:
+    """Just enough of a practice to link to it."""
+
+    id: int
+    title: str
+
+
+def public_titles(ids: list[int], *, engine: Engine | None = None) -> list[PracticeTitle]:
+    """Id and title of the published practices among `ids`."""
+    with db.session_scope(engine) as session:
+        rows = session.exec(
+            select(Practice.id, Practice.title).where(
+                col(Practice.id).in_(ids), Practice.status == "published"
+            )
+        ).all()
+    return [PracticeTitle(id=row.id, title=row.title) for row in rows]

@@ -12,3 +12,9 @@ def md_escape(text: str | None) -> str:
     if not text:
         return ""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def md_escape_paragraphs(text: str | None) -> str:
+    """Like `md_escape`, keeping the blank-line paragraphs of longer text."""
+    paragraphs = (md_escape(p) for p in str(text or "").replace("\r\n", "\n").split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p)

@@ -1,6 +1,6 @@
 """Escaping user text for Markdown."""
 
-from dhu_core.text import md_escape
+from dhu_core.text import md_escape, md_escape_paragraphs
 
 
 def test_markdown_and_html_are_shown_literally():
@@ -17,3 +17,9 @@ def test_latex_and_colour_directives_are_neutralised():
 def test_empty_text():
     assert md_escape(None) == ""
     assert md_escape("") == ""
+
+
+def test_paragraphs_are_kept_and_each_escaped():
+    assert md_escape_paragraphs("First *one*\r\n\r\nSecond [x](y)\n\n\n") == (
+        "First \\*one\\*\n\nSecond \\[x\\]\\(y\\)"
+    )

@@ -24,3 +24,24 @@ def field_error(form: str, field: str) -> None:
     message = errors(form).get(field)
     if message:
         st.error(message[0].upper() + message[1:], icon=":material/error:")
+
+
+def keep(keys: list[str]) -> None:
+    """Keep widget values across pages: Streamlit forgets a widget's state once it is not drawn.
+
+    Call at the top of the page, before the widgets are drawn.
+    """
+    state = st.session_state
+    for key in keys:
+        kept = f"_kept_{key}"
+        if key in state:
+            state[kept] = state[key]
+        elif kept in state:
+            state[key] = state[kept]
+
+
+def load(values: dict) -> None:
+    """Put `values` into the widgets with those keys (before they are drawn)."""
+    for key, value in values.items():
+        st.session_state[key] = value
+        st.session_state[f"_kept_{key}"] = value

@@ -34,6 +34,12 @@ SIGNED_IN = frozenset({"owner", "coordinator", "admin"})
 
 PAGES = (
     PageSpec("app_pages/home.py", "Home", ":material/home:", "", EVERYONE),
+    PageSpec("app_pages/map.py", "Uptake map", ":material/public:", "map", EVERYONE),
+    PageSpec("app_pages/radar.py", "RADAR", ":material/radar:", "radar", EVERYONE),
+    PageSpec("app_pages/register.py", "Register a practice", ":material/edit_note:", "register",
+             frozenset({"owner"}), "Work"),
+    PageSpec("app_pages/review.py", "Review", ":material/fact_check:", "review",
+             frozenset({"coordinator", "admin"}), "Work"),
     PageSpec("app_pages/admin.py", "Administration", ":material/admin_panel_settings:", "admin",
              frozenset({"admin"}), "Work"),
     PageSpec("app_pages/sign_in.py", "Sign in", ":material/login:", "sign-in",

@@ -1,0 +1,90 @@
+"""How a practice is shown: cards in lists, and the full detail view. All user text escaped."""
+
+import streamlit as st
+
+from dhu_core import geo, taxonomy
+from dhu_core.models import PracticePublic
+from dhu_core.text import md_escape, md_escape_paragraphs
+
+
+def labels(codes: list, code_list: taxonomy.CodeList) -> str:
+    """The labels of `codes`, joined for display."""
+    return ", ".join(code_list.label(code) for code in codes) or "—"
+
+
+def card(practice: PracticePublic, *, link: bool = True) -> None:
+    """A practice in a list: title (linking to its detail view), facts and summary."""
+    with st.container(border=True):
+        title = md_escape(practice.title)
+        st.markdown(f"[**{title}**](/radar?practice={practice.id})" if link else f"**{title}**")
+        st.caption(facts(practice))
+        st.markdown(md_escape(practice.summary))
+
+
+def facts(practice: PracticePublic) -> str:
+    """Type · maturity · organisation, country · deployed in."""
+    deployed = ", ".join(geo.country_name(c) for c in practice.countries)
+    return (
+        f"{taxonomy.PRACTICE_TYPES.label(practice.practice_type)} · "
+        f"{practice.maturity} {taxonomy.MATURITY_LEVELS.label(practice.maturity)} · "
+        f"{md_escape(practice.owner_organisation)}, {geo.country_name(practice.owner_country)} · "
+        f"deployed in {deployed}"
+    )
+
+
+def detail(practice: PracticePublic) -> None:
+    """Every public field of a practice."""
+    st.header(md_escape(practice.title), anchor=False)
+    st.caption(facts(practice))
+    st.markdown(md_escape(practice.summary))
+    if practice.description:
+        st.markdown(md_escape_paragraphs(practice.description))
+    left, right = st.columns(2)
+    transferable = {True: "yes", False: "no", None: "not stated"}[practice.transferable]
+    left.markdown(
+        "\n".join(
+            [
+                f"- **Maturity:** {practice.maturity} · "
+                f"{taxonomy.MATURITY_LEVELS.label(practice.maturity)} — "
+                f"{taxonomy.MATURITY_LEVELS.definitions.get(practice.maturity, '')}",
+                f"- **Start year:** {practice.start_year or '—'}",
+                f"- **Health domains:** {labels(practice.health_domains, taxonomy.HEALTH_DOMAINS)}",
+                f"- **Standards:** {labels(practice.standards, taxonomy.STANDARDS)}",
+                f"- **Languages:** {labels(practice.languages, taxonomy.LANGUAGES)}",
+            ]
+        )
+    )
+    right.markdown(
+        "\n".join(
+            [
+                f"- **Transferable:** {transferable}",
+                f"- **Twinnings it can support at once:** {practice.transfer_capacity}",
+                f"- **Licence:** {md_escape(practice.licence) or '—'}",
+                f"- **Website:** {md_escape(practice.website) or '—'}",
+                f"- **Contact:** {md_escape(practice.contact_email) or '—'}",
+            ]
+        )
+    )
+    if practice.dhi_codes:
+        st.markdown("**WHO digital health interventions**")
+        st.markdown(
+            "\n".join(
+                f"- {code} {md_escape(taxonomy.DHI_CODES.label(code))}"
+                for code in practice.dhi_codes
+            )
+        )
+    for heading, text in (
+        ("Evidence and outcomes", practice.evidence),
+        ("Support offered to adopters", practice.support_offered),
+    ):
+        if text:
+            st.markdown(f"**{heading}**")
+            st.markdown(md_escape_paragraphs(text))
+    st.markdown("**Deployments**")
+    st.dataframe(
+        {
+            "country": [geo.country_name(c) for c in practice.countries],
+            "code": practice.countries,
+        },
+        hide_index=True,
+    )
