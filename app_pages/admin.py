@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import accounts, db, io, taxonomy
+from dhu_core import accounts, db, io, live, taxonomy
+from dhu_core.demo import DemoError
 from dhu_core.models import FieldError, field_errors
 from dhu_core.ui import cached, forms, shell
 
@@ -159,3 +160,25 @@ st.dataframe(
     ),
     hide_index=True,
 )
+
+st.subheader("Demo data")
+if not cached.is_demo():
+    st.caption("This database holds real data; only a demo database can be reset.")
+else:
+    st.caption(
+        "Replace every record (organisations, accounts, practices, twinnings, digests, quick "
+        "captures and the audit log) with a fresh demo data set of the same size, for example "
+        "between two workshops."
+    )
+    confirmed = st.checkbox("I understand that all data of this demo database are replaced")
+    if st.button("Reset the demo data", disabled=not confirmed, icon=":material/restart_alt:"):
+        try:
+            summary = live.reset_demo_data(actor=admin)
+        except DemoError as error:
+            st.error(str(error))
+        else:
+            st.session_state["admin_message"] = (
+                f"Demo data reset: {summary.practices:,} practices of "
+                f"{summary.organisations:,} organisations."
+            )
+            st.rerun()

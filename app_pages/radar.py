@@ -4,7 +4,6 @@ import streamlit as st
 
 from dhu_core import catalogue, io
 from dhu_core.catalogue import CatalogueQuery
-from dhu_core.text import md_escape
 from dhu_core.ui import cached, catalogue_filters, practice_view
 
 params = {key: st.query_params.get_all(key) for key in st.query_params}
@@ -20,7 +19,7 @@ if "practice" in params:
     st.subheader("Similar practices")
     similar = cached.similar_to_practice(practice.id)
     for other_id, title, score in similar:
-        st.markdown(f"[{md_escape(title)}](/radar?practice={other_id}) · {score:.0%} similar")
+        practice_view.link(other_id, title, note=f" · {score:.0%} similar")
     if not similar:
         st.caption("No similar practice found.")
     st.stop()
@@ -36,7 +35,8 @@ catalogue_filters.draw(query, result.facets)
 st.query_params.from_dict(query.to_params())
 
 pages = max(1, -(-result.total // query.page_size))
-st.markdown(f"**{result.total:,} practices** · page {query.page} of {pages:,}")
+noun = "practice" if result.total == 1 else "practices"
+st.markdown(f"**{result.total:,} {noun}** · page {query.page} of {pages:,}")
 for practice in result.practices:
     practice_view.card(practice)
 catalogue_filters.pager(query, pages)

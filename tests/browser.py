@@ -108,3 +108,19 @@ def settle(page) -> None:
     page.wait_for_load_state("networkidle")
     page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=30_000)
     page.wait_for_timeout(300)
+
+
+def sign_in(page, url: str, username: str, password: str) -> None:
+    """Sign in through the form and wait until the session cookie is stored."""
+    page.goto(url + "/sign-in")
+    settle(page)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {username}").wait_for(timeout=30_000)
+    deadline = time.monotonic() + 15
+    while not any(c["name"] == "dhu_session" for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise AssertionError("the session cookie was never set")
+        page.wait_for_timeout(200)
+    settle(page)

@@ -4,7 +4,7 @@ import pytest
 
 from dhu_core.demo import DEMO_ACCOUNTS
 from dhu_core.ui.shell import VISITOR, pages_for
-from tests.browser import settle
+from tests.browser import sign_in
 
 pytestmark = pytest.mark.browser
 ACCOUNTS = {account.role: account for account in DEMO_ACCOUNTS}
@@ -14,15 +14,6 @@ def _menu(page) -> set[str]:
     nav = page.get_by_test_id("stSidebarNav")
     nav.wait_for(timeout=30_000)
     return {link.inner_text().split("\n")[-1].strip() for link in nav.get_by_role("link").all()}
-
-
-def _sign_in(page, url: str, username: str, password: str) -> None:
-    page.goto(url + "/sign-in")
-    settle(page)
-    page.get_by_role("textbox", name="Username").fill(username)
-    page.get_by_role("textbox", name="Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_text(f"Signed in as {username}").wait_for(timeout=30_000)
 
 
 def _expected(role: str) -> set[str]:
@@ -40,7 +31,7 @@ def test_a_visitor_sees_only_public_pages(demo_server, page):
 def test_each_role_sees_exactly_its_pages_and_keeps_the_session_on_reload(demo_server, page, role):
     url, _ = demo_server
     account = ACCOUNTS[role]
-    _sign_in(page, url, account.username, account.password)
+    sign_in(page, url, account.username, account.password)
     assert _menu(page) == _expected(role)
 
     page.wait_for_timeout(1500)  # the cookie component writes the cookie after the rerun
@@ -52,7 +43,7 @@ def test_each_role_sees_exactly_its_pages_and_keeps_the_session_on_reload(demo_s
 def test_sign_out_ends_the_session_and_the_old_cookie(demo_server, page):
     url, _ = demo_server
     account = ACCOUNTS["owner"]
-    _sign_in(page, url, account.username, account.password)
+    sign_in(page, url, account.username, account.password)
     page.wait_for_timeout(1500)
     cookies = page.context.cookies()
     assert any(c["name"] == "dhu_session" for c in cookies)
@@ -77,7 +68,7 @@ def test_opening_admin_directly_shows_no_protected_content(demo_server, page, ro
     url, _ = demo_server
     if role != VISITOR:
         account = ACCOUNTS[role]
-        _sign_in(page, url, account.username, account.password)
+        sign_in(page, url, account.username, account.password)
     page.goto(url + "/admin")
     page.get_by_text("Published practices").wait_for(timeout=30_000)
     page.wait_for_timeout(1000)

@@ -12,11 +12,22 @@ def labels(codes: list, code_list: taxonomy.CodeList) -> str:
     return ", ".join(code_list.label(code) for code in codes) or "—"
 
 
-def card(practice: PracticePublic, *, link: bool = True) -> None:
+def link(practice_id: int, title: str, *, note: str = "") -> None:
+    """A link to a practice's detail view, in the same tab."""
+    st.page_link(
+        "app_pages/radar.py",
+        label=f"**{md_escape(title)}**{note}",
+        query_params={"practice": str(practice_id)},
+    )
+
+
+def card(practice: PracticePublic, *, linked: bool = True) -> None:
     """A practice in a list: title (linking to its detail view), facts and summary."""
     with st.container(border=True):
-        title = md_escape(practice.title)
-        st.markdown(f"[**{title}**](/radar?practice={practice.id})" if link else f"**{title}**")
+        if linked:
+            link(practice.id, practice.title)
+        else:
+            st.markdown(f"**{md_escape(practice.title)}**")
         st.caption(facts(practice))
         st.markdown(md_escape(practice.summary))
 
