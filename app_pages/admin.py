@@ -170,7 +170,9 @@ else:
         "captures and the audit log) with a fresh demo data set of the same size, for example "
         "between two workshops."
     )
-    confirmed = st.checkbox("I understand that all data of this demo database are replaced")
+    confirmed = st.checkbox(
+        "I understand that all data of this demo database are replaced", key="demo_reset_confirmed"
+    )
     if st.button("Reset the demo data", disabled=not confirmed, icon=":material/restart_alt:"):
         try:
             summary = live.reset_demo_data(actor=admin)
@@ -181,4 +183,5 @@ else:
                 f"Demo data reset: {summary.practices:,} practices of "
                 f"{summary.organisations:,} organisations."
             )
+            del st.session_state["demo_reset_confirmed"]
             st.rerun()

@@ -4,7 +4,7 @@ import streamlit as st
 
 from dhu_core import geo, taxonomy
 from dhu_core.text import md_escape
-from dhu_core.ui import cached
+from dhu_core.ui import cached, knowledge_view
 
 st.title("Digital Health Uptake")
 st.markdown(
@@ -18,6 +18,16 @@ columns[0].metric("Published practices", f"{figures.published_practices:,}")
 columns[1].metric("Countries covered", f"{figures.countries_covered:,}")
 columns[2].metric("Organisations", f"{figures.organisations:,}")
 columns[3].metric("Twinnings", f"{figures.twinnings:,}")
+
+spotlights = cached.spotlights()[:3]
+if spotlights:
+    st.subheader("Spotlights on mature solutions")
+    knowledge_view.spotlight_grid(spotlights, first_paragraph_only=True)
+    st.page_link(
+        "app_pages/knowledge.py",
+        label="More in the knowledge community",
+        icon=":material/menu_book:",
+    )
 
 st.subheader("Newest practices")
 for practice in cached.newest_practices(limit=5):

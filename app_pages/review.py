@@ -59,7 +59,7 @@ approve, reject = st.columns([1, 2])
 if approve.button("Approve", key=f"approve-{key}", type="primary", icon=":material/check:"):
     with db.session_scope() as session:
         practices.approve_practice(session=session, practice_id=item.practice_id, actor=coordinator)
-    st.session_state["review_message"] = f"Approved: {item.proposed.title}"
+    st.session_state["review_message"] = f"Approved: {md_escape(item.proposed.title)}"
     st.rerun()
 with reject:
     reason = st.selectbox(
@@ -83,5 +83,5 @@ with reject:
         except FieldError as error:
             st.error(str(error).capitalize())
         else:
-            st.session_state["review_message"] = f"Rejected: {item.proposed.title}"
+            st.session_state["review_message"] = f"Rejected: {md_escape(item.proposed.title)}"
             st.rerun()

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     dhu_data_dir: Path = DATA_DIR
     dhu_cookie_key: str | None = None
+    #: Where the audience reaches this app (the quick-capture QR code points here).
+    dhu_public_url: str = "http://localhost:8501"
 
     @property
     def embedded(self) -> bool:

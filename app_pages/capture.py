@@ -1,0 +1,121 @@
+"""Quick capture: a workshop audience registers a practice in seconds; coordinators complete it."""
+
+import streamlit as st
+from pydantic import ValidationError
+
+from dhu_core import db, geo, live, taxonomy
+from dhu_core.models import CaptureCreate, FieldError, PracticeCreate, field_errors, utcnow
+from dhu_core.text import md_escape
+from dhu_core.ui import auth, forms, practice_form
+
+FORM = "capture"
+#: Capture field -> widget key.
+KEYS = {
+    "title": "qc_title",
+    "country": "qc_country",
+    "practice_type": "qc_type",
+    "contact_email": "qc_email",
+}
+state = st.session_state
+
+st.title("Register your practice in 30 seconds")
+st.markdown(
+    "Name your digital health practice, where it runs and how to reach you. A coordinator will "
+    "get in touch to complete it before it appears on the platform."
+)
+if state.pop("capture_done", False):
+    for key in KEYS.values():
+        state.pop(key, None)
+    st.success("Thank you! Your practice is registered; a coordinator will contact you.")
+
+with st.form(FORM):
+    st.text_input("Name of the practice *", key=KEYS["title"])
+    forms.field_error(FORM, "title")
+    st.selectbox(
+        "Country *",
+        options=list(geo.country_names()),
+        format_func=geo.country_name,
+        index=None,
+        placeholder="Choose…",
+        key=KEYS["country"],
+    )
+    forms.field_error(FORM, "country")
+    st.selectbox(
+        "Type of practice *",
+        options=list(taxonomy.PRACTICE_TYPES),
+        format_func=taxonomy.PRACTICE_TYPES.label,
+        index=None,
+        placeholder="Choose…",
+        key=KEYS["practice_type"],
+    )
+    forms.field_error(FORM, "practice_type")
+    st.text_input("Your e-mail *", key=KEYS["contact_email"])
+    forms.field_error(FORM, "contact_email")
+    forms.field_error(FORM, "form")
+    sent = st.form_submit_button("Send", type="primary", icon=":material/send:")
+
+if sent:
+    earlier = state.setdefault("capture_times", [])
+    try:
+        data = CaptureCreate(**{name: state[key] for name, key in KEYS.items()})
+        with db.session_scope() as session:
+            live.capture_practice(session=session, data=data, earlier=earlier)
+    except (ValidationError, FieldError) as error:
+        forms.show_errors_and_rerun(FORM, field_errors(error))
+    except live.CaptureLimit as limit:
+        forms.show_errors_and_rerun(FORM, {"form": str(limit)})
+    earlier.append(utcnow())
+    forms.clear_errors(FORM)
+    state["capture_done"] = True
+    st.rerun()
+
+user = auth.current_user()
+if user is not None and user.role in live.COORDINATORS:
+    st.divider()
+    st.subheader("Captures to complete")
+    if message := state.pop("capture_message", None):
+        st.success(message)
+    with db.session_scope() as session:
+        captures = {c.id: c for c in live.open_captures(session=session, actor=user)}
+    st.caption(
+        "Complete a capture with the owner's help, then publish it; discard what is no practice."
+    )
+    chosen = st.selectbox(
+        "Capture",
+        options=list(captures),
+        format_func=lambda i: (
+            f"{captures[i].title} · {geo.country_name(captures[i].country)} · "
+            f"{captures[i].contact_email} · {captures[i].created_at:%d %b %H:%M}"
+        ),
+        index=None,
+        placeholder=f"{len(captures)} waiting: choose one…",
+        key="qc_complete",
+    )
+    if chosen is not None:
+        if state.get("qc_loaded") != chosen:
+            with db.session_scope() as session:
+                practice_form.load(
+                    live.capture_form(session=session, actor=user, practice_id=chosen)
+                )
+            state["qc_loaded"] = chosen
+        practice_form.draw()
+        publish, discard = st.columns(2)
+        if publish.button("Publish", type="primary", icon=":material/publish:"):
+            try:
+                data = PracticeCreate(**practice_form.values())
+                with db.session_scope() as session:
+                    live.complete_capture(
+                        session=session, actor=user, practice_id=chosen, data=data
+                    )
+            except (ValidationError, FieldError) as error:
+                forms.show_errors_and_rerun(practice_form.FORM, field_errors(error))
+            forms.clear_errors(practice_form.FORM)
+            state["capture_message"] = f"Published: {md_escape(data.title)}"
+            del state["qc_complete"]
+            st.rerun()
+        if discard.button("Discard", icon=":material/delete:"):
+            with db.session_scope() as session:
+                live.discard_capture(session=session, actor=user, practice_id=chosen)
+            state["capture_message"] = f"Discarded: {md_escape(captures[chosen].title)}"
+            del state["qc_complete"]
+            st.rerun()

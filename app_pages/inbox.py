@@ -1,0 +1,52 @@
+"""Inbox: expressions of interest addressed to your organisation, and the ones you sent."""
+
+import streamlit as st
+
+from dhu_core import db, exchange
+from dhu_core.text import md_escape, md_escape_paragraphs
+from dhu_core.ui import shell
+
+user = shell.page_for_role("owner", "coordinator", "admin")
+st.title("Inbox")
+
+with db.session_scope() as session:
+    received = exchange.inbox(session=session, actor=user)
+    sent = exchange.sent(session=session, actor=user)
+
+
+def about(item: exchange.InterestItem) -> str:
+    """What an expression of interest is about, linking to a practice."""
+    title = md_escape(item.about_title)
+    if item.about == "practice":
+        return f"the practice [{title}](/radar?practice={item.about_id})"
+    return f"the need “{title}”"
+
+
+if user.organisation_id is None:
+    st.info("Your account belongs to no organisation, so nothing can be addressed to it.")
+unread = sum(item.read_at is None for item in received)
+st.caption(f"{len(received)} received · {unread} unread")
+for item in received:
+    with st.container(border=True):
+        badge = ":blue-badge[New] " if item.read_at is None else ""
+        organisation = (
+            f" · {md_escape(item.sender_organisation)}" if item.sender_organisation else ""
+        )
+        st.markdown(
+            f"{badge}**{md_escape(item.sender)}**{organisation} · {md_escape(item.sender_email)}"
+        )
+        st.caption(f"About {about(item)} · {item.created_at:%d %b %Y %H:%M} UTC")
+        st.markdown(md_escape_paragraphs(item.text))
+        if item.read_at is None and st.button("Mark as read", key=f"read-{item.id}"):
+            with db.session_scope() as session:
+                exchange.mark_read(session=session, actor=user, interest_id=item.id)
+            st.rerun()
+
+st.subheader("Sent by you")
+if not sent:
+    st.caption("Express interest in a need or a practice on the knowledge community's board.")
+for item in sent:
+    st.markdown(
+        f"To **{md_escape(item.recipient_organisation)}**, about {about(item)} · "
+        f"{item.created_at:%d %b %Y}"
+    )

@@ -1,0 +1,94 @@
+"""Knowledge community: spotlights on mature solutions, digests by topic, demand meets supply."""
+
+import streamlit as st
+
+from dhu_core import geo, knowledge, taxonomy
+from dhu_core.text import md_escape, md_escape_paragraphs
+from dhu_core.ui import auth, cached, knowledge_forms, knowledge_view, practice_view
+
+user = auth.current_user()
+coordinator = user is not None and user.role in knowledge.COORDINATORS
+state = st.session_state
+
+st.title("Knowledge community")
+st.markdown(
+    "Plain-language digests on priority topics, spotlights on mature solutions, and the place "
+    "where those looking for a solution meet those offering one."
+)
+if message := state.pop(knowledge_forms.MESSAGE, None):
+    st.success(message)
+
+spotlights = cached.spotlights()
+if spotlights:
+    st.subheader("Spotlights on mature solutions")
+    knowledge_view.spotlight_grid(spotlights[:3])
+    if more := spotlights[3:]:
+        with st.expander(f"{len(more)} more spotlights"):
+            knowledge_view.spotlight_grid(more)
+
+tabs = ["Digests", "Demand and supply"]
+if coordinator:
+    tabs += ["Write a digest", "Manage spotlights"]
+digests_tab, board_tab, *coordinator_tabs = st.tabs(tabs)
+
+with digests_tab:
+    topics = cached.digest_topics()
+    if "kn_topic" not in state or state["kn_topic"] not in (None, *topics):
+        wanted = st.query_params.get("topic")
+        state["kn_topic"] = wanted if wanted in topics else None
+        state["kn_text"] = st.query_params.get("q", "")
+    topic_column, text_column = st.columns([1, 2])
+    topic = topic_column.selectbox(
+        "Topic",
+        options=list(topics),
+        format_func=lambda t: f"{t} ({topics[t]})",
+        index=None,
+        placeholder="All topics",
+        key="kn_topic",
+    )
+    text = text_column.text_input("Search the digests", key="kn_text").strip()
+    for name, value in (("topic", topic), ("q", text)):
+        if value:
+            st.query_params[name] = value
+        else:
+            st.query_params.pop(name, None)
+    digests = cached.published_digests(topic, text)
+    st.caption(f"{len(digests)} digest{'' if len(digests) == 1 else 's'}")
+    for digest in digests:
+        with st.expander(md_escape(digest.title), expanded=len(digests) == 1):
+            knowledge_view.digest(digest)
+
+with board_tab:
+    if user is None:
+        st.info("Sign in to see who is looking for what, and to express your interest.")
+    else:
+        board_text = st.text_input("Search the board", key="board_text").strip()
+        looking, offering = st.columns(2)
+        with looking:
+            st.subheader("Looking for", anchor=False)
+            st.caption("Open twinning needs of health authorities and providers.")
+            for need in cached.open_needs(board_text):
+                with st.container(border=True):
+                    st.markdown(f"**{md_escape(need.organisation)}**")
+                    st.caption(
+                        f"{geo.country_name(need.country)} · "
+                        f"{taxonomy.TWINNING_TYPES.label(need.twinning_type)}"
+                        + (f" · {md_escape(need.timeline)}" if need.timeline else "")
+                    )
+                    st.markdown(md_escape_paragraphs(need.problem_statement))
+                    if need.organisation_id != user.organisation_id:
+                        knowledge_forms.interest_form(user, need_id=need.id)
+        with offering:
+            st.subheader("Offering", anchor=False)
+            st.caption("Published practices whose owners are willing to transfer them.")
+            for practice in cached.offerings(board_text):
+                practice_view.card(practice)
+                if practice.owner_organisation_id != user.organisation_id:
+                    knowledge_forms.interest_form(user, practice_id=practice.id)
+
+if coordinator:
+    write_tab, spotlight_tab = coordinator_tabs
+    with write_tab:
+        knowledge_forms.digest_editor(user)
+    with spotlight_tab:
+        knowledge_forms.spotlight_editor(user)

@@ -1,0 +1,261 @@
+"""Knowledge community: digests on priority topics, spotlights on mature practices, safe Markdown.
+
+Digests and spotlight analyses are written in Markdown by coordinators and shown to everybody,
+so they are only ever shown as the output of `render_markdown`: raw HTML is not parsed, and the
+resulting HTML passes an allow-list sanitiser (nh3) as a second line of defence.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import nh3
+from markdown_it import MarkdownIt
+from sqlalchemy import Engine
+from sqlmodel import Session, col, func, select
+
+from dhu_core import audit, db
+from dhu_core.accounts import require_role
+from dhu_core.models import (
+    Digest,
+    DigestInput,
+    DigestPractice,
+    DigestTopic,
+    FieldError,
+    Practice,
+    PracticePublic,
+    SpotlightInput,
+    User,
+    utcnow,
+)
+from dhu_core.practices import load_public
+
+COORDINATORS = ("coordinator", "admin")
+#: The lowest maturity a spotlight may show: 3, deployed in routine use.
+SPOTLIGHT_MATURITY = 3
+
+# --- safe Markdown -----------------------------------------------------------------------
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+# No <img>: a picture from another server would be fetched by every reader's browser.
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "s", "del", "code",
+    "pre", "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render_markdown(text: str | None) -> str:
+    """Markdown as sanitised HTML: no raw HTML, scripts, frames, event handlers or unsafe links."""
+    return nh3.clean(
+        _MARKDOWN.render(text or ""),
+        tags=ALLOWED_TAGS,
+        clean_content_tags={"script", "style"},
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        set_tag_attribute_values={"a": {"target": "_blank"}},
+    )
+
+
+# --- digests -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestView:
+    """A digest with its topics, author and linked practices (published ones only)."""
+
+    id: int
+    title: str
+    body: str
+    status: str
+    topics: list[str]
+    practice_ids: list[int]
+    author: str | None
+    created_at: datetime
+    published_at: datetime | None
+
+
+def published_digests(
+    *, topic: str | None = None, text: str = "", engine: Engine | None = None
+) -> list[DigestView]:
+    """Published digests, newest first, with `topic` and every word of `text` (any case)."""
+    with db.session_scope(engine) as session:
+        query = select(Digest).where(Digest.status == "published")
+        if topic:
+            query = query.where(
+                col(Digest.id).in_(select(DigestTopic.digest_id).where(DigestTopic.topic == topic))
+            )
+        digests = _views(session, session.exec(query).all())
+    words = text.casefold().split()
+    found = [
+        d
+        for d in digests
+        if all(w in f"{d.title} {d.body} {' '.join(d.topics)}".casefold() for w in words)
+    ]
+    return sorted(found, key=lambda d: (d.published_at, d.id), reverse=True)
+
+
+def digest_topics(*, engine: Engine | None = None) -> dict[str, int]:
+    """Topic -> number of published digests, most used first."""
+    with db.session_scope(engine) as session:
+        rows = session.exec(
+            select(DigestTopic.topic, func.count())
+            .join(Digest, col(Digest.id) == DigestTopic.digest_id)
+            .where(Digest.status == "published")
+            .group_by(DigestTopic.topic)
+        ).all()
+    return dict(sorted(rows, key=lambda row: (-row[1], row[0])))
+
+
+def linked_practices(ids: list[int], *, engine: Engine | None = None) -> list[PracticePublic]:
+    """The published practices among `ids`, in that order."""
+    with db.session_scope(engine) as session:
+        published = session.exec(
+            select(Practice.id).where(col(Practice.id).in_(ids), Practice.status == "published")
+        ).all()
+        return load_public(session, [i for i in ids if i in set(published)])
+
+
+def all_digests(*, session: Session, actor: User) -> list[DigestView]:
+    """Every digest, drafts included, most recently created first (coordinators)."""
+    require_role(actor, *COORDINATORS)
+    digests = session.exec(select(Digest).order_by(col(Digest.created_at).desc())).all()
+    return _views(session, digests)
+
+
+def save_digest(
+    *, session: Session, actor: User, data: DigestInput, digest_id: int | None = None
+) -> Digest:
+    """Create or change a digest (coordinators); a new one starts as a draft."""
+    require_role(actor, *COORDINATORS)
+    _check_published(session, data.practice_ids)
+    digest = _get(session, digest_id) if digest_id else Digest(author_id=actor.id)
+    digest.title, digest.body = data.title, data.body
+    session.add(digest)
+    session.flush()
+    for model in (DigestTopic, DigestPractice):
+        for row in session.exec(select(model).where(model.digest_id == digest.id)):
+            session.delete(row)
+    session.flush()
+    session.add_all(DigestTopic(digest_id=digest.id, topic=topic) for topic in data.topics)
+    session.add_all(
+        DigestPractice(digest_id=digest.id, practice_id=practice_id)
+        for practice_id in data.practice_ids
+    )
+    action = "digest.changed" if digest_id else "digest.created"
+    audit.record(session, actor, action, "digest", digest.id)
+    return digest
+
+
+def publish_digest(*, session: Session, actor: User, digest_id: int) -> Digest:
+    """Make a digest visible to everybody (coordinators)."""
+    require_role(actor, *COORDINATORS)
+    digest = _get(session, digest_id)
+    digest.status = "published"
+    digest.published_at = digest.published_at or utcnow()
+    session.add(digest)
+    audit.record(session, actor, "digest.published", "digest", digest.id)
+    return digest
+
+
+def _check_published(session: Session, ids: list[int]) -> None:
+    published = set(
+        session.exec(
+            select(Practice.id).where(col(Practice.id).in_(ids), Practice.status == "published")
+        ).all()
+    )
+    if set(ids) - published:
+        raise FieldError("practice_ids", "link only published practices")
+
+
+def _get(session: Session, digest_id: int) -> Digest:
+    digest = session.get(Digest, digest_id)
+    if digest is None:
+        raise LookupError(f"no digest with id {digest_id}")
+    return digest
+
+
+def _views(session: Session, digests: list[Digest]) -> list[DigestView]:
+    ids = [d.id for d in digests]
+    topics: dict[int, list[str]] = {i: [] for i in ids}
+    for digest_id, topic in session.exec(
+        select(DigestTopic.digest_id, DigestTopic.topic)
+        .where(col(DigestTopic.digest_id).in_(ids))
+        .order_by(DigestTopic.topic)
+    ):
+        topics[digest_id].append(topic)
+    links: dict[int, list[int]] = {i: [] for i in ids}
+    for digest_id, practice_id in session.exec(
+        select(DigestPractice.digest_id, DigestPractice.practice_id)
+        .where(col(DigestPractice.digest_id).in_(ids))
+        .order_by(DigestPractice.practice_id)
+    ):
+        links[digest_id].append(practice_id)
+    authors = dict(
+        session.exec(
+            select(User.id, User.display_name).where(
+                col(User.id).in_({d.author_id for d in digests})
+            )
+        ).all()
+    )
+    return [
+        DigestView(
+            id=d.id,
+            title=d.title,
+            body=d.body,
+            status=d.status,
+            topics=topics[d.id],
+            practice_ids=links[d.id],
+            author=authors.get(d.author_id),
+            created_at=d.created_at,
+            published_at=d.published_at,
+        )
+        for d in digests
+    ]
+
+
+# --- spotlights on mature practices ------------------------------------------------------
+
+
+def spotlights(*, engine: Engine | None = None) -> list[PracticePublic]:
+    """Featured published practices, the most mature first."""
+    with db.session_scope(engine) as session:
+        ids = session.exec(
+            select(Practice.id)
+            .where(col(Practice.featured), Practice.status == "published")
+            .order_by(col(Practice.maturity).desc(), col(Practice.published_at).desc())
+        ).all()
+        return load_public(session, list(ids))
+
+
+def feature_practice(*, session: Session, actor: User, data: SpotlightInput) -> Practice:
+    """Put a published, mature practice in the spotlight with an analysis (coordinators)."""
+    require_role(actor, *COORDINATORS)
+    practice = session.get(Practice, data.practice_id)
+    if (
+        practice is None
+        or practice.status != "published"
+        or (practice.maturity or 0) < SPOTLIGHT_MATURITY
+    ):
+        raise FieldError(
+            "practice_id", "choose a published practice at maturity 3 (deployed) or higher"
+        )
+    practice.featured = True
+    practice.featured_analysis = data.analysis
+    session.add(practice)
+    audit.record(session, actor, "practice.featured", "practice", practice.id)
+    return practice
+
+
+def unfeature_practice(*, session: Session, actor: User, practice_id: int) -> Practice:
+    """Take a practice out of the spotlight (coordinators)."""
+    require_role(actor, *COORDINATORS)
+    practice = session.get(Practice, practice_id)
+    if practice is None:
+        raise LookupError(f"no practice with id {practice_id}")
+    practice.featured = False
+    practice.featured_analysis = None
+    session.add(practice)
+    audit.record(session, actor, "practice.unfeatured", "practice", practice.id)
+    return practice

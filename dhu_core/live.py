@@ -1,0 +1,249 @@
+"""Live workshops: the presenter view's data, the quick-capture QR code and form, demo resets.
+
+An audience scans the QR code, registers a practice in a few seconds (a draft owned by a
+"Workshop captures" organisation of its country), and a coordinator completes and publishes it
+later. The presenter view refreshes itself, so each publication shows up on the big screen.
+"""
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import segno
+from sqlalchemy import Engine, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from dhu_core import audit, db, demo, practices
+from dhu_core.accounts import require_role
+from dhu_core.config import Settings, get_settings
+from dhu_core.models import (
+    AuditEvent,
+    CaptureCreate,
+    Organisation,
+    Practice,
+    PracticeCountry,
+    PracticeCreate,
+    PracticeDraft,
+    User,
+    utcnow,
+)
+
+DEFAULT_EVERY = 5
+MIN_EVERY, MAX_EVERY = 1, 300
+CAPTURE_ORGANISATION = "Workshop captures"
+CAPTURE_LIMIT = 3
+CAPTURE_WINDOW = timedelta(minutes=10)
+COORDINATORS = ("coordinator", "admin")
+
+Clock = Callable[[], datetime]
+
+
+def refresh_seconds(value: str | None) -> int:
+    """The refresh interval from `?every=N`: whole seconds within limits, else the default."""
+    try:
+        seconds = int(str(value))
+    except ValueError:
+        return DEFAULT_EVERY
+    return min(max(seconds, MIN_EVERY), MAX_EVERY)
+
+
+def capture_url(settings: Settings | None = None) -> str:
+    """The quick-capture form's address under the public base URL (DHU_PUBLIC_URL)."""
+    return (settings or get_settings()).dhu_public_url.rstrip("/") + "/capture"
+
+
+def qr_code(payload: str) -> segno.QRCode:
+    """A QR code (never a Micro QR, which phones do not read) encoding exactly `payload`."""
+    return segno.make_qr(payload, error="m")
+
+
+def qr_png(payload: str, *, scale: int = 10) -> bytes:
+    """The QR code of `payload` as a PNG image, drawn locally."""
+    buffer = io.BytesIO()
+    qr_code(payload).save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()
+
+
+# --- the presenter view ------------------------------------------------------------------
+
+
+def captures_since(since: datetime, *, engine: Engine | None = None) -> int:
+    """How many quick captures arrived since `since`."""
+    with db.session_scope(engine) as session:
+        return session.exec(
+            select(func.count())
+            .select_from(Practice)
+            .join(Organisation, col(Organisation.id) == Practice.owner_organisation_id)
+            .where(Organisation.name == CAPTURE_ORGANISATION, Practice.created_at >= since)
+        ).one()
+
+
+# --- quick capture -----------------------------------------------------------------------
+
+
+class CaptureLimit(Exception):
+    """This browser session sent too many quick captures lately; `wait` says for how long."""
+
+    def __init__(self, wait: timedelta) -> None:
+        minutes = max(1, round(wait.total_seconds() / 60))
+        super().__init__(
+            f"You have sent {CAPTURE_LIMIT} practices in the last "
+            f"{CAPTURE_WINDOW.seconds // 60} minutes. Please wait about {minutes} "
+            f"minute{'s' if minutes > 1 else ''} before sending another one; what you typed "
+            "stays here."
+        )
+        self.wait = wait
+
+
+def capture_wait(earlier: Sequence[datetime], now: datetime) -> timedelta | None:
+    """How long a session that sent captures at `earlier` must wait; None: it may send now."""
+    recent = sorted(moment for moment in earlier if now - moment < CAPTURE_WINDOW)
+    if len(recent) < CAPTURE_LIMIT:
+        return None
+    return recent[-CAPTURE_LIMIT] + CAPTURE_WINDOW - now
+
+
+def capture_practice(
+    *,
+    session: Session,
+    data: CaptureCreate,
+    earlier: Sequence[datetime] = (),
+    now: Clock = utcnow,
+) -> Practice:
+    """Keep a quick capture as a draft of the country's "Workshop captures" organisation.
+
+    `earlier` are the times this browser session sent captures before; CaptureLimit when there
+    were too many lately.
+    """
+    wait = capture_wait(earlier, now())
+    if wait is not None:
+        raise CaptureLimit(wait)
+    organisation_id = _capture_organisation(session, data.country)
+    practice = Practice(
+        title=data.title,
+        practice_type=data.practice_type,
+        contact_email=data.contact_email,
+        owner_organisation_id=organisation_id,
+        status="draft",
+    )
+    session.add(practice)
+    session.flush()
+    session.add(PracticeCountry(practice_id=practice.id, country=data.country))
+    audit.record(session, None, "practice.captured", "practice", practice.id)
+    return practice
+
+
+def _capture_organisation(session: Session, country: str) -> int:
+    """The id of the country's capture organisation, created on first use."""
+    # Insert first: the transaction then holds SQLite's write lock from its start, so captures
+    # sent at the same moment wait for each other instead of failing on a stale read.
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}[session.get_bind().dialect.name]
+    session.execute(
+        dialect.insert(Organisation)
+        .values(
+            name=CAPTURE_ORGANISATION,
+            country=country,
+            organisation_type="other",
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["name", "country"])
+    )
+    return session.exec(
+        select(Organisation.id).where(
+            Organisation.name == CAPTURE_ORGANISATION, Organisation.country == country
+        )
+    ).one()
+
+
+@dataclass(frozen=True)
+class Capture:
+    """A quick capture waiting for a coordinator."""
+
+    id: int
+    title: str
+    country: str
+    practice_type: str | None
+    contact_email: str | None
+    created_at: datetime
+
+
+def open_captures(*, session: Session, actor: User) -> list[Capture]:
+    """Quick captures still in draft, oldest first (coordinators)."""
+    require_role(actor, *COORDINATORS)
+    rows = session.exec(
+        select(Practice, Organisation.country)
+        .join(Organisation, col(Organisation.id) == Practice.owner_organisation_id)
+        .where(Organisation.name == CAPTURE_ORGANISATION, Practice.status == "draft")
+        .order_by(col(Practice.created_at), col(Practice.id))
+    ).all()
+    return [
+        Capture(p.id, p.title, country, p.practice_type, p.contact_email, p.created_at)
+        for p, country in rows
+    ]
+
+
+def capture_form(*, session: Session, actor: User, practice_id: int) -> PracticeDraft:
+    """What the completion form starts from: the capture as typed."""
+    _open_capture(session, actor, practice_id)
+    return PracticeDraft.model_validate(
+        practices.load_public(session, [practice_id])[0].model_dump()
+    )
+
+
+def complete_capture(
+    *, session: Session, actor: User, practice_id: int, data: PracticeCreate
+) -> Practice:
+    """Complete a quick capture and publish it (coordinators)."""
+    practice = _open_capture(session, actor, practice_id)
+    practices._apply(session, practice, data, status="submitted")
+    audit.record(session, actor, "practice.capture_completed", "practice", practice.id)
+    return practices.approve_practice(session=session, practice_id=practice.id, actor=actor)
+
+
+def discard_capture(*, session: Session, actor: User, practice_id: int) -> Practice:
+    """Set aside a quick capture that is no practice (coordinators); it stays in the audit."""
+    practice = _open_capture(session, actor, practice_id)
+    practice.status = "rejected"
+    practice.rejection_reason = "Discarded workshop capture"
+    practice.updated_at = utcnow()
+    session.add(practice)
+    audit.record(session, actor, "practice.capture_discarded", "practice", practice.id)
+    return practice
+
+
+def _open_capture(session: Session, actor: User, practice_id: int) -> Practice:
+    require_role(actor, *COORDINATORS)
+    practice = session.get(Practice, practice_id)
+    organisation = practice and session.get(Organisation, practice.owner_organisation_id)
+    if organisation is None or organisation.name != CAPTURE_ORGANISATION:
+        raise LookupError(f"no quick capture with id {practice_id}")
+    if practice.status != "draft":
+        raise ValueError("this capture was completed or discarded already")
+    return practice
+
+
+# --- between workshops -------------------------------------------------------------------
+
+
+def reset_demo_data(*, actor: User, engine: Engine | None = None) -> demo.DemoSummary:
+    """Replace the demo data with a fresh set of the same size (administrators, demo only)."""
+    require_role(actor, "admin")
+    engine = engine or db.get_engine()
+    with db.session_scope(engine) as session:
+        seeded = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.action == "demo.seed")
+            .order_by(col(AuditEvent.id).desc())
+        ).first()
+    size = dict(seeded.detail) if seeded else {}
+    summary = demo.reset_demo(
+        engine=engine,
+        practices=int(size.get("practices", demo.DEFAULT_PRACTICES)),
+        seed=int(size.get("seed", 2026)),
+    )
+    with db.session_scope(engine) as session:
+        # The actor's account was replaced with the rest, so name it instead of linking it.
+        audit.record(session, None, "demo.reset", by=actor.username)
+    return summary

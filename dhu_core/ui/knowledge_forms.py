@@ -1,0 +1,236 @@
+"""Forms of the knowledge community: writing digests, featuring practices, expressing interest."""
+
+import streamlit as st
+from pydantic import ValidationError
+
+from dhu_core import db, exchange, knowledge
+from dhu_core.catalogue import CatalogueQuery
+from dhu_core.knowledge import DigestView
+from dhu_core.models import (
+    DigestInput,
+    FieldError,
+    InterestCreate,
+    SpotlightInput,
+    User,
+    field_errors,
+    utcnow,
+)
+from dhu_core.text import md_escape
+from dhu_core.ui import cached, forms, knowledge_view, practice_view
+
+MESSAGE = "knowledge_message"
+DIGEST_FORM = "digest"
+SPOTLIGHT_FORM = "spotlight"
+NEW = 0
+#: Digest field -> widget key.
+DIGEST_KEYS = {
+    "title": "kd_title",
+    "topics": "kd_topics",
+    "body": "kd_body",
+    "practice_ids": "kd_practices",
+}
+
+
+def digest_editor(actor: User) -> None:
+    """Write or change a digest with a live preview; save it as a draft or publish it."""
+    state = st.session_state
+    forms.keep(["kd_choice", *DIGEST_KEYS.values(), "kd_search"])
+    with db.session_scope() as session:
+        digests = {d.id: d for d in knowledge.all_digests(session=session, actor=actor)}
+    if "kd_next" in state:  # after a save: keep working on the saved digest
+        state["kd_choice"] = state.pop("kd_next")
+    chosen = st.selectbox(
+        "Work on",
+        options=[NEW, *digests],
+        format_func=lambda i: "A new digest" if i == NEW else _digest_label(digests[i]),
+        key="kd_choice",
+    )
+    if state.get("kd_loaded") != chosen or DIGEST_KEYS["title"] not in state:
+        _load_digest(digests.get(chosen))
+        state["kd_loaded"] = chosen
+
+    editor, preview = st.columns(2)
+    with editor:
+        st.text_input("Title *", key="kd_title")
+        forms.field_error(DIGEST_FORM, "title")
+        st.multiselect(
+            "Topics *",
+            options=sorted(set(cached.digest_topics()) | set(state["kd_topics"])),
+            accept_new_options=True,
+            placeholder="Choose or type a topic, such as ehds",
+            key="kd_topics",
+        )
+        forms.field_error(DIGEST_FORM, "topics")
+        st.text_area(
+            "Text *",
+            height=320,
+            key="kd_body",
+            help="Markdown: **bold**, *italic*, ## headings, lists, [links](https://…), tables. "
+            "HTML and pictures are not shown.",
+        )
+        forms.field_error(DIGEST_FORM, "body")
+        _practice_picker()
+        forms.field_error(DIGEST_FORM, "practice_ids")
+    with preview:
+        st.markdown("**Preview**")
+        with st.container(border=True):
+            st.markdown(f"#### {md_escape(state['kd_title']) or 'Untitled'}")
+            knowledge_view.digest(
+                DigestView(
+                    id=NEW,
+                    title=state["kd_title"],
+                    body=state["kd_body"],
+                    status="draft",
+                    topics=state["kd_topics"],
+                    practice_ids=state["kd_practices"],
+                    author=actor.display_name,
+                    created_at=utcnow(),
+                    published_at=None,
+                )
+            )
+
+    is_published = chosen != NEW and digests[chosen].status == "published"
+    save, publish = st.columns(2)
+    save_clicked = save.button(
+        "Save changes" if is_published else "Save draft", icon=":material/save:"
+    )
+    publish_clicked = not is_published and publish.button(
+        "Publish", type="primary", icon=":material/publish:"
+    )
+    if save_clicked or publish_clicked:
+        try:
+            data = DigestInput(**{name: state[key] for name, key in DIGEST_KEYS.items()})
+            with db.session_scope() as session:
+                saved = knowledge.save_digest(
+                    session=session, actor=actor, data=data, digest_id=chosen or None
+                )
+                if publish_clicked:
+                    knowledge.publish_digest(session=session, actor=actor, digest_id=saved.id)
+                saved_id = saved.id
+        except (ValidationError, FieldError) as error:
+            forms.show_errors_and_rerun(DIGEST_FORM, field_errors(error))
+        forms.clear_errors(DIGEST_FORM)
+        done = "Published" if publish_clicked else "Saved"
+        state[MESSAGE] = f"{done}: {md_escape(data.title)}"
+        state["kd_next"] = saved_id
+        st.rerun()
+
+
+def _digest_label(item: DigestView) -> str:
+    return f"{item.title} ({'published' if item.status == 'published' else 'draft'})"
+
+
+def _load_digest(item: DigestView | None) -> None:
+    forms.load(
+        {
+            "kd_title": item.title if item else "",
+            "kd_topics": list(item.topics) if item else [],
+            "kd_body": item.body if item else "",
+            "kd_practices": list(item.practice_ids) if item else [],
+            "kd_search": "",
+        }
+    )
+    forms.clear_errors(DIGEST_FORM)
+
+
+def _practice_picker() -> None:
+    """Linked practices: search the catalogue, pick from the matches; picked ones stay."""
+    text = st.text_input("Find practices to link", key="kd_search").strip()
+    found = cached.search(CatalogueQuery(text=text, page_size=20)).practices if text else []
+    if text:
+        st.caption(f"Published practices matching “{md_escape(text)}”: {len(found)}.")
+    titles = cached.practice_titles(st.session_state["kd_practices"])
+    titles |= {p.id: p.title for p in found}
+    st.multiselect(
+        "Linked practices",
+        options=list(titles),
+        format_func=lambda i: titles.get(i, f"practice {i}"),
+        placeholder="Search above, then choose",
+        key="kd_practices",
+    )
+
+
+def spotlight_editor(actor: User) -> None:
+    """The current spotlights with a button to remove each, and the form to feature one."""
+    state = st.session_state
+    for practice in cached.spotlights():
+        title, remove = st.columns([4, 1])
+        with title:
+            practice_view.link(practice.id, practice.title)
+        if remove.button("Remove", key=f"unfeature-{practice.id}"):
+            with db.session_scope() as session:
+                knowledge.unfeature_practice(session=session, actor=actor, practice_id=practice.id)
+            state[MESSAGE] = f"Removed from the spotlights: {md_escape(practice.title)}"
+            st.rerun()
+
+    st.markdown("**Feature a practice**")
+    text = st.text_input("Find a published practice at maturity 3 or higher", key="ks_search")
+    query = CatalogueQuery(text=text.strip(), maturities=(3, 4, 5), page_size=20)
+    chosen = cached.linked_practices([state["ks_practice"]] if state.get("ks_practice") else [])
+    options = {
+        p.id: f"{p.title} · {p.owner_organisation} · maturity {p.maturity}"
+        for p in [*chosen, *cached.search(query).practices]
+    }
+    st.selectbox(
+        "Practice *",
+        options=list(options),
+        format_func=options.get,
+        index=None,
+        placeholder="Choose…",
+        key="ks_practice",
+    )
+    forms.field_error(SPOTLIGHT_FORM, "practice_id")
+    st.text_area(
+        "Analysis *",
+        key="ks_analysis",
+        help="Why it is mature, the evidence of its results, and what transferring it takes. "
+        "Markdown is allowed.",
+    )
+    forms.field_error(SPOTLIGHT_FORM, "analysis")
+    if state.get("ks_analysis"):
+        with st.container(border=True):
+            knowledge_view.rich_text(state["ks_analysis"])
+    if st.button("Feature it", type="primary", icon=":material/star:"):
+        try:
+            data = SpotlightInput(
+                practice_id=state["ks_practice"] or 0, analysis=state["ks_analysis"]
+            )
+            with db.session_scope() as session:
+                practice = knowledge.feature_practice(session=session, actor=actor, data=data)
+                title = practice.title
+        except (ValidationError, FieldError) as error:
+            forms.show_errors_and_rerun(SPOTLIGHT_FORM, field_errors(error))
+        forms.clear_errors(SPOTLIGHT_FORM)
+        for key in ("ks_practice", "ks_analysis", "ks_search"):
+            del state[key]
+        state[MESSAGE] = f"In the spotlight now: {md_escape(title)}"
+        st.rerun()
+
+
+def interest_form(
+    actor: User, *, need_id: int | None = None, practice_id: int | None = None
+) -> None:
+    """A button that opens a short message to the organisation behind a need or a practice."""
+    key = f"interest-{need_id or ''}-{practice_id or ''}"
+    with st.popover("Express interest", icon=":material/handshake:"):
+        with st.form(key, border=False):
+            st.text_area(
+                "Your message",
+                key=f"{key}-text",
+                placeholder="Who you are, and what you would like to learn or do together…",
+            )
+            forms.field_error(key, "text")
+            forms.field_error(key, "form")
+            sent = st.form_submit_button("Send", type="primary")
+        if sent:
+            text = st.session_state[f"{key}-text"]
+            try:
+                data = InterestCreate(need_id=need_id, practice_id=practice_id, text=text)
+                with db.session_scope() as session:
+                    exchange.express_interest(session=session, actor=actor, data=data)
+            except (ValidationError, FieldError) as error:
+                forms.show_errors_and_rerun(key, field_errors(error))
+            forms.clear_errors(key)
+            del st.session_state[f"{key}-text"]
+            st.session_state[MESSAGE] = "Sent. It is waiting in the other organisation's inbox."
+            st.rerun()

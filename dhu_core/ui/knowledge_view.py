@@ -1,0 +1,49 @@
+"""How knowledge is shown: sanitised Markdown, spotlights and digests."""
+
+import streamlit as st
+
+from dhu_core import knowledge
+from dhu_core.knowledge import DigestView
+from dhu_core.models import PracticePublic
+from dhu_core.text import md_escape
+from dhu_core.ui import cached, practice_view
+
+
+def rich_text(markdown: str | None) -> None:
+    """User-written Markdown, shown only as sanitised HTML."""
+    # The wrapping element also keeps st.html from taking the text for a file path.
+    st.html(f'<div class="dhu-rich-text">{knowledge.render_markdown(markdown)}</div>')
+
+
+def topics_line(topics: list[str]) -> str:
+    """Topic tags as a caption line."""
+    return " · ".join(f"#{md_escape(topic)}" for topic in topics)
+
+
+def spotlight(practice: PracticePublic, *, first_paragraph_only: bool = False) -> None:
+    """A featured practice: its card and the coordinators' analysis of why it is mature."""
+    with st.container(border=True):
+        practice_view.link(practice.id, practice.title)
+        st.caption(practice_view.facts(practice))
+        analysis = practice.featured_analysis or ""
+        rich_text(analysis.split("\n\n")[0] if first_paragraph_only else analysis)
+
+
+def spotlight_grid(practices: list[PracticePublic], *, first_paragraph_only: bool = False) -> None:
+    """Spotlights three to a row."""
+    columns = st.columns(3)
+    for index, practice in enumerate(practices):
+        with columns[index % 3]:
+            spotlight(practice, first_paragraph_only=first_paragraph_only)
+
+
+def digest(item: DigestView) -> None:
+    """A digest's topics, author and date, its sanitised text, and its practices as cards."""
+    published = f"{item.published_at:%d %B %Y}" if item.published_at else "not published"
+    st.caption(f"{topics_line(item.topics)}  \n{md_escape(item.author or 'DHU')} · {published}")
+    rich_text(item.body)
+    linked = cached.linked_practices(item.practice_ids)
+    if linked:
+        st.markdown("**Practices in this digest**")
+        for practice in linked:
+            practice_view.card(practice)

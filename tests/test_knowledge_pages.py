@@ -1,0 +1,330 @@
+"""AppTest of the knowledge, live, quick-capture, inbox and admin pages on the demo database."""
+
+import sqlite3
+
+import pytest
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from dhu_core import db, knowledge, live, practices
+from dhu_core.config import get_settings
+from dhu_core.models import DigestInput, PracticeCreate, TwinningNeed, User
+from tests.browser import ROOT
+from tests.test_account_pages import _sign_in
+from tests.test_knowledge import HOSTILE, HtmlElements
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def app(embedded_app) -> AppTest:
+    return AppTest.from_file(APP, default_timeout=60).run()
+
+
+def _user(username: str) -> User:
+    with db.session_scope() as session:
+        return session.exec(select(User).where(User.username == username)).one()
+
+
+def _text(at: AppTest) -> str:
+    """Everything the page wrote as Markdown, without the escaping backslashes."""
+    parts = [part.value for part in [*at.markdown, *at.caption, *at.subheader, *at.title]]
+    parts += [link.proto.label for link in at.get("page_link")]
+    return "\n".join(parts).replace("\\", "")
+
+
+def _html(at: AppTest) -> str:
+    return "\n".join(element.proto.body for element in at.get("html"))
+
+
+def _expanders(at: AppTest) -> list[str]:
+    """The labels of the expanders, the one holding more spotlights left out."""
+    labels = [e.label.replace("\\", "") for e in at.expander]
+    return [label for label in labels if not label.endswith("more spotlights")]
+
+
+def _metric(at: AppTest, label: str) -> int:
+    return int(next(m.value for m in at.metric if m.label == label).replace(",", ""))
+
+
+def _publish(title: str) -> int:
+    """Register and approve a practice through the service layer, as the demo users."""
+    data = PracticeCreate(
+        title=title,
+        summary="A practice registered while the live view was open.",
+        practice_type="app",
+        maturity=3,
+        countries=["EE"],
+    )
+    with db.session_scope() as session:
+        practice = practices.submit_practice(session=session, data=data, actor=_user("demo-owner"))
+        practices.approve_practice(
+            session=session, practice_id=practice.id, actor=_user("demo-coordinator")
+        )
+        return practice.id
+
+
+# --- live --------------------------------------------------------------------------------
+
+
+def test_the_live_view_shows_a_practice_published_after_it_opened(app):
+    app.switch_page("app_pages/live.py").run()
+    assert not app.exception
+    before = _metric(app, "Published practices")
+
+    _publish("Registered during the workshop")
+    app.run()  # what the fragment's timer does every few seconds
+
+    assert _metric(app, "Published practices") == before + 1
+    assert "Registered during the workshop" in _text(app)
+
+
+def test_the_live_view_draws_the_qr_code_of_the_configured_capture_url(embedded_app, monkeypatch):
+    monkeypatch.setenv("DHU_PUBLIC_URL", "https://workshop.example.org/dhu/")
+    get_settings.cache_clear()
+    encoded = []
+    real_qr_png = live.qr_png
+    monkeypatch.setattr(
+        live, "qr_png", lambda payload: encoded.append(payload) or real_qr_png(payload)
+    )
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["every"] = "2"
+    at.run().switch_page("app_pages/live.py").run()
+
+    assert encoded == ["https://workshop.example.org/dhu/capture"]
+    assert len(at.get("image")) == 1
+    assert "https://workshop.example.org/dhu/capture" in _text(at)
+    assert "refreshes every 2 s" in _text(at)
+
+
+def test_the_live_view_counts_quick_captures_of_the_last_hour(app):
+    app.switch_page("app_pages/capture.py").run()
+    _fill_capture(app, "Asthma coach app")
+    app.button[0].click().run()
+    app.switch_page("app_pages/live.py").run()
+    assert _metric(app, "Captures in the last hour") == 1
+
+
+# --- quick capture -----------------------------------------------------------------------
+
+
+def _fill_capture(at: AppTest, title: str, email: str = "team@example.org") -> None:
+    at.text_input(key="qc_title").input(title)
+    at.selectbox(key="qc_country").select("EE")
+    at.selectbox(key="qc_type").select("app")
+    at.text_input(key="qc_email").input(email)
+
+
+def test_a_capture_with_errors_keeps_what_was_typed(app, embedded_app):
+    app.switch_page("app_pages/capture.py").run()
+    _fill_capture(app, "Asthma coach app", email="not-an-address")
+    app.button[0].click().run()
+
+    assert any("e-mail address" in e.value for e in app.error)
+    assert app.text_input(key="qc_title").value == "Asthma coach app"
+    assert app.selectbox(key="qc_country").value == "EE"
+    assert _count(embedded_app, CAPTURES) == 0
+
+
+def test_quick_capture_allows_three_per_session_then_asks_to_wait(app, embedded_app):
+    app.switch_page("app_pages/capture.py").run()
+    for number in range(1, 4):
+        _fill_capture(app, f"Workshop practice {number}")
+        app.button[0].click().run()
+        assert any("Thank you" in s.value for s in app.success)
+        assert app.text_input(key="qc_title").value == ""
+
+    _fill_capture(app, "Workshop practice 4")
+    app.button[0].click().run()
+    assert any("Please wait about 10 minutes" in e.value for e in app.error)
+    assert app.text_input(key="qc_title").value == "Workshop practice 4"
+    assert _count(embedded_app, CAPTURES) == 3
+
+
+def test_a_coordinator_completes_and_publishes_a_capture(app, embedded_app):
+    app.switch_page("app_pages/capture.py").run()
+    _fill_capture(app, "Asthma coach app")
+    app.button[0].click().run()
+    assert not any(s.value == "Captures to complete" for s in app.subheader)
+
+    at = _sign_in(app, "demo-coordinator")
+    at.switch_page("app_pages/capture.py").run()
+    capture_id = _count(embedded_app, CAPTURES.replace("count(*)", "max(p.id)"))
+    at.selectbox(key="qc_complete").set_value(capture_id).run()
+    assert at.text_input(key="pf_title").value == "Asthma coach app"
+    at.text_area(key="pf_summary").input("A coach in the phone helps children with asthma.")
+    at.radio(key="pf_maturity").set_value(2)
+    next(b for b in at.button if b.label == "Publish").click().run()
+
+    assert not at.exception
+    assert any("Published: Asthma coach app" in s.value.replace("\\", "") for s in at.success)
+    published = "SELECT count(*) FROM practice WHERE id = ? AND status = 'published'"
+    assert _count(embedded_app, published, capture_id) == 1
+
+
+CAPTURES = (
+    "SELECT count(*) FROM practice p JOIN organisation o ON o.id = p.owner_organisation_id "
+    "WHERE o.name = 'Workshop captures'"
+)
+
+
+def _count(folder, sql: str, *parameters) -> int:
+    with sqlite3.connect(folder / "dhu.sqlite3") as conn:
+        return conn.execute(sql, parameters).fetchone()[0]
+
+
+# --- knowledge ---------------------------------------------------------------------------
+
+
+def test_visitors_see_spotlights_and_digests_and_filter_by_topic(app):
+    app.switch_page("app_pages/knowledge.py").run()
+    assert not app.exception
+    spotlights = knowledge.spotlights()
+    assert spotlights
+    assert spotlights[0].title in _text(app)
+    assert [t.label for t in app.tabs] == ["Digests", "Demand and supply"]
+    digests = knowledge.published_digests()
+    assert _expanders(app) == [d.title for d in digests]
+
+    topic = digests[-1].topics[0]
+    app.selectbox(key="kn_topic").select(topic).run()
+    assert _expanders(app) == [d.title for d in knowledge.published_digests(topic=topic)]
+    assert app.query_params["topic"] == topic
+    assert any("Sign in to see" in i.value for i in app.info)
+    assert not [p for p in app.get("popover")]
+
+
+def test_a_hostile_digest_is_shown_without_scripts_frames_or_handlers(app):
+    coordinator = _user("demo-coordinator")
+    data = DigestInput(title="Hostile digest", topics=["hostile"], body=HOSTILE)
+    with db.session_scope() as session:
+        digest = knowledge.save_digest(session=session, actor=coordinator, data=data)
+        knowledge.publish_digest(session=session, actor=coordinator, digest_id=digest.id)
+
+    app.query_params["topic"] = "hostile"
+    app.switch_page("app_pages/knowledge.py").run()
+    html = _html(app)
+    assert "Hello</h1>" in html
+    parsed = HtmlElements(html)
+    assert not {"script", "iframe", "img"} & set(parsed.tags)
+    assert not [name for _, name, _ in parsed.attributes if name.startswith("on")]
+    assert not [value for _, _, value in parsed.attributes if "script:" in value]
+
+
+def test_a_coordinator_writes_previews_and_publishes_a_digest(app):
+    at = _sign_in(app, "demo-coordinator")
+    at.switch_page("app_pages/knowledge.py").run()
+    assert [t.label for t in at.tabs] == [
+        "Digests",
+        "Demand and supply",
+        "Write a digest",
+        "Manage spotlights",
+    ]
+    newest = practices.newest_practices(limit=2)
+    at.text_input(key="kd_title").input("Remote monitoring after discharge")
+    at.multiselect(key="kd_topics").select("ehds")
+    at.text_area(key="kd_body").input("## Why it matters\n\nFewer **readmissions**.")
+    for practice in newest:  # each found by its title; the earlier choice stays
+        at.text_input(key="kd_search").input(practice.title).run()
+        at.multiselect(key="kd_practices").select(practice.id).run()
+    linked = [p.id for p in newest]
+    assert "<h2>Why it matters</h2>" in _html(at)  # the preview
+
+    next(b for b in at.button if b.label == "Publish").click().run()
+    assert not at.exception
+    assert any("Published: Remote monitoring" in s.value for s in at.success)
+    [digest] = knowledge.published_digests(text="remote monitoring after discharge")
+    assert (digest.topics, sorted(digest.practice_ids)) == (["ehds"], sorted(linked))
+
+
+def test_a_digest_with_errors_shows_them_next_to_the_fields(app):
+    at = _sign_in(app, "demo-coordinator")
+    at.switch_page("app_pages/knowledge.py").run()
+    at.text_input(key="kd_title").input("Remote monitoring")
+    next(b for b in at.button if b.label == "Publish").click().run()
+    messages = [e.value for e in at.error]
+    assert any("at least one topic" in m for m in messages)
+    assert any("20 characters" in m for m in messages)
+    assert at.text_input(key="kd_title").value == "Remote monitoring"
+
+
+def test_a_coordinator_puts_a_mature_practice_in_the_spotlight(app):
+    at = _sign_in(app, "demo-coordinator")
+    at.switch_page("app_pages/knowledge.py").run()
+    candidate = next(
+        p for p in practices.newest_practices(limit=50) if p.maturity >= 3 and not p.featured
+    )
+    at.text_input(key="ks_search").input(candidate.title).run()
+    at.selectbox(key="ks_practice").set_value(candidate.id)
+    at.text_area(key="ks_analysis").input(
+        "Deployed in routine care for five years; **evaluated** in two regions."
+    ).run()
+    assert "<strong>evaluated</strong>" in _html(at)  # the preview
+    next(b for b in at.button if b.label == "Feature it").click().run()
+
+    assert not at.exception
+    assert any("In the spotlight now" in s.value for s in at.success)
+    assert candidate.id in [p.id for p in knowledge.spotlights()]
+
+
+def test_owners_do_not_get_the_coordinator_tools(app):
+    at = _sign_in(app, "demo-owner")
+    at.switch_page("app_pages/knowledge.py").run()
+    assert [t.label for t in at.tabs] == ["Digests", "Demand and supply"]
+
+
+def test_interest_in_a_need_reaches_the_inbox_of_its_organisation(app):
+    adopter = _user("demo-owner2")
+    with db.session_scope() as session:
+        need = session.exec(
+            select(TwinningNeed).where(TwinningNeed.organisation_id == adopter.organisation_id)
+        ).first()
+    at = _sign_in(app, "demo-owner")
+    at.switch_page("app_pages/knowledge.py").run()
+    at.text_input(key="board_text").input("Porto University Hospital").run()
+    at.text_area(key=f"interest-{need.id}--text").input("We would gladly share how we did it.")
+    next(b for b in at.button if b.form_id == f"interest-{need.id}-").click().run()
+    assert any("Sent." in s.value for s in at.success)
+
+    reader = _sign_in(AppTest.from_file(APP, default_timeout=60).run(), "demo-owner2")
+    reader.switch_page("app_pages/inbox.py").run()
+    assert "We would gladly share how we did it." in _text(reader)
+    assert "1 unread" in _text(reader)
+    next(b for b in reader.button if b.label == "Mark as read").click().run()
+    assert "0 unread" in _text(reader)
+
+
+# --- home and admin ----------------------------------------------------------------------
+
+
+def test_the_home_page_heads_with_spotlights(app):
+    assert not app.exception
+    headings = [h.value for h in app.subheader]
+    assert headings.index("Spotlights on mature solutions") < headings.index("Newest practices")
+    assert knowledge.spotlights()[0].title in _text(app)
+
+
+def test_an_administrator_resets_the_demo_data_after_confirming(app, embedded_app):
+    _publish("Added before the reset")
+    at = _sign_in(app, "demo-admin")
+    at.switch_page("app_pages/admin.py").run()
+    reset = next(b for b in at.button if b.label == "Reset the demo data")
+    assert reset.disabled
+    at.checkbox[0].check().run()
+    next(b for b in at.button if b.label == "Reset the demo data").click().run()
+
+    assert not at.exception
+    assert any("Demo data reset" in s.value for s in at.success)
+    assert (
+        _count(embedded_app, "SELECT count(*) FROM practice WHERE title = 'Added before the reset'")
+        == 0
+    )
+
+
+def test_the_demo_reset_is_not_offered_on_a_database_without_demo_data(app, embedded_app):
+    with sqlite3.connect(embedded_app / "dhu.sqlite3") as conn:
+        conn.execute("UPDATE app_state SET demo = 0, data_version = data_version + 1")
+    at = _sign_in(app, "demo-admin")
+    at.switch_page("app_pages/admin.py").run()
+    assert not [b for b in at.button if b.label == "Reset the demo data"]
+    assert any("only a demo database can be reset" in c.value for c in at.caption)

@@ -1,0 +1,212 @@
+"""Live workshops: refresh interval, QR code, quick capture with its rate limit, demo resets."""
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import zxingcpp
+from PIL import Image
+from sqlmodel import select
+
+from dhu_core import accounts, db, demo, live, practices
+from dhu_core.accounts import PermissionDenied
+from dhu_core.config import Settings
+from dhu_core.models import (
+    AuditEvent,
+    CaptureCreate,
+    Organisation,
+    Practice,
+    PracticeCreate,
+    User,
+)
+
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("given", "seconds"),
+    [(None, 5), ("", 5), ("abc", 5), ("1", 1), ("0", 1), ("-4", 1), ("12", 12), ("99999", 300)],
+)
+def test_the_refresh_interval_comes_from_the_url_within_limits(given, seconds):
+    assert live.refresh_seconds(given) == seconds
+
+
+def test_the_capture_url_lies_under_the_configured_public_url(tmp_path):
+    settings = Settings(dhu_data_dir=tmp_path, dhu_public_url="https://workshop.example.org/dhu/")
+    assert live.capture_url(settings) == "https://workshop.example.org/dhu/capture"
+    assert live.capture_url(Settings(dhu_data_dir=tmp_path)) == "http://localhost:8501/capture"
+
+
+def decode_qr(png: bytes) -> list[str]:
+    """The texts of the QR codes in a PNG image, read by ZXing."""
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))
+    return [code.text for code in found if code.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+@pytest.mark.parametrize(
+    "public_url", ["http://localhost:8501", "https://workshop.example.org/dhu?x=1&y=ü"]
+)
+def test_the_qr_code_encodes_exactly_the_capture_url(tmp_path, public_url):
+    url = live.capture_url(Settings(dhu_data_dir=tmp_path, dhu_public_url=public_url))
+    assert decode_qr(live.qr_png(url)) == [url]
+
+
+def test_capture_wait_allows_three_captures_per_ten_minutes():
+    minute = timedelta(minutes=1)
+    assert live.capture_wait([], NOW) is None
+    assert live.capture_wait([NOW - 2 * minute, NOW - minute], NOW) is None
+    three = [NOW - 7 * minute, NOW - 2 * minute, NOW - minute]
+    assert live.capture_wait(three, NOW) == 3 * minute
+    assert live.capture_wait([NOW - 11 * minute, NOW - 2 * minute, NOW - minute], NOW) is None
+
+
+CAPTURE = dict(
+    title="Asthma coach app", country="Estonia", practice_type="App", contact_email="a@b.org"
+)
+
+
+def test_a_capture_is_a_draft_of_the_countrys_workshop_organisation(engine):
+    with db.session_scope(engine) as session:
+        for title in ("Asthma coach app", "Falls prevention at home"):
+            live.capture_practice(
+                session=session, data=CaptureCreate(**{**CAPTURE, "title": title})
+            )
+    with db.session_scope(engine) as session:
+        stored = session.exec(select(Practice, Organisation).join(Organisation)).all()
+        audit = session.exec(select(AuditEvent.action)).all()
+    assert {(p.title, p.status, p.practice_type, o.name, o.country) for p, o in stored} == {
+        ("Asthma coach app", "draft", "app", "Workshop captures", "EE"),
+        ("Falls prevention at home", "draft", "app", "Workshop captures", "EE"),
+    }
+    assert len({o.id for _, o in stored}) == 1
+    assert audit == ["practice.captured", "practice.captured"]
+    assert live.captures_since(datetime.now(UTC) - timedelta(hours=1), engine=engine) == 2
+    assert live.captures_since(datetime.now(UTC) + timedelta(minutes=1), engine=engine) == 0
+
+
+def test_a_fourth_capture_within_ten_minutes_is_refused(engine):
+    earlier = [NOW - timedelta(minutes=m) for m in (9, 5, 1)]
+    limit = pytest.raises(live.CaptureLimit, match="wait about 1 minute")
+    with limit, db.session_scope(engine) as session:
+        live.capture_practice(
+            session=session, data=CaptureCreate(**CAPTURE), earlier=earlier, now=lambda: NOW
+        )
+    with db.session_scope(engine) as session:
+        assert session.exec(select(Practice)).all() == []
+        live.capture_practice(
+            session=session,
+            data=CaptureCreate(**CAPTURE),
+            earlier=earlier,
+            now=lambda: NOW + timedelta(minutes=2),
+        )
+
+
+@pytest.fixture
+def staff(engine):
+    with db.session_scope(engine) as session:
+        clinic = Organisation(name="Tallinn Clinic", country="EE")
+        session.add(clinic)
+        session.flush()
+        return {
+            role: accounts.create_user(
+                session=session,
+                username=role,
+                password="Long-enough-pw-1",
+                role=role,
+                email=f"{role}@example.org",
+                organisation_id=clinic.id,
+            )
+            for role in ("owner", "coordinator", "admin")
+        }
+
+
+def _capture(engine) -> int:
+    with db.session_scope(engine) as session:
+        return live.capture_practice(session=session, data=CaptureCreate(**CAPTURE)).id
+
+
+def test_a_coordinator_completes_and_publishes_a_capture(engine, staff):
+    capture_id = _capture(engine)
+    coordinator = staff["coordinator"]
+    with db.session_scope(engine) as session:
+        [waiting] = live.open_captures(session=session, actor=coordinator)
+        form = live.capture_form(session=session, actor=coordinator, practice_id=capture_id)
+    assert (waiting.id, waiting.country, waiting.contact_email) == (capture_id, "EE", "a@b.org")
+    assert (form.title, form.countries, form.practice_type) == ("Asthma coach app", ["EE"], "app")
+
+    complete = PracticeCreate(
+        **{
+            **form.model_dump(),
+            "summary": "A coach in the phone helps children with asthma take their inhalers.",
+            "maturity": 2,
+        }
+    )
+    with db.session_scope(engine) as session:
+        live.complete_capture(
+            session=session, actor=coordinator, practice_id=capture_id, data=complete
+        )
+    [newest] = practices.newest_practices(limit=1, engine=engine)
+    assert (newest.id, newest.status, newest.maturity) == (capture_id, "published", 2)
+    with db.session_scope(engine) as session:
+        assert live.open_captures(session=session, actor=coordinator) == []
+        with pytest.raises(ValueError, match="completed or discarded"):
+            live.complete_capture(
+                session=session, actor=coordinator, practice_id=capture_id, data=complete
+            )
+
+
+def test_a_coordinator_discards_a_capture(engine, staff):
+    capture_id = _capture(engine)
+    with db.session_scope(engine) as session:
+        live.discard_capture(session=session, actor=staff["coordinator"], practice_id=capture_id)
+    with db.session_scope(engine) as session:
+        assert session.get(Practice, capture_id).status == "rejected"
+        assert live.open_captures(session=session, actor=staff["coordinator"]) == []
+
+
+def test_only_coordinators_see_and_handle_captures(engine, staff):
+    capture_id = _capture(engine)
+    for actor in (None, staff["owner"]):
+        with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+            live.open_captures(session=session, actor=actor)
+        with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+            live.discard_capture(session=session, actor=actor, practice_id=capture_id)
+
+
+def test_an_ordinary_practice_is_no_capture(engine, staff):
+    with db.session_scope(engine) as session:
+        draft = practices.save_draft(
+            session=session, data=practices.PracticeDraft(title="Mine"), actor=staff["owner"]
+        )
+    with pytest.raises(LookupError), db.session_scope(engine) as session:
+        live.discard_capture(session=session, actor=staff["coordinator"], practice_id=draft.id)
+
+
+def test_the_demo_reset_is_refused_on_a_database_without_demo_data(engine, staff):
+    with pytest.raises(demo.DemoError, match="only a demo database"):
+        live.reset_demo_data(actor=staff["admin"], engine=engine)
+    with db.session_scope(engine) as session:
+        assert session.exec(select(User)).all() != []
+
+
+def test_only_administrators_reset_the_demo_data(engine):
+    demo.seed_demo(engine=engine, practices=demo.MIN_PRACTICES)
+    with db.session_scope(engine) as session:
+        coordinator = session.exec(select(User).where(User.role == "coordinator")).first()
+        admin = session.exec(select(User).where(User.role == "admin")).first()
+    with pytest.raises(PermissionDenied):
+        live.reset_demo_data(actor=coordinator, engine=engine)
+    with pytest.raises(PermissionDenied):
+        live.reset_demo_data(actor=None, engine=engine)
+
+    _capture(engine)
+    summary = live.reset_demo_data(actor=admin, engine=engine)
+    assert summary.practices == demo.MIN_PRACTICES
+    assert db.is_demo(engine)
+    with db.session_scope(engine) as session:
+        actions = session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+        assert (
+            session.exec(select(Organisation).where(Organisation.name == "Workshop captures")).all()
+            == []
+        )
+    assert actions == ["demo.seed", "demo.reset"]
