@@ -1,0 +1,930 @@
+"""Twinning matchmaking: which practices fit an adopter's need, why, and which pairs to make.
+
+Every score is the weighted mean of explainable criteria, each between 0 and 1. The ranking
+runs on matrices (multi-hot codes, TF-IDF text) so that a thousand needs are ranked against a
+hundred thousand practices in seconds; `rank_loop` is the plain reference it is tested against.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sqlalchemy import Engine, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from dhu_core import db, geo, taxonomy
+from dhu_core.models import (
+    NEED_TAG_FIELDS,
+    PRACTICE_TAG_FIELDS,
+    NeedTag,
+    Organisation,
+    Practice,
+    PracticeTag,
+    TwinningMatch,
+    TwinningNeed,
+)
+
+#: The criteria of a match, in the order they are shown, with their labels.
+CRITERIA: dict[str, str] = {
+    "domain": "Health domains",
+    "dhi": "WHO DHI codes",
+    "type": "Type of practice",
+    "maturity": "Maturity",
+    "language": "Shared language",
+    "standard": "Compatible standards",
+    "text": "Similar problem",
+    "cross_border": "Cross-border transfer",
+    "capacity": "Originator's free capacity",
+}
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "domain": 3.0,
+    "dhi": 2.0,
+    "type": 1.0,
+    "maturity": 1.0,
+    "language": 2.0,
+    "standard": 1.0,
+    "text": 2.0,
+    "cross_border": 1.0,
+    "capacity": 1.0,
+}
+MAX_WEIGHT = 10.0
+MIN_MATURITY = 2
+#: Statuses of a match in which the originator is busy with the adopter.
+ACTIVE_STATUSES = ("agreed", "in-transfer")
+#: Free places beyond this count as fully free.
+FULL_CAPACITY = 2
+#: Scores are ranked rounded to this many decimals, so that equal scores computed in a
+#: different order tie, and ties go to the older practice (lower id) in both implementations.
+RANK_DECIMALS = 9
+#: Score cells computed at once (needs in a block × practices): about 32 MB of float64.
+BLOCK_CELLS = 4_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class NeedProfile:
+    """A twinning need as the matcher reads it, with what lists of needs show."""
+
+    id: int | None
+    organisation_id: int
+    country: str
+    problem_statement: str
+    practice_types: tuple[str, ...] = ()
+    health_domains: tuple[str, ...] = ()
+    dhi_codes: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    standards: tuple[str, ...] = ()
+    organisation: str = ""
+    twinning_type: str = "knowledge-exchange"
+    timeline: str | None = None
+    status: str = "open"
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeProfile:
+    """A practice as the matcher reads it: codes, owner, and the originator's free capacity."""
+
+    id: int
+    organisation_id: int
+    country: str
+    title: str
+    summary: str = ""
+    practice_type: str | None = None
+    maturity: int | None = None
+    status: str = "published"
+    transferable: bool | None = True
+    transfer_capacity: int = 1
+    active_twinnings: int = 0
+    health_domains: tuple[str, ...] = ()
+    dhi_codes: tuple[str, ...] = ()
+    standards: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    organisation: str = ""
+
+    @property
+    def text(self) -> str:
+        """What the text similarity compares with a need's problem statement."""
+        return f"{self.title}. {self.summary}"
+
+    @property
+    def free_capacity(self) -> int:
+        """How many more twinnings the originator can support now."""
+        return max(self.transfer_capacity - self.active_twinnings, 0)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A practice suggested for a need: its score and the value of every criterion."""
+
+    practice_id: int
+    score: float
+    breakdown: dict[str, float]
+
+
+def is_open_for_twinning(practice: PracticeProfile) -> bool:
+    """The hard filters that do not depend on the need: published, transferable, piloted."""
+    return (
+        practice.status == "published"
+        and practice.transferable is True
+        and (practice.maturity or 0) >= MIN_MATURITY
+    )
+
+
+def clean_weights(weights: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Every criterion's weight (missing ones are 0); ValueError on unknown or invalid ones."""
+    if weights is None:
+        return dict(DEFAULT_WEIGHTS)
+    unknown = set(weights) - set(CRITERIA)
+    if unknown:
+        raise ValueError(f"unknown criteria: {', '.join(sorted(unknown))}")
+    cleaned = {name: float(weights.get(name, 0.0)) for name in CRITERIA}
+    for name, weight in cleaned.items():
+        if not 0.0 <= weight <= MAX_WEIGHT:
+            raise ValueError(
+                f"the weight of {CRITERIA[name].lower()} must lie between 0 and {MAX_WEIGHT:g}"
+            )
+    if not sum(cleaned.values()):
+        raise ValueError("give at least one criterion a weight above 0")
+    return cleaned
+
+
+# --- the criteria, one pair at a time ----------------------------------------------------
+
+
+def dhi_category(code: str) -> str:
+    """The DHI category (`1.4`) of an intervention (`1.4.2`); a category is its own."""
+    return ".".join(code.split(".")[:2])
+
+
+def dhi_credit(code: str, practice_codes: Iterable[str]) -> float:
+    """How far a practice covers one DHI code a need asks for: 1, 0.5 (same category) or 0."""
+    codes = set(practice_codes)
+    category = dhi_category(code)
+    in_category = any(dhi_category(c) == category for c in codes)
+    if code in codes or (code == category and in_category) or category in codes:
+        return 1.0
+    return 0.5 if in_category else 0.0
+
+
+def criteria(need: NeedProfile, practice: PracticeProfile, similarity: float) -> dict[str, float]:
+    """The value of every criterion for one pair (`similarity`: the texts' TF-IDF cosine)."""
+    wanted_dhi = set(need.dhi_codes)
+    return {
+        "domain": _share(need.health_domains, practice.health_domains),
+        "dhi": (
+            sum(dhi_credit(code, practice.dhi_codes) for code in wanted_dhi) / len(wanted_dhi)
+            if wanted_dhi
+            else 1.0
+        ),
+        "type": float(not need.practice_types or practice.practice_type in need.practice_types),
+        "maturity": min(max(((practice.maturity or 0) - MIN_MATURITY) / 3, 0.0), 1.0),
+        "language": float(
+            not need.languages or bool(set(need.languages) & set(practice.languages))
+        ),
+        "standard": _share(need.standards, practice.standards),
+        "text": min(max(similarity, 0.0), 1.0),
+        # Transfers across borders are the platform's mission; at home they still count half.
+        "cross_border": 1.0 if practice.country != need.country else 0.5,
+        "capacity": min(practice.free_capacity, FULL_CAPACITY) / FULL_CAPACITY,
+    }
+
+
+def _share(wanted: Sequence[str], offered: Sequence[str]) -> float:
+    """The share of the wanted codes that are offered; 1 when nothing is asked for."""
+    want = set(wanted)
+    return len(want & set(offered)) / len(want) if want else 1.0
+
+
+def weighted_score(breakdown: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """The weighted mean of the criteria: sum of w_i c_i over the sum of w_i."""
+    return sum(weights[name] * breakdown[name] for name in CRITERIA) / sum(weights.values())
+
+
+# --- text similarity ---------------------------------------------------------------------
+
+
+class TextModel:
+    """TF-IDF of the practices' titles and summaries; cosine similarity to a problem statement."""
+
+    def __init__(self, practices: Sequence[PracticeProfile]) -> None:
+        self.vectorizer = TfidfVectorizer(
+            stop_words="english", strip_accents="unicode", sublinear_tf=True
+        )
+        self.row_of = {p.id: row for row, p in enumerate(practices)}
+        try:
+            self.matrix = self.vectorizer.fit_transform([p.text for p in practices]).tocsr()
+            self.fitted = True
+        except ValueError:  # no practices, or no word that is not a stop word
+            self.matrix = sparse.csr_matrix((len(practices), 0))
+            self.fitted = False
+        self._vectors: dict[int, dict[int, float]] = {}
+
+    def transform(self, statements: Sequence[str]) -> sparse.csr_matrix:
+        """Unit-length TF-IDF rows of problem statements, in the practices' vocabulary."""
+        if not self.fitted:
+            return sparse.csr_matrix((len(statements), 0))
+        return self.vectorizer.transform(statements).tocsr()
+
+    def need_vector(self, statement: str) -> dict[int, float]:
+        """A problem statement's TF-IDF weights by term, for the plain loop."""
+        return _row_dict(self.transform([statement]), 0)
+
+    def similarity(self, need_vector: Mapping[int, float], practice_id: int) -> float:
+        """Cosine similarity of a need's vector and a practice's text (both unit length)."""
+        vector = self._vectors.get(practice_id)
+        if vector is None:
+            vector = self._vectors[practice_id] = _row_dict(self.matrix, self.row_of[practice_id])
+        return sum(weight * vector.get(term, 0.0) for term, weight in need_vector.items())
+
+
+def _row_dict(matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
+    start, end = matrix.indptr[row], matrix.indptr[row + 1]
+    terms, weights = matrix.indices[start:end].tolist(), matrix.data[start:end].tolist()
+    return dict(zip(terms, weights, strict=True))
+
+
+# --- the plain reference -----------------------------------------------------------------
+
+
+def rank_loop(
+    need: NeedProfile,
+    candidates: Sequence[PracticeProfile],
+    weights: Mapping[str, float] | None = None,
+    k: int = 10,
+    *,
+    text: TextModel | None = None,
+) -> list[Candidate]:
+    """The best `k` practices for a need, one pair at a time: the reference for `top_k`."""
+    weights = clean_weights(weights)
+    open_practices = sorted((p for p in candidates if is_open_for_twinning(p)), key=lambda p: p.id)
+    text = text or TextModel(open_practices)
+    need_vector = text.need_vector(need.problem_statement)
+    scored = []
+    for practice in open_practices:
+        if practice.organisation_id == need.organisation_id:
+            continue
+        breakdown = criteria(need, practice, text.similarity(need_vector, practice.id))
+        score = weighted_score(breakdown, weights)
+        scored.append((-_rank_key(score), practice.id, Candidate(practice.id, score, breakdown)))
+    scored.sort(key=lambda item: item[:2])
+    return [candidate for *_, candidate in scored[:k]]
+
+
+def _rank_key(scores: float | np.ndarray) -> np.ndarray:
+    """Scores as whole numbers of their last ranked decimal (see RANK_DECIMALS)."""
+    return np.rint(np.multiply(scores, 10**RANK_DECIMALS))
+
+
+def rank(
+    need: NeedProfile,
+    candidates: Sequence[PracticeProfile],
+    weights: Mapping[str, float] | None = None,
+    k: int = 10,
+) -> list[Candidate]:
+    """The best `k` practices for one need among `candidates`, best first."""
+    return MatchingIndex(candidates).top_k([need], weights, k)[0]
+
+
+# --- the vectorised ranking --------------------------------------------------------------
+
+#: Criteria on code lists, where a practice has several codes: one column per code.
+_CODE_CRITERIA = ("domain", "dhi", "standard")
+#: Criteria on what a practice has one of: type, set of languages, country, maturity and
+#: free capacity, together its profile.
+_PROFILE_CRITERIA = ("type", "language", "maturity", "capacity", "cross_border")
+
+
+class _Columns:
+    """Groups of consecutive columns, each with a column per key."""
+
+    def __init__(self, groups: Mapping[str, Sequence]) -> None:
+        self.index: dict[str, dict] = {}
+        self.groups: dict[str, list[int]] = {}
+        self.width = 0
+        for group, keys in groups.items():
+            self.index[group] = {key: self.width + i for i, key in enumerate(keys)}
+            self.groups[group] = list(range(self.width, self.width + len(keys)))
+            self.width += len(keys)
+
+
+def _code_set(practice: PracticeProfile) -> tuple:
+    return (
+        frozenset(practice.health_domains),
+        frozenset(practice.dhi_codes),
+        frozenset(practice.standards),
+    )
+
+
+def _profile(practice: PracticeProfile) -> tuple:
+    return (
+        practice.practice_type,
+        frozenset(practice.languages),
+        practice.country,
+        (practice.maturity or MIN_MATURITY) - MIN_MATURITY,
+        min(practice.free_capacity, FULL_CAPACITY),
+    )
+
+
+class _Layout:
+    """The columns of the matrices that score practices against needs.
+
+    Practices have two matrices: one row per distinct set of codes (for DHI: the credit for
+    every code a need could ask for), one row per distinct profile. Practices alike share a
+    row, scored once per need: a hundred thousand practices have a few thousand of each.
+    Each code list ends with a "nothing asked" column, 1 in every row, so that a need asking
+    for none of its codes gets 1 through the product. A need's rows are built so that, summed
+    over a criterion's columns, their product with a practice's rows is the criterion's value.
+    """
+
+    def __init__(self, practices: Sequence[PracticeProfile]) -> None:
+        dhi = set(taxonomy.DHI_CODES) | {c for p in practices for c in p.dhi_codes}
+        self.codes = _Columns(
+            {
+                "domain": [*taxonomy.HEALTH_DOMAINS, ""],
+                "dhi": [*sorted(dhi), ""],
+                "standard": [*taxonomy.STANDARDS, ""],
+            }
+        )
+        self.code_sets, self.code_set_of = _distinct(_code_set(p) for p in practices)
+        self.profiles, self.profile_of = _distinct(_profile(p) for p in practices)
+        self.profile = _Columns(
+            {
+                "type": [*taxonomy.PRACTICE_TYPES, ""],
+                "language": sorted({key[1] for key in self.profiles}, key=sorted),
+                "country": sorted({key[2] for key in self.profiles}),
+                "maturity": ["steps above pilot"],
+                "capacity": ["free places"],
+                "one": [1],
+            }
+        )
+        self.dhi_by_category: dict[str, list[str]] = defaultdict(list)
+        for code in sorted(dhi):
+            self.dhi_by_category[dhi_category(code)].append(code)
+        self.language_sets_with: dict[str, list[int]] = defaultdict(list)
+        for languages, column in self.profile.index["language"].items():
+            for language in languages:
+                self.language_sets_with[language].append(column)
+
+    def columns(self, name: str) -> list[int]:
+        """The columns (of the codes or of the profiles) that add up to a criterion."""
+        if name in _CODE_CRITERIA:
+            return self.codes.groups[name]
+        if name == "cross_border":
+            return self.profile.groups["country"] + self.profile.groups["one"]
+        return self.profile.groups[name]
+
+    def shares(self, part: _Columns, names: Sequence[str], weights: Mapping[str, float]):
+        """Each column's criterion weight as a share of all weights."""
+        shares = np.zeros(part.width)
+        for name in names:
+            shares[self.columns(name)] = weights[name] / sum(weights.values())
+        return shares
+
+    def code_matrix(self) -> sparse.csr_matrix:
+        """One row per set of codes: ones and halves only, so float32 holds them exactly."""
+        rows: list[int] = []
+        columns: list[int] = []
+        values: list[float] = []
+        index = self.codes.index
+        for row, (domains, dhi_codes, standards) in enumerate(self.code_sets):
+            cells = {index[group][""]: 1.0 for group in _CODE_CRITERIA}
+            for group, codes in (("domain", domains), ("standard", standards)):
+                cells.update({index[group][c]: 1.0 for c in codes if c in index[group]})
+            for code, credit in self._dhi_credits(dhi_codes).items():
+                cells[index["dhi"][code]] = credit
+            rows += [row] * len(cells)
+            columns += cells.keys()
+            values += cells.values()
+        return sparse.csr_matrix(
+            (np.array(values, dtype=np.float32), (rows, columns)),
+            shape=(len(self.code_sets), self.codes.width),
+        )
+
+    def _dhi_credits(self, practice_codes: Iterable[str]) -> dict[str, float]:
+        """The practice's credit for each DHI code a need could ask for (zeros left out)."""
+        reachable = {
+            code
+            for own in practice_codes
+            for code in self.dhi_by_category.get(dhi_category(own), ())
+        }
+        credits = {code: dhi_credit(code, practice_codes) for code in reachable}
+        return {code: credit for code, credit in credits.items() if credit}
+
+    def profile_matrix(self) -> np.ndarray:
+        """One row per profile."""
+        matrix = np.zeros((len(self.profiles), self.profile.width))
+        index = self.profile.index
+        for row, (practice_type, languages, country, steps, free) in enumerate(self.profiles):
+            matrix[row, index["type"][""]] = 1.0
+            if practice_type in index["type"]:
+                matrix[row, index["type"][practice_type]] = 1.0
+            matrix[row, index["language"][languages]] = 1.0
+            matrix[row, index["country"][country]] = 1.0
+            matrix[row, self.profile.groups["maturity"]] = steps
+            matrix[row, self.profile.groups["capacity"]] = free
+            matrix[row, self.profile.groups["one"]] = 1.0
+        return matrix
+
+    def need_codes(self, needs: Sequence[NeedProfile]) -> np.ndarray:
+        """One row per need, the counterpart of `code_matrix`."""
+        matrix = np.zeros((len(needs), self.codes.width))
+        index = self.codes.index
+        for row, need in enumerate(needs):
+            for group, codes in (
+                ("domain", need.health_domains),
+                ("dhi", need.dhi_codes),
+                ("standard", need.standards),
+            ):
+                wanted = set(codes)
+                if not wanted:
+                    matrix[row, index[group][""]] = 1.0
+                for code in wanted & index[group].keys():
+                    matrix[row, index[group][code]] = 1.0 / len(wanted)
+        return matrix
+
+    def need_profiles(self, needs: Sequence[NeedProfile]) -> np.ndarray:
+        """One row per need, the counterpart of `profile_matrix`."""
+        matrix = np.zeros((len(needs), self.profile.width))
+        index, groups = self.profile.index, self.profile.groups
+        for row, need in enumerate(needs):
+            wanted = set(need.practice_types) & index["type"].keys()
+            if not need.practice_types:
+                matrix[row, index["type"][""]] = 1.0
+            matrix[row, [index["type"][t] for t in wanted]] = 1.0
+            if need.languages:
+                for language in set(need.languages):
+                    matrix[row, self.language_sets_with.get(language, [])] = 1.0
+            else:
+                matrix[row, groups["language"]] = 1.0
+            if need.country in index["country"]:
+                # Cross-border is 1, minus a half when the practice is from the same country.
+                matrix[row, index["country"][need.country]] = -0.5
+        matrix[:, groups["maturity"]] = 1 / 3
+        matrix[:, groups["capacity"]] = 1 / FULL_CAPACITY
+        matrix[:, groups["one"]] = 1.0
+        return matrix
+
+
+def _products(needs: np.ndarray, rows: sparse.csr_matrix) -> np.ndarray:
+    """Each need's row times each of `rows`, through the sparse rows."""
+    # Not a dense product: multithreaded BLAS would keep spinning on every core meanwhile.
+    return (rows @ needs.T).T
+
+
+def _distinct(keys: Iterable[tuple]) -> tuple[list[tuple], np.ndarray]:
+    """The distinct keys in order of appearance, and the position of each key among them."""
+    row_of: dict[tuple, int] = {}
+    rows = [row_of.setdefault(key, len(row_of)) for key in keys]
+    return list(row_of), np.array(rows, dtype=np.intp)
+
+
+class MatchingIndex:
+    """The practices open for twinning as matrices, ready to rank against many needs at once."""
+
+    def __init__(self, practices: Sequence[PracticeProfile]) -> None:
+        self.practices = sorted(
+            (p for p in practices if is_open_for_twinning(p)), key=lambda p: p.id
+        )
+        self.text = TextModel(self.practices)
+        self._text_by_term = self.text.matrix.T.tocsr()
+        self._layout = _Layout(self.practices)
+        self._codes = self._layout.code_matrix()
+        self._profiles = sparse.csr_matrix(self._layout.profile_matrix())
+        by_organisation: dict[int, list[int]] = defaultdict(list)
+        for column, practice in enumerate(self.practices):
+            by_organisation[practice.organisation_id].append(column)
+        self._by_organisation = {o: np.array(c) for o, c in by_organisation.items()}
+        self._full = np.array([c for c, p in enumerate(self.practices) if not p.free_capacity])
+        self._column_of = {p.id: column for column, p in enumerate(self.practices)}
+
+    @classmethod
+    def build(cls, source: Session | Engine) -> "MatchingIndex":
+        """Load every practice open for twinning once, from a session or an engine."""
+        if isinstance(source, Engine):
+            with db.session_scope(source) as session:
+                return cls(load_practices(session))
+        return cls(load_practices(source))
+
+    def __len__(self) -> int:
+        return len(self.practices)
+
+    def practice(self, practice_id: int) -> PracticeProfile:
+        """The indexed practice with this id (KeyError when it is not open for twinning)."""
+        return self.practices[self._column_of[practice_id]]
+
+    def candidate(
+        self,
+        need: NeedProfile,
+        practice_id: int,
+        weights: Mapping[str, float] | None = None,
+    ) -> Candidate | None:
+        """The score of one practice for a need; None when the filters exclude the pair."""
+        column = self._column_of.get(practice_id)
+        if column is None or self.practices[column].organisation_id == need.organisation_id:
+            return None
+        chosen = [(0, np.array([column]))]
+        return self._candidates(self._describe([need]), clean_weights(weights), chosen)[0][0]
+
+    def top_k(
+        self,
+        needs: Sequence[NeedProfile],
+        weights: Mapping[str, float] | None = None,
+        k: int = 10,
+        *,
+        available_only: bool = False,
+    ) -> list[list[Candidate]]:
+        """The best `k` practices for each need, best first (ties: the lower practice id).
+
+        `available_only` leaves out practices whose originator has no free capacity.
+        """
+        weights = clean_weights(weights)
+        if not needs or not self.practices or k <= 0:
+            return [[] for _ in needs]
+        layout = self._layout
+        described = self._describe(needs)
+        need_codes, need_profiles, statements = described
+        codes = need_codes * layout.shares(layout.codes, _CODE_CRITERIA, weights)
+        used = np.flatnonzero(codes.any(axis=0))
+        codes, code_rows = codes[:, used], self._codes[:, used].astype(np.float64)
+        profiles = need_profiles * layout.shares(layout.profile, _PROFILE_CRITERIA, weights)
+        text_share = weights["text"] / sum(weights.values())
+        statements = statements * text_share
+        block = max(1, BLOCK_CELLS // len(self.practices))
+        chosen: list[tuple[int, np.ndarray]] = []
+        for start in range(0, len(needs), block):
+            rows = slice(start, start + block)
+            scores = _products(profiles[rows], self._profiles)[:, layout.profile_of]
+            scores += _products(codes[rows], code_rows)[:, layout.code_set_of]
+            if text_share and self.text.fitted:
+                scores += (statements[rows] @ self._text_by_term).toarray()
+            for offset, need in enumerate(needs[rows]):
+                own = self._by_organisation.get(need.organisation_id)
+                if own is not None:
+                    scores[offset, own] = -np.inf
+            if available_only and len(self._full):
+                scores[:, self._full] = -np.inf
+            chosen += enumerate(self._best(scores, k), start)
+        return self._candidates(described, weights, chosen)
+
+    def _describe(self, needs: Sequence[NeedProfile]) -> tuple:
+        """The needs' rows of codes and of profiles, and their problem statements' TF-IDF."""
+        return (
+            self._layout.need_codes(needs),
+            self._layout.need_profiles(needs),
+            self.text.transform([need.problem_statement for need in needs]),
+        )
+
+    @staticmethod
+    def _best(scores: np.ndarray, k: int) -> list[np.ndarray]:
+        """Per row, the columns of the `k` best finite scores, best first, ties by column."""
+        count = scores.shape[1]
+        k = min(k, count)
+        kth = np.partition(scores, count - k, axis=1)[:, count - k]
+        # Anything within rounding of the k-th best score may tie with it once rounded.
+        margin = 2 * 10.0**-RANK_DECIMALS
+        best = []
+        for row, threshold in zip(scores, kth, strict=True):
+            columns = np.flatnonzero(row >= threshold - margin)
+            columns = columns[np.isfinite(row[columns])]
+            keys = _rank_key(row[columns])
+            if len(columns) > k:
+                cut = np.partition(keys, len(keys) - k)[len(keys) - k]
+                above = columns[keys > cut]
+                # flatnonzero gives columns in order, so the lowest ids win the ties.
+                columns = np.concatenate([above, columns[keys == cut][: k - len(above)]])
+                keys = _rank_key(row[columns])
+            best.append(columns[np.lexsort((columns, -keys))])
+        return best
+
+    def _candidates(
+        self,
+        described: tuple,
+        weights: dict[str, float],
+        chosen: list[tuple[int, np.ndarray]],
+    ) -> list[list[Candidate]]:
+        """The chosen pairs with their breakdown and score, computed for those pairs only."""
+        need_codes, need_profiles, statements = described
+        results: list[list[Candidate]] = [[] for _ in range(len(need_codes))]
+        rows = np.concatenate([np.full(len(columns), row) for row, columns in chosen])
+        columns = np.concatenate([columns for _, columns in chosen]).astype(np.intp)
+        if not len(rows):
+            return results
+        layout = self._layout
+        code_products = need_codes[rows] * self._codes[layout.code_set_of[columns]].toarray()
+        profile_products = (
+            need_profiles[rows] * self._profiles[layout.profile_of[columns]].toarray()
+        )
+        values = {
+            name: (code_products if name in _CODE_CRITERIA else profile_products)[
+                :, layout.columns(name)
+            ].sum(axis=1)
+            for name in CRITERIA
+            if name != "text"
+        }
+        similarity = statements[rows].multiply(self.text.matrix[columns]).sum(axis=1)
+        values["text"] = np.asarray(similarity).ravel()
+        values = {name: np.clip(values[name], 0.0, 1.0) for name in CRITERIA}
+        scores = sum(weights[name] * values[name] for name in CRITERIA) / sum(weights.values())
+        for pair, (row, column) in enumerate(zip(rows.tolist(), columns.tolist(), strict=True)):
+            breakdown = {name: float(values[name][pair]) for name in CRITERIA}
+            candidate = Candidate(self.practices[column].id, float(scores[pair]), breakdown)
+            results[row].append(candidate)
+        return results
+
+
+# --- explanations ------------------------------------------------------------------------
+
+
+def explain(candidate: Candidate, need: NeedProfile, practice: PracticeProfile) -> list[str]:
+    """One plain sentence per criterion: why this practice scores as it does for this need."""
+    return [
+        _explain_codes(
+            need.health_domains, practice.health_domains, taxonomy.HEALTH_DOMAINS, "health domain"
+        ),
+        _explain_dhi(need.dhi_codes, practice.dhi_codes),
+        _explain_type(need.practice_types, practice.practice_type),
+        f"maturity {practice.maturity} of 5: "
+        f"{taxonomy.MATURITY_LEVELS.label(practice.maturity).lower()}",
+        _explain_languages(need.languages, practice.languages),
+        _explain_standards(need.standards, practice.standards),
+        _explain_text(candidate.breakdown.get("text", 0.0)),
+        (
+            f"a transfer from {geo.country_name(practice.country)} "
+            f"to {geo.country_name(need.country)}"
+            if practice.country != need.country
+            else f"from the same country ({geo.country_name(need.country)})"
+        ),
+        _explain_capacity(practice.free_capacity),
+    ]
+
+
+def _listing(code_list: taxonomy.CodeList, codes: Iterable[str]) -> str:
+    labels = [str(code_list.label(code)) for code in codes]
+    if not labels:
+        return ""
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+
+
+def _explain_codes(
+    wanted: Sequence[str], offered: Sequence[str], code_list: taxonomy.CodeList, noun: str
+) -> str:
+    if not wanted:
+        return f"no {noun} asked for"
+    shared = [code for code in wanted if code in offered]
+    if not shared:
+        return f"shares no {noun} asked for"
+    of = f"{len(shared)} of {len(wanted)} {noun}s" if len(wanted) > 1 else f"the {noun}"
+    return f"shares {of}: {_listing(code_list, shared)}"
+
+
+def _explain_dhi(wanted: Sequence[str], offered: Sequence[str]) -> str:
+    if not wanted:
+        return "no WHO DHI code asked for"
+    credits = [dhi_credit(code, offered) for code in wanted]
+    full, half = credits.count(1.0), credits.count(0.5)
+    text = f"covers {full} of {len(wanted)} WHO DHI codes" if full else "covers no WHO DHI code"
+    if half:
+        text += f"; {half} only through a related code of the same category"
+    return text
+
+
+def _explain_type(wanted: Sequence[str], practice_type: str | None) -> str:
+    label = taxonomy.PRACTICE_TYPES.label(practice_type or "")
+    if not wanted:
+        return f"any type of practice wanted; this is: {label}"
+    if practice_type in wanted:
+        return f"a type asked for: {label}"
+    return f"not a type asked for ({_listing(taxonomy.PRACTICE_TYPES, wanted)}); this is: {label}"
+
+
+def _explain_languages(wanted: Sequence[str], offered: Sequence[str]) -> str:
+    shared = [code for code in offered if code in wanted]
+    if shared or not wanted:
+        return f"in {_listing(taxonomy.LANGUAGES, shared or offered) or 'no stated language'}"
+    return f"in none of the languages asked for (it is in {_listing(taxonomy.LANGUAGES, offered)})"
+
+
+def _explain_standards(wanted: Sequence[str], offered: Sequence[str]) -> str:
+    if not wanted:
+        return "no standards in place were given"
+    shared = [code for code in wanted if code in offered]
+    if shared:
+        return f"both use {_listing(taxonomy.STANDARDS, shared)}"
+    uses = _listing(taxonomy.STANDARDS, offered)
+    return "uses none of the standards in place" + (f" (it uses {uses})" if uses else "")
+
+
+def _explain_text(similarity: float) -> str:
+    degree = "closely" if similarity >= 0.3 else "partly" if similarity >= 0.1 else "hardly"
+    return f"its title and summary {degree} resemble the problem statement ({similarity:.0%})"
+
+
+def _explain_capacity(free: int) -> str:
+    if not free:
+        return "the originator has no free capacity for another twinning now"
+    return f"the originator can take {free} more twinning{'s' if free > 1 else ''}"
+
+
+def breakdown_rows(
+    candidate: Candidate, weights: Mapping[str, float] | None = None
+) -> list[dict[str, object]]:
+    """One row per criterion (label, value, weight, share of the score), for a bar chart."""
+    weights = clean_weights(weights)
+    total = sum(weights.values())
+    return [
+        {
+            "criterion": label,
+            "value": candidate.breakdown[name],
+            "weight": weights[name],
+            "contribution": weights[name] * candidate.breakdown[name] / total,
+        }
+        for name, label in CRITERIA.items()
+    ]
+
+
+# --- allocation of a call ----------------------------------------------------------------
+
+
+def allocate(
+    scores: Mapping[tuple[int, int], float],
+    capacities: Mapping[int, int],
+    places: int | None = None,
+) -> list[tuple[int, int]]:
+    """The (need, practice) pairs of highest total score: each need at most once, each practice
+    at most its capacity (none when not in `capacities`), at most `places` pairs in all.
+    """
+    pairs = [
+        (pair, score)
+        for pair, score in scores.items()
+        if score > 0 and capacities.get(pair[1], 0) > 0
+    ]
+    if not pairs or places == 0:
+        return []
+    need_row = {n: i for i, n in enumerate(sorted({need for (need, _), _ in pairs}))}
+    practice_row = {
+        p: len(need_row) + i for i, p in enumerate(sorted({practice for (_, practice), _ in pairs}))
+    }
+    limit_row = len(need_row) + len(practice_row)
+    rows, columns = [], []
+    for column, ((need, practice), _) in enumerate(pairs):
+        rows += [need_row[need], practice_row[practice], limit_row]
+        columns += [column] * 3
+    matrix = sparse.csr_matrix(
+        (np.ones(len(rows)), (rows, columns)), shape=(limit_row + 1, len(pairs))
+    )
+    upper = np.array(
+        [1] * len(need_row)
+        + [capacities[p] for p in practice_row]
+        + [len(pairs) if places is None else places],
+        dtype=float,
+    )
+    result = milp(
+        c=-np.array([score for _, score in pairs]),
+        constraints=LinearConstraint(matrix, -np.inf, upper),
+        integrality=np.ones(len(pairs)),
+        bounds=Bounds(0, 1),
+    )
+    if not result.success:
+        raise RuntimeError(f"the allocation could not be solved: {result.message}")
+    chosen = [(pair, score) for (pair, score), x in zip(pairs, result.x, strict=True) if x > 0.5]
+    return [pair for pair, _ in sorted(chosen, key=lambda item: (-item[1], item[0]))]
+
+
+def allocate_call(
+    index: MatchingIndex,
+    needs: Sequence[NeedProfile],
+    places: int,
+    weights: Mapping[str, float] | None = None,
+) -> list[tuple[NeedProfile, Candidate]]:
+    """The best allocation of a call with `places` twinnings among `needs`, each practice
+    within its originator's free capacity.
+    """
+    # A need's best allocated practice is among its min(needs, places) best ones with free
+    # capacity: were those all full, it would take as many other allocated needs to fill them.
+    ranked = index.top_k(needs, weights, min(len(needs), places), available_only=True)
+    candidates = {(row, c.practice_id): c for row, found in enumerate(ranked) for c in found}
+    capacities = {p: index.practice(p).free_capacity for _, p in candidates}
+    pairs = allocate({pair: c.score for pair, c in candidates.items()}, capacities, places)
+    return [(needs[row], candidates[row, practice_id]) for row, practice_id in pairs]
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def load_practices(
+    session: Session, practice_ids: Sequence[int] | None = None, *, open_only: bool = True
+) -> list[PracticeProfile]:
+    """Practices with their codes and active twinnings: by default all open for twinning."""
+    conditions = []
+    if open_only:
+        conditions += [
+            Practice.status == "published",
+            Practice.transferable.is_(True),
+            Practice.maturity >= MIN_MATURITY,
+        ]
+    if practice_ids is not None:
+        conditions.append(col(Practice.id).in_(practice_ids))
+    # Plain columns rather than ORM objects: a hundred thousand practices load in a second.
+    rows = session.execute(
+        sa_select(
+            Practice.id,
+            Practice.owner_organisation_id,
+            Practice.title,
+            Practice.summary,
+            Practice.practice_type,
+            Practice.maturity,
+            Practice.status,
+            Practice.transferable,
+            Practice.transfer_capacity,
+            Organisation.name,
+            Organisation.country,
+        )
+        .join(Organisation, Organisation.id == Practice.owner_organisation_id)
+        .where(*conditions)
+        .order_by(Practice.id)
+    ).all()
+    tags: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for practice_id, kind, code in session.exec(
+        select(PracticeTag.practice_id, PracticeTag.kind, PracticeTag.code)
+        .join(Practice, Practice.id == PracticeTag.practice_id)
+        .where(*conditions)
+        .order_by(PracticeTag.practice_id, PracticeTag.code)
+    ):
+        tags[practice_id][kind].append(code)
+    active = dict(
+        session.exec(
+            select(TwinningMatch.practice_id, func.count())
+            .where(col(TwinningMatch.status).in_(ACTIVE_STATUSES))
+            .group_by(TwinningMatch.practice_id)
+        ).all()
+    )
+    return [
+        PracticeProfile(
+            id=row.id,
+            organisation_id=row.owner_organisation_id,
+            country=row.country,
+            title=row.title,
+            summary=row.summary,
+            practice_type=row.practice_type,
+            maturity=row.maturity,
+            status=row.status,
+            transferable=row.transferable,
+            transfer_capacity=row.transfer_capacity,
+            active_twinnings=active.get(row.id, 0),
+            organisation=row.name,
+            **{field: tuple(tags[row.id][kind]) for kind, field in PRACTICE_TAG_FIELDS.items()},
+        )
+        for row in rows
+    ]
+
+
+def load_needs(
+    session: Session,
+    need_ids: Sequence[int] | None = None,
+    *,
+    organisation_id: int | None = None,
+    status: str | None = None,
+) -> list[NeedProfile]:
+    """Needs with their codes and organisation: the given ones (in that order), or all, newest
+    first, optionally only one organisation's or only those in one status.
+    """
+    query = select(TwinningNeed, Organisation.name).join(
+        Organisation, Organisation.id == TwinningNeed.organisation_id
+    )
+    if need_ids is not None:
+        query = query.where(col(TwinningNeed.id).in_(need_ids))
+    if organisation_id is not None:
+        query = query.where(TwinningNeed.organisation_id == organisation_id)
+    if status is not None:
+        query = query.where(TwinningNeed.status == status)
+    rows = session.exec(query.order_by(col(TwinningNeed.created_at).desc(), col(TwinningNeed.id)))
+    needs = {need.id: (need, name) for need, name in rows}
+    tags: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for need_id, kind, code in session.exec(
+        select(NeedTag.need_id, NeedTag.kind, NeedTag.code)
+        .where(col(NeedTag.need_id).in_(list(needs)))
+        .order_by(NeedTag.need_id, NeedTag.code)
+    ):
+        tags[need_id][kind].append(code)
+    order = [i for i in need_ids if i in needs] if need_ids is not None else list(needs)
+    return [
+        NeedProfile(
+            id=need.id,
+            organisation_id=need.organisation_id,
+            country=need.country,
+            problem_statement=need.problem_statement,
+            organisation=name,
+            twinning_type=need.twinning_type,
+            timeline=need.timeline,
+            status=need.status,
+            created_at=need.created_at,
+            **{field: tuple(tags[need.id][kind]) for kind, field in NEED_TAG_FIELDS.items()},
+        )
+        for need, name in (needs[i] for i in order)
+    ]

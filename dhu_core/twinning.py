@@ -1,0 +1,517 @@
+"""Twinning: adopters' needs, suggested practices, and twinnings followed to completion.
+
+Statuses of a match: suggested -> shortlisted -> agreed -> in-transfer -> completed, and any
+open one -> declined. Only coordinators and administrators change them; every change is an
+audit event with the old and new status and the note, which is the match's history.
+
+An adopter's interest in a suggested practice keeps the match "suggested" (shortlisting is
+the coordinators' decision) and is recorded as a "twinning.interest" event, shown as a flag.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, func, select
+
+from dhu_core import audit, taxonomy
+from dhu_core.accounts import PermissionDenied, require_role
+from dhu_core.matching import (
+    CRITERIA,
+    Candidate,
+    MatchingIndex,
+    NeedProfile,
+    PracticeProfile,
+    allocate_call,
+    clean_weights,
+    explain,
+    load_needs,
+)
+from dhu_core.models import (
+    CONTROL_RE,
+    NEED_TAG_FIELDS,
+    AuditEvent,
+    FieldError,
+    NeedTag,
+    Organisation,
+    Practice,
+    TwinningMatch,
+    TwinningNeed,
+    TwinningNeedCreate,
+    User,
+    WeightProfile,
+    utcnow,
+)
+
+COORDINATORS = ("coordinator", "admin")
+#: The statuses a match may take next; completed and declined are final.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "suggested": ("shortlisted", "declined"),
+    "shortlisted": ("agreed", "declined"),
+    "agreed": ("in-transfer", "declined"),
+    "in-transfer": ("completed", "declined"),
+    "completed": (),
+    "declined": (),
+}
+MAX_NOTE = 2000
+INTEREST = "twinning.interest"
+
+
+# --- needs -------------------------------------------------------------------------------
+
+
+def create_need(
+    *,
+    session: Session,
+    actor: User,
+    data: TwinningNeedCreate,
+    organisation_id: int | None = None,
+) -> TwinningNeed:
+    """State a need: owners for their own organisation; coordinators for any, on its behalf."""
+    require_role(actor, "owner", *COORDINATORS)
+    organisation_id = organisation_id or actor.organisation_id
+    if organisation_id is None:
+        raise PermissionDenied("Your account belongs to no organisation; ask an administrator.")
+    if actor.role == "owner" and organisation_id != actor.organisation_id:
+        raise PermissionDenied("You can state needs only for your own organisation.")
+    if session.get(Organisation, organisation_id) is None:
+        raise FieldError("organisation_id", "the chosen organisation does not exist")
+    need = TwinningNeed.model_validate(
+        data.model_dump(exclude=set(NEED_TAG_FIELDS.values())),
+        update={"organisation_id": organisation_id, "created_by_id": actor.id},
+    )
+    session.add(need)
+    session.flush()
+    session.add_all(
+        NeedTag(need_id=need.id, kind=kind, code=code)
+        for kind, field in NEED_TAG_FIELDS.items()
+        for code in getattr(data, field)
+    )
+    audit.record(session, actor, "twinning.need_created", "twinning_need", need.id)
+    return need
+
+
+def own_needs(*, session: Session, actor: User) -> list[NeedProfile]:
+    """The needs of the actor's organisation, newest first."""
+    require_role(actor, "owner", *COORDINATORS)
+    if actor.organisation_id is None:
+        return []
+    return load_needs(session, organisation_id=actor.organisation_id)
+
+
+def all_needs(*, session: Session, actor: User, status: str | None = None) -> list[NeedProfile]:
+    """Every need (optionally those in one status), newest first: coordinators and admins."""
+    require_role(actor, *COORDINATORS)
+    return load_needs(session, status=status)
+
+
+def get_need(*, session: Session, actor: User, need_id: int) -> NeedProfile:
+    """One need, for its organisation, coordinators and admins."""
+    require_role(actor, "owner", *COORDINATORS)
+    found = load_needs(session, [need_id])
+    if not found:
+        raise LookupError(f"no twinning need with id {need_id}")
+    if actor.role == "owner" and found[0].organisation_id != actor.organisation_id:
+        raise PermissionDenied("Only the need's organisation and coordinators see this need.")
+    return found[0]
+
+
+# --- suggestions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A practice suggested for a need, with its score and the reasons in plain words."""
+
+    candidate: Candidate
+    practice: PracticeProfile
+    reasons: list[str]
+
+
+def suggest_practices(
+    *,
+    session: Session,
+    actor: User,
+    need_id: int,
+    weights: Mapping[str, float] | None = None,
+    k: int = 10,
+    index: MatchingIndex | None = None,
+) -> list[Suggestion]:
+    """The best practices for a need, explained (pass a cached `index` to skip loading it)."""
+    need = get_need(session=session, actor=actor, need_id=need_id)
+    index = index or MatchingIndex.build(session)
+    suggestions = []
+    for candidate in index.top_k([need], weights, k)[0]:
+        practice = index.practice(candidate.practice_id)
+        suggestions.append(Suggestion(candidate, practice, explain(candidate, need, practice)))
+    return suggestions
+
+
+def express_interest(
+    *,
+    session: Session,
+    actor: User,
+    need_id: int,
+    practice_id: int,
+    index: MatchingIndex | None = None,
+) -> TwinningMatch:
+    """The need's organisation says it is interested in a practice (see the module notes)."""
+    need = get_need(session=session, actor=actor, need_id=need_id)
+    if actor.organisation_id != need.organisation_id:
+        raise PermissionDenied("Only the need's own organisation can express its interest.")
+    match = _match_of(session, need_id, practice_id)
+    if match is None:
+        index = index or MatchingIndex.build(session)
+        candidate = index.candidate(need, practice_id)
+        if candidate is None:
+            raise ValueError("this practice is not open for twinning with this need")
+        match = _new_match(session, need_id, practice_id, candidate.score, candidate.breakdown)
+    audit.record(session, actor, INTEREST, "twinning_match", match.id, need=need_id)
+    return match
+
+
+def save_match(
+    *,
+    session: Session,
+    actor: User,
+    need_id: int,
+    practice_id: int,
+    score: float,
+    breakdown: Mapping[str, float],
+) -> TwinningMatch:
+    """Keep a suggestion as a match (status unchanged when it exists): coordinators, admins."""
+    require_role(actor, *COORDINATORS)
+    need = session.get(TwinningNeed, need_id)
+    practice = session.get(Practice, practice_id)
+    if need is None or practice is None:
+        raise LookupError("no such need or practice")
+    if need.organisation_id == practice.owner_organisation_id:
+        raise ValueError("a need is not matched with a practice of its own organisation")
+    values = [score, *breakdown.values()]
+    if set(breakdown) - set(CRITERIA) or not all(0.0 <= value <= 1.0 for value in values):
+        raise ValueError("a score and the values of its criteria lie between 0 and 1")
+    match = _match_of(session, need_id, practice_id)
+    if match is None:
+        match = _new_match(session, need_id, practice_id, score, breakdown)
+    else:
+        match.score, match.breakdown, match.updated_at = score, dict(breakdown), utcnow()
+        session.add(match)
+    audit.record(session, actor, "twinning.match_saved", "twinning_match", match.id, score=score)
+    return match
+
+
+def _match_of(session: Session, need_id: int, practice_id: int) -> TwinningMatch | None:
+    return session.exec(
+        select(TwinningMatch).where(
+            TwinningMatch.need_id == need_id, TwinningMatch.practice_id == practice_id
+        )
+    ).first()
+
+
+def _new_match(
+    session: Session, need_id: int, practice_id: int, score: float, breakdown: Mapping[str, float]
+) -> TwinningMatch:
+    match = TwinningMatch(
+        need_id=need_id, practice_id=practice_id, score=score, breakdown=dict(breakdown)
+    )
+    session.add(match)
+    session.flush()
+    return match
+
+
+# --- following a twinning ----------------------------------------------------------------
+
+
+def set_match_status(
+    *, session: Session, actor: User, match_id: int, status: str, note: str = ""
+) -> TwinningMatch:
+    """Move a match on to its next status (coordinators and admins); recorded with the note."""
+    require_role(actor, *COORDINATORS)
+    match = _get_match(session, match_id)
+    try:
+        new = taxonomy.MATCH_STATUSES.normalise(status)
+    except ValueError as error:
+        raise FieldError("status", str(error)) from None
+    old = match.status
+    if new not in TRANSITIONS[old]:
+        raise FieldError("status", _transition_problem(old, new))
+    note = " ".join(note.split())
+    if CONTROL_RE.search(note) or len(note) > MAX_NOTE:
+        raise FieldError("note", f"write a note of at most {MAX_NOTE:,} plain characters")
+    match.status = new
+    match.updated_at = utcnow()
+    if note:
+        match.notes = note
+    session.add(match)
+    audit.record(
+        session,
+        actor,
+        "twinning.status_changed",
+        "twinning_match",
+        match.id,
+        old=old,
+        new=new,
+        note=note,
+    )
+    return match
+
+
+def _transition_problem(old: str, new: str) -> str:
+    label = taxonomy.MATCH_STATUSES.label
+    if not TRANSITIONS[old]:
+        return f"a {label(old).lower()} twinning is final; it cannot become {label(new).lower()}"
+    options = " or ".join(label(s).lower() for s in TRANSITIONS[old])
+    return f"a {label(old).lower()} twinning can next be {options}, not {label(new).lower()}"
+
+
+def accept_allocation_pair(
+    *,
+    session: Session,
+    actor: User,
+    need_id: int,
+    practice_id: int,
+    score: float,
+    breakdown: Mapping[str, float],
+) -> TwinningMatch:
+    """Accept one pair of a call's proposed allocation: the match is kept and shortlisted.
+
+    Shortlisted, not agreed: both sides still have to consent before a twinning is agreed.
+    """
+    match = save_match(
+        session=session,
+        actor=actor,
+        need_id=need_id,
+        practice_id=practice_id,
+        score=score,
+        breakdown=breakdown,
+    )
+    if match.status == "suggested":
+        set_match_status(
+            session=session,
+            actor=actor,
+            match_id=match.id,
+            status="shortlisted",
+            note="Accepted from the call's allocation.",
+        )
+    return match
+
+
+def match_history(*, session: Session, actor: User, match_id: int) -> list[AuditEvent]:
+    """Who did what to a match, oldest first: both organisations, coordinators, admins."""
+    require_role(actor, "owner", *COORDINATORS)
+    match = _get_match(session, match_id)
+    if actor.role == "owner" and actor.organisation_id not in _sides(session, match):
+        raise PermissionDenied("Only the two organisations and coordinators see this history.")
+    return audit.history(session, "twinning_match", match_id)
+
+
+def _sides(session: Session, match: TwinningMatch) -> tuple[int, int]:
+    """The adopter's and the originator's organisation of a match."""
+    need = session.get(TwinningNeed, match.need_id)
+    practice = session.get(Practice, match.practice_id)
+    return need.organisation_id, practice.owner_organisation_id
+
+
+def _get_match(session: Session, match_id: int) -> TwinningMatch:
+    match = session.get(TwinningMatch, match_id)
+    if match is None:
+        raise LookupError(f"no twinning match with id {match_id}")
+    return match
+
+
+@dataclass(frozen=True)
+class MatchEntry:
+    """A match as lists and exports show it: both sides, score, status and notes."""
+
+    id: int
+    need_id: int
+    need: str
+    adopter_organisation: str
+    adopter_country: str
+    practice_id: int
+    practice: str
+    originator_organisation: str
+    originator_country: str
+    score: float
+    breakdown: dict[str, float]
+    status: str
+    notes: str | None
+    interest: bool
+    updated_at: datetime
+
+
+def twinning_matches(
+    *,
+    session: Session,
+    actor: User,
+    need_id: int | None = None,
+    statuses: Sequence[str] | None = None,
+) -> list[MatchEntry]:
+    """Matches, most recently changed first: all for coordinators and admins; for owners,
+    those where their organisation is the adopter or the originator.
+    """
+    require_role(actor, "owner", *COORDINATORS)
+    adopter, originator = aliased(Organisation), aliased(Organisation)
+    query = (
+        sa_select(
+            TwinningMatch,
+            TwinningNeed.problem_statement,
+            adopter.name,
+            TwinningNeed.country,
+            Practice.title,
+            originator.name,
+            originator.country,
+        )
+        .join(TwinningNeed, TwinningNeed.id == TwinningMatch.need_id)
+        .join(adopter, adopter.id == TwinningNeed.organisation_id)
+        .join(Practice, Practice.id == TwinningMatch.practice_id)
+        .join(originator, originator.id == Practice.owner_organisation_id)
+        .order_by(col(TwinningMatch.updated_at).desc(), col(TwinningMatch.id).desc())
+    )
+    if actor.role == "owner":
+        query = query.where(
+            or_(
+                TwinningNeed.organisation_id == actor.organisation_id,
+                Practice.owner_organisation_id == actor.organisation_id,
+            )
+        )
+    if need_id is not None:
+        query = query.where(TwinningMatch.need_id == need_id)
+    if statuses is not None:
+        query = query.where(col(TwinningMatch.status).in_(statuses))
+    interested = set(
+        session.exec(
+            select(AuditEvent.entity_id).where(
+                AuditEvent.entity == "twinning_match", AuditEvent.action == INTEREST
+            )
+        ).all()
+    )
+    entries = []
+    for (
+        match,
+        need,
+        adopter_name,
+        adopter_country,
+        title,
+        originator_name,
+        originator_country,
+    ) in session.execute(query).all():
+        entries.append(
+            MatchEntry(
+                id=match.id,
+                need_id=match.need_id,
+                need=need,
+                adopter_organisation=adopter_name,
+                adopter_country=adopter_country,
+                practice_id=match.practice_id,
+                practice=title,
+                originator_organisation=originator_name,
+                originator_country=originator_country,
+                score=match.score,
+                breakdown=dict(match.breakdown or {}),
+                status=match.status,
+                notes=match.notes,
+                interest=match.id in interested,
+                updated_at=match.updated_at,
+            )
+        )
+    return entries
+
+
+def twinnings_export_rows(*, session: Session, actor: User) -> list[dict[str, object]]:
+    """Every match as a flat row for CSV or XLSX (coordinators and admins)."""
+    require_role(actor, *COORDINATORS)
+    return [
+        {
+            "need_id": entry.need_id,
+            "need": entry.need,
+            "adopter_organisation": entry.adopter_organisation,
+            "adopter_country": entry.adopter_country,
+            "practice_id": entry.practice_id,
+            "practice": entry.practice,
+            "originator_organisation": entry.originator_organisation,
+            "originator_country": entry.originator_country,
+            "score": round(entry.score, 4),
+            "status": entry.status,
+            "notes": entry.notes or "",
+            "updated": entry.updated_at.isoformat(timespec="seconds"),
+        }
+        for entry in twinning_matches(session=session, actor=actor)
+    ]
+
+
+# --- weight profiles ---------------------------------------------------------------------
+
+
+def save_weight_profile(
+    *, session: Session, actor: User, name: str, weights: Mapping[str, float]
+) -> WeightProfile:
+    """Save named weights (a profile of the same name, in any letter case, is replaced)."""
+    require_role(actor, *COORDINATORS)
+    name = " ".join(str(name or "").split())
+    if not 2 <= len(name) <= 60 or CONTROL_RE.search(name):
+        raise FieldError("name", "give the profile a name of 2 to 60 characters")
+    try:
+        cleaned = clean_weights(weights)
+    except ValueError as error:
+        raise FieldError("weights", str(error)) from None
+    profile = session.exec(
+        select(WeightProfile).where(func.lower(WeightProfile.name) == name.lower())
+    ).first() or WeightProfile(name=name)
+    profile.name, profile.weights = name, cleaned
+    profile.updated_by_id, profile.updated_at = actor.id, utcnow()
+    session.add(profile)
+    session.flush()
+    audit.record(session, actor, "twinning.weights_saved", "weight_profile", profile.id)
+    return profile
+
+
+def weight_profiles(*, session: Session, actor: User) -> list[WeightProfile]:
+    """The saved weight profiles by name (coordinators and admins)."""
+    require_role(actor, *COORDINATORS)
+    return list(session.exec(select(WeightProfile).order_by(func.lower(WeightProfile.name))).all())
+
+
+# --- allocating a call -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProposedPair:
+    """A pair of a call's proposed allocation, for a coordinator to accept or leave."""
+
+    need: NeedProfile
+    practice: PracticeProfile
+    candidate: Candidate
+
+
+def propose_allocation(
+    *,
+    session: Session,
+    actor: User,
+    places: int,
+    need_ids: Sequence[int] | None = None,
+    weights: Mapping[str, float] | None = None,
+    index: MatchingIndex | None = None,
+) -> list[ProposedPair]:
+    """The pairs of highest total score for a call with `places` twinnings, among the open
+    needs (or those given) that have no twinning yet, within the originators' free capacity.
+    """
+    require_role(actor, *COORDINATORS)
+    twinned = set(
+        session.exec(
+            select(TwinningMatch.need_id).where(
+                col(TwinningMatch.status).in_(taxonomy.TWINNING_STATUSES)
+            )
+        ).all()
+    )
+    needs = [n for n in load_needs(session, need_ids, status="open") if n.id not in twinned]
+    if not needs or places <= 0:
+        return []
+    index = index or MatchingIndex.build(session)
+    return [
+        ProposedPair(need, index.practice(candidate.practice_id), candidate)
+        for need, candidate in allocate_call(index, needs, places, weights)
+    ]

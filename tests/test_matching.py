@@ -1,0 +1,434 @@
+"""The matching engine: criteria, hard filters, weights, the vectorised ranking and allocation."""
+
+import dataclasses
+import itertools
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from dhu_core import db, demo, taxonomy
+from dhu_core.bench_matching import run_matching_bench
+from dhu_core.matching import (
+    CRITERIA,
+    DEFAULT_WEIGHTS,
+    Candidate,
+    MatchingIndex,
+    NeedProfile,
+    PracticeProfile,
+    allocate,
+    allocate_call,
+    breakdown_rows,
+    clean_weights,
+    criteria,
+    dhi_credit,
+    explain,
+    load_needs,
+    load_practices,
+    rank,
+    rank_loop,
+)
+from dhu_core.models import Organisation, Practice
+
+# Small pools, so that random needs and practices overlap and often tie.
+WORDS = [
+    "heart",
+    "failure",
+    "monitoring",
+    "diabetes",
+    "app",
+    "patients",
+    "records",
+    "portal",
+    "youth",
+    "pharmacy",
+]
+DOMAINS = ["cardiovascular", "diabetes", "telehealth", "mental-health"]
+DHI = ["1.4", "1.4.1", "1.4.2", "1.4.3", "2.4.2", "2.9.1"]
+STANDARDS = ["fhir", "loinc", "snomed-ct", "hl7v2"]
+LANGUAGES = ["et", "en", "pt", "de"]
+COUNTRIES = ["EE", "PT", "DE"]
+
+
+def codes(pool, most=3):
+    return st.lists(st.sampled_from(pool), max_size=most, unique=True).map(tuple)
+
+
+def text(least=1, most=12):
+    return st.lists(st.sampled_from(WORDS), min_size=least, max_size=most).map(" ".join)
+
+
+needs = st.builds(
+    NeedProfile,
+    id=st.integers(1, 1000),
+    organisation_id=st.integers(1, 3),
+    country=st.sampled_from(COUNTRIES),
+    problem_statement=text(),
+    practice_types=codes(list(taxonomy.PRACTICE_TYPES), 2),
+    health_domains=codes(DOMAINS),
+    dhi_codes=codes(DHI),
+    languages=codes(LANGUAGES, 2),
+    standards=codes(STANDARDS),
+)
+
+
+def practices(practice_id):
+    return st.builds(
+        PracticeProfile,
+        id=st.just(practice_id),
+        organisation_id=st.integers(1, 3),
+        country=st.sampled_from(COUNTRIES),
+        title=text(1, 4),
+        summary=text(0, 8),
+        practice_type=st.sampled_from(list(taxonomy.PRACTICE_TYPES)),
+        maturity=st.integers(1, 5),
+        status=st.sampled_from(["published", "published", "draft"]),
+        transferable=st.sampled_from([True, True, False, None]),
+        transfer_capacity=st.integers(0, 3),
+        active_twinnings=st.integers(0, 3),
+        health_domains=codes(DOMAINS),
+        dhi_codes=codes(DHI),
+        standards=codes(STANDARDS),
+        languages=codes(LANGUAGES, 2),
+    )
+
+
+practice_lists = st.integers(0, 12).flatmap(
+    lambda n: st.tuples(*(practices(i + 1) for i in range(n))).map(list)
+)
+weight_sets = st.fixed_dictionaries(
+    {name: st.sampled_from([0.0, 0.0, 0.5, 1.0, 3.0]) for name in CRITERIA}
+).filter(lambda w: sum(w.values()) > 0)
+
+
+NEED = NeedProfile(
+    id=1,
+    organisation_id=1,
+    country="PT",
+    problem_statement="Heart failure patients are readmitted; we want remote monitoring at home.",
+    practice_types=("service",),
+    health_domains=("cardiovascular", "telehealth"),
+    dhi_codes=("1.4.2", "2.4.2"),
+    languages=("pt", "en"),
+    standards=("fhir",),
+)
+
+
+def perfect(practice_id=100, **changes):
+    """A practice that meets every criterion of NEED."""
+    fields = dict(
+        id=practice_id,
+        organisation_id=2,
+        country="EE",
+        title="Heart failure patients are readmitted",
+        summary="we want remote monitoring at home",
+        practice_type="service",
+        maturity=5,
+        transfer_capacity=3,
+        health_domains=("cardiovascular", "telehealth"),
+        dhi_codes=("1.4.2", "2.4.2"),
+        standards=("fhir", "loinc"),
+        languages=("et", "en"),
+    )
+    return PracticeProfile(**{**fields, **changes})
+
+
+def others(count=30, seed=7):
+    rng = random.Random(seed)
+    return [
+        PracticeProfile(
+            id=i,
+            organisation_id=rng.randint(2, 9),
+            country=rng.choice(COUNTRIES),
+            title=" ".join(rng.choices(WORDS, k=4)),
+            summary=" ".join(rng.choices(WORDS, k=8)),
+            practice_type=rng.choice(list(taxonomy.PRACTICE_TYPES)),
+            maturity=rng.randint(1, 5),
+            transfer_capacity=rng.randint(0, 3),
+            health_domains=tuple(rng.sample(DOMAINS, 2)),
+            dhi_codes=tuple(rng.sample(DHI, 2)),
+            standards=tuple(rng.sample(STANDARDS, 1)),
+            languages=tuple(rng.sample(LANGUAGES, 1)),
+        )
+        for i in range(1, count + 1)
+    ]
+
+
+# --- the criteria ------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(need=needs, practice=practices(1), similarity=st.floats(-0.5, 1.5))
+def test_every_criterion_lies_between_0_and_1(need, practice, similarity):
+    values = criteria(need, practice, similarity)
+    assert set(values) == set(CRITERIA)
+    assert all(0.0 <= value <= 1.0 for value in values.values())
+    for candidate in rank(need, [practice], k=1):
+        assert all(0.0 <= value <= 1.0 for value in candidate.breakdown.values())
+        assert 0.0 <= candidate.score <= 1.0
+
+
+def test_a_dhi_category_matches_its_interventions():
+    assert dhi_credit("1.4", ["1.4.2"]) == 1.0
+    assert dhi_credit("1.4.2", ["1.4"]) == 1.0
+    assert dhi_credit("1.4.2", ["1.4.2"]) == 1.0
+    assert dhi_credit("1.4.1", ["1.4.2"]) == 0.5
+    assert dhi_credit("1.4.1", ["2.4.2"]) == 0.0
+
+
+def test_a_practice_that_meets_every_criterion_ranks_first():
+    best = perfect()
+    ranked = rank(NEED, [*others(), best], k=5)
+    assert ranked[0].practice_id == best.id
+    assert all(value == pytest.approx(1.0) for value in ranked[0].breakdown.values())
+    assert ranked[0].score == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"transferable": False},
+        {"transferable": None},
+        {"status": "draft"},
+        {"status": "archived"},
+        {"maturity": 1},
+        {"organisation_id": NEED.organisation_id},
+    ],
+    ids=["not transferable", "transfer unknown", "draft", "archived", "concept", "own"],
+)
+def test_a_practice_failing_a_hard_filter_is_never_suggested(changes):
+    excluded = perfect(**changes)
+    everything = [*others(), excluded]
+    for ranked in (
+        rank(NEED, everything, k=100),
+        rank_loop(NEED, everything, k=100),
+        MatchingIndex(everything).top_k([NEED], k=100)[0],
+    ):
+        assert excluded.id not in {c.practice_id for c in ranked}
+        assert len(ranked) > 5
+
+
+def test_removing_the_shared_language_lowers_the_score():
+    shared, foreign = perfect(1), perfect(2, languages=("de",))
+    scores = {c.practice_id: c.score for c in rank(NEED, [shared, foreign], k=2)}
+    assert scores[2] < scores[1]
+
+
+@settings(max_examples=100, deadline=None)
+@given(weights=weight_sets, criterion=st.sampled_from(list(CRITERIA)))
+def test_a_weight_of_zero_removes_a_criterion_effect(weights, criterion):
+    weights = {**weights, criterion: 0.0}
+    if not sum(weights.values()):
+        weights["text" if criterion == "domain" else "domain"] = 1.0
+    a = Candidate(1, 0.0, dict.fromkeys(CRITERIA, 0.5))
+    b = Candidate(2, 0.0, {**a.breakdown, criterion: 1.0})
+    rows_a, rows_b = breakdown_rows(a, weights), breakdown_rows(b, weights)
+    assert sum(r["contribution"] for r in rows_a) == pytest.approx(
+        sum(r["contribution"] for r in rows_b)
+    )
+
+
+def test_a_weight_of_zero_on_language_makes_it_irrelevant_to_the_ranking():
+    weights = {**DEFAULT_WEIGHTS, "language": 0.0}
+    shared, foreign = perfect(1), perfect(2, languages=("de",))
+    ranked = rank(NEED, [shared, foreign], weights, k=2)
+    assert ranked[0].score == pytest.approx(ranked[1].score)
+    assert ranked[1].breakdown["language"] == 0.0
+
+
+def test_weights_are_checked():
+    assert clean_weights(None) == DEFAULT_WEIGHTS
+    assert clean_weights({"domain": 2})["text"] == 0.0
+    for bad in ({"colour": 1}, {"domain": -1}, {"domain": 0}, {"domain": float("nan")}):
+        with pytest.raises(ValueError):
+            clean_weights(bad)
+
+
+def test_explanations_use_plain_words():
+    need = dataclasses.replace(NEED, health_domains=("cardiovascular", "telehealth", "diabetes"))
+    practice = perfect(languages=("pt", "en"), standards=("fhir", "loinc"))
+    candidate = rank(need, [practice], k=1)[0]
+    lines = explain(candidate, need, practice)
+    assert len(lines) == len(CRITERIA)
+    assert "shares 2 of 3 health domains: Cardiovascular and Telehealth" in lines
+    assert "both use HL7 FHIR" in lines
+    assert "in Portuguese and English" in lines
+    assert "a transfer from Estonia to Portugal" in lines
+    assert "the originator can take 3 more twinnings" in lines
+
+
+def test_breakdown_rows_add_up_to_the_score():
+    candidate = rank(NEED, [perfect(languages=("de",))], k=1)[0]
+    rows = breakdown_rows(candidate)
+    assert [r["criterion"] for r in rows] == list(CRITERIA.values())
+    assert sum(r["contribution"] for r in rows) == pytest.approx(candidate.score)
+
+
+# --- the vectorised ranking equals the plain loop ----------------------------------------
+
+
+def same(vectorised: list[Candidate], reference: list[Candidate]) -> None:
+    assert [c.practice_id for c in vectorised] == [c.practice_id for c in reference]
+    for got, expected in zip(vectorised, reference, strict=True):
+        assert got.score == pytest.approx(expected.score, abs=1e-12)
+        assert got.breakdown == pytest.approx(expected.breakdown, abs=1e-12)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    needs=st.lists(needs, min_size=1, max_size=4),
+    candidates=practice_lists,
+    weights=weight_sets,
+    k=st.integers(1, 8),
+)
+def test_top_k_equals_the_plain_loop(needs, candidates, weights, k):
+    ranked = MatchingIndex(candidates).top_k(needs, weights, k)
+    for need, vectorised in zip(needs, ranked, strict=True):
+        same(vectorised, rank_loop(need, candidates, weights, k))
+
+
+def test_top_k_equals_the_plain_loop_on_a_larger_case():
+    candidates = others(count=400, seed=3)
+    rng = random.Random(4)
+    batch = [
+        NeedProfile(
+            id=i,
+            organisation_id=rng.randint(1, 9),
+            country=rng.choice(COUNTRIES),
+            problem_statement=" ".join(rng.choices(WORDS, k=12)),
+            health_domains=tuple(rng.sample(DOMAINS, rng.randint(0, 2))),
+            dhi_codes=tuple(rng.sample(DHI, rng.randint(0, 2))),
+            languages=tuple(rng.sample(LANGUAGES, rng.randint(0, 2))),
+        )
+        for i in range(40)
+    ]
+    index = MatchingIndex(candidates)
+    for need, vectorised in zip(batch, index.top_k(batch, k=10), strict=True):
+        same(vectorised, rank_loop(need, candidates, k=10, text=index.text))
+
+
+def test_only_practices_with_free_capacity_when_asked():
+    full = perfect(1, transfer_capacity=1, active_twinnings=1)
+    free = perfect(2, transfer_capacity=2, active_twinnings=1)
+    index = MatchingIndex([full, free])
+    assert [c.practice_id for c in index.top_k([NEED], k=5)[0]] == [2, 1]
+    assert [c.practice_id for c in index.top_k([NEED], k=5, available_only=True)[0]] == [2]
+
+
+def test_one_pair_scores_as_in_the_ranking():
+    index = MatchingIndex(others())
+    for candidate in index.top_k([NEED], k=5)[0]:
+        single = index.candidate(NEED, candidate.practice_id)
+        assert single.score == pytest.approx(candidate.score)
+    assert index.candidate(NEED, 999) is None
+
+
+def test_an_empty_index_suggests_nothing():
+    assert MatchingIndex([]).top_k([NEED], k=3) == [[]]
+    assert rank(NEED, [perfect(status="draft")]) == []
+
+
+# --- allocation --------------------------------------------------------------------------
+
+
+def brute_force(scores, capacities, places):
+    """The best total by trying every assignment (each need: nothing or one practice)."""
+    needs = sorted({n for n, _ in scores})
+    practices = sorted({p for _, p in scores})
+    best = 0.0
+    for choice in itertools.product([None, *practices], repeat=len(needs)):
+        pairs = [(n, p) for n, p in zip(needs, choice, strict=True) if p is not None]
+        if len(pairs) > places or any((n, p) not in scores for n, p in pairs):
+            continue
+        if any(sum(1 for _, q in pairs if q == p) > capacities[p] for p in practices):
+            continue
+        best = max(best, sum(scores[pair] for pair in pairs))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_allocation_equals_the_brute_force_optimum(seed):
+    rng = random.Random(seed)
+    needs, practices = range(rng.randint(1, 5)), range(100, 100 + rng.randint(1, 5))
+    scores = {
+        (n, p): rng.choice([round(rng.random(), 2), 0.5, 0.5])
+        for n in needs
+        for p in practices
+        if rng.random() < 0.8
+    }
+    capacities = {p: rng.randint(1, 2) for p in practices}
+    places = rng.randint(1, 6)
+    pairs = allocate(scores, capacities, places)
+    assert len(pairs) <= places
+    assert len({n for n, _ in pairs}) == len(pairs)
+    assert all(sum(1 for _, q in pairs if q == p) <= capacities[p] for p in practices)
+    assert sum(scores[pair] for pair in pairs) == pytest.approx(
+        brute_force(scores, capacities, places)
+    )
+
+
+def test_allocation_leaves_out_practices_without_capacity():
+    scores = {(1, 10): 0.9, (2, 10): 0.8, (2, 11): 0.1}
+    assert allocate(scores, {10: 0, 11: 1}, places=5) == [(2, 11)]
+    assert allocate(scores, {10: 1, 11: 1}, places=5) == [(1, 10), (2, 11)]
+    assert allocate(scores, {10: 2}, places=1) == [(1, 10)]
+    assert allocate({}, {}, places=3) == []
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_call_allocation_loses_nothing_by_ranking_first(seed):
+    rng = random.Random(seed)
+    index = MatchingIndex(others(count=rng.randint(3, 40), seed=seed))
+    call = [dataclasses.replace(NEED, id=i, organisation_id=rng.randint(1, 9)) for i in range(12)]
+    places = rng.randint(1, 14)
+    ranked = index.top_k(call, k=len(index), available_only=True)
+    every = {(row, c.practice_id): c.score for row, found in enumerate(ranked) for c in found}
+    capacities = {p.id: p.free_capacity for p in index.practices}
+    best = sum(every[pair] for pair in allocate(every, capacities, places))
+    proposed = allocate_call(index, call, places)
+    assert sum(c.score for _, c in proposed) == pytest.approx(best)
+    assert len(proposed) <= places
+
+
+# --- from the database -------------------------------------------------------------------
+
+
+def test_index_from_the_database_applies_the_hard_filters(engine):
+    demo.seed_demo(engine=engine, practices=120)
+    index = MatchingIndex.build(engine)
+    with db.session_scope(engine) as session:
+        needs = load_needs(session)
+        everything = load_practices(session, open_only=False)
+        rows = session.execute(
+            select(
+                Practice.id,
+                Practice.status,
+                Practice.transferable,
+                Practice.maturity,
+                Practice.owner_organisation_id,
+            ).join(Organisation)
+        ).all()
+    facts = {row.id: row for row in rows}
+    assert 0 < len(index) < len(everything)
+    ranked = index.top_k(needs, k=10)
+    assert sum(map(len, ranked)) > 0
+    for need, candidates in zip(needs, ranked, strict=True):
+        for candidate in candidates:
+            practice = facts[candidate.practice_id]
+            assert practice.status == "published"
+            assert practice.transferable is True
+            assert practice.maturity >= 2
+            assert practice.owner_organisation_id != need.organisation_id
+    for need, candidates in list(zip(needs, ranked, strict=True))[:5]:
+        same(candidates, rank_loop(need, everything, k=10))
+
+
+def test_the_benchmark_runs_on_a_small_database(engine):
+    demo.seed_demo(engine=engine, practices=60)
+    figures = run_matching_bench(engine=engine, repeat=1)
+    assert figures["practices"] == 60
+    assert figures["needs"] == 1000
+    assert figures["subset_same_ranking"]
+    assert figures["allocation_pairs"] > 0

@@ -1,0 +1,415 @@
+"""Twinning services: needs, matches, status changes, weight profiles (both databases)."""
+
+import pytest
+from pydantic import ValidationError
+from sqlmodel import select
+
+from dhu_core import accounts, db, twinning
+from dhu_core.accounts import PermissionDenied
+from dhu_core.matching import DEFAULT_WEIGHTS
+from dhu_core.models import (
+    AuditEvent,
+    FieldError,
+    NeedTag,
+    Organisation,
+    Practice,
+    PracticeTag,
+    TwinningMatch,
+    TwinningNeedCreate,
+    field_errors,
+)
+
+NEED = dict(
+    problem_statement="Heart failure patients are readmitted within weeks of discharge.",
+    country="PT",
+    twinning_type="partial adoption",
+    practice_types=["service"],
+    health_domains=["cardiovascular", "telehealth"],
+    dhi_codes=["1.4.2"],
+    languages=["pt", "en"],
+    standards=["fhir"],
+)
+
+
+@pytest.fixture
+def team(engine):
+    """An adopter in Portugal, an originator in Estonia with one transferable practice."""
+    with db.session_scope(engine) as session:
+        adopter = Organisation(name="Porto Hospital", country="PT")
+        originator = Organisation(name="Tartu Clinic", country="EE")
+        other = Organisation(name="Graz Centre", country="AT")
+        session.add_all([adopter, originator, other])
+        session.flush()
+
+        def make(name, role, organisation):
+            return accounts.create_user(
+                session=session,
+                username=name,
+                password="Long-enough-pw-1",
+                role=role,
+                email=f"{name}@example.org",
+                organisation_id=organisation.id if organisation else None,
+            )
+
+        practice = Practice(
+            title="Remote monitoring of heart failure patients at home",
+            summary="Nurses follow daily weight and symptoms of heart failure patients.",
+            practice_type="service",
+            maturity=4,
+            status="published",
+            transferable=True,
+            transfer_capacity=2,
+            owner_organisation_id=originator.id,
+        )
+        session.add(practice)
+        session.flush()
+        session.add_all(
+            PracticeTag(practice_id=practice.id, kind=kind, code=code)
+            for kind, code in [
+                ("domain", "cardiovascular"),
+                ("dhi", "1.4.2"),
+                ("standard", "fhir"),
+                ("language", "en"),
+                ("language", "et"),
+            ]
+        )
+        return {
+            "adopter": adopter.id,
+            "originator": originator.id,
+            "other": other.id,
+            "practice": practice.id,
+            "owner": make("adopter-owner", "owner", adopter),
+            "originator_owner": make("originator-owner", "owner", originator),
+            "stranger": make("stranger", "owner", other),
+            "homeless": make("homeless", "owner", None),
+            "coordinator": make("coordinator", "coordinator", other),
+            "admin": make("admin", "admin", other),
+        }
+
+
+def new_need(engine, team, **changes):
+    with db.session_scope(engine) as session:
+        need = twinning.create_need(
+            session=session, actor=team["owner"], data=TwinningNeedCreate(**{**NEED, **changes})
+        )
+        return need.id
+
+
+def new_match(engine, team):
+    need_id = new_need(engine, team)
+    with db.session_scope(engine) as session:
+        match = twinning.save_match(
+            session=session,
+            actor=team["coordinator"],
+            need_id=need_id,
+            practice_id=team["practice"],
+            score=0.8,
+            breakdown={"domain": 0.5, "language": 1.0},
+        )
+        return match.id
+
+
+# --- needs -------------------------------------------------------------------------------
+
+
+def test_an_owner_states_a_need_for_their_own_organisation(engine, team):
+    need_id = new_need(engine, team)
+    with db.session_scope(engine) as session:
+        tags = session.exec(select(NeedTag.kind, NeedTag.code).where(NeedTag.need_id == need_id))
+        assert ("domain", "telehealth") in set(tags)
+        [need] = twinning.own_needs(session=session, actor=team["owner"])
+        assert need.id == need_id
+        assert need.organisation_id == team["adopter"]
+        assert need.twinning_type == "partial-adoption"
+        assert need.languages == ("en", "pt")
+        assert twinning.own_needs(session=session, actor=team["stranger"]) == []
+        events = session.exec(select(AuditEvent.action).where(AuditEvent.entity_id == need_id))
+        assert "twinning.need_created" in set(events)
+
+
+def test_an_owner_cannot_state_a_need_for_another_organisation(engine, team):
+    with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+        twinning.create_need(
+            session=session,
+            actor=team["owner"],
+            data=TwinningNeedCreate(**NEED),
+            organisation_id=team["other"],
+        )
+    with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+        data = TwinningNeedCreate(**NEED)
+        twinning.create_need(session=session, actor=team["homeless"], data=data)
+
+
+def test_a_coordinator_states_a_need_on_behalf_of_an_organisation(engine, team):
+    with db.session_scope(engine) as session:
+        need = twinning.create_need(
+            session=session,
+            actor=team["coordinator"],
+            data=TwinningNeedCreate(**NEED),
+            organisation_id=team["adopter"],
+        )
+        assert need.organisation_id == team["adopter"]
+    with pytest.raises(FieldError) as error, db.session_scope(engine) as session:
+        twinning.create_need(
+            session=session,
+            actor=team["coordinator"],
+            data=TwinningNeedCreate(**NEED),
+            organisation_id=999_999,
+        )
+    assert error.value.field == "organisation_id"
+
+
+def test_a_need_gets_a_plain_message_for_each_wrong_field():
+    with pytest.raises(ValidationError) as error:
+        TwinningNeedCreate(
+            **{**NEED, "problem_statement": "too short", "languages": ["xx"], "country": "Atlantis"}
+        )
+    messages = field_errors(error.value)
+    assert messages["problem_statement"] == "problem statement needs at least 20 characters"
+    assert "unknown language 'xx'" in messages["languages"]
+    assert set(messages) == {"problem_statement", "languages", "country"}
+
+
+def test_only_coordinators_see_every_need(engine, team):
+    need_id = new_need(engine, team)
+    with db.session_scope(engine) as session:
+        assert len(twinning.all_needs(session=session, actor=team["coordinator"])) == 1
+        assert twinning.get_need(session=session, actor=team["admin"], need_id=need_id)
+        with pytest.raises(PermissionDenied):
+            twinning.all_needs(session=session, actor=team["owner"])
+        with pytest.raises(PermissionDenied):
+            twinning.get_need(session=session, actor=team["stranger"], need_id=need_id)
+
+
+# --- suggestions and interest ------------------------------------------------------------
+
+
+def test_suggestions_come_with_reasons(engine, team):
+    need_id = new_need(engine, team)
+    with db.session_scope(engine) as session:
+        [suggestion] = twinning.suggest_practices(
+            session=session, actor=team["owner"], need_id=need_id
+        )
+    assert suggestion.practice.id == team["practice"]
+    assert 0 < suggestion.candidate.score <= 1
+    assert "both use HL7 FHIR" in suggestion.reasons
+    assert "a transfer from Estonia to Portugal" in suggestion.reasons
+
+
+def test_interest_keeps_the_match_suggested_and_is_recorded(engine, team):
+    need_id = new_need(engine, team)
+    with db.session_scope(engine) as session:
+        match = twinning.express_interest(
+            session=session, actor=team["owner"], need_id=need_id, practice_id=team["practice"]
+        )
+        assert match.status == "suggested"
+        assert 0 < match.score <= 1
+    with db.session_scope(engine) as session:
+        [entry] = twinning.twinning_matches(session=session, actor=team["coordinator"])
+        assert entry.interest
+        seen_by_originator = twinning.twinning_matches(
+            session=session, actor=team["originator_owner"]
+        )
+        assert [e.id for e in seen_by_originator] == [entry.id]
+        assert twinning.twinning_matches(session=session, actor=team["stranger"]) == []
+    with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+        twinning.express_interest(
+            session=session, actor=team["stranger"], need_id=need_id, practice_id=team["practice"]
+        )
+
+
+def test_a_match_is_saved_by_coordinators_only(engine, team):
+    need_id = new_need(engine, team)
+    with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+        twinning.save_match(
+            session=session,
+            actor=team["owner"],
+            need_id=need_id,
+            practice_id=team["practice"],
+            score=0.5,
+            breakdown={},
+        )
+    with pytest.raises(ValueError), db.session_scope(engine) as session:
+        twinning.save_match(
+            session=session,
+            actor=team["coordinator"],
+            need_id=need_id,
+            practice_id=team["practice"],
+            score=1.5,
+            breakdown={},
+        )
+    match_id = new_match(engine, team)
+    with db.session_scope(engine) as session:
+        match = session.get(TwinningMatch, match_id)
+        assert (match.status, match.score, match.breakdown["language"]) == ("suggested", 0.8, 1.0)
+
+
+# --- status changes ----------------------------------------------------------------------
+
+
+def test_owners_cannot_agree_twinnings(engine, team):
+    match_id = new_match(engine, team)
+    for actor in ("owner", "originator_owner"):
+        with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+            twinning.set_match_status(
+                session=session, actor=team[actor], match_id=match_id, status="shortlisted"
+            )
+
+
+def test_a_coordinator_follows_a_twinning_to_completion(engine, team):
+    match_id = new_match(engine, team)
+    steps = ["shortlisted", "agreed", "In transfer", "completed"]
+    for step in steps:
+        with db.session_scope(engine) as session:
+            twinning.set_match_status(
+                session=session,
+                actor=team["coordinator"],
+                match_id=match_id,
+                status=step,
+                note=f"now {step}",
+            )
+    with db.session_scope(engine) as session:
+        match = session.get(TwinningMatch, match_id)
+        assert (match.status, match.notes) == ("completed", "now completed")
+        history = twinning.match_history(session=session, actor=team["owner"], match_id=match_id)
+        changes = [e.detail for e in history if e.action == "twinning.status_changed"]
+        assert [(c["old"], c["new"]) for c in changes] == [
+            ("suggested", "shortlisted"),
+            ("shortlisted", "agreed"),
+            ("agreed", "in-transfer"),
+            ("in-transfer", "completed"),
+        ]
+        assert changes[1]["note"] == "now agreed"
+        assert all(e.actor_name == "coordinator" for e in history)
+        with pytest.raises(PermissionDenied):
+            twinning.match_history(session=session, actor=team["stranger"], match_id=match_id)
+
+
+@pytest.mark.parametrize(
+    "path, refused",
+    [
+        ([], "agreed"),
+        ([], "completed"),
+        (["shortlisted"], "in-transfer"),
+        (["shortlisted"], "suggested"),
+        (["declined"], "shortlisted"),
+        (["shortlisted", "agreed", "in-transfer", "completed"], "declined"),
+        ([], "finished"),
+    ],
+)
+def test_invalid_transitions_are_refused(engine, team, path, refused):
+    match_id = new_match(engine, team)
+    for step in path:
+        with db.session_scope(engine) as session:
+            twinning.set_match_status(
+                session=session, actor=team["admin"], match_id=match_id, status=step
+            )
+    with pytest.raises(FieldError) as error, db.session_scope(engine) as session:
+        twinning.set_match_status(
+            session=session, actor=team["admin"], match_id=match_id, status=refused
+        )
+    assert error.value.field == "status"
+    with db.session_scope(engine) as session:
+        assert session.get(TwinningMatch, match_id).status == (path[-1] if path else "suggested")
+
+
+def test_any_open_twinning_can_be_declined(engine, team):
+    match_id = new_match(engine, team)
+    with db.session_scope(engine) as session:
+        for step in ("shortlisted", "agreed", "declined"):
+            twinning.set_match_status(
+                session=session, actor=team["coordinator"], match_id=match_id, status=step
+            )
+        assert session.get(TwinningMatch, match_id).status == "declined"
+
+
+# --- allocation and export ---------------------------------------------------------------
+
+
+def test_an_accepted_allocation_pair_is_shortlisted(engine, team):
+    need_id = new_need(engine, team)
+    with db.session_scope(engine) as session:
+        [pair] = twinning.propose_allocation(session=session, actor=team["coordinator"], places=3)
+        assert (pair.need.id, pair.practice.id) == (need_id, team["practice"])
+        match = twinning.accept_allocation_pair(
+            session=session,
+            actor=team["coordinator"],
+            need_id=pair.need.id,
+            practice_id=pair.practice.id,
+            score=pair.candidate.score,
+            breakdown=pair.candidate.breakdown,
+        )
+        assert match.status == "shortlisted"
+        with pytest.raises(PermissionDenied):
+            twinning.propose_allocation(session=session, actor=team["owner"], places=3)
+
+
+def test_twinnings_export_as_flat_rows(engine, team):
+    match_id = new_match(engine, team)
+    with db.session_scope(engine) as session:
+        twinning.set_match_status(
+            session=session,
+            actor=team["coordinator"],
+            match_id=match_id,
+            status="shortlisted",
+            note="Call 2027",
+        )
+        [row] = twinning.twinnings_export_rows(session=session, actor=team["coordinator"])
+        with pytest.raises(PermissionDenied):
+            twinning.twinnings_export_rows(session=session, actor=team["owner"])
+    assert row["adopter_organisation"] == "Porto Hospital"
+    assert row["adopter_country"] == "PT"
+    assert row["practice"] == "Remote monitoring of heart failure patients at home"
+    assert (row["originator_organisation"], row["originator_country"]) == ("Tartu Clinic", "EE")
+    assert (row["score"], row["status"], row["notes"]) == (0.8, "shortlisted", "Call 2027")
+    assert row["need"].startswith("Heart failure patients")
+    assert row["updated"]
+
+
+# --- weight profiles ---------------------------------------------------------------------
+
+
+def test_weight_profiles_are_saved_and_read_back(engine, team):
+    weights = {**DEFAULT_WEIGHTS, "cross_border": 4.0, "text": 0.0}
+    with db.session_scope(engine) as session:
+        twinning.save_weight_profile(
+            session=session, actor=team["coordinator"], name="Call 2027", weights=weights
+        )
+        twinning.save_weight_profile(
+            session=session, actor=team["admin"], name="Languages first", weights={"language": 1}
+        )
+    with db.session_scope(engine) as session:
+        profiles = twinning.weight_profiles(session=session, actor=team["coordinator"])
+        assert [p.name for p in profiles] == ["Call 2027", "Languages first"]
+        assert profiles[0].weights == weights
+        assert profiles[1].weights["language"] == 1.0
+        assert profiles[1].weights["domain"] == 0.0
+    with db.session_scope(engine) as session:
+        twinning.save_weight_profile(
+            session=session, actor=team["coordinator"], name="call  2027", weights={"text": 1}
+        )
+    with db.session_scope(engine) as session:
+        profiles = twinning.weight_profiles(session=session, actor=team["admin"])
+        assert [p.name for p in profiles] == ["call 2027", "Languages first"]
+        assert profiles[0].weights["text"] == 1.0
+
+
+def test_weight_profiles_are_checked_and_kept_from_owners(engine, team):
+    for name, weights, field in [
+        ("x", DEFAULT_WEIGHTS, "name"),
+        ("Colour", {"colour": 1.0}, "weights"),
+        ("Nothing", {"domain": 0.0}, "weights"),
+        ("Negative", {"domain": -1.0}, "weights"),
+    ]:
+        with pytest.raises(FieldError) as error, db.session_scope(engine) as session:
+            twinning.save_weight_profile(
+                session=session, actor=team["coordinator"], name=name, weights=weights
+            )
+        assert error.value.field == field
+    with db.session_scope(engine) as session:
+        with pytest.raises(PermissionDenied):
+            twinning.save_weight_profile(
+                session=session, actor=team["owner"], name="Mine", weights=DEFAULT_WEIGHTS
+            )
+        with pytest.raises(PermissionDenied):
+            twinning.weight_profiles(session=session, actor=team["owner"])
