@@ -6,24 +6,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dhu_core.demo import DEMO_ACCOUNTS
+from tests.apptest import APP, sign_in
 from tests.browser import ROOT
 
-APP = str(ROOT / "app.py")
 ACCOUNTS = {account.username: account for account in DEMO_ACCOUNTS}
 
 
 @pytest.fixture
 def app(embedded_app) -> AppTest:
     return AppTest.from_file(APP, default_timeout=60).run()
-
-
-def _sign_in(at: AppTest, username: str) -> AppTest:
-    at.switch_page("app_pages/sign_in.py").run()
-    inputs = {t.label: t for t in at.text_input}
-    inputs["Username"].input(username)
-    inputs["Password"].input(ACCOUNTS[username].password)
-    at.button[0].click().run()
-    return at.run()
 
 
 def test_sign_up_shows_each_message_next_to_its_field_and_keeps_the_input(app, embedded_app):
@@ -72,7 +63,7 @@ def test_demo_accounts_are_listed_on_the_sign_in_page_of_the_demo_database(app):
 
 
 def test_the_admin_page_lists_accounts_and_the_audit_log(app):
-    at = _sign_in(app, "demo-admin")
+    at = sign_in(app, "demo-admin")
     at.switch_page("app_pages/admin.py").run()
     assert not at.exception
     assert {"Accounts", "Create an account", "Import practices", "Audit log"} <= {
@@ -84,7 +75,7 @@ def test_the_admin_page_lists_accounts_and_the_audit_log(app):
 
 
 def test_an_owner_cannot_reach_the_admin_page(app):
-    at = _sign_in(app, "demo-owner")
+    at = sign_in(app, "demo-owner")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/admin.py")
     direct = AppTest.from_file(str(ROOT / "app_pages" / "admin.py"), default_timeout=30).run()

@@ -4,9 +4,7 @@ import sqlite3
 
 from streamlit.testing.v1 import AppTest
 
-from tests.browser import ROOT
-
-APP = str(ROOT / "app.py")
+from tests.apptest import APP
 
 
 def _count(path, sql: str) -> int:

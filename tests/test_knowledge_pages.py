@@ -9,11 +9,8 @@ from streamlit.testing.v1 import AppTest
 from dhu_core import db, knowledge, live, practices
 from dhu_core.config import get_settings
 from dhu_core.models import DigestInput, PracticeCreate, TwinningNeed, User
-from tests.browser import ROOT
-from tests.test_account_pages import _sign_in
+from tests.apptest import APP, sign_in
 from tests.test_knowledge import HOSTILE, HtmlElements
-
-APP = str(ROOT / "app.py")
 
 
 @pytest.fixture
@@ -147,7 +144,7 @@ def test_a_coordinator_completes_and_publishes_a_capture(app, embedded_app):
     app.button[0].click().run()
     assert not any(s.value == "Captures to complete" for s in app.subheader)
 
-    at = _sign_in(app, "demo-coordinator")
+    at = sign_in(app, "demo-coordinator")
     at.switch_page("app_pages/capture.py").run()
     capture_id = _count(embedded_app, CAPTURES.replace("count(*)", "max(p.id)"))
     at.selectbox(key="qc_complete").set_value(capture_id).run()
@@ -212,7 +209,7 @@ def test_a_hostile_digest_is_shown_without_scripts_frames_or_handlers(app):
 
 
 def test_a_coordinator_writes_previews_and_publishes_a_digest(app):
-    at = _sign_in(app, "demo-coordinator")
+    at = sign_in(app, "demo-coordinator")
     at.switch_page("app_pages/knowledge.py").run()
     assert [t.label for t in at.tabs] == [
         "Digests",
@@ -238,7 +235,7 @@ def test_a_coordinator_writes_previews_and_publishes_a_digest(app):
 
 
 def test_a_digest_with_errors_shows_them_next_to_the_fields(app):
-    at = _sign_in(app, "demo-coordinator")
+    at = sign_in(app, "demo-coordinator")
     at.switch_page("app_pages/knowledge.py").run()
     at.text_input(key="kd_title").input("Remote monitoring")
     next(b for b in at.button if b.label == "Publish").click().run()
@@ -249,7 +246,7 @@ def test_a_digest_with_errors_shows_them_next_to_the_fields(app):
 
 
 def test_a_coordinator_puts_a_mature_practice_in_the_spotlight(app):
-    at = _sign_in(app, "demo-coordinator")
+    at = sign_in(app, "demo-coordinator")
     at.switch_page("app_pages/knowledge.py").run()
     candidate = next(
         p for p in practices.newest_practices(limit=50) if p.maturity >= 3 and not p.featured
@@ -268,7 +265,7 @@ def test_a_coordinator_puts_a_mature_practice_in_the_spotlight(app):
 
 
 def test_owners_do_not_get_the_coordinator_tools(app):
-    at = _sign_in(app, "demo-owner")
+    at = sign_in(app, "demo-owner")
     at.switch_page("app_pages/knowledge.py").run()
     assert [t.label for t in at.tabs] == ["Digests", "Demand and supply"]
 
@@ -279,14 +276,14 @@ def test_interest_in_a_need_reaches_the_inbox_of_its_organisation(app):
         need = session.exec(
             select(TwinningNeed).where(TwinningNeed.organisation_id == adopter.organisation_id)
         ).first()
-    at = _sign_in(app, "demo-owner")
+    at = sign_in(app, "demo-owner")
     at.switch_page("app_pages/knowledge.py").run()
     at.text_input(key="board_text").input("Porto University Hospital").run()
     at.text_area(key=f"interest-{need.id}--text").input("We would gladly share how we did it.")
     next(b for b in at.button if b.form_id == f"interest-{need.id}-").click().run()
     assert any("Sent." in s.value for s in at.success)
 
-    reader = _sign_in(AppTest.from_file(APP, default_timeout=60).run(), "demo-owner2")
+    reader = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "demo-owner2")
     reader.switch_page("app_pages/inbox.py").run()
     assert "We would gladly share how we did it." in _text(reader)
     assert "1 unread" in _text(reader)
@@ -306,7 +303,7 @@ def test_the_home_page_heads_with_spotlights(app):
 
 def test_an_administrator_resets_the_demo_data_after_confirming(app, embedded_app):
     _publish("Added before the reset")
-    at = _sign_in(app, "demo-admin")
+    at = sign_in(app, "demo-admin")
     at.switch_page("app_pages/admin.py").run()
     reset = next(b for b in at.button if b.label == "Reset the demo data")
     assert reset.disabled
@@ -324,7 +321,7 @@ def test_an_administrator_resets_the_demo_data_after_confirming(app, embedded_ap
 def test_the_demo_reset_is_not_offered_on_a_database_without_demo_data(app, embedded_app):
     with sqlite3.connect(embedded_app / "dhu.sqlite3") as conn:
         conn.execute("UPDATE app_state SET demo = 0, data_version = data_version + 1")
-    at = _sign_in(app, "demo-admin")
+    at = sign_in(app, "demo-admin")
     at.switch_page("app_pages/admin.py").run()
     assert not [b for b in at.button if b.label == "Reset the demo data"]
     assert any("only a demo database can be reset" in c.value for c in at.caption)

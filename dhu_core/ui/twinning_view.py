@@ -1,0 +1,345 @@
+"""The parts of the twinning page: needs, ranked candidates, twinnings, call allocation."""
+
+import io as stdio
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from dhu_core import charts, db, geo, matching, taxonomy, twinning
+from dhu_core.models import NEED_TAG_FIELDS, FieldError, TwinningNeedCreate, User, field_errors
+from dhu_core.text import md_escape
+from dhu_core.ui import cached, forms, practice_view
+
+NEED_FORM = "need"
+WEIGHTS = "twinning_weights"
+
+
+def _weights() -> dict[str, float]:
+    return st.session_state.setdefault(WEIGHTS, dict(matching.DEFAULT_WEIGHTS))
+
+
+def _done(message: str) -> None:
+    st.session_state["twinning_message"] = message
+    st.rerun()
+
+
+def _need_label(need: matching.NeedProfile) -> str:
+    statement = need.problem_statement
+    short = statement if len(statement) <= 90 else statement[:87] + "…"
+    return f"{need.organisation} ({need.country}) · {short}"
+
+
+# --- owners ------------------------------------------------------------------------------
+
+
+def owner_needs(user: User) -> None:
+    """The owner's needs, each with its ranked candidate practices."""
+    with db.session_scope() as session:
+        needs = twinning.own_needs(session=session, actor=user)
+    if not needs:
+        st.info("Your organisation has stated no need yet: use “State a need”.")
+        return
+    by_id = {n.id: n for n in needs}
+    need_id = st.selectbox(
+        "Need", options=list(by_id), format_func=lambda i: _need_label(by_id[i]), key="own_need"
+    )
+    _candidates(user, by_id[need_id], action="I am interested")
+
+
+def need_form(user: User) -> None:
+    """State a need: what the organisation wants to take up, with messages next to fields."""
+    with st.form(NEED_FORM):
+        st.text_area(
+            "Problem statement *",
+            key="need_problem_statement",
+            help="What do you want to solve, for whom? At least 20 characters.",
+        )
+        forms.field_error(NEED_FORM, "problem_statement")
+        left, right = st.columns(2)
+        left.selectbox(
+            "Country where it will be adopted *",
+            options=list(geo.countries()),
+            format_func=geo.country_name,
+            index=None,
+            key="need_country",
+        )
+        with left:
+            forms.field_error(NEED_FORM, "country")
+        right.radio(
+            "Twinning type *",
+            options=list(taxonomy.TWINNING_TYPES),
+            format_func=taxonomy.TWINNING_TYPES.label,
+            key="need_twinning_type",
+        )
+        right.text_input("Timeline", key="need_timeline", placeholder="e.g. start in spring 2027")
+        for field, label, code_list in (
+            ("practice_types", "Types of practice wanted", taxonomy.PRACTICE_TYPES),
+            ("health_domains", "Health domains", taxonomy.HEALTH_DOMAINS),
+            ("dhi_codes", "WHO digital health interventions", taxonomy.DHI_CODES),
+            ("languages", "Languages you work in", taxonomy.LANGUAGES),
+            ("standards", "Standards already in place", taxonomy.STANDARDS),
+        ):
+            st.multiselect(
+                label,
+                options=list(code_list),
+                format_func=lambda code, c=code_list: (
+                    f"{code} {c.label(code)}" if c is taxonomy.DHI_CODES else c.label(code)
+                ),
+                key=f"need_{field}",
+            )
+            forms.field_error(NEED_FORM, field)
+        submitted = st.form_submit_button("State this need", type="primary")
+    if not submitted:
+        return
+    state = st.session_state
+    try:
+        data = TwinningNeedCreate(
+            problem_statement=state.need_problem_statement,
+            country=state.need_country or "",
+            twinning_type=state.need_twinning_type,
+            timeline=state.need_timeline,
+            **{f: state[f"need_{f}"] for f in NEED_TAG_FIELDS.values()},
+        )
+        with db.session_scope() as session:
+            twinning.create_need(session=session, actor=user, data=data)
+    except (ValidationError, FieldError) as error:
+        forms.show_errors_and_rerun(NEED_FORM, field_errors(error))
+    forms.clear_errors(NEED_FORM)
+    _done("Need stated. See the practices that fit it under “My needs”.")
+
+
+# --- candidates --------------------------------------------------------------------------
+
+
+def _candidates(user: User, need: matching.NeedProfile, *, action: str) -> None:
+    """The ranked practices for `need`, each explained, with one action button."""
+    weights = _weights()
+    with db.session_scope() as session:
+        suggestions = twinning.suggest_practices(
+            session=session,
+            actor=user,
+            need_id=need.id,
+            weights=weights,
+            index=cached.matching_index(),
+        )
+    st.caption(f"{len(suggestions)} best practices open for twinning, best first.")
+    for rank, suggestion in enumerate(suggestions, start=1):
+        practice = suggestion.practice
+        with st.container(border=True):
+            practice_view.link(
+                practice.id, practice.title, note=f" · score {suggestion.candidate.score:.0%}"
+            )
+            origin = geo.country_name(practice.country)
+            st.caption(f"#{rank} · {md_escape(practice.organisation)}, {origin}")
+            reasons, chart = st.columns([3, 2])
+            reasons.markdown("\n".join(f"- {md_escape(reason)}" for reason in suggestion.reasons))
+            chart.altair_chart(
+                charts.score_breakdown(matching.breakdown_rows(suggestion.candidate, weights)),
+                width="stretch",
+            )
+            if st.button(action, key=f"act-{need.id}-{practice.id}"):
+                _act(user, need, suggestion)
+
+
+def _act(user: User, need: matching.NeedProfile, suggestion: twinning.Suggestion) -> None:
+    with db.session_scope() as session:
+        if user.role in twinning.COORDINATORS:
+            twinning.accept_allocation_pair(
+                session=session,
+                actor=user,
+                need_id=need.id,
+                practice_id=suggestion.practice.id,
+                score=suggestion.candidate.score,
+                breakdown=suggestion.candidate.breakdown,
+            )
+            message = "Shortlisted. Follow it under “Twinnings”."
+        else:
+            twinning.express_interest(
+                session=session,
+                actor=user,
+                need_id=need.id,
+                practice_id=suggestion.practice.id,
+                index=cached.matching_index(),
+            )
+            message = "Your interest is recorded; a coordinator will follow up."
+    _done(message)
+
+
+# --- coordinators ------------------------------------------------------------------------
+
+
+def coordinator_needs(user: User) -> None:
+    """Every open need with its ranked candidates, to shortlist the best pairs."""
+    with db.session_scope() as session:
+        needs = twinning.all_needs(session=session, actor=user, status="open")
+    if not needs:
+        st.info("No open need.")
+        return
+    by_id = {n.id: n for n in needs}
+    need_id = st.selectbox(
+        "Need", options=list(by_id), format_func=lambda i: _need_label(by_id[i]), key="any_need"
+    )
+    need = by_id[need_id]
+    st.markdown(md_escape(need.problem_statement))
+    st.caption(
+        f"{taxonomy.TWINNING_TYPES.label(need.twinning_type)} · "
+        f"timeline: {md_escape(need.timeline) or '—'}"
+    )
+    _candidates(user, need, action="Shortlist")
+
+
+def twinnings(user: User) -> None:
+    """The matches the user may see, the status of one changed with a note, and exports."""
+    with db.session_scope() as session:
+        entries = twinning.twinning_matches(session=session, actor=user)
+    if not entries:
+        st.info("No twinning yet.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "adopter": [f"{e.adopter_organisation} ({e.adopter_country})" for e in entries],
+                "practice": [e.practice for e in entries],
+                "originator": [
+                    f"{e.originator_organisation} ({e.originator_country})" for e in entries
+                ],
+                "score": [round(e.score, 2) for e in entries],
+                "status": [taxonomy.MATCH_STATUSES.label(e.status) for e in entries],
+                "interest": [e.interest for e in entries],
+                "updated": [e.updated_at.strftime("%Y-%m-%d") for e in entries],
+            }
+        ),
+        hide_index=True,
+    )
+    if user.role not in twinning.COORDINATORS:
+        return
+    _export(user)
+    by_id = {e.id: e for e in entries}
+    match_id = st.selectbox(
+        "Twinning to follow",
+        options=list(by_id),
+        key="twinning_match",
+        format_func=lambda i: (
+            f"{by_id[i].practice} → {by_id[i].adopter_organisation} "
+            f"({taxonomy.MATCH_STATUSES.label(by_id[i].status)})"
+        ),
+    )
+    entry = by_id[match_id]
+    following = twinning.TRANSITIONS[entry.status]
+    if following:
+        with st.form(f"status-{match_id}"):
+            status = st.selectbox(
+                "Next status",
+                options=following,
+                format_func=taxonomy.MATCH_STATUSES.label,
+                key="next_status",
+            )
+            note = st.text_area("Note", key="status_note")
+            if st.form_submit_button("Change status", type="primary"):
+                try:
+                    with db.session_scope() as session:
+                        twinning.set_match_status(
+                            session=session, actor=user, match_id=match_id, status=status, note=note
+                        )
+                except FieldError as error:
+                    st.error(str(error).capitalize())
+                else:
+                    _done(f"Now {taxonomy.MATCH_STATUSES.label(status).lower()}.")
+    with st.expander("History"), db.session_scope() as session:
+        for event in twinning.match_history(session=session, actor=user, match_id=match_id):
+            change = f"{event.detail.get('old', '')} → {event.detail.get('new', '')}"
+            note = event.detail.get("note") or ""
+            st.caption(
+                f"{event.at:%Y-%m-%d %H:%M} · {md_escape(event.actor_name or 'system')} · "
+                f"{event.action} {change} {md_escape(note)}"
+            )
+
+
+def _export(user: User) -> None:
+    with db.session_scope() as session:
+        frame = pd.DataFrame(twinning.twinnings_export_rows(session=session, actor=user))
+    left, right = st.columns(2)
+    left.download_button(
+        "Twinnings as CSV", frame.to_csv(index=False), "dhu-twinnings.csv", "text/csv"
+    )
+    workbook = stdio.BytesIO()
+    frame.to_excel(workbook, index=False)
+    right.download_button(
+        "Twinnings as XLSX",
+        workbook.getvalue(),
+        "dhu-twinnings.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def call_allocation(user: User) -> None:
+    """Propose the best set of pairs for a call's places; accept them pair by pair."""
+    places = st.number_input("Twinning places in the call", min_value=1, max_value=500, value=8)
+    if st.button("Propose an allocation", type="primary"):
+        with db.session_scope() as session:
+            st.session_state["allocation"] = twinning.propose_allocation(
+                session=session,
+                actor=user,
+                places=int(places),
+                weights=_weights(),
+                index=cached.matching_index(),
+            )
+    proposal = st.session_state.get("allocation")
+    if proposal is None:
+        return
+    st.caption(
+        f"{len(proposal)} pairs with the highest total score "
+        f"({sum(p.candidate.score for p in proposal):.2f}); each need at most once, each "
+        "practice within its originator's free capacity."
+    )
+    for pair in proposal:
+        with st.container(border=True):
+            st.markdown(
+                f"**{md_escape(pair.practice.title)}** ({md_escape(pair.practice.organisation)}, "
+                f"{pair.practice.country}) → {md_escape(pair.need.organisation)} "
+                f"({pair.need.country}) · score {pair.candidate.score:.0%}"
+            )
+            if st.button("Accept this pair", key=f"accept-{pair.need.id}-{pair.practice.id}"):
+                with db.session_scope() as session:
+                    twinning.accept_allocation_pair(
+                        session=session,
+                        actor=user,
+                        need_id=pair.need.id,
+                        practice_id=pair.practice.id,
+                        score=pair.candidate.score,
+                        breakdown=pair.candidate.breakdown,
+                    )
+                st.session_state["allocation"] = [p for p in proposal if p is not pair]
+                _done("Pair accepted and shortlisted.")
+
+
+def weights_editor(user: User) -> None:
+    """Adjust how much each criterion counts; save and load named profiles."""
+    weights = _weights()
+    with db.session_scope() as session:
+        profiles = {
+            p.name: p.weights for p in twinning.weight_profiles(session=session, actor=user)
+        }
+    chosen = st.selectbox(
+        "Load a profile", options=[None, *profiles], format_func=lambda n: n or "—"
+    )
+    if chosen and st.button("Load"):
+        weights.update(profiles[chosen])
+        _done(f"Loaded the profile “{chosen}”.")
+    columns = st.columns(3)
+    for index, (criterion, label) in enumerate(matching.CRITERIA.items()):
+        weights[criterion] = columns[index % 3].slider(
+            label, 0.0, matching.MAX_WEIGHT, float(weights[criterion]), step=0.5
+        )
+    name = st.text_input("Save these weights as")
+    if st.button("Save profile"):
+        try:
+            with db.session_scope() as session:
+                twinning.save_weight_profile(
+                    session=session, actor=user, name=name, weights=weights
+                )
+        except FieldError as error:
+            st.error(str(error).capitalize())
+        else:
+            _done(f"Saved the profile “{name.strip()}”.")
