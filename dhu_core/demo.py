@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from dhu_core import accounts, db, geo, taxonomy
+from dhu_core import accounts, db, geo, matching, taxonomy
 from dhu_core.models import (
     AppState,
     AuditEvent,
@@ -884,15 +884,6 @@ _MATCH_NOTES = {
     "completed": "Twinning completed: the solution is in routine use at the adopter.",
     "declined": "Declined by the adopter: the solution does not fit their record system.",
 }
-#: Weights of the criteria in the twinning score, mirrored in each match's breakdown.
-_MATCH_WEIGHTS = {
-    "type": 0.15,
-    "domain": 0.3,
-    "dhi": 0.2,
-    "language": 0.15,
-    "standard": 0.1,
-    "maturity": 0.1,
-}
 
 
 @dataclass(frozen=True)
@@ -1647,7 +1638,7 @@ def _twinnings(
         else:
             candidates = []
         scored = sorted(
-            ((_score(wanted, fact), fact) for fact in candidates),
+            ((_score(wanted, org.country, fact), fact) for fact in candidates),
             key=lambda pair: -pair[0][0],
         )
         # One twinning per need goes furthest.
@@ -1676,21 +1667,38 @@ def _twinnings(
     return need_rows, tag_rows, match_rows
 
 
-def _score(wanted: dict[str, list[str]], fact: _PracticeFacts) -> tuple[float, dict[str, float]]:
-    """The weighted twinning score of a practice for a need, with its per-criterion breakdown."""
+def _score(
+    wanted: dict[str, list[str]], country: str, fact: _PracticeFacts
+) -> tuple[float, dict[str, float]]:
+    """The twinning score of a practice for a need, as the matcher computes it.
 
-    def share(want: list[str], have: list[str]) -> float:
-        return round(len(set(want) & set(have)) / len(want), 2) if want else 1.0
-
-    breakdown = {
-        "type": 1.0 if fact.type in wanted["type"] else 0.0,
-        "domain": share(wanted["domain"], fact.domains),
-        "dhi": share(wanted["dhi"], fact.dhi),
-        "language": 1.0 if set(wanted["language"]) & set(fact.languages) else 0.0,
-        "standard": share(wanted["standard"], fact.standards),
-        "maturity": (fact.maturity - 1) / 4,
-    }
-    score = sum(_MATCH_WEIGHTS[name] * value for name, value in breakdown.items())
+    The texts are not compared here (no index yet), so "similar problem" counts 0.
+    """
+    need = matching.NeedProfile(
+        id=None,
+        organisation_id=0,
+        country=country,
+        problem_statement="",
+        practice_types=tuple(wanted["type"]),
+        health_domains=tuple(wanted["domain"]),
+        dhi_codes=tuple(wanted["dhi"]),
+        languages=tuple(wanted["language"]),
+        standards=tuple(wanted["standard"]),
+    )
+    practice = matching.PracticeProfile(
+        id=fact.id,
+        organisation_id=fact.org.id,
+        country=fact.org.country,
+        title="",
+        practice_type=fact.type,
+        maturity=fact.maturity,
+        health_domains=tuple(fact.domains),
+        dhi_codes=tuple(fact.dhi),
+        standards=tuple(fact.standards),
+        languages=tuple(fact.languages),
+    )
+    breakdown = matching.criteria(need, practice, similarity=0.0)
+    score = matching.weighted_score(breakdown, matching.DEFAULT_WEIGHTS)
     return round(score, 3), breakdown
 
 
