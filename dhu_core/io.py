@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO
 
 import openpyxl
+import pandas as pd
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
@@ -507,11 +508,25 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def defuse_formula(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula, with a leading ' so it stays text."""
+    return "'" + value if isinstance(value, str) and _FORMULA.match(value) else value
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as CSV for a download: UTF-8 with byte-order mark, formula-like text defused."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(defuse_formula)
+    text = io.StringIO(newline="")
+    safe.to_csv(text, index=False)
+    # The byte-order mark makes spreadsheet programs read the file as UTF-8.
+    return text.getvalue().encode("utf-8-sig")
+
+
 def _csv_cell(value: Any) -> Any:
-    value = _cell(value)
-    if isinstance(value, str) and _FORMULA.match(value):
-        return "'" + value
-    return value
+    return defuse_formula(_cell(value))
 
 
 def _unescape(cell: str) -> str:

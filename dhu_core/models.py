@@ -497,7 +497,7 @@ class TwinningNeedCreate(TwinningNeedBase):
     @field_validator("country", mode="before")
     @classmethod
     def _country(cls, v: Any) -> str:
-        return geo.normalise_country(v)
+        return geo.normalise_country(_required(_optional(v), "choose the country"))
 
     @field_validator("twinning_type", mode="before")
     @classmethod
@@ -658,3 +658,142 @@ class AuditEvent(SQLModel, table=True):
     entity: str | None = Field(default=None, max_length=40)
     entity_id: int | None = Field(default=None)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+# --- knowledge community and live workshops ----------------------------------------------
+
+MAX_DIGEST_TOPICS = 8
+MAX_DIGEST_PRACTICES = 20
+
+
+class DigestInput(DigestCreate):
+    """A digest as a coordinator writes it: DigestCreate with limits on topics, body and links."""
+
+    @field_validator("topics")
+    @classmethod
+    def _topic_limits(cls, v: list[str]) -> list[str]:
+        topics = list(dict.fromkeys("-".join(_clean(topic).split()) for topic in v))
+        if not topics:
+            raise ValueError("give at least one topic, such as ehds or trustworthy-ai")
+        if len(topics) > MAX_DIGEST_TOPICS:
+            raise ValueError(f"give at most {MAX_DIGEST_TOPICS} topics")
+        for topic in topics:
+            if not 2 <= len(topic) <= 60:
+                raise ValueError(f"a topic has 2 to 60 characters ('{topic[:60]}' has not)")
+        return topics
+
+    @field_validator("body")
+    @classmethod
+    def _body_limit(cls, v: str) -> str:
+        if len(v) > 50_000:
+            raise ValueError("the digest can have at most 50,000 characters")
+        return _clean(v.replace("\r\n", "\n"))
+
+    @field_validator("practice_ids")
+    @classmethod
+    def _practice_limit(cls, v: list[int]) -> list[int]:
+        ids = list(dict.fromkeys(v))
+        if len(ids) > MAX_DIGEST_PRACTICES:
+            raise ValueError(f"link at most {MAX_DIGEST_PRACTICES} practices")
+        return ids
+
+
+class SpotlightInput(SQLModel):
+    """A coordinator's analysis of a mature practice: why mature, evidence, what transfer takes."""
+
+    practice_id: int
+    analysis: str
+
+    @field_validator("analysis", mode="before")
+    @classmethod
+    def _analysis(cls, v: Any) -> str:
+        text = _clean(str(v or "").replace("\r\n", "\n").strip())
+        if len(text) < 40:
+            raise ValueError(
+                "write at least 40 characters: why it is mature, the evidence, and what "
+                "transferring it takes"
+            )
+        if len(text) > 5000:
+            raise ValueError(f"the analysis can have at most 5,000 characters (it has {len(text)})")
+        return text
+
+
+class Interest(SQLModel, table=True):
+    """An expression of interest in a twinning need or a practice, sent to its organisation."""
+
+    __tablename__ = "interest"
+
+    id: int | None = Field(default=None, primary_key=True)
+    from_user_id: int = Field(foreign_key="account.id", index=True)
+    from_organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    to_organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    need_id: int | None = Field(default=None, foreign_key="twinning_need.id", ondelete="CASCADE")
+    practice_id: int | None = Field(default=None, foreign_key="practice.id", ondelete="CASCADE")
+    text: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow)
+    read_at: datetime | None = Field(default=None)
+
+
+class InterestCreate(SQLModel):
+    """An expression of interest as typed: about a need or a practice, with a short message."""
+
+    need_id: int | None = None
+    practice_id: int | None = None
+    text: str
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> str:
+        text = _clean(str(v or "").replace("\r\n", "\n").strip())
+        if len(text) < 10:
+            raise ValueError("say in a sentence or two what you are interested in")
+        if len(text) > 2000:
+            raise ValueError(f"the message can have at most 2,000 characters (it has {len(text)})")
+        return text
+
+
+class CaptureCreate(SQLModel):
+    """A practice registered in seconds at a workshop; a coordinator completes it later."""
+
+    title: str
+    country: str
+    practice_type: str
+    contact_email: str
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, v: Any) -> str:
+        return _text(v, "title", 3, 200)
+
+    @field_validator("country", mode="before")
+    @classmethod
+    def _country(cls, v: Any) -> str:
+        return geo.normalise_country(_required(_optional(v), "choose the country"))
+
+    @field_validator("practice_type", mode="before")
+    @classmethod
+    def _type(cls, v: Any) -> str:
+        return taxonomy.PRACTICE_TYPES.normalise(
+            _required(_optional(v), "choose the type of practice")
+        )
+
+    @field_validator("contact_email", mode="before")
+    @classmethod
+    def _contact_email(cls, v: Any) -> str:
+        return _required(_email(v), "enter an e-mail address so that we can follow up")
+
+
+# --- twinning weight profiles ------------------------------------------------------------
+
+
+class WeightProfile(SQLModel, table=True):
+    """A named set of matching weights (criterion -> weight) that coordinators keep and reuse."""
+
+    __tablename__ = "weight_profile"
+    __table_args__ = (UniqueConstraint("name", name="uq_weight_profile_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=60)
+    weights: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
+    updated_by_id: int | None = Field(default=None, foreign_key="account.id")
+    updated_at: datetime = Field(default_factory=utcnow)

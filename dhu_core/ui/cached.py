@@ -1,9 +1,23 @@
 """Cached reads, keyed by their arguments and the data version, so a write shows at once."""
 
+from datetime import datetime, timedelta
+
+import pandas as pd
 import streamlit as st
 
-from dhu_core import catalogue, db, organisations, practices, similarity, uptake
-from dhu_core.models import PracticePublic
+from dhu_core import (
+    catalogue,
+    db,
+    exchange,
+    knowledge,
+    live,
+    matching,
+    organisations,
+    practices,
+    similarity,
+    uptake,
+)
+from dhu_core.models import PracticePublic, utcnow
 
 
 def data_version() -> int:
@@ -89,3 +103,137 @@ def similar_to_practice(practice_id: int) -> list:
     found = _similarity_index(data_version()).similar_to_practice(practice_id, k=5)
     titles = _titles([i for i, _ in found])
     return [(i, titles[i], score) for i, score in found if i in titles]
+
+
+# --- knowledge community and live workshops ----------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _spotlights(version: int) -> list[PracticePublic]:
+    return knowledge.spotlights()
+
+
+def spotlights() -> list[PracticePublic]:
+    """Featured practices with their analysis."""
+    return _spotlights(data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _digest_topics(version: int) -> dict[str, int]:
+    return knowledge.digest_topics()
+
+
+def digest_topics() -> dict[str, int]:
+    """Topic -> number of published digests."""
+    return _digest_topics(data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _published_digests(version: int, topic: str | None, text: str) -> list:
+    return knowledge.published_digests(topic=topic, text=text)
+
+
+def published_digests(topic: str | None = None, text: str = "") -> list:
+    """Published digests with `topic` and the words of `text`, newest first."""
+    return _published_digests(data_version(), topic, text)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _linked_practices(version: int, ids: tuple[int, ...]) -> list[PracticePublic]:
+    return knowledge.linked_practices(list(ids))
+
+
+def linked_practices(ids: list[int]) -> list[PracticePublic]:
+    """The published practices among `ids`, in that order."""
+    return _linked_practices(data_version(), tuple(ids))
+
+
+def practice_titles(ids: list[int]) -> dict[int, str]:
+    """Id -> title of the published practices among `ids`."""
+    return {p.id: p.title for p in linked_practices(ids)}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _open_needs(version: int, text: str) -> list:
+    return exchange.open_needs(text=text)
+
+
+def open_needs(text: str = "") -> list:
+    """Open twinning needs for the demand and supply board."""
+    return _open_needs(data_version(), text)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _offerings(version: int, text: str) -> list[PracticePublic]:
+    return exchange.offerings(text=text)
+
+
+def offerings(text: str = "") -> list[PracticePublic]:
+    """Transferable published practices for the demand and supply board."""
+    return _offerings(data_version(), text)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _captures_since(version: int, since: datetime) -> int:
+    return live.captures_since(since)
+
+
+def captures_last_hour() -> int:
+    """Quick captures of the last hour (counted again at most once a minute or per write)."""
+    minute = utcnow().replace(second=0, microsecond=0)
+    return _captures_since(data_version(), minute - timedelta(hours=1))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _uptake_by_country(version: int) -> pd.DataFrame:
+    return uptake.country_uptake(uptake.UptakeFilters())
+
+
+def uptake_by_country() -> pd.DataFrame:
+    """Every map metric per core country, counting all published practices."""
+    return _uptake_by_country(data_version())
+
+
+# --- uptake map ----------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _uptake_overview(version: int, filters: uptake.UptakeFilters) -> uptake.Uptake:
+    return uptake.overview(filters)
+
+
+def uptake_overview(filters: uptake.UptakeFilters) -> uptake.Uptake:
+    """Uptake by country, flows, twinnings and practice profiles for `filters` and current data."""
+    return _uptake_overview(data_version(), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _country_detail(
+    version: int, filters: uptake.UptakeFilters, country: str
+) -> uptake.CountryDetail:
+    return uptake.country_detail(filters, country)
+
+
+def country_detail(filters: uptake.UptakeFilters, country: str) -> uptake.CountryDetail:
+    """A country's practice profile and practices for `filters` and the current data."""
+    return _country_detail(data_version(), filters, country)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _registration_years(version: int) -> tuple[int, int]:
+    return uptake.registration_years()
+
+
+def registration_years() -> tuple[int, int]:
+    """The years in which practices were registered, for the year filter."""
+    return _registration_years(data_version())
+
+
+@st.cache_resource(show_spinner="Preparing the twinning matcher…", max_entries=1)
+def _matching_index(version: int) -> matching.MatchingIndex:
+    return matching.MatchingIndex.build(db.get_engine())
+
+
+def matching_index() -> matching.MatchingIndex:
+    """The practices open for twinning, as matrices, for the current data."""
+    return _matching_index(data_version())

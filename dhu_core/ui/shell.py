@@ -36,8 +36,13 @@ PAGES = (
     PageSpec("app_pages/home.py", "Home", ":material/home:", "", EVERYONE),
     PageSpec("app_pages/map.py", "Uptake map", ":material/public:", "map", EVERYONE),
     PageSpec("app_pages/radar.py", "RADAR", ":material/radar:", "radar", EVERYONE),
+    PageSpec("app_pages/knowledge.py", "Knowledge", ":material/menu_book:", "knowledge", EVERYONE),
+    PageSpec("app_pages/live.py", "Live", ":material/live_tv:", "live", EVERYONE),
+    PageSpec("app_pages/capture.py", "Quick capture", ":material/qr_code_2:", "capture", EVERYONE),
     PageSpec("app_pages/register.py", "Register a practice", ":material/edit_note:", "register",
              frozenset({"owner"}), "Work"),
+    PageSpec("app_pages/twinning.py", "Twinning", ":material/handshake:", "twinning",
+             SIGNED_IN, "Work"),
     PageSpec("app_pages/review.py", "Review", ":material/fact_check:", "review",
              frozenset({"coordinator", "admin"}), "Work"),
     PageSpec("app_pages/admin.py", "Administration", ":material/admin_panel_settings:", "admin",
@@ -48,6 +53,7 @@ PAGES = (
              frozenset({VISITOR}), "Account"),
     PageSpec("app_pages/account.py", "My account", ":material/account_circle:", "account",
              SIGNED_IN, "Account"),
+    PageSpec("app_pages/inbox.py", "Inbox", ":material/inbox:", "inbox", SIGNED_IN, "Account"),
 )  # fmt: skip
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import charts, db, geo, matching, taxonomy, twinning
+from dhu_core import charts, db, geo, io, matching, taxonomy, twinning
 from dhu_core.models import NEED_TAG_FIELDS, FieldError, TwinningNeedCreate, User, field_errors
 from dhu_core.text import md_escape
 from dhu_core.ui import cached, forms, practice_view
@@ -260,9 +260,7 @@ def _export(user: User) -> None:
     with db.session_scope() as session:
         frame = pd.DataFrame(twinning.twinnings_export_rows(session=session, actor=user))
     left, right = st.columns(2)
-    left.download_button(
-        "Twinnings as CSV", frame.to_csv(index=False), "dhu-twinnings.csv", "text/csv"
-    )
+    left.download_button("Twinnings as CSV", io.csv_bytes(frame), "dhu-twinnings.csv", "text/csv")
     workbook = stdio.BytesIO()
     frame.to_excel(workbook, index=False)
     right.download_button(
