@@ -5,19 +5,16 @@
 An empty database at that address is migrated and seeded with 100,000 demo practices first.
 """
 
-import contextlib
 import dataclasses
-import json
 import os
 import random
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
 
-from dhu_core import db, demo
+from dhu_core import db
 from dhu_core.matching import (
     MatchingIndex,
     NeedProfile,
@@ -153,17 +150,3 @@ def _best(repeat: int, work: Callable[[], Any]) -> tuple[float, float]:
 
 def _seconds(started: float) -> float:
     return round(time.perf_counter() - started, 3)
-
-
-def main(url: str) -> None:
-    """Run the benchmark on the database at `url`, seeding it first when it is empty."""
-    engine = db.get_engine(url)
-    db.upgrade(engine)
-    # A database that already holds data is benchmarked as it is.
-    with contextlib.suppress(demo.DemoError):
-        demo.seed_demo(engine=engine, practices=100_000)
-    print(json.dumps(run_matching_bench(engine=engine), indent=2))
-
-
-if __name__ == "__main__":
-    main(sys.argv[1])

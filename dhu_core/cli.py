@@ -1,6 +1,8 @@
 """The `dhu` command: database set-up, demo data, import and export."""
 
+import json
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -137,3 +139,51 @@ def export_command(fmt: str, output: Path | None) -> None:
         click.get_binary_stream("stdout").write(data)
     else:
         output.write_bytes(data)
+
+
+@main.command("bench")
+@click.option(
+    "--practices",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(1_000, 1_000_000),
+    help="Size of the generated data set.",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the benchmark databases (default: a temporary folder).",
+)
+def bench_command(practices: int, workdir: Path | None) -> None:
+    """Measure search, similarity, import, uptake, the map page and matching.
+
+    Runs on new SQLite files of generated demo data; the configured database is not touched.
+    """
+    # Imported here: they pull in scikit-learn and SciPy, which the other commands don't need.
+    from dhu_core import bench, bench_matching, bench_uptake
+
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = workdir or Path(temporary)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "bench.sqlite3"
+        path.unlink(missing_ok=True)
+        engine = db.get_engine(f"sqlite:///{path}")
+        db.upgrade(engine)
+        seeded = demo.seed_demo(engine=engine, practices=practices)
+        click.echo(f"demo data: {practices:,} practices seeded in {seeded.seconds:.1f} s")
+        _report(
+            "catalogue search (page, total, facet counts)", bench.run_catalogue_bench(engine=engine)
+        )
+        _report("similar practices", bench.run_similarity_bench(engine=engine))
+        _report("import of 10,000 rows", io.run_import_bench(engine=engine))
+        _report("twinning matching", bench_matching.run_matching_bench(engine=engine))
+        engine.dispose()
+        sizes = tuple(sorted({1_000, 10_000, practices}))
+        click.echo("uptake aggregation and the /map page:")
+        for row in bench_uptake.run_uptake_bench(sizes=sizes, workdir=folder):
+            click.echo("  " + ", ".join(f"{key} {value}" for key, value in row.items()))
+
+
+def _report(title: str, figures: dict) -> None:
+    click.echo(f"{title}:")
+    click.echo(json.dumps(figures, indent=2, default=str))

@@ -12,7 +12,10 @@ from dhu_core.models import Organisation
 
 def test_migrated_database_matches_the_models(engine):
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        context = MigrationContext.configure(
+            conn, opts={"include_name": db.include_in_schema, "compare_type": True}
+        )
+        diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
 
 

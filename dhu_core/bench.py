@@ -1,0 +1,99 @@
+"""Benchmarks of the catalogue search and the similarity index, for `dhu bench`.
+
+Both run on a database that already holds data (such as `dhu demo --practices 100000`).
+"""
+
+import math
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Engine, func, select
+
+from dhu_core.catalogue import CatalogueQuery, search
+from dhu_core.models import Practice
+from dhu_core.similarity import SimilarityIndex
+
+#: Searches a visitor makes: a common word, a facet combination, text with facets.
+CATALOGUE_QUERIES: dict[str, CatalogueQuery] = {
+    "text 'diabetes'": CatalogueQuery(text="diabetes"),
+    "type=app & country=DE": CatalogueQuery(practice_types=("app",), countries=("DE",)),
+    "text 'diabetes' & maturity=3,4": CatalogueQuery(text="diabetes", maturities=(3, 4)),
+    "text 'diabetes' & type=app & country=DE": CatalogueQuery(
+        text="diabetes", practice_types=("app",), countries=("DE",)
+    ),
+    "text 'mental health' & domain & language=en": CatalogueQuery(
+        text="mental health", health_domains=("mental-health",), languages=("en",)
+    ),
+    "text 'telemonitoring heart' & transferable": CatalogueQuery(
+        text="telemonitoring heart", transferable=True
+    ),
+    "prefix 'tele'": CatalogueQuery(text="tele"),
+    "no filter (first visit)": CatalogueQuery(),
+}
+
+
+def run_catalogue_bench(*, engine: Engine, repeats: int = 20) -> dict:
+    """Time `search` (page, total and facet counts) on each of `CATALOGUE_QUERIES`."""
+    per_query = {}
+    every = []
+    for name, query in CATALOGUE_QUERIES.items():
+        total = search(query, engine=engine).total  # the first run warms the caches
+        times = [_time(lambda query=query: search(query, engine=engine)) for _ in range(repeats)]
+        per_query[name] = {"total": total, **_figures(times)}
+        every += times
+    return {
+        "practices": _published(engine),
+        "repeats": repeats,
+        **_figures(every),
+        "queries": per_query,
+    }
+
+
+def run_similarity_bench(*, engine: Engine, lookups: int = 200) -> dict:
+    """Build the similarity index, then time lookups by text and by practice."""
+    started = time.perf_counter()
+    index = SimilarityIndex.build(engine=engine)
+    build_seconds = time.perf_counter() - started
+    with engine.connect() as conn:
+        samples = conn.execute(
+            select(Practice.id, Practice.title, Practice.summary)
+            .where(Practice.status == "published")
+            .order_by(Practice.id)
+            .limit(lookups)
+        ).all()
+    by_text = [
+        _time(lambda title=title, summary=summary: index.similar_to_text(title, summary))
+        for _, title, summary in samples
+    ]
+    by_practice = [
+        _time(lambda practice_id=practice_id: index.similar_to_practice(practice_id))
+        for practice_id, _, _ in samples
+    ]
+    return {
+        "practices": len(index),
+        "build_s": round(build_seconds, 2),
+        "by_text": _figures(by_text),
+        "by_practice": _figures(by_practice),
+    }
+
+
+def _published(engine: Engine) -> int:
+    with engine.connect() as conn:
+        statement = select(func.count()).where(Practice.status == "published")
+        return conn.execute(statement).scalar_one()
+
+
+def _time(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def _figures(milliseconds: list[float]) -> dict:
+    """n, p50 and p95 (nearest rank) of timings in milliseconds."""
+    ordered = sorted(milliseconds)
+
+    def percentile(share: float) -> float:
+        return round(ordered[max(math.ceil(share * len(ordered)) - 1, 0)], 1) if ordered else 0.0
+
+    return {"n": len(ordered), "p50_ms": percentile(0.5), "p95_ms": percentile(0.95)}

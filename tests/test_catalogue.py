@@ -1,0 +1,540 @@
+"""The catalogue: full-text search, filters, facet counts, paging and URL parameters."""
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import delete, update
+from sqlmodel import select
+
+from dhu_core import bench, catalogue, db, demo, geo, taxonomy
+from dhu_core.catalogue import CatalogueQuery, matching_ids, search
+from dhu_core.models import Organisation, Practice, PracticeCountry, PracticeTag
+
+#: title, summary, type, maturity, countries, domains, dhi, standards, languages, transferable,
+#: owner organisation (name, country), status. Published in this order, a month apart.
+PRACTICES = [
+    (
+        "Diabetes coach app",
+        "A mobile app that coaches people with type 2 diabetes towards better glucose control.",
+        "app",
+        3,
+        ["DE", "AT"],
+        ["diabetes"],
+        ["1.4.1", "1.4.2"],
+        ["fhir"],
+        ["de", "en"],
+        True,
+        ("Heidelberg University Hospital", "DE"),
+        "published",
+    ),
+    (
+        "Heart failure telemonitoring",
+        "Daily weight and blood pressure readings from home reach the heart team.",
+        "service",
+        4,
+        ["DE"],
+        ["cardiovascular", "telehealth"],
+        ["2.2.1"],
+        ["fhir", "loinc"],
+        ["de"],
+        False,
+        ("Berlin Heart Centre", "DE"),
+        "published",
+    ),
+    (
+        "National eHealth strategy",
+        "A national plan for electronic health records and cross-border data exchange.",
+        "strategy",
+        5,
+        ["EE", "FI"],
+        ["records-and-access"],
+        ["3.1.1"],
+        ["eehrxf"],
+        ["et", "en"],
+        True,
+        ("Estonian eHealth Agency", "EE"),
+        "published",
+    ),
+    (
+        "Mental health chat app",
+        "Young people chat with trained volunteers when they feel low or anxious.",
+        "app",
+        2,
+        ["FR"],
+        ["mental-health"],
+        ["1.3.1"],
+        [],
+        ["fr"],
+        None,
+        ("Lyon Mental Health Centre", "FR"),
+        "published",
+    ),
+    (
+        "Prevention programme in primary care",
+        "General practitioners invite people at risk of diabetes to a lifestyle programme.",
+        "model",
+        3,
+        ["NL"],
+        ["diabetes", "prevention"],
+        ["1.1.3", "2.1.1"],
+        ["snomed-ct"],
+        ["nl", "en"],
+        True,
+        ("Utrecht Primary Care Centre", "NL"),
+        "published",
+    ),
+    (
+        "Hospital data exchange framework",
+        "A framework to assess how well hospitals exchange data with each other.",
+        "framework",
+        1,
+        ["IT"],
+        ["records-and-access"],
+        ["4.1.1"],
+        ["fhir", "ihe"],
+        ["it"],
+        False,
+        ("Bologna Regional Health Authority", "IT"),
+        "published",
+    ),
+    (
+        "Diabetes draft app",
+        "An unfinished registration of a diabetes app, never to be shown.",
+        "app",
+        1,
+        ["DE"],
+        ["diabetes"],
+        ["1.4.2"],
+        ["fhir"],
+        ["de"],
+        True,
+        ("Heidelberg University Hospital", "DE"),
+        "draft",
+    ),
+    (
+        "Diabetes app under review",
+        "A diabetes app that a coordinator has not approved yet.",
+        "app",
+        3,
+        ["DE"],
+        ["diabetes"],
+        ["1.4.2"],
+        ["fhir"],
+        ["de"],
+        True,
+        ("Heidelberg University Hospital", "DE"),
+        "submitted",
+    ),
+]
+
+LATE_PRACTICE = (
+    "Chatbot for new parents",
+    "Answers questions about babies at night.",
+    "app",
+    2,
+    ["SE"],
+    [],
+    [],
+    [],
+    ["sv"],
+    True,
+    ("Uppsala Children's Hospital", "SE"),
+    "published",
+)
+
+NASTY_TEXTS = [
+    '"',
+    '"diabetes',
+    "*",
+    "diab*",
+    "OR",
+    "diabetes OR heart",
+    "'; DROP TABLE practice; --",
+    "NEAR(",
+    "NEAR(diabetes heart, 2)",
+    "title:diabetes",
+    "-diabetes",
+    "^diabetes",
+    "{title summary}: app",
+    "a & b | !c",
+    "app:*",
+    "(",
+    ")",
+    "\\",
+    "%_%",
+    "\x00",
+    "Ünïcödé Kraków",
+    "😀",
+    "   ",
+]
+
+
+def add_practice(session, row: tuple, published_at: datetime) -> int:
+    """Insert one practice of `PRACTICES` with its deployments and tags; return its id."""
+    (title, summary, kind, maturity, countries, domains, dhi, standards, languages) = row[:9]
+    transferable, (org_name, org_country), status = row[9:]
+    org = session.exec(select(Organisation).where(Organisation.name == org_name)).first()
+    if org is None:
+        org = Organisation(name=org_name, country=org_country)
+        session.add(org)
+        session.flush()
+    practice = Practice(
+        title=title,
+        summary=summary,
+        practice_type=kind,
+        maturity=maturity,
+        transferable=transferable,
+        owner_organisation_id=org.id,
+        status=status,
+        published_at=published_at if status == "published" else None,
+    )
+    session.add(practice)
+    session.flush()
+    session.add_all(PracticeCountry(practice_id=practice.id, country=c) for c in countries)
+    for kind_name, codes in (
+        ("domain", domains),
+        ("dhi", dhi),
+        ("standard", standards),
+        ("language", languages),
+    ):
+        session.add_all(PracticeTag(practice_id=practice.id, kind=kind_name, code=c) for c in codes)
+    return practice.id
+
+
+@pytest.fixture
+def ids(engine) -> dict[str, int]:
+    """The hand-built catalogue: practice id by title."""
+    with db.session_scope(engine) as session:
+        return {
+            row[0]: add_practice(session, row, datetime(2025, month, 1, tzinfo=UTC))
+            for month, row in enumerate(PRACTICES, start=1)
+        }
+
+
+def titles(engine, **query) -> list[str]:
+    """Titles of all matching practices, in the query's order."""
+    page = search(CatalogueQuery(page_size=100, **query), engine=engine)
+    return [practice.title for practice in page.practices]
+
+
+def test_without_filters_every_published_practice_is_found_newest_first(engine, ids):
+    page = search(CatalogueQuery(), engine=engine)
+
+    assert page.total == 6
+    assert [p.title for p in page.practices] == [
+        "Hospital data exchange framework",
+        "Prevention programme in primary care",
+        "Mental health chat app",
+        "National eHealth strategy",
+        "Heart failure telemonitoring",
+        "Diabetes coach app",
+    ]
+    assert page.practices[-1].countries == ["AT", "DE"]
+    assert page.practices[-1].owner_organisation == "Heidelberg University Hospital"
+
+
+def test_facet_counts_over_all_published_practices(engine, ids):
+    facets = search(CatalogueQuery(), engine=engine).facets
+
+    assert list(facets) == list(catalogue.FACETS)
+    assert facets["type"] == {"app": 2, "framework": 1, "model": 1, "service": 1, "strategy": 1}
+    assert facets["maturity"] == {"3": 2, "1": 1, "2": 1, "4": 1, "5": 1}
+    assert list(facets["maturity"]) == ["3", "1", "2", "4", "5"]  # largest first
+    assert facets["country"] == {"DE": 2, "AT": 1, "EE": 1, "FI": 1, "FR": 1, "IT": 1, "NL": 1}
+    assert facets["domain"] == {
+        "diabetes": 2,
+        "records-and-access": 2,
+        "cardiovascular": 1,
+        "mental-health": 1,
+        "prevention": 1,
+        "telehealth": 1,
+    }
+    # A practice counts once per group it has codes in.
+    assert facets["dhi"] == {"1.0": 3, "2.0": 2, "3.0": 1, "4.0": 1}
+    assert facets["standard"] == {"fhir": 3, "eehrxf": 1, "ihe": 1, "loinc": 1, "snomed-ct": 1}
+    assert facets["language"] == {"de": 2, "en": 3, "et": 1, "fr": 1, "it": 1, "nl": 1}
+    assert facets["transferable"] == {"yes": 3, "no": 2}
+
+
+def test_values_of_one_facet_are_alternatives_and_facets_combine(engine, ids):
+    assert titles(engine, practice_types=("app", "model")) == [
+        "Prevention programme in primary care",
+        "Mental health chat app",
+        "Diabetes coach app",
+    ]
+    assert titles(engine, practice_types=("app", "model"), languages=("en",)) == [
+        "Prevention programme in primary care",
+        "Diabetes coach app",
+    ]
+    assert titles(engine, countries=("DE", "FR"), maturities=(2, 3)) == [
+        "Mental health chat app",
+        "Diabetes coach app",
+    ]
+    assert titles(engine, standards=("fhir",), transferable=False) == [
+        "Hospital data exchange framework",
+        "Heart failure telemonitoring",
+    ]
+    assert titles(engine, health_domains=("diabetes",), countries=("IT",)) == []
+
+
+def test_each_facet_is_counted_without_its_own_filter(engine, ids):
+    page = search(CatalogueQuery(practice_types=("app",), countries=("DE",)), engine=engine)
+
+    assert page.total == 1
+    # Types among the practices deployed in Germany, countries among the apps.
+    assert page.facets["type"] == {"app": 1, "service": 1}
+    assert page.facets["country"] == {"AT": 1, "DE": 1, "FR": 1}
+    # Every other facet counts the one practice that matches both filters.
+    assert page.facets["maturity"] == {"3": 1}
+    assert page.facets["language"] == {"de": 1, "en": 1}
+    assert page.facets["transferable"] == {"yes": 1}
+
+
+def test_dhi_codes_match_their_interventions_and_groups_their_codes(engine, ids):
+    assert titles(engine, dhi_codes=("1.4.2",)) == ["Diabetes coach app"]
+    assert titles(engine, dhi_codes=("1.4",)) == ["Diabetes coach app"]
+    assert titles(engine, dhi_codes=("1.0",)) == [
+        "Prevention programme in primary care",
+        "Mental health chat app",
+        "Diabetes coach app",
+    ]
+    assert titles(engine, dhi_codes=("2.1", "4.0")) == [
+        "Hospital data exchange framework",
+        "Prevention programme in primary care",
+    ]
+    assert titles(engine, dhi_codes=("1.1.1",)) == []
+    assert titles(engine, dhi_codes=("9.9",)) == []
+
+
+def test_text_finds_words_of_the_summary_and_the_organisation(engine, ids):
+    assert titles(engine, text="volunteers") == ["Mental health chat app"]
+    assert titles(engine, text="utrecht") == ["Prevention programme in primary care"]
+    assert titles(engine, text="BERLIN heart") == ["Heart failure telemonitoring"]
+
+
+def test_text_needs_every_word_and_matches_the_last_as_a_prefix(engine, ids):
+    assert titles(engine, text="diabetes glucose") == ["Diabetes coach app"]
+    assert titles(engine, text="diabetes volunteers") == []
+    assert titles(engine, text="telemon") == ["Heart failure telemonitoring"]
+    assert titles(engine, text="telemon heart") == []
+
+
+def test_text_orders_by_relevance_and_combines_with_filters(engine, ids):
+    # The title match ranks above the summary match.
+    assert titles(engine, text="diabetes") == [
+        "Diabetes coach app",
+        "Prevention programme in primary care",
+    ]
+    assert titles(engine, text="diabetes", sort="newest") == [
+        "Prevention programme in primary care",
+        "Diabetes coach app",
+    ]
+    assert titles(engine, text="diabetes", countries=("NL",)) == [
+        "Prevention programme in primary care"
+    ]
+    page = search(CatalogueQuery(text="diabetes", practice_types=("app",)), engine=engine)
+    assert page.total == 1
+    assert page.facets["type"] == {"app": 1, "model": 1}
+
+
+@pytest.mark.parametrize("text", NASTY_TEXTS)
+def test_query_syntax_in_the_text_never_breaks_the_search(engine, ids, text):
+    page = search(CatalogueQuery(text=text), engine=engine)
+
+    assert page.total == len(page.practices) <= 6
+    assert set(matching_ids(CatalogueQuery(text=text), engine=engine)) <= set(ids.values())
+    with engine.connect() as conn:
+        assert conn.execute(Practice.__table__.select()).all()
+
+
+def test_unpublished_practices_never_appear(engine, ids):
+    hidden = {ids["Diabetes draft app"], ids["Diabetes app under review"]}
+
+    for query in (
+        CatalogueQuery(),
+        CatalogueQuery(text="diabetes"),
+        CatalogueQuery(text="never shown"),
+        CatalogueQuery(practice_types=("app",), countries=("DE",)),
+    ):
+        page = search(query, engine=engine)
+        assert hidden.isdisjoint(p.id for p in page.practices)
+        assert hidden.isdisjoint(matching_ids(query, engine=engine))
+    assert search(CatalogueQuery(text="approved"), engine=engine).total == 0
+    assert search(CatalogueQuery(), engine=engine).facets["country"]["DE"] == 2
+
+
+def test_pages_cover_the_result_in_order(engine, ids):
+    for sort in catalogue.SORTS:
+        every = matching_ids(CatalogueQuery(sort=sort), engine=engine)
+        pages = [
+            search(CatalogueQuery(sort=sort, page=n, page_size=4), engine=engine) for n in (1, 2, 3)
+        ]
+        assert [p.total for p in pages] == [6, 6, 6]
+        assert [len(p.practices) for p in pages] == [4, 2, 0]
+        assert [p.id for page in pages for p in page.practices] == every
+
+
+def test_sort_orders(engine, ids):
+    assert titles(engine, sort="title")[:3] == [
+        "Diabetes coach app",
+        "Heart failure telemonitoring",
+        "Hospital data exchange framework",
+    ]
+    assert titles(engine, sort="oldest")[0] == "Diabetes coach app"
+    assert titles(engine, sort="maturity")[:2] == [
+        "National eHealth strategy",
+        "Heart failure telemonitoring",
+    ]
+    # Relevance without text is newest first.
+    assert titles(engine, sort="relevance") == titles(engine, sort="newest")
+
+
+def test_changes_after_the_index_exists_are_found(engine, ids):
+    assert titles(engine, text="chatbot") == []
+    with db.session_scope(engine) as session:
+        late = add_practice(session, LATE_PRACTICE, datetime(2026, 1, 1, tzinfo=UTC))
+    assert titles(engine, text="chatbot babies") == ["Chatbot for new parents"]
+    assert titles(engine, text="uppsala") == ["Chatbot for new parents"]
+
+    with db.session_scope(engine) as session:
+        session.execute(
+            update(Practice).where(Practice.id == late).values(title="Night line for new parents")
+        )
+        session.execute(
+            update(Organisation)
+            .where(Organisation.name == "Uppsala Children's Hospital")
+            .values(name="Karolinska Children's Hospital")
+        )
+    assert titles(engine, text="chatbot") == []
+    assert titles(engine, text="night line") == ["Night line for new parents"]
+    assert titles(engine, text="uppsala") == []
+    assert titles(engine, text="karolinska") == ["Night line for new parents"]
+
+    with db.session_scope(engine) as session:
+        session.execute(delete(PracticeCountry).where(PracticeCountry.practice_id == late))
+        session.execute(delete(PracticeTag).where(PracticeTag.practice_id == late))
+        session.execute(delete(Practice).where(Practice.id == late))
+    assert titles(engine, text="night line") == []
+
+
+def test_a_practice_becomes_findable_when_published(engine, ids):
+    draft = ids["Diabetes draft app"]
+    assert draft not in matching_ids(CatalogueQuery(text="unfinished"), engine=engine)
+    with db.session_scope(engine) as session:
+        session.execute(
+            update(Practice)
+            .where(Practice.id == draft)
+            .values(status="published", published_at=datetime(2026, 2, 1, tzinfo=UTC))
+        )
+    assert matching_ids(CatalogueQuery(text="unfinished"), engine=engine) == [draft]
+
+
+def test_the_demo_catalogue_is_searchable(engine):
+    demo.seed_demo(engine=engine, practices=60)
+    every = search(CatalogueQuery(page_size=100), engine=engine)
+    assert 0 < every.total < 60
+    assert sum(every.facets["type"].values()) == every.total
+    assert sum(every.facets["maturity"].values()) == every.total
+
+    word = every.practices[0].title.split()[0]
+    hits = matching_ids(CatalogueQuery(text=word), engine=engine)
+    assert every.practices[0].id in hits
+
+    apps_in_germany = CatalogueQuery(practice_types=("app",), countries=("DE",))
+    for practice in search(apps_in_germany, engine=engine).practices:
+        assert practice.practice_type == "app" and "DE" in practice.countries
+
+
+def test_the_benchmark_times_every_query(engine):
+    demo.seed_demo(engine=engine, practices=60)
+
+    figures = bench.run_catalogue_bench(engine=engine, repeats=3)
+
+    assert figures["n"] == 3 * len(bench.CATALOGUE_QUERIES)
+    assert 0 < figures["p50_ms"] <= figures["p95_ms"]
+    assert list(figures["queries"]) == list(bench.CATALOGUE_QUERIES)
+    assert figures["queries"]["no filter (first visit)"]["total"] == figures["practices"]
+
+
+# --- URL parameters ---------------------------------------------------------------------
+
+codes = st.sampled_from
+queries = st.builds(
+    CatalogueQuery,
+    text=st.text(max_size=catalogue.MAX_TEXT),
+    practice_types=st.lists(codes(list(taxonomy.PRACTICE_TYPES)), unique=True).map(tuple),
+    maturities=st.lists(codes(list(taxonomy.MATURITY_LEVELS)), unique=True).map(tuple),
+    countries=st.lists(codes(list(geo.country_names())), unique=True).map(tuple),
+    health_domains=st.lists(codes(list(taxonomy.HEALTH_DOMAINS)), unique=True).map(tuple),
+    dhi_codes=st.lists(
+        codes([*taxonomy.DHI_GROUPS, *taxonomy.DHI_CODES]), unique=True, max_size=5
+    ).map(tuple),
+    standards=st.lists(codes(list(taxonomy.STANDARDS)), unique=True).map(tuple),
+    languages=st.lists(codes(list(taxonomy.LANGUAGES)), unique=True, max_size=5).map(tuple),
+    transferable=st.sampled_from([None, True, False]),
+    sort=st.sampled_from(catalogue.SORTS),
+    page=st.integers(1, catalogue.MAX_PAGE),
+    page_size=st.integers(1, catalogue.MAX_PAGE_SIZE),
+)
+
+
+@given(queries)
+def test_url_parameters_round_trip(query):
+    params = query.to_params()
+
+    assert CatalogueQuery.from_params(params) == query
+    assert all(isinstance(v, str | list) for v in params.values())
+
+
+def test_default_query_has_no_parameters_and_lists_may_be_comma_separated():
+    assert CatalogueQuery().to_params() == {}
+    assert CatalogueQuery.from_params({"type": "app,Policy", "country": ["de", "France"]}) == (
+        CatalogueQuery(practice_types=("app", "policy"), countries=("DE", "FR"))
+    )
+
+
+junk_values = st.one_of(st.text(), st.lists(st.text(), max_size=4), st.integers(), st.none())
+junk = st.dictionaries(
+    st.sampled_from(["q", "type", "maturity", "country", "domain", "dhi", "standard"])
+    | st.sampled_from(["language", "transferable", "sort", "page", "size"])
+    | st.text(max_size=10),
+    junk_values,
+    max_size=8,
+)
+
+
+@given(junk)
+def test_junk_parameters_never_raise(params):
+    query = CatalogueQuery.from_params(params)
+
+    assert 1 <= query.page <= catalogue.MAX_PAGE
+    assert 1 <= query.page_size <= catalogue.MAX_PAGE_SIZE
+    assert query.sort in catalogue.SORTS
+    assert set(query.practice_types) <= set(taxonomy.PRACTICE_TYPES)
+    assert CatalogueQuery.from_params(query.to_params()) == query
+
+
+def test_unknown_codes_and_bad_numbers_are_dropped():
+    query = CatalogueQuery.from_params(
+        {
+            "type": ["app", "spaceship"],
+            "maturity": ["3", "9", "x"],
+            "country": ["DE", "Atlantis"],
+            "dhi": ["1.4", "9.9", "1.0"],
+            "transferable": "perhaps",
+            "sort": "random",
+            "page": "-3",
+            "size": "100000",
+        }
+    )
+
+    assert query == CatalogueQuery(
+        practice_types=("app",),
+        maturities=(3,),
+        countries=("DE",),
+        dhi_codes=("1.4", "1.0"),
+        page=1,
+        page_size=catalogue.MAX_PAGE_SIZE,
+    )

@@ -1,0 +1,157 @@
+"""Similar practices: the TF-IDF index over titles and summaries of published practices."""
+
+import pytest
+from sqlmodel import select
+
+from dhu_core import bench, db, demo
+from dhu_core.models import Organisation, Practice
+from dhu_core.similarity import MIN_SCORE, SimilarityIndex
+
+PRACTICES = {
+    "Diabetes coach app": "A mobile app that coaches people with type 2 diabetes towards better "
+    "glucose control through daily tips and blood sugar tracking.",
+    "Heart failure telemonitoring": "Daily weight and blood pressure readings from home reach "
+    "the hospital heart team, which calls patients before their condition gets worse.",
+    "Electronic prescriptions": "Doctors prescribe medicines electronically and any pharmacy in "
+    "the country dispenses them from the national prescription record.",
+    "Online mental health support": "Young people chat with trained volunteers and counsellors "
+    "when they feel low or anxious, day and night.",
+    "Diabetes prevention programme": "General practitioners invite people at risk of type 2 "
+    "diabetes to a lifestyle programme on food and exercise.",
+}
+
+
+@pytest.fixture
+def ids(engine) -> dict[str, int]:
+    """Five published practices and one draft: practice id by title."""
+    with db.session_scope(engine) as session:
+        org = Organisation(name="Tartu University Hospital", country="EE")
+        session.add(org)
+        session.flush()
+        practices = [
+            Practice(
+                title=title,
+                summary=summary,
+                practice_type="app",
+                maturity=3,
+                owner_organisation_id=org.id,
+                status="published",
+            )
+            for title, summary in PRACTICES.items()
+        ]
+        practices.append(
+            Practice(
+                title="Diabetes coach app copy",
+                summary=PRACTICES["Diabetes coach app"],
+                practice_type="app",
+                maturity=1,
+                owner_organisation_id=org.id,
+                status="draft",
+            )
+        )
+        session.add_all(practices)
+        session.flush()
+        return {practice.title: practice.id for practice in practices}
+
+
+def test_a_near_copy_finds_the_original_first(engine, ids):
+    index = SimilarityIndex.build(engine=engine)
+
+    found = index.similar_to_text(
+        "Diabetes coaching app",
+        "Mobile app coaching people with type 2 diabetes to better glucose control with daily "
+        "tips and tracking of blood sugar.",
+    )
+
+    assert found[0][0] == ids["Diabetes coach app"]
+    assert found[0][1] > 0.5
+    assert ids["Diabetes coach app copy"] not in dict(found)  # drafts are not indexed
+
+
+def test_a_practice_is_not_similar_to_itself(engine, ids):
+    index = SimilarityIndex.build(engine=engine)
+
+    found = index.similar_to_practice(ids["Diabetes coach app"])
+
+    assert ids["Diabetes coach app"] not in dict(found)
+    assert found[0][0] == ids["Diabetes prevention programme"]
+
+
+def test_scores_lie_between_the_threshold_and_one_best_first(engine, ids):
+    index = SimilarityIndex.build(engine=engine)
+
+    for title, summary in PRACTICES.items():
+        found = index.similar_to_text(title, summary, k=10)
+        scores = [score for _, score in found]
+        assert scores == sorted(scores, reverse=True)
+        assert all(MIN_SCORE < score <= 1.0 for score in scores)
+        assert found[0] == (ids[title], pytest.approx(1.0, abs=1e-5))
+
+
+def test_k_and_excluded_ids_limit_the_answer(engine, ids):
+    index = SimilarityIndex.build(engine=engine)
+    title, summary = "Diabetes coach app", PRACTICES["Diabetes coach app"]
+
+    assert len(index.similar_to_text(title, summary, k=1)) == 1
+    found = index.similar_to_text(title, summary, exclude_ids=[ids[title]])
+    assert ids[title] not in dict(found)
+    assert found[0][0] == ids["Diabetes prevention programme"]
+
+
+def test_unrelated_text_and_unknown_practices_find_nothing(engine, ids):
+    index = SimilarityIndex.build(engine=engine)
+
+    assert index.similar_to_text("Quantum chromodynamics", "Gluons and quarks.") == []
+    assert index.similar_to_text("", "") == []
+    assert index.similar_to_practice(ids["Diabetes coach app copy"]) == []
+    assert index.similar_to_practice(999_999) == []
+
+
+def test_an_empty_index_answers_nothing(engine):
+    index = SimilarityIndex.build(engine=engine)
+
+    assert len(index) == 0
+    assert index.similar_to_text("Diabetes coach app", PRACTICES["Diabetes coach app"]) == []
+    assert index.similar_to_practice(1) == []
+
+
+def test_practices_of_only_stop_words_make_an_empty_index(engine):
+    with db.session_scope(engine) as session:
+        org = Organisation(name="Tartu University Hospital", country="EE")
+        session.add(org)
+        session.flush()
+        session.add(
+            Practice(
+                title="The one",
+                summary="It is what it is, and so on.",
+                practice_type="app",
+                maturity=1,
+                owner_organisation_id=org.id,
+                status="published",
+            )
+        )
+
+    assert SimilarityIndex.build(engine=engine).similar_to_text("The one", "it is") == []
+
+
+def test_demo_practices_have_similar_ones(engine):
+    demo.seed_demo(engine=engine, practices=60)
+    index = SimilarityIndex.build(engine=engine)
+
+    assert 0 < len(index) < 60
+    with db.session_scope(engine) as session:
+        published = session.exec(select(Practice.id).where(Practice.status == "published")).all()
+    for practice_id in published:
+        found = index.similar_to_practice(practice_id, k=3)
+        assert len(found) <= 3
+        assert practice_id not in dict(found)
+
+
+def test_the_benchmark_times_lookups(engine):
+    demo.seed_demo(engine=engine, practices=60)
+
+    figures = bench.run_similarity_bench(engine=engine, lookups=10)
+
+    assert figures["build_s"] >= 0
+    assert figures["by_text"]["n"] == figures["by_practice"]["n"] == 10
+    assert 0 < figures["by_text"]["p50_ms"] <= figures["by_text"]["p95_ms"]
