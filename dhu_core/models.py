@@ -386,6 +386,8 @@ class Practice(PracticeBase, table=True):
         Index("ix_practice_status_maturity", "status", "maturity"),
         Index("ix_practice_status_type", "status", "practice_type"),
         Index("ix_practice_created_at", "created_at"),
+        # The catalogue's default order (newest first) reads the page straight off this index.
+        Index("ix_practice_status_published", "status", "published_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
