@@ -1,5 +1,8 @@
 """Browser: each role sees exactly its pages; sessions survive reload and end at sign-out."""
 
+import time
+
+import jwt
 import pytest
 
 from dhu_core.demo import DEMO_ACCOUNTS
@@ -63,16 +66,49 @@ def test_sign_out_ends_the_session_and_the_old_cookie(demo_server, page):
     assert not page.get_by_text("Signed in as").is_visible()
 
 
-@pytest.mark.parametrize("role", [VISITOR, "owner", "coordinator"])
-def test_opening_admin_directly_shows_no_protected_content(demo_server, page, role):
+#: Pages a visitor or an owner must not see, and a text only their protected content shows.
+PROTECTED = {
+    "/admin": ("Audit log", [VISITOR, "owner", "coordinator"]),
+    "/review": ("Waiting for review", [VISITOR, "owner"]),
+    "/twinning": ("An adopter states what it needs", [VISITOR]),
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "role"), [(path, role) for path, (_, roles) in PROTECTED.items() for role in roles]
+)
+def test_opening_a_protected_page_directly_shows_no_protected_content(
+    demo_server, page, path, role
+):
     url, _ = demo_server
     if role != VISITOR:
         account = ACCOUNTS[role]
         sign_in(page, url, account.username, account.password)
-    page.goto(url + "/admin")
-    page.get_by_text("Published practices").wait_for(timeout=30_000)
+    page.goto(url + path)
+    page.get_by_text("Published practices").wait_for(timeout=30_000)  # the home page instead
     page.wait_for_timeout(1000)
     body = page.inner_text("body")
-    assert "Audit log" not in body
-    assert "Create an account" not in body or role == VISITOR
+    assert PROTECTED[path][0] not in body
     assert "demo-admin@example.org" not in body
+
+
+def _forged_cookie(url: str, username: str, key: str) -> dict:
+    token = jwt.encode(
+        {"username": username, "exp_date": time.time() + 86_400}, key, algorithm="HS256"
+    )
+    return {"name": "dhu_session", "value": token, "url": url}
+
+
+def test_a_cookie_signed_with_another_key_is_rejected(demo_server, page):
+    url, database = demo_server
+    page.context.add_cookies([_forged_cookie(url, "demo-admin", "another-key-" + "x" * 40)])
+    page.goto(url + "/")
+    page.get_by_text("Published practices").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert _menu(page) == _expected(VISITOR)
+
+    # The same cookie signed with the server's own key does sign in: the check above is real.
+    key = (database.parent / ".cookie_key").read_text().strip()
+    page.context.add_cookies([_forged_cookie(url, "demo-admin", key)])
+    page.reload()
+    page.get_by_text("Signed in as demo-admin").wait_for(timeout=30_000)
