@@ -10,21 +10,17 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+from scipy import sparse
 from sqlalchemy import (
     CTE,
     ColumnElement,
     Engine,
     Select,
-    String,
-    case,
-    cast,
     func,
-    literal,
     literal_column,
-    null,
     select,
     table,
-    union_all,
 )
 from sqlalchemy import column as sql_column
 from sqlalchemy.orm import InstrumentedAttribute
@@ -205,12 +201,7 @@ def _int(raw: object, *, default: int, least: int, most: int) -> int:
 
 # --- SQL -----------------------------------------------------------------------------------
 
-#: Facets counted from a column of the practice; the others come from its deployments and tags.
-_PRACTICE_FACETS = {
-    "type": Practice.practice_type,
-    "maturity": Practice.maturity,
-    "transferable": Practice.transferable,
-}
+#: Facets that come from a practice's tags (the others from its columns and deployments).
 _TAG_FACETS = ("domain", "dhi", "standard", "language")
 
 
@@ -323,32 +314,33 @@ def _ordered(query: CatalogueQuery, dialect: str) -> Select:
 def _total_and_facets(
     session: Session, query: CatalogueQuery, dialect: str
 ) -> tuple[int, dict[str, dict[str, int]]]:
-    """How many practices match, and the counts per value of each facet, in one statement.
+    """How many practices match, and the counts per value of each facet.
 
     A facet with a filter of its own is counted over the practices matching every other
-    filter; the others share the full match. Each such set of practices is computed once
-    (materialised) and counted by table: the practice's columns, its deployments, its tags.
+    filter; the others share the full match. SQL finds each set of practices (text and
+    filters); the counting runs on the in-memory `FacetIndex`, because counting hundreds of
+    thousands of tags in SQL takes longer than a visitor should wait.
     """
+    index = _facet_index(session)
+    words = _words(query.text)
+    hits = _hits(words, dialect) if words else None
     chosen = [facet for facet in FACETS if _filters_on(query, facet)]
     served = {"": [facet for facet in FACETS if facet not in chosen]}
     served |= {facet: [facet] for facet in chosen}
-    words = _words(query.text)
-    hits = _hits(words, dialect) if words else None
-    counts = [
-        count
-        for skip, wanted in served.items()
-        for count in _counts(query, dialect, wanted, skip=skip, hits=hits)
-    ]
     total = 0
-    facets: dict[str, Counter[str]] = {facet: Counter() for facet in FACETS}
-    for skip, facet, value, n in session.exec(union_all(*counts)):
-        if facet == "total":
-            total = n
-        elif facet in served[skip] and value is not None:
-            facets[facet][f"{value}.0" if facet == "dhi" else value] += n
-    return total, {
-        facet: dict(sorted(values.items(), key=_largest_first)) for facet, values in facets.items()
-    }
+    facets: dict[str, dict[str, int]] = {}
+    for skip, wanted in served.items():
+        if not words and all(facet in (skip,) for facet in chosen):
+            ids = None  # every published practice: no SQL needed
+        else:
+            statement = _matching(query, dialect, Practice.id, skip=skip, hits=hits)
+            ids = session.exec(statement).scalars().all()
+        counts = index.counts(ids)
+        if not skip:
+            total = index.size if ids is None else len(ids)
+        for facet in wanted:
+            facets[facet] = dict(sorted(counts[facet].items(), key=_largest_first))
+    return total, {facet: facets[facet] for facet in FACETS}
 
 
 def _filters_on(query: CatalogueQuery, facet: str) -> bool:
@@ -357,55 +349,82 @@ def _filters_on(query: CatalogueQuery, facet: str) -> bool:
     return bool(getattr(query, _LIST_PARAMS[facet][0]))
 
 
-def _counts(
-    query: CatalogueQuery, dialect: str, facets: list[str], *, skip: str, hits: CTE | None
-) -> list[Select]:
-    """SELECTs of (skip, facet, value, count) for `facets`, over the practices matching every
-    filter but `skip`; the full match (no `skip`) also gives the ("", "total", NULL, count)."""
-    own = [facet for facet in facets if facet in _PRACTICE_FACETS]
-    columns = [_PRACTICE_FACETS[facet].label(facet) for facet in own]
-    matching = _matching(query, dialect, Practice.id, *columns, skip=skip, hits=hits)
-    practices = matching.cte(f"matching_{skip or 'all'}")
-    practices = practices.prefix_with("MATERIALIZED", dialect="sqlite")
-    counts = []
-    if not skip:
-        total = select(_name(skip), _name("total"), null(), func.count()).select_from(practices)
-        counts.append(total)
-    for facet in own:
-        column = practices.c[facet]
-        if facet == "transferable":
-            value = case((column.is_(True), "yes"), (column.is_(False), "no"))
+class FacetIndex:
+    """The facet values of every published practice as a 0/1 matrix (practice × value).
+
+    Counting a set of practices is then one sparse matrix-vector product. Built once per data
+    version (see `_facet_index`): every write changes the version, and the next search
+    rebuilds it.
+    """
+
+    def __init__(self, ids: np.ndarray, pairs: list[tuple[int, str, str]]) -> None:
+        self.ids = ids
+        self.size = len(ids)
+        self.columns = sorted({(facet, value) for _, facet, value in pairs})
+        column_of = {column: i for i, column in enumerate(self.columns)}
+        rows = np.searchsorted(ids, np.fromiter((p for p, _, _ in pairs), dtype=np.int64))
+        cols = np.fromiter((column_of[(f, v)] for _, f, v in pairs), dtype=np.int64)
+        matrix = sparse.csr_matrix(
+            (np.ones(len(pairs)), (rows, cols)), shape=(self.size, len(self.columns))
+        )
+        self.matrix = (matrix > 0).astype(np.float64).tocsc()  # a DHI group counts once
+
+    @classmethod
+    def build(cls, session: Session) -> "FacetIndex":
+        """Read the facet values of the published practices (three queries)."""
+        published = Practice.status == "published"
+        rows = session.exec(
+            select(Practice.id, Practice.practice_type, Practice.maturity, Practice.transferable)
+            .where(published)
+            .order_by(Practice.id)
+        ).all()
+        pairs = [(i, "type", t) for i, t, _, _ in rows if t]
+        pairs += [(i, "maturity", str(m)) for i, _, m, _ in rows if m is not None]
+        pairs += [(i, "transferable", "yes" if f else "no") for i, _, _, f in rows if f is not None]
+        countries = select(PracticeCountry.practice_id, PracticeCountry.country).join(
+            Practice, Practice.id == PracticeCountry.practice_id
+        )
+        pairs += [(i, "country", c) for i, c in session.exec(countries.where(published))]
+        tags = select(PracticeTag.practice_id, PracticeTag.kind, PracticeTag.code).join(
+            Practice, Practice.id == PracticeTag.practice_id
+        )
+        pairs += [
+            (i, kind, code.split(".")[0] + ".0" if kind == "dhi" else code)
+            for i, kind, code in session.exec(tags.where(published))
+            if kind in _TAG_FACETS
+        ]
+        return cls(np.array([row[0] for row in rows], dtype=np.int64), pairs)
+
+    def counts(self, ids: list[int] | None) -> dict[str, Counter[str]]:
+        """Facet -> value -> how many of the practices `ids` (None: all) have it."""
+        if ids is None:
+            weights = np.ones(self.size)
         else:
-            value = cast(column, String)
-        counts.append(select(_name(skip), _name(facet), value, func.count()).group_by(column))
-    # Deployments and tags are read through their primary key, for the practices in the set:
-    # the planner has no other index to prefer (without table statistics, SQLite would pick
-    # the country or kind index and read every deployment or tag of the catalogue).
-    in_set = select(practices.c.id)
-    if "country" in facets:
-        counts.append(
-            select(_name(skip), _name("country"), PracticeCountry.country, func.count())
-            .where(PracticeCountry.practice_id.in_(in_set))
-            .group_by(PracticeCountry.country)
-        )
-    if any(facet in _TAG_FACETS for facet in facets):
-        # Tags of all kinds at once (a condition on the kind would offer the kind index).
-        # DHI codes are counted by group, 1.0 to 4.0: the first character of a code names it.
-        value = case(
-            (PracticeTag.kind == "dhi", func.substr(PracticeTag.code, 1, 1)),
-            else_=PracticeTag.code,
-        )
-        tagged = func.count(PracticeTag.practice_id.distinct())
-        counts.append(
-            select(_name(skip), PracticeTag.kind, value, tagged)
-            .where(PracticeTag.practice_id.in_(in_set))
-            .group_by(PracticeTag.kind, value)
-        )
-    return counts
+            wanted = np.asarray(ids, dtype=np.int64)
+            positions = np.searchsorted(self.ids, wanted).clip(0, max(self.size - 1, 0))
+            known = positions[self.ids[positions] == wanted] if self.size else positions[:0]
+            weights = np.zeros(self.size)
+            weights[known] = 1.0
+        totals = self.matrix.T @ weights if self.size else np.zeros(len(self.columns))
+        counts: dict[str, Counter[str]] = {facet: Counter() for facet in FACETS}
+        for (facet, value), n in zip(self.columns, totals, strict=True):
+            if n:
+                counts[facet][value] = int(n)
+        return counts
 
 
-def _name(name: str) -> ColumnElement[str]:
-    return literal(name, String)
+_FACET_INDEXES: dict[tuple[str, int], FacetIndex] = {}
+
+
+def _facet_index(session: Session) -> FacetIndex:
+    """The facet index of this database at its current data version (one kept per process)."""
+    key = (str(session.get_bind().url), db.data_version_in(session))
+    index = _FACET_INDEXES.get(key)
+    if index is None:
+        index = FacetIndex.build(session)
+        _FACET_INDEXES.clear()
+        _FACET_INDEXES[key] = index
+    return index
 
 
 def _largest_first(item: tuple[str, int]) -> tuple[int, str]:

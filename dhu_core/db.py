@@ -67,6 +67,13 @@ def _note_write(session: OrmSession, _flush_context) -> None:
         session.info["wrote"] = True
 
 
+@event.listens_for(OrmSession, "do_orm_execute")
+def _note_statement_write(state) -> None:
+    # Bulk INSERT/UPDATE/DELETE statements bypass the unit of work that after_flush sees.
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
 @event.listens_for(OrmSession, "before_commit")
 def _bump_on_write(session: OrmSession) -> None:
     session.flush()  # commit flushes after this hook; flush first so every change is seen
@@ -83,6 +90,11 @@ def data_version(engine: Engine | None = None) -> int:
     """A number that every write increases; part of every cache key."""
     with (engine or get_engine()).connect() as conn:
         return conn.execute(select(AppState.data_version)).scalar_one()
+
+
+def data_version_in(session: OrmSession) -> int:
+    """The data version as seen inside `session`'s transaction."""
+    return session.execute(select(AppState.data_version)).scalar_one()
 
 
 def is_demo(engine: Engine | None = None) -> bool:

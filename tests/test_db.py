@@ -44,6 +44,17 @@ def test_every_write_bumps_the_data_version(engine):
     assert db.data_version(engine) == before + 1
 
 
+def test_a_bulk_statement_bumps_the_data_version_too(engine):
+    from sqlalchemy import insert, update
+
+    before = db.data_version(engine)
+    with db.session_scope(engine) as session:
+        session.execute(insert(Organisation), [{"name": "Bulk", "country": "DE"}])
+    with db.session_scope(engine) as session:
+        session.execute(update(Organisation).values(city="Berlin"))
+    assert db.data_version(engine) == before + 2
+
+
 def test_a_failed_transaction_writes_nothing(engine):
     with pytest.raises(RuntimeError), db.session_scope(engine) as session:
         session.add(Organisation(name="Never stored", country="FR"))
