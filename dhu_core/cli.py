@@ -1,5 +1,6 @@
 """The `dhu` command: database set-up, demo data, import and export."""
 
+import gc
 import json
 import sys
 import tempfile
@@ -162,6 +163,7 @@ def bench_command(practices: int, workdir: Path | None) -> None:
     # Imported here: they pull in scikit-learn and SciPy, which the other commands don't need.
     from dhu_core import bench, bench_matching, bench_uptake
 
+    gc.freeze()  # as the app does once it has started (see dhu_core/ui/shell.py)
     with tempfile.TemporaryDirectory() as temporary:
         folder = workdir or Path(temporary)
         folder.mkdir(parents=True, exist_ok=True)
