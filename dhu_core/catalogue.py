@@ -27,6 +27,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session
 
 from dhu_core import db, geo, taxonomy
+from dhu_core import params as url
 from dhu_core.models import Practice, PracticeCountry, PracticePublic, PracticeTag
 from dhu_core.practices import load_public
 
@@ -91,14 +92,16 @@ class CatalogueQuery:
     def from_params(cls, params: Mapping[str, str | list[str]]) -> "CatalogueQuery":
         """The query from URL query parameters; unknown codes and malformed values are ignored."""
         lists = {
-            attribute: tuple(dict.fromkeys(_known(_values(params.get(name)), parse)))
+            attribute: tuple(dict.fromkeys(url.known(url.values(params.get(name)), parse)))
             for name, (attribute, parse) in _LIST_PARAMS.items()
         }
-        sort = _last(params.get("sort"))
+        sort = url.last(params.get("sort")).casefold()
         return cls(
-            text=" ".join(_strings(params.get("q")))[:MAX_TEXT],
+            text=" ".join(url.strings(params.get("q")))[:MAX_TEXT],
             **lists,
-            transferable={"yes": True, "no": False}.get(_last(params.get("transferable"))),
+            transferable={"yes": True, "no": False}.get(
+                url.last(params.get("transferable")).casefold()
+            ),
             sort=sort if sort in SORTS else "relevance",
             page=_int(params.get("page"), default=1, least=1, most=MAX_PAGE),
             page_size=_int(
@@ -164,37 +167,9 @@ _LIST_PARAMS: dict[str, tuple[str, Callable[[str], str | int]]] = {
 }
 
 
-def _strings(raw: object) -> list[str]:
-    if isinstance(raw, str):
-        return [raw]
-    if isinstance(raw, list | tuple):
-        return [item for item in raw if isinstance(item, str)]
-    return []
-
-
-def _values(raw: object) -> list[str]:
-    """Every value of a list parameter, given as repeated keys, comma-separated, or both."""
-    return [part.strip() for item in _strings(raw) for part in item.split(",") if part.strip()]
-
-
-def _last(raw: object) -> str:
-    strings = _strings(raw)
-    return strings[-1].strip().casefold() if strings else ""
-
-
-def _known(values: list[str], parse: Callable[[str], str | int]) -> list:
-    known = []
-    for value in values:
-        try:
-            known.append(parse(value))
-        except ValueError:
-            continue
-    return known
-
-
 def _int(raw: object, *, default: int, least: int, most: int) -> int:
     try:
-        return min(max(int(_last(raw)), least), most)
+        return min(max(int(url.last(raw)), least), most)
     except ValueError:
         return default
 

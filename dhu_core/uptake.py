@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from dhu_core import db, geo, taxonomy
+from dhu_core import params as url
 from dhu_core.config import DATA_DIR
 from dhu_core.models import (
     FIRST_YEAR,
@@ -164,7 +165,7 @@ class UptakeFilters:
     def from_params(cls, params: Mapping[str, str | list[str]]) -> "UptakeFilters":
         """The filters from URL query parameters; unknown codes and malformed values are ignored."""
         lists = {
-            attribute: tuple(dict.fromkeys(_known(_values(params.get(name)), parse)))
+            attribute: tuple(dict.fromkeys(url.known(url.values(params.get(name)), parse)))
             for name, (attribute, parse) in _LIST_PARAMS.items()
         }
         return cls(**lists, first_year=_year(params.get("from")), last_year=_year(params.get("to")))
@@ -193,9 +194,9 @@ class UptakeView:
     @classmethod
     def from_params(cls, params: Mapping[str, str | list[str]]) -> "UptakeView":
         """The view from URL query parameters; what is not understood keeps its default."""
-        metric = _last(params.get("metric"))
-        country = _last(params.get("country")).upper()
-        indicator = _last(params.get("indicator")).upper()
+        metric = url.last(params.get("metric"))
+        country = url.last(params.get("country")).upper()
+        indicator = url.last(params.get("indicator")).upper()
         return cls(
             filters=UptakeFilters.from_params(params),
             metric=metric if metric in METRICS else DEFAULT_METRIC,
@@ -240,35 +241,8 @@ def radar_url(filters: UptakeFilters, country: str) -> str:
     return "/radar?" + urlencode({"country": country, **params}, doseq=True)
 
 
-def _strings(raw: object) -> list[str]:
-    if isinstance(raw, str):
-        return [raw]
-    if isinstance(raw, list | tuple):
-        return [item for item in raw if isinstance(item, str)]
-    return []
-
-
-def _values(raw: object) -> list[str]:
-    return [part.strip() for item in _strings(raw) for part in item.split(",") if part.strip()]
-
-
-def _last(raw: object) -> str:
-    strings = _strings(raw)
-    return strings[-1].strip() if strings else ""
-
-
-def _known(values: list[str], parse) -> list:
-    known = []
-    for value in values:
-        try:
-            known.append(parse(value))
-        except ValueError:
-            continue
-    return known
-
-
 def _year(raw: object) -> int | None:
-    text = _last(raw)
+    text = url.last(raw)
     if not re.fullmatch(r"\d{4}", text):
         return None
     return int(text) if FIRST_YEAR <= int(text) <= 2100 else None
