@@ -17,7 +17,7 @@ if message := st.session_state.pop("twinning_message", None):
 
 if user.role in twinning.COORDINATORS:
     needs_tab, twinnings_tab, call_tab, weights_tab = st.tabs(
-        ["Needs and candidates", "Twinnings", "Call allocation", "Weights"]
+        ["Needs and candidates", "Twinnings", "Call allocation", "Weights"], key="coordinator_tab"
     )
     with needs_tab:
         twinning_view.coordinator_needs(user)
@@ -28,7 +28,9 @@ if user.role in twinning.COORDINATORS:
     with weights_tab:
         twinning_view.weights_editor(user)
 else:
-    mine_tab, new_tab, twinnings_tab = st.tabs(["My needs", "State a need", "My twinnings"])
+    mine_tab, new_tab, twinnings_tab = st.tabs(
+        ["My needs", "State a need", "My twinnings"], key="owner_tab"
+    )
     with mine_tab:
         twinning_view.owner_needs(user)
     with new_tab:
