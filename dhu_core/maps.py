@@ -183,8 +183,8 @@ def uptake_map(
                 pickable=False,
             )
         )
-    # The default map_style (pydeck's placeholder) means no base map in Streamlit; map_style=None
-    # would make Streamlit fetch Carto's base map from the internet.
+    # pydeck's default map style (a placeholder) means no base map in Streamlit; passing None
+    # as the style would make Streamlit fetch Carto's base map from the internet.
     return _CompactDeck(layers=layers, initial_view_state=VIEW, map_provider=None, tooltip=TOOLTIP)
 
 
