@@ -53,30 +53,6 @@ FROM (
 GROUP BY country
 """
 
-# Run in a process of its own: dhu_core stays free of Streamlit, and "cold" means cold.
-_PAGE_RUNS = """
-import json, sys, time
-import streamlit as st
-from streamlit.testing.v1 import AppTest
-
-app, repeats = sys.argv[1], int(sys.argv[2])
-at = AppTest.from_file(app, default_timeout=300).run()
-at.switch_page("app_pages/map.py").run()  # imports the page's modules once
-cold, cached = [], []
-for _ in range(repeats):
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    started = time.perf_counter()
-    at.run()
-    cold.append(time.perf_counter() - started)
-    started = time.perf_counter()
-    at.run()
-    cached.append(time.perf_counter() - started)
-    if at.exception:
-        raise SystemExit(at.exception[0].message)
-print(json.dumps({"cold": cold, "cached": cached}))
-"""
-
 
 def run_uptake_bench(
     *, sizes: tuple[int, ...] = (1_000, 10_000, 100_000), workdir: Path, repeats: int = 7
@@ -134,7 +110,8 @@ def _page_runs(path: Path, workdir: Path, *, repeats: int) -> dict[str, list[flo
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "DHU_DATA_DIR": str(workdir)}
     app = str(PROJECT_ROOT / "app.py")
     done = subprocess.run(
-        [sys.executable, "-c", _PAGE_RUNS, app, str(repeats)],
+        # A process of its own: "cold" then means cold, and this module stays free of Streamlit.
+        [sys.executable, "-m", "dhu_core.ui.page_timing", app, "app_pages/map.py", str(repeats)],
         env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,
