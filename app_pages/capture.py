@@ -3,7 +3,7 @@
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import db, geo, live, taxonomy
+from dhu_core import db, geo, live
 from dhu_core.models import CaptureCreate, FieldError, PracticeCreate, field_errors, utcnow
 from dhu_core.text import md_escape
 from dhu_core.ui import auth, forms, practice_form
@@ -40,15 +40,7 @@ with st.form(FORM):
         key=KEYS["country"],
     )
     forms.field_error(FORM, "country")
-    st.selectbox(
-        "Type of practice *",
-        options=list(taxonomy.PRACTICE_TYPES),
-        format_func=taxonomy.PRACTICE_TYPES.label,
-        index=None,
-        placeholder="Choose…",
-        key=KEYS["practice_type"],
-    )
-    forms.field_error(FORM, "practice_type")
+    practice_form.practice_type_select(FORM, KEYS["practice_type"])
     st.text_input("Your e-mail *", key=KEYS["contact_email"])
     forms.field_error(FORM, "contact_email")
     forms.field_error(FORM, "form")

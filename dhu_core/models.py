@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ConfigDict, ValidationError, field_validator
+from pydantic import ConfigDict, ValidationError, ValidationInfo, field_validator
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -88,6 +88,21 @@ def _required(value: Any, message: str) -> Any:
     if value is None or value == []:
         raise ValueError(message)
     return value
+
+
+#: The code list of each list field of the input models (a need's wanted types too).
+FIELD_CODE_LISTS = {
+    "practice_types": taxonomy.PRACTICE_TYPES,
+    "health_domains": taxonomy.HEALTH_DOMAINS,
+    "dhi_codes": taxonomy.DHI_CODES,
+    "standards": taxonomy.STANDARDS,
+    "languages": taxonomy.LANGUAGES,
+}
+
+
+def _codes_of_field(cls: type, v: Any, info: ValidationInfo) -> list[str]:
+    """Validator of a list field: its codes, normalised, from the field's code list."""
+    return _code_list(v, FIELD_CODE_LISTS[info.field_name])
 
 
 def _email(value: Any) -> str | None:
@@ -323,25 +338,9 @@ class PracticeDraft(PracticeBase):
     def _countries(cls, v: Any) -> list[str]:
         return list(dict.fromkeys(geo.normalise_country(c) for c in _items(v) if str(c).strip()))
 
-    @field_validator("health_domains", mode="before")
-    @classmethod
-    def _domains(cls, v: Any) -> list[str]:
-        return _code_list(v, taxonomy.HEALTH_DOMAINS)
-
-    @field_validator("dhi_codes", mode="before")
-    @classmethod
-    def _dhi(cls, v: Any) -> list[str]:
-        return _code_list(v, taxonomy.DHI_CODES)
-
-    @field_validator("standards", mode="before")
-    @classmethod
-    def _standards(cls, v: Any) -> list[str]:
-        return _code_list(v, taxonomy.STANDARDS)
-
-    @field_validator("languages", mode="before")
-    @classmethod
-    def _languages(cls, v: Any) -> list[str]:
-        return _code_list(v, taxonomy.LANGUAGES)
+    _code_lists = field_validator(
+        "health_domains", "dhi_codes", "standards", "languages", mode="before"
+    )(_codes_of_field)
 
 
 class PracticeCreate(PracticeDraft):
@@ -511,30 +510,9 @@ class TwinningNeedCreate(TwinningNeedBase):
     def _timeline(cls, v: Any) -> str | None:
         return _optional(v)
 
-    @field_validator("practice_types", mode="before")
-    @classmethod
-    def _types(cls, v: Any) -> list[str]:
-        return _code_list(v, taxonomy.PRACTICE_TYPES)
-
-    @field_validator("health_domains", mode="before")
-    @classmethod
-    def _domains(cls, v: Any) -> list[str]:
-        return _code_list(v, taxonomy.HEALTH_DOMAINS)
-
-    @field_validator("dhi_codes", mode="before")
-    @classmethod
-    def _dhi(cls, v: Any) -> list[str]:
-        return _code_list(v, taxonomy.DHI_CODES)
-
-    @field_validator("languages", mode="before")
-    @classmethod
-    def _languages(cls, v: Any) -> list[str]:
-        return _code_list(v, taxonomy.LANGUAGES)
-
-    @field_validator("standards", mode="before")
-    @classmethod
-    def _standards(cls, v: Any) -> list[str]:
-        return _code_list(v, taxonomy.STANDARDS)
+    _code_lists = field_validator(
+        "practice_types", "health_domains", "dhi_codes", "standards", "languages", mode="before"
+    )(_codes_of_field)
 
 
 class TwinningNeed(TwinningNeedBase, table=True):

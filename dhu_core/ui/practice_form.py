@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dhu_core import geo, taxonomy
-from dhu_core.models import PracticeDraft
+from dhu_core.models import FIRST_YEAR, PracticeDraft
 from dhu_core.ui import forms
 
 FORM = "practice"
@@ -71,18 +71,10 @@ def draw() -> None:
     _text("description", "Description", area=True)
     left, right = st.columns(2)
     with left:
-        st.selectbox(
-            "Type of practice *",
-            options=list(taxonomy.PRACTICE_TYPES),
-            format_func=taxonomy.PRACTICE_TYPES.label,
-            index=None,
-            placeholder="Choose…",
-            key=KEYS["practice_type"],
-        )
-        forms.field_error(FORM, "practice_type")
+        practice_type_select(FORM, KEYS["practice_type"])
     with right:
         st.number_input(
-            "Start year", min_value=1980, max_value=2100, step=1, key=KEYS["start_year"]
+            "Start year", min_value=FIRST_YEAR, max_value=2100, step=1, key=KEYS["start_year"]
         )
         forms.field_error(FORM, "start_year")
     st.radio(
@@ -138,6 +130,19 @@ def draw() -> None:
         _text("website", "Website", help="Starting with https://")
     with right:
         _text("contact_email", "Contact e-mail")
+
+
+def practice_type_select(form: str, key: str) -> None:
+    """The required choice of practice type, with its message under it."""
+    st.selectbox(
+        "Type of practice *",
+        options=list(taxonomy.PRACTICE_TYPES),
+        format_func=taxonomy.PRACTICE_TYPES.label,
+        index=None,
+        placeholder="Choose…",
+        key=key,
+    )
+    forms.field_error(form, "practice_type")
 
 
 _LISTS = ("countries", "health_domains", "dhi_codes", "standards", "languages")
