@@ -3,7 +3,7 @@
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import db, geo, live
+from dhu_core import accounts, db, geo, live
 from dhu_core.models import CaptureCreate, FieldError, PracticeCreate, field_errors, utcnow
 from dhu_core.text import md_escape
 from dhu_core.ui import auth, forms, practice_form
@@ -51,7 +51,12 @@ if sent:
     try:
         data = CaptureCreate(**{name: state[key] for name, key in KEYS.items()})
         with db.session_scope() as session:
-            live.capture_practice(session=session, data=data, earlier=earlier)
+            live.capture_practice(
+                session=session,
+                data=data,
+                actor=auth.current_user() or accounts.visitor(),
+                earlier=earlier,
+            )
     except (ValidationError, FieldError) as error:
         forms.show_errors_and_rerun(FORM, field_errors(error))
     except live.CaptureLimit as limit:

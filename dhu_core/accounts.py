@@ -50,6 +50,36 @@ COMMON_PASSWORDS = {
 _DUMMY_HASH = bcrypt.hashpw(b"no such user", bcrypt.gensalt()).decode()
 
 
+#: Roles of actors that are no account: the command line and jobs, and people not signed in.
+SYSTEM = "system"
+VISITOR = "visitor"
+
+
+#: The hash of an actor that is no account: no password matches it.
+NO_PASSWORD = "!"  # noqa: S105 (not a password: a hash no password has)
+
+
+def system_actor(name: str) -> User:
+    """The named actor of work that no signed-in person does (the `dhu` command, jobs).
+
+    Recorded in the audit trail as `system:<name>`; it is never stored as an account.
+    """
+    return User(
+        username=f"system:{name}",
+        display_name=f"System ({name})",
+        email="",
+        role=SYSTEM,
+        password_hash=NO_PASSWORD,
+    )
+
+
+def visitor() -> User:
+    """Someone who is not signed in (a sign-in attempt, a quick capture at a workshop)."""
+    return User(
+        username=VISITOR, display_name="Visitor", email="", role=VISITOR, password_hash=NO_PASSWORD
+    )
+
+
 class PermissionDenied(Exception):
     """The acting user's role, or a disabled account, does not allow this."""
 
@@ -137,7 +167,7 @@ def authenticate(
         stored = session.get(LoginThrottle, (username, client))
         throttle = stored or LoginThrottle(username=username, client=client)
         if throttle.locked_until and throttle.locked_until > moment:
-            audit.record(session, None, "login.refused", username=username[:60])
+            audit.record(session, visitor(), "login.refused", username=username[:60])
             failure = LOGIN_LOCKED
         else:
             user = session.exec(select(User).where(User.username == username)).first()
@@ -151,7 +181,12 @@ def authenticate(
                 return user
             _note_failure(session, throttle, moment)
             audit.record(
-                session, None, "login.failed", "account", user and user.id, username=username[:60]
+                session,
+                visitor(),
+                "login.failed",
+                "account",
+                user and user.id,
+                username=username[:60],
             )
             failure = LOGIN_LOCKED if throttle.locked_until else LOGIN_FAILED
     raise LoginFailed(failure)

@@ -9,16 +9,22 @@ from dhu_core.models import AuditEvent, User
 
 def record(
     session: Session,
-    actor: User | None,
+    actor: User,
     action: str,
     entity: str | None = None,
     entity_id: int | None = None,
     **detail: Any,
 ) -> AuditEvent:
-    """Add an audit event to the current transaction."""
+    """Add an audit event to the current transaction; `actor` is always named.
+
+    People not signed in act as `accounts.visitor()`, the command line and jobs as
+    `accounts.system_actor(name)`; neither is an account, so only the name is kept.
+    """
+    if actor is None:
+        raise ValueError("an audited change needs its actor: a user, a visitor or the system")
     event = AuditEvent(
-        actor_id=actor.id if actor else None,
-        actor_name=actor.username if actor else None,
+        actor_id=actor.id,
+        actor_name=actor.username,
         action=action,
         entity=entity,
         entity_id=entity_id,

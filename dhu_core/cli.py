@@ -13,6 +13,9 @@ from dhu_core import accounts, audit, db, demo, io, taxonomy
 from dhu_core.config import get_settings
 from dhu_core.models import FieldError, field_errors
 
+#: Who the command line acts as, in the audit trail.
+CLI = accounts.system_actor("cli")
+
 
 @click.group()
 def main() -> None:
@@ -89,7 +92,7 @@ def create_user(
                 display_name=data.display_name,
                 organisation_id=organisation_id,
             )
-            audit.record(session, None, "account.created", "account", user.id, role=role)
+            audit.record(session, CLI, "account.created", "account", user.id, role=role)
     except (ValidationError, FieldError) as error:
         problems = "; ".join(f"{field}: {msg}" for field, msg in field_errors(error).items())
         raise click.ClickException(problems) from error
@@ -103,7 +106,7 @@ def import_command(file: Path) -> None:
     engine = db.get_engine()
     db.upgrade(engine)
     try:
-        report = io.import_practices(io.read_rows(file), engine=engine)
+        report = io.import_practices(io.read_rows(file), engine=engine, actor=CLI)
     except io.ImportFileError as error:
         raise click.ClickException(f"{file}: {error}") from error
     click.echo(f"Imported {report.imported} practices")

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, delete, func, insert, select
 from sqlmodel import Session
 
 from dhu_core import audit, db, taxonomy
-from dhu_core.accounts import require_role
+from dhu_core.accounts import SYSTEM, require_role, system_actor
 from dhu_core.models import (
     PRACTICE_TAG_FIELDS,
     Organisation,
@@ -223,8 +223,8 @@ _LIST = ", ".join(COLUMNS)
 def import_practices(
     rows: Iterable[dict[str, Any]],
     *,
+    actor: User,
     engine: Engine | None = None,
-    actor: User | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Store the valid rows as published practices in one transaction; report the others.
@@ -233,8 +233,7 @@ def import_practices(
     letter case) repeat an earlier row or a practice already stored is rejected as a duplicate.
     `progress(done, total)` counts steps: each row is checked, then (when valid) stored.
     """
-    if actor is not None:
-        require_role(actor, "admin")
+    require_role(actor, "admin", SYSTEM)
     rows = list(rows)
     steps = 2 * len(rows)
     done = len(rows)
@@ -355,7 +354,7 @@ def _store(
     session: Session,
     rows: list[_Row],
     owners: dict[tuple[str, str], int],
-    actor: User | None,
+    actor: User,
     stored: Callable[[int], None],
 ) -> None:
     now = utcnow()
@@ -375,7 +374,7 @@ def _store(
                     **row.practice.model_dump(exclude=set(LIST_COLUMNS)),
                     "id": practice_id,
                     "owner_organisation_id": owners[row.owner_key],
-                    "created_by_id": actor.id if actor else None,
+                    "created_by_id": actor.id,
                     "status": "published",
                     "rejection_reason": None,
                     "featured": False,
@@ -575,7 +574,9 @@ def run_import_bench(*, engine: Engine, rows: int = 10_000) -> dict[str, Any]:
     ]
     data = export_bytes(generated, "csv")
     started = time.perf_counter()
-    report = import_practices(read_rows(io.BytesIO(data), format="csv"), engine=engine)
+    report = import_practices(
+        read_rows(io.BytesIO(data), format="csv"), engine=engine, actor=system_actor("bench")
+    )
     seconds = time.perf_counter() - started
     with db.session_scope(engine) as session:
         bench_owners = select(Organisation.id).where(

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from dhu_core import audit, db, demo, practices
-from dhu_core.accounts import require_role
+from dhu_core.accounts import require_role, system_actor
 from dhu_core.config import Settings, get_settings
 from dhu_core.models import (
     AuditEvent,
@@ -109,6 +109,7 @@ def capture_practice(
     *,
     session: Session,
     data: CaptureCreate,
+    actor: User,
     earlier: Sequence[datetime] = (),
     now: Clock = utcnow,
 ) -> Practice:
@@ -131,7 +132,7 @@ def capture_practice(
     session.add(practice)
     session.flush()
     session.add(PracticeCountry(practice_id=practice.id, country=data.country))
-    audit.record(session, None, "practice.captured", "practice", practice.id)
+    audit.record(session, actor, "practice.captured", "practice", practice.id)
     return practice
 
 
@@ -245,5 +246,5 @@ def reset_demo_data(*, actor: User, engine: Engine | None = None) -> demo.DemoSu
     )
     with db.session_scope(engine) as session:
         # The actor's account was replaced with the rest, so name it instead of linking it.
-        audit.record(session, None, "demo.reset", by=actor.username)
+        audit.record(session, system_actor("demo-reset"), "demo.reset", by=actor.username)
     return summary

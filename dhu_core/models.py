@@ -225,6 +225,47 @@ class LoginThrottle(SQLModel, table=True):
     locked_until: datetime | None = Field(default=None)
 
 
+class Membership(SQLModel, table=True):
+    """An account's place in an organisation: asked for, invited, active, or ended.
+
+    An account acts for at most one organisation, the one of its active membership (mirrored
+    in `User.organisation_id`). Joining an existing organisation takes an invitation from one
+    of its members or a coordinator's approval; until then the account sees nothing private.
+    """
+
+    __tablename__ = "membership"
+    __table_args__ = (Index("ix_membership_organisation_status", "organisation_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE")
+    #: Empty for an invitation that nobody has accepted yet.
+    account_id: int | None = Field(
+        default=None, foreign_key="account.id", index=True, ondelete="CASCADE"
+    )
+    #: pending (asked to join), invited, active, declined, cancelled or left.
+    status: str = Field(max_length=20)
+    #: The address an invitation was made out to, as the inviting member typed it.
+    email: str | None = Field(default=None, max_length=254)
+    invited_by_id: int | None = Field(default=None, foreign_key="account.id")
+    decided_by_id: int | None = Field(default=None, foreign_key="account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = Field(default=None)
+    expires_at: datetime | None = Field(default=None)
+
+
+class RateEvent(SQLModel, table=True):
+    """One use of a rate-limited action (sign-up, quick capture) by one key (a client, an
+    e-mail address), kept as a keyed hash so that no address is stored in clear."""
+
+    __tablename__ = "rate_event"
+    __table_args__ = (Index("ix_rate_event_bucket_key_at", "bucket", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: str = Field(max_length=40)
+    key: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
 # --- practices ---------------------------------------------------------------------------
 
 

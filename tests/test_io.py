@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from dhu_core import db
 from dhu_core import io as practice_io
-from dhu_core.accounts import PermissionDenied
+from dhu_core.accounts import PermissionDenied, system_actor
 from dhu_core.cli import main
 from dhu_core.config import get_settings
 from dhu_core.io import (
@@ -99,6 +99,9 @@ def csv_text(rows: list[dict], columns=COLUMNS, delimiter: str = ",") -> str:
     return buffer.getvalue()
 
 
+CLI = system_actor("test")
+
+
 def csv_file(tmp_path: Path, rows: list[dict], columns=COLUMNS, name: str = "practices.csv"):
     path = tmp_path / name
     path.write_text(csv_text(rows, columns), encoding="utf-8")
@@ -106,7 +109,7 @@ def csv_file(tmp_path: Path, rows: list[dict], columns=COLUMNS, name: str = "pra
 
 
 def import_csv(engine, tmp_path: Path, rows: list[dict], **kwargs):
-    return import_practices(read_rows(csv_file(tmp_path, rows)), engine=engine, **kwargs)
+    return import_practices(read_rows(csv_file(tmp_path, rows)), engine=engine, actor=CLI, **kwargs)
 
 
 def stored(engine) -> list[dict]:
@@ -298,7 +301,7 @@ def test_an_infinite_start_year_is_a_row_error_not_a_crash(engine, tmp_path):
 def test_control_characters_and_blank_rows(engine, tmp_path):
     rows = [practice_row(title="Nul\x00title"), {}, practice_row(title="Fine title")]
 
-    report = import_practices(rows, engine=engine)
+    report = import_practices(rows, engine=engine, actor=CLI)
 
     assert [(e.row, e.column) for e in report.errors] == [(2, "title")]
     assert "control character" in report.errors[0].message
@@ -330,7 +333,9 @@ def test_progress_is_reported_up_to_the_total(engine):
     rows = [practice_row(title=f"Practice number {n}") for n in range(1200)]
     calls = []
 
-    import_practices(rows, engine=engine, progress=lambda done, total: calls.append((done, total)))
+    import_practices(
+        rows, engine=engine, actor=CLI, progress=lambda done, total: calls.append((done, total))
+    )
 
     assert calls[-1] == (2400, 2400)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
@@ -399,7 +404,7 @@ def test_csv_with_byte_order_mark_and_semicolons(engine):
 
     assert rows[0]["title"] == "Mädchen, Gesundheit und Schule"
     assert rows[0]["countries"] == "EE;LV"
-    assert import_practices(rows, engine=engine).imported == 1
+    assert import_practices(rows, engine=engine, actor=CLI).imported == 1
 
 
 def test_xlsx_import(engine, tmp_path):
@@ -415,7 +420,7 @@ def test_xlsx_import(engine, tmp_path):
     path = tmp_path / "practices.xlsx"
     workbook.save(path)
 
-    report = import_practices(read_rows(path), engine=engine)
+    report = import_practices(read_rows(path), engine=engine, actor=CLI)
 
     assert report.ok, report.errors
     assert report.imported == 2
@@ -441,13 +446,13 @@ def test_export_then_import_into_an_empty_database_gives_the_same_practices(engi
             countries="XK",
         ),
     ]
-    assert import_practices(rows, engine=engine).imported == 5
+    assert import_practices(rows, engine=engine, actor=CLI).imported == 5
     before = stored(engine)
     path = tmp_path / f"export.{fmt}"
     path.write_bytes(export_bytes(export_practices(engine=engine), fmt))
 
     empty(engine)
-    report = import_practices(read_rows(path), engine=engine)
+    report = import_practices(read_rows(path), engine=engine, actor=CLI)
 
     assert report.ok, report.errors
     assert stored(engine) == before
@@ -455,7 +460,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_practices(engi
 
 
 def test_csv_export_keeps_spreadsheets_from_running_formulas(engine):
-    import_practices([GOOD_ROWS[2]], engine=engine)
+    import_practices([GOOD_ROWS[2]], engine=engine, actor=CLI)
 
     data = export_bytes(export_practices(engine=engine), "csv")
 
@@ -472,7 +477,7 @@ def test_csv_export_keeps_spreadsheets_from_running_formulas(engine):
 
 
 def test_export_json_has_lists_as_arrays(engine):
-    import_practices(GOOD_ROWS[:1], engine=engine)
+    import_practices(GOOD_ROWS[:1], engine=engine, actor=CLI)
 
     [practice] = json.loads(export_bytes(export_practices(engine=engine), "json"))
 
@@ -487,7 +492,7 @@ def test_export_json_has_lists_as_arrays(engine):
 
 
 def test_export_gives_published_practices_in_the_order_asked(engine):
-    import_practices(GOOD_ROWS, engine=engine)
+    import_practices(GOOD_ROWS, engine=engine, actor=CLI)
     with db.session_scope(engine) as session:
         ids = {title: id_ for id_, title in session.exec(select(Practice.id, Practice.title))}
         session.execute(
@@ -559,7 +564,7 @@ def test_cli_import_of_an_unreadable_file_fails(cli, tmp_path):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_cli_export_writes_a_file_that_imports_again(cli, engine, tmp_path, fmt):
-    import_practices(GOOD_ROWS, engine=engine)
+    import_practices(GOOD_ROWS, engine=engine, actor=CLI)
     before = stored(engine)
     path = tmp_path / f"out.{fmt}"
 
@@ -572,7 +577,7 @@ def test_cli_export_writes_a_file_that_imports_again(cli, engine, tmp_path, fmt)
 
 
 def test_cli_export_to_standard_output(cli, engine):
-    import_practices(GOOD_ROWS, engine=engine)
+    import_practices(GOOD_ROWS, engine=engine, actor=CLI)
 
     result = cli.invoke(main, ["export", "--format", "json"])
 

@@ -9,7 +9,7 @@ from PIL import Image
 from sqlmodel import select
 
 from dhu_core import accounts, db, demo, live, practices
-from dhu_core.accounts import PermissionDenied
+from dhu_core.accounts import PermissionDenied, visitor
 from dhu_core.config import Settings
 from dhu_core.models import (
     AuditEvent,
@@ -69,7 +69,7 @@ def test_a_capture_is_a_draft_of_the_countrys_workshop_organisation(engine):
     with db.session_scope(engine) as session:
         for title in ("Asthma coach app", "Falls prevention at home"):
             live.capture_practice(
-                session=session, data=CaptureCreate(**{**CAPTURE, "title": title})
+                session=session, data=CaptureCreate(**{**CAPTURE, "title": title}), actor=visitor()
             )
     with db.session_scope(engine) as session:
         stored = session.exec(select(Practice, Organisation).join(Organisation)).all()
@@ -89,13 +89,18 @@ def test_a_fourth_capture_within_ten_minutes_is_refused(engine):
     limit = pytest.raises(live.CaptureLimit, match="wait about 1 minute")
     with limit, db.session_scope(engine) as session:
         live.capture_practice(
-            session=session, data=CaptureCreate(**CAPTURE), earlier=earlier, now=lambda: NOW
+            session=session,
+            data=CaptureCreate(**CAPTURE),
+            actor=visitor(),
+            earlier=earlier,
+            now=lambda: NOW,
         )
     with db.session_scope(engine) as session:
         assert session.exec(select(Practice)).all() == []
         live.capture_practice(
             session=session,
             data=CaptureCreate(**CAPTURE),
+            actor=visitor(),
             earlier=earlier,
             now=lambda: NOW + timedelta(minutes=2),
         )
@@ -122,7 +127,9 @@ def staff(engine):
 
 def _capture(engine) -> int:
     with db.session_scope(engine) as session:
-        return live.capture_practice(session=session, data=CaptureCreate(**CAPTURE)).id
+        return live.capture_practice(
+            session=session, data=CaptureCreate(**CAPTURE), actor=visitor()
+        ).id
 
 
 def test_a_coordinator_completes_and_publishes_a_capture(engine, staff):

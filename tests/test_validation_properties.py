@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from dhu_core import db, geo, taxonomy
+from dhu_core.accounts import system_actor
 from dhu_core.io import (
     COLUMNS,
     export_bytes,
@@ -195,7 +196,7 @@ def test_import_never_stores_an_invalid_practice_and_accounts_for_every_row(sqli
     read = list(read_rows(io.BytesIO(export_bytes(rows, "csv")), format="csv"))
     assert read == rows
 
-    report = import_practices(read, engine=sqlite_engine)
+    report = import_practices(read, engine=sqlite_engine, actor=system_actor("test"))
 
     blank = sum(not any(value.strip() for value in row.values()) for row in rows)
     assert report.imported + report.rejected + blank == len(rows)
