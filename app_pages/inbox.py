@@ -9,7 +9,7 @@ from dhu_core.ui import shell
 user = shell.page_for_role("owner", "coordinator", "admin")
 st.title("Inbox")
 
-with db.session_scope() as session:
+with db.read_scope() as session:
     received = exchange.inbox(session=session, actor=user)
     sent = exchange.sent(session=session, actor=user)
 

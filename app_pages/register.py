@@ -19,7 +19,7 @@ st.markdown(
 if message := st.session_state.pop("register_message", None):
     st.success(message)
 
-with db.session_scope() as session:
+with db.read_scope() as session:
     mine = practices.own_practices(session=session, actor=user)
 by_id = {p.id: p for p in mine}
 with st.expander(f"My organisation's practices ({len(mine)})", expanded=bool(mine)):
@@ -47,7 +47,7 @@ if st.session_state.get("register_loaded") != chosen:
     if chosen == NEW:
         practice_form.load(None)
     else:
-        with db.session_scope() as session:
+        with db.read_scope() as session:
             practice_form.load(
                 practices.practice_form(session=session, actor=user, practice_id=chosen)
             )

@@ -42,7 +42,7 @@ def run_matching_bench(*, engine: Engine, repeat: int = 3, seed: int = 2026) -> 
     """
     figures: dict[str, Any] = {}
     started = time.perf_counter()
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         practices = load_practices(session, open_only=False)
         stored = load_needs(session)
     figures["load_seconds"] = _seconds(started)

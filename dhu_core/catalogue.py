@@ -127,7 +127,7 @@ def search(query: CatalogueQuery, *, engine: Engine | None = None) -> CatalogueP
     dialect = engine.dialect.name
     page_size = min(max(query.page_size, 1), MAX_PAGE_SIZE)
     offset = (min(max(query.page, 1), MAX_PAGE) - 1) * page_size
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         ordered = _ordered(query, dialect).offset(offset).limit(page_size)
         ids = list(session.exec(ordered).scalars())
         total, facets = _total_and_facets(session, query, dialect)
@@ -137,7 +137,7 @@ def search(query: CatalogueQuery, *, engine: Engine | None = None) -> CatalogueP
 def matching_ids(query: CatalogueQuery, *, engine: Engine | None = None) -> list[int]:
     """Ids of all published practices matching `query`, in its sort order (paging ignored)."""
     engine = engine or db.get_engine()
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         return list(session.exec(_ordered(query, engine.dialect.name)).scalars())
 
 

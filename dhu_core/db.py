@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -17,6 +18,7 @@ from dhu_core.config import get_settings
 from dhu_core.models import AppState
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+T = TypeVar("T")
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -51,14 +53,58 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A transaction that reads before it writes must hold the write lock from its start: with a
+    # deferred BEGIN, SQLite cannot upgrade it once another writer has committed, and fails at
+    # once with "database is locked" instead of waiting for the busy timeout.
+    # https://www.sqlite.org/lang_transaction.html#deferred_immediate_and_exclusive_transactions
+    writes = connection.get_execution_options().get(_WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+#: Execution option of the engines behind write transactions (see _sqlite_begin).
+_WRITE = "dhu_write"
+_READ_ONLY = "dhu_read_only"
 
 
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back on any exception."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session, session.begin():
+    """One write transaction: committed when the block ends, rolled back on any exception.
+
+    On SQLite it starts with BEGIN IMMEDIATE, so writers queue for the busy timeout, and what
+    the transaction reads stays true until it commits; on PostgreSQL, lock the rows a decision
+    depends on with `get_for_update`.
+    """
+    bind = (engine or get_engine()).execution_options(**{_WRITE: True})
+    with Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+@contextmanager
+def read_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """One read-only transaction (a consistent snapshot); any write in it is a programming error."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session, session.begin():
+        session.info[_READ_ONLY] = True
+        yield session
+
+
+class ReadOnlyTransaction(RuntimeError):
+    """A write was attempted in a transaction opened with `read_scope`."""
+
+
+def get_for_update(session: Session, model: type[T], key: Any) -> T | None:
+    """The row of `model` with primary key `key`, locked until the transaction ends.
+
+    PostgreSQL takes a row lock (SELECT … FOR UPDATE), so a concurrent read-check-write of the
+    same row waits and then sees the committed state; SQLite's write transactions hold the
+    database's write lock from their start, which serialises them already.
+    """
+    return session.get(model, key, with_for_update=True, populate_existing=True)
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _refuse_writes_when_read_only(session: OrmSession, _context, _instances) -> None:
+    if session.info.get(_READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise ReadOnlyTransaction("this transaction was opened read-only (db.read_scope)")
 
 
 @event.listens_for(OrmSession, "after_flush")
@@ -71,6 +117,8 @@ def _note_write(session: OrmSession, _flush_context) -> None:
 def _note_statement_write(state) -> None:
     # Bulk INSERT/UPDATE/DELETE statements bypass the unit of work that after_flush sees.
     if state.is_insert or state.is_update or state.is_delete:
+        if state.session.info.get(_READ_ONLY):
+            raise ReadOnlyTransaction("this transaction was opened read-only (db.read_scope)")
         state.session.info["wrote"] = True
 
 

@@ -61,7 +61,7 @@ def open_needs(
             )
         )
     query = query.order_by(col(TwinningNeed.created_at).desc(), col(TwinningNeed.id).desc())
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         rows = session.exec(query.limit(limit)).all()
     return [
         OpenNeed(
@@ -164,7 +164,7 @@ def sent(*, session: Session, actor: User) -> list[InterestItem]:
 def mark_read(*, session: Session, actor: User, interest_id: int) -> Interest:
     """Mark an expression of interest to the actor's organisation as read."""
     require_role(actor, *SIGNED_IN)
-    interest = session.get(Interest, interest_id)
+    interest = db.get_for_update(session, Interest, interest_id)
     if interest is None or interest.to_organisation_id != actor.organisation_id:
         raise PermissionDenied("Only its addressee's organisation can mark this as read.")
     if interest.read_at is None:

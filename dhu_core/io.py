@@ -443,7 +443,7 @@ def export_practices(
 ) -> list[dict[str, Any]]:
     """Published practices as rows of the import columns: those of `ids` in order, or all."""
     published = select(Practice.id).where(Practice.status == "published")
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         if ids is None:
             chosen = list(session.execute(published.order_by(Practice.id)).scalars())
         else:

@@ -507,7 +507,7 @@ class MatchingIndex:
     def build(cls, source: Session | Engine) -> "MatchingIndex":
         """Load every practice open for twinning once, from a session or an engine."""
         if isinstance(source, Engine):
-            with db.session_scope(source) as session:
+            with db.read_scope(source) as session:
                 return cls(load_practices(session))
         return cls(load_practices(source))
 

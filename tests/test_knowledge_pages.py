@@ -19,7 +19,7 @@ def app(embedded_app) -> AppTest:
 
 
 def _user(username: str) -> User:
-    with db.session_scope() as session:
+    with db.read_scope() as session:
         return session.exec(select(User).where(User.username == username)).one()
 
 
@@ -53,11 +53,10 @@ def _publish(title: str) -> int:
         maturity=3,
         countries=["EE"],
     )
+    owner, coordinator = _user("demo-owner"), _user("demo-coordinator")
     with db.session_scope() as session:
-        practice = practices.submit_practice(session=session, data=data, actor=_user("demo-owner"))
-        practices.approve_practice(
-            session=session, practice_id=practice.id, actor=_user("demo-coordinator")
-        )
+        practice = practices.submit_practice(session=session, data=data, actor=owner)
+        practices.approve_practice(session=session, practice_id=practice.id, actor=coordinator)
         return practice.id
 
 

@@ -61,7 +61,7 @@ class _DatabaseLogin:
         except (KeyError, TypeError, ValueError):
             return None
         issued_at = expires - timedelta(days=COOKIE_DAYS)
-        with db.session_scope() as session:
+        with db.read_scope() as session:
             user = accounts.user_for_cookie(session=session, username=username, issued_at=issued_at)
         if user is None:
             return None
@@ -142,7 +142,7 @@ def current_user() -> User | None:
     user_id = st.session_state.get(_USER_ID)
     if user_id is None:
         return None
-    with db.session_scope() as session:
+    with db.read_scope() as session:
         user = accounts.current_user(
             session=session, user_id=user_id, signed_in_at=st.session_state[_SIGNED_IN_AT]
         )
