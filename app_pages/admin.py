@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from dhu_core import accounts, db, io, live, taxonomy
 from dhu_core.demo import DemoError
-from dhu_core.models import FieldError, field_errors
+from dhu_core.models import FieldError, StateConflict, field_errors
 from dhu_core.ui import cached, forms, shell
 
 FORM = "create-account"
@@ -16,7 +16,7 @@ st.title("Administration")
 if message := st.session_state.pop("admin_message", None):
     st.success(message)
 
-with db.session_scope() as session:
+with db.read_scope() as session:
     users = accounts.list_users(session=session, actor=admin)
     events = accounts.audit_log(session=session, actor=admin, limit=200)
 organisations = cached.organisation_choices()
@@ -54,18 +54,32 @@ if chosen is not None:
         format_func=taxonomy.ROLES.label,
     )
     if role_col.button("Change role", disabled=new_role == target.role):
-        with db.session_scope() as session:
-            accounts.set_role(session=session, actor=admin, user_id=target.id, role=new_role)
-        st.session_state["admin_message"] = f"{target.username} is now {new_role}."
-        st.rerun()
+        try:
+            with db.session_scope() as session:
+                accounts.set_role(
+                    session=session,
+                    actor=admin,
+                    user_id=target.id,
+                    role=new_role,
+                    expected=target.role,
+                )
+        except (StateConflict, accounts.PermissionDenied) as refusal:
+            role_col.warning(str(refusal), icon=":material/sync_problem:")
+        else:
+            st.session_state["admin_message"] = f"{target.username} is now {new_role}."
+            st.rerun()
     verb = "Enable" if target.disabled else "Disable"
     if disable_col.button(f"{verb} account", type="secondary"):
-        with db.session_scope() as session:
-            accounts.set_disabled(
-                session=session, actor=admin, user_id=target.id, disabled=not target.disabled
-            )
-        st.session_state["admin_message"] = f"{verb}d {target.username}."
-        st.rerun()
+        try:
+            with db.session_scope() as session:
+                accounts.set_disabled(
+                    session=session, actor=admin, user_id=target.id, disabled=not target.disabled
+                )
+        except (StateConflict, accounts.PermissionDenied) as refusal:
+            disable_col.warning(str(refusal), icon=":material/sync_problem:")
+        else:
+            st.session_state["admin_message"] = f"{verb}d {target.username}."
+            st.rerun()
 
 st.subheader("Create an account")
 with st.form(FORM):

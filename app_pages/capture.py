@@ -4,7 +4,14 @@ import streamlit as st
 from pydantic import ValidationError
 
 from dhu_core import accounts, db, geo, live
-from dhu_core.models import CaptureCreate, FieldError, PracticeCreate, field_errors, utcnow
+from dhu_core.models import (
+    CaptureCreate,
+    FieldError,
+    PracticeCreate,
+    StateConflict,
+    field_errors,
+    utcnow,
+)
 from dhu_core.text import md_escape
 from dhu_core.ui import auth, forms, practice_form
 
@@ -72,7 +79,7 @@ if user is not None and user.role in live.COORDINATORS:
     st.subheader("Captures to complete")
     if message := state.pop("capture_message", None):
         st.success(message)
-    with db.session_scope() as session:
+    with db.read_scope() as session:
         captures = {c.id: c for c in live.open_captures(session=session, actor=user)}
     st.caption(
         "Complete a capture with the owner's help, then publish it; discard what is no practice."
@@ -90,7 +97,7 @@ if user is not None and user.role in live.COORDINATORS:
     )
     if chosen is not None:
         if state.get("qc_loaded") != chosen:
-            with db.session_scope() as session:
+            with db.read_scope() as session:
                 practice_form.load(
                     live.capture_form(session=session, actor=user, practice_id=chosen)
                 )
@@ -106,13 +113,20 @@ if user is not None and user.role in live.COORDINATORS:
                     )
             except (ValidationError, FieldError) as error:
                 forms.show_errors_and_rerun(practice_form.FORM, field_errors(error))
+            except StateConflict as conflict:
+                publish.warning(str(conflict), icon=":material/sync_problem:")
+                st.stop()
             forms.clear_errors(practice_form.FORM)
             state["capture_message"] = f"Published: {md_escape(data.title)}"
             del state["qc_complete"]
             st.rerun()
         if discard.button("Discard", icon=":material/delete:"):
-            with db.session_scope() as session:
-                live.discard_capture(session=session, actor=user, practice_id=chosen)
+            try:
+                with db.session_scope() as session:
+                    live.discard_capture(session=session, actor=user, practice_id=chosen)
+            except StateConflict as conflict:
+                discard.warning(str(conflict), icon=":material/sync_problem:")
+                st.stop()
             state["capture_message"] = f"Discarded: {md_escape(captures[chosen].title)}"
             del state["qc_complete"]
             st.rerun()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dhu_core import db, practices
-from dhu_core.models import FieldError
+from dhu_core.models import FieldError, StateConflict
 from dhu_core.text import md_escape
 from dhu_core.ui import practice_view, shell
 
@@ -12,7 +12,7 @@ st.title("Review")
 if message := st.session_state.pop("review_message", None):
     st.success(message)
 
-with db.session_scope() as session:
+with db.read_scope() as session:
     queue = practices.review_queue(session=session, actor=coordinator)
 st.caption(f"{len(queue)} waiting, oldest first.")
 if not queue:
@@ -46,7 +46,7 @@ with st.container(border=True):
             },
             hide_index=True,
         )
-    with st.expander("History"), db.session_scope() as session:
+    with st.expander("History"), db.read_scope() as session:
         for event in practices.history(
             session=session, actor=coordinator, practice_id=item.practice_id
         ):
@@ -57,10 +57,16 @@ with st.container(border=True):
 
 approve, reject = st.columns([1, 2])
 if approve.button("Approve", key=f"approve-{key}", type="primary", icon=":material/check:"):
-    with db.session_scope() as session:
-        practices.approve_practice(session=session, practice_id=item.practice_id, actor=coordinator)
-    st.session_state["review_message"] = f"Approved: {md_escape(item.proposed.title)}"
-    st.rerun()
+    try:
+        with db.session_scope() as session:
+            practices.approve_practice(
+                session=session, practice_id=item.practice_id, actor=coordinator
+            )
+    except StateConflict as conflict:
+        approve.warning(str(conflict), icon=":material/sync_problem:")
+    else:
+        st.session_state["review_message"] = f"Approved: {md_escape(item.proposed.title)}"
+        st.rerun()
 with reject:
     reason = st.selectbox(
         "Reason for rejecting",
@@ -82,6 +88,8 @@ with reject:
                 )
         except FieldError as error:
             st.error(str(error).capitalize())
+        except StateConflict as conflict:
+            st.warning(str(conflict), icon=":material/sync_problem:")
         else:
             st.session_state["review_message"] = f"Rejected: {md_escape(item.proposed.title)}"
             st.rerun()

@@ -414,11 +414,21 @@ def list_users(*, session: Session, actor: User) -> list[UserPublic]:
     return [UserPublic.model_validate(u) for u in users]
 
 
-def set_role(*, session: Session, actor: User, user_id: int, role: str) -> User:
-    """Change an account's role (administrators only; nobody demotes themselves)."""
-    require_role(actor, "admin")
+def set_role(
+    *, session: Session, actor: User, user_id: int, role: str, expected: str | None = None
+) -> User:
+    """Change an account's role (administrators only; nobody demotes themselves).
+
+    `expected` is the role the administrator saw: when it changed since, nothing happens and
+    StateConflict says who changed it. The acting administrator is enabled and an
+    administrator when the change is made, so an administrator always remains.
+    """
     role = taxonomy.ROLES.normalise(role)
-    user = _other_account(session, actor, user_id, "change your own role")
+    user = _account_to_change(session, actor, user_id, "change your own role")
+    if expected is not None and user.role != expected:
+        raise audit.conflict(
+            session, "account", user.id, "This account's role", f"set to {user.role}"
+        )
     before, user.role = user.role, role
     session.add(user)
     audit.record(session, actor, "account.role_changed", "account", user.id, old=before, new=role)
@@ -429,8 +439,11 @@ def set_disabled(
     *, session: Session, actor: User, user_id: int, disabled: bool, now: Clock = utcnow
 ) -> User:
     """Disable or enable an account (administrators only); disabling ends its sessions."""
-    require_role(actor, "admin")
-    user = _other_account(session, actor, user_id, "disable your own account")
+    user = _account_to_change(session, actor, user_id, "disable your own account")
+    if user.disabled == disabled:
+        raise audit.conflict(
+            session, "account", user.id, "This account", "disabled" if disabled else "enabled"
+        )
     user.disabled = disabled
     if disabled:
         user.sessions_valid_after = now()
@@ -440,10 +453,24 @@ def set_disabled(
     return user
 
 
-def _other_account(session: Session, actor: User, user_id: int, what: str) -> User:
-    user = session.get(User, user_id)
+def _account_to_change(session: Session, actor: User, user_id: int, what: str) -> User:
+    """The account to change, locked, after checking under the same lock that the actor is
+    still an enabled administrator (another administrator may have just demoted them)."""
+    require_role(actor, "admin")
+    # Every administrator row is locked in one order before the account itself, so that two
+    # administrators changing each other wait for one another instead of deadlocking.
+    session.exec(
+        select(User.id)
+        .where(User.role == "admin", col(User.disabled).is_(False))
+        .order_by(col(User.id))
+        .with_for_update()
+    ).all()
+    current = db.get_for_update(session, User, actor.id)
+    if current is None or current.disabled or current.role != "admin":
+        raise audit.conflict(session, "account", actor.id, "Your role", "changed")
+    user = db.get_for_update(session, User, user_id)
     if user is None:
-        raise ValueError("no such account")
+        raise LookupError("no such account")
     if user.id == actor.id:
         raise PermissionDenied(f"You cannot {what}.")
     return user

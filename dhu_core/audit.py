@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from dhu_core.models import AuditEvent, User
+from dhu_core.models import AuditEvent, StateConflict, User
 
 
 def record(
@@ -43,3 +43,18 @@ def history(session: Session, entity: str, entity_id: int) -> list[AuditEvent]:
             .order_by(col(AuditEvent.id))
         ).all()
     )
+
+
+def conflict(session: Session, entity: str, entity_id: int, what: str, now: str) -> StateConflict:
+    """The refusal when someone changed a record first: `what` "was just" `now` "by" whom.
+
+    Call it after locking the record, so that the change it names is the one that won.
+    """
+    last = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    ).first()
+    who = last.actor_name if last is not None and last.actor_name else "someone else"
+    return StateConflict(f"{what} was just {now} by {who}. Reload the page to see it as it is now.")

@@ -80,7 +80,7 @@ def published_digests(
     *, topic: str | None = None, text: str = "", engine: Engine | None = None
 ) -> list[DigestView]:
     """Published digests, newest first, with `topic` and every word of `text` (any case)."""
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         query = select(Digest).where(Digest.status == "published")
         if topic:
             query = query.where(
@@ -98,7 +98,7 @@ def published_digests(
 
 def digest_topics(*, engine: Engine | None = None) -> dict[str, int]:
     """Topic -> number of published digests, most used first."""
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         rows = session.exec(
             select(DigestTopic.topic, func.count())
             .join(Digest, col(Digest.id) == DigestTopic.digest_id)
@@ -110,7 +110,7 @@ def digest_topics(*, engine: Engine | None = None) -> dict[str, int]:
 
 def linked_practices(ids: list[int], *, engine: Engine | None = None) -> list[PracticePublic]:
     """The published practices among `ids`, in that order."""
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         published = session.exec(
             select(Practice.id).where(col(Practice.id).in_(ids), Practice.status == "published")
         ).all()
@@ -130,7 +130,7 @@ def save_digest(
     """Create or change a digest (coordinators); a new one starts as a draft."""
     require_role(actor, *COORDINATORS)
     _check_published(session, data.practice_ids)
-    digest = _get(session, digest_id) if digest_id else Digest(author_id=actor.id)
+    digest = _get(session, digest_id, lock=True) if digest_id else Digest(author_id=actor.id)
     digest.title, digest.body = data.title, data.body
     session.add(digest)
     session.flush()
@@ -151,7 +151,9 @@ def save_digest(
 def publish_digest(*, session: Session, actor: User, digest_id: int) -> Digest:
     """Make a digest visible to everybody (coordinators)."""
     require_role(actor, *COORDINATORS)
-    digest = _get(session, digest_id)
+    digest = _get(session, digest_id, lock=True)
+    if digest.status == "published":
+        raise audit.conflict(session, "digest", digest.id, "This digest", "published")
     digest.status = "published"
     digest.published_at = digest.published_at or utcnow()
     session.add(digest)
@@ -169,8 +171,10 @@ def _check_published(session: Session, ids: list[int]) -> None:
         raise FieldError("practice_ids", "link only published practices")
 
 
-def _get(session: Session, digest_id: int) -> Digest:
-    digest = session.get(Digest, digest_id)
+def _get(session: Session, digest_id: int, *, lock: bool = False) -> Digest:
+    digest = (
+        db.get_for_update(session, Digest, digest_id) if lock else session.get(Digest, digest_id)
+    )
     if digest is None:
         raise LookupError(f"no digest with id {digest_id}")
     return digest
@@ -220,7 +224,7 @@ def _views(session: Session, digests: list[Digest]) -> list[DigestView]:
 
 def spotlights(*, engine: Engine | None = None) -> list[PracticePublic]:
     """Featured published practices, the most mature first."""
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         ids = session.exec(
             select(Practice.id)
             .where(col(Practice.featured), Practice.status == "published")
@@ -232,7 +236,7 @@ def spotlights(*, engine: Engine | None = None) -> list[PracticePublic]:
 def feature_practice(*, session: Session, actor: User, data: SpotlightInput) -> Practice:
     """Put a published, mature practice in the spotlight with an analysis (coordinators)."""
     require_role(actor, *COORDINATORS)
-    practice = session.get(Practice, data.practice_id)
+    practice = db.get_for_update(session, Practice, data.practice_id)
     if (
         practice is None
         or practice.status != "published"
@@ -251,9 +255,13 @@ def feature_practice(*, session: Session, actor: User, data: SpotlightInput) -> 
 def unfeature_practice(*, session: Session, actor: User, practice_id: int) -> Practice:
     """Take a practice out of the spotlight (coordinators)."""
     require_role(actor, *COORDINATORS)
-    practice = session.get(Practice, practice_id)
+    practice = db.get_for_update(session, Practice, practice_id)
     if practice is None:
         raise LookupError(f"no practice with id {practice_id}")
+    if not practice.featured:
+        raise audit.conflict(
+            session, "practice", practice.id, "This practice", "taken out of the spotlights"
+        )
     practice.featured = False
     practice.featured_analysis = None
     session.add(practice)

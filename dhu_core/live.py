@@ -71,7 +71,7 @@ def qr_png(payload: str, *, scale: int = 10) -> bytes:
 
 def captures_since(since: datetime, *, engine: Engine | None = None) -> int:
     """How many quick captures arrived since `since`."""
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         return session.exec(
             select(func.count())
             .select_from(Practice)
@@ -187,7 +187,7 @@ def open_captures(*, session: Session, actor: User) -> list[Capture]:
 
 def capture_form(*, session: Session, actor: User, practice_id: int) -> PracticeDraft:
     """What the completion form starts from: the capture as typed."""
-    _open_capture(session, actor, practice_id)
+    _open_capture(session, actor, practice_id, lock=False)
     return PracticeDraft.model_validate(
         practices.load_public(session, [practice_id])[0].model_dump()
     )
@@ -214,14 +214,23 @@ def discard_capture(*, session: Session, actor: User, practice_id: int) -> Pract
     return practice
 
 
-def _open_capture(session: Session, actor: User, practice_id: int) -> Practice:
+def _open_capture(
+    session: Session, actor: User, practice_id: int, *, lock: bool = True
+) -> Practice:
     require_role(actor, *COORDINATORS)
-    practice = session.get(Practice, practice_id)
+    get = db.get_for_update if lock else Session.get
+    practice = get(session, Practice, practice_id)
     organisation = practice and session.get(Organisation, practice.owner_organisation_id)
     if organisation is None or organisation.name != CAPTURE_ORGANISATION:
         raise LookupError(f"no quick capture with id {practice_id}")
     if practice.status != "draft":
-        raise ValueError("this capture was completed or discarded already")
+        raise audit.conflict(
+            session,
+            "practice",
+            practice.id,
+            "This capture",
+            "published" if practice.status == "published" else "discarded",
+        )
     return practice
 
 
@@ -232,7 +241,7 @@ def reset_demo_data(*, actor: User, engine: Engine | None = None) -> demo.DemoSu
     """Replace the demo data with a fresh set of the same size (administrators, demo only)."""
     require_role(actor, "admin")
     engine = engine or db.get_engine()
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         seeded = session.exec(
             select(AuditEvent)
             .where(AuditEvent.action == "demo.seed")

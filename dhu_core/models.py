@@ -32,6 +32,10 @@ class FieldError(ValueError):
         self.field = field
 
 
+class StateConflict(Exception):
+    """Someone else changed the record first; the message says what it is now and who did it."""
+
+
 def field_errors(error: ValidationError | FieldError) -> dict[str, str]:
     """One plain message per field, for display next to that field."""
     if isinstance(error, FieldError):

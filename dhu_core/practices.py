@@ -21,6 +21,7 @@ from dhu_core.models import (
     PracticeRevision,
     PracticeTag,
     PracticeUpdate,
+    StateConflict,
     User,
     utcnow,
 )
@@ -29,7 +30,7 @@ from dhu_core.models import PRACTICE_TAG_FIELDS as TAG_FIELDS
 
 def newest_practices(*, limit: int = 5, engine: Engine | None = None) -> list[PracticePublic]:
     """The most recently published practices, newest first."""
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         ids = session.exec(
             select(Practice.id)
             .where(Practice.status == "published")
@@ -90,6 +91,14 @@ REJECTION_REASONS = (
 )
 #: Statuses in which the owner edits the practice itself; a published one gets a revision.
 EDITABLE = ("draft", "submitted", "rejected")
+#: What a status tells about the last change, for the message when someone else was quicker.
+_STATUS_NEWS = {
+    "draft": "saved as a draft",
+    "submitted": "submitted for review",
+    "published": "approved",
+    "rejected": "rejected",
+    "archived": "archived",
+}
 
 
 def save_draft(
@@ -98,7 +107,7 @@ def save_draft(
     """Keep an unfinished practice of the actor's organisation; only the title is required."""
     practice = _writable(session, actor, practice_id)
     if practice.status not in EDITABLE:
-        raise ValueError("a published practice is changed by submitting the edit for review")
+        raise changed_first(session, practice)
     _apply(session, practice, data, status="draft")
     audit.record(session, actor, "practice.draft_saved", "practice", practice.id)
     return practice
@@ -128,7 +137,7 @@ def submit_practice(
 def approve_practice(*, session: Session, practice_id: int, actor: User) -> Practice:
     """Publish a submitted practice, or apply its pending revision (coordinators, admins)."""
     require_role(actor, "coordinator", "admin")
-    practice = _get(session, practice_id)
+    practice = _locked(session, practice_id)
     revision = _pending_revision(session, practice_id)
     if revision is not None:
         _apply(session, practice, PracticeUpdate.model_validate(revision.data), "published")
@@ -136,7 +145,8 @@ def approve_practice(*, session: Session, practice_id: int, actor: User) -> Prac
         session.add(revision)
         audit.record(session, actor, "practice.revision_approved", "practice", practice.id)
         return practice
-    _require_status(practice, "submitted", "approved")
+    if practice.status != "submitted":
+        raise changed_first(session, practice)
     practice.status = "published"
     practice.published_at = practice.published_at or utcnow()
     practice.rejection_reason = None
@@ -153,7 +163,7 @@ def reject_practice(
     require_role(actor, "coordinator", "admin")
     if reason not in REJECTION_REASONS:
         raise FieldError("reason", "choose one of the listed reasons")
-    practice = _get(session, practice_id)
+    practice = _locked(session, practice_id)
     text = f"{reason}. {note.strip()}" if note.strip() else reason
     revision = _pending_revision(session, practice_id)
     if revision is not None:
@@ -162,7 +172,8 @@ def reject_practice(
         session.add(revision)
         action = "practice.revision_rejected"
     else:
-        _require_status(practice, "submitted", "rejected")
+        if practice.status != "submitted":
+            raise changed_first(session, practice)
         practice.status = "rejected"
         practice.rejection_reason = text
         practice.updated_at = utcnow()
@@ -172,8 +183,10 @@ def reject_practice(
     return practice
 
 
-def _writable(session: Session, actor: User, practice_id: int | None) -> Practice:
-    """The actor's organisation's practice to change, or a new one for it."""
+def _writable(
+    session: Session, actor: User, practice_id: int | None, *, lock: bool = True
+) -> Practice:
+    """The actor's organisation's practice to change (locked), or a new one for it."""
     require_role(actor, "owner", "coordinator", "admin")
     if actor.organisation_id is None:
         raise PermissionDenied("Your account belongs to no organisation; ask an administrator.")
@@ -181,7 +194,7 @@ def _writable(session: Session, actor: User, practice_id: int | None) -> Practic
         return Practice(
             title="", owner_organisation_id=actor.organisation_id, created_by_id=actor.id
         )
-    practice = _get(session, practice_id)
+    practice = _locked(session, practice_id) if lock else _get(session, practice_id)
     if practice.owner_organisation_id != actor.organisation_id:
         raise PermissionDenied("Only people of the practice's own organisation can change it.")
     if practice.status == "archived":
@@ -230,9 +243,19 @@ def _get(session: Session, practice_id: int) -> Practice:
     return practice
 
 
-def _require_status(practice: Practice, allowed: str, verb: str) -> None:
-    if practice.status != allowed:
-        raise ValueError(f"a {practice.status} practice cannot be {verb}")
+def _locked(session: Session, practice_id: int) -> Practice:
+    """The practice, locked until the transaction ends: its status decides what happens next."""
+    practice = db.get_for_update(session, Practice, practice_id)
+    if practice is None:
+        raise LookupError(f"no practice with id {practice_id}")
+    return practice
+
+
+def changed_first(session: Session, practice: Practice) -> StateConflict:
+    """The refusal when a practice is no longer in the state the action expects."""
+    return audit.conflict(
+        session, "practice", practice.id, "This practice", _STATUS_NEWS[practice.status]
+    )
 
 
 # --- reading for owners and coordinators -------------------------------------------------
@@ -284,7 +307,7 @@ def own_practices(*, session: Session, actor: User) -> list[OwnPractice]:
 
 def practice_form(*, session: Session, actor: User, practice_id: int) -> PracticeDraft:
     """What the edit form starts from: the pending revision if any, else the practice."""
-    _writable(session, actor, practice_id)  # checks that the actor may edit it
+    _writable(session, actor, practice_id, lock=False)  # checks that the actor may edit it
     revision = _pending_revision(session, practice_id)
     if revision is not None:
         return PracticeDraft.model_validate(revision.data)
@@ -341,7 +364,7 @@ def history(*, session: Session, actor: User, practice_id: int) -> list[AuditEve
 
 def published_practice(*, practice_id: int, engine: Engine | None = None) -> PracticePublic | None:
     """A published practice with every public field, or None."""
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         practice = session.get(Practice, practice_id)
         if practice is None or practice.status != "published":
             return None
@@ -370,7 +393,7 @@ class PracticeTitle:
 
 def public_titles(ids: list[int], *, engine: Engine | None = None) -> list[PracticeTitle]:
     """Id and title of the published practices among `ids`."""
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         rows = session.exec(
             select(Practice.id, Practice.title).where(
                 col(Practice.id).in_(ids), Practice.status == "published"

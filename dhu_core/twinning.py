@@ -17,7 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from dhu_core import audit, taxonomy
+from dhu_core import audit, db, taxonomy
 from dhu_core.accounts import PermissionDenied, require_role
 from dhu_core.matching import (
     CRITERIA,
@@ -38,6 +38,7 @@ from dhu_core.models import (
     NeedTag,
     Organisation,
     Practice,
+    StateConflict,
     TwinningMatch,
     TwinningNeed,
     TwinningNeedCreate,
@@ -162,6 +163,7 @@ def express_interest(
     need = get_need(session=session, actor=actor, need_id=need_id)
     if actor.organisation_id != need.organisation_id:
         raise PermissionDenied("Only the need's own organisation can express its interest.")
+    _lock_need(session, need_id)
     match = _match_of(session, need_id, practice_id)
     if match is None:
         index = index or MatchingIndex.build(session)
@@ -184,7 +186,7 @@ def save_match(
 ) -> TwinningMatch:
     """Keep a suggestion as a match (status unchanged when it exists): coordinators, admins."""
     require_role(actor, *COORDINATORS)
-    need = session.get(TwinningNeed, need_id)
+    need = _lock_need(session, need_id)
     practice = session.get(Practice, practice_id)
     if need is None or practice is None:
         raise LookupError("no such need or practice")
@@ -201,6 +203,11 @@ def save_match(
         session.add(match)
     audit.record(session, actor, "twinning.match_saved", "twinning_match", match.id, score=score)
     return match
+
+
+def _lock_need(session: Session, need_id: int) -> TwinningNeed | None:
+    """Lock a need while its matches are looked up and created, so none is created twice."""
+    return db.get_for_update(session, TwinningNeed, need_id)
 
 
 def _match_of(session: Session, need_id: int, practice_id: int) -> TwinningMatch | None:
@@ -226,16 +233,30 @@ def _new_match(
 
 
 def set_match_status(
-    *, session: Session, actor: User, match_id: int, status: str, note: str = ""
+    *,
+    session: Session,
+    actor: User,
+    match_id: int,
+    status: str,
+    note: str = "",
+    expected: str | None = None,
 ) -> TwinningMatch:
-    """Move a match on to its next status (coordinators and admins); recorded with the note."""
+    """Move a match on to its next status (coordinators and admins); recorded with the note.
+
+    `expected` is the status the coordinator saw: when someone changed it since, nothing
+    happens and StateConflict says who did what.
+    """
     require_role(actor, *COORDINATORS)
-    match = _get_match(session, match_id)
+    match = db.get_for_update(session, TwinningMatch, match_id)
+    if match is None:
+        raise LookupError(f"no twinning match with id {match_id}")
     try:
         new = taxonomy.MATCH_STATUSES.normalise(status)
     except ValueError as error:
         raise FieldError("status", str(error)) from None
     old = match.status
+    if expected is not None and old != expected:
+        raise _changed_first(session, match)
     if new not in TRANSITIONS[old]:
         raise FieldError("status", _transition_problem(old, new))
     note = " ".join(note.split())
@@ -259,6 +280,11 @@ def set_match_status(
     return match
 
 
+def _changed_first(session: Session, match: TwinningMatch) -> StateConflict:
+    label = taxonomy.MATCH_STATUSES.label(match.status).lower()
+    return audit.conflict(session, "twinning_match", match.id, "This twinning", f"set to {label}")
+
+
 def _transition_problem(old: str, new: str) -> str:
     label = taxonomy.MATCH_STATUSES.label
     if not TRANSITIONS[old]:
@@ -280,6 +306,10 @@ def accept_allocation_pair(
 
     Shortlisted, not agreed: both sides still have to consent before a twinning is agreed.
     """
+    _lock_need(session, need_id)
+    existing = _match_of(session, need_id, practice_id)
+    if existing is not None and existing.status != "suggested":
+        raise _changed_first(session, existing)
     match = save_match(
         session=session,
         actor=actor,
@@ -288,15 +318,14 @@ def accept_allocation_pair(
         score=score,
         breakdown=breakdown,
     )
-    if match.status == "suggested":
-        set_match_status(
-            session=session,
-            actor=actor,
-            match_id=match.id,
-            status="shortlisted",
-            note="Accepted from the call's allocation.",
-        )
-    return match
+    return set_match_status(
+        session=session,
+        actor=actor,
+        match_id=match.id,
+        status="shortlisted",
+        note="Accepted from the call's allocation.",
+        expected="suggested",
+    )
 
 
 def match_history(*, session: Session, actor: User, match_id: int) -> list[AuditEvent]:

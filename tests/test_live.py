@@ -17,6 +17,7 @@ from dhu_core.models import (
     Organisation,
     Practice,
     PracticeCreate,
+    StateConflict,
     User,
 )
 
@@ -156,7 +157,7 @@ def test_a_coordinator_completes_and_publishes_a_capture(engine, staff):
     assert (newest.id, newest.status, newest.maturity) == (capture_id, "published", 2)
     with db.session_scope(engine) as session:
         assert live.open_captures(session=session, actor=coordinator) == []
-        with pytest.raises(ValueError, match="completed or discarded"):
+        with pytest.raises(StateConflict, match="just published by coordinator"):
             live.complete_capture(
                 session=session, actor=coordinator, practice_id=capture_id, data=complete
             )

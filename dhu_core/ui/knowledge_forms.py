@@ -11,6 +11,7 @@ from dhu_core.models import (
     FieldError,
     InterestCreate,
     SpotlightInput,
+    StateConflict,
     User,
     field_errors,
     utcnow,
@@ -35,7 +36,7 @@ def digest_editor(actor: User) -> None:
     """Write or change a digest with a live preview; save it as a draft or publish it."""
     state = st.session_state
     forms.keep(["kd_choice", *DIGEST_KEYS.values(), "kd_search"])
-    with db.session_scope() as session:
+    with db.read_scope() as session:
         digests = {d.id: d for d in knowledge.all_digests(session=session, actor=actor)}
     if "kd_next" in state:  # after a save: keep working on the saved digest
         state["kd_choice"] = state.pop("kd_next")
@@ -109,6 +110,9 @@ def digest_editor(actor: User) -> None:
                 saved_id = saved.id
         except (ValidationError, FieldError) as error:
             forms.show_errors_and_rerun(DIGEST_FORM, field_errors(error))
+        except StateConflict as conflict:
+            st.warning(str(conflict), icon=":material/sync_problem:")
+            st.stop()
         forms.clear_errors(DIGEST_FORM)
         done = "Published" if publish_clicked else "Saved"
         state[MESSAGE] = f"{done}: {md_escape(data.title)}"
@@ -158,10 +162,16 @@ def spotlight_editor(actor: User) -> None:
         with title:
             practice_view.link(practice.id, practice.title)
         if remove.button("Remove", key=f"unfeature-{practice.id}"):
-            with db.session_scope() as session:
-                knowledge.unfeature_practice(session=session, actor=actor, practice_id=practice.id)
-            state[MESSAGE] = f"Removed from the spotlights: {md_escape(practice.title)}"
-            st.rerun()
+            try:
+                with db.session_scope() as session:
+                    knowledge.unfeature_practice(
+                        session=session, actor=actor, practice_id=practice.id
+                    )
+            except StateConflict as conflict:
+                remove.warning(str(conflict), icon=":material/sync_problem:")
+            else:
+                state[MESSAGE] = f"Removed from the spotlights: {md_escape(practice.title)}"
+                st.rerun()
 
     st.markdown("**Feature a practice**")
     text = st.text_input("Find a published practice at maturity 3 or higher", key="ks_search")

@@ -7,7 +7,14 @@ import streamlit as st
 from pydantic import ValidationError
 
 from dhu_core import charts, db, geo, io, matching, taxonomy, twinning
-from dhu_core.models import NEED_TAG_FIELDS, FieldError, TwinningNeedCreate, User, field_errors
+from dhu_core.models import (
+    NEED_TAG_FIELDS,
+    FieldError,
+    StateConflict,
+    TwinningNeedCreate,
+    User,
+    field_errors,
+)
 from dhu_core.text import md_escape
 from dhu_core.ui import cached, forms, practice_view
 
@@ -35,7 +42,7 @@ def _need_label(need: matching.NeedProfile) -> str:
 
 def owner_needs(user: User) -> None:
     """The owner's needs, each with its ranked candidate practices."""
-    with db.session_scope() as session:
+    with db.read_scope() as session:
         needs = twinning.own_needs(session=session, actor=user)
     if not needs:
         st.info("Your organisation has stated no need yet: use “State a need”.")
@@ -115,7 +122,7 @@ def need_form(user: User) -> None:
 def _candidates(user: User, need: matching.NeedProfile, *, action: str) -> None:
     """The ranked practices for `need`, each explained, with one action button."""
     weights = _weights()
-    with db.session_scope() as session:
+    with db.read_scope() as session:
         suggestions = twinning.suggest_practices(
             session=session,
             actor=user,
@@ -143,6 +150,17 @@ def _candidates(user: User, need: matching.NeedProfile, *, action: str) -> None:
 
 
 def _act(user: User, need: matching.NeedProfile, suggestion: twinning.Suggestion) -> None:
+    try:
+        message = _shortlist_or_show_interest(user, need, suggestion)
+    except (StateConflict, ValueError) as refusal:
+        st.warning(str(refusal), icon=":material/sync_problem:")
+    else:
+        _done(message)
+
+
+def _shortlist_or_show_interest(
+    user: User, need: matching.NeedProfile, suggestion: twinning.Suggestion
+) -> str:
     with db.session_scope() as session:
         if user.role in twinning.COORDINATORS:
             twinning.accept_allocation_pair(
@@ -163,7 +181,7 @@ def _act(user: User, need: matching.NeedProfile, suggestion: twinning.Suggestion
                 index=cached.matching_index(),
             )
             message = "Your interest is recorded; a coordinator will follow up."
-    _done(message)
+    return message
 
 
 # --- coordinators ------------------------------------------------------------------------
@@ -171,7 +189,7 @@ def _act(user: User, need: matching.NeedProfile, suggestion: twinning.Suggestion
 
 def coordinator_needs(user: User) -> None:
     """Every open need with its ranked candidates, to shortlist the best pairs."""
-    with db.session_scope() as session:
+    with db.read_scope() as session:
         needs = twinning.all_needs(session=session, actor=user, status="open")
     if not needs:
         st.info("No open need.")
@@ -191,7 +209,7 @@ def coordinator_needs(user: User) -> None:
 
 def twinnings(user: User) -> None:
     """The matches the user may see, the status of one changed with a note, and exports."""
-    with db.session_scope() as session:
+    with db.read_scope() as session:
         entries = twinning.twinning_matches(session=session, actor=user)
     if not entries:
         st.info("No twinning yet.")
@@ -240,13 +258,20 @@ def twinnings(user: User) -> None:
                 try:
                     with db.session_scope() as session:
                         twinning.set_match_status(
-                            session=session, actor=user, match_id=match_id, status=status, note=note
+                            session=session,
+                            actor=user,
+                            match_id=match_id,
+                            status=status,
+                            note=note,
+                            expected=entry.status,
                         )
                 except FieldError as error:
                     st.error(str(error).capitalize())
+                except StateConflict as conflict:
+                    st.warning(str(conflict), icon=":material/sync_problem:")
                 else:
                     _done(f"Now {taxonomy.MATCH_STATUSES.label(status).lower()}.")
-    with st.expander("History"), db.session_scope() as session:
+    with st.expander("History"), db.read_scope() as session:
         for event in twinning.match_history(session=session, actor=user, match_id=match_id):
             change = f"{event.detail.get('old', '')} → {event.detail.get('new', '')}"
             note = event.detail.get("note") or ""
@@ -257,7 +282,7 @@ def twinnings(user: User) -> None:
 
 
 def _export(user: User) -> None:
-    with db.session_scope() as session:
+    with db.read_scope() as session:
         frame = pd.DataFrame(twinning.twinnings_export_rows(session=session, actor=user))
     left, right = st.columns(2)
     left.download_button("Twinnings as CSV", io.csv_bytes(frame), "dhu-twinnings.csv", "text/csv")
@@ -275,7 +300,7 @@ def call_allocation(user: User) -> None:
     """Propose the best set of pairs for a call's places; accept them pair by pair."""
     places = st.number_input("Twinning places in the call", min_value=1, max_value=500, value=8)
     if st.button("Propose an allocation", type="primary"):
-        with db.session_scope() as session:
+        with db.read_scope() as session:
             st.session_state["allocation"] = twinning.propose_allocation(
                 session=session,
                 actor=user,
@@ -299,23 +324,27 @@ def call_allocation(user: User) -> None:
                 f"({pair.need.country}) · score {pair.candidate.score:.0%}"
             )
             if st.button("Accept this pair", key=f"accept-{pair.need.id}-{pair.practice.id}"):
-                with db.session_scope() as session:
-                    twinning.accept_allocation_pair(
-                        session=session,
-                        actor=user,
-                        need_id=pair.need.id,
-                        practice_id=pair.practice.id,
-                        score=pair.candidate.score,
-                        breakdown=pair.candidate.breakdown,
-                    )
-                st.session_state["allocation"] = [p for p in proposal if p is not pair]
-                _done("Pair accepted and shortlisted.")
+                try:
+                    with db.session_scope() as session:
+                        twinning.accept_allocation_pair(
+                            session=session,
+                            actor=user,
+                            need_id=pair.need.id,
+                            practice_id=pair.practice.id,
+                            score=pair.candidate.score,
+                            breakdown=pair.candidate.breakdown,
+                        )
+                except StateConflict as conflict:
+                    st.warning(str(conflict), icon=":material/sync_problem:")
+                else:
+                    st.session_state["allocation"] = [p for p in proposal if p is not pair]
+                    _done("Pair accepted and shortlisted.")
 
 
 def weights_editor(user: User) -> None:
     """Adjust how much each criterion counts; save and load named profiles."""
     weights = _weights()
-    with db.session_scope() as session:
+    with db.read_scope() as session:
         profiles = {
             p.name: p.weights for p in twinning.weight_profiles(session=session, actor=user)
         }

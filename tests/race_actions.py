@@ -1,0 +1,111 @@
+"""The service calls that race in tests/test_races.py, each in its own transaction.
+
+They run in worker processes (see tests/race.py): module-level functions of the engine and the
+ids of the rows involved, so that they cross a process boundary by name.
+"""
+
+from sqlalchemy import Engine
+
+from dhu_core import accounts, db, live, practices, twinning
+from dhu_core.models import PracticeCreate, PracticeDraft, User
+
+
+def _actor(session, actor_id: int) -> User:
+    return session.get(User, actor_id)
+
+
+def approve(engine: Engine, *, practice_id: int, actor_id: int) -> None:
+    with db.session_scope(engine) as session:
+        practices.approve_practice(
+            session=session, practice_id=practice_id, actor=_actor(session, actor_id)
+        )
+
+
+def reject(engine: Engine, *, practice_id: int, actor_id: int) -> None:
+    with db.session_scope(engine) as session:
+        practices.reject_practice(
+            session=session,
+            practice_id=practice_id,
+            actor=_actor(session, actor_id),
+            reason="Information incomplete or unclear",
+            note="Please describe the evidence.",
+        )
+
+
+def save_draft(engine: Engine, *, practice_id: int, actor_id: int, title: str) -> None:
+    with db.session_scope(engine) as session:
+        practices.save_draft(
+            session=session,
+            data=PracticeDraft(title=title),
+            actor=_actor(session, actor_id),
+            practice_id=practice_id,
+        )
+
+
+def submit(engine: Engine, *, practice_id: int, actor_id: int, data: dict) -> None:
+    with db.session_scope(engine) as session:
+        practices.submit_practice(
+            session=session,
+            data=PracticeCreate(**data),
+            actor=_actor(session, actor_id),
+            practice_id=practice_id,
+        )
+
+
+def set_match_status(
+    engine: Engine, *, match_id: int, actor_id: int, status: str, expected: str
+) -> None:
+    with db.session_scope(engine) as session:
+        twinning.set_match_status(
+            session=session,
+            actor=_actor(session, actor_id),
+            match_id=match_id,
+            status=status,
+            expected=expected,
+        )
+
+
+def accept_pair(engine: Engine, *, need_id: int, practice_id: int, actor_id: int) -> None:
+    with db.session_scope(engine) as session:
+        twinning.accept_allocation_pair(
+            session=session,
+            actor=_actor(session, actor_id),
+            need_id=need_id,
+            practice_id=practice_id,
+            score=0.8,
+            breakdown={"domain": 1.0},
+        )
+
+
+def complete_capture(engine: Engine, *, practice_id: int, actor_id: int, data: dict) -> None:
+    with db.session_scope(engine) as session:
+        live.complete_capture(
+            session=session,
+            actor=_actor(session, actor_id),
+            practice_id=practice_id,
+            data=PracticeCreate(**data),
+        )
+
+
+def discard_capture(engine: Engine, *, practice_id: int, actor_id: int) -> None:
+    with db.session_scope(engine) as session:
+        live.discard_capture(
+            session=session, actor=_actor(session, actor_id), practice_id=practice_id
+        )
+
+
+def set_role(
+    engine: Engine, *, user_id: int, actor_id: int, role: str, expected: str | None = None
+) -> None:
+    extra = {} if expected is None else {"expected": expected}
+    with db.session_scope(engine) as session:
+        accounts.set_role(
+            session=session, actor=_actor(session, actor_id), user_id=user_id, role=role, **extra
+        )
+
+
+def disable(engine: Engine, *, user_id: int, actor_id: int) -> None:
+    with db.session_scope(engine) as session:
+        accounts.set_disabled(
+            session=session, actor=_actor(session, actor_id), user_id=user_id, disabled=True
+        )
