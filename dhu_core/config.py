@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dhu_core import clients
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 
@@ -21,6 +23,10 @@ class Settings(BaseSettings):
     dhu_cookie_key: str | None = None
     #: Where the audience reaches this app (the quick-capture QR code points here).
     dhu_public_url: str = "http://localhost:8501"
+    #: Reverse proxies whose X-Forwarded-For names the client: addresses or networks, with commas.
+    dhu_trusted_proxies: str = ""
+    #: uvicorn's own list of hosts whose X-Forwarded-For it believes (read here, never changed).
+    forwarded_allow_ips: str = clients.SERVER_DEFAULT_TRUSTED
 
     @property
     def embedded(self) -> bool:
@@ -64,6 +70,22 @@ MIN_KEY_LENGTH = 32
 
 class UnsafeSetting(RuntimeError):
     """A setting would make the platform unsafe; the message says how to fix it."""
+
+
+def trusted_proxies(settings: Settings) -> clients.Trusted:
+    """The reverse proxies of DHU_TRUSTED_PROXIES; UnsafeSetting on an entry that is no address."""
+    try:
+        return clients.parse_trusted(settings.dhu_trusted_proxies, strict=True)
+    except ValueError as error:
+        raise UnsafeSetting(
+            f"DHU_TRUSTED_PROXIES: {error}. Give the proxies' IP addresses or networks, "
+            "separated by commas, e.g. 127.0.0.1 or 10.0.0.0/24."
+        ) from None
+
+
+def server_trusted(settings: Settings) -> clients.Trusted:
+    """The hosts uvicorn takes X-Forwarded-For from (FORWARDED_ALLOW_IPS, loopback by default)."""
+    return clients.parse_trusted(settings.forwarded_allow_ips)
 
 
 def cookie_key(settings: Settings) -> str:

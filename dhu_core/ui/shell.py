@@ -8,7 +8,7 @@ import streamlit as st
 
 from dhu_core import taxonomy
 from dhu_core.bootstrap import DatabaseNotReady, prepare_database
-from dhu_core.config import UnsafeSetting, cookie_key, get_settings
+from dhu_core.config import UnsafeSetting, cookie_key, get_settings, trusted_proxies
 from dhu_core.models import User
 from dhu_core.text import md_escape
 from dhu_core.ui import auth, cached
@@ -62,6 +62,7 @@ PAGES = (
 def _prepared() -> bool:
     settings = get_settings()
     cookie_key(settings)
+    trusted_proxies(settings)
     prepare_database(settings)
     # The ~130,000 objects of the loaded libraries live as long as the server: keep them out
     # of CPython's full collections, which otherwise add ~60 ms to every few requests.
