@@ -1,5 +1,7 @@
 """Accounts and permissions at the service level, on SQLite and PostgreSQL."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +13,7 @@ from dhu_core.accounts import LoginFailed, PermissionDenied
 from dhu_core.models import (
     AuditEvent,
     FieldError,
+    LoginThrottle,
     Organisation,
     PracticeCreate,
     PracticeDraft,
@@ -198,12 +201,22 @@ def test_wrong_username_and_wrong_password_give_the_same_message(engine, people)
     assert wrong_password == wrong_username == accounts.LOGIN_FAILED
 
 
+def _fail_as_fast_as_allowed(engine, username, clock, client="198.51.100.7") -> str:
+    """One failed attempt, after waiting as long as the account's delay asks; its message."""
+    message = _login_message(engine, username, "Wrong-password-1", client=client, clock=clock)
+    while message.startswith("Too many failed attempts for this account"):
+        clock.advance(seconds=int(message.split("Wait ")[1].split(" ")[0]))
+        message = _login_message(engine, username, "Wrong-password-1", client=client, clock=clock)
+    return message
+
+
 def test_lock_out_after_five_failures_expires(engine, people):
     clock = Clock()
     for _ in range(accounts.MAX_FAILURES):
-        _login_message(engine, "owner-a", "Wrong-password-1", clock=clock)
+        _fail_as_fast_as_allowed(engine, "owner-a", clock)
+    clock.advance(minutes=1)
     assert _login_message(engine, "owner-a", PASSWORD, clock=clock) == accounts.LOGIN_LOCKED
-    clock.advance(minutes=14)
+    clock.advance(minutes=13)
     assert _login_message(engine, "owner-a", PASSWORD, clock=clock) == accounts.LOGIN_LOCKED
     clock.advance(minutes=2)
     assert _login(engine, "owner-a", PASSWORD, clock=clock).username == "owner-a"
@@ -212,8 +225,8 @@ def test_lock_out_after_five_failures_expires(engine, people):
 def test_lock_out_of_an_unknown_username_looks_the_same(engine, people):
     clock = Clock()
     for _ in range(accounts.MAX_FAILURES):
-        _login_message(engine, "owner-a", "Wrong-password-1", clock=clock)
-        _login_message(engine, "nobody-here", "Wrong-password-1", clock=clock)
+        _fail_as_fast_as_allowed(engine, "owner-a", clock)
+        _fail_as_fast_as_allowed(engine, "nobody-here", clock)
     assert _login_message(engine, "owner-a", PASSWORD, clock=clock) == _login_message(
         engine, "nobody-here", PASSWORD, clock=clock
     )
@@ -221,8 +234,10 @@ def test_lock_out_of_an_unknown_username_looks_the_same(engine, people):
 
 def test_an_attacker_elsewhere_cannot_lock_the_owner_out(engine, people):
     clock = Clock()
-    for _ in range(3 * accounts.MAX_FAILURES):
-        _login_message(engine, "owner-a", "Guess-1234567", client="203.0.113.9", clock=clock)
+    for n in range(40):
+        _fail_as_fast_as_allowed(engine, "owner-a", clock, client=f"203.0.113.{n % 3}")
+    # The owner may have to wait for the account's delay, never longer.
+    clock.advance(seconds=accounts.MAX_DELAY.total_seconds())
     user = _login(engine, "owner-a", PASSWORD, client="198.51.100.7", clock=clock)
     assert user.username == "owner-a"
 
@@ -233,6 +248,76 @@ def test_failures_spread_over_time_do_not_add_up(engine, people):
         _login_message(engine, "owner-a", "Wrong-password-1", clock=clock)
         clock.advance(minutes=16)
     assert _login(engine, "owner-a", PASSWORD, clock=clock).username == "owner-a"
+
+
+def _delays_met(engine, username, attempts, clock) -> list[int]:
+    """Fail `attempts` times from ever new addresses; the waits the account asked for."""
+    waits = []
+    for n in range(attempts):
+        message = _login_message(
+            engine, username, "Wrong-password-1", client=f"203.0.113.{n}", clock=clock
+        )
+        if message.startswith("Too many failed attempts for this account"):
+            waits.append(int(message.split("Wait ")[1].split(" ")[0]))
+            clock.advance(seconds=waits[-1])
+            _login_message(
+                engine, username, "Wrong-password-1", client=f"203.0.113.{n}", clock=clock
+            )
+    return waits
+
+
+def test_rotating_client_addresses_meets_a_delay_that_grows_per_account(engine, people):
+    clock = Clock()
+    assert _delays_met(engine, "owner-a", 12, clock) == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    # Even the right password waits: the delay does not tell whether a guess was right.
+    message = _login_message(engine, "owner-a", PASSWORD, client="198.51.100.9", clock=clock)
+    assert message == "Too many failed attempts for this account. Wait 60 seconds, then try again."
+    clock.advance(seconds=59)
+    assert "Wait 1 second," in _login_message(engine, "owner-a", PASSWORD, clock=clock)
+    clock.advance(seconds=1)
+    assert _login(engine, "owner-a", PASSWORD, client="198.51.100.9", clock=clock)
+    # A success starts the account afresh.
+    assert _delays_met(engine, "owner-a", 4, clock) == [1]
+
+
+def test_an_unknown_username_meets_the_same_delays(engine, people):
+    clock = Clock()
+    assert _delays_met(engine, "nobody-here", 8, clock) == [1, 2, 4, 8, 16]
+
+
+def test_the_delay_never_grows_beyond_a_minute_and_is_forgotten(engine, people):
+    assert [accounts.account_delay(n).total_seconds() for n in range(12)] == [
+        0, 0, 0, 1, 2, 4, 8, 16, 32, 60, 60, 60
+    ]  # fmt: skip
+    clock = Clock()
+    _delays_met(engine, "owner-a", 10, clock)
+    clock.advance(minutes=16)
+    assert _delays_met(engine, "owner-a", 3, clock) == []
+
+
+def test_failures_at_the_same_moment_are_all_counted(engine, people, monkeypatch):
+    # Two sign-ins (as from two app processes) check their passwords side by side, then record
+    # their failures at once: the row lock makes the second see the first one's count.
+    together = threading.Barrier(2, timeout=30)
+    real_check = accounts.check_password
+
+    def check_side_by_side(password, password_hash):
+        together.wait()
+        return real_check(password, password_hash)
+
+    monkeypatch.setattr(accounts, "check_password", check_side_by_side)
+    clock = Clock()
+
+    def fail(client: str) -> str:
+        return _login_message(engine, "owner-a", "Wrong-1", client=client, clock=clock)
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(fail, ["203.0.113.1", "203.0.113.1"]))
+    assert outcomes == [accounts.LOGIN_FAILED, accounts.LOGIN_FAILED]
+    with db.session_scope(engine) as session:
+        rows = session.exec(select(LoginThrottle).where(LoginThrottle.username == "owner-a"))
+        counts = {row.client: row.failures for row in rows}
+    assert counts == {"203.0.113.1": 2, accounts.ANY_CLIENT: 2}
 
 
 def test_login_success_and_failure_are_audited(engine, people):
