@@ -6,7 +6,7 @@ refuses what its role may not do; the menu hiding a page is not protection on it
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from dhu_core import audit, db, geo, taxonomy
+from dhu_core import audit, db, geo, strength, taxonomy
 from dhu_core.models import (
     EMAIL_RE,
     AuditEvent,
@@ -36,6 +36,15 @@ LOCK_TIME = timedelta(minutes=15)
 #: A failure older than this is forgotten, so failures spread over days never add up to a lock.
 FAILURE_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
+#: bcrypt reads no further (and bcrypt 4.1+ refuses a longer password with an error).
+MAX_PASSWORD_BYTES = 72
+#: zxcvbn's score 3: "safely unguessable", about 10^8 guesses or more.
+MIN_PASSWORD_SCORE = 3
+PASSWORD_RULES = (
+    f"At least {MIN_PASSWORD_LENGTH} characters (at most {MAX_PASSWORD_BYTES} bytes). A few "
+    "uncommon words make a strong password; common passwords, names and keyboard patterns are "
+    "refused."
+)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 LOGIN_FAILED = "The username or password is not right."
 LOGIN_LOCKED = "Too many failed attempts from here. Wait 15 minutes, then try again."
@@ -47,15 +56,6 @@ FREE_FAILURES = 3
 MAX_DELAY = timedelta(minutes=1)
 #: The throttle row of an account from every client together ("*" is never a client address).
 ANY_CLIENT = "*"
-COMMON_PASSWORDS = {
-    "password1234",
-    "123456789012",
-    "qwertyuiop12",
-    "letmein12345",
-    "welcome12345",
-    "password123!",
-    "Password1234",
-}
 # A valid hash to compare against when the username does not exist, so both cases take as long.
 _DUMMY_HASH = bcrypt.hashpw(b"no such user", bcrypt.gensalt()).decode()
 
@@ -111,22 +111,26 @@ def check_password(password: str, password_hash: str) -> bool:
         return False
 
 
-def password_problem(password: str, *, username: str = "") -> str | None:
-    """Why `password` is too weak, in plain words, or None when it is strong enough."""
+def password_problem(
+    password: str, *, username: str = "", personal: Sequence[str] = ()
+) -> str | None:
+    """Why `password` is too weak, in plain words, or None when it is strong enough.
+
+    Judged by zxcvbn (about 30,000 common passwords, names and words, keyboard patterns,
+    dates, repeats), with the username and `personal` words (name, e-mail) known to guessers.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"use at least {MIN_PASSWORD_LENGTH} characters"
-    if len(password) > 128:
-        return "use at most 128 characters"
-    kinds = sum(
-        bool(re.search(pattern, password))
-        for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
-    )
-    if kinds < 3:
-        return "mix at least three of: lower-case letters, capitals, digits, symbols"
-    if password.casefold() in {p.casefold() for p in COMMON_PASSWORDS}:
-        return "this password is too common"
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        return (
+            f"use at most {MAX_PASSWORD_BYTES} bytes: {MAX_PASSWORD_BYTES} plain letters, digits "
+            "or spaces; an accented letter or a symbol may count as 2 to 4"
+        )
     if username and username.casefold() in password.casefold():
         return "the password must not contain the username"
+    guess = strength.estimate(password, personal=[username, *personal])
+    if guess.score < MIN_PASSWORD_SCORE:
+        return " ".join(["this password is too easy to guess.", guess.advice]).strip()
     return None
 
 
@@ -292,7 +296,9 @@ def change_password(
     user = session.get(User, actor.id)
     if not check_password(current, user.password_hash):
         raise FieldError("current", "the current password is not right")
-    problem = password_problem(new, username=user.username)
+    problem = password_problem(
+        new, username=user.username, personal=[user.display_name, user.email]
+    )
     if problem:
         raise FieldError("new", problem)
     user.password_hash = hash_password(new)
@@ -339,7 +345,11 @@ class AccountInput(BaseModel):
     @field_validator("password")
     @classmethod
     def _password(cls, v: str, info: ValidationInfo) -> str:
-        problem = password_problem(v, username=info.data.get("username", ""))
+        problem = password_problem(
+            v,
+            username=info.data.get("username", ""),
+            personal=[info.data.get("display_name", ""), info.data.get("email", "")],
+        )
         if problem:
             raise ValueError(problem)
         return v

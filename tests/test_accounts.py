@@ -5,11 +5,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 from pydantic import ValidationError
 from sqlmodel import select
 
 from dhu_core import accounts, db, practices
 from dhu_core.accounts import LoginFailed, PermissionDenied
+from dhu_core.cli import main
+from dhu_core.config import get_settings
 from dhu_core.models import (
     AuditEvent,
     FieldError,
@@ -391,25 +394,82 @@ def test_registration_creates_an_owner_and_a_new_organisation(engine, people):
         assert user.password_hash != "A-strong-pass-2026"
 
 
+def _registration(password: str) -> accounts.OwnerRegistration:
+    return accounts.OwnerRegistration(
+        username="newowner",
+        display_name="Nora Owner",
+        email="nora@example.org",
+        password=password,
+        organisation_id=1,
+    )
+
+
 @pytest.mark.parametrize(
     ("password", "message"),
     [
         ("short-1A", "at least 12 characters"),
-        ("alllowercaseletters", "mix at least three"),
-        ("Password1234", "too common"),
+        ("Password12345", "too easy to guess"),
+        ("Qwertyuiop123", "too easy to guess"),
+        ("Password1234", "too easy to guess"),
+        ("iloveyou12345", "too easy to guess"),
+        ("Welcome2026!", "too easy to guess"),
+        ("P@ssw0rd2026!", "too easy to guess"),
+        ("abcabcabcabcabc", "too easy to guess"),
+        ("nora@example.org2026", "too easy to guess"),
         ("Xx-newowner-99", "must not contain the username"),
     ],
 )
 def test_weak_passwords_get_a_clear_message_next_to_the_field(password, message):
     with pytest.raises(ValidationError) as error:
-        accounts.OwnerRegistration(
-            username="newowner",
-            display_name="Nora Owner",
-            email="nora@example.org",
-            password=password,
-            organisation_id=1,
-        )
+        _registration(password)
     assert message in field_errors(error.value)["password"]
+
+
+def test_the_message_of_a_common_password_says_why():
+    with pytest.raises(ValidationError) as error:
+        _registration("Password12345")
+    assert field_errors(error.value)["password"] == (
+        "this password is too easy to guess. This is similar to a commonly used password. "
+        "Add another word or two. Uncommon words are better."
+    )
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "correct horse battery staple",
+        "Tartu rain on Tuesday",
+        "sunflower meadow quietly",
+        "Kadri walks to the clinic",
+        "Good-enough-pass-1",
+        "x7Qm-p2Lr-9vTz",
+    ],
+)
+def test_passphrases_and_random_passwords_are_accepted(password):
+    assert _registration(password).password == password
+
+
+@pytest.mark.parametrize("password", ["k" * 73, "Tartu rain " * 11 + "x", "é" * 37, "ü" * 64])
+def test_passwords_longer_than_bcrypt_reads_are_refused_with_a_message(password, engine, people):
+    assert 73 <= len(password.encode()) <= 128
+    with pytest.raises(ValidationError) as error:
+        _registration(password)
+    assert "at most 72 bytes" in field_errors(error.value)["password"]
+    with pytest.raises(FieldError) as changed, db.session_scope(engine) as session:
+        accounts.change_password(
+            session=session, actor=people["owner-a"], current=PASSWORD, new=password
+        )
+    assert "at most 72 bytes" in field_errors(changed.value)["new"]
+
+
+def test_a_password_of_exactly_72_bytes_is_kept_whole(engine, people):
+    password = "Tartu rain on Tuesday, " * 3 + "abc"
+    assert len(password.encode()) == 72
+    with db.session_scope(engine) as session:
+        accounts.change_password(
+            session=session, actor=people["owner-a"], current=PASSWORD, new=password
+        )
+    assert _login(engine, "owner-a", password).username == "owner-a"
 
 
 def test_every_bad_field_gets_its_own_message():
@@ -450,3 +510,19 @@ def test_a_taken_username_is_reported_on_its_field(engine, people):
     with pytest.raises(FieldError) as error, db.session_scope(engine) as session:
         accounts.register_owner(session=session, data=data)
     assert field_errors(error.value) == {"username": "the username 'owner-a' is taken"}
+
+
+def test_dhu_create_user_refuses_a_long_password_with_a_message(engine, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            main,
+            ["create-user", "alice", "--role", "admin", "--email", "alice@example.org"],
+            input="Kadri walks to the clinic " * 4 + "\n",
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "password: use at most 72 bytes" in result.output
+    assert not isinstance(result.exception, ValueError)
