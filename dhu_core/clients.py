@@ -180,6 +180,10 @@ def client_address(connection: Connection, *, proxies: Trusted, server_trusted: 
             client = str(ipaddress.ip_address(host))
         except ValueError:
             break  # not written by a proxy of ours: keep the last address we can vouch for
+        if host in server_trusted and host not in proxies:
+            # A host uvicorn trusts, so it may be what uvicorn skipped on a forged header:
+            # name them all alike, or a client could pick one of them as its own address.
+            return SERVER_TRUSTED_PEER
         if host not in proxies:
             break
     return (client or "unknown")[:MAX_ADDRESS]
