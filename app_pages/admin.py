@@ -179,9 +179,11 @@ else:
         except DemoError as error:
             st.error(str(error))
         else:
+            passwords = ", ".join(f"{x.username} `{x.password}`" for x in summary.logins)
             st.session_state["admin_message"] = (
                 f"Demo data reset: {summary.practices:,} practices of "
-                f"{summary.organisations:,} organisations."
+                f"{summary.organisations:,} organisations. The demo accounts have new "
+                f"passwords (also printed on the server's console): {passwords}."
             )
             del st.session_state["demo_reset_confirmed"]
             st.rerun()

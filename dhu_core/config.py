@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     dhu_public_url: str = "http://localhost:8501"
     #: Reverse proxies whose X-Forwarded-For names the client: addresses or networks, with commas.
     dhu_trusted_proxies: str = ""
+    #: Serve a database with enabled demo accounts on a network address anyway (a workshop).
+    dhu_allow_demo_accounts_on_network: bool = False
     #: uvicorn's own list of hosts whose X-Forwarded-For it believes (read here, never changed).
     forwarded_allow_ips: str = clients.SERVER_DEFAULT_TRUSTED
 

@@ -6,10 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dhu_core.demo import DEMO_ACCOUNTS
-from tests.apptest import APP, PASSWORDS, sign_in
+from tests.apptest import APP, password_of, sign_in
 from tests.browser import ROOT
-
-ACCOUNTS = {account.username: account for account in DEMO_ACCOUNTS}
 
 
 @pytest.fixture
@@ -65,7 +63,7 @@ def test_the_account_page_refuses_a_new_password_longer_than_72_bytes(app):
     at = sign_in(app, "demo-owner")
     at.switch_page("app_pages/account.py").run()
     inputs = {t.label: t for t in at.text_input}
-    inputs["Current password"].input(PASSWORDS["demo-owner"])
+    inputs["Current password"].input(password_of("demo-owner"))
     inputs["New password"].input("Kadri walks to the clinic " * 4)
     at.button[0].click().run()
 

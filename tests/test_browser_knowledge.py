@@ -12,13 +12,18 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from dhu_core import db, knowledge, practices
-from dhu_core.demo import DEMO_ACCOUNTS
 from dhu_core.models import DigestInput, PracticeCreate, User
-from tests.browser import is_local, require_chromium, settle, sign_in, streamlit_server
+from tests.browser import (
+    demo_password,
+    is_local,
+    require_chromium,
+    settle,
+    sign_in,
+    streamlit_server,
+)
 from tests.test_knowledge import HOSTILE
 
 pytestmark = pytest.mark.browser
-ACCOUNTS = {account.username: account for account in DEMO_ACCOUNTS}
 PUBLIC_URL = "https://workshop.example.org/dhu"
 
 
@@ -55,8 +60,7 @@ def test_a_published_digest_is_found_by_topic_and_links_to_its_practices(
     workshop_server, page, chromium
 ):
     url, database = workshop_server
-    coordinator = ACCOUNTS["demo-coordinator"]
-    sign_in(page, url, coordinator.username, coordinator.password)
+    sign_in(page, url, "demo-coordinator", demo_password(database, "demo-coordinator"))
     with sqlite3.connect(database) as conn:
         linked = conn.execute(
             "SELECT id, title FROM practice WHERE status = 'published' "

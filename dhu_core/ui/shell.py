@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dhu_core import taxonomy
+from dhu_core import demo_logins, taxonomy
 from dhu_core.bootstrap import DatabaseNotReady, prepare_database
 from dhu_core.config import UnsafeSetting, cookie_key, get_settings, trusted_proxies
 from dhu_core.models import User
@@ -71,9 +71,18 @@ def _prepared() -> bool:
 
 
 def prepare() -> None:
-    """Get the database and keys ready once per process; stop with a clear message if not."""
+    """Get the database and keys ready once per process; stop with a clear message if not.
+
+    A database with enabled demo accounts is checked on every run, so disabling them (or a
+    demo reset bringing them back) counts at once.
+    """
     try:
         _prepared()
+        demo_logins.check_exposure(
+            server_address=st.get_option("server.address"),
+            enabled=cached.enabled_demo_accounts(),
+            settings=get_settings(),
+        )
     except (DatabaseNotReady, UnsafeSetting) as error:
         st.error(str(error))
         st.stop()
