@@ -113,6 +113,15 @@ def settle(page) -> None:
     page.wait_for_timeout(300)
 
 
+def first_visit(chromium, url: str) -> None:
+    """Open the app once: its first run prepares the database (demo data, demo passwords)."""
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(url + "/")
+    page.get_by_text("Published practices").wait_for(timeout=120_000)
+    context.close()
+
+
 def demo_password(database: Path, username: str) -> str:
     """The password the app drew for a demo account of the embedded database at `database`."""
     logins = demo_logins.read(Settings(dhu_data_dir=database.parent))

@@ -15,8 +15,8 @@ from dhu_core import db, knowledge, practices
 from dhu_core.models import DigestInput, PracticeCreate, User
 from tests.browser import (
     demo_password,
+    first_visit,
     is_local,
-    require_chromium,
     settle,
     sign_in,
     streamlit_server,
@@ -28,12 +28,12 @@ PUBLIC_URL = "https://workshop.example.org/dhu"
 
 
 @pytest.fixture(scope="module")
-def workshop_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+def workshop_server(tmp_path_factory, chromium) -> Iterator[tuple[str, Path]]:
     """The app on a new demo database, announcing a public address for the QR code."""
-    require_chromium()
     data_dir = tmp_path_factory.mktemp("workshop-data")
     env = {"DHU_DATA_DIR": str(data_dir), "DATABASE_URL": "", "DHU_PUBLIC_URL": PUBLIC_URL}
     with streamlit_server(env, data_dir / "streamlit.log") as url:
+        first_visit(chromium, url)
         yield url, data_dir / "dhu.sqlite3"
 
 
