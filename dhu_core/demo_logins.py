@@ -136,9 +136,9 @@ def check_exposure(
     raise UnsafeSetting(
         f"This server listens on {where} and the database has demo accounts "
         f"({', '.join(enabled)}), some with administrator rights. Either serve it on this "
-        "machine only (`--server.address 127.0.0.1`, the default), disable the demo accounts on "
-        "the Administration page (signed in on this machine), or, to present the demo data on "
-        f"purpose, start it with {ALLOW_SETTING}=yes."
+        "machine only (`--server.address 127.0.0.1`, the default), or start it that way once "
+        "to disable the demo accounts on the Administration page, or, to present the demo "
+        f"data on purpose, start it with {ALLOW_SETTING}=yes."
     )
 
 
