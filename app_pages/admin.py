@@ -93,7 +93,7 @@ with st.form(FORM):
     left.text_input("E-mail *", key="ca_email")
     with left:
         forms.field_error(FORM, "email")
-    right.text_input("Password *", type="password", key="ca_password")
+    right.text_input("Password *", type="password", key="ca_password", help=accounts.PASSWORD_RULES)
     with right:
         forms.field_error(FORM, "password")
     left.selectbox(
@@ -193,9 +193,11 @@ else:
         except DemoError as error:
             st.error(str(error))
         else:
+            passwords = ", ".join(f"{x.username} `{x.password}`" for x in summary.logins)
             st.session_state["admin_message"] = (
                 f"Demo data reset: {summary.practices:,} practices of "
-                f"{summary.organisations:,} organisations."
+                f"{summary.organisations:,} organisations. The demo accounts have new "
+                f"passwords (also printed on the server's console): {passwords}."
             )
             del st.session_state["demo_reset_confirmed"]
             st.rerun()

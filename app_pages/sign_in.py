@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dhu_core import demo
+from dhu_core import demo_logins
+from dhu_core.config import get_settings
 from dhu_core.ui import auth, cached
 
 st.title("Sign in")
@@ -11,11 +12,23 @@ st.page_link("app_pages/sign_up.py", label="No account yet? Register as a practi
 
 if cached.is_demo():
     with st.expander("Demo accounts", expanded=True):
-        st.caption("These accounts exist only in the demo database.")
-        st.table(
-            {
-                "username": [a.username for a in demo.DEMO_ACCOUNTS],
-                "password": [a.password for a in demo.DEMO_ACCOUNTS],
-                "role": [a.role for a in demo.DEMO_ACCOUNTS],
-            }
-        )
+        logins = demo_logins.shown(settings=get_settings()) if auth.is_local_client() else []
+        if logins:
+            st.caption(
+                "These accounts exist only in the demo database. Their passwords were drawn "
+                "when the demo data were generated; only a browser on the server's machine "
+                "sees them here."
+            )
+            st.table(
+                {
+                    "username": [login.username for login in logins],
+                    "password": [login.password for login in logins],
+                    "role": [login.role for login in logins],
+                }
+            )
+        else:
+            st.caption(
+                "The demo database has accounts for each role. Their passwords were printed on "
+                "the server's console when the demo data were generated, and are shown here "
+                "only in a browser on the server's own machine."
+            )

@@ -32,8 +32,7 @@ with st.form(FORM):
         "Password *",
         type="password",
         key="su_password",
-        help=f"At least {accounts.MIN_PASSWORD_LENGTH} characters, mixing three of: "
-        "lower-case letters, capitals, digits, symbols.",
+        help=accounts.PASSWORD_RULES,
     )
     forms.field_error(FORM, "password")
     st.text_input("Password again *", type="password", key="su_password_again")

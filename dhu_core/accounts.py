@@ -4,17 +4,19 @@ Every function that writes or reveals non-public data takes the acting user (`ac
 refuses what its role may not do; the menu hiding a page is not protection on its own.
 """
 
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import bcrypt
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from dhu_core import audit, db, geo, taxonomy
+from dhu_core import audit, db, geo, strength, taxonomy
 from dhu_core.models import (
     EMAIL_RE,
     AuditEvent,
@@ -34,18 +36,26 @@ LOCK_TIME = timedelta(minutes=15)
 #: A failure older than this is forgotten, so failures spread over days never add up to a lock.
 FAILURE_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
+#: bcrypt reads no further (and bcrypt 4.1+ refuses a longer password with an error).
+MAX_PASSWORD_BYTES = 72
+#: zxcvbn's score 3: "safely unguessable", about 10^8 guesses or more.
+MIN_PASSWORD_SCORE = 3
+PASSWORD_RULES = (
+    f"At least {MIN_PASSWORD_LENGTH} characters (at most {MAX_PASSWORD_BYTES} bytes). A few "
+    "uncommon words make a strong password; common passwords, names and keyboard patterns are "
+    "refused."
+)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 LOGIN_FAILED = "The username or password is not right."
 LOGIN_LOCKED = "Too many failed attempts from here. Wait 15 minutes, then try again."
-COMMON_PASSWORDS = {
-    "password1234",
-    "123456789012",
-    "qwertyuiop12",
-    "letmein12345",
-    "welcome12345",
-    "password123!",
-    "Password1234",
-}
+LOGIN_DELAYED = (
+    "Too many failed attempts for this account. Wait {seconds} second{s}, then try again."
+)
+#: Failures of an account (from any address) before each attempt must wait: 1 s, 2 s, 4 s…
+FREE_FAILURES = 3
+MAX_DELAY = timedelta(minutes=1)
+#: The throttle row of an account from every client together ("*" is never a client address).
+ANY_CLIENT = "*"
 # A valid hash to compare against when the username does not exist, so both cases take as long.
 _DUMMY_HASH = bcrypt.hashpw(b"no such user", bcrypt.gensalt()).decode()
 
@@ -101,22 +111,26 @@ def check_password(password: str, password_hash: str) -> bool:
         return False
 
 
-def password_problem(password: str, *, username: str = "") -> str | None:
-    """Why `password` is too weak, in plain words, or None when it is strong enough."""
+def password_problem(
+    password: str, *, username: str = "", personal: Sequence[str] = ()
+) -> str | None:
+    """Why `password` is too weak, in plain words, or None when it is strong enough.
+
+    Judged by zxcvbn (about 30,000 common passwords, names and words, keyboard patterns,
+    dates, repeats), with the username and `personal` words (name, e-mail) known to guessers.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"use at least {MIN_PASSWORD_LENGTH} characters"
-    if len(password) > 128:
-        return "use at most 128 characters"
-    kinds = sum(
-        bool(re.search(pattern, password))
-        for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
-    )
-    if kinds < 3:
-        return "mix at least three of: lower-case letters, capitals, digits, symbols"
-    if password.casefold() in {p.casefold() for p in COMMON_PASSWORDS}:
-        return "this password is too common"
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        return (
+            f"use at most {MAX_PASSWORD_BYTES} bytes: {MAX_PASSWORD_BYTES} plain letters, digits "
+            "or spaces; an accented letter or a symbol may count as 2 to 4"
+        )
     if username and username.casefold() in password.casefold():
         return "the password must not contain the username"
+    guess = strength.estimate(password, personal=[username, *personal])
+    if guess.score < MIN_PASSWORD_SCORE:
+        return " ".join(["this password is too easy to guess.", guess.advice]).strip()
     return None
 
 
@@ -157,48 +171,101 @@ def authenticate(
 ) -> User:
     """The account for a correct username and password; LoginFailed otherwise.
 
-    Failures are counted per account *and* client address: five in a row lock that pair for
-    15 minutes, so nobody can lock someone else out of their account from another place.
-    This function owns its transaction: a refused sign-in must still be recorded.
+    Two limits, kept alike for unknown usernames so that none can be told apart:
+    five failures in a row for one account from one client address lock that pair for
+    15 minutes, and every account makes the next attempt from anywhere wait longer after each
+    failure (1 s, 2 s, 4 s… at most a minute), a delay that never becomes a lock-out.
+    This function owns its transactions: a refused sign-in must still be recorded.
     """
     username = username.strip().lower()
+    key = username[:60]  # the throttle's column; no real username is longer
     moment = now()
     with db.session_scope(engine) as session:
-        stored = session.get(LoginThrottle, (username, client))
-        throttle = stored or LoginThrottle(username=username, client=client)
-        if throttle.locked_until and throttle.locked_until > moment:
-            audit.record(session, visitor(), "login.refused", username=username[:60])
-            failure = LOGIN_LOCKED
+        refusal = _refusal(_throttles(session, key, client), moment)
+        user = session.exec(select(User).where(User.username == username)).first()
+    # bcrypt is slow on purpose: check outside the transaction that writes, so no lock is held.
+    hashed = user.password_hash if user else _DUMMY_HASH
+    valid = refusal is None and check_password(password, hashed)
+    with db.session_scope(engine) as session:
+        pair, account = _throttles(session, key, client, for_update=True)
+        # Attempts at the same moment were checked side by side: one that failed in between
+        # decides for this one too, whatever its password.
+        refusal = refusal or _refusal((pair, account), moment)
+        user = user and session.get(User, user.id)
+        if refusal:
+            audit.record(session, visitor(), "login.refused", username=key)
+        elif user is not None and valid and not user.disabled:
+            session.delete(pair)
+            session.delete(account)
+            user.last_login_at = moment
+            session.add(user)
+            audit.record(session, user, "login.succeeded", "account", user.id)
+            return user
         else:
-            user = session.exec(select(User).where(User.username == username)).first()
-            valid = check_password(password, user.password_hash if user else _DUMMY_HASH)
-            if user is not None and valid and not user.disabled:
-                if stored:
-                    session.delete(stored)
-                user.last_login_at = moment
-                session.add(user)
-                audit.record(session, user, "login.succeeded", "account", user.id)
-                return user
-            _note_failure(session, throttle, moment)
+            _note_failure(pair, moment, lock=True)
+            _note_failure(account, moment, lock=False)
+            session.add_all([pair, account])
             audit.record(
-                session,
-                visitor(),
-                "login.failed",
-                "account",
-                user and user.id,
-                username=username[:60],
+                session, visitor(), "login.failed", "account", user and user.id, username=key
             )
-            failure = LOGIN_LOCKED if throttle.locked_until else LOGIN_FAILED
-    raise LoginFailed(failure)
+            refusal = LOGIN_LOCKED if pair.locked_until else LOGIN_FAILED
+    raise LoginFailed(refusal)
 
 
-def _note_failure(session: Session, throttle: LoginThrottle, moment: datetime) -> None:
+def account_delay(failures: int) -> timedelta:
+    """How long an account waits after its `failures`-th recent failure before the next try."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** (failures - FREE_FAILURES)), MAX_DELAY)
+
+
+def _throttles(
+    session: Session, username: str, client: str, *, for_update: bool = False
+) -> tuple[LoginThrottle, LoginThrottle]:
+    """The throttle of this account from this client, and of the account from anywhere."""
+    keys = (client, ANY_CLIENT)
+    if for_update:
+        # Insert first, then lock: two processes failing at once each count their failure, and
+        # on SQLite the transaction holds the write lock from its first statement. Rows are
+        # taken in one order ("*" sorts first) so that two sign-ins never wait for each other.
+        dialect = {"sqlite": sqlite, "postgresql": postgresql}[session.get_bind().dialect.name]
+        session.execute(
+            dialect.insert(LoginThrottle)
+            .values([{"username": username, "client": key, "failures": 0} for key in sorted(keys)])
+            .on_conflict_do_nothing(index_elements=["username", "client"])
+        )
+    query = select(LoginThrottle).where(
+        LoginThrottle.username == username, col(LoginThrottle.client).in_(keys)
+    )
+    if for_update:
+        query = query.order_by(col(LoginThrottle.client)).with_for_update()
+    rows = {row.client: row for row in session.exec(query)}
+    return tuple(
+        rows.get(key) or LoginThrottle(username=username, client=key, failures=0) for key in keys
+    )
+
+
+def _refusal(throttles: tuple[LoginThrottle, LoginThrottle], moment: datetime) -> str | None:
+    """Why an attempt now is refused before its password is looked at, or None."""
+    pair, account = throttles
+    if pair.locked_until and pair.locked_until > moment:
+        return LOGIN_LOCKED
+    if account.last_failed_at:
+        wait = account.last_failed_at + account_delay(account.failures) - moment
+        if wait > timedelta(0):
+            seconds = math.ceil(wait.total_seconds())
+            return LOGIN_DELAYED.format(seconds=seconds, s="" if seconds == 1 else "s")
+    return None
+
+
+def _note_failure(throttle: LoginThrottle, moment: datetime, *, lock: bool) -> None:
     if throttle.last_failed_at is None or moment - throttle.last_failed_at > FAILURE_WINDOW:
         throttle.failures = 0
     throttle.failures += 1
     throttle.last_failed_at = moment
-    throttle.locked_until = moment + LOCK_TIME if throttle.failures >= MAX_FAILURES else None
-    session.add(throttle)
+    if lock:
+        locked = throttle.failures >= MAX_FAILURES
+        throttle.locked_until = moment + LOCK_TIME if locked else None
 
 
 def user_for_cookie(
@@ -229,7 +296,9 @@ def change_password(
     user = session.get(User, actor.id)
     if not check_password(current, user.password_hash):
         raise FieldError("current", "the current password is not right")
-    problem = password_problem(new, username=user.username)
+    problem = password_problem(
+        new, username=user.username, personal=[user.display_name, user.email]
+    )
     if problem:
         raise FieldError("new", problem)
     user.password_hash = hash_password(new)
@@ -276,7 +345,11 @@ class AccountInput(BaseModel):
     @field_validator("password")
     @classmethod
     def _password(cls, v: str, info: ValidationInfo) -> str:
-        problem = password_problem(v, username=info.data.get("username", ""))
+        problem = password_problem(
+            v,
+            username=info.data.get("username", ""),
+            personal=[info.data.get("display_name", ""), info.data.get("email", "")],
+        )
         if problem:
             raise ValueError(problem)
         return v

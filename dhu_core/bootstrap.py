@@ -2,7 +2,7 @@
 
 from sqlalchemy import Engine, func, select
 
-from dhu_core import db, demo
+from dhu_core import db, demo, demo_logins
 from dhu_core.config import Settings
 from dhu_core.models import Organisation
 
@@ -29,4 +29,10 @@ def prepare_database(settings: Settings, engine: Engine | None = None) -> None:
     with engine.connect() as conn:
         empty = conn.execute(select(func.count()).select_from(Organisation)).scalar_one() == 0
     if empty:
-        demo.seed_demo(engine=engine)
+        summary = demo.seed_demo(engine=engine)
+        demo_logins.hand_out(
+            summary.logins,
+            database_url=engine.url.render_as_string(hide_password=False),
+            settings=settings,
+            echo=demo_logins.to_console,
+        )

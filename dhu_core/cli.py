@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from dhu_core import accounts, audit, db, demo, io, taxonomy
+from dhu_core import accounts, audit, db, demo, demo_logins, io, taxonomy
 from dhu_core.config import get_settings
 from dhu_core.models import FieldError, field_errors
 
@@ -54,6 +54,12 @@ def demo_command(practices: int, seed: int, reset: bool) -> None:
         f"{summary.organisations:,} organisations in {summary.countries} countries, "
         f"{summary.needs:,} twinning needs, {summary.matches:,} matches, "
         f"{summary.digests} digests, {summary.accounts} accounts."
+    )
+    demo_logins.hand_out(
+        summary.logins,
+        database_url=engine.url.render_as_string(hide_password=False),
+        settings=get_settings(),
+        echo=click.echo,
     )
     if get_settings().embedded:
         click.echo("Start the app with: streamlit run app.py")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dhu_core import clients, strength
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 
@@ -21,6 +23,12 @@ class Settings(BaseSettings):
     dhu_cookie_key: str | None = None
     #: Where the audience reaches this app (the quick-capture QR code points here).
     dhu_public_url: str = "http://localhost:8501"
+    #: Reverse proxies whose X-Forwarded-For names the client: addresses or networks, with commas.
+    dhu_trusted_proxies: str = ""
+    #: Serve a database with enabled demo accounts on a network address anyway (a workshop).
+    dhu_allow_demo_accounts_on_network: bool = False
+    #: uvicorn's own list of hosts whose X-Forwarded-For it believes (read here, never changed).
+    forwarded_allow_ips: str = clients.SERVER_DEFAULT_TRUSTED
 
     @property
     def embedded(self) -> bool:
@@ -48,22 +56,32 @@ def get_settings() -> Settings:
     return Settings()
 
 
-#: Keys from streamlit-authenticator's documentation and defaults, and other well-known ones.
-KNOWN_WEAK_KEYS = {
-    "some_key",
-    "some_signature_key",
-    "random_signature_key",
-    "abcdef",
-    "key",
-    "secret",
-    "changeme",
-    "change-me",
-}
 MIN_KEY_LENGTH = 32
+#: About 83 bits by zxcvbn's estimate: a signed cookie lets anyone try keys offline, fast.
+#: Random keys of 32 characters score 28 and more (hex) or 30 and more (URL-safe base64).
+MIN_KEY_GUESSES_LOG10 = 25
+#: A random key of 32 characters has far more; this refuses "abab…" and the like.
+MIN_KEY_DISTINCT = 8
 
 
 class UnsafeSetting(RuntimeError):
     """A setting would make the platform unsafe; the message says how to fix it."""
+
+
+def trusted_proxies(settings: Settings) -> clients.Trusted:
+    """The reverse proxies of DHU_TRUSTED_PROXIES; UnsafeSetting on an entry that is no address."""
+    try:
+        return clients.parse_trusted(settings.dhu_trusted_proxies, strict=True)
+    except ValueError as error:
+        raise UnsafeSetting(
+            f"DHU_TRUSTED_PROXIES: {error}. Give the proxies' IP addresses or networks, "
+            "separated by commas, e.g. 127.0.0.1 or 10.0.0.0/24."
+        ) from None
+
+
+def server_trusted(settings: Settings) -> clients.Trusted:
+    """The hosts uvicorn takes X-Forwarded-For from (FORWARDED_ALLOW_IPS, loopback by default)."""
+    return clients.parse_trusted(settings.forwarded_allow_ips)
 
 
 def cookie_key(settings: Settings) -> str:
@@ -74,13 +92,25 @@ def cookie_key(settings: Settings) -> str:
     else:
         key = _key_file(settings.dhu_data_dir / ".cookie_key")
         source = str(settings.dhu_data_dir / ".cookie_key")
-    if len(key) < MIN_KEY_LENGTH or key.lower() in KNOWN_WEAK_KEYS:
+    problem = key_problem(key)
+    if problem:
         raise UnsafeSetting(
-            f"The cookie signing key from {source} is too weak. Use at least {MIN_KEY_LENGTH} "
-            "random characters, for example the output of "
+            f"The cookie signing key from {source} is too weak ({problem}). Use at "
+            f"least {MIN_KEY_LENGTH} random characters, for example the output of "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
         )
     return key
+
+
+def key_problem(key: str) -> str | None:
+    """Why `key` is too easy to guess to sign cookies with, or None when it is random enough."""
+    if len(key) < MIN_KEY_LENGTH:
+        return f"shorter than {MIN_KEY_LENGTH} characters"
+    if len(set(key)) < MIN_KEY_DISTINCT:
+        return f"fewer than {MIN_KEY_DISTINCT} different characters"
+    if strength.estimate(key).guesses_log10 < MIN_KEY_GUESSES_LOG10:
+        return "words, repeats or patterns that are easy to guess"
+    return None
 
 
 def _key_file(path: Path) -> str:

@@ -8,7 +8,6 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from itertools import accumulate
 from typing import Any
 
@@ -16,7 +15,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from dhu_core import accounts, db, geo, matching, taxonomy
+from dhu_core import accounts, db, demo_logins, geo, matching, taxonomy
 from dhu_core.models import (
     AppState,
     AuditEvent,
@@ -50,30 +49,23 @@ class DemoError(Exception):
 
 @dataclass(frozen=True)
 class DemoAccount:
-    """A demo login, created only in the demo database."""
+    """A demo login, created only in the demo database; its password is drawn at each seeding."""
 
     username: str
-    password: str
     role: str
     display_name: str
     email: str
 
 
-# Positional arguments: these are published demo passwords, not secrets.
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
-    DemoAccount("demo-owner", "Owner-demo-2026!", "owner", "Kadri Tamm", "demo-owner@example.org"),
+    DemoAccount("demo-owner", "owner", "Kadri Tamm", "demo-owner@example.org"),
+    DemoAccount("demo-owner2", "owner", "Joana Ferreira", "demo-owner2@example.org"),
     DemoAccount(
-        "demo-owner2", "Owner2-demo-2026!", "owner", "Joana Ferreira", "demo-owner2@example.org"
+        "demo-coordinator", "coordinator", "Sophie Laurent", "demo-coordinator@example.org"
     ),
-    DemoAccount(
-        "demo-coordinator",
-        "Coordinator-demo-2026!",
-        "coordinator",
-        "Sophie Laurent",
-        "demo-coordinator@example.org",
-    ),
-    DemoAccount("demo-admin", "Admin-demo-2026!", "admin", "Marek Nowak", "demo-admin@example.org"),
+    DemoAccount("demo-admin", "admin", "Marek Nowak", "demo-admin@example.org"),
 )
+DEMO_USERNAMES = tuple(account.username for account in DEMO_ACCOUNTS)
 
 
 @dataclass
@@ -89,6 +81,8 @@ class DemoSummary:
     matches: int
     digests: int
     seconds: float
+    #: The demo accounts with their new passwords: print them, keep them (`demo_logins`).
+    logins: tuple[demo_logins.DemoLogin, ...] = ()
 
 
 # --- reference content -------------------------------------------------------------------
@@ -1088,7 +1082,11 @@ def _seed(session: Session, *, practices: int, seed: int) -> DemoSummary:
     rng = random.Random(seed)
     orgs = _organisations(rng, count=min(5000, max(84, practices // 8)))
     owner_org, owner2_org = (_find_org(orgs, code) for code in _DEMO_OWNER_COUNTRIES)
-    account_rows = _accounts(owner_org, owner2_org)
+    logins = tuple(
+        demo_logins.DemoLogin(a.username, a.role, password, accounts.hash_password(password))
+        for a, password in ((a, demo_logins.new_password()) for a in DEMO_ACCOUNTS)
+    )
+    account_rows = _accounts(owner_org, owner2_org, logins)
     user_ids = {row["username"]: row["id"] for row in account_rows}
     practice_rows, country_rows, tag_rows, facts = _practices(
         rng, practices, orgs, owner_org, owner2_org, user_ids
@@ -1135,6 +1133,7 @@ def _seed(session: Session, *, practices: int, seed: int) -> DemoSummary:
         matches=len(match_rows),
         digests=len(digest_rows),
         seconds=0.0,
+        logins=logins,
     )
 
 
@@ -1244,13 +1243,9 @@ def _organisation_row(rng: random.Random, org: _Org) -> dict:
     }
 
 
-@cache
-def _password_hashes() -> tuple[str, ...]:
-    # bcrypt is slow on purpose: hash the demo passwords once per process.
-    return tuple(accounts.hash_password(account.password) for account in DEMO_ACCOUNTS)
-
-
-def _accounts(owner_org: _Org, owner2_org: _Org) -> list[dict]:
+def _accounts(
+    owner_org: _Org, owner2_org: _Org, logins: Sequence[demo_logins.DemoLogin]
+) -> list[dict]:
     """The demo accounts; login bookkeeping columns keep their table defaults."""
     organisation = {"demo-owner": owner_org.id, "demo-owner2": owner2_org.id}
     return [
@@ -1261,12 +1256,10 @@ def _accounts(owner_org: _Org, owner2_org: _Org) -> list[dict]:
             "email": account.email,
             "role": account.role,
             "organisation_id": organisation.get(account.username),
-            "password_hash": password_hash,
+            "password_hash": login.password_hash,
             "created_at": START - timedelta(days=30),
         }
-        for number, (account, password_hash) in enumerate(
-            zip(DEMO_ACCOUNTS, _password_hashes(), strict=True), start=1
-        )
+        for number, (account, login) in enumerate(zip(DEMO_ACCOUNTS, logins, strict=True), start=1)
     ]
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from dhu_core import audit, db, demo, practices
+from dhu_core import audit, db, demo, demo_logins, practices
 from dhu_core.accounts import require_role, system_actor
 from dhu_core.config import Settings, get_settings
 from dhu_core.models import (
@@ -238,7 +238,10 @@ def _open_capture(
 
 
 def reset_demo_data(*, actor: User, engine: Engine | None = None) -> demo.DemoSummary:
-    """Replace the demo data with a fresh set of the same size (administrators, demo only)."""
+    """Replace the demo data with a fresh set of the same size (administrators, demo only).
+
+    The demo accounts get new passwords, printed on the console and kept as at the first start.
+    """
     require_role(actor, "admin")
     engine = engine or db.get_engine()
     with db.read_scope(engine) as session:
@@ -256,4 +259,10 @@ def reset_demo_data(*, actor: User, engine: Engine | None = None) -> demo.DemoSu
     with db.session_scope(engine) as session:
         # The actor's account was replaced with the rest, so name it instead of linking it.
         audit.record(session, system_actor("demo-reset"), "demo.reset", by=actor.username)
+    demo_logins.hand_out(
+        summary.logins,
+        database_url=engine.url.render_as_string(hide_password=False),
+        settings=get_settings(),
+        echo=demo_logins.to_console,
+    )
     return summary

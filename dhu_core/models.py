@@ -218,7 +218,10 @@ class UserPublic(UserBase):
 
 
 class LoginThrottle(SQLModel, table=True):
-    """Recent failed sign-ins for one username from one client address, and its lock."""
+    """Recent failed sign-ins for one username from one client address, and its lock.
+
+    The row with client "*" counts the username's failures from every address together.
+    """
 
     __tablename__ = "login_throttle"
 

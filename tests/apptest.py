@@ -2,11 +2,10 @@
 
 from streamlit.testing.v1 import AppTest
 
-from dhu_core.demo import DEMO_ACCOUNTS
-from tests.browser import ROOT
+from dhu_core.config import get_settings
+from tests.browser import ROOT, demo_password
 
 APP = str(ROOT / "app.py")
-PASSWORDS = {account.username: account.password for account in DEMO_ACCOUNTS}
 
 
 def open_app() -> AppTest:
@@ -14,11 +13,16 @@ def open_app() -> AppTest:
     return AppTest.from_file(APP, default_timeout=60).run()
 
 
+def password_of(username: str) -> str:
+    """The password the app drew for a demo account when it seeded its embedded database."""
+    return demo_password(get_settings().dhu_data_dir / "dhu.sqlite3", username)
+
+
 def sign_in(at: AppTest, username: str) -> AppTest:
     """Sign `at` in as the demo account `username` through the sign-in page."""
     at.switch_page("app_pages/sign_in.py").run()
     inputs = {t.label: t for t in at.text_input}
     inputs["Username"].input(username)
-    inputs["Password"].input(PASSWORDS[username])
+    inputs["Password"].input(password_of(username))
     at.button[0].click().run()
     return at.run()

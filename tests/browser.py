@@ -13,6 +13,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from dhu_core import demo_logins
+from dhu_core.config import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 #: Screenshots kept for people to look at (failed browser tests, the map).
 ARTIFACTS = ROOT / "test-artifacts"
@@ -108,6 +111,21 @@ def settle(page) -> None:
     page.wait_for_load_state("networkidle")
     page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=30_000)
     page.wait_for_timeout(300)
+
+
+def first_visit(chromium, url: str) -> None:
+    """Open the app once: its first run prepares the database (demo data, demo passwords)."""
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(url + "/")
+    page.get_by_text("Published practices").wait_for(timeout=120_000)
+    context.close()
+
+
+def demo_password(database: Path, username: str) -> str:
+    """The password the app drew for a demo account of the embedded database at `database`."""
+    logins = demo_logins.read(Settings(dhu_data_dir=database.parent))
+    return next(login.password for login in logins if login.username == username)
 
 
 def sign_in(page, url: str, username: str, password: str) -> None:

@@ -12,7 +12,14 @@ from sqlalchemy import Engine
 
 from dhu_core import db
 from dhu_core.config import get_settings, normalise_database_url
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium, streamlit_server
+from tests.browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    first_visit,
+    require_chromium,
+    streamlit_server,
+)
 
 #: The PostgreSQL server the suite runs against (trust auth on this machine).
 PG_ADMIN_URL = os.environ.get("DHU_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -107,12 +114,12 @@ def page(chromium, request):
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    """The app on a new embedded database (seeded with demo data on first start)."""
-    require_chromium()
+def demo_server(tmp_path_factory, chromium) -> Iterator[tuple[str, Path]]:
+    """The app on a new embedded database, seeded with demo data by its first visit."""
     data_dir = tmp_path_factory.mktemp("app-data")
     env = {"DHU_DATA_DIR": str(data_dir), "DATABASE_URL": ""}
     with streamlit_server(env, data_dir / "streamlit.log") as url:
+        first_visit(chromium, url)
         yield url, data_dir / "dhu.sqlite3"
 
 

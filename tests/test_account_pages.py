@@ -6,10 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dhu_core.demo import DEMO_ACCOUNTS
-from tests.apptest import APP, sign_in
+from tests.apptest import APP, password_of, sign_in
 from tests.browser import ROOT
-
-ACCOUNTS = {account.username: account for account in DEMO_ACCOUNTS}
 
 
 @pytest.fixture
@@ -32,6 +30,46 @@ def test_sign_up_shows_each_message_next_to_its_field_and_keeps_the_input(app, e
     assert any("organisation" in m for m in messages)
     assert app.text_input(key="su_display_name").value == "Nora Owner"
     assert app.text_input(key="su_email").value == "not-an-email"
+
+
+@pytest.mark.parametrize("password", ["Tartu rain on Tuesday " * 4, "ö" * 64])
+def test_sign_up_refuses_a_password_longer_than_72_bytes_next_to_its_field(app, password):
+    app.switch_page("app_pages/sign_up.py").run()
+    app.text_input(key="su_username").input("nora")
+    app.text_input(key="su_display_name").input("Nora Owner")
+    app.text_input(key="su_email").input("nora@example.org")
+    app.text_input(key="su_password").input(password)
+    app.text_input(key="su_password_again").input(password)
+    app.text_input(key="su_organisation_name").input("Tartu Health Lab")
+    app.selectbox(key="su_organisation_country").select("EE")
+    app.button[0].click().run()
+
+    assert not app.exception
+    assert [e.value for e in app.error] == [
+        "Use at most 72 bytes: 72 plain letters, digits or spaces; an accented letter or a "
+        "symbol may count as 2 to 4"
+    ]
+    assert not app.success
+
+
+def test_sign_up_refuses_a_common_password(app):
+    app.switch_page("app_pages/sign_up.py").run()
+    app.text_input(key="su_password").input("Password12345")
+    app.button[0].click().run()
+    assert any("too easy to guess" in e.value for e in app.error)
+
+
+def test_the_account_page_refuses_a_new_password_longer_than_72_bytes(app):
+    at = sign_in(app, "demo-owner")
+    at.switch_page("app_pages/account.py").run()
+    inputs = {t.label: t for t in at.text_input}
+    inputs["Current password"].input(password_of("demo-owner"))
+    inputs["New password"].input("Kadri walks to the clinic " * 4)
+    at.button[0].click().run()
+
+    assert not at.exception
+    assert any("at most 72 bytes" in e.value for e in at.error)
+    assert not at.success
 
 
 def test_sign_up_creates_an_owner_with_a_new_organisation(app, embedded_app):

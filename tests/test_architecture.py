@@ -28,3 +28,22 @@ def test_the_check_sees_a_streamlit_import(tmp_path):
     module = tmp_path / "leak.py"
     module.write_text("def f():\n    from streamlit import cache_data\n")
     assert _imports_streamlit(module)
+
+
+def _reads_the_connection(path: Path) -> bool:
+    """True when the module reads `….context.ip_address` or `….context.headers`."""
+    return any(
+        isinstance(node, ast.Attribute)
+        and node.attr in {"ip_address", "headers"}
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "context"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+    )
+
+
+def test_the_client_address_is_read_in_one_place():
+    # st.context.ip_address follows a forged X-Forwarded-For; dhu_core.clients undoes that.
+    root = CORE.parent
+    modules = [*CORE.rglob("*.py"), *(root / "app_pages").glob("*.py"), root / "app.py"]
+    readers = [str(p.relative_to(root)) for p in modules if _reads_the_connection(p)]
+    assert readers == ["dhu_core/ui/auth.py"]

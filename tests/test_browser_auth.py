@@ -7,7 +7,7 @@ import pytest
 
 from dhu_core.demo import DEMO_ACCOUNTS
 from dhu_core.ui.shell import VISITOR, pages_for
-from tests.browser import sign_in
+from tests.browser import demo_password, sign_in
 
 pytestmark = pytest.mark.browser
 ACCOUNTS = {account.role: account for account in DEMO_ACCOUNTS}
@@ -32,9 +32,9 @@ def test_a_visitor_sees_only_public_pages(demo_server, page):
 
 @pytest.mark.parametrize("role", ["owner", "coordinator", "admin"])
 def test_each_role_sees_exactly_its_pages_and_keeps_the_session_on_reload(demo_server, page, role):
-    url, _ = demo_server
+    url, database = demo_server
     account = ACCOUNTS[role]
-    sign_in(page, url, account.username, account.password)
+    sign_in(page, url, account.username, demo_password(database, account.username))
     assert _menu(page) == _expected(role)
 
     page.wait_for_timeout(1500)  # the cookie component writes the cookie after the rerun
@@ -44,9 +44,9 @@ def test_each_role_sees_exactly_its_pages_and_keeps_the_session_on_reload(demo_s
 
 
 def test_sign_out_ends_the_session_and_the_old_cookie(demo_server, page):
-    url, _ = demo_server
+    url, database = demo_server
     account = ACCOUNTS["owner"]
-    sign_in(page, url, account.username, account.password)
+    sign_in(page, url, account.username, demo_password(database, account.username))
     page.wait_for_timeout(1500)
     cookies = page.context.cookies()
     assert any(c["name"] == "dhu_session" for c in cookies)
@@ -80,10 +80,10 @@ PROTECTED = {
 def test_opening_a_protected_page_directly_shows_no_protected_content(
     demo_server, page, path, role
 ):
-    url, _ = demo_server
+    url, database = demo_server
     if role != VISITOR:
         account = ACCOUNTS[role]
-        sign_in(page, url, account.username, account.password)
+        sign_in(page, url, account.username, demo_password(database, account.username))
     page.goto(url + path)
     page.get_by_text("Published practices").wait_for(timeout=30_000)  # the home page instead
     page.wait_for_timeout(1000)

@@ -12,23 +12,28 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from dhu_core import db, knowledge, practices
-from dhu_core.demo import DEMO_ACCOUNTS
 from dhu_core.models import DigestInput, PracticeCreate, User
-from tests.browser import is_local, require_chromium, settle, sign_in, streamlit_server
+from tests.browser import (
+    demo_password,
+    first_visit,
+    is_local,
+    settle,
+    sign_in,
+    streamlit_server,
+)
 from tests.test_knowledge import HOSTILE
 
 pytestmark = pytest.mark.browser
-ACCOUNTS = {account.username: account for account in DEMO_ACCOUNTS}
 PUBLIC_URL = "https://workshop.example.org/dhu"
 
 
 @pytest.fixture(scope="module")
-def workshop_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+def workshop_server(tmp_path_factory, chromium) -> Iterator[tuple[str, Path]]:
     """The app on a new demo database, announcing a public address for the QR code."""
-    require_chromium()
     data_dir = tmp_path_factory.mktemp("workshop-data")
     env = {"DHU_DATA_DIR": str(data_dir), "DATABASE_URL": "", "DHU_PUBLIC_URL": PUBLIC_URL}
     with streamlit_server(env, data_dir / "streamlit.log") as url:
+        first_visit(chromium, url)
         yield url, data_dir / "dhu.sqlite3"
 
 
@@ -55,8 +60,7 @@ def test_a_published_digest_is_found_by_topic_and_links_to_its_practices(
     workshop_server, page, chromium
 ):
     url, database = workshop_server
-    coordinator = ACCOUNTS["demo-coordinator"]
-    sign_in(page, url, coordinator.username, coordinator.password)
+    sign_in(page, url, "demo-coordinator", demo_password(database, "demo-coordinator"))
     with sqlite3.connect(database) as conn:
         linked = conn.execute(
             "SELECT id, title FROM practice WHERE status = 'published' "

@@ -2,11 +2,9 @@
 
 import pytest
 
-from dhu_core.demo import DEMO_ACCOUNTS
-from tests.browser import settle, sign_in
+from tests.browser import demo_password, settle, sign_in
 
 pytestmark = pytest.mark.browser
-ACCOUNTS = {account.username: account for account in DEMO_ACCOUNTS}
 HOSTILE = "<img src=x onerror=alert(1)>"
 WORD = "Quokkatelemetry"
 
@@ -23,9 +21,9 @@ def _choose(page, label: str, option: str, *, several: bool = False) -> None:
 def test_register_approve_and_find_a_practice_with_a_hostile_title(demo_server, page):
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    url, _ = demo_server
+    url, database = demo_server
 
-    sign_in(page, url, "demo-owner", ACCOUNTS["demo-owner"].password)
+    sign_in(page, url, "demo-owner", demo_password(database, "demo-owner"))
     page.goto(url + "/register")
     settle(page)
     page.get_by_role("textbox", name="Title *").fill(HOSTILE)
@@ -45,7 +43,7 @@ def test_register_approve_and_find_a_practice_with_a_hostile_title(demo_server, 
     page.get_by_role("button", name="Sign out").click()
     settle(page)
 
-    sign_in(page, url, "demo-coordinator", ACCOUNTS["demo-coordinator"].password)
+    sign_in(page, url, "demo-coordinator", demo_password(database, "demo-coordinator"))
     page.goto(url + "/review")
     settle(page)
     page.get_by_label("Waiting for review", exact=True).click()

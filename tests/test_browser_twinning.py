@@ -3,11 +3,9 @@ shortlists and agrees a pair; the new twinning is drawn on /map."""
 
 import pytest
 
-from dhu_core.demo import DEMO_ACCOUNTS
-from tests.browser import settle, sign_in
+from tests.browser import demo_password, settle, sign_in
 
 pytestmark = pytest.mark.browser
-PASSWORDS = {account.username: account.password for account in DEMO_ACCOUNTS}
 PROBLEM = (
     "Our hospital wants remote monitoring of heart failure patients at home, with alerts "
     "to nurses when weight or blood pressure drift."
@@ -27,10 +25,10 @@ def _sign_out(page) -> None:
 
 
 def test_need_ranked_shortlisted_agreed_and_drawn_on_the_map(demo_server, page):
-    url, _ = demo_server
+    url, database = demo_server
     arcs_before = _map_twinnings(page, url)
 
-    sign_in(page, url, "demo-owner2", PASSWORDS["demo-owner2"])
+    sign_in(page, url, "demo-owner2", demo_password(database, "demo-owner2"))
     page.goto(url + "/twinning")
     settle(page)
     page.get_by_role("tab", name="State a need").click()
@@ -42,7 +40,7 @@ def test_need_ranked_shortlisted_agreed_and_drawn_on_the_map(demo_server, page):
     page.get_by_text("Need stated.").wait_for(timeout=30_000)
     _sign_out(page)
 
-    sign_in(page, url, "demo-coordinator", PASSWORDS["demo-coordinator"])
+    sign_in(page, url, "demo-coordinator", demo_password(database, "demo-coordinator"))
     page.goto(url + "/twinning")
     settle(page)
     page.get_by_text("remote monitoring of heart failure").first.wait_for(timeout=30_000)

@@ -1,5 +1,6 @@
 """Settings: the cookie signing key is never a constant and never weak."""
 
+import secrets
 import stat
 
 import pytest
@@ -26,12 +27,42 @@ def test_a_key_file_readable_by_others_is_made_private(tmp_path):
 
 
 def test_the_environment_key_wins(tmp_path):
-    key = "k" * 16 + "Q" * 16 + "-strong"
+    key = secrets.token_urlsafe(48)
     assert cookie_key(Settings(dhu_data_dir=tmp_path, dhu_cookie_key=key)) == key
     assert not (tmp_path / ".cookie_key").exists()
 
 
-@pytest.mark.parametrize("weak", ["some_key", "random_signature_key", "short-key-123", " "])
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "some_key",
+        "random_signature_key",
+        "short-key-123",
+        " ",
+        "a" * 32,
+        "changeme" * 4,
+        "abcdefghijklmnopqrstuvwxyz012345",
+        "0123456789" * 4,
+        "Password1234" * 3,
+        "kkkkkkkkkkkkkkkkQQQQQQQQQQQQQQQQ-strong",
+        "thisismysecretkeyforthecookies",
+        "correcthorsebatterystaplecorrecthorse",
+    ],
+)
 def test_weak_keys_are_refused_with_a_clear_message(tmp_path, weak):
     with pytest.raises(UnsafeSetting, match="too weak"):
         cookie_key(Settings(dhu_data_dir=tmp_path, dhu_cookie_key=weak))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: secrets.token_urlsafe(48),
+        lambda: secrets.token_hex(32),
+        lambda: secrets.token_hex(16),
+    ],
+)
+def test_random_keys_are_accepted(tmp_path, make):
+    for _ in range(50):
+        key = make()
+        assert cookie_key(Settings(dhu_data_dir=tmp_path, dhu_cookie_key=key)) == key

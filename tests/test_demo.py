@@ -1,5 +1,7 @@
 """The demo data set: realistic, valid, deterministic, and only ever written where it belongs."""
 
+from dataclasses import fields
+
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -19,8 +21,16 @@ from dhu_core.models import (
     TwinningNeed,
     User,
 )
+from tests.browser import ROOT
 
 PRACTICES = 120
+#: What earlier versions seeded and printed for everyone to read.
+OLD_PUBLISHED_PASSWORDS = [
+    "Owner-demo-2026!",
+    "Owner2-demo-2026!",
+    "Coordinator-demo-2026!",
+    "Admin-demo-2026!",
+]
 
 TAG_CODES = {
     "type": taxonomy.PRACTICE_TYPES,
@@ -112,17 +122,42 @@ def test_every_practice_is_deployed_and_tagged(seeded):
         assert {practice_id for practice_id, k in tagged if k == kind} == deployed
 
 
-def test_one_account_per_role_that_logs_in(seeded):
-    with Session(seeded) as session:
+def test_one_account_per_role_that_logs_in_with_a_password_drawn_at_seeding(engine):
+    summary = demo.seed_demo(engine=engine, practices=PRACTICES)
+    with Session(engine) as session:
         users = {user.username: user for user in session.exec(select(User))}
     assert {user.role for user in users.values()} == set(taxonomy.ROLES)
-    for account in demo.DEMO_ACCOUNTS:
-        assert len(account.password) >= 12
-        assert accounts.check_password(account.password, users[account.username].password_hash)
-        assert not accounts.check_password("wrong password", users[account.username].password_hash)
+    assert [login.username for login in summary.logins] == list(demo.DEMO_USERNAMES)
+    for login in summary.logins:
+        assert accounts.password_problem(login.password) is None
+        assert accounts.check_password(login.password, users[login.username].password_hash)
+        assert not accounts.check_password("wrong password", users[login.username].password_hash)
     owner, owner2 = users["demo-owner"], users["demo-owner2"]
     assert owner.organisation_id and owner2.organisation_id
     assert owner.organisation_id != owner2.organisation_id
+
+
+def test_every_seeding_draws_new_passwords_and_the_old_published_ones_fail(engine):
+    first = demo.seed_demo(engine=engine, practices=PRACTICES).logins
+    second = demo.reset_demo(engine=engine, practices=PRACTICES).logins
+    assert {a.password for a in first}.isdisjoint(a.password for a in second)
+    assert len({a.password for a in first}) == len(first)
+    with Session(engine) as session:
+        hashes = [user.password_hash for user in session.exec(select(User))]
+    for password in OLD_PUBLISHED_PASSWORDS + [a.password for a in first]:
+        assert not any(accounts.check_password(password, h) for h in hashes)
+
+
+def test_no_demo_password_is_written_in_the_code():
+    sources = [*(ROOT / "dhu_core").rglob("*.py"), *(ROOT / "app_pages").glob("*.py")]
+    sources += [ROOT / "README.md", ROOT / "app.py"]
+    # Only the migration that replaces them names the passwords published before.
+    migration = ROOT / "dhu_core" / "migrations" / "versions" / "20261130_0007_demo_passwords.py"
+    for source in sources:
+        if source != migration:
+            text = source.read_text(encoding="utf-8")
+            assert not [p for p in OLD_PUBLISHED_PASSWORDS if p in text], source
+    assert "password" not in {field.name for field in fields(demo.DemoAccount)}
 
 
 def test_demo_owner_has_published_draft_and_submitted_practices(seeded):

@@ -13,8 +13,8 @@ from typing import Any
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from dhu_core import accounts, db
-from dhu_core.config import cookie_key, get_settings
+from dhu_core import accounts, clients, db
+from dhu_core.config import cookie_key, get_settings, server_trusted, trusted_proxies
 from dhu_core.models import User, utcnow
 
 COOKIE_NAME = "dhu_session"
@@ -100,9 +100,28 @@ def _end_session() -> None:
         st.session_state.pop(key, None)
 
 
-def _client_address() -> str:
+def connection() -> clients.Connection:
+    """This session's connection: the address the server settled on and the request headers."""
+    headers = st.context.headers
+    pairs = tuple((name.lower(), value) for name in headers for value in headers.get_all(name))
     address = st.context.ip_address
-    return address if isinstance(address, str) and address else "unknown"
+    if not isinstance(address, str):
+        # Streamlit reports 127.0.0.1 and ::1 as None; a Unix socket has no address at all.
+        unix = str(st.get_option("server.address") or "").startswith("unix://")
+        address = None if unix else "127.0.0.1"
+    return clients.Connection(address, pairs)
+
+
+def _client_address() -> str:
+    settings = get_settings()
+    return clients.client_address(
+        connection(), proxies=trusted_proxies(settings), server_trusted=server_trusted(settings)
+    )
+
+
+def is_local_client() -> bool:
+    """True when this session's browser runs on the server's own machine, with no proxy between."""
+    return clients.is_local_client(connection())
 
 
 def authenticator() -> stauth.Authenticate:

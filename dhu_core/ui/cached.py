@@ -8,6 +8,8 @@ import streamlit as st
 from dhu_core import (
     catalogue,
     db,
+    demo,
+    demo_logins,
     exchange,
     knowledge,
     live,
@@ -48,6 +50,16 @@ def newest_practices(limit: int = 5) -> list:
 def is_demo() -> bool:
     """True when the database holds the demo data set."""
     return db.is_demo()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _enabled_demo_accounts(version: int) -> list[str]:
+    return demo_logins.enabled_accounts(demo.DEMO_USERNAMES)
+
+
+def enabled_demo_accounts() -> list[str]:
+    """The demo accounts that exist and are enabled in the current data."""
+    return _enabled_demo_accounts(data_version())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from dhu_core import taxonomy
+from dhu_core import demo_logins, taxonomy
 from dhu_core.bootstrap import DatabaseNotReady, prepare_database
-from dhu_core.config import UnsafeSetting, cookie_key, get_settings
+from dhu_core.config import UnsafeSetting, cookie_key, get_settings, trusted_proxies
 from dhu_core.models import User
 from dhu_core.text import md_escape
 from dhu_core.ui import auth, cached
@@ -62,6 +62,7 @@ PAGES = (
 def _prepared() -> bool:
     settings = get_settings()
     cookie_key(settings)
+    trusted_proxies(settings)
     prepare_database(settings)
     # The ~130,000 objects of the loaded libraries live as long as the server: keep them out
     # of CPython's full collections, which otherwise add ~60 ms to every few requests.
@@ -70,9 +71,18 @@ def _prepared() -> bool:
 
 
 def prepare() -> None:
-    """Get the database and keys ready once per process; stop with a clear message if not."""
+    """Get the database and keys ready once per process; stop with a clear message if not.
+
+    A database with enabled demo accounts is checked on every run, so disabling them (or a
+    demo reset bringing them back) counts at once.
+    """
     try:
         _prepared()
+        demo_logins.check_exposure(
+            server_address=st.get_option("server.address"),
+            enabled=cached.enabled_demo_accounts(),
+            settings=get_settings(),
+        )
     except (DatabaseNotReady, UnsafeSetting) as error:
         st.error(str(error))
         st.stop()
