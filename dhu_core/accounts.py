@@ -180,7 +180,7 @@ def authenticate(
     username = username.strip().lower()
     key = username[:60]  # the throttle's column; no real username is longer
     moment = now()
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         refusal = _refusal(_throttles(session, key, client), moment)
         user = session.exec(select(User).where(User.username == username)).first()
     # bcrypt is slow on purpose: check outside the transaction that writes, so no lock is held.

@@ -93,7 +93,7 @@ def shown(*, settings: Settings, engine: Engine | None = None) -> list[DemoLogin
     logins = read(settings)
     if not logins or not settings.embedded:
         return []
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         current = {
             user.username: user
             for user in session.exec(
@@ -111,7 +111,7 @@ def shown(*, settings: Settings, engine: Engine | None = None) -> list[DemoLogin
 
 def enabled_accounts(usernames: Sequence[str], *, engine: Engine | None = None) -> list[str]:
     """Which of the demo `usernames` exist as enabled accounts."""
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         return list(
             session.exec(
                 select(User.username)
