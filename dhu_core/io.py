@@ -1,31 +1,29 @@
 """Import and export of practices: CSV and XLSX in, CSV, JSON and XLSX out.
 
 The columns are the contract of DESIGN.md: lists separated by `;`, countries as ISO 3166-1
-alpha-2 codes, code lists as codes (import also accepts labels, in any letter case).
+alpha-2 codes, code lists as codes (import also accepts labels, in any letter case). Files are
+written by `spreadsheet`.
 """
 
 import csv
 import io
 import json
-import re
 import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO, TextIO
+from typing import IO, Any
 
 import openpyxl
-import pandas as pd
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlmodel import Session
 
-from dhu_core import audit, db, taxonomy
+from dhu_core import audit, db, spreadsheet, taxonomy
 from dhu_core.accounts import SYSTEM, require_role, system_actor
 from dhu_core.models import (
     PRACTICE_TAG_FIELDS,
@@ -67,11 +65,6 @@ FORMATS = ("csv", "json", "xlsx")
 CHUNK_ROWS = 2000
 #: How many rows are validated between two progress reports.
 PROGRESS_EVERY = 500
-
-# A spreadsheet runs a cell that starts with =, +, - or @ as a formula (CSV injection), so the
-# CSV export prefixes an apostrophe, as OWASP advises, and the import takes it off again. Texts
-# that start with apostrophes before such a character get one more, so every text comes back.
-_FORMULA = re.compile(r"^'*[=+\-@]")
 
 Progress = Callable[[int, int], None]
 
@@ -176,7 +169,7 @@ def _csv_table(data: bytes | str) -> Iterator[list[Any]]:
         rows = list(csv.reader(io.StringIO(data, newline=""), delimiter=delimiter))
     except csv.Error as error:
         raise ImportFileError(f"the file is not valid CSV: {error}") from error
-    return iter([[_unescape(cell) for cell in row] for row in rows])
+    return iter([[spreadsheet.restore_text(cell) for cell in row] for row in rows])
 
 
 def _xlsx_table(data: bytes | str) -> Iterator[list[Any]]:
@@ -456,45 +449,23 @@ def export_practices(
     return [{column: getattr(p, column) for column in COLUMNS} for p in practices]
 
 
-def write_csv(rows: Iterable[dict[str, Any]], file: TextIO) -> None:
-    """Write rows as CSV with the import columns (open `file` with newline="")."""
-    writer = csv.writer(file)
-    writer.writerow(COLUMNS)
-    writer.writerows([_csv_cell(row.get(column)) for column in COLUMNS] for row in rows)
-
-
-def write_json(rows: Iterable[dict[str, Any]], file: TextIO) -> None:
-    """Write rows as a JSON list of objects; lists stay JSON arrays."""
-    objects = [{column: row.get(column) for column in COLUMNS} for row in rows]
-    json.dump(objects, file, ensure_ascii=False, indent=1)
-    file.write("\n")
-
-
-def write_xlsx(rows: Iterable[dict[str, Any]], file: str | Path | BinaryIO) -> None:
-    """Write rows as an Excel workbook with one sheet and the import columns as header."""
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet("practices")
-    sheet.append(COLUMNS)
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, row.get(column)) for column in COLUMNS])
-    workbook.save(file)
-
-
 def export_bytes(rows: Iterable[dict[str, Any]], fmt: str) -> bytes:
     """Rows as the bytes of a CSV, JSON or XLSX file, for a download button or the CLI."""
-    if fmt == "xlsx":
-        buffer = io.BytesIO()
-        write_xlsx(rows, buffer)
-        return buffer.getvalue()
-    text = io.StringIO(newline="")
     if fmt == "csv":
-        write_csv(rows, text)
-        # The byte-order mark makes spreadsheet programs read the file as UTF-8.
-        return text.getvalue().encode("utf-8-sig")
+        return spreadsheet.csv_bytes(COLUMNS, _cells(rows))
+    if fmt == "xlsx":
+        return spreadsheet.xlsx_bytes(COLUMNS, _cells(rows), sheet="practices")
     if fmt == "json":
-        write_json(rows, text)
-        return text.getvalue().encode("utf-8")
+        # Lists stay JSON arrays.
+        objects = [{column: row.get(column) for column in COLUMNS} for row in rows]
+        return (json.dumps(objects, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
     raise ValueError(f"unknown export format '{fmt}' (use one of: {', '.join(FORMATS)})")
+
+
+def _cells(rows: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
+    """Rows as spreadsheet cells: lists joined by ';', yes/no for booleans, None empty."""
+    for row in rows:
+        yield [_cell(row.get(column)) for column in COLUMNS]
 
 
 def _cell(value: Any) -> Any:
@@ -505,42 +476,6 @@ def _cell(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return ";".join(str(item) for item in value)
     return value
-
-
-def defuse_formula(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula, with a leading ' so it stays text."""
-    return "'" + value if isinstance(value, str) and _FORMULA.match(value) else value
-
-
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as CSV for a download: UTF-8 with byte-order mark, formula-like text defused."""
-    safe = frame.copy()
-    for column in safe.columns:
-        if not pd.api.types.is_numeric_dtype(safe[column]):
-            safe[column] = safe[column].map(defuse_formula)
-    text = io.StringIO(newline="")
-    safe.to_csv(text, index=False)
-    # The byte-order mark makes spreadsheet programs read the file as UTF-8.
-    return text.getvalue().encode("utf-8-sig")
-
-
-def _csv_cell(value: Any) -> Any:
-    return defuse_formula(_cell(value))
-
-
-def _unescape(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell) else cell
-
-
-def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    value = _cell(value)
-    if not isinstance(value, str):
-        return value
-    # openpyxl refuses control characters, which the entry forms do not filter out.
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-    # A text starting with "=" would otherwise be stored as a formula.
-    cell.data_type = "s"
-    return cell
 
 
 # --- benchmark ---------------------------------------------------------------------------

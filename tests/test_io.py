@@ -473,7 +473,7 @@ def test_csv_export_keeps_spreadsheets_from_running_formulas(engine):
         io.BytesIO(export_bytes(export_practices(engine=engine), "xlsx"))
     )
     cell = workbook.active["A2"]
-    assert (cell.value, cell.data_type) == ("=Risk score calculator", "s")
+    assert (cell.value, cell.data_type, cell.quotePrefix) == ("=Risk score calculator", "s", True)
 
 
 def test_export_json_has_lists_as_arrays(engine):
