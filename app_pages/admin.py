@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import accounts, db, io, live, taxonomy
+from dhu_core import accounts, db, import_file, io, live, taxonomy
 from dhu_core.demo import DemoError
 from dhu_core.models import FieldError, field_errors
 from dhu_core.ui import cached, forms, shell
@@ -127,11 +127,11 @@ if upload is not None and st.button("Import", icon=":material/upload:"):
     bar = st.progress(0.0, text="Checking rows…")
     try:
         report = io.import_practices(
-            io.read_rows(upload, format=upload.name.rsplit(".", 1)[-1]),
+            import_file.read_rows(upload, format=upload.name.rsplit(".", 1)[-1]),
             actor=admin,
             progress=lambda done, total: bar.progress(done / total if total else 1.0),
         )
-    except io.ImportFileError as error:
+    except import_file.ImportFileError as error:
         st.error(str(error))
     else:
         bar.progress(1.0, text="Done.")

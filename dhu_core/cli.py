@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from dhu_core import accounts, audit, db, demo, io, taxonomy
+from dhu_core import accounts, audit, db, demo, import_file, io, taxonomy
 from dhu_core.config import get_settings
 from dhu_core.models import FieldError, field_errors
 
@@ -106,8 +106,8 @@ def import_command(file: Path) -> None:
     engine = db.get_engine()
     db.upgrade(engine)
     try:
-        report = io.import_practices(io.read_rows(file), engine=engine, actor=CLI)
-    except io.ImportFileError as error:
+        report = io.import_practices(import_file.read_rows(file), engine=engine, actor=CLI)
+    except import_file.ImportFileError as error:
         raise click.ClickException(f"{file}: {error}") from error
     click.echo(f"Imported {report.imported} practices")
     for error in report.errors:

@@ -1,30 +1,26 @@
-"""Import and export of practices: CSV and XLSX in, CSV, JSON and XLSX out.
+"""Import and export of practices: rows of the import columns in, CSV, JSON and XLSX out.
 
 The columns are the contract of DESIGN.md: lists separated by `;`, countries as ISO 3166-1
 alpha-2 codes, code lists as codes (import also accepts labels, in any letter case). Files are
-written by `spreadsheet`.
+read by `import_file` and written by `spreadsheet`.
 """
 
-import csv
 import io
 import json
 import time
 import uuid
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlmodel import Session
 
 from dhu_core import audit, db, spreadsheet, taxonomy
 from dhu_core.accounts import SYSTEM, require_role, system_actor
+from dhu_core.import_file import COLUMNS, REQUIRED_COLUMNS, read_rows
 from dhu_core.models import (
     PRACTICE_TAG_FIELDS,
     Organisation,
@@ -39,24 +35,6 @@ from dhu_core.models import (
 )
 from dhu_core.practices import load_public
 
-COLUMNS = (
-    "title",
-    "summary",
-    "practice_type",
-    "maturity",
-    "countries",
-    "owner_organisation",
-    "owner_country",
-    "health_domains",
-    "dhi_codes",
-    "standards",
-    "languages",
-    "website",
-    "contact_email",
-    "start_year",
-    "transferable",
-)
-REQUIRED_COLUMNS = COLUMNS[:7]
 LIST_COLUMNS = ("countries", *PRACTICE_TAG_FIELDS.values())
 PRACTICE_COLUMNS = tuple(c for c in COLUMNS if c not in ("owner_organisation", "owner_country"))
 #: Columns of the organisation a row names, by the OrganisationCreate field each fills.
@@ -67,10 +45,6 @@ CHUNK_ROWS = 2000
 PROGRESS_EVERY = 500
 
 Progress = Callable[[int, int], None]
-
-
-class ImportFileError(ValueError):
-    """The whole file cannot be imported: unreadable, or its header row is wrong."""
 
 
 @dataclass(frozen=True)
@@ -112,102 +86,6 @@ class _Row:
     @property
     def owner_key(self) -> tuple[str, str]:
         return self.owner.name.casefold(), self.owner.country
-
-
-# --- reading files -----------------------------------------------------------------------
-
-
-def read_rows(
-    path_or_file: str | Path | IO[bytes] | IO[str], *, format: str | None = None
-) -> Iterator[dict[str, Any]]:
-    """The data rows of a CSV or XLSX file as dicts by column; ImportFileError if unreadable."""
-    data = _read(path_or_file)
-    fmt = (format or _format_of(path_or_file, data)).lower().lstrip(".")
-    if fmt == "csv":
-        table = _csv_table(data)
-    elif fmt == "xlsx":
-        table = _xlsx_table(data)
-    else:
-        raise ImportFileError(f"cannot import a .{fmt} file: use CSV (.csv) or Excel (.xlsx)")
-    header = next(table, None)
-    if header is None:
-        raise ImportFileError(f"the file is empty: its first row must name the columns ({_LIST})")
-    columns = _check_header(header)
-    return ({name: cells[i] if i < len(cells) else None for i, name in columns} for cells in table)
-
-
-def _read(source: str | Path | IO[bytes] | IO[str]) -> bytes | str:
-    if isinstance(source, str | Path):
-        try:
-            return Path(source).read_bytes()
-        except OSError as error:
-            raise ImportFileError(f"cannot read {source}: {error.strerror}") from error
-    return source.read()
-
-
-def _format_of(source: object, data: bytes | str) -> str:
-    name = str(source) if isinstance(source, str | Path) else getattr(source, "name", "")
-    suffix = Path(str(name)).suffix
-    if suffix:
-        return suffix
-    return "xlsx" if isinstance(data, bytes) and data.startswith(b"PK\x03\x04") else "csv"
-
-
-def _csv_table(data: bytes | str) -> Iterator[list[Any]]:
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise ImportFileError(
-                "the file is not UTF-8 text: save it as 'CSV UTF-8' and try again"
-            ) from error
-    data = data.removeprefix("\ufeff")
-    first_line = data.split("\n", 1)[0]
-    # Spreadsheets in many European locales save CSV with semicolons.
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    try:
-        rows = list(csv.reader(io.StringIO(data, newline=""), delimiter=delimiter))
-    except csv.Error as error:
-        raise ImportFileError(f"the file is not valid CSV: {error}") from error
-    return iter([[spreadsheet.restore_text(cell) for cell in row] for row in rows])
-
-
-def _xlsx_table(data: bytes | str) -> Iterator[list[Any]]:
-    if isinstance(data, str):
-        raise ImportFileError("an Excel file must be opened in binary mode")
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
-        raise ImportFileError("the file is not an Excel workbook (.xlsx)") from error
-    try:
-        rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-    return iter(rows)
-
-
-def _check_header(header: Sequence[Any]) -> list[tuple[int, str]]:
-    names = [str(cell).strip().lower() if cell is not None else "" for cell in header]
-    columns = [(i, name) for i, name in enumerate(names) if name]
-    given = [name for _, name in columns]
-    unknown = [name for name in given if name not in COLUMNS]
-    if unknown:
-        raise ImportFileError(
-            f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)} "
-            f"(the columns are: {_LIST})"
-        )
-    twice = sorted({name for name in given if given.count(name) > 1})
-    if twice:
-        raise ImportFileError(f"column named more than once: {', '.join(twice)}")
-    missing = [name for name in REQUIRED_COLUMNS if name not in given]
-    if missing:
-        raise ImportFileError(
-            f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
-        )
-    return columns
-
-
-_LIST = ", ".join(COLUMNS)
 
 
 # --- importing ---------------------------------------------------------------------------

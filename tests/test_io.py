@@ -15,15 +15,8 @@ from dhu_core import io as practice_io
 from dhu_core.accounts import PermissionDenied, system_actor
 from dhu_core.cli import main
 from dhu_core.config import get_settings
-from dhu_core.io import (
-    COLUMNS,
-    ImportFileError,
-    RowError,
-    export_bytes,
-    export_practices,
-    import_practices,
-    read_rows,
-)
+from dhu_core.import_file import COLUMNS, ImportFileError, read_rows
+from dhu_core.io import RowError, export_bytes, export_practices, import_practices
 from dhu_core.models import (
     AuditEvent,
     Organisation,
@@ -32,6 +25,7 @@ from dhu_core.models import (
     PracticeTag,
     User,
 )
+from tests.xlsx_package import header_row, package, sheet
 
 
 def practice_row(**changes: str) -> dict[str, str]:
@@ -551,6 +545,21 @@ def test_cli_import_reports_rejected_rows_and_fails(cli, engine, tmp_path):
     assert "Imported 1 practices" in result.stdout
     assert "row 3, column maturity: " in result.stderr and "'7'" in result.stderr
     assert count(engine, Practice) == 1
+
+
+def test_cli_import_of_a_hostile_workbook_fails_with_a_message(cli, tmp_path):
+    path = tmp_path / "hostile.xlsx"
+    path.write_bytes(
+        package(
+            sheet(header_row(), prolog='<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>')
+        )
+    )
+
+    result = cli.invoke(main, ["import", str(path)])
+
+    assert result.exit_code == 1
+    assert "hostile.xlsx: the workbook is refused: " in result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
 
 
 def test_cli_import_of_an_unreadable_file_fails(cli, tmp_path):

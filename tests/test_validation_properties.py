@@ -10,13 +10,8 @@ from pydantic import ValidationError
 
 from dhu_core import db, geo, taxonomy
 from dhu_core.accounts import system_actor
-from dhu_core.io import (
-    COLUMNS,
-    export_bytes,
-    export_practices,
-    import_practices,
-    read_rows,
-)
+from dhu_core.import_file import COLUMNS, read_rows
+from dhu_core.io import export_bytes, export_practices, import_practices
 from dhu_core.models import (
     FIRST_YEAR,
     PRACTICE_TAG_FIELDS,
