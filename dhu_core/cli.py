@@ -109,13 +109,13 @@ def import_command(file: Path) -> None:
         report = io.import_practices(import_file.read_rows(file), engine=engine, actor=CLI)
     except import_file.ImportFileError as error:
         raise click.ClickException(f"{file}: {error}") from error
-    click.echo(f"Imported {report.imported} practices")
+    click.echo(report.summary())
     for error in report.errors:
         click.echo(str(error), err=True)
+    if report.unlisted:
+        click.echo(f"… and {report.unlisted:,} more problems", err=True)
     if not report.ok:
-        click.echo(
-            f"Rejected {report.rejected} rows; correct them and import them again.", err=True
-        )
+        click.echo("Correct the rejected rows and import them again.", err=True)
         raise click.exceptions.Exit(1)
 
 

@@ -43,6 +43,8 @@ FORMATS = ("csv", "json", "xlsx")
 CHUNK_ROWS = 2000
 #: How many rows are validated between two progress reports.
 PROGRESS_EVERY = 500
+#: How many row problems a report lists; it counts all of them.
+MAX_ERRORS = 1_000
 
 Progress = Callable[[int, int], None]
 
@@ -61,20 +63,59 @@ class RowError:
 
 @dataclass
 class ImportReport:
-    """What an import stored and which rows it rejected, and why."""
+    """What an import read and stored, which rows it rejected, and why.
 
+    `rejected` counts rows (a row with several bad cells once) and `problems` every problem;
+    `errors` lists the first MAX_ERRORS problems, by row and column.
+    """
+
+    rows_read: int = 0
     imported: int = 0
+    rejected: int = 0
+    blank: int = 0
+    problems: int = 0
     errors: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True when no row was rejected."""
-        return not self.errors
+        return not self.rejected
 
     @property
-    def rejected(self) -> int:
-        """How many rows were rejected (a row with several bad cells counts once)."""
-        return len({error.row for error in self.errors})
+    def unlisted(self) -> int:
+        """How many problems are counted but not in `errors`."""
+        return self.problems - len(self.errors)
+
+    def summary(self) -> str:
+        """One sentence for people: rows read, imported, rejected and blank."""
+        parts = [
+            f"Read {_count(self.rows_read, 'row')}",
+            f"imported {_count(self.imported, 'practice')}",
+        ]
+        if self.rejected:
+            parts.append(f"rejected {_count(self.rejected, 'row')}")
+        if self.blank:
+            parts.append(f"skipped {_count(self.blank, 'blank row')}")
+        return ", ".join(parts) + "."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+@dataclass
+class _Problems:
+    """Row problems as they are found, in row order: all counted, the first MAX_ERRORS kept."""
+
+    kept: list[RowError] = field(default_factory=list)
+    count: int = 0
+    rows: int = 0
+
+    def add(self, errors: list[RowError]) -> None:
+        self.rows += 1
+        self.count += len(errors)
+        if len(self.kept) < MAX_ERRORS:
+            self.kept.extend(errors)
 
 
 @dataclass
@@ -115,26 +156,33 @@ def import_practices(
         if progress:
             progress(done, steps)
 
-    report = ImportReport()
+    report = ImportReport(rows_read=len(rows))
+    invalid, duplicates = _Problems(), _Problems()
     valid: list[_Row] = []
     for index, row in enumerate(rows):
         cells = {column: _cell_text(row.get(column)) for column in COLUMNS}
-        if any(cells.values()):
-            checked = _validate(index + 2, cells, report.errors)
-            if checked is not None:
-                valid.append(checked)
+        if not any(cells.values()):
+            report.blank += 1
+        elif isinstance(checked := _validate(index + 2, cells), _Row):
+            valid.append(checked)
+        else:
+            invalid.add(checked)
         if progress and (index + 1) % PROGRESS_EVERY == 0:
             progress(index + 1, steps)
     with db.session_scope(engine) as session:
         owners = _existing_owners(session, {row.owner.country for row in valid})
-        accepted = _without_duplicates(session, valid, owners, report.errors)
+        accepted = _without_duplicates(session, valid, owners, duplicates)
         _store(session, accepted, owners, actor, stored)
         report.imported = len(accepted)
+        report.rejected = invalid.rows + duplicates.rows
         # An ORM write, so the commit also bumps the data version and caches refresh.
         audit.record(
             session, actor, "practice.imported", imported=report.imported, rejected=report.rejected
         )
-    report.errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column)))
+    report.problems = invalid.count + duplicates.count
+    # Each list holds the first problems of its own pass, so together they hold the first ones.
+    found = sorted(invalid.kept + duplicates.kept, key=lambda e: (e.row, COLUMNS.index(e.column)))
+    report.errors = found[:MAX_ERRORS]
     if progress:
         progress(steps, steps)
     return report
@@ -153,7 +201,7 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _validate(number: int, cells: dict[str, str], errors: list[RowError]) -> _Row | None:
+def _validate(number: int, cells: dict[str, str]) -> _Row | list[RowError]:
     messages = {column: "required, but empty" for column in REQUIRED_COLUMNS if not cells[column]}
     # PostgreSQL text cannot hold NUL, and an XLSX export could not hold the other ones.
     for column, text in cells.items():
@@ -173,8 +221,7 @@ def _validate(number: int, cells: dict[str, str], errors: list[RowError]) -> _Ro
         for name, message in field_errors(error).items():
             messages.setdefault(OWNER_COLUMNS[name], message)
     if messages or practice is None or owner is None:
-        errors.extend(RowError(number, column, message) for column, message in messages.items())
-        return None
+        return [RowError(number, column, message) for column, message in messages.items()]
     return _Row(number, practice, owner)
 
 
@@ -192,7 +239,7 @@ def _without_duplicates(
     session: Session,
     rows: list[_Row],
     owners: dict[tuple[str, str], int],
-    errors: list[RowError],
+    problems: _Problems,
 ) -> list[_Row]:
     owner_ids = sorted({owners[row.owner_key] for row in rows if row.owner_key in owners})
     existing = set()
@@ -211,10 +258,10 @@ def _without_duplicates(
         key = (row.practice.title.casefold(), row.owner_key)
         if key in first_row:
             message = f"duplicate of row {first_row[key]} (same title and owner organisation)"
-            errors.append(RowError(row.number, "title", message))
+            problems.add([RowError(row.number, "title", message)])
         elif (key[0], owners.get(row.owner_key)) in existing:
             message = "this organisation already has a practice with this title"
-            errors.append(RowError(row.number, "title", message))
+            problems.add([RowError(row.number, "title", message)])
         else:
             first_row[key] = row.number
             accepted.append(row)

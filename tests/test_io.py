@@ -336,6 +336,37 @@ def test_progress_is_reported_up_to_the_total(engine):
     assert len(calls) >= 3
 
 
+def test_only_the_first_thousand_problems_are_listed_and_all_are_counted(engine):
+    rows = [practice_row(title=f"Practice {n}", maturity="7") for n in range(5_000)]
+
+    report = import_practices(rows, engine=engine, actor=CLI)
+
+    assert (report.rows_read, report.imported, report.rejected) == (5_000, 0, 5_000)
+    assert (report.problems, len(report.errors), report.unlisted) == (5_000, 1_000, 4_000)
+    assert [error.row for error in report.errors] == list(range(2, 1_002))
+    assert report.summary() == "Read 5,000 rows, imported 0 practices, rejected 5,000 rows."
+
+
+def test_the_listed_problems_are_the_first_of_both_checks_by_row(engine):
+    # Row 2 is stored; after it, invalid rows alternate with duplicates of row 2.
+    rows = [practice_row()] + [
+        practice_row(title=f"Practice {n}", maturity="7") if n % 2 else practice_row()
+        for n in range(1_500)
+    ]
+
+    report = import_practices([*rows, {}], engine=engine, actor=CLI)
+
+    assert (report.rows_read, report.imported, report.rejected, report.blank) == (
+        1_502,
+        1,
+        1_500,
+        1,
+    )
+    assert [error.row for error in report.errors] == list(range(3, 1_003))
+    assert {error.column for error in report.errors} == {"title", "maturity"}
+    assert report.unlisted == 500
+
+
 def test_ten_thousand_rows_import_quickly(engine):
     result = practice_io.run_import_bench(engine=engine, rows=10_000)
 
@@ -532,7 +563,7 @@ def test_cli_import_of_a_good_file(cli, engine, tmp_path):
     result = cli.invoke(main, ["import", str(csv_file(tmp_path, GOOD_ROWS))])
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "Imported 3 practices"
+    assert result.output.strip() == "Read 3 rows, imported 3 practices."
     assert count(engine, Practice) == 3
 
 
@@ -542,9 +573,26 @@ def test_cli_import_reports_rejected_rows_and_fails(cli, engine, tmp_path):
     result = cli.invoke(main, ["import", str(path)])
 
     assert result.exit_code == 1
-    assert "Imported 1 practices" in result.stdout
+    assert result.stdout.strip() == "Read 2 rows, imported 1 practice, rejected 1 row."
     assert "row 3, column maturity: " in result.stderr and "'7'" in result.stderr
     assert count(engine, Practice) == 1
+
+
+def test_cli_lists_the_first_thousand_problems_and_counts_the_others(cli, engine, tmp_path):
+    rows = [practice_row(title=f"Practice {n}", maturity="7") for n in range(5_000)]
+
+    result = cli.invoke(main, ["import", str(csv_file(tmp_path, rows))])
+
+    assert result.exit_code == 1
+    assert result.stdout.strip() == "Read 5,000 rows, imported 0 practices, rejected 5,000 rows."
+    problems = result.stderr.splitlines()
+    assert len(problems) == 1_002
+    assert problems[0].startswith("row 2, column maturity: ")
+    assert problems[999].startswith("row 1001, column maturity: ")
+    assert problems[1_000:] == [
+        "… and 4,000 more problems",
+        "Correct the rejected rows and import them again.",
+    ]
 
 
 def test_cli_import_of_a_hostile_workbook_fails_with_a_message(cli, tmp_path):
