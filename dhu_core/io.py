@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlmodel import Session
 
-from dhu_core import audit, db, spreadsheet, taxonomy
+from dhu_core import audit, db, import_worker, spreadsheet, taxonomy
 from dhu_core.accounts import SYSTEM, require_role, system_actor
 from dhu_core.import_file import COLUMNS, REQUIRED_COLUMNS, read_rows
 from dhu_core.models import (
@@ -186,6 +186,21 @@ def import_practices(
     if progress:
         progress(steps, steps)
     return report
+
+
+def import_upload(
+    data: bytes,
+    *,
+    name: str,
+    actor: User,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import an uploaded file: read by a child process within limits, then stored as above."""
+    # Checked first, so that nobody else can make the server start a reader.
+    require_role(actor, "admin", SYSTEM)
+    rows = import_worker.read_rows_isolated(data, name=name)
+    return import_practices(rows, actor=actor, engine=engine, progress=progress)
 
 
 def _cell_text(value: Any) -> str:
