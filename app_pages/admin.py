@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import accounts, db, io, live, taxonomy
+from dhu_core import accounts, db, live, taxonomy
 from dhu_core.demo import DemoError
 from dhu_core.models import FieldError, StateConflict, field_errors
-from dhu_core.ui import cached, forms, shell
+from dhu_core.ui import cached, forms, import_view, shell
 
 FORM = "create-account"
 admin = shell.page_for_role("admin")
@@ -131,35 +131,7 @@ if created:
     state["admin_message"] = f"Account {data.username} created."
     st.rerun()
 
-st.subheader("Import practices")
-st.caption(
-    "A CSV or Excel file with the columns of the import format (see the README). Valid rows "
-    "become published practices in one go; rows with errors are listed and not imported."
-)
-upload = st.file_uploader("File to import", type=["csv", "xlsx"])
-if upload is not None and st.button("Import", icon=":material/upload:"):
-    bar = st.progress(0.0, text="Checking rows…")
-    try:
-        report = io.import_practices(
-            io.read_rows(upload, format=upload.name.rsplit(".", 1)[-1]),
-            actor=admin,
-            progress=lambda done, total: bar.progress(done / total if total else 1.0),
-        )
-    except io.ImportFileError as error:
-        st.error(str(error))
-    else:
-        bar.progress(1.0, text="Done.")
-        st.success(f"Imported {report.imported:,} practices.")
-        if report.errors:
-            st.warning(f"{report.rejected:,} rows were not imported:")
-            st.dataframe(
-                {
-                    "row": [e.row for e in report.errors],
-                    "column": [e.column for e in report.errors],
-                    "message": [e.message for e in report.errors],
-                },
-                hide_index=True,
-            )
+import_view.import_section(admin)
 
 st.subheader("Audit log")
 st.dataframe(

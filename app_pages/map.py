@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dhu_core import charts, geo, io, maps, taxonomy, uptake
+from dhu_core import charts, geo, maps, spreadsheet, taxonomy, uptake
 from dhu_core.text import md_escape
 from dhu_core.ui import cached
 
@@ -29,7 +29,7 @@ def download(frame: pd.DataFrame, name: str) -> None:
     """A button that downloads the table behind a chart as CSV."""
     st.download_button(
         "CSV",
-        data=lambda: io.csv_bytes(frame),
+        data=lambda: spreadsheet.frame_csv_bytes(frame),
         file_name=f"dhu-{name}.csv",
         mime="text/csv",
         on_click="ignore",

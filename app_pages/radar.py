@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dhu_core import catalogue, io
+from dhu_core import catalogue, io, spreadsheet
 from dhu_core.catalogue import CatalogueQuery
 from dhu_core.ui import cached, catalogue_filters, practice_view
 
@@ -48,7 +48,7 @@ with st.expander("Download this result", icon=":material/download:"):
         columns,
         (
             ("csv", "text/csv"),
-            ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ("xlsx", spreadsheet.XLSX_MIME),
             ("json", "application/json"),
         ),
         strict=True,

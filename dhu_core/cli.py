@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from dhu_core import accounts, audit, db, demo, demo_logins, io, taxonomy
+from dhu_core import accounts, audit, db, demo, demo_logins, import_file, io, taxonomy
 from dhu_core.config import get_settings
 from dhu_core.models import FieldError, field_errors
 
@@ -112,16 +112,16 @@ def import_command(file: Path) -> None:
     engine = db.get_engine()
     db.upgrade(engine)
     try:
-        report = io.import_practices(io.read_rows(file), engine=engine, actor=CLI)
-    except io.ImportFileError as error:
+        report = io.import_practices(import_file.read_rows(file), engine=engine, actor=CLI)
+    except import_file.ImportFileError as error:
         raise click.ClickException(f"{file}: {error}") from error
-    click.echo(f"Imported {report.imported} practices")
+    click.echo(report.summary())
     for error in report.errors:
         click.echo(str(error), err=True)
+    if report.unlisted:
+        click.echo(f"… and {report.unlisted:,} more problems", err=True)
     if not report.ok:
-        click.echo(
-            f"Rejected {report.rejected} rows; correct them and import them again.", err=True
-        )
+        click.echo("Correct the rejected rows and import them again.", err=True)
         raise click.exceptions.Exit(1)
 
 

@@ -1,32 +1,26 @@
-"""Import and export of practices: CSV and XLSX in, CSV, JSON and XLSX out.
+"""Import and export of practices: rows of the import columns in, CSV, JSON and XLSX out.
 
 The columns are the contract of DESIGN.md: lists separated by `;`, countries as ISO 3166-1
-alpha-2 codes, code lists as codes (import also accepts labels, in any letter case).
+alpha-2 codes, code lists as codes (import also accepts labels, in any letter case). Files are
+read by `import_file` and written by `spreadsheet`.
 """
 
-import csv
 import io
 import json
-import re
 import time
 import uuid
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any, BinaryIO, TextIO
+from typing import Any
 
-import openpyxl
-import pandas as pd
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlmodel import Session
 
-from dhu_core import audit, db, taxonomy
+from dhu_core import audit, db, import_worker, spreadsheet, taxonomy
 from dhu_core.accounts import SYSTEM, require_role, system_actor
+from dhu_core.import_file import COLUMNS, REQUIRED_COLUMNS, read_rows
 from dhu_core.models import (
     PRACTICE_TAG_FIELDS,
     Organisation,
@@ -41,24 +35,6 @@ from dhu_core.models import (
 )
 from dhu_core.practices import load_public
 
-COLUMNS = (
-    "title",
-    "summary",
-    "practice_type",
-    "maturity",
-    "countries",
-    "owner_organisation",
-    "owner_country",
-    "health_domains",
-    "dhi_codes",
-    "standards",
-    "languages",
-    "website",
-    "contact_email",
-    "start_year",
-    "transferable",
-)
-REQUIRED_COLUMNS = COLUMNS[:7]
 LIST_COLUMNS = ("countries", *PRACTICE_TAG_FIELDS.values())
 PRACTICE_COLUMNS = tuple(c for c in COLUMNS if c not in ("owner_organisation", "owner_country"))
 #: Columns of the organisation a row names, by the OrganisationCreate field each fills.
@@ -67,17 +43,10 @@ FORMATS = ("csv", "json", "xlsx")
 CHUNK_ROWS = 2000
 #: How many rows are validated between two progress reports.
 PROGRESS_EVERY = 500
-
-# A spreadsheet runs a cell that starts with =, +, - or @ as a formula (CSV injection), so the
-# CSV export prefixes an apostrophe, as OWASP advises, and the import takes it off again. Texts
-# that start with apostrophes before such a character get one more, so every text comes back.
-_FORMULA = re.compile(r"^'*[=+\-@]")
+#: How many row problems a report lists; it counts all of them.
+MAX_ERRORS = 1_000
 
 Progress = Callable[[int, int], None]
-
-
-class ImportFileError(ValueError):
-    """The whole file cannot be imported: unreadable, or its header row is wrong."""
 
 
 @dataclass(frozen=True)
@@ -94,20 +63,59 @@ class RowError:
 
 @dataclass
 class ImportReport:
-    """What an import stored and which rows it rejected, and why."""
+    """What an import read and stored, which rows it rejected, and why.
 
+    `rejected` counts rows (a row with several bad cells once) and `problems` every problem;
+    `errors` lists the first MAX_ERRORS problems, by row and column.
+    """
+
+    rows_read: int = 0
     imported: int = 0
+    rejected: int = 0
+    blank: int = 0
+    problems: int = 0
     errors: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True when no row was rejected."""
-        return not self.errors
+        return not self.rejected
 
     @property
-    def rejected(self) -> int:
-        """How many rows were rejected (a row with several bad cells counts once)."""
-        return len({error.row for error in self.errors})
+    def unlisted(self) -> int:
+        """How many problems are counted but not in `errors`."""
+        return self.problems - len(self.errors)
+
+    def summary(self) -> str:
+        """One sentence for people: rows read, imported, rejected and blank."""
+        parts = [
+            f"Read {_count(self.rows_read, 'row')}",
+            f"imported {_count(self.imported, 'practice')}",
+        ]
+        if self.rejected:
+            parts.append(f"rejected {_count(self.rejected, 'row')}")
+        if self.blank:
+            parts.append(f"skipped {_count(self.blank, 'blank row')}")
+        return ", ".join(parts) + "."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+@dataclass
+class _Problems:
+    """Row problems as they are found, in row order: all counted, the first MAX_ERRORS kept."""
+
+    kept: list[RowError] = field(default_factory=list)
+    count: int = 0
+    rows: int = 0
+
+    def add(self, errors: list[RowError]) -> None:
+        self.rows += 1
+        self.count += len(errors)
+        if len(self.kept) < MAX_ERRORS:
+            self.kept.extend(errors)
 
 
 @dataclass
@@ -119,102 +127,6 @@ class _Row:
     @property
     def owner_key(self) -> tuple[str, str]:
         return self.owner.name.casefold(), self.owner.country
-
-
-# --- reading files -----------------------------------------------------------------------
-
-
-def read_rows(
-    path_or_file: str | Path | IO[bytes] | IO[str], *, format: str | None = None
-) -> Iterator[dict[str, Any]]:
-    """The data rows of a CSV or XLSX file as dicts by column; ImportFileError if unreadable."""
-    data = _read(path_or_file)
-    fmt = (format or _format_of(path_or_file, data)).lower().lstrip(".")
-    if fmt == "csv":
-        table = _csv_table(data)
-    elif fmt == "xlsx":
-        table = _xlsx_table(data)
-    else:
-        raise ImportFileError(f"cannot import a .{fmt} file: use CSV (.csv) or Excel (.xlsx)")
-    header = next(table, None)
-    if header is None:
-        raise ImportFileError(f"the file is empty: its first row must name the columns ({_LIST})")
-    columns = _check_header(header)
-    return ({name: cells[i] if i < len(cells) else None for i, name in columns} for cells in table)
-
-
-def _read(source: str | Path | IO[bytes] | IO[str]) -> bytes | str:
-    if isinstance(source, str | Path):
-        try:
-            return Path(source).read_bytes()
-        except OSError as error:
-            raise ImportFileError(f"cannot read {source}: {error.strerror}") from error
-    return source.read()
-
-
-def _format_of(source: object, data: bytes | str) -> str:
-    name = str(source) if isinstance(source, str | Path) else getattr(source, "name", "")
-    suffix = Path(str(name)).suffix
-    if suffix:
-        return suffix
-    return "xlsx" if isinstance(data, bytes) and data.startswith(b"PK\x03\x04") else "csv"
-
-
-def _csv_table(data: bytes | str) -> Iterator[list[Any]]:
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise ImportFileError(
-                "the file is not UTF-8 text: save it as 'CSV UTF-8' and try again"
-            ) from error
-    data = data.removeprefix("\ufeff")
-    first_line = data.split("\n", 1)[0]
-    # Spreadsheets in many European locales save CSV with semicolons.
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    try:
-        rows = list(csv.reader(io.StringIO(data, newline=""), delimiter=delimiter))
-    except csv.Error as error:
-        raise ImportFileError(f"the file is not valid CSV: {error}") from error
-    return iter([[_unescape(cell) for cell in row] for row in rows])
-
-
-def _xlsx_table(data: bytes | str) -> Iterator[list[Any]]:
-    if isinstance(data, str):
-        raise ImportFileError("an Excel file must be opened in binary mode")
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
-        raise ImportFileError("the file is not an Excel workbook (.xlsx)") from error
-    try:
-        rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-    return iter(rows)
-
-
-def _check_header(header: Sequence[Any]) -> list[tuple[int, str]]:
-    names = [str(cell).strip().lower() if cell is not None else "" for cell in header]
-    columns = [(i, name) for i, name in enumerate(names) if name]
-    given = [name for _, name in columns]
-    unknown = [name for name in given if name not in COLUMNS]
-    if unknown:
-        raise ImportFileError(
-            f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)} "
-            f"(the columns are: {_LIST})"
-        )
-    twice = sorted({name for name in given if given.count(name) > 1})
-    if twice:
-        raise ImportFileError(f"column named more than once: {', '.join(twice)}")
-    missing = [name for name in REQUIRED_COLUMNS if name not in given]
-    if missing:
-        raise ImportFileError(
-            f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
-        )
-    return columns
-
-
-_LIST = ", ".join(COLUMNS)
 
 
 # --- importing ---------------------------------------------------------------------------
@@ -244,29 +156,51 @@ def import_practices(
         if progress:
             progress(done, steps)
 
-    report = ImportReport()
+    report = ImportReport(rows_read=len(rows))
+    invalid, duplicates = _Problems(), _Problems()
     valid: list[_Row] = []
     for index, row in enumerate(rows):
         cells = {column: _cell_text(row.get(column)) for column in COLUMNS}
-        if any(cells.values()):
-            checked = _validate(index + 2, cells, report.errors)
-            if checked is not None:
-                valid.append(checked)
+        if not any(cells.values()):
+            report.blank += 1
+        elif isinstance(checked := _validate(index + 2, cells), _Row):
+            valid.append(checked)
+        else:
+            invalid.add(checked)
         if progress and (index + 1) % PROGRESS_EVERY == 0:
             progress(index + 1, steps)
     with db.session_scope(engine) as session:
         owners = _existing_owners(session, {row.owner.country for row in valid})
-        accepted = _without_duplicates(session, valid, owners, report.errors)
+        accepted = _without_duplicates(session, valid, owners, duplicates)
         _store(session, accepted, owners, actor, stored)
         report.imported = len(accepted)
+        report.rejected = invalid.rows + duplicates.rows
         # An ORM write, so the commit also bumps the data version and caches refresh.
         audit.record(
             session, actor, "practice.imported", imported=report.imported, rejected=report.rejected
         )
-    report.errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column)))
+    report.problems = invalid.count + duplicates.count
+    # Each list holds the first problems of its own pass, so together they hold the first ones.
+    found = sorted(invalid.kept + duplicates.kept, key=lambda e: (e.row, COLUMNS.index(e.column)))
+    report.errors = found[:MAX_ERRORS]
     if progress:
         progress(steps, steps)
     return report
+
+
+def import_upload(
+    data: bytes,
+    *,
+    name: str,
+    actor: User,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import an uploaded file: read by a child process within limits, then stored as above."""
+    # Checked first, so that nobody else can make the server start a reader.
+    require_role(actor, "admin", SYSTEM)
+    rows = import_worker.read_rows_isolated(data, name=name)
+    return import_practices(rows, actor=actor, engine=engine, progress=progress)
 
 
 def _cell_text(value: Any) -> str:
@@ -282,7 +216,7 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _validate(number: int, cells: dict[str, str], errors: list[RowError]) -> _Row | None:
+def _validate(number: int, cells: dict[str, str]) -> _Row | list[RowError]:
     messages = {column: "required, but empty" for column in REQUIRED_COLUMNS if not cells[column]}
     # PostgreSQL text cannot hold NUL, and an XLSX export could not hold the other ones.
     for column, text in cells.items():
@@ -302,8 +236,7 @@ def _validate(number: int, cells: dict[str, str], errors: list[RowError]) -> _Ro
         for name, message in field_errors(error).items():
             messages.setdefault(OWNER_COLUMNS[name], message)
     if messages or practice is None or owner is None:
-        errors.extend(RowError(number, column, message) for column, message in messages.items())
-        return None
+        return [RowError(number, column, message) for column, message in messages.items()]
     return _Row(number, practice, owner)
 
 
@@ -321,7 +254,7 @@ def _without_duplicates(
     session: Session,
     rows: list[_Row],
     owners: dict[tuple[str, str], int],
-    errors: list[RowError],
+    problems: _Problems,
 ) -> list[_Row]:
     owner_ids = sorted({owners[row.owner_key] for row in rows if row.owner_key in owners})
     existing = set()
@@ -340,10 +273,10 @@ def _without_duplicates(
         key = (row.practice.title.casefold(), row.owner_key)
         if key in first_row:
             message = f"duplicate of row {first_row[key]} (same title and owner organisation)"
-            errors.append(RowError(row.number, "title", message))
+            problems.add([RowError(row.number, "title", message)])
         elif (key[0], owners.get(row.owner_key)) in existing:
             message = "this organisation already has a practice with this title"
-            errors.append(RowError(row.number, "title", message))
+            problems.add([RowError(row.number, "title", message)])
         else:
             first_row[key] = row.number
             accepted.append(row)
@@ -456,45 +389,23 @@ def export_practices(
     return [{column: getattr(p, column) for column in COLUMNS} for p in practices]
 
 
-def write_csv(rows: Iterable[dict[str, Any]], file: TextIO) -> None:
-    """Write rows as CSV with the import columns (open `file` with newline="")."""
-    writer = csv.writer(file)
-    writer.writerow(COLUMNS)
-    writer.writerows([_csv_cell(row.get(column)) for column in COLUMNS] for row in rows)
-
-
-def write_json(rows: Iterable[dict[str, Any]], file: TextIO) -> None:
-    """Write rows as a JSON list of objects; lists stay JSON arrays."""
-    objects = [{column: row.get(column) for column in COLUMNS} for row in rows]
-    json.dump(objects, file, ensure_ascii=False, indent=1)
-    file.write("\n")
-
-
-def write_xlsx(rows: Iterable[dict[str, Any]], file: str | Path | BinaryIO) -> None:
-    """Write rows as an Excel workbook with one sheet and the import columns as header."""
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet("practices")
-    sheet.append(COLUMNS)
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, row.get(column)) for column in COLUMNS])
-    workbook.save(file)
-
-
 def export_bytes(rows: Iterable[dict[str, Any]], fmt: str) -> bytes:
     """Rows as the bytes of a CSV, JSON or XLSX file, for a download button or the CLI."""
-    if fmt == "xlsx":
-        buffer = io.BytesIO()
-        write_xlsx(rows, buffer)
-        return buffer.getvalue()
-    text = io.StringIO(newline="")
     if fmt == "csv":
-        write_csv(rows, text)
-        # The byte-order mark makes spreadsheet programs read the file as UTF-8.
-        return text.getvalue().encode("utf-8-sig")
+        return spreadsheet.csv_bytes(COLUMNS, _cells(rows))
+    if fmt == "xlsx":
+        return spreadsheet.xlsx_bytes(COLUMNS, _cells(rows), sheet="practices")
     if fmt == "json":
-        write_json(rows, text)
-        return text.getvalue().encode("utf-8")
+        # Lists stay JSON arrays.
+        objects = [{column: row.get(column) for column in COLUMNS} for row in rows]
+        return (json.dumps(objects, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
     raise ValueError(f"unknown export format '{fmt}' (use one of: {', '.join(FORMATS)})")
+
+
+def _cells(rows: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
+    """Rows as spreadsheet cells: lists joined by ';', yes/no for booleans, None empty."""
+    for row in rows:
+        yield [_cell(row.get(column)) for column in COLUMNS]
 
 
 def _cell(value: Any) -> Any:
@@ -505,42 +416,6 @@ def _cell(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return ";".join(str(item) for item in value)
     return value
-
-
-def defuse_formula(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula, with a leading ' so it stays text."""
-    return "'" + value if isinstance(value, str) and _FORMULA.match(value) else value
-
-
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as CSV for a download: UTF-8 with byte-order mark, formula-like text defused."""
-    safe = frame.copy()
-    for column in safe.columns:
-        if not pd.api.types.is_numeric_dtype(safe[column]):
-            safe[column] = safe[column].map(defuse_formula)
-    text = io.StringIO(newline="")
-    safe.to_csv(text, index=False)
-    # The byte-order mark makes spreadsheet programs read the file as UTF-8.
-    return text.getvalue().encode("utf-8-sig")
-
-
-def _csv_cell(value: Any) -> Any:
-    return defuse_formula(_cell(value))
-
-
-def _unescape(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell) else cell
-
-
-def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    value = _cell(value)
-    if not isinstance(value, str):
-        return value
-    # openpyxl refuses control characters, which the entry forms do not filter out.
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-    # A text starting with "=" would otherwise be stored as a formula.
-    cell.data_type = "s"
-    return cell
 
 
 # --- benchmark ---------------------------------------------------------------------------

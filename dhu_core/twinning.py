@@ -17,7 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from dhu_core import audit, db, taxonomy
+from dhu_core import audit, db, spreadsheet, taxonomy
 from dhu_core.accounts import PermissionDenied, require_role
 from dhu_core.matching import (
     CRITERIA,
@@ -450,6 +450,23 @@ def twinning_matches(
     return entries
 
 
+#: The columns of the twinnings export, in order.
+EXPORT_COLUMNS = (
+    "need_id",
+    "need",
+    "adopter_organisation",
+    "adopter_country",
+    "practice_id",
+    "practice",
+    "originator_organisation",
+    "originator_country",
+    "score",
+    "status",
+    "notes",
+    "updated",
+)
+
+
 def twinnings_export_rows(*, session: Session, actor: User) -> list[dict[str, object]]:
     """Every match as a flat row for CSV or XLSX (coordinators and admins)."""
     require_role(actor, *COORDINATORS)
@@ -470,6 +487,19 @@ def twinnings_export_rows(*, session: Session, actor: User) -> list[dict[str, ob
         }
         for entry in twinning_matches(session=session, actor=actor)
     ]
+
+
+def twinnings_export(*, session: Session, actor: User, fmt: str) -> bytes:
+    """Every match as the bytes of a CSV or XLSX file (coordinators and admins)."""
+    rows = [
+        [row[column] for column in EXPORT_COLUMNS]
+        for row in twinnings_export_rows(session=session, actor=actor)
+    ]
+    if fmt == "csv":
+        return spreadsheet.csv_bytes(EXPORT_COLUMNS, rows)
+    if fmt == "xlsx":
+        return spreadsheet.xlsx_bytes(EXPORT_COLUMNS, rows, sheet="twinnings")
+    raise ValueError(f"unknown export format '{fmt}' (use csv or xlsx)")
 
 
 # --- weight profiles ---------------------------------------------------------------------

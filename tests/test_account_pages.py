@@ -8,6 +8,8 @@ from streamlit.testing.v1 import AppTest
 from dhu_core.demo import DEMO_ACCOUNTS
 from tests.apptest import APP, password_of, sign_in
 from tests.browser import ROOT
+from tests.test_io import csv_text, practice_row
+from tests.xlsx_package import header_row, package, sheet
 
 
 @pytest.fixture
@@ -110,6 +112,41 @@ def test_the_admin_page_lists_accounts_and_the_audit_log(app):
     usernames = set(at.dataframe[0].value["username"])
     assert {a.username for a in DEMO_ACCOUNTS} <= usernames
     assert "login.succeeded" in set(at.dataframe[1].value["what"])
+
+
+def _import(app: AppTest, name: str, content: bytes) -> AppTest:
+    """Sign in as the demo administrator and import a file on the admin page."""
+    at = sign_in(app, "demo-admin")
+    at.switch_page("app_pages/admin.py").run()
+    at.file_uploader[0].upload(name, content).run()
+    next(button for button in at.button if button.label == "Import").click().run()
+    assert not at.exception
+    return at
+
+
+def test_an_admin_imports_a_file_and_is_told_how_many_rows_were_read(app):
+    rows = [practice_row(title="Asthma school programme"), practice_row(maturity="7")]
+
+    at = _import(app, "practices.csv", csv_text(rows).encode())
+
+    assert [s.value for s in at.success] == ["Read 2 rows, imported 1 practice, rejected 1 row."]
+    assert [w.value for w in at.warning] == ["These rows were not imported:"]
+    problems = at.dataframe[1].value
+    assert (list(problems["row"]), list(problems["column"])) == ([3], ["maturity"])
+
+
+def test_a_hostile_workbook_gets_a_message_and_the_page_goes_on(app):
+    far_cell = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    hostile = package(sheet(header_row() + far_cell, dimension="A1:XFD1048576"))
+
+    at = _import(app, "hostile.xlsx", hostile)
+
+    assert [e.value for e in at.error] == [
+        "hostile.xlsx was not imported: cell XFD1048576 has a value beyond column BL: an import "
+        "file has at most 64 columns"
+    ]
+    assert not at.success
+    assert "Audit log" in {h.value for h in at.run().subheader}
 
 
 def test_an_owner_cannot_reach_the_admin_page(app):

@@ -1,9 +1,16 @@
-"""Rules of the layout: Streamlit stays in pages/ and dhu_core/ui/."""
+"""Rules of the layout: Streamlit stays in pages/ and dhu_core/ui/; one spreadsheet writer."""
 
 import ast
+import re
 from pathlib import Path
 
-CORE = Path(__file__).resolve().parent.parent / "dhu_core"
+ROOT = Path(__file__).resolve().parent.parent
+CORE = ROOT / "dhu_core"
+#: Ways to write a CSV or XLSX file that would bypass the escaping of dhu_core/spreadsheet.py.
+SPREADSHEET_WRITERS = re.compile(
+    r"\.to_excel\(|\.to_csv\(|\bExcelWriter\b|\bWorkbook\(|csv\.writer\(|\bDictWriter\(|"
+    r"\bxlsxwriter\b|from csv import"
+)
 
 
 def _imports_streamlit(path: Path) -> bool:
@@ -47,3 +54,27 @@ def test_the_client_address_is_read_in_one_place():
     modules = [*CORE.rglob("*.py"), *(root / "app_pages").glob("*.py"), root / "app.py"]
     readers = [str(p.relative_to(root)) for p in modules if _reads_the_connection(p)]
     assert readers == ["dhu_core/ui/auth.py"]
+
+
+def _writes_spreadsheets(path: Path) -> bool:
+    return bool(SPREADSHEET_WRITERS.search(path.read_text(encoding="utf-8")))
+
+
+def test_every_spreadsheet_is_written_by_dhu_core_spreadsheet():
+    modules = [*CORE.rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), ROOT / "app.py"]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in modules
+        if p != CORE / "spreadsheet.py" and _writes_spreadsheets(p)
+    ]
+    assert offenders == []
+    assert _writes_spreadsheets(CORE / "spreadsheet.py")
+
+
+def test_the_check_sees_a_spreadsheet_written_around_the_writer(tmp_path):
+    for leak in ("frame.to_excel(buffer)", "frame.to_csv(text)", "csv.writer(file)"):
+        module = tmp_path / "leak.py"
+        module.write_text(f"def f(frame, buffer, text, file):\n    {leak}\n")
+        assert _writes_spreadsheets(module), leak
+    module.write_text("from openpyxl import Workbook\nbook = Workbook(write_only=True)\n")
+    assert _writes_spreadsheets(module)

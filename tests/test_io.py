@@ -15,15 +15,8 @@ from dhu_core import io as practice_io
 from dhu_core.accounts import PermissionDenied, system_actor
 from dhu_core.cli import main
 from dhu_core.config import get_settings
-from dhu_core.io import (
-    COLUMNS,
-    ImportFileError,
-    RowError,
-    export_bytes,
-    export_practices,
-    import_practices,
-    read_rows,
-)
+from dhu_core.import_file import COLUMNS, ImportFileError, read_rows
+from dhu_core.io import RowError, export_bytes, export_practices, import_practices
 from dhu_core.models import (
     AuditEvent,
     Organisation,
@@ -32,6 +25,7 @@ from dhu_core.models import (
     PracticeTag,
     User,
 )
+from tests.xlsx_package import header_row, package, sheet
 
 
 def practice_row(**changes: str) -> dict[str, str]:
@@ -342,6 +336,37 @@ def test_progress_is_reported_up_to_the_total(engine):
     assert len(calls) >= 3
 
 
+def test_only_the_first_thousand_problems_are_listed_and_all_are_counted(engine):
+    rows = [practice_row(title=f"Practice {n}", maturity="7") for n in range(5_000)]
+
+    report = import_practices(rows, engine=engine, actor=CLI)
+
+    assert (report.rows_read, report.imported, report.rejected) == (5_000, 0, 5_000)
+    assert (report.problems, len(report.errors), report.unlisted) == (5_000, 1_000, 4_000)
+    assert [error.row for error in report.errors] == list(range(2, 1_002))
+    assert report.summary() == "Read 5,000 rows, imported 0 practices, rejected 5,000 rows."
+
+
+def test_the_listed_problems_are_the_first_of_both_checks_by_row(engine):
+    # Row 2 is stored; after it, invalid rows alternate with duplicates of row 2.
+    rows = [practice_row()] + [
+        practice_row(title=f"Practice {n}", maturity="7") if n % 2 else practice_row()
+        for n in range(1_500)
+    ]
+
+    report = import_practices([*rows, {}], engine=engine, actor=CLI)
+
+    assert (report.rows_read, report.imported, report.rejected, report.blank) == (
+        1_502,
+        1,
+        1_500,
+        1,
+    )
+    assert [error.row for error in report.errors] == list(range(3, 1_003))
+    assert {error.column for error in report.errors} == {"title", "maturity"}
+    assert report.unlisted == 500
+
+
 def test_ten_thousand_rows_import_quickly(engine):
     result = practice_io.run_import_bench(engine=engine, rows=10_000)
 
@@ -473,7 +498,7 @@ def test_csv_export_keeps_spreadsheets_from_running_formulas(engine):
         io.BytesIO(export_bytes(export_practices(engine=engine), "xlsx"))
     )
     cell = workbook.active["A2"]
-    assert (cell.value, cell.data_type) == ("=Risk score calculator", "s")
+    assert (cell.value, cell.data_type, cell.quotePrefix) == ("=Risk score calculator", "s", True)
 
 
 def test_export_json_has_lists_as_arrays(engine):
@@ -538,7 +563,7 @@ def test_cli_import_of_a_good_file(cli, engine, tmp_path):
     result = cli.invoke(main, ["import", str(csv_file(tmp_path, GOOD_ROWS))])
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "Imported 3 practices"
+    assert result.output.strip() == "Read 3 rows, imported 3 practices."
     assert count(engine, Practice) == 3
 
 
@@ -548,9 +573,41 @@ def test_cli_import_reports_rejected_rows_and_fails(cli, engine, tmp_path):
     result = cli.invoke(main, ["import", str(path)])
 
     assert result.exit_code == 1
-    assert "Imported 1 practices" in result.stdout
+    assert result.stdout.strip() == "Read 2 rows, imported 1 practice, rejected 1 row."
     assert "row 3, column maturity: " in result.stderr and "'7'" in result.stderr
     assert count(engine, Practice) == 1
+
+
+def test_cli_lists_the_first_thousand_problems_and_counts_the_others(cli, engine, tmp_path):
+    rows = [practice_row(title=f"Practice {n}", maturity="7") for n in range(5_000)]
+
+    result = cli.invoke(main, ["import", str(csv_file(tmp_path, rows))])
+
+    assert result.exit_code == 1
+    assert result.stdout.strip() == "Read 5,000 rows, imported 0 practices, rejected 5,000 rows."
+    problems = result.stderr.splitlines()
+    assert len(problems) == 1_002
+    assert problems[0].startswith("row 2, column maturity: ")
+    assert problems[999].startswith("row 1001, column maturity: ")
+    assert problems[1_000:] == [
+        "… and 4,000 more problems",
+        "Correct the rejected rows and import them again.",
+    ]
+
+
+def test_cli_import_of_a_hostile_workbook_fails_with_a_message(cli, tmp_path):
+    path = tmp_path / "hostile.xlsx"
+    path.write_bytes(
+        package(
+            sheet(header_row(), prolog='<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>')
+        )
+    )
+
+    result = cli.invoke(main, ["import", str(path)])
+
+    assert result.exit_code == 1
+    assert "hostile.xlsx: the workbook is refused: " in result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
 
 
 def test_cli_import_of_an_unreadable_file_fails(cli, tmp_path):

@@ -1,5 +1,9 @@
 """Twinning services: needs, matches, status changes, weight profiles (both databases)."""
 
+import csv
+import io
+
+import openpyxl
 import pytest
 from pydantic import ValidationError
 from sqlmodel import select
@@ -364,6 +368,34 @@ def test_twinnings_export_as_flat_rows(engine, team):
     assert (row["score"], row["status"], row["notes"]) == (0.8, "shortlisted", "Call 2027")
     assert row["need"].startswith("Heart failure patients")
     assert row["updated"]
+
+
+def test_twinnings_export_keeps_a_formula_in_a_need_statement_as_text(engine, team):
+    statement = '=HYPERLINK("http://evil.example","x")'
+    need_id = new_need(engine, team, problem_statement=statement)
+    with db.session_scope(engine) as session:
+        twinning.save_match(
+            session=session,
+            actor=team["coordinator"],
+            need_id=need_id,
+            practice_id=team["practice"],
+            score=0.8,
+            breakdown={},
+        )
+        data = {
+            fmt: twinning.twinnings_export(session=session, actor=team["coordinator"], fmt=fmt)
+            for fmt in ("csv", "xlsx")
+        }
+        with pytest.raises(PermissionDenied):
+            twinning.twinnings_export(session=session, actor=team["owner"], fmt="csv")
+
+    sheet = openpyxl.load_workbook(io.BytesIO(data["xlsx"])).active
+    assert [cell.value for cell in sheet[1]] == list(twinning.EXPORT_COLUMNS)
+    cell = sheet.cell(row=2, column=twinning.EXPORT_COLUMNS.index("need") + 1)
+    assert (cell.value, cell.data_type, cell.quotePrefix) == (statement, "s", True)
+    row = dict(zip(*csv.reader(io.StringIO(data["csv"].decode("utf-8-sig"))), strict=True))
+    assert row["need"] == "'" + statement
+    assert row["practice"] == "Remote monitoring of heart failure patients at home"
 
 
 # --- weight profiles ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from dhu_core import charts, db, geo, io, maps, uptake
+from dhu_core import charts, db, geo, maps, spreadsheet, uptake
 from dhu_core.config import DATA_DIR
 from dhu_core.models import (
     Organisation,
@@ -375,7 +375,7 @@ def test_the_indicator_comparison_uses_the_latest_year_per_country():
 
 def test_csv_downloads_defuse_spreadsheet_formulas():
     frame = pd.DataFrame({"title": ["=HYPERLINK(1)", "Plain"], "practices": [-1, 2]})
-    text = io.csv_bytes(frame).decode("utf-8-sig")
+    text = spreadsheet.frame_csv_bytes(frame).decode("utf-8-sig")
     assert text.splitlines() == ["title,practices", "'=HYPERLINK(1),-1", "Plain,2"]
 
 

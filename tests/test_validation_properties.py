@@ -10,13 +10,8 @@ from pydantic import ValidationError
 
 from dhu_core import db, geo, taxonomy
 from dhu_core.accounts import system_actor
-from dhu_core.io import (
-    COLUMNS,
-    export_bytes,
-    export_practices,
-    import_practices,
-    read_rows,
-)
+from dhu_core.import_file import COLUMNS, read_rows
+from dhu_core.io import export_bytes, export_practices, import_practices
 from dhu_core.models import (
     FIRST_YEAR,
     PRACTICE_TAG_FIELDS,
@@ -200,6 +195,7 @@ def test_import_never_stores_an_invalid_practice_and_accounts_for_every_row(sqli
 
     blank = sum(not any(value.strip() for value in row.values()) for row in rows)
     assert report.imported + report.rejected + blank == len(rows)
+    assert (report.rows_read, report.blank) == (len(rows), blank)
     assert {error.row for error in report.errors} <= set(range(2, len(rows) + 2))
     practices = export_practices(engine=sqlite_engine)
     assert len(practices) == report.imported

@@ -1,12 +1,10 @@
 """The parts of the twinning page: needs, ranked candidates, twinnings, call allocation."""
 
-import io as stdio
-
 import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import charts, db, geo, io, matching, taxonomy, twinning
+from dhu_core import charts, db, geo, matching, taxonomy, twinning
 from dhu_core.models import (
     NEED_TAG_FIELDS,
     FieldError,
@@ -15,6 +13,7 @@ from dhu_core.models import (
     User,
     field_errors,
 )
+from dhu_core.spreadsheet import XLSX_MIME
 from dhu_core.text import md_escape
 from dhu_core.ui import cached, forms, practice_view
 
@@ -282,18 +281,25 @@ def twinnings(user: User) -> None:
 
 
 def _export(user: User) -> None:
-    with db.read_scope() as session:
-        frame = pd.DataFrame(twinning.twinnings_export_rows(session=session, actor=user))
     left, right = st.columns(2)
-    left.download_button("Twinnings as CSV", io.csv_bytes(frame), "dhu-twinnings.csv", "text/csv")
-    workbook = stdio.BytesIO()
-    frame.to_excel(workbook, index=False)
-    right.download_button(
-        "Twinnings as XLSX",
-        workbook.getvalue(),
-        "dhu-twinnings.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    for column, (fmt, label, mime) in zip(
+        (left, right),
+        (("csv", "Twinnings as CSV", "text/csv"), ("xlsx", "Twinnings as XLSX", XLSX_MIME)),
+        strict=True,
+    ):
+        column.download_button(
+            label,
+            data=lambda fmt=fmt: _export_bytes(user, fmt),
+            file_name=f"dhu-twinnings.{fmt}",
+            mime=mime,
+            on_click="ignore",
+            key=f"twinnings-{fmt}",
+        )
+
+
+def _export_bytes(user: User, fmt: str) -> bytes:
+    with db.read_scope() as session:
+        return twinning.twinnings_export(session=session, actor=user, fmt=fmt)
 
 
 def call_allocation(user: User) -> None:
