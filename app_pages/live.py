@@ -4,7 +4,7 @@ import streamlit as st
 
 from dhu_core import geo, live, maps
 from dhu_core.text import md_escape
-from dhu_core.ui import cached
+from dhu_core.ui import cached, shell
 
 every = live.refresh_seconds(st.query_params.get("every"))
 url = live.capture_url()
@@ -12,6 +12,7 @@ st.title("Digital Health Uptake · live")
 
 
 @st.fragment(run_every=every)
+@shell.guarded
 def live_board() -> None:
     """Figures, map, the newest practices and the QR code, redrawn on every refresh."""
     figures = cached.headline_figures()

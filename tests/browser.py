@@ -50,15 +50,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str], log: Path) -> Iterator[str]:
-    """Run the app on a free port until the block ends; yield its base URL once healthy."""
+def streamlit_server(env: dict[str, str], log: Path, script: str = "app.py") -> Iterator[str]:
+    """Run the app (or another `script`) on a free port until the block ends; yield its base
+    URL once healthy."""
     port = free_port()
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        script,
         "--server.headless",
         "true",
         "--server.port",

@@ -20,7 +20,7 @@ def _menu(page) -> set[str]:
 
 
 def _expected(role: str) -> set[str]:
-    return {spec.title for spec in pages_for(role)}
+    return {spec.title for spec in pages_for(role) if not spec.hidden}
 
 
 def test_a_visitor_sees_only_public_pages(demo_server, page):
@@ -112,3 +112,34 @@ def test_a_cookie_signed_with_another_key_is_rejected(demo_server, page):
     page.context.add_cookies([_forged_cookie(url, "demo-admin", key)])
     page.reload()
     page.get_by_text("Signed in as demo-admin").wait_for(timeout=30_000)
+
+
+def _raw_cookie(url: str, token: str) -> dict:
+    return {"name": "dhu_session", "value": token, "url": url}
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda key: jwt.encode(
+            {"username": "demo-admin", "exp_date": time.time() + 86_400}, None, algorithm="none"
+        ),
+        lambda key: jwt.encode(
+            {"username": "demo-admin", "exp_date": time.time() + 86_400}, key * 2, "HS512"
+        ),
+        lambda key: jwt.encode({"username": "demo-admin"}, key, algorithm="HS256"),
+        lambda key: jwt.encode({"exp_date": "tomorrow"}, key, algorithm="HS256"),
+        lambda key: "not.a.token",
+    ],
+    ids=["alg none", "HS512", "no expiry", "odd claims", "garbage"],
+)
+def test_a_cookie_that_cannot_be_verified_counts_as_no_cookie(demo_server, page, forge):
+    url, database = demo_server
+    key = (database.parent / ".cookie_key").read_text().strip()
+    page.context.add_cookies([_raw_cookie(url, forge(key))])
+    page.goto(url + "/")
+    page.get_by_text("Published practices").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert _menu(page) == _expected(VISITOR)
+    body = page.inner_text("body")
+    assert "Traceback" not in body and "error id" not in body and "Error" not in body

@@ -10,6 +10,7 @@ or disabling. The library is never given an `api_key`, so nothing is sent to its
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
@@ -152,7 +153,12 @@ def restore_session(auth: stauth.Authenticate) -> User | None:
     elif todo == "delete":
         auth.cookie_controller.delete_cookie()
     if not st.session_state.get("authentication_status"):
-        auth.login(location="unrendered")
+        try:
+            auth.login(location="unrendered")
+        except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+            # The library lets a cookie with another algorithm (alg=none, HS512) or odd claims
+            # raise on every page; any cookie it cannot verify counts as no cookie at all.
+            _end_session()
     return current_user()
 
 

@@ -1,12 +1,14 @@
 """The app shell: database start-up, sign-in, navigation per role and the demo banner."""
 
+import functools
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from dhu_core import demo_logins, taxonomy
+from dhu_core import demo_logins, errors, taxonomy
 from dhu_core.bootstrap import DatabaseNotReady, prepare_database
 from dhu_core.config import UnsafeSetting, cookie_key, get_settings, trusted_proxies
 from dhu_core.models import User
@@ -126,6 +128,38 @@ def demo_banner() -> None:
             "for demonstration and do not describe real projects.",
             icon=":material/science:",
         )
+
+
+def run_page(page) -> None:
+    """Run the page; an unexpected error is logged with an id, and only the id is shown."""
+    try:
+        page.run()
+    except Exception as error:  # noqa: BLE001 (st.stop and st.rerun are no Exception)
+        show_failure(error)
+
+
+def guarded(function: Callable[..., None]) -> Callable[..., None]:
+    """`function` with the protection of run_page, for fragments, which rerun on their own."""
+
+    @functools.wraps(function)
+    def run(*args, **kwargs) -> None:
+        try:
+            function(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 (as in run_page)
+            show_failure(error)
+
+    return run
+
+
+def show_failure(error: Exception) -> None:
+    """Log `error` with its traceback under a new id; tell the visitor that id, nothing more."""
+    reference = errors.log_failure(error)
+    st.error(
+        "Something went wrong on our side, and nothing you typed was stored by this step. "
+        f"Please try again; if it happens again, tell the platform team the error id "
+        f"**{reference}**.",
+        icon=":material/error:",
+    )
 
 
 def page_for_role(*roles: str) -> User:
