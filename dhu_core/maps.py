@@ -6,7 +6,6 @@ zero has the lightest colour and a country without data is grey. Shapes outside 
 42 countries, dependencies such as Greenland or the Faroe Islands included, have no data.
 """
 
-import html
 import json
 import math
 from collections.abc import Mapping
@@ -132,8 +131,8 @@ def uptake_map(
                 "geometry": feature["geometry"],
                 "properties": {
                     "iso_a2": code,
-                    "title": _safe(names[code]),
-                    "detail": _safe(f"{_number(value, spec.decimals)} {spec.unit}"),
+                    "title": _text(names[code]),
+                    "detail": _text(f"{_number(value, spec.decimals)} {spec.unit}"),
                     "fill": [*colour_of(value, classes), 235],
                 },
             }
@@ -202,8 +201,8 @@ def _arc_layer(twinnings: pd.DataFrame) -> pdk.Layer:
                     "source": points[origin],
                     "target": points[country],
                     "tilt": (index - (len(group) - 1) / 2) * spread,
-                    "title": _safe(row.title),
-                    "detail": _safe(
+                    "title": _text(row.title),
+                    "detail": _text(
                         f"{row.originator} ({geo.country_name(origin)}) → {row.adopter} "
                         f"({geo.country_name(country)}) · twinning {row.status}"
                     ),
@@ -225,11 +224,11 @@ def _arc_layer(twinnings: pd.DataFrame) -> pdk.Layer:
     )
 
 
-def _safe(text: object) -> str:
-    # Tooltip values become HTML text, so they are escaped for any renderer of the deck. Quotes
-    # cannot break out of text, and Streamlit escapes once more: escaped, "Women's" would show
-    # as "Women&#x27;s".
-    return html.escape(str(text), quote=False)
+def _text(text: object) -> str:
+    # Streamlit escapes every value it puts into the tooltip's HTML template (checked in
+    # tests/test_browser_tooltip.py), so the values stay plain text here: escaped once more,
+    # "<" would show as "&lt;".
+    return " ".join(str(text).split())
 
 
 def clicked_country(selection: Mapping) -> str | None:
