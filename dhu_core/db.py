@@ -1,5 +1,7 @@
 """Engines, sessions, migrations and the data version: the one place that opens the database."""
 
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -10,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -31,12 +33,24 @@ def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner only (it holds password hashes and
+    e-mail addresses), in a folder of its own that others cannot list; SQLite gives its -wal
+    and -shm files the database file's permissions."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -61,6 +75,8 @@ def _sqlite_begin(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
+#: The databases each thread has a write transaction open on (see session_scope).
+_writing = threading.local()
 #: Execution option of the engines behind write transactions (see _sqlite_begin).
 _WRITE = "dhu_write"
 _READ_ONLY = "dhu_read_only"
@@ -74,9 +90,27 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     the transaction reads stays true until it commits; on PostgreSQL, lock the rows a decision
     depends on with `get_for_update`.
     """
-    bind = (engine or get_engine()).execution_options(**{_WRITE: True})
-    with Session(bind, expire_on_commit=False) as session, session.begin():
-        yield session
+    engine = engine or get_engine()
+    database = engine.url.render_as_string()
+    open_here = _writing.__dict__.setdefault("databases", set())
+    if database in open_here:
+        # On SQLite the inner transaction would wait for the outer one's write lock for the
+        # whole busy timeout and fail; on PostgreSQL it could wait for a row the outer holds.
+        raise NestedWriteTransaction(
+            "a write transaction was opened inside another one in the same thread; "
+            "pass the open session on instead"
+        )
+    open_here.add(database)
+    try:
+        bind = engine.execution_options(**{_WRITE: True})
+        with Session(bind, expire_on_commit=False) as session, session.begin():
+            yield session
+    finally:
+        open_here.discard(database)
+
+
+class NestedWriteTransaction(RuntimeError):
+    """A write transaction was opened while the same thread had one open on that database."""
 
 
 @contextmanager
@@ -99,6 +133,16 @@ def get_for_update(session: Session, model: type[T], key: Any) -> T | None:
     database's write lock from their start, which serialises them already.
     """
     return session.get(model, key, with_for_update=True, populate_existing=True)
+
+
+def lock_name(session: Session, name: str) -> None:
+    """Hold a lock named `name` until the transaction ends (for rows that do not exist yet).
+
+    PostgreSQL takes a transaction-level advisory lock; on SQLite the write transaction holds
+    the database's write lock already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0))))
 
 
 @event.listens_for(OrmSession, "before_flush")

@@ -144,7 +144,7 @@ def check_exposure(
 
 def _write_private(target: Path, data: dict) -> None:
     """Write JSON readable by its owner only, replacing the file in one step."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = target.with_name(f"{target.name}.{secrets.token_hex(4)}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as f:

@@ -1,13 +1,15 @@
 """The store: migrations, SQLite settings, transactions and the data version."""
 
+import stat
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlmodel import SQLModel, select
 
 from dhu_core import db
-from dhu_core.models import Organisation
+from dhu_core.models import AppState, Organisation
 
 
 def test_migrated_database_matches_the_models(engine):
@@ -87,3 +89,39 @@ def test_foreign_keys_are_enforced(engine):
                 owner_organisation_id=999_999,
             )
         )
+
+
+def test_a_new_embedded_database_is_readable_by_its_owner_only(tmp_path):
+    folder = tmp_path / "private"
+    engine = db.get_engine(f"sqlite:///{folder / 'dhu.sqlite3'}")
+    db.upgrade(engine)
+    with db.session_scope(engine) as session:
+        session.execute(update(AppState).values(demo=True))
+    files = [folder / name for name in ("dhu.sqlite3", "dhu.sqlite3-wal", "dhu.sqlite3-shm")]
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in files if path.exists()}
+    engine.dispose()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert modes == {name: 0o600 for name in modes} and "dhu.sqlite3-wal" in modes
+
+
+def test_an_existing_world_readable_database_is_made_private(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    path.write_bytes(b"")
+    path.chmod(0o644)
+    db.get_engine(f"sqlite:///{path}").dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_write_transaction_inside_another_fails_at_once_instead_of_waiting(engine):
+    with db.session_scope(engine) as session:
+        session.execute(update(AppState).values(demo=False))
+        with pytest.raises(db.NestedWriteTransaction), db.session_scope(engine):
+            pass
+        with db.read_scope(engine) as reader:
+            assert reader.get(AppState, 1) is not None
+
+
+def test_a_read_only_transaction_refuses_writes(engine):
+    with pytest.raises(db.ReadOnlyTransaction), db.read_scope(engine) as session:
+        session.get(AppState, 1).demo = True
+        session.flush()
