@@ -62,6 +62,7 @@ if sent:
                 session=session,
                 data=data,
                 actor=auth.current_user() or accounts.visitor(),
+                client=auth.client_address(),
                 earlier=earlier,
             )
     except (ValidationError, FieldError) as error:

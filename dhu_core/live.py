@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from dhu_core import audit, db, demo, demo_logins, practices
+from dhu_core import audit, db, demo, demo_logins, practices, ratelimits
 from dhu_core.accounts import require_role, system_actor
 from dhu_core.config import Settings, get_settings
 from dhu_core.models import (
@@ -83,13 +83,19 @@ def captures_since(since: datetime, *, engine: Engine | None = None) -> int:
 # --- quick capture -----------------------------------------------------------------------
 
 
+#: A workshop audience often shares one address (the venue's Wi-Fi), so the limit per client
+#: address is higher than the one per browser session and per e-mail address.
+CAPTURES_PER_ADDRESS = ratelimits.Limit("capture-address", uses=20, window=CAPTURE_WINDOW)
+CAPTURES_PER_EMAIL = ratelimits.Limit("capture-email", uses=CAPTURE_LIMIT, window=CAPTURE_WINDOW)
+
+
 class CaptureLimit(Exception):
-    """This browser session sent too many quick captures lately; `wait` says for how long."""
+    """Too many quick captures lately from this browser, address or e-mail; `wait` says how long."""
 
     def __init__(self, wait: timedelta) -> None:
         minutes = max(1, round(wait.total_seconds() / 60))
         super().__init__(
-            f"You have sent {CAPTURE_LIMIT} practices in the last "
+            f"Many practices were sent from here or with this e-mail address in the last "
             f"{CAPTURE_WINDOW.seconds // 60} minutes. Please wait about {minutes} "
             f"minute{'s' if minutes > 1 else ''} before sending another one; what you typed "
             "stays here."
@@ -110,17 +116,25 @@ def capture_practice(
     session: Session,
     data: CaptureCreate,
     actor: User,
+    client: str,
     earlier: Sequence[datetime] = (),
     now: Clock = utcnow,
 ) -> Practice:
     """Keep a quick capture as a draft of the country's "Workshop captures" organisation.
 
-    `earlier` are the times this browser session sent captures before; CaptureLimit when there
-    were too many lately.
+    `earlier` are the times this browser session sent captures before; CaptureLimit when this
+    session, the `client` address or the contact e-mail address sent too many lately.
     """
-    wait = capture_wait(earlier, now())
+    require_role(actor)
+    moment = now()
+    wait = capture_wait(earlier, moment)
     if wait is not None:
         raise CaptureLimit(wait)
+    for limit, key in ((CAPTURES_PER_ADDRESS, client), (CAPTURES_PER_EMAIL, data.contact_email)):
+        try:
+            ratelimits.use(session, limit, key, now=moment)
+        except ratelimits.RateLimited as limited:
+            raise CaptureLimit(limited.wait) from None
     organisation_id = _capture_organisation(session, data.country)
     practice = Practice(
         title=data.title,

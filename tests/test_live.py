@@ -70,7 +70,10 @@ def test_a_capture_is_a_draft_of_the_countrys_workshop_organisation(engine):
     with db.session_scope(engine) as session:
         for title in ("Asthma coach app", "Falls prevention at home"):
             live.capture_practice(
-                session=session, data=CaptureCreate(**{**CAPTURE, "title": title}), actor=visitor()
+                session=session,
+                data=CaptureCreate(**{**CAPTURE, "title": title}),
+                actor=visitor(),
+                client="192.0.2.1",
             )
     with db.session_scope(engine) as session:
         stored = session.exec(select(Practice, Organisation).join(Organisation)).all()
@@ -93,6 +96,7 @@ def test_a_fourth_capture_within_ten_minutes_is_refused(engine):
             session=session,
             data=CaptureCreate(**CAPTURE),
             actor=visitor(),
+            client="192.0.2.1",
             earlier=earlier,
             now=lambda: NOW,
         )
@@ -102,6 +106,7 @@ def test_a_fourth_capture_within_ten_minutes_is_refused(engine):
             session=session,
             data=CaptureCreate(**CAPTURE),
             actor=visitor(),
+            client="192.0.2.1",
             earlier=earlier,
             now=lambda: NOW + timedelta(minutes=2),
         )
@@ -129,7 +134,7 @@ def staff(engine):
 def _capture(engine) -> int:
     with db.session_scope(engine) as session:
         return live.capture_practice(
-            session=session, data=CaptureCreate(**CAPTURE), actor=visitor()
+            session=session, data=CaptureCreate(**CAPTURE), actor=visitor(), client="192.0.2.1"
         ).id
 
 
@@ -218,3 +223,36 @@ def test_only_administrators_reset_the_demo_data(engine):
             == []
         )
     assert actions == ["demo.seed", "demo.reset"]
+
+
+def _capture_from(engine, client: str, email: str, moment: datetime) -> None:
+    with db.session_scope(engine) as session:
+        live.capture_practice(
+            session=session,
+            data=CaptureCreate(**{**CAPTURE, "contact_email": email}),
+            actor=visitor(),
+            client=client,
+            now=lambda: moment,
+        )
+
+
+def test_a_new_browser_session_does_not_reset_the_limit_per_email(engine):
+    for minute in range(live.CAPTURE_LIMIT):
+        # every capture from a fresh browser session (no earlier captures of its own)
+        _capture_from(
+            engine, f"192.0.2.{minute}", "same@example.org", NOW + timedelta(minutes=minute)
+        )
+    with pytest.raises(live.CaptureLimit, match="wait about 8 minutes"):
+        _capture_from(engine, "192.0.2.99", "same@example.org", NOW + timedelta(minutes=2))
+    _capture_from(engine, "192.0.2.99", "same@example.org", NOW + timedelta(minutes=11))
+
+
+def test_a_new_browser_session_does_not_reset_the_limit_per_client_address(engine):
+    uses = live.CAPTURES_PER_ADDRESS.uses
+    for number in range(uses):
+        _capture_from(engine, "198.51.100.4", f"person{number}@example.org", NOW)
+    with pytest.raises(live.CaptureLimit):
+        _capture_from(engine, "198.51.100.4", "another@example.org", NOW + timedelta(minutes=1))
+    _capture_from(engine, "198.51.100.5", "another@example.org", NOW + timedelta(minutes=1))
+    with db.read_scope(engine) as session:
+        assert len(session.exec(select(Practice)).all()) == uses + 1

@@ -45,7 +45,7 @@ class _DatabaseLogin:
             return None
         try:
             user = accounts.authenticate(
-                username=username, password=password or "", client=_client_address()
+                username=username, password=password or "", client=client_address()
             )
         except accounts.LoginFailed as failure:
             st.session_state["authentication_status"] = False
@@ -113,7 +113,7 @@ def connection() -> clients.Connection:
     return clients.Connection(address, pairs)
 
 
-def _client_address() -> str:
+def client_address() -> str:
     settings = get_settings()
     return clients.client_address(
         connection(), proxies=trusted_proxies(settings), server_trusted=server_trusted(settings)
