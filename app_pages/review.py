@@ -5,11 +5,16 @@ import streamlit as st
 from dhu_core import db, practices
 from dhu_core.models import FieldError, StateConflict
 from dhu_core.text import md_escape
-from dhu_core.ui import practice_view, shell
+from dhu_core.ui import membership_view, practice_view, shell
 
 coordinator = shell.page_for_role("coordinator", "admin")
 st.title("Review")
 if message := st.session_state.pop("review_message", None):
+    st.success(message)
+
+with st.expander("Requests to join an organisation", icon=":material/group_add:"):
+    membership_view.join_requests_panel(coordinator)
+if message := st.session_state.pop("organisation_message", None):
     st.success(message)
 
 with db.read_scope() as session:

@@ -3,11 +3,25 @@
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import accounts, db, geo, taxonomy
+from dhu_core import accounts, geo, organisations, ratelimits, taxonomy
 from dhu_core.models import FieldError, field_errors
-from dhu_core.ui import cached, forms
+from dhu_core.text import md_escape
+from dhu_core.ui import auth, cached, forms, membership_view
 
 FORM = "sign-up"
+LABELS = {
+    "username": "Username",
+    "display_name": "Your name",
+    "email": "E-mail",
+    "password": "Password",
+    "password_again": "Password again",
+    "invitation": "Invitation",
+    "organisation_id": "Organisation to join",
+    "organisation_name": "New organisation's name",
+    "organisation_country": "Country",
+}
+JOIN, NEW = "join", "new"
+state = st.session_state
 
 st.title("Create an account")
 st.markdown(
@@ -15,12 +29,23 @@ st.markdown(
     "the RADAR and to state twinning needs. Fields marked * are required."
 )
 
-if st.session_state.get("signed_up"):
-    st.success(f"Account **{st.session_state['signed_up']}** created. You can sign in now.")
+if done := state.get("signed_up"):
+    st.success(done, icon=":material/check_circle:")
     st.page_link("app_pages/sign_in.py", label="Sign in", icon=":material/login:")
     st.stop()
 
-organisations = cached.organisation_choices()
+invitation = membership_view.invitation_from_url()
+if invitation is None:
+    st.radio(
+        "Your organisation *",
+        options=(JOIN, NEW),
+        format_func={
+            JOIN: "It is registered here: ask to join it (a member or a coordinator approves)",
+            NEW: "Register a new organisation",
+        }.get,
+        key="su_how",
+    )
+
 with st.form(FORM):
     st.text_input("Username *", key="su_username", help="3 to 60 letters, digits, . _ or -")
     forms.field_error(FORM, "username")
@@ -28,64 +53,75 @@ with st.form(FORM):
     forms.field_error(FORM, "display_name")
     st.text_input("E-mail *", key="su_email")
     forms.field_error(FORM, "email")
-    st.text_input(
-        "Password *",
-        type="password",
-        key="su_password",
-        help=accounts.PASSWORD_RULES,
-    )
+    st.text_input("Password *", type="password", key="su_password", help=accounts.PASSWORD_RULES)
     forms.field_error(FORM, "password")
     st.text_input("Password again *", type="password", key="su_password_again")
     forms.field_error(FORM, "password_again")
 
-    st.markdown("**Your organisation *** — choose it from the list, or register a new one.")
-    st.selectbox(
-        "Organisation",
-        options=list(organisations),
-        format_func=organisations.get,
-        index=None,
-        placeholder="Choose your organisation…",
-        key="su_organisation_id",
-    )
-    new_org = st.columns(3)
-    new_org[0].text_input("…or a new organisation's name", key="su_organisation_name")
-    new_org[1].selectbox(
-        "Type",
-        options=list(taxonomy.ORGANISATION_TYPES),
-        format_func=taxonomy.ORGANISATION_TYPES.label,
-        key="su_organisation_type",
-    )
-    new_org[2].selectbox(
-        "Country",
-        options=list(geo.countries()),
-        format_func=geo.country_name,
-        index=None,
-        placeholder="Choose…",
-        key="su_organisation_country",
-    )
-    forms.field_error(FORM, "organisation_name")
-    forms.field_error(FORM, "organisation_country")
+    forms.field_error(FORM, "invitation")
+    if invitation is None and state.su_how == JOIN:
+        choices = cached.organisation_choices()
+        st.selectbox(
+            "Organisation to join *",
+            options=list(choices),
+            format_func=choices.get,
+            index=None,
+            placeholder="Type to find your organisation…",
+            key="su_organisation_id",
+        )
+        forms.field_error(FORM, "organisation_id")
+        forms.field_error(FORM, "organisation_name")
+    elif invitation is None:
+        new_org = st.columns(3)
+        new_org[0].text_input("New organisation's name *", key="su_organisation_name")
+        new_org[1].selectbox(
+            "Type",
+            options=list(taxonomy.ORGANISATION_TYPES),
+            format_func=taxonomy.ORGANISATION_TYPES.label,
+            key="su_organisation_type",
+        )
+        new_org[2].selectbox(
+            "Country *",
+            options=list(geo.countries()),
+            format_func=geo.country_name,
+            index=None,
+            placeholder="Choose…",
+            key="su_organisation_country",
+        )
+        forms.field_error(FORM, "organisation_name")
+        forms.field_error(FORM, "organisation_country")
     submitted = st.form_submit_button("Create account", type="primary")
+    forms.error_summary(FORM, LABELS)
 
 if submitted:
-    state = st.session_state
+    joining = invitation is None and state.su_how == JOIN
+    creating = invitation is None and state.su_how == NEW
     try:
         data = accounts.OwnerRegistration(
             username=state.su_username,
             display_name=state.su_display_name,
             email=state.su_email,
             password=state.su_password,
-            organisation_id=state.su_organisation_id,
-            organisation_name=state.su_organisation_name,
-            organisation_type=state.su_organisation_type,
-            organisation_country=state.su_organisation_country,
+            invitation=invitation,
+            organisation_id=state.get("su_organisation_id") if joining else None,
+            organisation_name=state.get("su_organisation_name") if creating else None,
+            organisation_type=state.get("su_organisation_type") if creating else None,
+            organisation_country=state.get("su_organisation_country") if creating else None,
         )
         if state.su_password != state.su_password_again:
             forms.show_errors_and_rerun(FORM, {"password_again": "the passwords differ"})
-        with db.session_scope() as session:
-            user = accounts.register_owner(session=session, data=data)
+        registration = organisations.sign_up(data=data, client=auth.client_address())
     except (ValidationError, FieldError) as error:
         forms.show_errors_and_rerun(FORM, field_errors(error))
+    except ratelimits.RateLimited as limit:
+        forms.show_errors_and_rerun(FORM, {"form": str(limit)})
     forms.clear_errors(FORM)
-    state.signed_up = user.username
+    user, organisation = md_escape(registration.user.username), md_escape(registration.organisation)
+    state.signed_up = (
+        f"Account **{user}** created as a member of **{organisation}**. You can sign in now."
+        if registration.status == "active"
+        else f"Account **{user}** created. Your request to join **{organisation}** waits for one "
+        "of its members or a coordinator; until then you see only what is public. You can sign "
+        "in now."
+    )
     st.rerun()

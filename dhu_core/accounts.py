@@ -14,7 +14,7 @@ import bcrypt
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from dhu_core import audit, db, geo, strength, taxonomy
 from dhu_core.models import (
@@ -22,8 +22,8 @@ from dhu_core.models import (
     AuditEvent,
     FieldError,
     LoginThrottle,
+    Membership,
     Organisation,
-    OrganisationCreate,
     User,
     UserPublic,
     utcnow,
@@ -282,6 +282,7 @@ def user_for_cookie(
 
 def sign_out(*, session: Session, actor: User, now: Clock = utcnow) -> None:
     """End every session of `actor`: cookies issued before now stop working."""
+    require_role(actor)
     user = session.get(User, actor.id)
     user.sessions_valid_after = now()
     session.add(user)
@@ -356,18 +357,30 @@ class AccountInput(BaseModel):
 
 
 class OwnerRegistration(AccountInput):
-    """Self-registration of a practice owner, with an existing or a new organisation."""
+    """Self-registration of a practice owner: through an invitation, by asking to join an
+    existing organisation, or with a new organisation."""
 
+    invitation: str | None = None
     organisation_id: int | None = None
     organisation_name: str | None = Field(default=None, validate_default=True)
     organisation_type: str = "other"
     organisation_country: str | None = Field(default=None, validate_default=True)
 
+    @field_validator("invitation", mode="before")
+    @classmethod
+    def _invitation(cls, v: Any) -> str | None:
+        return str(v).strip() or None if v else None
+
     @field_validator("organisation_name")
     @classmethod
     def _organisation_name(cls, v: str | None, info: ValidationInfo) -> str | None:
         name = " ".join((v or "").split()) or None
-        if info.data.get("organisation_id") is None and name is None:
+        if info.data.get("invitation"):
+            return None
+        joining = info.data.get("organisation_id") is not None
+        if joining and name:
+            raise ValueError("either ask to join an organisation of the list or name a new one")
+        if not joining and name is None:
             raise ValueError("choose your organisation from the list or name a new one")
         return name
 
@@ -379,7 +392,7 @@ class OwnerRegistration(AccountInput):
     @field_validator("organisation_country")
     @classmethod
     def _organisation_country(cls, v: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("organisation_id") is not None or not info.data.get("organisation_name"):
+        if not info.data.get("organisation_name"):
             return None
         if not v:
             raise ValueError("choose the country of the new organisation")
@@ -396,17 +409,22 @@ def create_user(
     display_name: str | None = None,
     organisation_id: int | None = None,
 ) -> User:
-    """Create an account with a hashed password; ValueError when the name or e-mail is taken.
+    """Create an account with a hashed password; FieldError when the name or e-mail is taken.
 
-    For trusted callers (the `dhu` command, demo data); pages go through the functions below.
+    With `organisation_id` the account is an active member of it at once: for trusted callers
+    (the `dhu` command, administrators, a new organisation's first member); everybody else
+    joins through `organisations`.
     """
     role = taxonomy.ROLES.normalise(role)
     username = username.strip().lower()
     email = email.strip().lower()
+    db.lock_name(session, "account")  # two sign-ups of one name: the second is told it is taken
     if session.exec(select(User).where(User.username == username)).first():
         raise FieldError("username", f"the username '{username}' is taken")
     if session.exec(select(User).where(User.email == email)).first():
         raise FieldError("email", "an account with this e-mail address exists")
+    if organisation_id is not None and session.get(Organisation, organisation_id) is None:
+        raise FieldError("organisation_id", f"there is no organisation with id {organisation_id}")
     user = User(
         username=username,
         display_name=display_name or username,
@@ -417,46 +435,17 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    return user
-
-
-def register_owner(*, session: Session, data: OwnerRegistration) -> User:
-    """Self-registration: a new practice owner, with a new organisation when one is named."""
-    organisation_id = data.organisation_id
-    if organisation_id is None:
-        organisation_id = _organisation_for(session, data)
-    elif session.get(Organisation, organisation_id) is None:
-        raise FieldError("organisation_name", "the chosen organisation does not exist")
-    user = create_user(
-        session=session,
-        username=data.username,
-        password=data.password,
-        role="owner",
-        email=data.email,
-        display_name=data.display_name,
-        organisation_id=organisation_id,
-    )
-    audit.record(session, user, "account.registered", "account", user.id)
-    return user
-
-
-def _organisation_for(session: Session, data: OwnerRegistration) -> int:
-    org = OrganisationCreate(
-        name=data.organisation_name,
-        organisation_type=data.organisation_type,
-        country=data.organisation_country,
-    )
-    existing = session.exec(
-        select(Organisation).where(
-            func.lower(Organisation.name) == org.name.lower(), Organisation.country == org.country
+    if organisation_id is not None:
+        session.add(
+            Membership(
+                organisation_id=organisation_id,
+                account_id=user.id,
+                status="active",
+                decided_at=utcnow(),
+            )
         )
-    ).first()
-    if existing:
-        return existing.id
-    organisation = Organisation.model_validate(org)
-    session.add(organisation)
-    session.flush()
-    return organisation.id
+        session.flush()
+    return user
 
 
 # --- administration ----------------------------------------------------------------------
@@ -496,8 +485,8 @@ def set_role(
     StateConflict says who changed it. The acting administrator is enabled and an
     administrator when the change is made, so an administrator always remains.
     """
-    role = taxonomy.ROLES.normalise(role)
     user = _account_to_change(session, actor, user_id, "change your own role")
+    role = taxonomy.ROLES.normalise(role)
     if expected is not None and user.role != expected:
         raise audit.conflict(
             session, "account", user.id, "This account's role", f"set to {user.role}"

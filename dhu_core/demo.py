@@ -22,6 +22,7 @@ from dhu_core.models import (
     Digest,
     DigestPractice,
     DigestTopic,
+    Membership,
     NeedTag,
     Organisation,
     Practice,
@@ -1112,6 +1113,7 @@ def _seed(session: Session, *, practices: int, seed: int) -> DemoSummary:
         [
             (Organisation, [_organisation_row(rng, org) for org in orgs]),
             (User, account_rows),
+            (Membership, _memberships(account_rows)),
             (Practice, practice_rows),
             (PracticeCountry, country_rows),
             (PracticeTag, tag_rows),
@@ -1260,6 +1262,21 @@ def _accounts(
             "created_at": START - timedelta(days=30),
         }
         for number, (account, login) in enumerate(zip(DEMO_ACCOUNTS, logins, strict=True), start=1)
+    ]
+
+
+def _memberships(account_rows: list[dict]) -> list[dict]:
+    """An active membership for each demo account that acts for an organisation."""
+    return [
+        {
+            "organisation_id": row["organisation_id"],
+            "account_id": row["id"],
+            "status": "active",
+            "created_at": row["created_at"],
+            "decided_at": row["created_at"],
+        }
+        for row in account_rows
+        if row["organisation_id"] is not None
     ]
 
 

@@ -1,17 +1,422 @@
-"""Organisations: the public list people choose from."""
+"""Organisations and who acts for them: join requests, invitations and members.
 
-from sqlalchemy import Engine, select
+An account acts for at most one organisation, the one of its active membership (mirrored in
+`User.organisation_id`, which every permission check reads). A new account may create a new
+organisation; joining an existing one takes an invitation from one of its members or the
+approval of a member or a coordinator. Until then the account sees nothing of it that is not
+public. Practices and needs belong to the organisation, never to one person.
+"""
 
-from dhu_core import db
-from dhu_core.models import Organisation
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from dhu_core import audit, db, geo, ratelimits, tokens
+from dhu_core.accounts import OwnerRegistration, PermissionDenied, create_user, require_role
+from dhu_core.models import (
+    EMAIL_RE,
+    FieldError,
+    Membership,
+    Organisation,
+    OrganisationCreate,
+    StateConflict,
+    User,
+    utcnow,
+)
+
+#: The organisation that holds the quick captures of a workshop: nobody can join it.
+CAPTURE_ORGANISATION = "Workshop captures"
+COORDINATORS = ("coordinator", "admin")
+SIGNED_IN = ("owner", "coordinator", "admin")
+INVITATION_DAYS = 7
+INVITATION = "invitation"
 
 
 def organisation_choices(*, engine: Engine | None = None) -> dict[int, str]:
-    """Every organisation as id -> "Name (CC)", sorted by name."""
-    with (engine or db.get_engine()).connect() as conn:
-        rows = conn.execute(
-            select(Organisation.id, Organisation.name, Organisation.country).order_by(
-                Organisation.name
-            )
+    """Every organisation people can act for, as id -> "Name (CC)", sorted by name."""
+    with db.read_scope(engine) as session:
+        rows = session.execute(
+            select(Organisation.id, Organisation.name, Organisation.country)
+            .where(Organisation.name != CAPTURE_ORGANISATION)
+            .order_by(Organisation.name, Organisation.country)
         ).all()
     return {row.id: f"{row.name} ({row.country})" for row in rows}
+
+
+def create_organisation(*, session: Session, data: OrganisationCreate) -> Organisation:
+    """A new organisation; FieldError when one of that name exists in that country."""
+    db.lock_name(session, "organisation")
+    existing = session.exec(
+        select(Organisation).where(
+            func.lower(Organisation.name) == data.name.lower(),
+            Organisation.country == data.country,
+        )
+    ).first()
+    if existing is not None or data.name.casefold() == CAPTURE_ORGANISATION.casefold():
+        raise FieldError(
+            "organisation_name",
+            f"an organisation of this name is registered in {geo.country_name(data.country)} "
+            "already: choose it in the list to ask to join it",
+        )
+    organisation = Organisation.model_validate(data)
+    session.add(organisation)
+    session.flush()
+    return organisation
+
+
+# --- signing up --------------------------------------------------------------------------
+
+#: Sign-ups from one client address: enough for a team registering together, too few to find
+#: out which usernames and e-mail addresses exist (the form has to say when one is taken).
+SIGN_UP_LIMIT = ratelimits.Limit("sign-up", uses=10, window=timedelta(hours=1))
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A new account and where it stands: a member at once, or waiting for approval."""
+
+    user: User
+    organisation: str
+    status: str  # "active" or "pending"
+
+
+def sign_up(
+    *,
+    data: OwnerRegistration,
+    client: str,
+    engine: Engine | None = None,
+    now: datetime | None = None,
+) -> Registration:
+    """Self-registration of a practice owner; RateLimited after too many from one client.
+
+    The attempt is counted in a transaction of its own, so that a refused registration (a
+    name already taken) still counts.
+    """
+    with db.session_scope(engine) as session:
+        ratelimits.use(session, SIGN_UP_LIMIT, client, now=now)
+    with db.session_scope(engine) as session:
+        return register_owner(session=session, data=data, now=now)
+
+
+def register_owner(
+    *, session: Session, data: OwnerRegistration, now: datetime | None = None
+) -> Registration:
+    """A new practice owner with a new organisation, a request to join one, or an invitation."""
+    if data.invitation:
+        try:
+            view = invitation(session=session, token=data.invitation, now=now)
+        except tokens.InvalidToken as error:
+            raise FieldError("invitation", str(error)) from None
+    organisation = None
+    if data.organisation_name:
+        organisation = create_organisation(
+            session=session,
+            data=OrganisationCreate(
+                name=data.organisation_name,
+                organisation_type=data.organisation_type,
+                country=data.organisation_country,
+            ),
+        )
+    user = create_user(
+        session=session,
+        username=data.username,
+        password=data.password,
+        role="owner",
+        email=data.email,
+        display_name=data.display_name,
+        organisation_id=organisation.id if organisation else None,
+    )
+    audit.record(session, user, "account.registered", "account", user.id)
+    if data.invitation:
+        accept_invitation(session=session, account=user, token=data.invitation, now=now)
+        return Registration(user, view.organisation, "active")
+    if organisation is not None:
+        audit.record(session, user, "organisation.created", "organisation", organisation.id)
+        return Registration(user, organisation.name, "active")
+    request_to_join(session=session, account=user, organisation_id=data.organisation_id)
+    return Registration(user, session.get(Organisation, data.organisation_id).name, "pending")
+
+
+# --- asking to join ----------------------------------------------------------------------
+
+
+def request_to_join(*, session: Session, account: User, organisation_id: int) -> Membership:
+    """Ask to join an organisation; a member or a coordinator decides."""
+    require_role(account)
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or organisation.name == CAPTURE_ORGANISATION:
+        raise FieldError("organisation_id", "choose an organisation from the list")
+    account = db.get_for_update(session, User, account.id)
+    if account.organisation_id is not None:
+        raise FieldError("organisation_id", "your account acts for an organisation already")
+    pending = session.exec(
+        select(Membership).where(
+            Membership.account_id == account.id, Membership.status == "pending"
+        )
+    ).first()
+    if pending is not None:
+        raise FieldError("organisation_id", "your request to join an organisation is waiting")
+    membership = Membership(
+        organisation_id=organisation_id, account_id=account.id, status="pending"
+    )
+    session.add(membership)
+    session.flush()
+    audit.record(
+        session, account, "membership.requested", "membership", membership.id,
+        organisation=organisation_id,
+    )  # fmt: skip
+    return membership
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    """Somebody asking to join an organisation, as the deciders see it."""
+
+    id: int
+    organisation_id: int
+    organisation: str
+    country: str
+    username: str
+    display_name: str
+    email: str
+    created_at: datetime
+
+
+def join_requests(*, session: Session, actor: User) -> list[JoinRequest]:
+    """Pending requests the actor may decide: to their organisation; for coordinators, all."""
+    require_role(actor, *SIGNED_IN)
+    query = (
+        select(Membership, Organisation, User)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .join(User, User.id == Membership.account_id)
+        .where(Membership.status == "pending")
+        .order_by(col(Membership.created_at), col(Membership.id))
+    )
+    if actor.role not in COORDINATORS:
+        if actor.organisation_id is None:
+            return []
+        query = query.where(Membership.organisation_id == actor.organisation_id)
+    return [
+        JoinRequest(
+            id=m.id,
+            organisation_id=o.id,
+            organisation=o.name,
+            country=o.country,
+            username=u.username,
+            display_name=u.display_name,
+            email=u.email,
+            created_at=m.created_at,
+        )
+        for m, o, u in session.execute(query).all()
+    ]
+
+
+def decide_request(
+    *, session: Session, actor: User, membership_id: int, approve: bool
+) -> Membership:
+    """Approve or decline a request to join: a member of that organisation or a coordinator."""
+    require_role(actor, *SIGNED_IN)
+    membership = db.get_for_update(session, Membership, membership_id)
+    if membership is None or membership.status == "invited":
+        raise LookupError(f"no request to join with id {membership_id}")
+    if actor.role not in COORDINATORS and actor.organisation_id != membership.organisation_id:
+        raise PermissionDenied("Only members of the organisation and coordinators decide this.")
+    if membership.status != "pending":
+        raise audit.conflict(
+            session, "membership", membership.id, "This request", membership.status
+        )
+    account = db.get_for_update(session, User, membership.account_id)
+    if approve and account.organisation_id is not None:
+        raise StateConflict("This person acts for another organisation by now.")
+    membership.status = "active" if approve else "declined"
+    membership.decided_by_id, membership.decided_at = actor.id, utcnow()
+    if approve:
+        account.organisation_id = membership.organisation_id
+    session.add_all([membership, account])
+    action = "membership.approved" if approve else "membership.declined"
+    audit.record(
+        session, actor, action, "membership", membership.id,
+        account=account.id, organisation=membership.organisation_id,
+    )  # fmt: skip
+    return membership
+
+
+# --- invitations -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """A new invitation and the token of its link (shown once, to the member who made it)."""
+
+    membership: Membership
+    token: str
+
+
+def invite(*, session: Session, actor: User, email: str, now: datetime | None = None) -> Invitation:
+    """A member invites a colleague to their organisation: a signed link valid for 7 days."""
+    require_role(actor, *SIGNED_IN)
+    if actor.organisation_id is None:
+        raise PermissionDenied("Only members of an organisation invite colleagues to it.")
+    address = " ".join(str(email or "").split()).lower()
+    if len(address) > 254 or not EMAIL_RE.match(address):
+        raise FieldError("email", "enter an e-mail address such as name@example.org")
+    moment = now or utcnow()
+    membership = Membership(
+        organisation_id=actor.organisation_id,
+        status="invited",
+        email=address,
+        invited_by_id=actor.id,
+        created_at=moment,
+        expires_at=moment + timedelta(days=INVITATION_DAYS),
+    )
+    session.add(membership)
+    session.flush()
+    audit.record(
+        session, actor, "membership.invited", "membership", membership.id,
+        organisation=actor.organisation_id,
+    )  # fmt: skip
+    return Invitation(membership, tokens.make(INVITATION, membership.id, membership.expires_at))
+
+
+@dataclass(frozen=True)
+class InvitationView:
+    """What an invitation link offers, shown before it is accepted."""
+
+    organisation: str
+    country: str
+    invited_by: str
+    expires_at: datetime
+
+
+def invitation(*, session: Session, token: str, now: datetime | None = None) -> InvitationView:
+    """The open invitation a token names; InvalidToken when forged, expired or used."""
+    membership = _open_invitation(session, token, now=now, lock=False)
+    organisation = session.get(Organisation, membership.organisation_id)
+    inviter = session.get(User, membership.invited_by_id) if membership.invited_by_id else None
+    return InvitationView(
+        organisation=organisation.name,
+        country=organisation.country,
+        invited_by=inviter.display_name if inviter else "a coordinator",
+        expires_at=membership.expires_at,
+    )
+
+
+def accept_invitation(
+    *, session: Session, account: User, token: str, now: datetime | None = None
+) -> Membership:
+    """The signed-in (or just registered) account joins through an invitation; once only."""
+    require_role(account)
+    membership = _open_invitation(session, token, now=now, lock=True)
+    account = db.get_for_update(session, User, account.id)
+    if account.organisation_id is not None:
+        raise FieldError("invitation", "your account acts for an organisation already")
+    membership.account_id, membership.status = account.id, "active"
+    membership.decided_at = now or utcnow()
+    account.organisation_id = membership.organisation_id
+    session.add_all([membership, account])
+    audit.record(
+        session, account, "membership.accepted", "membership", membership.id,
+        organisation=membership.organisation_id,
+    )  # fmt: skip
+    return membership
+
+
+def _open_invitation(
+    session: Session, token: str, *, now: datetime | None, lock: bool
+) -> Membership:
+    moment = now or utcnow()
+    membership_id = tokens.read(INVITATION, token, now=moment)
+    get = db.get_for_update if lock else Session.get
+    membership = get(session, Membership, membership_id)
+    if membership is None or membership.status != "invited":
+        raise tokens.InvalidToken("this invitation was used or withdrawn; ask for a new one")
+    if membership.expires_at is None or membership.expires_at < moment:
+        raise tokens.InvalidToken("this invitation has expired; ask for a new one")
+    return membership
+
+
+def withdraw_invitation(*, session: Session, actor: User, membership_id: int) -> Membership:
+    """A member withdraws an invitation of their organisation that nobody has accepted."""
+    require_role(actor, *SIGNED_IN)
+    membership = db.get_for_update(session, Membership, membership_id)
+    if membership is None or membership.organisation_id != actor.organisation_id:
+        raise PermissionDenied("Only members of the organisation withdraw its invitations.")
+    if membership.status != "invited":
+        raise audit.conflict(session, "membership", membership.id, "This invitation", "used")
+    membership.status, membership.decided_by_id = "cancelled", actor.id
+    membership.decided_at = utcnow()
+    session.add(membership)
+    audit.record(session, actor, "membership.withdrawn", "membership", membership.id)
+    return membership
+
+
+# --- members -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member or an open invitation of an organisation, as its members see it."""
+
+    membership_id: int
+    name: str
+    email: str
+    status: str
+    since: datetime
+    expires_at: datetime | None
+
+
+def members(*, session: Session, actor: User, now: datetime | None = None) -> list[Member]:
+    """The actor's organisation's members and open invitations (members only)."""
+    require_role(actor, *SIGNED_IN)
+    if actor.organisation_id is None:
+        return []
+    account = aliased(User)
+    rows = session.execute(
+        select(Membership, account)
+        .outerjoin(account, account.id == Membership.account_id)
+        .where(
+            Membership.organisation_id == actor.organisation_id,
+            or_(
+                Membership.status == "active",
+                (Membership.status == "invited") & (Membership.expires_at >= (now or utcnow())),
+            ),
+        )
+        .order_by(col(Membership.status), col(Membership.created_at))
+    ).all()
+    return [
+        Member(
+            membership_id=m.id,
+            name=user.display_name if user else "",
+            email=user.email if user else m.email or "",
+            status=m.status,
+            since=m.decided_at or m.created_at,
+            expires_at=m.expires_at if m.status == "invited" else None,
+        )
+        for m, user in rows
+    ]
+
+
+def pending_request(*, session: Session, account: User) -> JoinRequest | None:
+    """The account's own request to join that is waiting, if any."""
+    require_role(account)
+    row = session.execute(
+        select(Membership, Organisation)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Membership.account_id == account.id, Membership.status == "pending")
+    ).first()
+    if row is None:
+        return None
+    membership, organisation = row
+    return JoinRequest(
+        id=membership.id,
+        organisation_id=organisation.id,
+        organisation=organisation.name,
+        country=organisation.country,
+        username=account.username,
+        display_name=account.display_name,
+        email=account.email,
+        created_at=membership.created_at,
+    )

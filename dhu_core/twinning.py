@@ -306,6 +306,7 @@ def accept_allocation_pair(
 
     Shortlisted, not agreed: both sides still have to consent before a twinning is agreed.
     """
+    require_role(actor, *COORDINATORS)
     _lock_need(session, need_id)
     existing = _match_of(session, need_id, practice_id)
     if existing is not None and existing.status != "suggested":

@@ -6,7 +6,7 @@ ids of the rows involved, so that they cross a process boundary by name.
 
 from sqlalchemy import Engine
 
-from dhu_core import accounts, db, live, practices, twinning
+from dhu_core import accounts, db, live, organisations, practices, twinning
 from dhu_core.models import PracticeCreate, PracticeDraft, User
 
 
@@ -108,4 +108,14 @@ def disable(engine: Engine, *, user_id: int, actor_id: int) -> None:
     with db.session_scope(engine) as session:
         accounts.set_disabled(
             session=session, actor=_actor(session, actor_id), user_id=user_id, disabled=True
+        )
+
+
+def decide_request(engine: Engine, *, membership_id: int, actor_id: int, approve: bool) -> None:
+    with db.session_scope(engine) as session:
+        organisations.decide_request(
+            session=session,
+            actor=_actor(session, actor_id),
+            membership_id=membership_id,
+            approve=approve,
         )

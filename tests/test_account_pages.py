@@ -37,6 +37,7 @@ def test_sign_up_shows_each_message_next_to_its_field_and_keeps_the_input(app, e
 @pytest.mark.parametrize("password", ["Tartu rain on Tuesday " * 4, "ö" * 64])
 def test_sign_up_refuses_a_password_longer_than_72_bytes_next_to_its_field(app, password):
     app.switch_page("app_pages/sign_up.py").run()
+    app.radio(key="su_how").set_value("new").run()
     app.text_input(key="su_username").input("nora")
     app.text_input(key="su_display_name").input("Nora Owner")
     app.text_input(key="su_email").input("nora@example.org")
@@ -49,7 +50,8 @@ def test_sign_up_refuses_a_password_longer_than_72_bytes_next_to_its_field(app, 
     assert not app.exception
     assert [e.value for e in app.error] == [
         "Use at most 72 bytes: 72 plain letters, digits or spaces; an accented letter or a "
-        "symbol may count as 2 to 4"
+        "symbol may count as 2 to 4",
+        "Please correct 1 field: Password",
     ]
     assert not app.success
 
@@ -76,6 +78,7 @@ def test_the_account_page_refuses_a_new_password_longer_than_72_bytes(app):
 
 def test_sign_up_creates_an_owner_with_a_new_organisation(app, embedded_app):
     app.switch_page("app_pages/sign_up.py").run()
+    app.radio(key="su_how").set_value("new").run()
     app.text_input(key="su_username").input("nora")
     app.text_input(key="su_display_name").input("Nora Owner")
     app.text_input(key="su_email").input("nora@example.org")
@@ -158,3 +161,43 @@ def test_an_owner_cannot_reach_the_admin_page(app):
         "This page is for signed-in users with the right role."
     ]
     assert not direct.dataframe
+
+
+def test_sign_up_asks_to_join_and_a_member_approves_on_my_organisation(app, embedded_app):
+    with sqlite3.connect(embedded_app / "dhu.sqlite3") as conn:
+        conn.execute(
+            "INSERT INTO organisation (name, organisation_type, country, created_at) "
+            "VALUES ('Workshop captures', 'other', 'EE', '2026-01-01 00:00:00')"
+        )
+        clinic, name = conn.execute(
+            "SELECT o.id, o.name FROM organisation o JOIN account a ON a.organisation_id = o.id "
+            "WHERE a.username = 'demo-owner'"
+        ).fetchone()
+    app.switch_page("app_pages/sign_up.py").run()
+    choices = app.selectbox(key="su_organisation_id")
+    assert not [label for label in choices.options if "Workshop captures" in label]
+    app.text_input(key="su_username").input("nora")
+    app.text_input(key="su_display_name").input("Nora Owner")
+    app.text_input(key="su_email").input("nora@example.org")
+    app.text_input(key="su_password").input("Tartu rain on Tuesday")
+    app.text_input(key="su_password_again").input("Tartu rain on Tuesday")
+    choices.set_value(clinic)
+    app.button[0].click().run()
+
+    assert not app.exception and not app.error
+    assert "waits for one of its members or a coordinator" in app.success[0].value
+    with sqlite3.connect(embedded_app / "dhu.sqlite3") as conn:
+        assert conn.execute(
+            "SELECT organisation_id FROM account WHERE username = 'nora'"
+        ).fetchone() == (None,)
+
+    member = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "demo-owner")
+    member.switch_page("app_pages/organisation.py").run()
+    assert any("Nora Owner" in m.value and name in m.value for m in member.markdown)
+    next(b for b in member.button if b.label == "Approve").click().run()
+    assert not member.exception
+    assert member.success[0].value == "Approved: Nora Owner."
+    with sqlite3.connect(embedded_app / "dhu.sqlite3") as conn:
+        assert conn.execute(
+            "SELECT organisation_id FROM account WHERE username = 'nora'"
+        ).fetchone() == (clinic,)

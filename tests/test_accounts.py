@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 from sqlmodel import select
 
-from dhu_core import accounts, db, practices
+from dhu_core import accounts, db, organisations, practices
 from dhu_core.accounts import LoginFailed, PermissionDenied
 from dhu_core.cli import main
 from dhu_core.config import get_settings
@@ -387,7 +387,7 @@ def test_registration_creates_an_owner_and_a_new_organisation(engine, people):
         organisation_country="EE",
     )
     with db.session_scope(engine) as session:
-        user = accounts.register_owner(session=session, data=data)
+        user = organisations.register_owner(session=session, data=data).user
         assert (user.username, user.role, user.email) == ("new.owner", "owner", "nora@example.org")
         assert session.get(Organisation, user.organisation_id).name == "Tartu Health Lab"
         assert accounts.check_password("A-strong-pass-2026", user.password_hash)
@@ -508,7 +508,7 @@ def test_a_taken_username_is_reported_on_its_field(engine, people):
         organisation_id=people["owner-a"].organisation_id,
     )
     with pytest.raises(FieldError) as error, db.session_scope(engine) as session:
-        accounts.register_owner(session=session, data=data)
+        organisations.register_owner(session=session, data=data)
     assert field_errors(error.value) == {"username": "the username 'owner-a' is taken"}
 
 

@@ -43,7 +43,7 @@ def _engine(database: Path):
 
 
 def _user(engine, username: str) -> User:
-    with db.session_scope(engine) as session:
+    with db.read_scope(engine) as session:
         return session.exec(select(User).where(User.username == username)).one()
 
 
@@ -152,13 +152,10 @@ def test_the_live_view_shows_a_new_practice_within_one_refresh(workshop_server, 
         maturity=3,
         countries=["PT"],
     )
+    owner, coordinator = _user(engine, "demo-owner"), _user(engine, "demo-coordinator")
     with db.session_scope(engine) as session:
-        practice = practices.submit_practice(
-            session=session, data=data, actor=_user(engine, "demo-owner")
-        )
-        practices.approve_practice(
-            session=session, practice_id=practice.id, actor=_user(engine, "demo-coordinator")
-        )
+        practice = practices.submit_practice(session=session, data=data, actor=owner)
+        practices.approve_practice(session=session, practice_id=practice.id, actor=coordinator)
 
     # Every refresh is a second; allow a few for a busy test machine.
     page.get_by_text("Registered live in the room").wait_for(timeout=15_000)

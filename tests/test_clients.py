@@ -1,7 +1,5 @@
 """Client addresses: X-Forwarded-For counts only from configured proxies; who is local."""
 
-import asyncio
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -29,10 +27,20 @@ def as_the_app_sees(
         "client": (peer, 50_000) if peer else None,
         "headers": [(k.lower().encode("latin1"), v.encode("latin1")) for k, v in headers],
     }
-    asyncio.run(ProxyHeadersMiddleware(app, trusted_hosts=allow)(scope, None, None))
+    _run_at_once(ProxyHeadersMiddleware(app, trusted_hosts=allow)(scope, None, None))
     host = seen["client"][0] if seen["client"] else None
     # st.context.ip_address hides both loopback addresses; dhu_core.ui.auth reads that as 127.0.0.1
     return Connection("127.0.0.1" if host == "::1" else host, tuple(headers))
+
+
+def _run_at_once(coroutine) -> None:
+    """Run a coroutine that never waits, without an event loop (Playwright's sync API keeps one
+    running in this thread once a browser test has run, and asyncio.run refuses then)."""
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        return
+    raise AssertionError("the middleware waited for something")
 
 
 def client(peer, headers, proxies="", allow=clients.SERVER_DEFAULT_TRUSTED) -> str:

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import col, select
 
-from dhu_core import accounts, db
+from dhu_core import db
 from dhu_core.models import (
     AuditEvent,
+    Membership,
     Organisation,
     Practice,
     PracticeCountry,
@@ -20,6 +21,7 @@ from dhu_core.models import (
     TwinningNeed,
     User,
 )
+from tests.people import account
 from tests.race import Outcome, Racers, racers
 
 TRIALS = 40
@@ -49,24 +51,14 @@ def people(engine):
         session.add_all([org, hub])
         session.flush()
 
-        def make(name, role, organisation):
-            return accounts.create_user(
-                session=session,
-                username=name,
-                password="Long-enough-pw-1",
-                role=role,
-                email=f"{name}@example.org",
-                organisation_id=organisation.id,
-            ).id
-
         return {
             "org": org.id,
             "hub": hub.id,
-            "owner": make("owner", "owner", org),
-            "coordinator": make("coordinator", "coordinator", hub),
-            "coordinator2": make("coordinator2", "coordinator", hub),
-            "admin": make("admin", "admin", hub),
-            "admin2": make("admin2", "admin", hub),
+            "owner": account(session, "owner", "owner", org.id).id,
+            **{
+                name: account(session, name, name.rstrip("2"), hub.id).id
+                for name in ("coordinator", "coordinator2", "admin", "admin2")
+            },
         }
 
 
@@ -386,4 +378,36 @@ def test_two_administrators_demoting_each_other_leave_one_administrator(engine, 
                 select(User).where(User.role == "admin", col(User.disabled).is_(False))
             ).all()
         tally.check("an administrator remains", len(admins) == 1)
+    tally.assert_clean()
+
+
+def test_a_member_and_a_coordinator_deciding_one_request_to_join(engine, racing, people):
+    tally = Tally()
+    for trial in range(TRIALS):
+        with db.session_scope(engine) as session:
+            newcomer = account(session, f"newcomer{trial}")
+            request = Membership(
+                organisation_id=people["org"], account_id=newcomer.id, status="pending"
+            )
+            session.add(request)
+            session.flush()
+            request_id, newcomer_id = request.id, newcomer.id
+        task = {"membership_id": request_id}
+        outcomes = racing.race(
+            ("decide_request", {**task, "actor_id": people["owner"], "approve": True}),
+            ("decide_request", {**task, "actor_id": people["coordinator"], "approve": False}),
+        )
+        tally.add(*outcomes)
+        _one_applied_and_a_clear_refusal(tally, outcomes)
+        request = _load(engine, Membership, request_id)
+        newcomer = _load(engine, User, newcomer_id)
+        decisions = _events(
+            engine, "membership", request_id, "membership.approved", "membership.declined"
+        )
+        tally.check("decided once in the audit", len(decisions) == 1)
+        tally.check(
+            "a member exactly when approved",
+            (request.status, newcomer.organisation_id)
+            in {("active", people["org"]), ("declined", None)},
+        )
     tally.assert_clean()

@@ -4,8 +4,9 @@ import multiprocessing
 
 import pytest
 
-from dhu_core import accounts, db, practices
+from dhu_core import db, practices
 from dhu_core.models import Organisation, Practice, PracticeDraft, User
+from tests.people import account
 from tests.race import plain_main
 
 WRITERS = 20
@@ -38,17 +39,7 @@ def test_twenty_writers_saving_fifty_times_meet_no_error(engine):
         org = Organisation(name="Busy clinic", country="EE")
         session.add(org)
         session.flush()
-        owners = [
-            accounts.create_user(
-                session=session,
-                username=f"writer{n}",
-                password="Long-enough-pw-1",
-                role="owner",
-                email=f"writer{n}@example.org",
-                organisation_id=org.id,
-            ).id
-            for n in range(WRITERS)
-        ]
+        owners = [account(session, f"writer{n}", "owner", org.id).id for n in range(WRITERS)]
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(WRITERS), context.Queue()
     url = engine.url.render_as_string(hide_password=False)

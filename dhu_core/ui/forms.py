@@ -26,6 +26,21 @@ def field_error(form: str, field: str) -> None:
         st.error(message[0].upper() + message[1:], icon=":material/error:")
 
 
+def error_summary(form: str, labels: dict[str, str]) -> None:
+    """Next to the button that was pressed: which fields need a correction, by their labels,
+    and the message about the whole form (key "form"), if any."""
+    field_error(form, "form")
+    named = [
+        labels.get(field, field.replace("_", " ")) for field in errors(form) if field != "form"
+    ]
+    if named:
+        st.error(
+            f"Please correct {len(named)} field{'s' if len(named) > 1 else ''}: "
+            + ", ".join(named),
+            icon=":material/error:",
+        )
+
+
 def keep(keys: list[str]) -> None:
     """Keep widget values across pages: Streamlit forgets a widget's state once it is not drawn.
 

@@ -30,6 +30,8 @@ class PageSpec:
     url_path: str
     roles: frozenset[str]
     section: str = "Platform"
+    #: Reached by links only (an invitation), never listed in the menu.
+    hidden: bool = False
 
 
 EVERYONE = frozenset({VISITOR, "owner", "coordinator", "admin"})
@@ -56,6 +58,10 @@ PAGES = (
              frozenset({VISITOR}), "Account"),
     PageSpec("app_pages/account.py", "My account", ":material/account_circle:", "account",
              SIGNED_IN, "Account"),
+    PageSpec("app_pages/organisation.py", "My organisation", ":material/groups:", "organisation",
+             SIGNED_IN, "Account"),
+    PageSpec("app_pages/join.py", "Join an organisation", ":material/group_add:", "join",
+             EVERYONE, "Account", hidden=True),
     PageSpec("app_pages/inbox.py", "Inbox", ":material/inbox:", "inbox", SIGNED_IN, "Account"),
 )  # fmt: skip
 
@@ -91,7 +97,8 @@ def prepare() -> None:
 
 
 def pages_for(role: str) -> list[PageSpec]:
-    """The pages the menu shows to `role` (VISITOR when nobody is signed in)."""
+    """The pages `role` can open (VISITOR when nobody is signed in); hidden ones are not listed
+    in the menu."""
     return [spec for spec in PAGES if role in spec.roles]
 
 
@@ -106,6 +113,7 @@ def navigation(user: User | None):
                 icon=spec.icon,
                 url_path=spec.url_path or None,
                 default=not spec.url_path,
+                visibility="hidden" if spec.hidden else "visible",
             )
         )
     return st.navigation(sections)

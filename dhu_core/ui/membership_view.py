@@ -1,0 +1,201 @@
+"""Who acts for an organisation, on the pages: invitations, join requests and members."""
+
+import streamlit as st
+
+from dhu_core import db, geo, organisations, tokens
+from dhu_core.accounts import PermissionDenied
+from dhu_core.config import get_settings
+from dhu_core.models import FieldError, StateConflict, User, field_errors
+from dhu_core.text import md_escape
+from dhu_core.ui import cached, forms
+
+INVITE_FORM = "invite"
+JOIN_FORM = "join-request"
+REFUSALS = (StateConflict, PermissionDenied, LookupError)
+
+
+def invitation_link(token: str) -> str:
+    """The address a colleague opens to accept an invitation."""
+    return f"{get_settings().dhu_public_url.rstrip('/')}/join?invitation={token}"
+
+
+def invitation_from_url() -> str | None:
+    """The invitation token of `?invitation=…` when it is valid (shown with its details)."""
+    token = st.query_params.get("invitation")
+    if not token:
+        return None
+    try:
+        with db.read_scope() as session:
+            view = organisations.invitation(session=session, token=token)
+    except tokens.InvalidToken as error:
+        st.error(str(error).capitalize(), icon=":material/link_off:")
+        return None
+    st.info(
+        f"**{md_escape(view.invited_by)}** invites you to join **{md_escape(view.organisation)}** "
+        f"({geo.country_name(view.country)}). The invitation is valid until "
+        f"{view.expires_at:%d %B %Y}.",
+        icon=":material/group_add:",
+    )
+    return token
+
+
+def accept(user: User, token: str) -> None:
+    """The button that accepts an invitation for the signed-in account."""
+    if user.organisation_id is not None:
+        st.warning(
+            "Your account acts for an organisation already, so it cannot join another one.",
+            icon=":material/info:",
+        )
+        return
+    if st.button("Join the organisation", type="primary", icon=":material/group_add:"):
+        try:
+            with db.session_scope() as session:
+                organisations.accept_invitation(session=session, account=user, token=token)
+        except (FieldError, tokens.InvalidToken) as error:
+            st.error(str(error).capitalize(), icon=":material/error:")
+        else:
+            st.query_params.clear()
+            st.session_state["organisation_message"] = "Welcome: you are a member now."
+            st.switch_page("app_pages/organisation.py")
+
+
+def members_panel(user: User) -> None:
+    """The organisation's members and open invitations, and the form to invite a colleague."""
+    with db.read_scope() as session:
+        people = organisations.members(session=session, actor=user)
+    st.dataframe(
+        {
+            "name": [m.name or "(invited)" for m in people],
+            "e-mail": [m.email for m in people],
+            "status": [
+                f"invited, until {m.expires_at:%d %b %Y}" if m.status == "invited" else "member"
+                for m in people
+            ],
+            "since": [f"{m.since:%d %b %Y}" for m in people],
+        },
+        hide_index=True,
+    )
+    open_invitations = {m.membership_id: m for m in people if m.status == "invited"}
+    if open_invitations:
+        chosen = st.selectbox(
+            "Open invitation",
+            options=list(open_invitations),
+            format_func=lambda i: open_invitations[i].email,
+            index=None,
+            placeholder="Choose an invitation to withdraw…",
+        )
+        if chosen is not None and st.button("Withdraw the invitation"):
+            _decide(
+                lambda session: organisations.withdraw_invitation(
+                    session=session, actor=user, membership_id=chosen
+                ),
+                "Invitation withdrawn.",
+            )
+    _invite_form(user)
+
+
+def _invite_form(user: User) -> None:
+    st.subheader("Invite a colleague")
+    st.caption(
+        f"The link is valid for {organisations.INVITATION_DAYS} days and works once. Send it to "
+        "your colleague yourself: whoever opens it can join your organisation."
+    )
+    if link := st.session_state.pop("invitation_link", None):
+        st.success("Invitation ready. Copy this link now; it is shown only once:")
+        st.code(link, language=None, wrap_lines=True)
+    with st.form(INVITE_FORM, clear_on_submit=True):
+        email = st.text_input("Colleague's e-mail *", key="invite_email")
+        forms.field_error(INVITE_FORM, "email")
+        sent = st.form_submit_button("Create the invitation", icon=":material/person_add:")
+        forms.error_summary(INVITE_FORM, {"email": "Colleague's e-mail"})
+    if sent:
+        try:
+            with db.session_scope() as session:
+                made = organisations.invite(session=session, actor=user, email=email)
+        except FieldError as error:
+            forms.show_errors_and_rerun(INVITE_FORM, field_errors(error))
+        forms.clear_errors(INVITE_FORM)
+        st.session_state["invitation_link"] = invitation_link(made.token)
+        st.rerun()
+
+
+def join_requests_panel(user: User) -> None:
+    """Requests to join that the user may decide, each with approve and decline."""
+    with db.read_scope() as session:
+        requests = organisations.join_requests(session=session, actor=user)
+    if not requests:
+        st.caption("No request to join is waiting.")
+    for request in requests:
+        with st.container(border=True):
+            st.markdown(
+                f"**{md_escape(request.display_name)}** ({md_escape(request.username)}, "
+                f"{md_escape(request.email)}) asks to join **{md_escape(request.organisation)}** "
+                f"({request.country}) · {request.created_at:%d %b %Y %H:%M} UTC"
+            )
+            columns = st.columns(2)
+            for column, label, approving in zip(
+                columns, ("Approve", "Decline"), (True, False), strict=True
+            ):
+                if column.button(label, key=f"join-{request.id}-{approving}"):
+                    _decide(
+                        lambda session, approving=approving, request=request: (
+                            organisations.decide_request(
+                                session=session,
+                                actor=user,
+                                membership_id=request.id,
+                                approve=approving,
+                            )
+                        ),
+                        f"{'Approved' if approving else 'Declined'}: "
+                        f"{md_escape(request.display_name)}.",
+                    )
+
+
+def ask_to_join(user: User) -> None:
+    """For an account without an organisation: its waiting request, or the form to ask."""
+    with db.read_scope() as session:
+        waiting = organisations.pending_request(session=session, account=user)
+    if waiting is not None:
+        st.info(
+            f"Your request to join **{md_escape(waiting.organisation)}** is waiting for one of "
+            "its members or a coordinator.",
+            icon=":material/hourglass_top:",
+        )
+        return
+    st.markdown(
+        "Your account acts for no organisation yet. Ask to join yours, or open the invitation "
+        "link a colleague sent you."
+    )
+    choices = cached.organisation_choices()
+    with st.form(JOIN_FORM):
+        organisation_id = st.selectbox(
+            "Organisation to join *",
+            options=list(choices),
+            format_func=choices.get,
+            index=None,
+            placeholder="Type to find your organisation…",
+        )
+        forms.field_error(JOIN_FORM, "organisation_id")
+        asked = st.form_submit_button("Ask to join", type="primary")
+        forms.error_summary(JOIN_FORM, {"organisation_id": "Organisation to join"})
+    if asked:
+        try:
+            with db.session_scope() as session:
+                organisations.request_to_join(
+                    session=session, account=user, organisation_id=organisation_id or 0
+                )
+        except FieldError as error:
+            forms.show_errors_and_rerun(JOIN_FORM, field_errors(error))
+        forms.clear_errors(JOIN_FORM)
+        st.rerun()
+
+
+def _decide(change, message: str) -> None:
+    try:
+        with db.session_scope() as session:
+            change(session)
+    except REFUSALS as refusal:
+        st.warning(str(refusal), icon=":material/sync_problem:")
+    else:
+        st.session_state["organisation_message"] = message
+        st.rerun()
