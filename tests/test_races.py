@@ -88,6 +88,7 @@ class Tally:
         return f"outcomes {dict(self.counts)}, rules broken {dict(self.broken)}{first}"
 
     def assert_clean(self) -> None:
+        print(self)  # the figures, with `pytest -s`
         assert not self.broken and not self.failures, str(self)
 
 
