@@ -17,7 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from dhu_core import audit, db, spreadsheet, taxonomy
+from dhu_core import audit, db, geo, params, spreadsheet, taxonomy
 from dhu_core.accounts import PermissionDenied, require_role
 from dhu_core.matching import (
     CRITERIA,
@@ -78,8 +78,10 @@ def create_need(
         raise PermissionDenied("Your account belongs to no organisation; ask an administrator.")
     if actor.role == "owner" and organisation_id != actor.organisation_id:
         raise PermissionDenied("You can state needs only for your own organisation.")
-    if session.get(Organisation, organisation_id) is None:
+    # Locked so that a second click, or a colleague at the same moment, finds the first need.
+    if db.get_for_update(session, Organisation, organisation_id) is None:
         raise FieldError("organisation_id", "the chosen organisation does not exist")
+    _refuse_a_repeated_need(session, organisation_id, data)
     need = TwinningNeed.model_validate(
         data.model_dump(exclude=set(NEED_TAG_FIELDS.values())),
         update={"organisation_id": organisation_id, "created_by_id": actor.id},
@@ -95,12 +97,118 @@ def create_need(
     return need
 
 
+def _refuse_a_repeated_need(
+    session: Session, organisation_id: int, data: TwinningNeedCreate
+) -> None:
+    """FieldError when the organisation has an open need with the same statement and country."""
+    statement = " ".join(data.problem_statement.split()).casefold()
+    for need in session.exec(
+        select(TwinningNeed).where(
+            TwinningNeed.organisation_id == organisation_id,
+            TwinningNeed.status == "open",
+            TwinningNeed.country == data.country,
+        )
+    ):
+        if " ".join(need.problem_statement.split()).casefold() == statement:
+            raise FieldError(
+                "problem_statement",
+                f"your organisation stated this need already on {need.created_at:%d %B %Y}; "
+                "find it under “My needs”",
+            )
+
+
 def own_needs(*, session: Session, actor: User) -> list[NeedProfile]:
     """The needs of the actor's organisation, newest first."""
     require_role(actor, "owner", *COORDINATORS)
     if actor.organisation_id is None:
         return []
     return load_needs(session, organisation_id=actor.organisation_id)
+
+
+#: How far a need has come, for the coordinators' filter: the statuses of its matches.
+NEED_PROGRESS = taxonomy.CodeList(
+    "progress",
+    {
+        "untwinned": "No twinning yet",
+        "shortlisted": "Shortlisted",
+        "twinned": "Agreed, in transfer or completed",
+    },
+)
+#: The match statuses that put a need in a progress class ("untwinned": that keep it out).
+_PROGRESS_STATUSES = {
+    "untwinned": ("shortlisted", *taxonomy.TWINNING_STATUSES),
+    "shortlisted": ("shortlisted",),
+    "twinned": taxonomy.TWINNING_STATUSES,
+}
+
+
+@dataclass(frozen=True)
+class NeedQuery:
+    """The coordinators' filter of open needs; mirrored in the URL."""
+
+    text: str = ""
+    countries: tuple[str, ...] = ()
+    organisation_ids: tuple[int, ...] = ()
+    progress: str | None = None
+
+    def to_params(self) -> dict[str, list[str] | str]:
+        """The filter as URL query parameters (empty ones left out)."""
+        params = {
+            "need_q": self.text,
+            "need_country": list(self.countries),
+            "need_org": [str(i) for i in self.organisation_ids],
+            "need_progress": self.progress or "",
+        }
+        return {key: value for key, value in params.items() if value}
+
+    @classmethod
+    def from_params(cls, raw: Mapping[str, object]) -> "NeedQuery":
+        """The filter from URL parameters anyone may edit; what is not known is dropped."""
+        progress = params.last(raw.get("need_progress"))
+        return cls(
+            text=params.last(raw.get("need_q"))[:200],
+            countries=tuple(params.known(params.values(raw.get("need_country")), _country)),
+            organisation_ids=tuple(params.known(params.values(raw.get("need_org")), int)),
+            progress=progress if progress in NEED_PROGRESS else None,
+        )
+
+
+def _country(value: str) -> str:
+    if value.upper() not in geo.countries():
+        raise ValueError(value)
+    return value.upper()
+
+
+def find_needs(*, session: Session, actor: User, query: NeedQuery) -> list[NeedProfile]:
+    """Open needs matching the coordinators' filter, newest first (coordinators and admins)."""
+    require_role(actor, *COORDINATORS)
+    ids = (
+        select(TwinningNeed.id)
+        .join(Organisation, Organisation.id == TwinningNeed.organisation_id)
+        .where(TwinningNeed.status == "open")
+    )
+    if query.countries:
+        ids = ids.where(col(TwinningNeed.country).in_(query.countries))
+    if query.organisation_ids:
+        ids = ids.where(col(TwinningNeed.organisation_id).in_(query.organisation_ids))
+    for word in query.text.split():
+        ids = ids.where(
+            or_(
+                col(TwinningNeed.problem_statement).icontains(word, autoescape=True),
+                col(Organisation.name).icontains(word, autoescape=True),
+            )
+        )
+    if query.progress is not None:
+        matched = select(TwinningMatch.need_id).where(
+            col(TwinningMatch.status).in_(_PROGRESS_STATUSES[query.progress])
+        )
+        ids = ids.where(
+            col(TwinningNeed.id).not_in(matched)
+            if query.progress == "untwinned"
+            else col(TwinningNeed.id).in_(matched)
+        )
+    ids = ids.order_by(col(TwinningNeed.created_at).desc(), col(TwinningNeed.id))
+    return load_needs(session, list(session.exec(ids).all()))
 
 
 def all_needs(*, session: Session, actor: User, status: str | None = None) -> list[NeedProfile]:
@@ -293,7 +401,14 @@ def _transition_problem(old: str, new: str) -> str:
     return f"a {label(old).lower()} twinning can next be {options}, not {label(new).lower()}"
 
 
-def accept_allocation_pair(
+#: Why a pair was shortlisted, as its history tells it.
+SHORTLISTED_FROM = {
+    "candidates": "Shortlisted from the need's ranked candidates.",
+    "allocation": "Accepted from the call's allocation.",
+}
+
+
+def shortlist(
     *,
     session: Session,
     actor: User,
@@ -301,8 +416,10 @@ def accept_allocation_pair(
     practice_id: int,
     score: float,
     breakdown: Mapping[str, float],
+    source: str,
 ) -> TwinningMatch:
-    """Accept one pair of a call's proposed allocation: the match is kept and shortlisted.
+    """Shortlist a pair, from the need's candidates or a call's allocation (`source`): the
+    match is kept and shortlisted, and its history says where it came from.
 
     Shortlisted, not agreed: both sides still have to consent before a twinning is agreed.
     """
@@ -324,7 +441,7 @@ def accept_allocation_pair(
         actor=actor,
         match_id=match.id,
         status="shortlisted",
-        note="Accepted from the call's allocation.",
+        note=SHORTLISTED_FROM[source],
         expected="suggested",
     )
 
@@ -336,6 +453,25 @@ def match_history(*, session: Session, actor: User, match_id: int) -> list[Audit
     if actor.role == "owner" and actor.organisation_id not in _sides(session, match):
         raise PermissionDenied("Only the two organisations and coordinators see this history.")
     return audit.history(session, "twinning_match", match_id)
+
+
+def describe(event: AuditEvent) -> str:
+    """One plain sentence for an event of a match's history (no internal event names)."""
+    detail = event.detail or {}
+    if event.action == "twinning.status_changed":
+        label = taxonomy.MATCH_STATUSES.label
+        change = f"{label(detail.get('old', ''))} → {label(detail.get('new', ''))}"
+        return f"{change}: “{detail['note']}”" if detail.get("note") else change
+    if event.action == "twinning.match_saved":
+        return f"Kept as a suggestion, scored {percent(detail.get('score', 0.0))}"
+    if event.action == INTEREST:
+        return "The adopter's organisation said it is interested"
+    return event.action.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+
+
+def percent(score: float) -> str:
+    """A score as every page shows it: a whole percentage, such as 70%."""
+    return f"{score:.0%}"
 
 
 def _sides(session: Session, match: TwinningMatch) -> tuple[int, int]:

@@ -67,13 +67,14 @@ def set_match_status(
 
 def accept_pair(engine: Engine, *, need_id: int, practice_id: int, actor_id: int) -> None:
     with db.session_scope(engine) as session:
-        twinning.accept_allocation_pair(
+        twinning.shortlist(
             session=session,
             actor=_actor(session, actor_id),
             need_id=need_id,
             practice_id=practice_id,
             score=0.8,
             breakdown={"domain": 1.0},
+            source="allocation",
         )
 
 

@@ -99,8 +99,8 @@ def new_need(engine, team, **changes):
         return need.id
 
 
-def new_match(engine, team):
-    need_id = new_need(engine, team)
+def new_match(engine, team, **need_changes):
+    need_id = new_need(engine, team, **need_changes)
     with db.session_scope(engine) as session:
         match = twinning.save_match(
             session=session,
@@ -242,7 +242,7 @@ def test_a_match_is_saved_by_coordinators_only(engine, team):
             score=1.5,
             breakdown={},
         )
-    match_id = new_match(engine, team)
+    match_id = new_match(engine, team, problem_statement="Another problem statement, long enough.")
     with db.session_scope(engine) as session:
         match = session.get(TwinningMatch, match_id)
         assert (match.status, match.score, match.breakdown["language"]) == ("suggested", 0.8, 1.0)
@@ -335,15 +335,24 @@ def test_an_accepted_allocation_pair_is_shortlisted(engine, team):
     with db.session_scope(engine) as session:
         [pair] = twinning.propose_allocation(session=session, actor=team["coordinator"], places=3)
         assert (pair.need.id, pair.practice.id) == (need_id, team["practice"])
-        match = twinning.accept_allocation_pair(
+        match = twinning.shortlist(
             session=session,
             actor=team["coordinator"],
             need_id=pair.need.id,
             practice_id=pair.practice.id,
             score=pair.candidate.score,
             breakdown=pair.candidate.breakdown,
+            source="allocation",
         )
         assert match.status == "shortlisted"
+        [change] = [
+            e
+            for e in twinning.match_history(
+                session=session, actor=team["coordinator"], match_id=match.id
+            )
+            if e.action == "twinning.status_changed"
+        ]
+        assert change.detail["note"] == "Accepted from the call's allocation."
         with pytest.raises(PermissionDenied):
             twinning.propose_allocation(session=session, actor=team["owner"], places=3)
 
@@ -445,3 +454,85 @@ def test_weight_profiles_are_checked_and_kept_from_owners(engine, team):
             )
         with pytest.raises(PermissionDenied):
             twinning.weight_profiles(session=session, actor=team["owner"])
+
+
+def test_a_pair_shortlisted_from_the_candidates_says_so_in_its_history(engine, team):
+    need_id = new_need(engine, team)
+    with db.session_scope(engine) as session:
+        match = twinning.shortlist(
+            session=session,
+            actor=team["coordinator"],
+            need_id=need_id,
+            practice_id=team["practice"],
+            score=0.7,
+            breakdown={"domain": 1.0},
+            source="candidates",
+        )
+        events = twinning.match_history(
+            session=session, actor=team["coordinator"], match_id=match.id
+        )
+    lines = [twinning.describe(event) for event in events]
+    assert lines == [
+        "Kept as a suggestion, scored 70%",
+        "Suggested → Shortlisted: “Shortlisted from the need's ranked candidates.”",
+    ]
+    assert not any("twinning." in line or "allocation" in line for line in lines)
+
+
+def test_the_same_need_stated_twice_is_refused_next_to_the_statement(engine, team):
+    first = new_need(engine, team)
+    again = {**NEED, "problem_statement": "  heart failure PATIENTS are readmitted within "
+             "weeks of discharge. "}  # fmt: skip
+    with pytest.raises(FieldError) as error, db.session_scope(engine) as session:
+        twinning.create_need(session=session, actor=team["owner"], data=TwinningNeedCreate(**again))
+    assert "stated this need already" in field_errors(error.value)["problem_statement"]
+    elsewhere = TwinningNeedCreate(**{**NEED, "country": "ES"})
+    with db.session_scope(engine) as session:
+        assert (
+            twinning.create_need(session=session, actor=team["owner"], data=elsewhere).id != first
+        )
+
+
+def test_coordinators_filter_open_needs_by_country_organisation_words_and_progress(engine, team):
+    heart = new_need(engine, team)
+    diabetes = new_need(
+        engine, team, problem_statement="Diabetes patients need help with insulin doses.",
+        country="ES",
+    )  # fmt: skip
+    with db.session_scope(engine) as session:
+        twinning.shortlist(
+            session=session,
+            actor=team["coordinator"],
+            need_id=heart,
+            practice_id=team["practice"],
+            score=0.7,
+            breakdown={},
+            source="candidates",
+        )
+
+    def found(**query) -> list[int]:
+        with db.read_scope(engine) as session:
+            needs = twinning.find_needs(
+                session=session, actor=team["coordinator"], query=twinning.NeedQuery(**query)
+            )
+        return [need.id for need in needs]
+
+    assert found() == [diabetes, heart]
+    assert found(countries=("ES",)) == [diabetes]
+    assert found(text="insulin DOSES") == [diabetes]
+    assert found(text="porto hospital heart") == [heart]
+    assert found(organisation_ids=(team["other"],)) == []
+    assert found(progress="shortlisted") == [heart]
+    assert found(progress="untwinned") == [diabetes]
+    assert found(progress="twinned") == []
+    with pytest.raises(PermissionDenied), db.read_scope(engine) as session:
+        twinning.find_needs(session=session, actor=team["owner"], query=twinning.NeedQuery())
+
+
+def test_the_needs_filter_survives_any_url():
+    query = twinning.NeedQuery.from_params(
+        {"need_q": ["  copd  "], "need_country": ["ee,XX", "pt"], "need_org": ["7", "x"],
+         "need_progress": ["nonsense"]}
+    )  # fmt: skip
+    assert query == twinning.NeedQuery(text="copd", countries=("EE", "PT"), organisation_ids=(7,))
+    assert twinning.NeedQuery.from_params(query.to_params()) == query

@@ -93,3 +93,43 @@ def test_coordinator_shortlists_and_agrees_a_pair(embedded_app):
             )
         ]
     assert actions[-2:] == ["twinning.status_changed", "twinning.status_changed"]
+
+
+def test_the_form_is_empty_after_a_need_and_the_same_need_again_is_refused(owner, embedded_app):
+    _state_need(owner)
+    assert owner.text_area(key="need_problem_statement").value == ""
+    assert owner.multiselect(key="need_health_domains").value == []
+    _state_need(owner)
+    errors = [e.value for e in owner.error]
+    assert any("stated this need already" in e for e in errors)
+    assert "Please correct 1 field: Problem statement" in errors
+    assert owner.text_area(key="need_problem_statement").value == PROBLEM
+    with sqlite3.connect(embedded_app / "dhu.sqlite3") as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM twinning_need WHERE problem_statement = ?", (PROBLEM,)
+        ).fetchone() == (1,)
+
+
+def test_coordinators_filter_needs_from_the_url_and_the_history_speaks_plainly(embedded_app):
+    owner = sign_in(open_app(), "demo-owner2")
+    owner.switch_page("app_pages/twinning.py").run()
+    _state_need(owner)
+    with sqlite3.connect(embedded_app / "dhu.sqlite3") as conn:
+        need_id = conn.execute("SELECT max(id) FROM twinning_need").fetchone()[0]
+    at = sign_in(open_app(), "demo-coordinator")
+    at.query_params["need_q"] = "blood pressure drift"
+    at.query_params["need_country"] = "PT"
+    at.switch_page("app_pages/twinning.py").run()
+    assert at.selectbox(key="any_need").options == [
+        at.selectbox(key="any_need").format_func(need_id)
+    ]
+    assert at.query_params["need"] == str(need_id)
+    next(b for b in at.button if b.label == "Shortlist").click().run()
+    with sqlite3.connect(embedded_app / "dhu.sqlite3") as conn:
+        match_id = conn.execute(
+            "SELECT id FROM twinning_match WHERE need_id = ?", (need_id,)
+        ).fetchone()[0]
+    at.selectbox(key="twinning_match").select(match_id).run()
+    history = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "Suggested → Shortlisted: “Shortlisted from the need's ranked candidates.”" in history
+    assert "twinning.status_changed" not in history and "allocation" not in history

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import charts, db, geo, matching, taxonomy, twinning
+from dhu_core import charts, db, geo, matching, params, taxonomy, twinning
 from dhu_core.models import (
     NEED_TAG_FIELDS,
     FieldError,
@@ -53,8 +53,25 @@ def owner_needs(user: User) -> None:
     _candidates(user, by_id[need_id], action="I am interested")
 
 
+NEED_LABELS = {
+    "problem_statement": "Problem statement",
+    "country": "Country where it will be adopted",
+    "twinning_type": "Twinning type",
+    "timeline": "Timeline",
+    "practice_types": "Types of practice wanted",
+    "health_domains": "Health domains",
+    "dhi_codes": "WHO digital health interventions",
+    "languages": "Languages you work in",
+    "standards": "Standards already in place",
+}
+
+
 def need_form(user: User) -> None:
     """State a need: what the organisation wants to take up, with messages next to fields."""
+    if st.session_state.pop("need_stated", False):
+        # Start the next need from an empty form: the one stated is under "My needs".
+        for field in NEED_LABELS:
+            st.session_state.pop(f"need_{field}", None)
     with st.form(NEED_FORM):
         st.text_area(
             "Problem statement *",
@@ -96,6 +113,7 @@ def need_form(user: User) -> None:
             )
             forms.field_error(NEED_FORM, field)
         submitted = st.form_submit_button("State this need", type="primary")
+        forms.error_summary(NEED_FORM, NEED_LABELS)
     if not submitted:
         return
     state = st.session_state
@@ -112,6 +130,7 @@ def need_form(user: User) -> None:
     except (ValidationError, FieldError) as error:
         forms.show_errors_and_rerun(NEED_FORM, field_errors(error))
     forms.clear_errors(NEED_FORM)
+    st.session_state["need_stated"] = True
     _done("Need stated. See the practices that fit it under “My needs”.")
 
 
@@ -134,7 +153,9 @@ def _candidates(user: User, need: matching.NeedProfile, *, action: str) -> None:
         practice = suggestion.practice
         with st.container(border=True):
             practice_view.link(
-                practice.id, practice.title, note=f" · score {suggestion.candidate.score:.0%}"
+                practice.id,
+                practice.title,
+                note=f" · score {twinning.percent(suggestion.candidate.score)}",
             )
             origin = geo.country_name(practice.country)
             st.caption(f"#{rank} · {md_escape(practice.organisation)}, {origin}")
@@ -162,13 +183,14 @@ def _shortlist_or_show_interest(
 ) -> str:
     with db.session_scope() as session:
         if user.role in twinning.COORDINATORS:
-            twinning.accept_allocation_pair(
+            twinning.shortlist(
                 session=session,
                 actor=user,
                 need_id=need.id,
                 practice_id=suggestion.practice.id,
                 score=suggestion.candidate.score,
                 breakdown=suggestion.candidate.breakdown,
+                source="candidates",
             )
             message = "Shortlisted. Follow it under “Twinnings”."
         else:
@@ -187,16 +209,29 @@ def _shortlist_or_show_interest(
 
 
 def coordinator_needs(user: User) -> None:
-    """Every open need with its ranked candidates, to shortlist the best pairs."""
+    """Open needs, filtered by country, organisation, progress and words, with the chosen
+    need's ranked candidates to shortlist; the filter and the need are in the URL."""
+    raw = {key: st.query_params.get_all(key) for key in st.query_params}
+    query = _need_filter(twinning.NeedQuery.from_params(raw))
     with db.read_scope() as session:
-        needs = twinning.all_needs(session=session, actor=user, status="open")
+        needs = twinning.find_needs(session=session, actor=user, query=query)
+    chosen = params.known([params.last(raw.get("need"))], int)
+    st.query_params.from_dict(
+        {**_other_params(raw), **query.to_params(), **({"need": chosen[0]} if chosen else {})}
+    )
     if not needs:
-        st.info("No open need.")
+        st.info("No open need matches this filter.")
         return
     by_id = {n.id: n for n in needs}
+    st.caption(f"{len(needs):,} open need{'s match' if len(needs) > 1 else ' matches'}.")
     need_id = st.selectbox(
-        "Need", options=list(by_id), format_func=lambda i: _need_label(by_id[i]), key="any_need"
+        "Need",
+        options=list(by_id),
+        index=list(by_id).index(chosen[0]) if chosen and chosen[0] in by_id else 0,
+        format_func=lambda i: _need_label(by_id[i]),
+        key="any_need",
     )
+    st.query_params["need"] = need_id
     need = by_id[need_id]
     st.markdown(md_escape(need.problem_statement))
     st.caption(
@@ -206,6 +241,46 @@ def coordinator_needs(user: User) -> None:
     _candidates(user, need, action="Shortlist")
 
 
+def _need_filter(current: twinning.NeedQuery) -> twinning.NeedQuery:
+    """The filter widgets above the needs, started from the URL's filter."""
+    organisations = cached.organisation_choices()
+    text, country, organisation, progress = st.columns([3, 2, 3, 2])
+    return twinning.NeedQuery(
+        text=text.text_input("Words in the need or organisation", value=current.text).strip(),
+        countries=tuple(
+            country.multiselect(
+                "Country",
+                options=list(geo.countries()),
+                default=list(current.countries),
+                format_func=geo.country_name,
+            )
+        ),
+        organisation_ids=tuple(
+            organisation.multiselect(
+                "Organisation",
+                options=list(organisations),
+                default=[i for i in current.organisation_ids if i in organisations],
+                format_func=organisations.get,
+            )
+        ),
+        progress=progress.selectbox(
+            "Progress",
+            options=list(twinning.NEED_PROGRESS),
+            index=list(twinning.NEED_PROGRESS).index(current.progress)
+            if current.progress
+            else None,
+            format_func=twinning.NEED_PROGRESS.label,
+            placeholder="Any",
+        ),
+    )
+
+
+def _other_params(raw: dict) -> dict:
+    """URL parameters that are not the needs filter's (kept as they are)."""
+    ours = {"need", "need_q", "need_country", "need_org", "need_progress"}
+    return {key: value for key, value in raw.items() if key not in ours}
+
+
 def twinnings(user: User) -> None:
     """The matches the user may see, the status of one changed with a note, and exports."""
     with db.read_scope() as session:
@@ -213,21 +288,27 @@ def twinnings(user: User) -> None:
     if not entries:
         st.info("No twinning yet.")
         return
+    # Status and score first: on a narrow screen they stay in view, the long texts scroll.
     st.dataframe(
         pd.DataFrame(
             {
-                "adopter": [f"{e.adopter_organisation} ({e.adopter_country})" for e in entries],
+                "status": [taxonomy.MATCH_STATUSES.label(e.status) for e in entries],
+                "score": [twinning.percent(e.score) for e in entries],
                 "practice": [e.practice for e in entries],
+                "adopter": [f"{e.adopter_organisation} ({e.adopter_country})" for e in entries],
                 "originator": [
                     f"{e.originator_organisation} ({e.originator_country})" for e in entries
                 ],
-                "score": [round(e.score, 2) for e in entries],
-                "status": [taxonomy.MATCH_STATUSES.label(e.status) for e in entries],
                 "interest": [e.interest for e in entries],
                 "updated": [e.updated_at.strftime("%Y-%m-%d") for e in entries],
             }
         ),
         hide_index=True,
+        column_config={
+            "status": st.column_config.TextColumn(pinned=True, width="small"),
+            "score": st.column_config.TextColumn(width="small"),
+            "practice": st.column_config.TextColumn(width="medium"),
+        },
     )
     if user.role not in twinning.COORDINATORS:
         return
@@ -272,11 +353,9 @@ def twinnings(user: User) -> None:
                     _done(f"Now {taxonomy.MATCH_STATUSES.label(status).lower()}.")
     with st.expander("History"), db.read_scope() as session:
         for event in twinning.match_history(session=session, actor=user, match_id=match_id):
-            change = f"{event.detail.get('old', '')} → {event.detail.get('new', '')}"
-            note = event.detail.get("note") or ""
             st.caption(
-                f"{event.at:%Y-%m-%d %H:%M} · {md_escape(event.actor_name or 'system')} · "
-                f"{event.action} {change} {md_escape(note)}"
+                f"{event.at:%d %b %Y %H:%M} · {md_escape(event.actor_name or 'system')} · "
+                f"{md_escape(twinning.describe(event))}"
             )
 
 
@@ -327,18 +406,19 @@ def call_allocation(user: User) -> None:
             st.markdown(
                 f"**{md_escape(pair.practice.title)}** ({md_escape(pair.practice.organisation)}, "
                 f"{pair.practice.country}) → {md_escape(pair.need.organisation)} "
-                f"({pair.need.country}) · score {pair.candidate.score:.0%}"
+                f"({pair.need.country}) · score {twinning.percent(pair.candidate.score)}"
             )
             if st.button("Accept this pair", key=f"accept-{pair.need.id}-{pair.practice.id}"):
                 try:
                     with db.session_scope() as session:
-                        twinning.accept_allocation_pair(
+                        twinning.shortlist(
                             session=session,
                             actor=user,
                             need_id=pair.need.id,
                             practice_id=pair.practice.id,
                             score=pair.candidate.score,
                             breakdown=pair.candidate.breakdown,
+                            source="allocation",
                         )
                 except StateConflict as conflict:
                     st.warning(str(conflict), icon=":material/sync_problem:")
