@@ -4,7 +4,7 @@ import streamlit as st
 
 from dhu_core import geo, knowledge, taxonomy
 from dhu_core.text import md_escape, md_escape_paragraphs
-from dhu_core.ui import auth, cached, knowledge_forms, knowledge_view, practice_view
+from dhu_core.ui import auth, cached, interest_form, knowledge_forms, knowledge_view, practice_view
 
 user = auth.current_user()
 coordinator = user is not None and user.role in knowledge.COORDINATORS
@@ -77,14 +77,14 @@ with board_tab:
                     )
                     st.markdown(md_escape_paragraphs(need.problem_statement))
                     if need.organisation_id != user.organisation_id:
-                        knowledge_forms.interest_form(user, need_id=need.id)
+                        interest_form.interest_button(user, need_id=need.id)
         with offering:
             st.subheader("Offering", anchor=False)
             st.caption("Published practices whose owners are willing to transfer them.")
             for practice in cached.offerings(board_text):
                 practice_view.card(practice)
                 if practice.owner_organisation_id != user.organisation_id:
-                    knowledge_forms.interest_form(user, practice_id=practice.id)
+                    interest_form.interest_button(user, practice_id=practice.id)
 
 if coordinator:
     write_tab, spotlight_tab = coordinator_tabs

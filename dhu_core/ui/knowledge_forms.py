@@ -1,15 +1,14 @@
-"""Forms of the knowledge community: writing digests, featuring practices, expressing interest."""
+"""Forms of the knowledge community: writing digests and featuring practices."""
 
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import db, exchange, knowledge
+from dhu_core import db, knowledge
 from dhu_core.catalogue import CatalogueQuery
 from dhu_core.knowledge import DigestView
 from dhu_core.models import (
     DigestInput,
     FieldError,
-    InterestCreate,
     SpotlightInput,
     StateConflict,
     User,
@@ -217,30 +216,6 @@ def spotlight_editor(actor: User) -> None:
         st.rerun()
 
 
-def interest_form(
-    actor: User, *, need_id: int | None = None, practice_id: int | None = None
-) -> None:
-    """A button that opens a short message to the organisation behind a need or a practice."""
-    key = f"interest-{need_id or ''}-{practice_id or ''}"
-    with st.popover("Express interest", icon=":material/handshake:"):
-        with st.form(key, border=False):
-            st.text_area(
-                "Your message",
-                key=f"{key}-text",
-                placeholder="Who you are, and what you would like to learn or do together…",
-            )
-            forms.field_error(key, "text")
-            forms.field_error(key, "form")
-            sent = st.form_submit_button("Send", type="primary")
-        if sent:
-            text = st.session_state[f"{key}-text"]
-            try:
-                data = InterestCreate(need_id=need_id, practice_id=practice_id, text=text)
-                with db.session_scope() as session:
-                    exchange.express_interest(session=session, actor=actor, data=data)
-            except (ValidationError, FieldError) as error:
-                forms.show_errors_and_rerun(key, field_errors(error))
-            forms.clear_errors(key)
-            del st.session_state[f"{key}-text"]
-            st.session_state[MESSAGE] = "Sent. It is waiting in the other organisation's inbox."
-            st.rerun()
+def _spotlight_values() -> dict:
+    state = st.session_state
+    return {"practice_id": state.get("ks_practice") or 0, "analysis": state.get("ks_analysis")}
