@@ -244,6 +244,22 @@ def test_a_digest_with_errors_shows_them_next_to_the_fields(app):
     assert at.text_input(key="kd_title").value == "Remote monitoring"
 
 
+def test_a_corrected_digest_title_loses_its_message_without_another_click(app):
+    """Issue 11: "Title needs at least 3 characters" stayed under a valid title."""
+    at = sign_in(app, "demo-coordinator")
+    at.switch_page("app_pages/knowledge.py").run()
+    at.text_input(key="kd_title").input("AI")
+    next(b for b in at.button if b.label == "Save draft").click().run()
+    messages = [e.value for e in at.error]
+    assert "Title needs at least 3 characters" in messages
+    assert messages[-1] == "Please correct 3 fields: Title, Topics, Text"
+
+    at.text_input(key="kd_title").input("Trustworthy AI in hospitals").run()
+    messages = [e.value for e in at.error]
+    assert "Title needs at least 3 characters" not in messages
+    assert messages[-1] == "Please correct 2 fields: Topics, Text"
+
+
 def test_a_coordinator_puts_a_mature_practice_in_the_spotlight(app):
     at = sign_in(app, "demo-coordinator")
     at.switch_page("app_pages/knowledge.py").run()

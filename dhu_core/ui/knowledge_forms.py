@@ -29,6 +29,13 @@ DIGEST_KEYS = {
     "body": "kd_body",
     "practice_ids": "kd_practices",
 }
+DIGEST_LABELS = {
+    "title": "Title",
+    "topics": "Topics",
+    "body": "Text",
+    "practice_ids": "Linked practices",
+}
+SPOTLIGHT_LABELS = {"practice_id": "Practice", "analysis": "Analysis"}
 
 
 def digest_editor(actor: User) -> None:
@@ -49,28 +56,29 @@ def digest_editor(actor: User) -> None:
         _load_digest(digests.get(chosen))
         state["kd_loaded"] = chosen
 
+    forms.revalidate(DIGEST_FORM, _digest_values())
     editor, preview = st.columns(2)
     with editor:
-        st.text_input("Title *", key="kd_title")
-        forms.field_error(DIGEST_FORM, "title")
-        st.multiselect(
-            "Topics *",
-            options=sorted(set(cached.digest_topics()) | set(state["kd_topics"])),
-            accept_new_options=True,
-            placeholder="Choose or type a topic, such as ehds",
-            key="kd_topics",
-        )
-        forms.field_error(DIGEST_FORM, "topics")
-        st.text_area(
-            "Text *",
-            height=320,
-            key="kd_body",
-            help="Markdown: **bold**, *italic*, ## headings, lists, [links](https://…), tables. "
-            "HTML and pictures are not shown.",
-        )
-        forms.field_error(DIGEST_FORM, "body")
-        _practice_picker()
-        forms.field_error(DIGEST_FORM, "practice_ids")
+        with forms.field(DIGEST_FORM, "title"):
+            st.text_input("Title *", key="kd_title")
+        with forms.field(DIGEST_FORM, "topics"):
+            st.multiselect(
+                "Topics *",
+                options=sorted(set(cached.digest_topics()) | set(state["kd_topics"])),
+                accept_new_options=True,
+                placeholder="Choose or type a topic, such as ehds",
+                key="kd_topics",
+            )
+        with forms.field(DIGEST_FORM, "body"):
+            st.text_area(
+                "Text *",
+                height=320,
+                key="kd_body",
+                help="Markdown: **bold**, *italic*, ## headings, lists, [links](https://…), "
+                "tables. HTML and pictures are not shown.",
+            )
+        with forms.field(DIGEST_FORM, "practice_ids"):
+            _practice_picker()
     with preview:
         st.markdown("**Preview**")
         with st.container(border=True):
@@ -97,9 +105,10 @@ def digest_editor(actor: User) -> None:
     publish_clicked = not is_published and publish.button(
         "Publish", type="primary", icon=":material/publish:"
     )
+    forms.error_summary(DIGEST_FORM, DIGEST_LABELS)
     if save_clicked or publish_clicked:
         try:
-            data = DigestInput(**{name: state[key] for name, key in DIGEST_KEYS.items()})
+            data = DigestInput(**_digest_values())
             with db.session_scope() as session:
                 saved = knowledge.save_digest(
                     session=session, actor=actor, data=data, digest_id=chosen or None
@@ -108,7 +117,9 @@ def digest_editor(actor: User) -> None:
                     knowledge.publish_digest(session=session, actor=actor, digest_id=saved.id)
                 saved_id = saved.id
         except (ValidationError, FieldError) as error:
-            forms.show_errors_and_rerun(DIGEST_FORM, field_errors(error))
+            forms.show_errors_and_rerun(
+                DIGEST_FORM, field_errors(error), model=DigestInput, values=_digest_values()
+            )
         except StateConflict as conflict:
             st.warning(str(conflict), icon=":material/sync_problem:")
             st.stop()
@@ -117,6 +128,10 @@ def digest_editor(actor: User) -> None:
         state[MESSAGE] = f"{done}: {md_escape(data.title)}"
         state["kd_next"] = saved_id
         st.rerun()
+
+
+def _digest_values() -> dict:
+    return {name: st.session_state[key] for name, key in DIGEST_KEYS.items()}
 
 
 def _digest_label(item: DigestView) -> str:
@@ -180,35 +195,41 @@ def spotlight_editor(actor: User) -> None:
         p.id: f"{p.title} · {p.owner_organisation} · maturity {p.maturity}"
         for p in [*chosen, *cached.search(query).practices]
     }
-    st.selectbox(
-        "Practice *",
-        options=list(options),
-        format_func=options.get,
-        index=None,
-        placeholder="Choose…",
-        key="ks_practice",
-    )
-    forms.field_error(SPOTLIGHT_FORM, "practice_id")
-    st.text_area(
-        "Analysis *",
-        key="ks_analysis",
-        help="Why it is mature, the evidence of its results, and what transferring it takes. "
-        "Markdown is allowed.",
-    )
-    forms.field_error(SPOTLIGHT_FORM, "analysis")
+    forms.revalidate(SPOTLIGHT_FORM, _spotlight_values())
+    with forms.field(SPOTLIGHT_FORM, "practice_id"):
+        st.selectbox(
+            "Practice *",
+            options=list(options),
+            format_func=options.get,
+            index=None,
+            placeholder="Choose…",
+            key="ks_practice",
+        )
+    with forms.field(SPOTLIGHT_FORM, "analysis"):
+        st.text_area(
+            "Analysis *",
+            key="ks_analysis",
+            help="Why it is mature, the evidence of its results, and what transferring it "
+            "takes. Markdown is allowed.",
+        )
     if state.get("ks_analysis"):
         with st.container(border=True):
             knowledge_view.rich_text(state["ks_analysis"])
-    if st.button("Feature it", type="primary", icon=":material/star:"):
+    clicked = st.button("Feature it", type="primary", icon=":material/star:")
+    forms.error_summary(SPOTLIGHT_FORM, SPOTLIGHT_LABELS)
+    if clicked:
         try:
-            data = SpotlightInput(
-                practice_id=state["ks_practice"] or 0, analysis=state["ks_analysis"]
-            )
+            data = SpotlightInput(**_spotlight_values())
             with db.session_scope() as session:
                 practice = knowledge.feature_practice(session=session, actor=actor, data=data)
                 title = practice.title
         except (ValidationError, FieldError) as error:
-            forms.show_errors_and_rerun(SPOTLIGHT_FORM, field_errors(error))
+            forms.show_errors_and_rerun(
+                SPOTLIGHT_FORM,
+                field_errors(error),
+                model=SpotlightInput,
+                values=_spotlight_values(),
+            )
         forms.clear_errors(SPOTLIGHT_FORM)
         for key in ("ks_practice", "ks_analysis", "ks_search"):
             del state[key]
