@@ -6,9 +6,9 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from dhu_core import db, knowledge, live, practices
+from dhu_core import db, exchange, knowledge, live, practices
 from dhu_core.config import get_settings
-from dhu_core.models import DigestInput, PracticeCreate, TwinningNeed, User
+from dhu_core.models import DigestInput, InterestCreate, PracticeCreate, TwinningNeed, User
 from tests.apptest import APP, sign_in
 from tests.test_knowledge import HOSTILE, HtmlElements
 
@@ -304,6 +304,31 @@ def test_interest_in_a_need_reaches_the_inbox_of_its_organisation(app):
     assert "1 unread" in _text(reader)
     next(b for b in reader.button if b.label == "Mark as read").click().run()
     assert "0 unread" in _text(reader)
+
+
+def test_the_coordinators_inbox_holds_interest_nobody_else_can_read(app):
+    """Issue 11: the coordinator's inbox said "Your account belongs to no organisation"."""
+    owner = _user("demo-owner")
+    with db.read_scope() as session:
+        members = set(session.exec(select(User.organisation_id)).all())
+    practice = next(
+        p for p in practices.newest_practices(limit=50) if p.owner_organisation_id not in members
+    )
+    with db.session_scope() as session:
+        exchange.express_interest(
+            session=session,
+            actor=owner,
+            data=InterestCreate(practice_id=practice.id, text="Could we reuse this in Tallinn?"),
+        )
+
+    at = sign_in(app, "demo-coordinator")
+    at.switch_page("app_pages/inbox.py").run()
+    assert not at.exception
+    assert "Addressed to the coordinators" in _text(at)
+    assert "Could we reuse this in Tallinn?" in _text(at)
+    assert "belongs to no organisation" not in _text(at) + " ".join(i.value for i in at.info)
+    next(b for b in at.button if b.label == "Mark as read").click().run()
+    assert "0 unread" in _text(at)
 
 
 # --- home and admin ----------------------------------------------------------------------
