@@ -170,6 +170,18 @@ def test_an_edit_replaces_topics_and_links(engine, people):
     assert (shown.topics, shown.practice_ids) == (["trustworthy-ai"], [people["practices"][2]])
 
 
+def test_a_digest_link_opens_only_a_published_digest(engine, people):
+    coordinator = people["coordinator"]
+    with db.session_scope(engine) as session:
+        draft = knowledge.save_digest(session=session, actor=coordinator, data=_digest(people))
+    assert knowledge.published_digest(draft.id, engine=engine) is None
+    with db.session_scope(engine) as session:
+        knowledge.publish_digest(session=session, actor=coordinator, digest_id=draft.id)
+    shown = knowledge.published_digest(draft.id, engine=engine)
+    assert (shown.id, shown.title) == (draft.id, "EHR interoperability in the EHDS")
+    assert knowledge.published_digest(draft.id + 1, engine=engine) is None
+
+
 def test_visitors_filter_digests_by_topic_and_words(engine, people):
     coordinator = people["coordinator"]
     with db.session_scope(engine) as session:

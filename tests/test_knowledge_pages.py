@@ -260,6 +260,24 @@ def test_a_corrected_digest_title_loses_its_message_without_another_click(app):
     assert messages[-1] == "Please correct 2 fields: Topics, Text"
 
 
+def test_a_digest_has_a_link_that_opens_it(app):
+    [*_, digest] = knowledge.published_digests()
+    app.switch_page("app_pages/knowledge.py").run()
+    links = {link.proto.query_string for link in app.get("page_link")}
+    assert f"digest={digest.id}" in links
+
+    app.query_params["digest"] = str(digest.id)
+    app.switch_page("app_pages/knowledge.py").run()
+    assert not app.exception
+    assert [h.value.replace("\\", "") for h in app.header] == [digest.title]
+    assert app.query_params["digest"] == str(digest.id)
+    assert _expanders(app) == []
+
+    app.query_params["digest"] = "999999"
+    app.switch_page("app_pages/knowledge.py").run()
+    assert [w.value for w in app.warning] == ["This digest does not exist or is not published."]
+
+
 def test_a_coordinator_puts_a_mature_practice_in_the_spotlight(app):
     at = sign_in(app, "demo-coordinator")
     at.switch_page("app_pages/knowledge.py").run()
