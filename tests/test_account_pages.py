@@ -33,6 +33,15 @@ def test_sign_up_shows_each_message_next_to_its_field_and_keeps_the_input(app, e
     assert app.text_input(key="su_email").value == "not-an-email"
 
 
+def test_the_sign_up_summary_names_the_fields_on_screen(app):
+    """Joining, the summary named "New organisation's name", a field not on screen."""
+    app.switch_page("app_pages/sign_up.py").run()
+    app.button[0].click().run()
+    assert app.error[-1].value == (
+        "Please correct 5 fields: Username, Your name, E-mail, Password, Organisation to join"
+    )
+
+
 @pytest.mark.parametrize("password", ["Tartu rain on Tuesday " * 4, "ö" * 64])
 def test_sign_up_refuses_a_password_longer_than_72_bytes_next_to_its_field(app, password):
     app.switch_page("app_pages/sign_up.py").run()

@@ -96,7 +96,7 @@ def error_summary(form: str, labels: dict[str, str]) -> None:
     wrong = [name for name in labels if name in messages]
     wrong += [name for name in messages if name not in labels and name != "form"]
     if wrong:
-        named = [labels.get(name, name.replace("_", " ")) for name in wrong]
+        named = list(dict.fromkeys(labels.get(name, name.replace("_", " ")) for name in wrong))
         st.error(
             f"Please correct {len(named)} field{'s' if len(named) > 1 else ''}: "
             + ", ".join(named),
