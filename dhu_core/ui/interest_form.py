@@ -19,12 +19,12 @@ def interest_button(
         st.success("Sent. It is waiting in the other organisation's inbox.", icon=":material/send:")
     with st.popover("Express interest", icon=":material/handshake:"):
         with st.form(key, border=False):
-            st.text_area(
-                LABELS["text"],
-                key=f"{key}-text",
-                placeholder="Who you are, and what you would like to learn or do together…",
-            )
-            forms.field_error(key, "text")
+            with forms.field(key, "text"):
+                st.text_area(
+                    LABELS["text"],
+                    key=f"{key}-text",
+                    placeholder="Who you are, and what you would like to learn or do together…",
+                )
             sent = st.form_submit_button("Send", type="primary")
             forms.error_summary(key, LABELS)
         if sent:
