@@ -4,7 +4,7 @@ import streamlit as st
 
 from dhu_core.ui import auth, shell
 
-st.set_page_config(page_title="DHU Platform", page_icon=shell.ICON, layout="wide")
+st.set_page_config(page_icon=shell.ICON, layout="wide")
 shell.prepare()
 authenticator = auth.authenticator()
 user = auth.restore_session(authenticator)

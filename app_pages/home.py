@@ -2,9 +2,7 @@
 
 import streamlit as st
 
-from dhu_core import geo, taxonomy
-from dhu_core.text import md_escape
-from dhu_core.ui import cached, knowledge_view
+from dhu_core.ui import cached, knowledge_view, practice_view
 
 st.title("Digital Health Uptake")
 st.markdown(
@@ -31,14 +29,7 @@ if spotlights:
 
 st.subheader("Newest practices")
 for practice in cached.newest_practices(limit=5):
-    with st.container(border=True):
-        st.markdown(f"**{md_escape(practice.title)}**")
-        st.caption(
-            f"{taxonomy.PRACTICE_TYPES.label(practice.practice_type)} · "
-            f"{taxonomy.MATURITY_LEVELS.label(practice.maturity)} · "
-            f"{md_escape(practice.owner_organisation)}, {geo.country_name(practice.owner_country)}"
-        )
-        st.markdown(md_escape(practice.summary))
+    practice_view.card(practice)
 
 st.subheader("Three pillars")
 radar, community, accelerator = st.columns(3)

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from dhu_core import geo, knowledge, taxonomy
+from dhu_core import geo, knowledge, params, taxonomy
 from dhu_core.text import md_escape, md_escape_paragraphs
-from dhu_core.ui import auth, cached, knowledge_forms, knowledge_view, practice_view
+from dhu_core.ui import auth, cached, interest_form, knowledge_forms, knowledge_view, practice_view
 
 user = auth.current_user()
 coordinator = user is not None and user.role in knowledge.COORDINATORS
@@ -32,31 +32,36 @@ if coordinator:
 digests_tab, board_tab, *coordinator_tabs = st.tabs(tabs)
 
 with digests_tab:
-    topics = cached.digest_topics()
-    if "kn_topic" not in state or state["kn_topic"] not in (None, *topics):
-        wanted = st.query_params.get("topic")
-        state["kn_topic"] = wanted if wanted in topics else None
-        state["kn_text"] = st.query_params.get("q", "")
-    topic_column, text_column = st.columns([1, 2])
-    topic = topic_column.selectbox(
-        "Topic",
-        options=list(topics),
-        format_func=lambda t: f"{t} ({topics[t]})",
-        index=None,
-        placeholder="All topics",
-        key="kn_topic",
-    )
-    text = text_column.text_input("Search the digests", key="kn_text").strip()
-    for name, value in (("topic", topic), ("q", text)):
-        if value:
-            st.query_params[name] = value
-        else:
-            st.query_params.pop(name, None)
-    digests = cached.published_digests(topic, text)
-    st.caption(f"{len(digests)} digest{'' if len(digests) == 1 else 's'}")
-    for digest in digests:
-        with st.expander(md_escape(digest.title), expanded=len(digests) == 1):
-            knowledge_view.digest(digest)
+    opened = params.identifier(st.query_params.get_all("digest"))
+    if opened is not None:
+        knowledge_view.opened_digest(cached.published_digest(opened))
+        st.page_link("app_pages/knowledge.py", label="All digests", icon=":material/arrow_back:")
+        # Written even when unchanged: a link to this page leaves the address bar as it was.
+        st.query_params.from_dict({"digest": str(opened)})
+    else:
+        topics = cached.digest_topics()
+        if "kn_topic" not in state or state["kn_topic"] not in (None, *topics):
+            wanted = st.query_params.get("topic")
+            state["kn_topic"] = wanted if wanted in topics else None
+            state["kn_text"] = st.query_params.get("q", "")
+        topic_column, text_column = st.columns([1, 2])
+        topic = topic_column.selectbox(
+            "Topic",
+            options=list(topics),
+            format_func=lambda t: f"{t} ({topics[t]})",
+            index=None,
+            placeholder="All topics",
+            key="kn_topic",
+        )
+        text = text_column.text_input("Search the digests", key="kn_text").strip()
+        st.query_params.from_dict(
+            {name: value for name, value in (("topic", topic), ("q", text)) if value}
+        )
+        digests = cached.published_digests(topic, text)
+        st.caption(f"{len(digests)} digest{'' if len(digests) == 1 else 's'}")
+        for digest in digests:
+            with st.expander(md_escape(digest.title), expanded=len(digests) == 1):
+                knowledge_view.digest(digest)
 
 with board_tab:
     if user is None:
@@ -77,14 +82,14 @@ with board_tab:
                     )
                     st.markdown(md_escape_paragraphs(need.problem_statement))
                     if need.organisation_id != user.organisation_id:
-                        knowledge_forms.interest_form(user, need_id=need.id)
+                        interest_form.interest_button(user, need_id=need.id)
         with offering:
             st.subheader("Offering", anchor=False)
             st.caption("Published practices whose owners are willing to transfer them.")
             for practice in cached.offerings(board_text):
                 practice_view.card(practice)
                 if practice.owner_organisation_id != user.organisation_id:
-                    knowledge_forms.interest_form(user, practice_id=practice.id)
+                    interest_form.interest_button(user, practice_id=practice.id)
 
 if coordinator:
     write_tab, spotlight_tab = coordinator_tabs

@@ -4,7 +4,7 @@ import streamlit as st
 
 from dhu_core import catalogue, io, spreadsheet
 from dhu_core.catalogue import CatalogueQuery
-from dhu_core.ui import cached, catalogue_filters, practice_view
+from dhu_core.ui import auth, cached, catalogue_filters, practice_view
 
 params = {key: st.query_params.get_all(key) for key in st.query_params}
 
@@ -15,7 +15,9 @@ if "practice" in params:
     if practice is None:
         st.warning("This practice does not exist or is not published.")
         st.stop()
-    practice_view.detail(practice)
+    # A link to the page already open leaves the address bar as it was: write the practice in.
+    st.query_params.from_dict({"practice": str(practice.id)})
+    practice_view.detail_page(practice, auth.current_user())
     st.subheader("Similar practices")
     similar = cached.similar_to_practice(practice.id)
     for other_id, title, score in similar:

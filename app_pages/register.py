@@ -85,23 +85,26 @@ submit_clicked = submit.button(
     type="primary",
     icon=":material/send:",
 )
+forms.error_summary(practice_form.FORM, practice_form.LABELS)
 
 if save_clicked or submit_clicked:
+    model = PracticeCreate if submit_clicked else PracticeDraft
     try:
+        data = model(**practice_form.values())
         with db.session_scope() as session:
             if submit_clicked:
-                data = PracticeCreate(**practice_form.values())
                 saved = practices.submit_practice(
                     session=session, data=data, actor=user, practice_id=chosen or None
                 )
             else:
-                data = PracticeDraft(**practice_form.values())
                 saved = practices.save_draft(
                     session=session, data=data, actor=user, practice_id=chosen or None
                 )
             saved_id = saved.id
     except (ValidationError, FieldError) as error:
-        forms.show_errors_and_rerun(practice_form.FORM, field_errors(error))
+        forms.show_errors_and_rerun(
+            practice_form.FORM, field_errors(error), model=model, values=practice_form.values()
+        )
     forms.clear_errors(practice_form.FORM)
     st.session_state["register_message"] = (
         "Submitted for review. A coordinator will look at it soon."

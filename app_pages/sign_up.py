@@ -46,6 +46,8 @@ if invitation is None:
         key="su_how",
     )
 
+joining = invitation is None and state.su_how == JOIN
+creating = invitation is None and state.su_how == NEW
 with st.form(FORM):
     st.text_input("Username *", key="su_username", help="3 to 60 letters, digits, . _ or -")
     forms.field_error(FORM, "username")
@@ -59,7 +61,7 @@ with st.form(FORM):
     forms.field_error(FORM, "password_again")
 
     forms.field_error(FORM, "invitation")
-    if invitation is None and state.su_how == JOIN:
+    if joining:
         choices = cached.organisation_choices()
         st.selectbox(
             "Organisation to join *",
@@ -71,7 +73,7 @@ with st.form(FORM):
         )
         forms.field_error(FORM, "organisation_id")
         forms.field_error(FORM, "organisation_name")
-    elif invitation is None:
+    elif creating:
         new_org = st.columns(3)
         new_org[0].text_input("New organisation's name *", key="su_organisation_name")
         new_org[1].selectbox(
@@ -91,11 +93,11 @@ with st.form(FORM):
         forms.field_error(FORM, "organisation_name")
         forms.field_error(FORM, "organisation_country")
     submitted = st.form_submit_button("Create account", type="primary")
-    forms.error_summary(FORM, LABELS)
+    # Joining, a missing organisation is reported under the one field on screen for it.
+    joining_labels = LABELS | {"organisation_name": LABELS["organisation_id"]}
+    forms.error_summary(FORM, joining_labels if joining else LABELS)
 
 if submitted:
-    joining = invitation is None and state.su_how == JOIN
-    creating = invitation is None and state.su_how == NEW
     try:
         data = accounts.OwnerRegistration(
             username=state.su_username,

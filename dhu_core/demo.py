@@ -1216,7 +1216,7 @@ def _organisation_name(
         for attempt in range(10):
             if tried == "company":
                 first, second, third = (rng.choice(part) for part in _COMPANY_PARTS)
-                name = f"{first}{second.lower()} {third} ({country})"
+                name = f"{first}{second.lower()} {third}"
             else:
                 in_district = tried in _LOCAL_ORGANISATION_TYPES and attempt >= 5
                 place = f"{city} {rng.choice(_DISTRICTS)}" if in_district else city

@@ -27,6 +27,7 @@ from dhu_core.models import (
 )
 
 SIGNED_IN = ("owner", "coordinator", "admin")
+COORDINATORS = ("coordinator", "admin")
 BOARD_SIZE = 20
 
 
@@ -155,6 +156,14 @@ def inbox(*, session: Session, actor: User) -> list[InterestItem]:
     return _items(session, col(Interest.to_organisation_id) == actor.organisation_id)
 
 
+def coordinators_inbox(*, session: Session, actor: User) -> list[InterestItem]:
+    """Expressions of interest addressed to the coordinators, newest first: those for an
+    organisation that nobody can read them in (it has no enabled member on the platform, as
+    most imported or demo organisations), for a coordinator to pass on."""
+    require_role(actor, *COORDINATORS)
+    return _items(session, col(Interest.to_organisation_id).not_in(_organisations_with_readers()))
+
+
 def sent(*, session: Session, actor: User) -> list[InterestItem]:
     """Expressions of interest the actor sent, newest first."""
     require_role(actor, *SIGNED_IN)
@@ -162,16 +171,40 @@ def sent(*, session: Session, actor: User) -> list[InterestItem]:
 
 
 def mark_read(*, session: Session, actor: User, interest_id: int) -> Interest:
-    """Mark an expression of interest to the actor's organisation as read."""
+    """Mark an expression of interest to the actor's organisation, or one addressed to the
+    coordinators when the actor is one, as read."""
     require_role(actor, *SIGNED_IN)
     interest = db.get_for_update(session, Interest, interest_id)
-    if interest is None or interest.to_organisation_id != actor.organisation_id:
-        raise PermissionDenied("Only its addressee's organisation can mark this as read.")
+    addressee = interest is not None and interest.to_organisation_id == actor.organisation_id
+    for_coordinators = (
+        interest is not None
+        and actor.role in COORDINATORS
+        and not _has_readers(session, interest.to_organisation_id)
+    )
+    if not (addressee or for_coordinators):
+        raise PermissionDenied(
+            "Only its addressee's organisation (or a coordinator, when nobody there can read "
+            "it) can mark this as read."
+        )
     if interest.read_at is None:
         interest.read_at = utcnow()
         session.add(interest)
         audit.record(session, actor, "interest.read", "interest", interest.id)
     return interest
+
+
+def _organisations_with_readers():
+    """The organisations with at least one enabled member, who can read their inbox."""
+    return (
+        select(User.organisation_id)
+        .where(col(User.organisation_id).is_not(None), col(User.disabled).is_(False))
+        .distinct()
+    )
+
+
+def _has_readers(session: Session, organisation_id: int) -> bool:
+    readers = _organisations_with_readers().where(User.organisation_id == organisation_id)
+    return session.exec(readers).first() is not None
 
 
 def _items(session: Session, condition) -> list[InterestItem]:

@@ -96,6 +96,15 @@ def published_digests(
     return sorted(found, key=lambda d: (d.published_at, d.id), reverse=True)
 
 
+def published_digest(digest_id: int, *, engine: Engine | None = None) -> DigestView | None:
+    """The published digest `digest_id`, or None (a draft is not shown to the public)."""
+    with db.read_scope(engine) as session:
+        digest = session.get(Digest, digest_id)
+        if digest is None or digest.status != "published":
+            return None
+        return _views(session, [digest])[0]
+
+
 def digest_topics(*, engine: Engine | None = None) -> dict[str, int]:
     """Topic -> number of published digests, most used first."""
     with db.read_scope(engine) as session:

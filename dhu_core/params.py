@@ -32,3 +32,12 @@ def known(items: list[str], parse: Callable[[str], object]) -> list:
         except ValueError:
             continue
     return accepted
+
+
+def identifier(raw: object) -> int | None:
+    """The record id given by a single-valued parameter (`?digest=12`), or None."""
+    text = last(raw)
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number < 2**31 else None  # beyond that no database holds an id

@@ -85,7 +85,9 @@ def test_opening_a_protected_page_directly_shows_no_protected_content(
         account = ACCOUNTS[role]
         sign_in(page, url, account.username, demo_password(database, account.username))
     page.goto(url + path)
-    page.get_by_text("Published practices").wait_for(timeout=30_000)  # the home page instead
+    # In place of the page: the sign-in form, or whom the page is for (issue 11).
+    shown = "Sign in to open this page." if role == VISITOR else "This page is for"
+    page.get_by_text(shown).wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
     body = page.inner_text("body")
     assert PROTECTED[path][0] not in body

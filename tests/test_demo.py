@@ -1,12 +1,13 @@
 """The demo data set: realistic, valid, deterministic, and only ever written where it belongs."""
 
+import re
 from dataclasses import fields
 
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from dhu_core import accounts, db, demo, geo, taxonomy
+from dhu_core import accounts, db, demo, geo, organisations, taxonomy
 from dhu_core.models import (
     NEED_TAG_FIELDS,
     PRACTICE_TAG_FIELDS,
@@ -265,3 +266,12 @@ def test_normal_inserts_work_after_seeding(seeded):
         highest = session.exec(select(func.max(Organisation.id))).one()
     assert organisation.id == highest
     assert practice.id == PRACTICES + 1
+
+
+def test_organisations_are_named_once_with_their_country(seeded):
+    """Issue 11: company names carried "(CY)", and the choices wrote "Name (CY) (CY)"."""
+    companies = rows(seeded, Organisation.name, Organisation.organisation_type)
+    assert any(kind == "company" for _, kind in companies)
+    assert [name for name, _ in companies if re.search(r"\([A-Z]{2}\)$", name)] == []
+    labels = organisations.organisation_choices(engine=seeded).values()
+    assert [label for label in labels if re.search(r"\([A-Z]{2}\) \([A-Z]{2}\)$", label)] == []

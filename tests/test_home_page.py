@@ -42,7 +42,8 @@ def test_home_shows_the_demo_banner_and_newest_practices(embedded_app):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert any("Demo data" in info.value for info in at.info)
     newest = _newest_title(embedded_app / "dhu.sqlite3")
-    assert any(newest in md.value.replace("\\", "") for md in at.markdown)
+    links = [link.proto.label.replace("\\", "") for link in at.get("page_link")]
+    assert any(newest in label for label in links)
 
 
 def test_a_new_practice_shows_on_the_next_rerun(embedded_app):

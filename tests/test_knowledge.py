@@ -170,6 +170,18 @@ def test_an_edit_replaces_topics_and_links(engine, people):
     assert (shown.topics, shown.practice_ids) == (["trustworthy-ai"], [people["practices"][2]])
 
 
+def test_a_digest_link_opens_only_a_published_digest(engine, people):
+    coordinator = people["coordinator"]
+    with db.session_scope(engine) as session:
+        draft = knowledge.save_digest(session=session, actor=coordinator, data=_digest(people))
+    assert knowledge.published_digest(draft.id, engine=engine) is None
+    with db.session_scope(engine) as session:
+        knowledge.publish_digest(session=session, actor=coordinator, digest_id=draft.id)
+    shown = knowledge.published_digest(draft.id, engine=engine)
+    assert (shown.id, shown.title) == (draft.id, "EHR interoperability in the EHDS")
+    assert knowledge.published_digest(draft.id + 1, engine=engine) is None
+
+
 def test_visitors_filter_digests_by_topic_and_words(engine, people):
     coordinator = people["coordinator"]
     with db.session_scope(engine) as session:
@@ -341,3 +353,75 @@ def test_nobody_expresses_interest_in_their_own_organisation(engine, people, nee
     data = InterestCreate(need_id=need, text="Interest in our own need, by mistake.")
     with pytest.raises(FieldError, match="your own"), db.session_scope(engine) as session:
         exchange.express_interest(session=session, actor=people["adopter"], data=data)
+
+
+def test_interest_nobody_can_read_is_addressed_to_the_coordinators(engine, people):
+    """Issue 11: the coordinator's inbox said "Your account belongs to no organisation"."""
+    with db.session_scope(engine) as session:
+        riga = Organisation(name="Riga Hospital", country="LV")
+        session.add(riga)
+        session.flush()
+        unread = TwinningNeed(
+            organisation_id=riga.id,
+            country="LV",
+            problem_statement="We look for a way to follow patients with COPD at home.",
+        )
+        session.add(unread)
+        session.flush()
+        riga_id, unread_id = riga.id, unread.id
+    with db.session_scope(engine) as session:
+        to_riga = exchange.express_interest(
+            session=session,
+            actor=people["owner"],
+            data=InterestCreate(need_id=unread_id, text="We follow COPD patients at home too."),
+        )
+        to_porto = exchange.express_interest(
+            session=session,
+            actor=people["owner"],
+            data=InterestCreate(
+                practice_id=None, need_id=_need(session, people["lab"]), text="Let us talk soon."
+            ),
+        )
+    coordinator = people["coordinator"]
+    with db.session_scope(engine) as session:
+        [item] = exchange.coordinators_inbox(session=session, actor=coordinator)
+        assert exchange.inbox(session=session, actor=coordinator) == []
+    assert (item.id, item.recipient_organisation, item.sender) == (
+        to_riga.id,
+        "Riga Hospital",
+        "Owner",
+    )
+
+    with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+        exchange.coordinators_inbox(session=session, actor=people["adopter"])
+    with pytest.raises(PermissionDenied), db.session_scope(engine) as session:
+        exchange.mark_read(session=session, actor=coordinator, interest_id=to_porto.id)
+    with db.session_scope(engine) as session:
+        exchange.mark_read(session=session, actor=coordinator, interest_id=to_riga.id)
+        [item] = exchange.coordinators_inbox(session=session, actor=coordinator)
+    assert item.read_at is not None
+
+    # Once someone there can read it, it is that organisation's again.
+    with db.session_scope(engine) as session:
+        member = accounts.create_user(
+            session=session,
+            username="riga",
+            password="Long-enough-pw-1",
+            role="owner",
+            email="riga@example.org",
+            organisation_id=riga_id,
+        )
+    with db.session_scope(engine) as session:
+        assert exchange.coordinators_inbox(session=session, actor=coordinator) == []
+        assert [i.id for i in exchange.inbox(session=session, actor=member)] == [to_riga.id]
+
+
+def _need(session, organisation_id: int) -> int:
+    need = TwinningNeed(
+        organisation_id=organisation_id,
+        country="PT",
+        problem_statement="We want to follow heart failure patients at home after discharge.",
+    )
+    session.add(need)
+    session.flush()
+    return need.id

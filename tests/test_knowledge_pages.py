@@ -6,9 +6,9 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from dhu_core import db, knowledge, live, practices
+from dhu_core import db, exchange, knowledge, live, practices
 from dhu_core.config import get_settings
-from dhu_core.models import DigestInput, PracticeCreate, TwinningNeed, User
+from dhu_core.models import DigestInput, InterestCreate, PracticeCreate, TwinningNeed, User
 from tests.apptest import APP, sign_in
 from tests.test_knowledge import HOSTILE, HtmlElements
 
@@ -244,6 +244,40 @@ def test_a_digest_with_errors_shows_them_next_to_the_fields(app):
     assert at.text_input(key="kd_title").value == "Remote monitoring"
 
 
+def test_a_corrected_digest_title_loses_its_message_without_another_click(app):
+    """Issue 11: "Title needs at least 3 characters" stayed under a valid title."""
+    at = sign_in(app, "demo-coordinator")
+    at.switch_page("app_pages/knowledge.py").run()
+    at.text_input(key="kd_title").input("AI")
+    next(b for b in at.button if b.label == "Save draft").click().run()
+    messages = [e.value for e in at.error]
+    assert "Title needs at least 3 characters" in messages
+    assert messages[-1] == "Please correct 3 fields: Title, Topics, Text"
+
+    at.text_input(key="kd_title").input("Trustworthy AI in hospitals").run()
+    messages = [e.value for e in at.error]
+    assert "Title needs at least 3 characters" not in messages
+    assert messages[-1] == "Please correct 2 fields: Topics, Text"
+
+
+def test_a_digest_has_a_link_that_opens_it(app):
+    [*_, digest] = knowledge.published_digests()
+    app.switch_page("app_pages/knowledge.py").run()
+    links = {link.proto.query_string for link in app.get("page_link")}
+    assert f"digest={digest.id}" in links
+
+    app.query_params["digest"] = str(digest.id)
+    app.switch_page("app_pages/knowledge.py").run()
+    assert not app.exception
+    assert [h.value.replace("\\", "") for h in app.header] == [digest.title]
+    assert app.query_params["digest"] == str(digest.id)
+    assert _expanders(app) == []
+
+    app.query_params["digest"] = "999999"
+    app.switch_page("app_pages/knowledge.py").run()
+    assert [w.value for w in app.warning] == ["This digest does not exist or is not published."]
+
+
 def test_a_coordinator_puts_a_mature_practice_in_the_spotlight(app):
     at = sign_in(app, "demo-coordinator")
     at.switch_page("app_pages/knowledge.py").run()
@@ -288,6 +322,31 @@ def test_interest_in_a_need_reaches_the_inbox_of_its_organisation(app):
     assert "1 unread" in _text(reader)
     next(b for b in reader.button if b.label == "Mark as read").click().run()
     assert "0 unread" in _text(reader)
+
+
+def test_the_coordinators_inbox_holds_interest_nobody_else_can_read(app):
+    """Issue 11: the coordinator's inbox said "Your account belongs to no organisation"."""
+    owner = _user("demo-owner")
+    with db.read_scope() as session:
+        members = set(session.exec(select(User.organisation_id)).all())
+    practice = next(
+        p for p in practices.newest_practices(limit=50) if p.owner_organisation_id not in members
+    )
+    with db.session_scope() as session:
+        exchange.express_interest(
+            session=session,
+            actor=owner,
+            data=InterestCreate(practice_id=practice.id, text="Could we reuse this in Tallinn?"),
+        )
+
+    at = sign_in(app, "demo-coordinator")
+    at.switch_page("app_pages/inbox.py").run()
+    assert not at.exception
+    assert "Addressed to the coordinators" in _text(at)
+    assert "Could we reuse this in Tallinn?" in _text(at)
+    assert "belongs to no organisation" not in _text(at) + " ".join(i.value for i in at.info)
+    next(b for b in at.button if b.label == "Mark as read").click().run()
+    assert "0 unread" in _text(at)
 
 
 # --- home and admin ----------------------------------------------------------------------

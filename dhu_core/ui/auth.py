@@ -183,11 +183,14 @@ def renew_session() -> None:
 
 
 def login_form() -> None:
-    """The library's login widget, with the database's answer shown under it."""
+    """The library's login widget, with the database's answer shown under it.
+
+    The widget's own heading is left empty: the page's title already says "Sign in".
+    """
     this_runs_authenticator().login(
         location="main",
         fields={
-            "Form name": "Sign in",
+            "Form name": "",
             "Username": "Username",
             "Password": "Password",
             "Login": "Sign in",

@@ -19,6 +19,7 @@ from dhu_core import (
     similarity,
     uptake,
 )
+from dhu_core.knowledge import DigestView
 from dhu_core.models import PracticePublic, utcnow
 
 
@@ -148,6 +149,16 @@ def _published_digests(version: int, topic: str | None, text: str) -> list:
 def published_digests(topic: str | None = None, text: str = "") -> list:
     """Published digests with `topic` and the words of `text`, newest first."""
     return _published_digests(data_version(), topic, text)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _published_digest(version: int, digest_id: int) -> DigestView | None:
+    return knowledge.published_digest(digest_id)
+
+
+def published_digest(digest_id: int) -> DigestView | None:
+    """The published digest `digest_id`, or None."""
+    return _published_digest(data_version(), digest_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

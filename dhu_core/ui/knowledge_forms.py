@@ -1,15 +1,14 @@
-"""Forms of the knowledge community: writing digests, featuring practices, expressing interest."""
+"""Forms of the knowledge community: writing digests and featuring practices."""
 
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import db, exchange, knowledge
+from dhu_core import db, knowledge
 from dhu_core.catalogue import CatalogueQuery
 from dhu_core.knowledge import DigestView
 from dhu_core.models import (
     DigestInput,
     FieldError,
-    InterestCreate,
     SpotlightInput,
     StateConflict,
     User,
@@ -30,6 +29,13 @@ DIGEST_KEYS = {
     "body": "kd_body",
     "practice_ids": "kd_practices",
 }
+DIGEST_LABELS = {
+    "title": "Title",
+    "topics": "Topics",
+    "body": "Text",
+    "practice_ids": "Linked practices",
+}
+SPOTLIGHT_LABELS = {"practice_id": "Practice", "analysis": "Analysis"}
 
 
 def digest_editor(actor: User) -> None:
@@ -50,28 +56,29 @@ def digest_editor(actor: User) -> None:
         _load_digest(digests.get(chosen))
         state["kd_loaded"] = chosen
 
+    forms.revalidate(DIGEST_FORM, _digest_values())
     editor, preview = st.columns(2)
     with editor:
-        st.text_input("Title *", key="kd_title")
-        forms.field_error(DIGEST_FORM, "title")
-        st.multiselect(
-            "Topics *",
-            options=sorted(set(cached.digest_topics()) | set(state["kd_topics"])),
-            accept_new_options=True,
-            placeholder="Choose or type a topic, such as ehds",
-            key="kd_topics",
-        )
-        forms.field_error(DIGEST_FORM, "topics")
-        st.text_area(
-            "Text *",
-            height=320,
-            key="kd_body",
-            help="Markdown: **bold**, *italic*, ## headings, lists, [links](https://…), tables. "
-            "HTML and pictures are not shown.",
-        )
-        forms.field_error(DIGEST_FORM, "body")
-        _practice_picker()
-        forms.field_error(DIGEST_FORM, "practice_ids")
+        with forms.field(DIGEST_FORM, "title"):
+            st.text_input("Title *", key="kd_title")
+        with forms.field(DIGEST_FORM, "topics"):
+            st.multiselect(
+                "Topics *",
+                options=sorted(set(cached.digest_topics()) | set(state["kd_topics"])),
+                accept_new_options=True,
+                placeholder="Choose or type a topic, such as ehds",
+                key="kd_topics",
+            )
+        with forms.field(DIGEST_FORM, "body"):
+            st.text_area(
+                "Text *",
+                height=320,
+                key="kd_body",
+                help="Markdown: **bold**, *italic*, ## headings, lists, [links](https://…), "
+                "tables. HTML and pictures are not shown.",
+            )
+        with forms.field(DIGEST_FORM, "practice_ids"):
+            _practice_picker()
     with preview:
         st.markdown("**Preview**")
         with st.container(border=True):
@@ -98,9 +105,10 @@ def digest_editor(actor: User) -> None:
     publish_clicked = not is_published and publish.button(
         "Publish", type="primary", icon=":material/publish:"
     )
+    forms.error_summary(DIGEST_FORM, DIGEST_LABELS)
     if save_clicked or publish_clicked:
         try:
-            data = DigestInput(**{name: state[key] for name, key in DIGEST_KEYS.items()})
+            data = DigestInput(**_digest_values())
             with db.session_scope() as session:
                 saved = knowledge.save_digest(
                     session=session, actor=actor, data=data, digest_id=chosen or None
@@ -109,7 +117,9 @@ def digest_editor(actor: User) -> None:
                     knowledge.publish_digest(session=session, actor=actor, digest_id=saved.id)
                 saved_id = saved.id
         except (ValidationError, FieldError) as error:
-            forms.show_errors_and_rerun(DIGEST_FORM, field_errors(error))
+            forms.show_errors_and_rerun(
+                DIGEST_FORM, field_errors(error), model=DigestInput, values=_digest_values()
+            )
         except StateConflict as conflict:
             st.warning(str(conflict), icon=":material/sync_problem:")
             st.stop()
@@ -118,6 +128,10 @@ def digest_editor(actor: User) -> None:
         state[MESSAGE] = f"{done}: {md_escape(data.title)}"
         state["kd_next"] = saved_id
         st.rerun()
+
+
+def _digest_values() -> dict:
+    return {name: st.session_state[key] for name, key in DIGEST_KEYS.items()}
 
 
 def _digest_label(item: DigestView) -> str:
@@ -181,35 +195,41 @@ def spotlight_editor(actor: User) -> None:
         p.id: f"{p.title} · {p.owner_organisation} · maturity {p.maturity}"
         for p in [*chosen, *cached.search(query).practices]
     }
-    st.selectbox(
-        "Practice *",
-        options=list(options),
-        format_func=options.get,
-        index=None,
-        placeholder="Choose…",
-        key="ks_practice",
-    )
-    forms.field_error(SPOTLIGHT_FORM, "practice_id")
-    st.text_area(
-        "Analysis *",
-        key="ks_analysis",
-        help="Why it is mature, the evidence of its results, and what transferring it takes. "
-        "Markdown is allowed.",
-    )
-    forms.field_error(SPOTLIGHT_FORM, "analysis")
+    forms.revalidate(SPOTLIGHT_FORM, _spotlight_values())
+    with forms.field(SPOTLIGHT_FORM, "practice_id"):
+        st.selectbox(
+            "Practice *",
+            options=list(options),
+            format_func=options.get,
+            index=None,
+            placeholder="Choose…",
+            key="ks_practice",
+        )
+    with forms.field(SPOTLIGHT_FORM, "analysis"):
+        st.text_area(
+            "Analysis *",
+            key="ks_analysis",
+            help="Why it is mature, the evidence of its results, and what transferring it "
+            "takes. Markdown is allowed.",
+        )
     if state.get("ks_analysis"):
         with st.container(border=True):
             knowledge_view.rich_text(state["ks_analysis"])
-    if st.button("Feature it", type="primary", icon=":material/star:"):
+    clicked = st.button("Feature it", type="primary", icon=":material/star:")
+    forms.error_summary(SPOTLIGHT_FORM, SPOTLIGHT_LABELS)
+    if clicked:
         try:
-            data = SpotlightInput(
-                practice_id=state["ks_practice"] or 0, analysis=state["ks_analysis"]
-            )
+            data = SpotlightInput(**_spotlight_values())
             with db.session_scope() as session:
                 practice = knowledge.feature_practice(session=session, actor=actor, data=data)
                 title = practice.title
         except (ValidationError, FieldError) as error:
-            forms.show_errors_and_rerun(SPOTLIGHT_FORM, field_errors(error))
+            forms.show_errors_and_rerun(
+                SPOTLIGHT_FORM,
+                field_errors(error),
+                model=SpotlightInput,
+                values=_spotlight_values(),
+            )
         forms.clear_errors(SPOTLIGHT_FORM)
         for key in ("ks_practice", "ks_analysis", "ks_search"):
             del state[key]
@@ -217,30 +237,6 @@ def spotlight_editor(actor: User) -> None:
         st.rerun()
 
 
-def interest_form(
-    actor: User, *, need_id: int | None = None, practice_id: int | None = None
-) -> None:
-    """A button that opens a short message to the organisation behind a need or a practice."""
-    key = f"interest-{need_id or ''}-{practice_id or ''}"
-    with st.popover("Express interest", icon=":material/handshake:"):
-        with st.form(key, border=False):
-            st.text_area(
-                "Your message",
-                key=f"{key}-text",
-                placeholder="Who you are, and what you would like to learn or do together…",
-            )
-            forms.field_error(key, "text")
-            forms.field_error(key, "form")
-            sent = st.form_submit_button("Send", type="primary")
-        if sent:
-            text = st.session_state[f"{key}-text"]
-            try:
-                data = InterestCreate(need_id=need_id, practice_id=practice_id, text=text)
-                with db.session_scope() as session:
-                    exchange.express_interest(session=session, actor=actor, data=data)
-            except (ValidationError, FieldError) as error:
-                forms.show_errors_and_rerun(key, field_errors(error))
-            forms.clear_errors(key)
-            del st.session_state[f"{key}-text"]
-            st.session_state[MESSAGE] = "Sent. It is waiting in the other organisation's inbox."
-            st.rerun()
+def _spotlight_values() -> dict:
+    state = st.session_state
+    return {"practice_id": state.get("ks_practice") or 0, "analysis": state.get("ks_analysis")}

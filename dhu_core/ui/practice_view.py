@@ -3,8 +3,9 @@
 import streamlit as st
 
 from dhu_core import geo, taxonomy
-from dhu_core.models import PracticePublic
+from dhu_core.models import PracticePublic, User
 from dhu_core.text import md_escape, md_escape_paragraphs
+from dhu_core.ui import interest_form, shell
 
 
 def labels(codes: list, code_list: taxonomy.CodeList) -> str:
@@ -43,10 +44,32 @@ def facts(practice: PracticePublic) -> str:
     )
 
 
+def map_link(country: str) -> str:
+    """A Markdown link to `country` on the uptake map."""
+    return f"[{geo.country_name(country)} on the uptake map](/map?country={country})"
+
+
+def detail_page(practice: PracticePublic, viewer: User | None) -> None:
+    """A practice as a page of its own: its title as the heading and the tab's title, its
+    country on the map, every public field; signed-in users of another organisation can
+    express interest in it."""
+    shell.tab_title(practice.title, "RADAR")
+    st.title(md_escape(practice.title), anchor=False)
+    st.caption(facts(practice))
+    st.markdown(f":material/public: {map_link(practice.owner_country)}")
+    if viewer is not None and viewer.organisation_id != practice.owner_organisation_id:
+        interest_form.interest_button(viewer, practice_id=practice.id)
+    _fields(practice)
+
+
 def detail(practice: PracticePublic) -> None:
-    """Every public field of a practice."""
+    """Every public field of a practice, under its title, inside another page."""
     st.header(md_escape(practice.title), anchor=False)
     st.caption(facts(practice))
+    _fields(practice)
+
+
+def _fields(practice: PracticePublic) -> None:
     st.markdown(md_escape(practice.summary))
     if practice.description:
         st.markdown(md_escape_paragraphs(practice.description))

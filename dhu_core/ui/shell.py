@@ -17,7 +17,9 @@ from dhu_core.ui import auth, cached
 
 #: Shipped with the app: an icon given by name would be fetched from Google's font servers.
 ICON = str(Path(__file__).parent / "assets" / "icon.png")
+STYLESHEET = Path(__file__).parent / "assets" / "app.css"
 VISITOR = "visitor"
+PLATFORM = "DHU Platform"
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,17 @@ def pages_for(role: str) -> list[PageSpec]:
 
 
 def navigation(user: User | None):
-    """The menu for this visitor's role, grouped in sections; returns the page to run."""
+    """The menu for this visitor's role, grouped in sections; returns the page to run.
+
+    The pages of the other roles stay reachable by their URL, unlisted: a link to `/review`
+    opened while signed out shows the sign-in form there (`page_for_role`), and a signed-in
+    user of another role is told whom the page is for, instead of "Page not found".
+    """
+    role = user.role if user else VISITOR
     sections: dict[str, list] = {}
-    for spec in pages_for(user.role if user else VISITOR):
+    for spec in PAGES:
+        if role not in spec.roles and not spec.roles & SIGNED_IN:
+            continue
         sections.setdefault(spec.section, []).append(
             st.Page(
                 spec.path,
@@ -113,7 +123,7 @@ def navigation(user: User | None):
                 icon=spec.icon,
                 url_path=spec.url_path or None,
                 default=not spec.url_path,
-                visibility="hidden" if spec.hidden else "visible",
+                visibility="visible" if role in spec.roles and not spec.hidden else "hidden",
             )
         )
     return st.navigation(sections)
@@ -139,7 +149,10 @@ def demo_banner() -> None:
 
 
 def run_page(page) -> None:
-    """Run the page; an unexpected error is logged with an id, and only the id is shown."""
+    """Run the page under its own tab title and the platform's stylesheet; an unexpected error
+    is logged with an id, and only the id is shown."""
+    tab_title(page.title)
+    st.html(STYLESHEET)
     try:
         page.run()
     except Exception as error:  # noqa: BLE001 (st.stop and st.rerun are no Exception)
@@ -170,10 +183,28 @@ def show_failure(error: Exception) -> None:
     )
 
 
+def tab_title(*parts: str) -> None:
+    """The browser tab's title: `parts` (most specific first), then the platform's name."""
+    st.set_page_config(page_title=" · ".join([*parts, PLATFORM]))
+
+
 def page_for_role(*roles: str) -> User:
-    """At the top of a protected page: the signed-in user with one of `roles`, else stop."""
+    """At the top of a protected page: the signed-in user with one of `roles`, else stop.
+
+    A visitor gets the sign-in form in place; once signed in, the same URL opens the page.
+    """
     user = auth.current_user()
-    if user is None or user.role not in roles:
-        st.error("This page is for signed-in users with the right role.")
+    if user is None:
+        st.title("Sign in")
+        st.info("Sign in to open this page.", icon=":material/lock:")
+        auth.login_form()
+        st.stop()
+    if user.role not in roles:
+        allowed = " or ".join(f"{taxonomy.ROLES.label(role).lower()}s" for role in roles)
+        st.warning(
+            f"This page is for {allowed}; your account's role is "
+            f"{taxonomy.ROLES.label(user.role)}.",
+            icon=":material/block:",
+        )
         st.stop()
     return user
