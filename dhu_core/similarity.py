@@ -1,35 +1,100 @@
-"""Similar practices: a TF-IDF text index over the titles and summaries of published practices.
+"""How alike two texts are: the one text model behind similar practices and twinning matches.
 
-Used to spot a duplicate before it is registered and to suggest related practices. Vectors are
-L2-normalised, so the cosine similarity of two practices is the dot product of their vectors.
+A practice's text is its title and summary. Texts are compared by the cosine of TF-IDF vectors
+over their terms (`health_terms.analyse`: word stems and health concepts in eight languages).
+A text that is not indexed (a draft, a need) keeps the words no indexed practice uses in its
+length, weighted as words seen once: so a draft's similarity to a practice is the number shown
+again once the draft is published, not a higher one from its known words alone.
 """
 
-from collections.abc import Iterable
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy import Engine, select
 
-from dhu_core import db
+from dhu_core import db, health_terms
 from dhu_core.models import Practice
 
 #: Practices scoring this or less are not similar enough to mention.
 MIN_SCORE = 0.1
 
 
-class SimilarityIndex:
-    """Cosine similarity of TF-IDF vectors (words and word pairs) of title and summary."""
+def practice_text(title: str | None, summary: str | None) -> str:
+    """The text of a practice that similarity compares: its title and summary."""
+    return f"{title or ''}. {summary or ''}"
 
-    def __init__(
-        self, ids: list[int], vectorizer: TfidfVectorizer | None, vectors: sparse.csr_matrix
-    ) -> None:
+
+class TextModel:
+    """TF-IDF vectors of indexed texts, and of any other text in their vocabulary."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        known_words: set[str] = set()
+
+        def analyse(text: str) -> list[str]:
+            found = health_terms.words(text)
+            known_words.update(found)
+            return health_terms.Lexicon.shipped().terms(
+                [health_terms.stem(word) for word in found], found
+            )
+
+        self.vectorizer = TfidfVectorizer(analyzer=analyse, sublinear_tf=True)
+        try:
+            self.matrix = self.vectorizer.fit_transform(texts).tocsr()
+            self.fitted = True
+        except ValueError:  # no texts, or none with a word that is not a function word
+            self.matrix = sparse.csr_matrix((len(texts), 0))
+            self.fitted = False
+        self.speller = health_terms.Speller(known_words)
+        self._column = self.vectorizer.vocabulary_ if self.fitted else {}
+        self._idf = self.vectorizer.idf_ if self.fitted else np.zeros(0)
+        # scikit-learn's smoothed idf of a term in no indexed text.
+        self._unseen_idf = math.log(len(texts) + 1) + 1.0
+
+    def __len__(self) -> int:
+        return self.matrix.shape[0]
+
+    def vectors(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """Unit-length TF-IDF rows of any texts; unknown terms count in the length only."""
+        rows, columns, values = [], [], []
+        for row, text in enumerate(texts):
+            weights: dict[int, float] = {}
+            unseen = 0.0
+            for term, count in Counter(self.speller.analyse(text)).items():
+                column = self._column.get(term)
+                if column is None:
+                    unseen += ((1.0 + math.log(count)) * self._unseen_idf) ** 2
+                else:
+                    weights[column] = (1.0 + math.log(count)) * self._idf[column]
+            length = math.sqrt(sum(w * w for w in weights.values()) + unseen)
+            if not length:
+                continue
+            rows += [row] * len(weights)
+            columns += weights.keys()
+            values += [w / length for w in weights.values()]
+        return sparse.csr_matrix(
+            (np.array(values, dtype=np.float64), (rows, columns)),
+            shape=(len(texts), self.matrix.shape[1]),
+        )
+
+
+def cosine(vector: sparse.csr_matrix, rows: sparse.csr_matrix) -> np.ndarray:
+    """The similarity of one text's vector to each of `rows`, between 0 and 1."""
+    return np.clip(np.asarray((rows @ vector.T).todense()).ravel(), 0.0, 1.0)
+
+
+class SimilarityIndex:
+    """The published practices' texts, to find those most like a text or a practice."""
+
+    def __init__(self, ids: list[int], texts: Sequence[str]) -> None:
         self._ids = np.asarray(ids, dtype=np.int64)
         self._row = {practice_id: row for row, practice_id in enumerate(ids)}
-        self._vectorizer = vectorizer
-        self._vectors = vectors
+        self.model = TextModel(texts)
         # Terms x practices: a lookup then touches only the practices sharing a term with it.
-        self._by_term = vectors.T.tocsr()
+        self._by_term = self.model.matrix.T.tocsr()
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -43,26 +108,15 @@ class SimilarityIndex:
                 .where(Practice.status == "published")
                 .order_by(Practice.id)
             ).all()
-        vectorizer = TfidfVectorizer(
-            ngram_range=(1, 2),
-            sublinear_tf=True,
-            stop_words="english",
-            strip_accents="unicode",
-            dtype=np.float32,
-        )
-        try:
-            vectors = vectorizer.fit_transform(_text(title, summary) for _, title, summary in rows)
-        except ValueError:  # no practices, or none with a word that is not a stop word
-            return cls([], None, sparse.csr_matrix((0, 0), dtype=np.float32))
-        return cls([practice_id for practice_id, _, _ in rows], vectorizer, vectors.tocsr())
+        return cls([i for i, _, _ in rows], [practice_text(t, s) for _, t, s in rows])
 
     def similar_to_text(
         self, title: str, summary: str, *, k: int = 5, exclude_ids: Iterable[int] = ()
     ) -> list[tuple[int, float]]:
         """The `k` practices most similar to a title and summary: (id, score 0..1), best first."""
-        if self._vectorizer is None:
+        if not self.model.fitted:
             return []
-        vector = self._vectorizer.transform([_text(title, summary)])
+        vector = self.model.vectors([practice_text(title, summary)])
         return self._nearest(vector, k=k, exclude_ids=set(exclude_ids))
 
     def similar_to_practice(self, practice_id: int, *, k: int = 5) -> list[tuple[int, float]]:
@@ -70,7 +124,7 @@ class SimilarityIndex:
         row = self._row.get(practice_id)
         if row is None:
             return []
-        return self._nearest(self._vectors[row], k=k, exclude_ids={practice_id})
+        return self._nearest(self.model.matrix[row], k=k, exclude_ids={practice_id})
 
     def _nearest(
         self, vector: sparse.csr_matrix, *, k: int, exclude_ids: set[int]
@@ -86,7 +140,3 @@ class SimilarityIndex:
             rows, values = rows[best], values[best]
         order = np.lexsort((self._ids[rows], -values))
         return [(int(self._ids[rows[i]]), min(float(values[i]), 1.0)) for i in order]
-
-
-def _text(title: str | None, summary: str | None) -> str:
-    return f"{title or ''}. {summary or ''}"
