@@ -1,10 +1,11 @@
 """How alike two texts are: the one text model behind similar practices and twinning matches.
 
 A practice's text is its title and summary. Texts are compared by the cosine of TF-IDF vectors
-over their terms (`health_terms.analyse`: word stems and health concepts in eight languages).
-A text that is not indexed (a draft, a need) keeps the words no indexed practice uses in its
-length, weighted as words seen once: so a draft's similarity to a practice is the number shown
-again once the draft is published, not a higher one from its known words alone.
+over their terms (`health_terms.analyse`: word stems and health concepts in eight languages),
+weighted over the indexed practices. The similarity of two practices is that cosine with both
+indexed: a draft's similarity to a published practice (beside the register form) is computed
+as if the draft were published, so it is the number both detail pages show once it is. A need
+keeps the words that no practice uses in its vector's length, as words of one text.
 """
 
 import math
@@ -51,19 +52,28 @@ class TextModel:
         self.speller = health_terms.Speller(known_words)
         self._column = self.vectorizer.vocabulary_ if self.fitted else {}
         self._idf = self.vectorizer.idf_ if self.fitted else np.zeros(0)
-        # scikit-learn's smoothed idf of a term in no indexed text.
-        self._unseen_idf = math.log(len(texts) + 1) + 1.0
+        # In how many texts each term is: a row has each of its terms once.
+        self._df = np.bincount(self.matrix.indices, minlength=self.matrix.shape[1])
+        # Terms x texts: a lookup then touches only the texts sharing a term with it.
+        self.by_term = self.matrix.T.tocsr()
+        # scikit-learn's smoothed idf of a term that one text has, as if that text were indexed.
+        self._unseen_idf = _idf(len(texts) + 1, 1)
 
     def __len__(self) -> int:
         return self.matrix.shape[0]
 
-    def vectors(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        """Unit-length TF-IDF rows of any texts; unknown terms count in the length only."""
+    def vectors(self, texts: Sequence[str], *, correct: bool = False) -> sparse.csr_matrix:
+        """Unit-length TF-IDF rows of any texts; unknown terms count in the length only.
+
+        `correct` reads misspelt words as the closest known ones: for needs, typed in a hurry;
+        a practice's draft is compared as written, as it will be once published.
+        """
+        analyse = self.speller.analyse if correct else health_terms.analyse
         rows, columns, values = [], [], []
         for row, text in enumerate(texts):
             weights: dict[int, float] = {}
             unseen = 0.0
-            for term, count in Counter(self.speller.analyse(text)).items():
+            for term, count in Counter(analyse(text)).items():
                 column = self._column.get(term)
                 if column is None:
                     unseen += ((1.0 + math.log(count)) * self._unseen_idf) ** 2
@@ -80,10 +90,44 @@ class TextModel:
             shape=(len(texts), self.matrix.shape[1]),
         )
 
+    def similarities_as_indexed(
+        self, text: str, *, replacing: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The cosine of a text to each indexed text sharing a term with it, weighted as if the
+        text were indexed too (in place of row `replacing`): (rows, similarities)."""
+        counts = Counter(health_terms.analyse(text))
+        known = {self._column[t]: c for t, c in counts.items() if t in self._column}
+        if not known:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        texts, df = len(self), self._df.astype(np.float64)
+        df[list(known)] += 1.0
+        if replacing is None:
+            texts += 1
+        else:
+            df[
+                self.matrix.indices[
+                    self.matrix.indptr[replacing] : self.matrix.indptr[replacing + 1]
+                ]
+            ] -= 1
+        idf = _idf(texts, df)
+        unseen = sum((1.0 + math.log(c)) ** 2 for t, c in counts.items() if t not in self._column)
+        weights = np.zeros(len(idf))
+        for column, count in known.items():
+            weights[column] = (1.0 + math.log(count)) * idf[column]
+        length = math.sqrt(float(weights @ weights) + unseen * _idf(texts, 1) ** 2)
+        rows = np.unique(self.by_term[list(known)].indices)
+        if replacing is not None:
+            rows = rows[rows != replacing]
+        # The indexed rows, weighted again with the idf that includes the text.
+        near = self.matrix[rows]
+        near.data *= (idf / self._idf)[near.indices]
+        lengths = np.sqrt(np.asarray(near.multiply(near).sum(axis=1)).ravel())
+        return rows, np.clip((near @ weights) / lengths / length, 0.0, 1.0)
 
-def cosine(vector: sparse.csr_matrix, rows: sparse.csr_matrix) -> np.ndarray:
-    """The similarity of one text's vector to each of `rows`, between 0 and 1."""
-    return np.clip(np.asarray((rows @ vector.T).todense()).ravel(), 0.0, 1.0)
+
+def _idf(texts: int, df: np.ndarray | float) -> np.ndarray | float:
+    """scikit-learn's smoothed idf of terms in `df` of `texts` texts."""
+    return np.log((texts + 1) / (df + 1)) + 1.0
 
 
 class SimilarityIndex:
@@ -93,8 +137,6 @@ class SimilarityIndex:
         self._ids = np.asarray(ids, dtype=np.int64)
         self._row = {practice_id: row for row, practice_id in enumerate(ids)}
         self.model = TextModel(texts)
-        # Terms x practices: a lookup then touches only the practices sharing a term with it.
-        self._by_term = self.model.matrix.T.tocsr()
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -111,26 +153,38 @@ class SimilarityIndex:
         return cls([i for i, _, _ in rows], [practice_text(t, s) for _, t, s in rows])
 
     def similar_to_text(
-        self, title: str, summary: str, *, k: int = 5, exclude_ids: Iterable[int] = ()
+        self,
+        title: str,
+        summary: str,
+        *,
+        k: int = 5,
+        exclude_ids: Iterable[int] = (),
+        replacing: int | None = None,
     ) -> list[tuple[int, float]]:
-        """The `k` practices most similar to a title and summary: (id, score 0..1), best first."""
+        """The `k` practices most similar to a title and summary: (id, score 0..1), best first.
+
+        Scored as if the text were published, in place of practice `replacing` when that one
+        is (its new text, being edited); never `replacing` itself nor `exclude_ids`.
+        """
         if not self.model.fitted:
             return []
-        vector = self.model.vectors([practice_text(title, summary)])
-        return self._nearest(vector, k=k, exclude_ids=set(exclude_ids))
+        rows, scores = self.model.similarities_as_indexed(
+            practice_text(title, summary), replacing=self._row.get(replacing)
+        )
+        excluded = {*exclude_ids, replacing} - {None}
+        return self._nearest(rows, scores, k=k, exclude_ids=excluded)
 
     def similar_to_practice(self, practice_id: int, *, k: int = 5) -> list[tuple[int, float]]:
         """The `k` practices most similar to an indexed one (never itself); [] if not indexed."""
         row = self._row.get(practice_id)
         if row is None:
             return []
-        return self._nearest(self.model.matrix[row], k=k, exclude_ids={practice_id})
+        scores = (self.model.matrix[row] @ self.model.by_term).tocsr()
+        return self._nearest(scores.indices, scores.data, k=k, exclude_ids={practice_id})
 
     def _nearest(
-        self, vector: sparse.csr_matrix, *, k: int, exclude_ids: set[int]
+        self, rows: np.ndarray, values: np.ndarray, *, k: int, exclude_ids: set[int]
     ) -> list[tuple[int, float]]:
-        scores = (vector @ self._by_term).tocsr()
-        rows, values = scores.indices, scores.data
         keep = values > MIN_SCORE
         if exclude_ids:
             keep &= ~np.isin(self._ids[rows], list(exclude_ids))
