@@ -78,6 +78,8 @@ RANK_DECIMALS = 9
 #: The cosine similarity from which a practice's text counts as fully describing the need's
 #: problem: two descriptions of one problem rarely share more of their terms than this.
 TEXT_FULL = 0.5
+#: Columns per chunk whose maxima bound a row's k-th best score from below.
+CHUNK = 64
 #: Score cells computed at once (needs in a block × practices): about 32 MB of float64.
 BLOCK_CELLS = 4_000_000
 
@@ -266,7 +268,7 @@ def rank_loop(
     text = text or TextModel([p.text for p in open_practices])
     if len(text) != len(open_practices):
         raise ValueError("the text model is not that of these practices")
-    need_vector = _row_dict(text.vectors([need.problem_statement]), 0)
+    need_vector = _row_dict(text.vectors([need.problem_statement], correct=True), 0)
     scored = []
     for row, practice in enumerate(open_practices):
         if practice.organisation_id == need.organisation_id:
@@ -475,6 +477,31 @@ def _products(needs: np.ndarray, rows: sparse.csr_matrix) -> np.ndarray:
     return (rows @ needs.T).T
 
 
+def _text_products(statements: sparse.csr_matrix, by_term: sparse.csr_matrix) -> np.ndarray:
+    """Each statement's row times the practices' texts, added up term by term into a dense
+    block: a need has a few terms, and no sparse result has to be built and then unpacked."""
+    products = np.zeros((statements.shape[0], by_term.shape[1]))
+    starts, ends = by_term.indptr[:-1], by_term.indptr[1:]
+    for row in range(statements.shape[0]):
+        target = products[row]
+        for start in range(statements.indptr[row], statements.indptr[row + 1]):
+            term, weight = statements.indices[start], statements.data[start]
+            found = slice(starts[term], ends[term])
+            target[by_term.indices[found]] += weight * by_term.data[found]
+    return products
+
+
+def _at_least_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Per row, a score that at least `k` of its columns reach, at most the k-th best: the
+    k-th best of the maxima of chunks of `CHUNK` columns, much cheaper to find than it."""
+    count = scores.shape[1]
+    chunks = -(-count // CHUNK)
+    if chunks < k:
+        return np.partition(scores, count - k, axis=1)[:, count - k]
+    maxima = np.maximum.reduceat(scores, np.arange(0, count, CHUNK), axis=1)
+    return np.partition(maxima, chunks - k, axis=1)[:, chunks - k]
+
+
 def _inverse(totals: Sequence[float]) -> np.ndarray:
     """1 / total, and 0 for a total of 0 (a need none of whose criteria has a weight)."""
     totals = np.asarray(totals, dtype=np.float64)
@@ -496,7 +523,6 @@ class MatchingIndex:
             (p for p in practices if is_open_for_twinning(p)), key=lambda p: p.id
         )
         self.text = TextModel([p.text for p in self.practices])
-        self._text_by_term = self.text.matrix.T.tocsr()
         self._layout = _Layout(self.practices)
         self._codes = self._layout.code_matrix()
         self._profiles = sparse.csr_matrix(self._layout.profile_matrix())
@@ -570,7 +596,7 @@ class MatchingIndex:
             scores = _products(profiles[rows], self._profiles)[:, layout.profile_of]
             scores += _products(codes[rows], code_rows)[:, layout.code_set_of]
             if weights["text"] and self.text.fitted:
-                text = (statements[rows] @ self._text_by_term).toarray()
+                text = _text_products(statements[rows], self.text.by_term)
                 scores += np.minimum(text, text_shares[rows, None], out=text)
             for offset, need in enumerate(needs[rows]):
                 own = self._by_organisation.get(need.organisation_id)
@@ -586,19 +612,17 @@ class MatchingIndex:
         return (
             self._layout.need_codes(needs),
             self._layout.need_profiles(needs),
-            self.text.vectors([need.problem_statement for need in needs]),
+            self.text.vectors([need.problem_statement for need in needs], correct=True),
         )
 
     @staticmethod
     def _best(scores: np.ndarray, k: int) -> list[np.ndarray]:
         """Per row, the columns of the `k` best finite scores, best first, ties by column."""
-        count = scores.shape[1]
-        k = min(k, count)
-        kth = np.partition(scores, count - k, axis=1)[:, count - k]
+        k = min(k, scores.shape[1])
         # Anything within rounding of the k-th best score may tie with it once rounded.
         margin = 2 * 10.0**-RANK_DECIMALS
         best = []
-        for row, threshold in zip(scores, kth, strict=True):
+        for row, threshold in zip(scores, _at_least_k(scores, k), strict=True):
             columns = np.flatnonzero(row >= threshold - margin)
             columns = columns[np.isfinite(row[columns])]
             keys = _rank_key(row[columns])
