@@ -199,22 +199,24 @@ def counted(need: NeedProfile) -> list[str]:
 def criteria(need: NeedProfile, practice: PracticeProfile, similarity: float) -> dict[str, float]:
     """The value of each criterion that counts for the need, for one practice (`similarity`:
     the cosine of their texts)."""
-    wanted_dhi = set(need.dhi_codes)
-    values = {
-        "domain": lambda: _share(need.health_domains, practice.health_domains),
-        "dhi": lambda: (
-            sum(dhi_credit(code, practice.dhi_codes) for code in wanted_dhi) / len(wanted_dhi)
-        ),
-        "type": lambda: float(practice.practice_type in need.practice_types),
-        "maturity": lambda: min(max(((practice.maturity or 0) - MIN_MATURITY) / 3, 0.0), 1.0),
-        "language": lambda: float(bool(set(need.languages) & set(practice.languages))),
-        "standard": lambda: _share(need.standards, practice.standards),
-        "text": lambda: text_value(similarity),
-        # Transfers across borders are the platform's mission; at home they still count half.
-        "cross_border": lambda: 1.0 if practice.country != need.country else 0.5,
-        "capacity": lambda: min(practice.free_capacity, FULL_CAPACITY) / FULL_CAPACITY,
-    }
-    return {name: values[name]() for name in counted(need)}
+    values = {}
+    if need.health_domains:
+        values["domain"] = _share(need.health_domains, practice.health_domains)
+    if need.dhi_codes:
+        wanted = set(need.dhi_codes)
+        values["dhi"] = sum(dhi_credit(code, practice.dhi_codes) for code in wanted) / len(wanted)
+    if need.practice_types:
+        values["type"] = float(practice.practice_type in need.practice_types)
+    values["maturity"] = min(max(((practice.maturity or 0) - MIN_MATURITY) / 3, 0.0), 1.0)
+    if need.languages:
+        values["language"] = float(bool(set(need.languages) & set(practice.languages)))
+    if need.standards:
+        values["standard"] = _share(need.standards, practice.standards)
+    values["text"] = text_value(similarity)
+    # Transfers across borders are the platform's mission; at home they still count half.
+    values["cross_border"] = 1.0 if practice.country != need.country else 0.5
+    values["capacity"] = min(practice.free_capacity, FULL_CAPACITY) / FULL_CAPACITY
+    return values
 
 
 def text_value(similarity: float) -> float:
@@ -238,16 +240,6 @@ def weighted_score(breakdown: Mapping[str, float], weights: Mapping[str, float])
     return sum(weights[name] * value for name, value in breakdown.items()) / total
 
 
-# --- text similarity ---------------------------------------------------------------------
-
-
-def _row_dict(matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
-    """A sparse row as term -> weight, for the plain loop."""
-    start, end = matrix.indptr[row], matrix.indptr[row + 1]
-    terms, weights = matrix.indices[start:end].tolist(), matrix.data[start:end].tolist()
-    return dict(zip(terms, weights, strict=True))
-
-
 # --- the plain reference -----------------------------------------------------------------
 
 
@@ -268,12 +260,13 @@ def rank_loop(
     text = text or TextModel([p.text for p in open_practices])
     if len(text) != len(open_practices):
         raise ValueError("the text model is not that of these practices")
-    need_vector = _row_dict(text.vectors([need.problem_statement], correct=True), 0)
+    statement = text.vectors([need.problem_statement], correct=True)
+    need_vector = dict(zip(statement.indices.tolist(), statement.data.tolist(), strict=True))
     scored = []
     for row, practice in enumerate(open_practices):
         if practice.organisation_id == need.organisation_id:
             continue
-        practice_vector = _row_dict(text.matrix, row)
+        practice_vector = text.terms(row)
         similarity = sum(w * practice_vector.get(t, 0.0) for t, w in need_vector.items())
         breakdown = criteria(need, practice, similarity)
         score = weighted_score(breakdown, weights)
