@@ -39,6 +39,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 _ACCENT = re.compile("[\u0300-\u036f]")
 #: Letters that Unicode does not decompose into a base letter and an accent.
 _FOLD = str.maketrans({"ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ı": "i"})
+_UNDECOMPOSED = re.compile("[łøæœßđı]")
 
 
 def fold(text: str) -> str:
@@ -46,7 +47,9 @@ def fold(text: str) -> str:
     text = text.lower()
     if text.isascii():
         return text
-    return _ACCENT.sub("", unicodedata.normalize("NFKD", text.translate(_FOLD)))
+    if _UNDECOMPOSED.search(text):
+        text = text.translate(_FOLD)
+    return _ACCENT.sub("", unicodedata.normalize("NFKD", text))
 
 
 def words(text: str) -> list[str]:
@@ -80,19 +83,25 @@ class Lexicon:
     def terms(self, stems: list[str], words_: list[str]) -> list[str]:
         """Concepts for the lexicon's terms, the stems of the other words but function words."""
         found: list[str] = []
-        stop = stop_word_set()
+        # Local names: this runs for every word of every practice when an index is built.
+        starts, concepts_of, longest, stop = (
+            self.starts,
+            self.concepts.get,
+            self.longest,
+            stop_word_set(),
+        )
         position, count = 0, len(stems)
         while position < count:
             first = stems[position]
-            if first in self.starts:
-                for length in range(min(self.longest, count - position), 0, -1):
-                    concepts = self.concepts.get(tuple(stems[position : position + length]))
+            if first in starts:
+                for length in range(min(longest, count - position), 0, -1):
+                    concepts = concepts_of(tuple(stems[position : position + length]))
                     if concepts:
                         found += concepts
                         position += length
                         break
                 else:
-                    concepts = ()
+                    concepts = None
                 if concepts:
                     continue
             word = words_[position]
@@ -129,7 +138,13 @@ def stem(word: str) -> str:
 def analyse(text: str) -> list[str]:
     """The terms of a text: concepts and the stems of its other words."""
     found = words(text)
-    return Lexicon.shipped().terms([stem(word) for word in found], found)
+    return Lexicon.shipped().terms(stems(found), found)
+
+
+def stems(found: list[str]) -> list[str]:
+    """The stems of words, in order."""
+    known = _STEMS.get
+    return [known(word) or stem(word) for word in found]
 
 
 class Speller:
@@ -146,7 +161,7 @@ class Speller:
     def analyse(self, text: str) -> list[str]:
         """The terms of a text, unknown long words first taken for the closest known ones."""
         found = [self._correct(word) for word in words(text)]
-        return Lexicon.shipped().terms([stem(word) for word in found], found)
+        return Lexicon.shipped().terms(stems(found), found)
 
     def _correct(self, word: str) -> str:
         if word in self._known or len(word) < MIN_CORRECTED or word in stop_word_set():

@@ -38,9 +38,7 @@ class TextModel:
         def analyse(text: str) -> list[str]:
             found = health_terms.words(text)
             known_words.update(found)
-            return health_terms.Lexicon.shipped().terms(
-                [health_terms.stem(word) for word in found], found
-            )
+            return health_terms.Lexicon.shipped().terms(health_terms.stems(found), found)
 
         self.vectorizer = TfidfVectorizer(analyzer=analyse, sublinear_tf=True)
         try:
@@ -50,6 +48,7 @@ class TextModel:
             self.matrix = sparse.csr_matrix((len(texts), 0))
             self.fitted = False
         self.speller = health_terms.Speller(known_words)
+        self._terms: dict[int, dict[int, float]] = {}
         self._column = self.vectorizer.vocabulary_ if self.fitted else {}
         self._idf = self.vectorizer.idf_ if self.fitted else np.zeros(0)
         # In how many texts each term is: a row has each of its terms once.
@@ -61,6 +60,15 @@ class TextModel:
 
     def __len__(self) -> int:
         return self.matrix.shape[0]
+
+    def terms(self, row: int) -> dict[int, float]:
+        """An indexed text's vector as term -> weight (kept: the plain loops ask again)."""
+        found = self._terms.get(row)
+        if found is None:
+            start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
+            columns, weights = self.matrix.indices[start:end], self.matrix.data[start:end]
+            found = self._terms[row] = dict(zip(columns.tolist(), weights.tolist(), strict=True))
+        return found
 
     def vectors(self, texts: Sequence[str], *, correct: bool = False) -> sparse.csr_matrix:
         """Unit-length TF-IDF rows of any texts; unknown terms count in the length only.
