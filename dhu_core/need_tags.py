@@ -2,7 +2,8 @@
 
 Learned from the practices open for twinning: the practices whose title and summary are most
 like the problem statement vote with their own tags, each vote weighing as much as the
-practice is alike; a tag with at least `MIN_SHARE` of the votes is suggested. DHI codes are
+practice is alike; a tag with at least `MIN_SHARE` of the votes is suggested. The constants
+were chosen on data/matching_eval (precision and recall in `dhu bench`). DHI codes are
 suggested as categories ("1.4"), which a practice meets with any of their interventions.
 """
 
@@ -17,6 +18,9 @@ from dhu_core.matching import MatchingIndex, dhi_category
 NEIGHBOURS = 15
 #: Practices less alike than this (cosine) do not vote.
 MIN_SIMILARITY = 0.1
+#: Practices less alike than this share of the most alike one do not vote: in a small
+#: register, the few practices on a need's topic are not outvoted by the next ones.
+CLOSE = 0.5
 #: The share of the votes a tag needs to be suggested.
 MIN_SHARE = 0.5
 
@@ -39,7 +43,8 @@ def suggest(statement: str, index: MatchingIndex) -> SuggestedTags:
     similarity = np.asarray((index.text.matrix @ vector.T).todense()).ravel()
     count = min(NEIGHBOURS, len(similarity))
     nearest = np.argpartition(-similarity, count - 1)[:count]
-    nearest = nearest[similarity[nearest] >= MIN_SIMILARITY]
+    best = float(similarity[nearest].max())
+    nearest = nearest[similarity[nearest] >= max(MIN_SIMILARITY, CLOSE * best)]
     if not len(nearest):
         return SuggestedTags()
     votes: dict[str, dict[str, float]] = {
