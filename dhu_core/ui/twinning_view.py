@@ -103,9 +103,7 @@ def need_form(user: User) -> None:
             st.multiselect(
                 label,
                 options=list(code_list),
-                format_func=lambda code, c=code_list: (
-                    f"{code} {c.label(code)}" if c is taxonomy.DHI_CODES else c.label(code)
-                ),
+                format_func=lambda code, c=code_list: _tag_label(c, code),
                 key=f"need_{field}",
             )
             _suggestion_note(field, code_list)
@@ -136,6 +134,12 @@ def need_form(user: User) -> None:
     forms.clear_errors(NEED_FORM)
     state.pop(SUGGESTED, None)
     _done("Need stated. See the practices that fit it under “My needs”.")
+
+
+def _tag_label(code_list: taxonomy.CodeList, code: str) -> str:
+    """A tag as the need form shows it: DHI codes with their number."""
+    label = code_list.label(code)
+    return f"{code} {label}" if code_list is taxonomy.DHI_CODES else label
 
 
 def _suggest(statement: str) -> None:
@@ -172,7 +176,7 @@ def _suggestion_note(field: str, code_list: taxonomy.CodeList) -> None:
         return
     shares = suggested["confidence"].get(field, {})
     listed = ", ".join(
-        f"{md_escape(code_list.label(code))} {shares.get(code, 0.0):.0%}" for code in codes
+        f"{md_escape(_tag_label(code_list, code))} {shares.get(code, 0.0):.0%}" for code in codes
     )
     st.caption(
         ":material/auto_awesome: Suggested from your text, with the share of the most similar "
