@@ -188,6 +188,10 @@ def bench_command(practices: int, workdir: Path | None) -> None:
         _report("similar practices", bench.run_similarity_bench(engine=engine))
         _report("import of 10,000 rows", io.run_import_bench(engine=engine))
         _report("twinning matching", bench_matching.run_matching_bench(engine=engine))
+        _report(
+            "twinning suggestions for needs typed in words",
+            bench_matching.run_quality_bench(workdir=folder),
+        )
         engine.dispose()
         sizes = tuple(sorted({1_000, 10_000, practices}))
         click.echo("uptake aggregation and the /map page:")

@@ -719,6 +719,17 @@ _TOPICS: tuple[_Topic, ...] = (
     ),
 )
 
+#: (title, topic) of every title practices are generated from, the longest first.
+_BASE_TITLES = sorted(
+    (
+        (title, topic.key)
+        for topic in _TOPICS
+        for titles in topic.titles.values()
+        for title in titles
+    ),
+    key=lambda pair: -len(pair[0]),
+)
+
 _TYPE_SENTENCES = {
     "app": (
         "A mobile app for {audience} that supports {goal}.",
@@ -1031,6 +1042,15 @@ def reset_demo(
         summary = _seed(session, practices=practices, seed=seed)
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
+
+
+def generated_from(title: str) -> tuple[str, str] | None:
+    """The topic and the title that a demo practice's title was generated from (a generated
+    title may add a place or an organisation), or None for any other title."""
+    for base, topic in _BASE_TITLES:
+        if title == base or title.startswith((f"{base} ", f"{base} –")):
+            return topic, base
+    return None
 
 
 def _check_count(practices: int) -> None:

@@ -1,8 +1,10 @@
 """Twinning matchmaking: which practices fit an adopter's need, why, and which pairs to make.
 
-Every score is the weighted mean of explainable criteria, each between 0 and 1. The ranking
-runs on matrices (multi-hot codes, TF-IDF text) so that a thousand needs are ranked against a
-hundred thousand practices in seconds; `rank_loop` is the plain reference it is tested against.
+Every score is the weighted mean of explainable criteria, each between 0 and 1. A criterion on
+what the need asks for (domains, DHI codes, types, languages, standards) that the need leaves
+empty is left out of that need's mean, rather than counted as met. The ranking runs on matrices
+(multi-hot codes, TF-IDF text) so that a thousand needs are ranked against a hundred thousand
+practices in seconds; `rank_loop` is the plain reference it is tested against.
 """
 
 from collections import defaultdict
@@ -13,7 +15,6 @@ from datetime import datetime
 import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -29,6 +30,7 @@ from dhu_core.models import (
     TwinningMatch,
     TwinningNeed,
 )
+from dhu_core.similarity import TextModel, practice_text
 
 #: The criteria of a match, in the order they are shown, with their labels.
 CRITERIA: dict[str, str] = {
@@ -49,9 +51,20 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "maturity": 1.0,
     "language": 2.0,
     "standard": 1.0,
-    "text": 2.0,
+    # The words are what every need has and the best evidence of what it is about; measured
+    # on data/matching_eval (see matching_quality): with 2, maturity and capacity outweighed
+    # them for needs typed in words only.
+    "text": 6.0,
     "cross_border": 1.0,
     "capacity": 1.0,
+}
+#: The criteria on what a need asks for, with the field that asks: left out when it is empty.
+ASKED: dict[str, str] = {
+    "domain": "health_domains",
+    "dhi": "dhi_codes",
+    "type": "practice_types",
+    "language": "languages",
+    "standard": "standards",
 }
 MAX_WEIGHT = 10.0
 MIN_MATURITY = 2
@@ -62,6 +75,11 @@ FULL_CAPACITY = 2
 #: Scores are ranked rounded to this many decimals, so that equal scores computed in a
 #: different order tie, and ties go to the older practice (lower id) in both implementations.
 RANK_DECIMALS = 9
+#: The cosine similarity from which a practice's text counts as fully describing the need's
+#: problem: two descriptions of one problem rarely share more of their terms than this.
+TEXT_FULL = 0.5
+#: Columns per chunk whose maxima bound a row's k-th best score from below.
+CHUNK = 64
 #: Score cells computed at once (needs in a block × practices): about 32 MB of float64.
 BLOCK_CELLS = 4_000_000
 
@@ -110,7 +128,7 @@ class PracticeProfile:
     @property
     def text(self) -> str:
         """What the text similarity compares with a need's problem statement."""
-        return f"{self.title}. {self.summary}"
+        return practice_text(self.title, self.summary)
 
     @property
     def free_capacity(self) -> int:
@@ -120,7 +138,8 @@ class PracticeProfile:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A practice suggested for a need: its score and the value of every criterion."""
+    """A practice suggested for a need: its score and the value of every criterion that counts
+    for the need (those on what it does not ask for are not there)."""
 
     practice_id: int
     score: float
@@ -172,81 +191,53 @@ def dhi_credit(code: str, practice_codes: Iterable[str]) -> float:
     return 0.5 if in_category else 0.0
 
 
+def counted(need: NeedProfile) -> list[str]:
+    """The criteria that count for a need: all but those on what it does not ask for."""
+    return [name for name in CRITERIA if name not in ASKED or getattr(need, ASKED[name])]
+
+
 def criteria(need: NeedProfile, practice: PracticeProfile, similarity: float) -> dict[str, float]:
-    """The value of every criterion for one pair (`similarity`: the texts' TF-IDF cosine)."""
-    wanted_dhi = set(need.dhi_codes)
-    return {
-        "domain": _share(need.health_domains, practice.health_domains),
-        "dhi": (
-            sum(dhi_credit(code, practice.dhi_codes) for code in wanted_dhi) / len(wanted_dhi)
-            if wanted_dhi
-            else 1.0
-        ),
-        "type": float(not need.practice_types or practice.practice_type in need.practice_types),
-        "maturity": min(max(((practice.maturity or 0) - MIN_MATURITY) / 3, 0.0), 1.0),
-        "language": float(
-            not need.languages or bool(set(need.languages) & set(practice.languages))
-        ),
-        "standard": _share(need.standards, practice.standards),
-        "text": min(max(similarity, 0.0), 1.0),
-        # Transfers across borders are the platform's mission; at home they still count half.
-        "cross_border": 1.0 if practice.country != need.country else 0.5,
-        "capacity": min(practice.free_capacity, FULL_CAPACITY) / FULL_CAPACITY,
-    }
+    """The value of each criterion that counts for the need, for one practice (`similarity`:
+    the cosine of their texts)."""
+    values = {}
+    if need.health_domains:
+        values["domain"] = _share(need.health_domains, practice.health_domains)
+    if need.dhi_codes:
+        wanted = set(need.dhi_codes)
+        values["dhi"] = sum(dhi_credit(code, practice.dhi_codes) for code in wanted) / len(wanted)
+    if need.practice_types:
+        values["type"] = float(practice.practice_type in need.practice_types)
+    values["maturity"] = min(max(((practice.maturity or 0) - MIN_MATURITY) / 3, 0.0), 1.0)
+    if need.languages:
+        values["language"] = float(bool(set(need.languages) & set(practice.languages)))
+    if need.standards:
+        values["standard"] = _share(need.standards, practice.standards)
+    values["text"] = text_value(similarity)
+    # Transfers across borders are the platform's mission; at home they still count half.
+    values["cross_border"] = 1.0 if practice.country != need.country else 0.5
+    values["capacity"] = min(practice.free_capacity, FULL_CAPACITY) / FULL_CAPACITY
+    return values
+
+
+def text_value(similarity: float) -> float:
+    """The "similar problem" criterion of a cosine similarity: as alike as two descriptions of
+    one problem (`TEXT_FULL` or more) is 1."""
+    return min(max(similarity / TEXT_FULL, 0.0), 1.0)
 
 
 def _share(wanted: Sequence[str], offered: Sequence[str]) -> float:
-    """The share of the wanted codes that are offered; 1 when nothing is asked for."""
+    """The share of the wanted codes that are offered."""
     want = set(wanted)
-    return len(want & set(offered)) / len(want) if want else 1.0
+    return len(want & set(offered)) / len(want)
 
 
 def weighted_score(breakdown: Mapping[str, float], weights: Mapping[str, float]) -> float:
-    """The weighted mean of the criteria: sum of w_i c_i over the sum of w_i."""
-    return sum(weights[name] * breakdown[name] for name in CRITERIA) / sum(weights.values())
-
-
-# --- text similarity ---------------------------------------------------------------------
-
-
-class TextModel:
-    """TF-IDF of the practices' titles and summaries; cosine similarity to a problem statement."""
-
-    def __init__(self, practices: Sequence[PracticeProfile]) -> None:
-        self.vectorizer = TfidfVectorizer(
-            stop_words="english", strip_accents="unicode", sublinear_tf=True
-        )
-        self.row_of = {p.id: row for row, p in enumerate(practices)}
-        try:
-            self.matrix = self.vectorizer.fit_transform([p.text for p in practices]).tocsr()
-            self.fitted = True
-        except ValueError:  # no practices, or no word that is not a stop word
-            self.matrix = sparse.csr_matrix((len(practices), 0))
-            self.fitted = False
-        self._vectors: dict[int, dict[int, float]] = {}
-
-    def transform(self, statements: Sequence[str]) -> sparse.csr_matrix:
-        """Unit-length TF-IDF rows of problem statements, in the practices' vocabulary."""
-        if not self.fitted:
-            return sparse.csr_matrix((len(statements), 0))
-        return self.vectorizer.transform(statements).tocsr()
-
-    def need_vector(self, statement: str) -> dict[int, float]:
-        """A problem statement's TF-IDF weights by term, for the plain loop."""
-        return _row_dict(self.transform([statement]), 0)
-
-    def similarity(self, need_vector: Mapping[int, float], practice_id: int) -> float:
-        """Cosine similarity of a need's vector and a practice's text (both unit length)."""
-        vector = self._vectors.get(practice_id)
-        if vector is None:
-            vector = self._vectors[practice_id] = _row_dict(self.matrix, self.row_of[practice_id])
-        return sum(weight * vector.get(term, 0.0) for term, weight in need_vector.items())
-
-
-def _row_dict(matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
-    start, end = matrix.indptr[row], matrix.indptr[row + 1]
-    terms, weights = matrix.indices[start:end].tolist(), matrix.data[start:end].tolist()
-    return dict(zip(terms, weights, strict=True))
+    """The weighted mean of the criteria in `breakdown`: sum of w_i c_i over the sum of w_i
+    (0 when none of them has a weight)."""
+    total = sum(weights[name] for name in breakdown)
+    if not total:
+        return 0.0
+    return sum(weights[name] * value for name, value in breakdown.items()) / total
 
 
 # --- the plain reference -----------------------------------------------------------------
@@ -260,16 +251,24 @@ def rank_loop(
     *,
     text: TextModel | None = None,
 ) -> list[Candidate]:
-    """The best `k` practices for a need, one pair at a time: the reference for `top_k`."""
+    """The best `k` practices for a need, one pair at a time: the reference for `top_k`.
+
+    `text`, when given, is the text model of the practices open for twinning, in id order.
+    """
     weights = clean_weights(weights)
     open_practices = sorted((p for p in candidates if is_open_for_twinning(p)), key=lambda p: p.id)
-    text = text or TextModel(open_practices)
-    need_vector = text.need_vector(need.problem_statement)
+    text = text or TextModel([p.text for p in open_practices])
+    if len(text) != len(open_practices):
+        raise ValueError("the text model is not that of these practices")
+    statement = text.vectors([need.problem_statement], correct=True)
+    need_vector = dict(zip(statement.indices.tolist(), statement.data.tolist(), strict=True))
     scored = []
-    for practice in open_practices:
+    for row, practice in enumerate(open_practices):
         if practice.organisation_id == need.organisation_id:
             continue
-        breakdown = criteria(need, practice, text.similarity(need_vector, practice.id))
+        practice_vector = text.terms(row)
+        similarity = sum(w * practice_vector.get(t, 0.0) for t, w in need_vector.items())
+        breakdown = criteria(need, practice, similarity)
         score = weighted_score(breakdown, weights)
         scored.append((-_rank_key(score), practice.id, Candidate(practice.id, score, breakdown)))
     scored.sort(key=lambda item: item[:2])
@@ -337,25 +336,25 @@ class _Layout:
     Practices have two matrices: one row per distinct set of codes (for DHI: the credit for
     every code a need could ask for), one row per distinct profile. Practices alike share a
     row, scored once per need: a hundred thousand practices have a few thousand of each.
-    Each code list ends with a "nothing asked" column, 1 in every row, so that a need asking
-    for none of its codes gets 1 through the product. A need's rows are built so that, summed
-    over a criterion's columns, their product with a practice's rows is the criterion's value.
+    A need's rows are built so that, summed over a criterion's columns, their product with a
+    practice's rows is the criterion's value (0 for a criterion the need does not ask about,
+    whose weight then does not count either).
     """
 
     def __init__(self, practices: Sequence[PracticeProfile]) -> None:
         dhi = set(taxonomy.DHI_CODES) | {c for p in practices for c in p.dhi_codes}
         self.codes = _Columns(
             {
-                "domain": [*taxonomy.HEALTH_DOMAINS, ""],
-                "dhi": [*sorted(dhi), ""],
-                "standard": [*taxonomy.STANDARDS, ""],
+                "domain": list(taxonomy.HEALTH_DOMAINS),
+                "dhi": sorted(dhi),
+                "standard": list(taxonomy.STANDARDS),
             }
         )
         self.code_sets, self.code_set_of = _distinct(_code_set(p) for p in practices)
         self.profiles, self.profile_of = _distinct(_profile(p) for p in practices)
         self.profile = _Columns(
             {
-                "type": [*taxonomy.PRACTICE_TYPES, ""],
+                "type": list(taxonomy.PRACTICE_TYPES),
                 "language": sorted({key[1] for key in self.profiles}, key=sorted),
                 "country": sorted({key[2] for key in self.profiles}),
                 "maturity": ["steps above pilot"],
@@ -379,12 +378,14 @@ class _Layout:
             return self.profile.groups["country"] + self.profile.groups["one"]
         return self.profile.groups[name]
 
-    def shares(self, part: _Columns, names: Sequence[str], weights: Mapping[str, float]):
-        """Each column's criterion weight as a share of all weights."""
-        shares = np.zeros(part.width)
+    def column_weights(
+        self, part: _Columns, names: Sequence[str], weights: Mapping[str, float]
+    ) -> np.ndarray:
+        """Each column's criterion weight."""
+        column_weights = np.zeros(part.width)
         for name in names:
-            shares[self.columns(name)] = weights[name] / sum(weights.values())
-        return shares
+            column_weights[self.columns(name)] = weights[name]
+        return column_weights
 
     def code_matrix(self) -> sparse.csr_matrix:
         """One row per set of codes: ones and halves only, so float32 holds them exactly."""
@@ -393,7 +394,7 @@ class _Layout:
         values: list[float] = []
         index = self.codes.index
         for row, (domains, dhi_codes, standards) in enumerate(self.code_sets):
-            cells = {index[group][""]: 1.0 for group in _CODE_CRITERIA}
+            cells: dict[int, float] = {}
             for group, codes in (("domain", domains), ("standard", standards)):
                 cells.update({index[group][c]: 1.0 for c in codes if c in index[group]})
             for code, credit in self._dhi_credits(dhi_codes).items():
@@ -421,7 +422,6 @@ class _Layout:
         matrix = np.zeros((len(self.profiles), self.profile.width))
         index = self.profile.index
         for row, (practice_type, languages, country, steps, free) in enumerate(self.profiles):
-            matrix[row, index["type"][""]] = 1.0
             if practice_type in index["type"]:
                 matrix[row, index["type"][practice_type]] = 1.0
             matrix[row, index["language"][languages]] = 1.0
@@ -442,8 +442,6 @@ class _Layout:
                 ("standard", need.standards),
             ):
                 wanted = set(codes)
-                if not wanted:
-                    matrix[row, index[group][""]] = 1.0
                 for code in wanted & index[group].keys():
                     matrix[row, index[group][code]] = 1.0 / len(wanted)
         return matrix
@@ -454,14 +452,9 @@ class _Layout:
         index, groups = self.profile.index, self.profile.groups
         for row, need in enumerate(needs):
             wanted = set(need.practice_types) & index["type"].keys()
-            if not need.practice_types:
-                matrix[row, index["type"][""]] = 1.0
             matrix[row, [index["type"][t] for t in wanted]] = 1.0
-            if need.languages:
-                for language in set(need.languages):
-                    matrix[row, self.language_sets_with.get(language, [])] = 1.0
-            else:
-                matrix[row, groups["language"]] = 1.0
+            for language in set(need.languages):
+                matrix[row, self.language_sets_with.get(language, [])] = 1.0
             if need.country in index["country"]:
                 # Cross-border is 1, minus a half when the practice is from the same country.
                 matrix[row, index["country"][need.country]] = -0.5
@@ -475,6 +468,37 @@ def _products(needs: np.ndarray, rows: sparse.csr_matrix) -> np.ndarray:
     """Each need's row times each of `rows`, through the sparse rows."""
     # Not a dense product: multithreaded BLAS would keep spinning on every core meanwhile.
     return (rows @ needs.T).T
+
+
+def _text_products(statements: sparse.csr_matrix, by_term: sparse.csr_matrix) -> np.ndarray:
+    """Each statement's row times the practices' texts, added up term by term into a dense
+    block: a need has a few terms, and no sparse result has to be built and then unpacked."""
+    products = np.zeros((statements.shape[0], by_term.shape[1]))
+    starts, ends = by_term.indptr[:-1], by_term.indptr[1:]
+    for row in range(statements.shape[0]):
+        target = products[row]
+        for start in range(statements.indptr[row], statements.indptr[row + 1]):
+            term, weight = statements.indices[start], statements.data[start]
+            found = slice(starts[term], ends[term])
+            target[by_term.indices[found]] += weight * by_term.data[found]
+    return products
+
+
+def _at_least_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Per row, a score that at least `k` of its columns reach, at most the k-th best: the
+    k-th best of the maxima of chunks of `CHUNK` columns, much cheaper to find than it."""
+    count = scores.shape[1]
+    chunks = -(-count // CHUNK)
+    if chunks < k:
+        return np.partition(scores, count - k, axis=1)[:, count - k]
+    maxima = np.maximum.reduceat(scores, np.arange(0, count, CHUNK), axis=1)
+    return np.partition(maxima, chunks - k, axis=1)[:, chunks - k]
+
+
+def _inverse(totals: Sequence[float]) -> np.ndarray:
+    """1 / total, and 0 for a total of 0 (a need none of whose criteria has a weight)."""
+    totals = np.asarray(totals, dtype=np.float64)
+    return np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
 
 
 def _distinct(keys: Iterable[tuple]) -> tuple[list[tuple], np.ndarray]:
@@ -491,8 +515,7 @@ class MatchingIndex:
         self.practices = sorted(
             (p for p in practices if is_open_for_twinning(p)), key=lambda p: p.id
         )
-        self.text = TextModel(self.practices)
-        self._text_by_term = self.text.matrix.T.tocsr()
+        self.text = TextModel([p.text for p in self.practices])
         self._layout = _Layout(self.practices)
         self._codes = self._layout.code_matrix()
         self._profiles = sparse.csr_matrix(self._layout.profile_matrix())
@@ -529,7 +552,8 @@ class MatchingIndex:
         if column is None or self.practices[column].organisation_id == need.organisation_id:
             return None
         chosen = [(0, np.array([column]))]
-        return self._candidates(self._describe([need]), clean_weights(weights), chosen)[0][0]
+        described = self._describe([need])
+        return self._candidates([need], described, clean_weights(weights), chosen)[0][0]
 
     def top_k(
         self,
@@ -549,20 +573,24 @@ class MatchingIndex:
         layout = self._layout
         described = self._describe(needs)
         need_codes, need_profiles, statements = described
-        codes = need_codes * layout.shares(layout.codes, _CODE_CRITERIA, weights)
+        # Each need's criteria weigh by their share of the weights that count for that need.
+        shares = _inverse([sum(weights[n] for n in counted(need)) for need in needs])[:, None]
+        codes = need_codes * layout.column_weights(layout.codes, _CODE_CRITERIA, weights) * shares
         used = np.flatnonzero(codes.any(axis=0))
         codes, code_rows = codes[:, used], self._codes[:, used].astype(np.float64)
-        profiles = need_profiles * layout.shares(layout.profile, _PROFILE_CRITERIA, weights)
-        text_share = weights["text"] / sum(weights.values())
-        statements = statements * text_share
+        profiles = need_profiles * shares
+        profiles *= layout.column_weights(layout.profile, _PROFILE_CRITERIA, weights)
+        text_shares = weights["text"] * shares.ravel()
+        statements = sparse.diags(text_shares / TEXT_FULL) @ statements
         block = max(1, BLOCK_CELLS // len(self.practices))
         chosen: list[tuple[int, np.ndarray]] = []
         for start in range(0, len(needs), block):
             rows = slice(start, start + block)
             scores = _products(profiles[rows], self._profiles)[:, layout.profile_of]
             scores += _products(codes[rows], code_rows)[:, layout.code_set_of]
-            if text_share and self.text.fitted:
-                scores += (statements[rows] @ self._text_by_term).toarray()
+            if weights["text"] and self.text.fitted:
+                text = _text_products(statements[rows], self.text.by_term)
+                scores += np.minimum(text, text_shares[rows, None], out=text)
             for offset, need in enumerate(needs[rows]):
                 own = self._by_organisation.get(need.organisation_id)
                 if own is not None:
@@ -570,26 +598,24 @@ class MatchingIndex:
             if available_only and len(self._full):
                 scores[:, self._full] = -np.inf
             chosen += enumerate(self._best(scores, k), start)
-        return self._candidates(described, weights, chosen)
+        return self._candidates(needs, described, weights, chosen)
 
     def _describe(self, needs: Sequence[NeedProfile]) -> tuple:
         """The needs' rows of codes and of profiles, and their problem statements' TF-IDF."""
         return (
             self._layout.need_codes(needs),
             self._layout.need_profiles(needs),
-            self.text.transform([need.problem_statement for need in needs]),
+            self.text.vectors([need.problem_statement for need in needs], correct=True),
         )
 
     @staticmethod
     def _best(scores: np.ndarray, k: int) -> list[np.ndarray]:
         """Per row, the columns of the `k` best finite scores, best first, ties by column."""
-        count = scores.shape[1]
-        k = min(k, count)
-        kth = np.partition(scores, count - k, axis=1)[:, count - k]
+        k = min(k, scores.shape[1])
         # Anything within rounding of the k-th best score may tie with it once rounded.
         margin = 2 * 10.0**-RANK_DECIMALS
         best = []
-        for row, threshold in zip(scores, kth, strict=True):
+        for row, threshold in zip(scores, _at_least_k(scores, k), strict=True):
             columns = np.flatnonzero(row >= threshold - margin)
             columns = columns[np.isfinite(row[columns])]
             keys = _rank_key(row[columns])
@@ -604,6 +630,7 @@ class MatchingIndex:
 
     def _candidates(
         self,
+        needs: Sequence[NeedProfile],
         described: tuple,
         weights: dict[str, float],
         chosen: list[tuple[int, np.ndarray]],
@@ -628,21 +655,25 @@ class MatchingIndex:
             if name != "text"
         }
         similarity = statements[rows].multiply(self.text.matrix[columns]).sum(axis=1)
-        values["text"] = np.asarray(similarity).ravel()
+        values["text"] = np.asarray(similarity).ravel() / TEXT_FULL
         values = {name: np.clip(values[name], 0.0, 1.0) for name in CRITERIA}
-        scores = sum(weights[name] * values[name] for name in CRITERIA) / sum(weights.values())
         for pair, (row, column) in enumerate(zip(rows.tolist(), columns.tolist(), strict=True)):
-            breakdown = {name: float(values[name][pair]) for name in CRITERIA}
-            candidate = Candidate(self.practices[column].id, float(scores[pair]), breakdown)
-            results[row].append(candidate)
+            breakdown = {name: float(values[name][pair]) for name in counted(needs[row])}
+            score = weighted_score(breakdown, weights)
+            results[row].append(Candidate(self.practices[column].id, score, breakdown))
         return results
 
 
 # --- explanations ------------------------------------------------------------------------
 
 
+#: How an explanation says that a criterion is not part of the need's score.
+LEFT_OUT = "left out of the score"
+
+
 def explain(candidate: Candidate, need: NeedProfile, practice: PracticeProfile) -> list[str]:
-    """One plain sentence per criterion: why this practice scores as it does for this need."""
+    """One plain sentence per criterion: why this practice scores as it does for this need, and
+    which criteria the need says nothing about (they are left out of its score)."""
     return [
         _explain_codes(
             need.health_domains, practice.health_domains, taxonomy.HEALTH_DOMAINS, "health domain"
@@ -653,7 +684,7 @@ def explain(candidate: Candidate, need: NeedProfile, practice: PracticeProfile) 
         f"{taxonomy.MATURITY_LEVELS.label(practice.maturity).lower()}",
         _explain_languages(need.languages, practice.languages),
         _explain_standards(need.standards, practice.standards),
-        _explain_text(candidate.breakdown.get("text", 0.0)),
+        _explain_text(candidate.breakdown["text"]),
         (
             f"a transfer from {geo.country_name(practice.country)} "
             f"to {geo.country_name(need.country)}"
@@ -675,7 +706,7 @@ def _explain_codes(
     wanted: Sequence[str], offered: Sequence[str], code_list: taxonomy.CodeList, noun: str
 ) -> str:
     if not wanted:
-        return f"no {noun} asked for"
+        return f"no {noun} asked for: {LEFT_OUT}"
     shared = [code for code in wanted if code in offered]
     if not shared:
         return f"shares no {noun} asked for"
@@ -685,7 +716,7 @@ def _explain_codes(
 
 def _explain_dhi(wanted: Sequence[str], offered: Sequence[str]) -> str:
     if not wanted:
-        return "no WHO DHI code asked for"
+        return f"no WHO DHI code asked for: {LEFT_OUT}"
     credits = [dhi_credit(code, offered) for code in wanted]
     full, half = credits.count(1.0), credits.count(0.5)
     text = f"covers {full} of {len(wanted)} WHO DHI codes" if full else "covers no WHO DHI code"
@@ -697,22 +728,25 @@ def _explain_dhi(wanted: Sequence[str], offered: Sequence[str]) -> str:
 def _explain_type(wanted: Sequence[str], practice_type: str | None) -> str:
     label = taxonomy.PRACTICE_TYPES.label(practice_type or "")
     if not wanted:
-        return f"any type of practice wanted; this is: {label}"
+        return f"no type of practice asked for: {LEFT_OUT} (this is: {label})"
     if practice_type in wanted:
         return f"a type asked for: {label}"
     return f"not a type asked for ({_listing(taxonomy.PRACTICE_TYPES, wanted)}); this is: {label}"
 
 
 def _explain_languages(wanted: Sequence[str], offered: Sequence[str]) -> str:
+    stated = _listing(taxonomy.LANGUAGES, offered) or "no stated language"
+    if not wanted:
+        return f"no language asked for: {LEFT_OUT} (it is in {stated})"
     shared = [code for code in offered if code in wanted]
-    if shared or not wanted:
-        return f"in {_listing(taxonomy.LANGUAGES, shared or offered) or 'no stated language'}"
+    if shared:
+        return f"in {_listing(taxonomy.LANGUAGES, shared)}"
     return f"in none of the languages asked for (it is in {_listing(taxonomy.LANGUAGES, offered)})"
 
 
 def _explain_standards(wanted: Sequence[str], offered: Sequence[str]) -> str:
     if not wanted:
-        return "no standards in place were given"
+        return f"no standards in place were given: {LEFT_OUT}"
     shared = [code for code in wanted if code in offered]
     if shared:
         return f"both use {_listing(taxonomy.STANDARDS, shared)}"
@@ -720,9 +754,9 @@ def _explain_standards(wanted: Sequence[str], offered: Sequence[str]) -> str:
     return "uses none of the standards in place" + (f" (it uses {uses})" if uses else "")
 
 
-def _explain_text(similarity: float) -> str:
-    degree = "closely" if similarity >= 0.3 else "partly" if similarity >= 0.1 else "hardly"
-    return f"its title and summary {degree} resemble the problem statement ({similarity:.0%})"
+def _explain_text(value: float) -> str:
+    degree = "closely" if value >= 0.6 else "partly" if value >= 0.2 else "hardly"
+    return f"its title and summary {degree} resemble the problem statement ({value:.0%})"
 
 
 def _explain_capacity(free: int) -> str:
@@ -734,17 +768,19 @@ def _explain_capacity(free: int) -> str:
 def breakdown_rows(
     candidate: Candidate, weights: Mapping[str, float] | None = None
 ) -> list[dict[str, object]]:
-    """One row per criterion (label, value, weight, share of the score), for a bar chart."""
+    """One row per criterion that counts for the need (label, value, weight, share of the
+    score), for a bar chart; the criteria left out of the need's score have none."""
     weights = clean_weights(weights)
-    total = sum(weights.values())
+    names = [name for name in CRITERIA if name in candidate.breakdown]
+    total = sum(weights[name] for name in names)
     return [
         {
-            "criterion": label,
+            "criterion": CRITERIA[name],
             "value": candidate.breakdown[name],
             "weight": weights[name],
-            "contribution": weights[name] * candidate.breakdown[name] / total,
+            "contribution": weights[name] * candidate.breakdown[name] / total if total else 0.0,
         }
-        for name, label in CRITERIA.items()
+        for name in names
     ]
 
 

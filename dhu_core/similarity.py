@@ -1,35 +1,150 @@
-"""Similar practices: a TF-IDF text index over the titles and summaries of published practices.
+"""How alike two texts are: the one text model behind similar practices and twinning matches.
 
-Used to spot a duplicate before it is registered and to suggest related practices. Vectors are
-L2-normalised, so the cosine similarity of two practices is the dot product of their vectors.
+A practice's text is its title and summary. Texts are compared by the cosine of TF-IDF vectors
+over their terms (`health_terms.analyse`: word stems and health concepts in eight languages),
+weighted over the indexed practices. The similarity of two practices is that cosine with both
+indexed: a draft's similarity to a published practice (beside the register form) is computed
+as if the draft were published, so it is the number both detail pages show once it is. A need
+keeps the words that no practice uses in its vector's length, as words of one text.
 """
 
-from collections.abc import Iterable
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy import Engine, select
 
-from dhu_core import db
+from dhu_core import db, health_terms
 from dhu_core.models import Practice
 
 #: Practices scoring this or less are not similar enough to mention.
 MIN_SCORE = 0.1
 
 
-class SimilarityIndex:
-    """Cosine similarity of TF-IDF vectors (words and word pairs) of title and summary."""
+def practice_text(title: str | None, summary: str | None) -> str:
+    """The text of a practice that similarity compares: its title and summary."""
+    return f"{title or ''}. {summary or ''}"
 
-    def __init__(
-        self, ids: list[int], vectorizer: TfidfVectorizer | None, vectors: sparse.csr_matrix
-    ) -> None:
+
+class TextModel:
+    """TF-IDF vectors of indexed texts, and of any other text in their vocabulary."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        known_words: set[str] = set()
+
+        def analyse(text: str) -> list[str]:
+            found = health_terms.words(text)
+            known_words.update(found)
+            return health_terms.Lexicon.shipped().terms(health_terms.stems(found), found)
+
+        self.vectorizer = TfidfVectorizer(analyzer=analyse, sublinear_tf=True)
+        try:
+            self.matrix = self.vectorizer.fit_transform(texts).tocsr()
+            self.fitted = True
+        except ValueError:  # no texts, or none with a word that is not a function word
+            self.matrix = sparse.csr_matrix((len(texts), 0))
+            self.fitted = False
+        self.speller = health_terms.Speller(known_words)
+        self._terms: dict[int, dict[int, float]] = {}
+        self._column = self.vectorizer.vocabulary_ if self.fitted else {}
+        self._idf = self.vectorizer.idf_ if self.fitted else np.zeros(0)
+        # In how many texts each term is: a row has each of its terms once.
+        self._df = np.bincount(self.matrix.indices, minlength=self.matrix.shape[1])
+        # Terms x texts: a lookup then touches only the texts sharing a term with it.
+        self.by_term = self.matrix.T.tocsr()
+        # scikit-learn's smoothed idf of a term that one text has, as if that text were indexed.
+        self._unseen_idf = _idf(len(texts) + 1, 1)
+
+    def __len__(self) -> int:
+        return self.matrix.shape[0]
+
+    def terms(self, row: int) -> dict[int, float]:
+        """An indexed text's vector as term -> weight (kept: the plain loops ask again)."""
+        found = self._terms.get(row)
+        if found is None:
+            start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
+            columns, weights = self.matrix.indices[start:end], self.matrix.data[start:end]
+            found = self._terms[row] = dict(zip(columns.tolist(), weights.tolist(), strict=True))
+        return found
+
+    def vectors(self, texts: Sequence[str], *, correct: bool = False) -> sparse.csr_matrix:
+        """Unit-length TF-IDF rows of any texts; unknown terms count in the length only.
+
+        `correct` reads misspelt words as the closest known ones: for needs, typed in a hurry;
+        a practice's draft is compared as written, as it will be once published.
+        """
+        analyse = self.speller.analyse if correct else health_terms.analyse
+        rows, columns, values = [], [], []
+        for row, text in enumerate(texts):
+            weights: dict[int, float] = {}
+            unseen = 0.0
+            for term, count in Counter(analyse(text)).items():
+                column = self._column.get(term)
+                if column is None:
+                    unseen += ((1.0 + math.log(count)) * self._unseen_idf) ** 2
+                else:
+                    weights[column] = (1.0 + math.log(count)) * self._idf[column]
+            length = math.sqrt(sum(w * w for w in weights.values()) + unseen)
+            if not length:
+                continue
+            rows += [row] * len(weights)
+            columns += weights.keys()
+            values += [w / length for w in weights.values()]
+        return sparse.csr_matrix(
+            (np.array(values, dtype=np.float64), (rows, columns)),
+            shape=(len(texts), self.matrix.shape[1]),
+        )
+
+    def similarities_as_indexed(
+        self, text: str, *, replacing: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The cosine of a text to each indexed text sharing a term with it, weighted as if the
+        text were indexed too (in place of row `replacing`): (rows, similarities)."""
+        counts = Counter(health_terms.analyse(text))
+        known = {self._column[t]: c for t, c in counts.items() if t in self._column}
+        if not known:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        texts, df = len(self), self._df.astype(np.float64)
+        df[list(known)] += 1.0
+        if replacing is None:
+            texts += 1
+        else:
+            df[
+                self.matrix.indices[
+                    self.matrix.indptr[replacing] : self.matrix.indptr[replacing + 1]
+                ]
+            ] -= 1
+        idf = _idf(texts, df)
+        unseen = sum((1.0 + math.log(c)) ** 2 for t, c in counts.items() if t not in self._column)
+        weights = np.zeros(len(idf))
+        for column, count in known.items():
+            weights[column] = (1.0 + math.log(count)) * idf[column]
+        length = math.sqrt(float(weights @ weights) + unseen * _idf(texts, 1) ** 2)
+        rows = np.unique(self.by_term[list(known)].indices)
+        if replacing is not None:
+            rows = rows[rows != replacing]
+        # The indexed rows, weighted again with the idf that includes the text.
+        near = self.matrix[rows]
+        near.data *= (idf / self._idf)[near.indices]
+        lengths = np.sqrt(np.asarray(near.multiply(near).sum(axis=1)).ravel())
+        return rows, np.clip((near @ weights) / lengths / length, 0.0, 1.0)
+
+
+def _idf(texts: int, df: np.ndarray | float) -> np.ndarray | float:
+    """scikit-learn's smoothed idf of terms in `df` of `texts` texts."""
+    return np.log((texts + 1) / (df + 1)) + 1.0
+
+
+class SimilarityIndex:
+    """The published practices' texts, to find those most like a text or a practice."""
+
+    def __init__(self, ids: list[int], texts: Sequence[str]) -> None:
         self._ids = np.asarray(ids, dtype=np.int64)
         self._row = {practice_id: row for row, practice_id in enumerate(ids)}
-        self._vectorizer = vectorizer
-        self._vectors = vectors
-        # Terms x practices: a lookup then touches only the practices sharing a term with it.
-        self._by_term = vectors.T.tocsr()
+        self.model = TextModel(texts)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -43,40 +158,41 @@ class SimilarityIndex:
                 .where(Practice.status == "published")
                 .order_by(Practice.id)
             ).all()
-        vectorizer = TfidfVectorizer(
-            ngram_range=(1, 2),
-            sublinear_tf=True,
-            stop_words="english",
-            strip_accents="unicode",
-            dtype=np.float32,
-        )
-        try:
-            vectors = vectorizer.fit_transform(_text(title, summary) for _, title, summary in rows)
-        except ValueError:  # no practices, or none with a word that is not a stop word
-            return cls([], None, sparse.csr_matrix((0, 0), dtype=np.float32))
-        return cls([practice_id for practice_id, _, _ in rows], vectorizer, vectors.tocsr())
+        return cls([i for i, _, _ in rows], [practice_text(t, s) for _, t, s in rows])
 
     def similar_to_text(
-        self, title: str, summary: str, *, k: int = 5, exclude_ids: Iterable[int] = ()
+        self,
+        title: str,
+        summary: str,
+        *,
+        k: int = 5,
+        exclude_ids: Iterable[int] = (),
+        replacing: int | None = None,
     ) -> list[tuple[int, float]]:
-        """The `k` practices most similar to a title and summary: (id, score 0..1), best first."""
-        if self._vectorizer is None:
+        """The `k` practices most similar to a title and summary: (id, score 0..1), best first.
+
+        Scored as if the text were published, in place of practice `replacing` when that one
+        is (its new text, being edited); never `replacing` itself nor `exclude_ids`.
+        """
+        if not self.model.fitted:
             return []
-        vector = self._vectorizer.transform([_text(title, summary)])
-        return self._nearest(vector, k=k, exclude_ids=set(exclude_ids))
+        rows, scores = self.model.similarities_as_indexed(
+            practice_text(title, summary), replacing=self._row.get(replacing)
+        )
+        excluded = {*exclude_ids, replacing} - {None}
+        return self._nearest(rows, scores, k=k, exclude_ids=excluded)
 
     def similar_to_practice(self, practice_id: int, *, k: int = 5) -> list[tuple[int, float]]:
         """The `k` practices most similar to an indexed one (never itself); [] if not indexed."""
         row = self._row.get(practice_id)
         if row is None:
             return []
-        return self._nearest(self._vectors[row], k=k, exclude_ids={practice_id})
+        scores = (self.model.matrix[row] @ self.model.by_term).tocsr()
+        return self._nearest(scores.indices, scores.data, k=k, exclude_ids={practice_id})
 
     def _nearest(
-        self, vector: sparse.csr_matrix, *, k: int, exclude_ids: set[int]
+        self, rows: np.ndarray, values: np.ndarray, *, k: int, exclude_ids: set[int]
     ) -> list[tuple[int, float]]:
-        scores = (vector @ self._by_term).tocsr()
-        rows, values = scores.indices, scores.data
         keep = values > MIN_SCORE
         if exclude_ids:
             keep &= ~np.isin(self._ids[rows], list(exclude_ids))
@@ -86,7 +202,3 @@ class SimilarityIndex:
             rows, values = rows[best], values[best]
         order = np.lexsort((self._ids[rows], -values))
         return [(int(self._ids[rows[i]]), min(float(values[i]), 1.0)) for i in order]
-
-
-def _text(title: str | None, summary: str | None) -> str:
-    return f"{title or ''}. {summary or ''}"

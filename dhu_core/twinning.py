@@ -17,7 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from dhu_core import audit, db, geo, params, spreadsheet, taxonomy
+from dhu_core import audit, db, geo, need_tags, params, spreadsheet, taxonomy
 from dhu_core.accounts import PermissionDenied, require_role
 from dhu_core.matching import (
     CRITERIA,
@@ -70,8 +70,13 @@ def create_need(
     actor: User,
     data: TwinningNeedCreate,
     organisation_id: int | None = None,
+    suggested: Mapping[str, Sequence[str]] | None = None,
 ) -> TwinningNeed:
-    """State a need: owners for their own organisation; coordinators for any, on its behalf."""
+    """State a need: owners for their own organisation; coordinators for any, on its behalf.
+
+    `suggested` are the tags suggested from the words (`suggest_need_tags`), by field: the
+    audit event records which of the need's tags were accepted from them.
+    """
     require_role(actor, "owner", *COORDINATORS)
     organisation_id = organisation_id or actor.organisation_id
     if organisation_id is None:
@@ -93,7 +98,15 @@ def create_need(
         for kind, field in NEED_TAG_FIELDS.items()
         for code in getattr(data, field)
     )
-    audit.record(session, actor, "twinning.need_created", "twinning_need", need.id)
+    # Which of the need's tags were accepted from those suggested from its words.
+    detail = {}
+    if suggested is not None:
+        detail["suggested"] = {
+            field: accepted
+            for field in NEED_TAG_FIELDS.values()
+            if (accepted := [c for c in getattr(data, field) if c in suggested.get(field, ())])
+        }
+    audit.record(session, actor, "twinning.need_created", "twinning_need", need.id, **detail)
     return need
 
 
@@ -115,6 +128,18 @@ def _refuse_a_repeated_need(
                 f"your organisation stated this need already on {need.created_at:%d %B %Y}; "
                 "find it under “My needs”",
             )
+
+
+def suggest_need_tags(
+    *, statement: str, session: Session | None = None, index: MatchingIndex | None = None
+) -> need_tags.SuggestedTags:
+    """Health domains, WHO DHI categories and types of practice suggested from a problem
+    statement, learned from the practices open for twinning (pass a cached `index`)."""
+    if index is None:
+        if session is None:
+            raise ValueError("give a session or an index")
+        index = MatchingIndex.build(session)
+    return need_tags.suggest(statement, index)
 
 
 def own_needs(*, session: Session, actor: User) -> list[NeedProfile]:

@@ -22,6 +22,7 @@ from dhu_core.matching import (
     allocate_call,
     breakdown_rows,
     clean_weights,
+    counted,
     criteria,
     dhi_credit,
     explain,
@@ -163,7 +164,7 @@ def others(count=30, seed=7):
 @given(need=needs, practice=practices(1), similarity=st.floats(-0.5, 1.5))
 def test_every_criterion_lies_between_0_and_1(need, practice, similarity):
     values = criteria(need, practice, similarity)
-    assert set(values) == set(CRITERIA)
+    assert set(values) == set(counted(need))
     assert all(0.0 <= value <= 1.0 for value in values.values())
     for candidate in rank(need, [practice], k=1):
         assert all(0.0 <= value <= 1.0 for value in candidate.breakdown.values())
@@ -432,3 +433,74 @@ def test_the_benchmark_runs_on_a_small_database(engine):
     assert figures["needs"] == 1000
     assert figures["subset_same_ranking"]
     assert figures["allocation_pairs"] > 0
+
+
+# --- what a need does not ask for --------------------------------------------------------
+
+
+def test_a_criterion_the_need_does_not_ask_about_is_left_out_of_its_score():
+    need = dataclasses.replace(NEED, health_domains=(), dhi_codes=(), standards=())
+    practice = perfect(standards=())
+    candidate = rank(need, [*others(), practice], k=1)[0]
+    assert candidate.practice_id == practice.id
+    assert set(candidate.breakdown) == set(CRITERIA) - {"domain", "dhi", "standard"}
+    weights = {n: w for n, w in DEFAULT_WEIGHTS.items() if n in candidate.breakdown}
+    expected = sum(w * candidate.breakdown[n] for n, w in weights.items()) / sum(weights.values())
+    assert candidate.score == pytest.approx(expected)
+    lines = explain(candidate, need, practice)
+    assert "no health domain asked for: left out of the score" in lines
+    assert "no WHO DHI code asked for: left out of the score" in lines
+    assert "no standards in place were given: left out of the score" in lines
+    rows = breakdown_rows(candidate)
+    assert [r["criterion"] for r in rows] == [CRITERIA[n] for n in candidate.breakdown]
+    assert sum(r["contribution"] for r in rows) == pytest.approx(candidate.score)
+
+
+def test_a_need_in_words_only_ranks_the_practices_on_its_topic_first():
+    """The issue's case: mature, free, foreign practices on other topics came before the few
+    on the need's topic, because every criterion the need left empty counted as met."""
+    need = NeedProfile(
+        id=1,
+        organisation_id=1,
+        country="EE",
+        problem_statement="an app that helps patients with COPD do their rehabilitation "
+        "exercises at home",
+    )
+    on_topic = PracticeProfile(
+        id=1,
+        organisation_id=2,
+        country="EE",
+        title="Telerehabilitation programme for COPD",
+        summary="Physiotherapists supervise breathing exercises of people with chronic "
+        "obstructive pulmonary disease by video.",
+        practice_type="service",
+        maturity=3,
+        transfer_capacity=1,
+        active_twinnings=1,
+    )
+    elsewhere = [
+        PracticeProfile(
+            id=10 + number,
+            organisation_id=3,
+            country="PT",
+            title=title,
+            summary="An app for patients, in routine use at home and in hospitals.",
+            practice_type="app",
+            maturity=5,
+            transfer_capacity=3,
+            health_domains=("general",),
+            languages=("en",),
+        )
+        for number, title in enumerate(
+            (
+                "Community first responder app for cardiac arrest",
+                "Electronic insurance claims and reimbursement",
+                "Smartphone hearing test",
+            )
+        )
+    ]
+    for ranked in (
+        rank(need, [on_topic, *elsewhere], k=4),
+        rank_loop(need, [on_topic, *elsewhere], k=4),
+    ):
+        assert ranked[0].practice_id == on_topic.id

@@ -155,3 +155,80 @@ def test_the_benchmark_times_lookups(engine):
     assert figures["build_s"] >= 0
     assert figures["by_text"]["n"] == figures["by_practice"]["n"] == 10
     assert 0 < figures["by_text"]["p50_ms"] <= figures["by_text"]["p95_ms"]
+
+
+def publish(engine, practices: dict[str, str], status: str = "published") -> dict[str, int]:
+    """Practices of a new organisation, by title: their ids."""
+    with db.session_scope(engine) as session:
+        org = Organisation(name=f"Owner of {next(iter(practices))}", country="DE")
+        session.add(org)
+        session.flush()
+        rows = [
+            Practice(
+                title=title,
+                summary=summary,
+                practice_type="service",
+                maturity=3,
+                owner_organisation_id=org.id,
+                status=status,
+            )
+            for title, summary in practices.items()
+        ]
+        session.add_all(rows)
+        session.flush()
+        return {row.title: row.id for row in rows}
+
+
+def test_practices_in_other_words_and_languages_are_found(engine):
+    ids = publish(
+        engine,
+        {
+            **PRACTICES,
+            "E-Rezept: Verordnungen ohne Papier": "Ärzte stellen Rezepte elektronisch aus, jede "
+            "Apotheke löst sie ein.",
+            "Ricetta elettronica dematerializzata": "Il medico invia la prescrizione e il "
+            "paziente ritira i farmaci in farmacia.",
+            "Lungensport zu Hause": "Atemübungen für Menschen mit chronisch obstruktiver "
+            "Lungenerkrankung.",
+            "Réhabilitation respiratoire à domicile": "Exercices guidés pour les patients BPCO.",
+            "Hearing test on a smartphone": "People check their hearing at home with an app.",
+        },
+    )
+    index = SimilarityIndex.build(engine=engine)
+
+    prescriptions = index.similar_to_text(
+        "Electronic prescribing", "Pharmacies receive the doctor's prescriptions without paper."
+    )
+    assert {i for i, _ in prescriptions[:3]} == {
+        ids["E-Rezept: Verordnungen ohne Papier"],
+        ids["Ricetta elettronica dematerializzata"],
+        ids["Electronic prescriptions"],
+    }
+    copd = index.similar_to_text("COPD rehabilitation", "Exercises at home for pulmonary patients.")
+    assert {i for i, _ in copd[:2]} == {
+        ids["Lungensport zu Hause"],
+        ids["Réhabilitation respiratoire à domicile"],
+    }
+
+
+def test_the_form_and_the_detail_page_show_one_similarity(engine):
+    """One percentage for two practices: beside the register form while one is a draft (as if
+    it were published), on both detail pages once it is, and on the form when it is edited."""
+    demo.seed_demo(engine=engine, practices=300)
+    ids = publish(engine, PRACTICES)
+    draft = (
+        "Diabetes coach app for Saaremaa",
+        "A Saaremaa coaching app for islanders with type 2 diabetes: Kuressaare nurses follow "
+        "glucose readings and send daily tips.",
+    )
+    form = dict(SimilarityIndex.build(engine=engine).similar_to_text(*draft, k=10))
+    other = ids["Diabetes coach app"]
+
+    new_id = publish(engine, dict([draft]))[draft[0]]
+    index = SimilarityIndex.build(engine=engine)
+    detail = dict(index.similar_to_practice(other, k=10))[new_id]
+    assert detail == pytest.approx(form[other], abs=1e-6)
+    assert dict(index.similar_to_practice(new_id, k=10))[other] == pytest.approx(detail, abs=1e-6)
+    edited = dict(index.similar_to_text(*draft, k=10, replacing=new_id))
+    assert edited[other] == pytest.approx(detail, abs=1e-6)
+    assert new_id not in edited

@@ -1,6 +1,7 @@
 """AppTest of /twinning: an owner states a need and sees ranked, explained practices; a
 coordinator shortlists and agrees a pair; owners cannot change statuses."""
 
+import json
 import sqlite3
 
 import pytest
@@ -133,3 +134,38 @@ def test_coordinators_filter_needs_from_the_url_and_the_history_speaks_plainly(e
     history = " ".join(c.value for c in at.caption).replace("\\", "")
     assert "Suggested → Shortlisted: “Shortlisted from the need's ranked candidates.”" in history
     assert "twinning.status_changed" not in history and "allocation" not in history
+
+
+def test_tags_suggested_from_the_words_can_be_kept_or_removed(owner, embedded_app):
+    owner.text_area(key="need_problem_statement").input(PROBLEM)
+    owner.multiselect(key="need_languages").select("pt")
+    owner.button(key="FormSubmitter:need-Suggest tags from my text").click().run()
+    assert not owner.exception
+
+    suggested = owner.multiselect(key="need_health_domains").value
+    assert "cardiovascular" in suggested
+    assert owner.multiselect(key="need_languages").value == ["pt"]
+    assert owner.text_area(key="need_problem_statement").value == PROBLEM
+    notes = [c.value for c in owner.caption if "Suggested from your text" in c.value]
+    assert any("Cardiovascular" in note for note in notes)
+
+    owner.multiselect(key="need_health_domains").unselect("cardiovascular").select("telehealth")
+    owner.selectbox(key="need_country").select("PT")
+    owner.button(key="FormSubmitter:need-State this need").click().run()
+    assert any("Need stated" in s.value for s in owner.success)
+    with sqlite3.connect(embedded_app / "dhu.sqlite3") as conn:
+        need_id = conn.execute("SELECT max(id) FROM twinning_need").fetchone()[0]
+        stated = {
+            code
+            for (code,) in conn.execute(
+                "SELECT code FROM need_tag WHERE need_id = ? AND kind = 'domain'", (need_id,)
+            )
+        }
+        (detail,) = conn.execute(
+            "SELECT detail FROM audit_event WHERE action = 'twinning.need_created' "
+            "AND entity_id = ?",
+            (need_id,),
+        ).fetchone()
+    assert stated == {*suggested, "telehealth"} - {"cardiovascular"}
+    accepted = json.loads(detail)["suggested"]
+    assert "cardiovascular" not in accepted.get("health_domains", [])

@@ -103,9 +103,10 @@ def _titles(ids: list[int]) -> dict[int, str]:
 
 
 def similar_to_text(title: str, summary: str, *, exclude: int | None = None) -> list:
-    """(id, title, score) of the published practices most like this text."""
+    """(id, title, score) of the published practices most like this text, scored as if it
+    were published in place of practice `exclude` (the one being edited, never listed)."""
     found = _similarity_index(data_version()).similar_to_text(
-        title, summary, k=5, exclude_ids=(exclude,) if exclude else ()
+        title, summary, k=5, replacing=exclude
     )
     titles = _titles([i for i, _ in found])
     return [(i, titles[i], score) for i, score in found if i in titles]

@@ -19,6 +19,12 @@ from dhu_core.ui import cached, forms, practice_view
 
 NEED_FORM = "need"
 WEIGHTS = "twinning_weights"
+#: Session keys: the tags suggested from the words (kept until the need is stated), and those
+#: waiting to be put into the form's fields on the next run.
+SUGGESTED = "need_suggested"
+SUGGESTING = "need_suggesting"
+#: The need's fields whose tags are suggested from its words.
+SUGGESTED_FIELDS = ("practice_types", "health_domains", "dhi_codes")
 
 
 def _weights() -> dict[str, float]:
@@ -72,6 +78,7 @@ def need_form(user: User) -> None:
         # Start the next need from an empty form: the one stated is under "My needs".
         for field in NEED_LABELS:
             st.session_state.pop(f"need_{field}", None)
+    _fill_in_suggestions()
     with st.form(NEED_FORM):
         st.text_area(
             "Problem statement *",
@@ -79,6 +86,12 @@ def need_form(user: User) -> None:
             help="What do you want to solve, for whom? At least 20 characters.",
         )
         forms.field_error(NEED_FORM, "problem_statement")
+        suggest = st.form_submit_button(
+            "Suggest tags from my text",
+            icon=":material/auto_awesome:",
+            help="Health domains, WHO DHI categories and types of practice of the registered "
+            "practices most like your words. They only count if you keep them.",
+        )
         left, right = st.columns(2)
         left.selectbox(
             "Country where it will be adopted *",
@@ -106,14 +119,15 @@ def need_form(user: User) -> None:
             st.multiselect(
                 label,
                 options=list(code_list),
-                format_func=lambda code, c=code_list: (
-                    f"{code} {c.label(code)}" if c is taxonomy.DHI_CODES else c.label(code)
-                ),
+                format_func=lambda code, c=code_list: _tag_label(c, code),
                 key=f"need_{field}",
             )
+            _suggestion_note(field, code_list)
             forms.field_error(NEED_FORM, field)
         submitted = st.form_submit_button("State this need", type="primary")
         forms.error_summary(NEED_FORM, NEED_LABELS)
+    if suggest:
+        _suggest(st.session_state.need_problem_statement)
     if not submitted:
         return
     state = st.session_state
@@ -126,12 +140,66 @@ def need_form(user: User) -> None:
             **{f: state[f"need_{f}"] for f in NEED_TAG_FIELDS.values()},
         )
         with db.session_scope() as session:
-            twinning.create_need(session=session, actor=user, data=data)
+            twinning.create_need(
+                session=session,
+                actor=user,
+                data=data,
+                suggested=state.get(SUGGESTED, {}).get("codes"),
+            )
     except (ValidationError, FieldError) as error:
         forms.show_errors_and_rerun(NEED_FORM, field_errors(error))
     forms.clear_errors(NEED_FORM)
     st.session_state["need_stated"] = True
+    state.pop(SUGGESTED, None)
     _done("Need stated. See the practices that fit it under “My needs”.")
+
+
+def _tag_label(code_list: taxonomy.CodeList, code: str) -> str:
+    """A tag as the need form shows it: DHI codes with their number."""
+    label = code_list.label(code)
+    return f"{code} {label}" if code_list is taxonomy.DHI_CODES else label
+
+
+def _suggest(statement: str) -> None:
+    """Suggest tags from the problem statement; the next run puts them into the fields."""
+    suggested = twinning.suggest_need_tags(statement=statement, index=cached.matching_index())
+    st.session_state[SUGGESTING] = suggested
+    st.rerun()
+
+
+def _fill_in_suggestions() -> None:
+    """Add the tags just suggested to the fields (before the widgets exist, as Streamlit
+    requires), next to what the adopter chose; remember them to label them."""
+    suggested = st.session_state.pop(SUGGESTING, None)
+    if suggested is None:
+        return
+    codes = {field: list(getattr(suggested, field)) for field in SUGGESTED_FIELDS}
+    for field, new in codes.items():
+        chosen = st.session_state.get(f"need_{field}", [])
+        st.session_state[f"need_{field}"] = [*chosen, *(c for c in new if c not in chosen)]
+    st.session_state[SUGGESTED] = {"codes": codes, "confidence": suggested.confidence}
+    if not any(codes.values()):
+        st.info(
+            "No tags to suggest: no registered practice is close enough to these words. "
+            "Describe the problem in more detail, or choose the tags yourself.",
+            icon=":material/auto_awesome:",
+        )
+
+
+def _suggestion_note(field: str, code_list: taxonomy.CodeList) -> None:
+    """Under a field: which of its tags were suggested from the text, and how surely."""
+    suggested = st.session_state.get(SUGGESTED)
+    codes = suggested["codes"].get(field) if suggested else None
+    if not codes:
+        return
+    shares = suggested["confidence"].get(field, {})
+    listed = ", ".join(
+        f"{md_escape(_tag_label(code_list, code))} {shares.get(code, 0.0):.0%}" for code in codes
+    )
+    st.caption(
+        ":material/auto_awesome: Suggested from your text, with the share of the most similar "
+        f"practices that have it: {listed}. Keep them or remove any that do not fit."
+    )
 
 
 # --- candidates --------------------------------------------------------------------------

@@ -1,0 +1,175 @@
+"""The terms of a text as the text model compares them: word stems and health concepts.
+
+A text is folded (lower case, no accents), cut into words, and read left to right: the longest
+run of words that is a term of `data/health_terms.csv` becomes that term's concepts ("COPD",
+"BPCO" and "chronic obstructive pulmonary disease" all become `#copd #respiratory`), any other
+word its Snowball stem, and function words of the eight languages are left out. So "electronic
+prescriptions" meets "eRezept" and "ordonnance numérique", and "prescriptions" meets
+"prescription".
+"""
+
+import csv
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import cache
+
+import snowballstemmer
+import stop_words
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from dhu_core.config import DATA_DIR
+
+TERMS_FILE = DATA_DIR / "health_terms.csv"
+#: Function words of these languages are left out (the English ones come with scikit-learn).
+STOP_WORD_LANGUAGES = ("german", "french", "italian", "spanish", "portuguese", "polish", "swedish")
+#: Marks a concept; words never contain it, so a concept never meets a word of the same name.
+CONCEPT = "#"
+#: A word this long or longer that no practice uses is read as a typing error of a close one.
+MIN_CORRECTED = 5
+#: How alike (difflib's ratio) a misspelt word must be to the word it is taken for.
+CORRECTION_CUTOFF = 0.84
+
+#: Words this short are kept whole.
+SHORT_WORD = 3
+
+_WORD = re.compile(r"[a-z0-9]+")
+#: The combining accents that NFKD splits off Latin letters.
+_ACCENT = re.compile("[\u0300-\u036f]")
+#: Letters that Unicode does not decompose into a base letter and an accent.
+_FOLD = str.maketrans({"ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ı": "i"})
+_UNDECOMPOSED = re.compile("[łøæœßđı]")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Übungen" -> "ubungen", "płuc" -> "pluc"."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    if _UNDECOMPOSED.search(text):
+        text = text.translate(_FOLD)
+    return _ACCENT.sub("", unicodedata.normalize("NFKD", text))
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a text, in order."""
+    return _WORD.findall(fold(text))
+
+
+class Lexicon:
+    """Health terms in eight languages, each standing for one or more concepts."""
+
+    def __init__(self, rows: Iterable[tuple[str, str]]) -> None:
+        self.concepts: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.words: list[list[str]] = []
+        for concepts, term in rows:
+            self.words.append(words(term))
+            key = tuple(stem(word) for word in self.words[-1])
+            if key:
+                known = self.concepts.get(key, ())
+                added = tuple(f"{CONCEPT}{c.strip()}" for c in concepts.split(";") if c.strip())
+                self.concepts[key] = tuple(dict.fromkeys(known + added))
+        self.longest = max((len(key) for key in self.concepts), default=0)
+        self.starts = {key[0] for key in self.concepts}
+
+    @classmethod
+    @cache
+    def shipped(cls) -> "Lexicon":
+        """The lexicon of `data/health_terms.csv`, read once."""
+        with open(TERMS_FILE, encoding="utf-8", newline="") as f:
+            return cls((row["concepts"], row["term"]) for row in csv.DictReader(f))
+
+    def terms(self, stems: list[str], words_: list[str]) -> list[str]:
+        """Concepts for the lexicon's terms, the stems of the other words but function words."""
+        found: list[str] = []
+        # Local names: this runs for every word of every practice when an index is built.
+        starts, concepts_of, longest, stop = (
+            self.starts,
+            self.concepts.get,
+            self.longest,
+            stop_word_set(),
+        )
+        position, count = 0, len(stems)
+        while position < count:
+            first = stems[position]
+            if first in starts:
+                for length in range(min(longest, count - position), 0, -1):
+                    concepts = concepts_of(tuple(stems[position : position + length]))
+                    if concepts:
+                        found += concepts
+                        position += length
+                        break
+                else:
+                    concepts = None
+                if concepts:
+                    continue
+            word = words_[position]
+            if len(word) > 1 and word not in stop:
+                found.append(first)
+            position += 1
+        return found
+
+
+@cache
+def stop_word_set() -> frozenset[str]:
+    """Function words of English and the seven other languages, folded."""
+    found = set(ENGLISH_STOP_WORDS)
+    for language in STOP_WORD_LANGUAGES:
+        found.update(fold(word) for word in stop_words.get_stop_words(language))
+    return frozenset(found)
+
+
+_STEMMER = snowballstemmer.stemmer("english")
+_STEMS: dict[str, str] = {}
+
+
+def stem(word: str) -> str:
+    """The English Snowball stem of a folded word (cached: a corpus repeats its words).
+
+    Words of up to three letters are mostly abbreviations and kept whole ("AED" is no "a").
+    """
+    found = _STEMS.get(word)
+    if found is None:
+        found = _STEMS[word] = word if len(word) <= SHORT_WORD else _STEMMER.stemWord(word)
+    return found
+
+
+def analyse(text: str) -> list[str]:
+    """The terms of a text: concepts and the stems of its other words."""
+    found = words(text)
+    return Lexicon.shipped().terms(stems(found), found)
+
+
+def stems(found: list[str]) -> list[str]:
+    """The stems of words, in order."""
+    known = _STEMS.get
+    return [known(word) or stem(word) for word in found]
+
+
+class Speller:
+    """Takes a misspelt word for the known word it is closest to ("rehabilitaton")."""
+
+    def __init__(self, known_words: Iterable[str]) -> None:
+        lexicon_words = {word for term in Lexicon.shipped().words for word in term}
+        self._known = set(known_words) | lexicon_words
+        self._by_start: dict[str, list[str]] = {}
+        for word in sorted(self._known):
+            self._by_start.setdefault(word[0], []).append(word)
+        self._corrections: dict[str, str] = {}
+
+    def analyse(self, text: str) -> list[str]:
+        """The terms of a text, unknown long words first taken for the closest known ones."""
+        found = [self._correct(word) for word in words(text)]
+        return Lexicon.shipped().terms(stems(found), found)
+
+    def _correct(self, word: str) -> str:
+        if word in self._known or len(word) < MIN_CORRECTED or word in stop_word_set():
+            return word
+        corrected = self._corrections.get(word)
+        if corrected is None:
+            close = difflib.get_close_matches(
+                word, self._by_start.get(word[0], ()), n=1, cutoff=CORRECTION_CUTOFF
+            )
+            corrected = self._corrections[word] = close[0] if close else word
+        return corrected
