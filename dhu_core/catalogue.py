@@ -147,7 +147,7 @@ def search(query: CatalogueQuery, *, engine: Engine | None = None) -> CatalogueP
         index = _facet_index(session)
         words = _words(query.text)
         hits = _scored_hits(session, index, words, dialect) if words is not None else None
-        matched, facets = _matched_and_facets(session, query, dialect, index, hits)
+        matched, facets = _matched_and_facets(query, index, hits)
         total = index.size if matched is None else len(matched)
         pages = max(1, -(-total // page_size))
         page = min(max(query.page, 1), pages)
@@ -210,6 +210,9 @@ def _int(raw: object, *, default: int, least: int, most: int) -> int:
 
 #: Facets that come from a practice's tags (the others from its columns and deployments).
 _TAG_FACETS = ("domain", "dhi", "standard", "language")
+#: The `FacetIndex` keeps a practice's DHI codes too, for filters on a category or intervention
+#: (the "dhi" facet counts groups only).
+_DHI_CODE = "dhi-code"
 
 
 def _words(text: str) -> list[str] | None:
@@ -255,31 +258,30 @@ def _all_of(words: list[str], *, quote: str, conjunction: str, either: str) -> s
     return conjunction.join(terms)
 
 
-def _matching(
-    query: CatalogueQuery, dialect: str, *columns, skip: str = "", hits: CTE | None = None
-) -> Select:
-    """SELECT `columns` of the published practices matching `query`, bar the filter `skip`."""
+def _matching(query: CatalogueQuery, dialect: str, *columns, hits: CTE | None = None) -> Select:
+    """SELECT `columns` of the published practices matching `query` (text `hits` given or
+    found)."""
     statement = select(*columns).select_from(Practice)
     if (words := _words(query.text)) is not None:
         hits = _hits(words, dialect) if hits is None else hits
         statement = statement.join(hits, hits.c.id == Practice.id)
-    return statement.where(*_filters(query, skip, per_hit=words is not None))
+    return statement.where(*_filters(query, per_hit=words is not None))
 
 
-def _filters(query: CatalogueQuery, skip: str, *, per_hit: bool) -> list[ColumnElement[bool]]:
-    """Conditions on `Practice` for every filter of `query` but `skip`."""
+def _filters(query: CatalogueQuery, *, per_hit: bool) -> list[ColumnElement[bool]]:
+    """Conditions on `Practice` for every filter of `query`."""
     filters: list[ColumnElement[bool]] = [Practice.status == "published"]
-    if query.practice_types and skip != "type":
+    if query.practice_types:
         filters.append(Practice.practice_type.in_(query.practice_types))
-    if query.maturities and skip != "maturity":
+    if query.maturities:
         filters.append(Practice.maturity.in_(query.maturities))
-    if query.transferable is not None and skip != "transferable":
+    if query.transferable is not None:
         filters.append(Practice.transferable == query.transferable)
-    if query.countries and skip != "country":
+    if query.countries:
         deployed = PracticeCountry.country.in_(query.countries)
         filters.append(_linked(PracticeCountry.practice_id, deployed, per_hit=per_hit))
     for kind, codes in _chosen_tags(query).items():
-        if codes and skip != kind:
+        if codes:
             tagged = (PracticeTag.kind == kind) & PracticeTag.code.in_(codes)
             filters.append(_linked(PracticeTag.practice_id, tagged, per_hit=per_hit))
     return filters
@@ -353,15 +355,15 @@ def _scored_hits(session: Session, index: "FacetIndex", words: list[str], dialec
 
 
 def _matched_and_facets(
-    session: Session, query: CatalogueQuery, dialect: str, index: "FacetIndex", hits: _Hits | None
+    query: CatalogueQuery, index: "FacetIndex", hits: _Hits | None
 ) -> tuple[np.ndarray | None, dict[str, dict[str, int]]]:
     """The `FacetIndex` rows of the matching practices (None: all), and the counts per value of
     each facet.
 
     A facet with a filter of its own is counted over the practices matching every other
-    filter; the others share the full match. The text's `hits` and SQL (for the filters) find
-    each set of practices; the counting runs on the in-memory `FacetIndex`, because counting
-    hundreds of thousands of tags in SQL takes longer than a visitor should wait.
+    filter; the others share the full match. Both run on the in-memory `FacetIndex`, from the
+    text's `hits`: counting hundreds of thousands of tags in SQL takes longer than a visitor
+    should wait.
     """
     chosen = [facet for facet in FACETS if _filters_on(query, facet)]
     served = {"": [facet for facet in FACETS if facet not in chosen]}
@@ -369,17 +371,27 @@ def _matched_and_facets(
     matched = None
     facets: dict[str, dict[str, int]] = {}
     for skip, wanted in served.items():
-        if any(facet != skip for facet in chosen):
-            statement = _matching(query, dialect, Practice.id, skip=skip)
-            rows = index.locate(session.exec(statement).scalars().all())[0]
-        else:
-            rows = None if hits is None else hits.rows  # no SQL needed
+        rows = index.matching(_chosen_values(query, skip), None if hits is None else hits.rows)
         counts = index.counts(rows)
         if not skip:
             matched = rows
         for facet in wanted:
             facets[facet] = dict(sorted(counts[facet].items(), key=_largest_first))
     return matched, {facet: facets[facet] for facet in FACETS}
+
+
+def _chosen_values(query: CatalogueQuery, skip: str) -> dict[str, list[str]]:
+    """The `FacetIndex` values each filter but `skip` accepts (any of them), as `_filters`
+    selects in SQL."""
+    chosen = {
+        "type": list(query.practice_types),
+        "maturity": [str(level) for level in query.maturities],
+        "transferable": {None: [], True: ["yes"], False: ["no"]}[query.transferable],
+        "country": list(query.countries),
+    } | _chosen_tags(query)
+    chosen[_DHI_CODE] = chosen.pop("dhi")
+    skipped = _DHI_CODE if skip == "dhi" else skip
+    return {facet: values for facet, values in chosen.items() if values and facet != skipped}
 
 
 def _filters_on(query: CatalogueQuery, facet: str) -> bool:
@@ -404,7 +416,7 @@ class FacetIndex:
         #: When each practice was published (microseconds), to order equally relevant ones.
         self.published = published
         self.columns = sorted({(facet, value) for _, facet, value in pairs})
-        column_of = {column: i for i, column in enumerate(self.columns)}
+        self._column = column_of = {column: i for i, column in enumerate(self.columns)}
         rows = np.searchsorted(ids, np.fromiter((p for p, _, _ in pairs), dtype=np.int64))
         cols = np.fromiter((column_of[(f, v)] for _, f, v in pairs), dtype=np.int64)
         matrix = sparse.csr_matrix(
@@ -439,11 +451,11 @@ class FacetIndex:
         tags = select(PracticeTag.practice_id, PracticeTag.kind, PracticeTag.code).join(
             Practice, Practice.id == PracticeTag.practice_id
         )
-        pairs += [
-            (i, kind, code.split(".")[0] + ".0" if kind == "dhi" else code)
-            for i, kind, code in session.exec(tags.where(published))
-            if kind in _TAG_FACETS
-        ]
+        for i, kind, code in session.exec(tags.where(published)):
+            if kind == "dhi":
+                pairs += [(i, "dhi", taxonomy.dhi_group(code)), (i, _DHI_CODE, code)]
+            elif kind in _TAG_FACETS:
+                pairs.append((i, kind, code))
         return cls(
             np.array([row[0] for row in rows], dtype=np.int64),
             pairs,
@@ -469,9 +481,22 @@ class FacetIndex:
         totals = self.matrix.T @ weights if self.size else np.zeros(len(self.columns))
         counts: dict[str, Counter[str]] = {facet: Counter() for facet in FACETS}
         for (facet, value), n in zip(self.columns, totals, strict=True):
-            if n:
+            if n and facet in counts:
                 counts[facet][value] = int(n)
         return counts
+
+    def matching(self, chosen: dict[str, list[str]], rows: np.ndarray | None) -> np.ndarray | None:
+        """Of the practices at `rows` (None: all), the rows of those with one of the `chosen`
+        values of every facet; None when nothing is chosen and `rows` is None."""
+        if not chosen:
+            return rows
+        keep = np.ones(self.size, dtype=bool)
+        for facet, values in chosen.items():
+            columns = [self._column.get((facet, value)) for value in values]
+            wanted = [column for column in columns if column is not None]
+            keep &= np.asarray(self.matrix[:, wanted].sum(axis=1)).ravel() > 0
+        rows = np.arange(self.size) if rows is None else rows
+        return rows[keep[rows]]
 
     def by_relevance(self, rows: np.ndarray | None, hits: _Hits) -> np.ndarray:
         """The ids of the practices at `rows` (None: all hits) by score, then newest first,

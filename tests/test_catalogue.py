@@ -1,5 +1,6 @@
 """The catalogue: full-text search, filters, facet counts, paging and URL parameters."""
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -796,6 +797,52 @@ def test_no_search_text_breaks_the_query(engine, ids, text):
 
     assert page.total == len(page.practices) <= 6
     assert set(matching_ids(CatalogueQuery(text=text), engine=engine)) <= set(ids.values())
+
+
+#: Facet -> the query attribute that filters on it.
+ATTRIBUTES = {
+    "type": "practice_types",
+    "maturity": "maturities",
+    "country": "countries",
+    "domain": "health_domains",
+    "dhi": "dhi_codes",
+    "standard": "standards",
+    "language": "languages",
+}
+some = st.lists
+filtered_queries = st.builds(
+    CatalogueQuery,
+    text=st.sampled_from(["", "diabetes", "app", "heart fhir", "health", "the", "zzz", "germany"]),
+    practice_types=some(st.sampled_from(["app", "model", "service"]), max_size=2).map(tuple),
+    maturities=some(st.sampled_from([1, 3, 4]), max_size=2).map(tuple),
+    countries=some(st.sampled_from(["DE", "EE", "FR", "NL", "AT"]), max_size=2).map(tuple),
+    health_domains=some(st.sampled_from(["diabetes", "records-and-access"]), max_size=2).map(tuple),
+    dhi_codes=some(st.sampled_from(["1.0", "1.4", "1.4.1", "2.0", "3.1.1"]), max_size=2).map(tuple),
+    standards=some(st.sampled_from(["fhir", "snomed-ct"]), max_size=1).map(tuple),
+    languages=some(st.sampled_from(["en", "de"]), max_size=1).map(tuple),
+    transferable=st.sampled_from([None, True, False]),
+    sort=st.sampled_from(catalogue.SORTS),
+    page_size=st.just(100),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(query=filtered_queries)
+def test_the_in_memory_page_and_counts_agree_with_the_filters_in_sql(engine, ids, query):
+    page = search(query, engine=engine)
+
+    assert [p.id for p in page.practices] == matching_ids(query, engine=engine)
+    assert page.total == len(page.practices)
+    for facet, counts in page.facets.items():
+        for value, count in counts.items():
+            if facet == "transferable":
+                only = dataclasses.replace(query, transferable=value == "yes")
+            else:
+                chosen = int(value) if facet == "maturity" else value
+                only = dataclasses.replace(query, **{ATTRIBUTES[facet]: (chosen,)})
+            assert count == len(matching_ids(only, engine=engine)), (facet, value)
 
 
 def test_the_benchmark_times_every_query(engine):
