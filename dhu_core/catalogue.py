@@ -7,7 +7,7 @@ policies there are and can widen the choice (values within a facet are OR, facet
 
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -401,7 +401,8 @@ def _filters_on(query: CatalogueQuery, facet: str) -> bool:
 
 
 class FacetIndex:
-    """The facet values of every published practice as a 0/1 matrix (practice × value).
+    """The facet values of every published practice as a 0/1 matrix (practice × value), with
+    its DHI codes (for filters) and publication time (for the order).
 
     Counting a set of practices is then one sparse matrix-vector product. Built once per data
     version (see `_facet_index`): every write changes the version, and the next search
@@ -462,13 +463,12 @@ class FacetIndex:
             np.array([_microseconds(row[4]) for row in rows], dtype=np.int64),
         )
 
-    def locate(self, ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def locate(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The rows of the published practices among `ids`, and which of `ids` they are."""
-        wanted = np.asarray(ids, dtype=np.int64)
         if not self.size:
-            return wanted[:0], np.zeros(len(wanted), dtype=bool)
-        rows = np.searchsorted(self.ids, wanted).clip(0, self.size - 1)
-        found = self.ids[rows] == wanted
+            return ids[:0], np.zeros(len(ids), dtype=bool)
+        rows = np.searchsorted(self.ids, ids).clip(0, self.size - 1)
+        found = self.ids[rows] == ids
         return rows[found], found
 
     def counts(self, rows: np.ndarray | None) -> dict[str, Counter[str]]:
