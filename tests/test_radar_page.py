@@ -73,6 +73,17 @@ def test_a_search_without_result_says_so_names_the_filters_and_offers_no_downloa
     assert at.download_button.len == 3
 
 
+def test_words_typed_without_result_and_taken_back_show_the_catalogue_again(embedded_app):
+    at = _radar()
+    at.text_input(key="radar_text").input("quokkatelemetry").run()
+    assert _heading(at) == "No practice matches"
+
+    at.text_input(key="radar_text").input("").run()
+
+    assert not at.exception and not at.error
+    assert " · page 1 of " in _heading(at)
+
+
 def test_clearing_every_filter_brings_all_practices_back(embedded_app):
     at = _radar(q="quokkatelemetry", maturity="5", transferable="no")
     published = _query(embedded_app / "dhu.sqlite3", PUBLISHED)[0][0]

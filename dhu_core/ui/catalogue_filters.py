@@ -72,7 +72,11 @@ def current_query(initial: CatalogueQuery) -> CatalogueQuery:
         sort=state.radar_sort,
         transferable=state.radar_transferable,
         page_size=initial.page_size,
-        **{attribute: tuple(state[f"radar_{facet}"]) for facet, (attribute, _) in FACETS.items()},
+        # A facet without values to list is not drawn, and Streamlit then forgets its key.
+        **{
+            attribute: tuple(state.get(f"radar_{facet}", []))
+            for facet, (attribute, _) in FACETS.items()
+        },
     )
     if state["_radar_filters"] != query:  # other filters start again at page 1
         state["_radar_filters"] = query
