@@ -55,9 +55,12 @@ _REFRESH = {
 
 def refresh(connection: Connection | Session) -> None:
     """Rebuild the index entries of the practices written since the last refresh."""
+    bind = connection.connection() if isinstance(connection, Session) else connection
+    # A database before migration 0008 (while it is being brought up to date) has no queue.
+    if not bind.dialect.has_table(bind, STALE.name):
+        return
     if not connection.execute(select(exists().select_from(STALE))).scalar():
         return
-    bind = connection.get_bind() if isinstance(connection, Session) else connection
     for statement in _REFRESH[bind.dialect.name]:
         connection.execute(text(statement))
 
