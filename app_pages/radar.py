@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from dhu_core import catalogue, io, spreadsheet
 from dhu_core.catalogue import CatalogueQuery
-from dhu_core.ui import auth, cached, catalogue_filters, practice_view
+from dhu_core.ui import auth, cached, catalogue_filters, catalogue_results, practice_view
 
 params = {key: st.query_params.get_all(key) for key in st.query_params}
 
@@ -33,35 +32,11 @@ st.markdown(
 )
 query = catalogue_filters.current_query(CatalogueQuery.from_params(params))
 result = cached.search(query)
-catalogue_filters.draw(query, result.facets)
+query = catalogue_filters.shown_page(query, result.page)
 st.query_params.from_dict(query.to_params())
-
-pages = max(1, -(-result.total // query.page_size))
-noun = "practice" if result.total == 1 else "practices"
-st.markdown(f"**{result.total:,} {noun}** · page {query.page} of {pages:,}")
-for practice in result.practices:
-    practice_view.card(practice)
-catalogue_filters.pager(query, pages)
-
-with st.expander("Download this result", icon=":material/download:"):
-    st.caption("Exactly the practices matching the search and filters above.")
-    columns = st.columns(3)
-    for column, (fmt, mime) in zip(
-        columns,
-        (
-            ("csv", "text/csv"),
-            ("xlsx", spreadsheet.XLSX_MIME),
-            ("json", "application/json"),
-        ),
-        strict=True,
-    ):
-        column.download_button(
-            fmt.upper(),
-            data=lambda fmt=fmt: io.export_bytes(
-                io.export_practices(catalogue.matching_ids(query)), fmt
-            ),
-            file_name=f"dhu-practices.{fmt}",
-            mime=mime,
-            on_click="ignore",
-            key=f"download-{fmt}",
-        )
+catalogue_filters.search_box()
+facet_column, result_column = st.columns([1, 3], gap="large")
+with facet_column:
+    catalogue_filters.facets(query, result.facets)
+with result_column:
+    catalogue_results.results(query, result)

@@ -13,7 +13,8 @@ from dhu_core.catalogue import CatalogueQuery, search
 from dhu_core.models import Practice
 from dhu_core.similarity import SimilarityIndex
 
-#: Searches a visitor makes: a common word, a facet combination, text with facets.
+#: Searches a visitor makes: a common word, a facet combination, text with facets, words found
+#: by their stem or in the code lists' labels (a standard, a maturity level, a country).
 CATALOGUE_QUERIES: dict[str, CatalogueQuery] = {
     "text 'diabetes'": CatalogueQuery(text="diabetes"),
     "type=app & country=DE": CatalogueQuery(practice_types=("app",), countries=("DE",)),
@@ -29,6 +30,10 @@ CATALOGUE_QUERIES: dict[str, CatalogueQuery] = {
     ),
     "prefix 'tele'": CatalogueQuery(text="tele"),
     "no filter (first visit)": CatalogueQuery(),
+    "text 'COPD rehabilitation'": CatalogueQuery(text="COPD rehabilitation"),
+    "text 'scales' (stem, maturity label)": CatalogueQuery(text="scales"),
+    "text 'FHIR' (standard label)": CatalogueQuery(text="FHIR"),
+    "text 'telemonitoring Estonia' (country label)": CatalogueQuery(text="telemonitoring Estonia"),
 }
 
 

@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 from scipy import sparse
@@ -17,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     Select,
+    false,
     func,
     literal_column,
     select,
@@ -28,13 +30,15 @@ from sqlmodel import Session
 
 from dhu_core import db, geo, taxonomy
 from dhu_core import params as url
+from dhu_core.config import DATA_DIR
 from dhu_core.models import Practice, PracticeCountry, PracticePublic, PracticeTag
 from dhu_core.practices import load_public
 
 #: Facet names, as in the URL parameters (the DHI facet counts groups 1.0 to 4.0).
 FACETS = ("type", "maturity", "country", "domain", "dhi", "standard", "language", "transferable")
 SORTS = ("relevance", "newest", "oldest", "title", "maturity")
-DEFAULT_PAGE_SIZE = 20
+#: Ten cards fill a phone's screen about six times; twenty made the page 5,000–7,600 px long.
+DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 #: Far beyond any real catalogue, and small enough that the row offset fits any database.
 MAX_PAGE = 1_000_000
@@ -44,12 +48,18 @@ MAX_TEXT = 200
 #: "telehealth"); one or two letters would match most of the catalogue.
 MIN_PREFIX = 3
 
-#: The full-text index of migration 0002 (FTS5 on SQLite, a tsvector table on PostgreSQL).
+#: The full-text index of migration 0008 (FTS5 on SQLite, a tsvector table on PostgreSQL), see
+#: `dhu_core.search_index`.
 _FTS5 = table("practice_search", sql_column("rowid"))
 _TSVECTOR = table("practice_search", sql_column("practice_id"), sql_column("document"))
-#: bm25 weights of the FTS5 columns: title, summary, description, organisation.
-_BM25 = "bm25(practice_search, 10.0, 4.0, 1.0, 2.0)"
+#: bm25 weights of the FTS5 columns: title, summary, description, organisation, terms (the
+#: labels of the practice's code lists).
+_BM25 = "bm25(practice_search, 10.0, 4.0, 1.0, 2.0, 2.0)"
+#: PostgreSQL's text search configuration of migration 0008: English stems, accents folded.
+_CONFIGURATION = "practice_search_english"
 _WORD = re.compile(r"[^\W_]+")
+#: Words too common to look for; PostgreSQL's `english` configuration drops the same ones.
+STOP_WORDS = frozenset((DATA_DIR / "english_stop_words.txt").read_text(encoding="utf-8").split())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,19 +129,41 @@ class CataloguePage:
     #: Facet name (type, maturity, country, domain, dhi, standard, language, transferable) ->
     #: value -> number of matching practices, largest first; values counting none are absent.
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: The page shown: the one asked for, or the last one when it asked for more.
+    page: int = 1
+    #: How many pages the result fills (1 when nothing matches).
+    pages: int = 1
 
 
 def search(query: CatalogueQuery, *, engine: Engine | None = None) -> CataloguePage:
-    """One page of the published practices matching `query`, with the total and facet counts."""
+    """One page of the published practices matching `query`, with the total and facet counts.
+
+    A page past the end shows the last page (`CataloguePage.page` says which).
+    """
     engine = engine or db.get_engine()
     dialect = engine.dialect.name
     page_size = min(max(query.page_size, 1), MAX_PAGE_SIZE)
-    offset = (min(max(query.page, 1), MAX_PAGE) - 1) * page_size
     with db.read_scope(engine) as session:
-        ordered = _ordered(query, dialect).offset(offset).limit(page_size)
-        ids = list(session.exec(ordered).scalars())
-        total, facets = _total_and_facets(session, query, dialect)
-        return CataloguePage(total=total, practices=load_public(session, ids), facets=facets)
+        index = _facet_index(session)
+        words = _words(query.text)
+        hits = _scored_hits(session, index, words, dialect) if words is not None else None
+        matched, facets = _matched_and_facets(query, index, hits)
+        total = index.size if matched is None else len(matched)
+        pages = max(1, -(-total // page_size))
+        page = min(max(query.page, 1), pages)
+        offset = (page - 1) * page_size
+        if hits is not None and query.sort == "relevance":
+            ids = index.by_relevance(matched, hits)[offset : offset + page_size].tolist()
+        else:
+            ordered = _ordered(query, dialect).offset(offset).limit(page_size)
+            ids = list(session.exec(ordered).scalars())
+        return CataloguePage(
+            total=total,
+            practices=load_public(session, ids),
+            facets=facets,
+            page=page,
+            pages=pages,
+        )
 
 
 def matching_ids(query: CatalogueQuery, *, engine: Engine | None = None) -> list[int]:
@@ -178,61 +210,78 @@ def _int(raw: object, *, default: int, least: int, most: int) -> int:
 
 #: Facets that come from a practice's tags (the others from its columns and deployments).
 _TAG_FACETS = ("domain", "dhi", "standard", "language")
+#: The `FacetIndex` keeps a practice's DHI codes too, for filters on a category or intervention
+#: (the "dhi" facet counts groups only).
+_DHI_CODE = "dhi-code"
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text.casefold())
+def _words(text: str) -> list[str] | None:
+    """The words to look for (casefolded, each once, common words left out); None for a search
+    without words."""
+    words = list(dict.fromkeys(_WORD.findall(text.casefold())))
+    return [word for word in words if word not in STOP_WORDS] if words else None
 
 
 def _hits(words: list[str], dialect: str, *, scored: bool = False) -> CTE:
-    """Ids of the practices whose text holds every word, and with `scored` a `score` (best
-    lowest). The last word also matches as a prefix once it is long enough to be selective."""
-    prefix = len(words[-1]) >= MIN_PREFIX
+    """Ids of the practices that hold every word (by its stem) in any of their indexed fields,
+    and with `scored` a `score` (best lowest)."""
     if dialect == "sqlite":
         # Each word is quoted as an FTS5 phrase, so nothing a user types is query syntax.
-        phrases = " ".join(f'"{word}"' for word in words) + ("*" if prefix else "")
+        phrases = _all_of(words, quote='"', conjunction=" AND ", either="{0} OR {0}*")
         statement = select(_FTS5.c.rowid.label("id"))
         condition = literal_column("practice_search").op("MATCH")(phrases)
         score = literal_column(_BM25)
     else:
         # Words hold only letters and digits, so quoting them leaves no tsquery syntax.
-        terms = " & ".join(f"'{word}'" for word in words) + (":*" if prefix else "")
-        tsquery = func.to_tsquery("simple", terms)
+        terms = _all_of(words, quote="'", conjunction=" & ", either="{0} | {0}:*")
+        tsquery = func.to_tsquery(_CONFIGURATION, terms)
         statement = select(_TSVECTOR.c.practice_id.label("id"))
         condition = _TSVECTOR.c.document.op("@@")(tsquery)
         score = -func.ts_rank(_TSVECTOR.c.document, tsquery)
     if scored:
         statement = statement.add_columns(score.label("score"))
+    # Only common words ("the", "and"): PostgreSQL does not index them, so here too they
+    # match nothing.
+    statement = statement.where(condition if words else false())
     # SQLite without table statistics would otherwise drive the join from the status index and
     # run the full-text query once per published practice; materialised, it runs once.
-    return statement.where(condition).cte("hits").prefix_with("MATERIALIZED", dialect="sqlite")
+    return statement.cte("hits").prefix_with("MATERIALIZED", dialect="sqlite")
 
 
-def _matching(
-    query: CatalogueQuery, dialect: str, *columns, skip: str = "", hits: CTE | None = None
-) -> Select:
-    """SELECT `columns` of the published practices matching `query`, bar the filter `skip`."""
+def _all_of(words: list[str], *, quote: str, conjunction: str, either: str) -> str:
+    """Every word, quoted. The last also matches as a prefix once it is long enough to be
+    selective ("tele" finds "telehealth"); `either` keeps its whole-word match, which scores
+    higher."""
+    terms = [f"{quote}{word}{quote}" for word in words]
+    if words and len(words[-1]) >= MIN_PREFIX:
+        terms[-1] = "(" + either.format(terms[-1]) + ")"
+    return conjunction.join(terms)
+
+
+def _matching(query: CatalogueQuery, dialect: str, *columns, hits: CTE | None = None) -> Select:
+    """SELECT `columns` of the published practices matching `query` (text `hits` given or
+    found)."""
     statement = select(*columns).select_from(Practice)
-    if words := _words(query.text):
+    if (words := _words(query.text)) is not None:
         hits = _hits(words, dialect) if hits is None else hits
         statement = statement.join(hits, hits.c.id == Practice.id)
-    return statement.where(*_filters(query, skip, per_hit=bool(words)))
+    return statement.where(*_filters(query, per_hit=words is not None))
 
 
-def _filters(query: CatalogueQuery, skip: str, *, per_hit: bool) -> list[ColumnElement[bool]]:
-    """Conditions on `Practice` for every filter of `query` but `skip`."""
+def _filters(query: CatalogueQuery, *, per_hit: bool) -> list[ColumnElement[bool]]:
+    """Conditions on `Practice` for every filter of `query`."""
     filters: list[ColumnElement[bool]] = [Practice.status == "published"]
-    if query.practice_types and skip != "type":
+    if query.practice_types:
         filters.append(Practice.practice_type.in_(query.practice_types))
-    if query.maturities and skip != "maturity":
+    if query.maturities:
         filters.append(Practice.maturity.in_(query.maturities))
-    if query.transferable is not None and skip != "transferable":
+    if query.transferable is not None:
         filters.append(Practice.transferable == query.transferable)
-    if query.countries and skip != "country":
+    if query.countries:
         deployed = PracticeCountry.country.in_(query.countries)
         filters.append(_linked(PracticeCountry.practice_id, deployed, per_hit=per_hit))
     for kind, codes in _chosen_tags(query).items():
-        if codes and skip != kind:
+        if codes:
             tagged = (PracticeTag.kind == kind) & PracticeTag.code.in_(codes)
             filters.append(_linked(PracticeTag.practice_id, tagged, per_hit=per_hit))
     return filters
@@ -275,7 +324,7 @@ def _dhi_prefix(code: str) -> str:
 def _ordered(query: CatalogueQuery, dialect: str) -> Select:
     """The ids of the matching practices in the query's sort order."""
     newest = (Practice.published_at.desc(), Practice.id.desc())
-    if query.sort == "relevance" and (words := _words(query.text)):
+    if query.sort == "relevance" and (words := _words(query.text)) is not None:
         hits = _hits(words, dialect, scored=True)
         return _matching(query, dialect, Practice.id, hits=hits).order_by(hits.c.score, *newest)
     order = {
@@ -286,36 +335,63 @@ def _ordered(query: CatalogueQuery, dialect: str) -> Select:
     return _matching(query, dialect, Practice.id).order_by(*order)
 
 
-def _total_and_facets(
-    session: Session, query: CatalogueQuery, dialect: str
-) -> tuple[int, dict[str, dict[str, int]]]:
-    """How many practices match, and the counts per value of each facet.
+@dataclass(frozen=True)
+class _Hits:
+    """The published practices that hold the search words: their rows in the `FacetIndex`, and
+    their scores (best lowest)."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+
+
+def _scored_hits(session: Session, index: "FacetIndex", words: list[str], dialect: str) -> _Hits:
+    """Run the full-text search once; what the page, the total and the facets start from."""
+    hits = _hits(words, dialect, scored=True)
+    found = session.execute(select(hits.c.id, hits.c.score)).all()
+    ids = np.fromiter((row[0] for row in found), dtype=np.int64, count=len(found))
+    scores = np.fromiter((row[1] for row in found), dtype=np.float64, count=len(found))
+    rows, published = index.locate(ids)
+    return _Hits(rows=rows, scores=scores[published])
+
+
+def _matched_and_facets(
+    query: CatalogueQuery, index: "FacetIndex", hits: _Hits | None
+) -> tuple[np.ndarray | None, dict[str, dict[str, int]]]:
+    """The `FacetIndex` rows of the matching practices (None: all), and the counts per value of
+    each facet.
 
     A facet with a filter of its own is counted over the practices matching every other
-    filter; the others share the full match. SQL finds each set of practices (text and
-    filters); the counting runs on the in-memory `FacetIndex`, because counting hundreds of
-    thousands of tags in SQL takes longer than a visitor should wait.
+    filter; the others share the full match. Both run on the in-memory `FacetIndex`, from the
+    text's `hits`: counting hundreds of thousands of tags in SQL takes longer than a visitor
+    should wait.
     """
-    index = _facet_index(session)
-    words = _words(query.text)
-    hits = _hits(words, dialect) if words else None
     chosen = [facet for facet in FACETS if _filters_on(query, facet)]
     served = {"": [facet for facet in FACETS if facet not in chosen]}
     served |= {facet: [facet] for facet in chosen}
-    total = 0
+    matched = None
     facets: dict[str, dict[str, int]] = {}
     for skip, wanted in served.items():
-        if not words and all(facet in (skip,) for facet in chosen):
-            ids = None  # every published practice: no SQL needed
-        else:
-            statement = _matching(query, dialect, Practice.id, skip=skip, hits=hits)
-            ids = session.exec(statement).scalars().all()
-        counts = index.counts(ids)
+        rows = index.matching(_chosen_values(query, skip), None if hits is None else hits.rows)
+        counts = index.counts(rows)
         if not skip:
-            total = index.size if ids is None else len(ids)
+            matched = rows
         for facet in wanted:
             facets[facet] = dict(sorted(counts[facet].items(), key=_largest_first))
-    return total, {facet: facets[facet] for facet in FACETS}
+    return matched, {facet: facets[facet] for facet in FACETS}
+
+
+def _chosen_values(query: CatalogueQuery, skip: str) -> dict[str, list[str]]:
+    """The `FacetIndex` values each filter but `skip` accepts (any of them), as `_filters`
+    selects in SQL."""
+    chosen = {
+        "type": list(query.practice_types),
+        "maturity": [str(level) for level in query.maturities],
+        "transferable": {None: [], True: ["yes"], False: ["no"]}[query.transferable],
+        "country": list(query.countries),
+    } | _chosen_tags(query)
+    chosen[_DHI_CODE] = chosen.pop("dhi")
+    skipped = _DHI_CODE if skip == "dhi" else skip
+    return {facet: values for facet, values in chosen.items() if values and facet != skipped}
 
 
 def _filters_on(query: CatalogueQuery, facet: str) -> bool:
@@ -325,18 +401,23 @@ def _filters_on(query: CatalogueQuery, facet: str) -> bool:
 
 
 class FacetIndex:
-    """The facet values of every published practice as a 0/1 matrix (practice × value).
+    """The facet values of every published practice as a 0/1 matrix (practice × value), with
+    its DHI codes (for filters) and publication time (for the order).
 
     Counting a set of practices is then one sparse matrix-vector product. Built once per data
     version (see `_facet_index`): every write changes the version, and the next search
     rebuilds it.
     """
 
-    def __init__(self, ids: np.ndarray, pairs: list[tuple[int, str, str]]) -> None:
+    def __init__(
+        self, ids: np.ndarray, pairs: list[tuple[int, str, str]], published: np.ndarray
+    ) -> None:
         self.ids = ids
         self.size = len(ids)
+        #: When each practice was published (microseconds), to order equally relevant ones.
+        self.published = published
         self.columns = sorted({(facet, value) for _, facet, value in pairs})
-        column_of = {column: i for i, column in enumerate(self.columns)}
+        self._column = column_of = {column: i for i, column in enumerate(self.columns)}
         rows = np.searchsorted(ids, np.fromiter((p for p, _, _ in pairs), dtype=np.int64))
         cols = np.fromiter((column_of[(f, v)] for _, f, v in pairs), dtype=np.int64)
         matrix = sparse.csr_matrix(
@@ -349,13 +430,21 @@ class FacetIndex:
         """Read the facet values of the published practices (three queries)."""
         published = Practice.status == "published"
         rows = session.exec(
-            select(Practice.id, Practice.practice_type, Practice.maturity, Practice.transferable)
+            select(
+                Practice.id,
+                Practice.practice_type,
+                Practice.maturity,
+                Practice.transferable,
+                Practice.published_at,
+            )
             .where(published)
             .order_by(Practice.id)
         ).all()
-        pairs = [(i, "type", t) for i, t, _, _ in rows if t]
-        pairs += [(i, "maturity", str(m)) for i, _, m, _ in rows if m is not None]
-        pairs += [(i, "transferable", "yes" if f else "no") for i, _, _, f in rows if f is not None]
+        pairs = [(i, "type", t) for i, t, *_ in rows if t]
+        pairs += [(i, "maturity", str(m)) for i, _, m, *_ in rows if m is not None]
+        pairs += [
+            (i, "transferable", "yes" if f else "no") for i, _, _, f, _ in rows if f is not None
+        ]
         countries = select(PracticeCountry.practice_id, PracticeCountry.country).join(
             Practice, Practice.id == PracticeCountry.practice_id
         )
@@ -363,29 +452,60 @@ class FacetIndex:
         tags = select(PracticeTag.practice_id, PracticeTag.kind, PracticeTag.code).join(
             Practice, Practice.id == PracticeTag.practice_id
         )
-        pairs += [
-            (i, kind, code.split(".")[0] + ".0" if kind == "dhi" else code)
-            for i, kind, code in session.exec(tags.where(published))
-            if kind in _TAG_FACETS
-        ]
-        return cls(np.array([row[0] for row in rows], dtype=np.int64), pairs)
+        for i, kind, code in session.exec(tags.where(published)):
+            if kind == "dhi":
+                pairs += [(i, "dhi", taxonomy.dhi_group(code)), (i, _DHI_CODE, code)]
+            elif kind in _TAG_FACETS:
+                pairs.append((i, kind, code))
+        return cls(
+            np.array([row[0] for row in rows], dtype=np.int64),
+            pairs,
+            np.array([_microseconds(row[4]) for row in rows], dtype=np.int64),
+        )
 
-    def counts(self, ids: list[int] | None) -> dict[str, Counter[str]]:
-        """Facet -> value -> how many of the practices `ids` (None: all) have it."""
-        if ids is None:
+    def locate(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of the published practices among `ids`, and which of `ids` they are."""
+        if not self.size:
+            return ids[:0], np.zeros(len(ids), dtype=bool)
+        rows = np.searchsorted(self.ids, ids).clip(0, self.size - 1)
+        found = self.ids[rows] == ids
+        return rows[found], found
+
+    def counts(self, rows: np.ndarray | None) -> dict[str, Counter[str]]:
+        """Facet -> value -> how many of the practices at `rows` (None: all) have it."""
+        if rows is None:
             weights = np.ones(self.size)
         else:
-            wanted = np.asarray(ids, dtype=np.int64)
-            positions = np.searchsorted(self.ids, wanted).clip(0, max(self.size - 1, 0))
-            known = positions[self.ids[positions] == wanted] if self.size else positions[:0]
             weights = np.zeros(self.size)
-            weights[known] = 1.0
+            weights[rows] = 1.0
         totals = self.matrix.T @ weights if self.size else np.zeros(len(self.columns))
         counts: dict[str, Counter[str]] = {facet: Counter() for facet in FACETS}
         for (facet, value), n in zip(self.columns, totals, strict=True):
-            if n:
+            if n and facet in counts:
                 counts[facet][value] = int(n)
         return counts
+
+    def matching(self, chosen: dict[str, list[str]], rows: np.ndarray | None) -> np.ndarray | None:
+        """Of the practices at `rows` (None: all), the rows of those with one of the `chosen`
+        values of every facet; None when nothing is chosen and `rows` is None."""
+        if not chosen:
+            return rows
+        keep = np.ones(self.size, dtype=bool)
+        for facet, values in chosen.items():
+            columns = [self._column.get((facet, value)) for value in values]
+            wanted = [column for column in columns if column is not None]
+            keep &= np.asarray(self.matrix[:, wanted].sum(axis=1)).ravel() > 0
+        rows = np.arange(self.size) if rows is None else rows
+        return rows[keep[rows]]
+
+    def by_relevance(self, rows: np.ndarray | None, hits: _Hits) -> np.ndarray:
+        """The ids of the practices at `rows` (None: all hits) by score, then newest first,
+        as `_ordered` sorts them in SQL."""
+        score = np.full(self.size, np.inf)
+        score[hits.rows] = hits.scores
+        rows = hits.rows if rows is None else rows
+        order = np.lexsort((-self.ids[rows], -self.published[rows], score[rows]))
+        return self.ids[rows[order]]
 
 
 _FACET_INDEXES: dict[tuple[str, int], FacetIndex] = {}
@@ -404,3 +524,10 @@ def _facet_index(session: Session) -> FacetIndex:
 
 def _largest_first(item: tuple[str, int]) -> tuple[int, str]:
     return -item[1], item[0]
+
+
+def _microseconds(moment: datetime | None) -> int:
+    """A time as a sortable number; a practice without a publication time sorts as the oldest."""
+    if moment is None:
+        return -(2**62)
+    return int(moment.replace(tzinfo=moment.tzinfo or UTC).timestamp() * 1_000_000)

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
+from dhu_core import search_index
 from dhu_core.config import get_settings
 from dhu_core.models import AppState
 
@@ -170,6 +171,7 @@ def _note_statement_write(state) -> None:
 def _bump_on_write(session: OrmSession) -> None:
     session.flush()  # commit flushes after this hook; flush first so every change is seen
     if session.info.pop("wrote", False):
+        search_index.refresh(session)
         bump_data_version(session)
 
 
@@ -206,16 +208,22 @@ def alembic_config(engine: Engine) -> Config:
 def include_in_schema(name: str | None, type_: str, parent_names: dict) -> bool:
     """Whether Alembic compares a database object with the models (autogenerate and tests).
 
-    Migration 0002 creates the catalogue's full-text index, `practice_search`, outside the
-    models (an FTS5 table and its shadow tables on SQLite, a tsvector table on PostgreSQL).
+    Migrations 0002 and 0008 create the catalogue's full-text index, `practice_search`, outside
+    the models (an FTS5 table and its shadow tables on SQLite, a tsvector table on PostgreSQL),
+    with its label and queue tables `practice_search_label` and `practice_search_stale`.
     """
     return not (name or "").startswith("practice_search")
 
 
 def upgrade(engine: Engine | None = None) -> None:
-    """Migrate the database to the newest schema; existing rows are kept."""
+    """Migrate the database to the newest schema; existing rows are kept.
+
+    The catalogue's index then takes up any label the code lists changed since.
+    """
     engine = engine or get_engine()
     command.upgrade(alembic_config(engine), "head")
+    with session_scope(engine) as session:
+        search_index.sync_labels(session)
 
 
 def is_at_head(engine: Engine | None = None) -> bool:

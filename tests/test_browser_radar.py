@@ -1,4 +1,7 @@
-"""Browser scenario: register, approve, find; and a hostile title stays plain text."""
+"""Browser scenarios: register, approve, find (a hostile title stays plain text); the
+catalogue's height, facet labels and paging at 390 px and 1400 px wide."""
+
+import re
 
 import pytest
 
@@ -69,3 +72,55 @@ def test_register_approve_and_find_a_practice_with_a_hostile_title(demo_server, 
     assert page.get_by_text(WORD).first.is_visible()
     assert page.locator("img[src='x']").count() == 0
     assert dialogs == []
+
+
+#: Elements of the facet panel (pills and their text) whose content is wider than they are.
+CUT = """() => [...document.querySelectorAll('[class*="st-key-radar_facets_"] button')]
+    .flatMap(button => [button, ...button.querySelectorAll('*')])
+    .filter(el => el.scrollWidth > el.clientWidth + 1
+        || el.getBoundingClientRect().right > window.innerWidth)
+    .map(el => el.textContent)"""
+LONGEST_DOMAIN = "Records and access (EHRs, patient portals, data exchange)"
+
+
+def _page_height(page) -> int:
+    return page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_the_catalogue_is_short_and_shows_every_facet_label_whole(demo_server, chromium, width):
+    url, _ = demo_server
+    context = chromium.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(url + "/radar")
+    page.get_by_role("heading", name="RADAR").wait_for(timeout=60_000)
+    settle(page)
+
+    assert _page_height(page) < 4_500
+    longest = page.get_by_role("button", name=re.compile("^" + re.escape(LONGEST_DOMAIN)))
+    if width < 640:  # on a phone the facets wait behind a switch
+        assert longest.is_hidden()
+        page.get_by_text("Show filters").click()
+        settle(page)
+    assert longest.is_visible()
+    assert page.locator('[class*="st-key-radar_facets_"] button').count() > 30
+    assert page.evaluate(CUT) == []
+    box = longest.bounding_box()
+    assert box["height"] > 40  # wrapped onto a second line rather than cut
+    context.close()
+
+
+def test_previous_and_next_open_the_new_page_at_the_top_of_the_results(demo_server, page):
+    url, _ = demo_server
+    page.goto(url + "/radar")
+    page.get_by_role("heading", name="RADAR").wait_for(timeout=60_000)
+    settle(page)
+
+    for button, number in (("Next", 2), ("Next", 3), ("Previous", 2)):
+        page.get_by_role("button", name=button).click()
+        heading = page.get_by_role("heading", name=re.compile(f"practices · page {number} of"))
+        heading.wait_for(timeout=30_000)
+        settle(page)
+        top = heading.evaluate("element => element.getBoundingClientRect().top")
+        assert 0 <= top < 150, (button, number, top)
+    assert page.url.endswith("/radar?page=2")

@@ -1,16 +1,40 @@
 """The catalogue: full-text search, filters, facet counts, paging and URL parameters."""
 
+import dataclasses
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
-from hypothesis import given
+from alembic import command
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, update
-from sqlmodel import select
+from sqlalchemy import Engine, delete, insert, update
+from sqlmodel import SQLModel, select
 
-from dhu_core import bench, catalogue, db, demo, geo, taxonomy
+from dhu_core import (
+    accounts,
+    bench,
+    catalogue,
+    db,
+    demo,
+    geo,
+    io,
+    practices,
+    search_index,
+    taxonomy,
+)
 from dhu_core.catalogue import CatalogueQuery, matching_ids, search
-from dhu_core.models import Organisation, Practice, PracticeCountry, PracticeTag
+from dhu_core.models import (
+    Organisation,
+    Practice,
+    PracticeCountry,
+    PracticeCreate,
+    PracticeTag,
+)
+from tests import people
+from tests.conftest import PG_ADMIN_URL, _pg_database
 
 #: title, summary, type, maturity, countries, domains, dhi, standards, languages, transferable,
 #: owner organisation (name, country), status. Published in this order, a month apart.
@@ -369,11 +393,21 @@ def test_pages_cover_the_result_in_order(engine, ids):
     for sort in catalogue.SORTS:
         every = matching_ids(CatalogueQuery(sort=sort), engine=engine)
         pages = [
-            search(CatalogueQuery(sort=sort, page=n, page_size=4), engine=engine) for n in (1, 2, 3)
+            search(CatalogueQuery(sort=sort, page=n, page_size=4), engine=engine) for n in (1, 2)
         ]
-        assert [p.total for p in pages] == [6, 6, 6]
-        assert [len(p.practices) for p in pages] == [4, 2, 0]
+        assert [(p.total, p.page, p.pages) for p in pages] == [(6, 1, 2), (6, 2, 2)]
+        assert [len(p.practices) for p in pages] == [4, 2]
         assert [p.id for page in pages for p in page.practices] == every
+
+
+def test_a_page_past_the_end_shows_the_last_page(engine, ids):
+    past = search(CatalogueQuery(page=50, page_size=4), engine=engine)
+    last = search(CatalogueQuery(page=2, page_size=4), engine=engine)
+
+    assert (past.page, past.pages) == (2, 2)
+    assert [p.id for p in past.practices] == [p.id for p in last.practices] != []
+    nothing = search(CatalogueQuery(text="quokka", page=3), engine=engine)
+    assert (nothing.total, nothing.page, nothing.pages, nothing.practices) == (0, 1, 1, [])
 
 
 def test_sort_orders(engine, ids):
@@ -458,6 +492,357 @@ def test_the_demo_catalogue_is_searchable(engine):
     apps_in_germany = CatalogueQuery(practice_types=("app",), countries=("DE",))
     for practice in search(apps_in_germany, engine=engine).practices:
         assert practice.practice_type == "app" and "DE" in practice.countries
+
+
+# --- words: stems, labels of the code lists, all words anywhere ---------------------------
+
+#: Practices about COPD and rehabilitation, added to the hand-built catalogue where needed.
+BREATHING = (
+    "Breathing exercises at home",
+    "People with COPD exercise with a tablet; a physiotherapist follows them remotely.",
+    "service",
+    3,
+    ["PL"],
+    ["respiratory", "rehabilitation"],
+    [],
+    [],
+    ["pl"],
+    True,
+    ("Kraków Lung Centre", "PL"),
+    "published",
+)
+INHALER = (
+    "COPD inhaler reminders",
+    "An app reminds people with COPD to use their inhaler.",
+    "app",
+    2,
+    ["CZ"],
+    ["respiratory"],
+    [],
+    [],
+    ["cs"],
+    True,
+    ("Brno Lung Clinic", "CZ"),
+    "published",
+)
+STROKE = (
+    "Rehabilitation after stroke",
+    "Stroke survivors train at home with a video coach.",
+    "app",
+    3,
+    ["SK"],
+    ["neurology", "rehabilitation"],
+    [],
+    [],
+    ["sk"],
+    False,
+    ("Bratislava Rehabilitation Institute", "SK"),
+    "published",
+)
+
+
+@pytest.fixture
+def lungs(engine, ids) -> dict[str, int]:
+    """The hand-built catalogue with the COPD and rehabilitation practices."""
+    with db.session_scope(engine) as session:
+        added = {
+            row[0]: add_practice(session, row, datetime(2025, 10 + month, 1, tzinfo=UTC))
+            for month, row in enumerate((BREATHING, INHALER, STROKE))
+        }
+    return ids | added
+
+
+def test_words_match_by_their_stems(engine, lungs):
+    assert titles(engine, text="exercising") == ["Breathing exercises at home"]
+    assert titles(engine, text="inhalers") == ["COPD inhaler reminders"]
+    assert titles(engine, text="survivor trains") == ["Rehabilitation after stroke"]
+
+
+def test_the_labels_of_the_code_lists_are_searchable(engine, ids):
+    fhir = {
+        "Diabetes coach app",
+        "Heart failure telemonitoring",
+        "Hospital data exchange framework",
+    }
+    assert set(titles(engine, text="FHIR")) == fhir
+    assert set(titles(engine, text="HL7 FHIR")) == fhir
+    assert titles(engine, text="SNOMED") == ["Prevention programme in primary care"]
+    assert titles(engine, text="scales") == ["Heart failure telemonitoring"]  # 4 · Scaled
+    assert titles(engine, text="Estonia") == ["National eHealth strategy"]
+    assert titles(engine, text="finland") == ["National eHealth strategy"]
+    assert titles(engine, text="Dutch") == ["Prevention programme in primary care"]
+    assert titles(engine, text="cardiovascular telehealth") == ["Heart failure telemonitoring"]
+    # WHO DHI 1.4.2: "Self monitoring of health or diagnostic data by client".
+    assert titles(engine, text="self monitoring") == ["Diabetes coach app"]
+    assert titles(engine, text="assessment framework") == ["Hospital data exchange framework"]
+
+
+def test_every_word_must_be_found_in_some_field(engine, lungs):
+    assert titles(engine, text="COPD rehabilitation") == ["Breathing exercises at home"]
+    assert set(titles(engine, text="COPD")) == {
+        "Breathing exercises at home",
+        "COPD inhaler reminders",
+    }
+    assert titles(engine, text="diabetes Germany") == ["Diabetes coach app"]
+    assert titles(engine, text="heart FHIR loinc") == ["Heart failure telemonitoring"]
+    assert titles(engine, text="telemonitoring Germany") == ["Heart failure telemonitoring"]
+    assert titles(engine, text="strategy Estonia") == ["National eHealth strategy"]
+    assert titles(engine, text="diabetes Estonia") == []
+
+
+def test_common_words_are_left_out_of_a_search(engine, lungs):
+    assert set(titles(engine, text="rehabilitation at the home")) == {
+        "Breathing exercises at home",
+        "Rehabilitation after stroke",
+    }
+    assert titles(engine, text="the") == []
+    assert search(CatalogueQuery(text="of the and"), engine=engine).total == 0
+
+
+def test_title_matches_rank_first_then_the_other_fields(engine, lungs):
+    assert titles(engine, text="rehabilitation")[0] == "Rehabilitation after stroke"
+    records = titles(engine, text="records")
+    assert records[0] == "National eHealth strategy"  # in its summary and its health domain
+    # In a health domain (records and access) or a WHO DHI intervention ("medical records").
+    assert set(records) == {
+        "National eHealth strategy",
+        "Hospital data exchange framework",
+        "Diabetes coach app",
+        "Heart failure telemonitoring",
+    }
+    assert titles(engine, text="data exchange")[:2] == [
+        "Hospital data exchange framework",
+        "National eHealth strategy",
+    ]
+
+
+def test_accents_are_folded(engine, lungs):
+    if not _folds_accents(engine):
+        pytest.skip("PostgreSQL's unaccent extension is not installed here")
+    for text in ("krakow", "Kraków", "KRAKOW lung"):
+        assert titles(engine, text=text) == ["Breathing exercises at home"]
+
+
+def _folds_accents(engine) -> bool:
+    if engine.dialect.name == "sqlite":
+        return True
+    with engine.connect() as conn:
+        found = conn.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'unaccent'")
+        return bool(found.all())
+
+
+def test_the_labels_follow_every_write_of_tags_deployments_and_codes(engine, ids):
+    chat = ids["Mental health chat app"]
+    with db.session_scope(engine) as session:  # core bulk insert, as the demo data and imports
+        session.execute(
+            insert(PracticeTag), [{"practice_id": chat, "kind": "standard", "code": "fhir"}]
+        )
+    assert "Mental health chat app" in titles(engine, text="fhir")
+    with db.session_scope(engine) as session:  # ORM
+        session.add(PracticeCountry(practice_id=chat, country="EE"))
+    assert set(titles(engine, text="Estonia")) == {
+        "Mental health chat app",
+        "National eHealth strategy",
+    }
+    with db.session_scope(engine) as session:
+        session.execute(
+            update(Practice).where(Practice.id == chat).values(maturity=4, practice_type="policy")
+        )
+    assert "Mental health chat app" in titles(engine, text="scaled policy")
+    assert "Mental health chat app" not in titles(engine, text="pilot")
+    with db.session_scope(engine) as session:
+        session.execute(
+            delete(PracticeTag).where(
+                PracticeTag.practice_id == chat, PracticeTag.kind == "standard"
+            )
+        )
+        session.delete(session.get(PracticeCountry, (chat, "EE")))
+    assert "Mental health chat app" not in titles(engine, text="fhir")
+    assert titles(engine, text="Estonia") == ["National eHealth strategy"]
+
+
+def test_practices_registered_through_the_service_are_found_by_their_labels(engine):
+    with db.session_scope(engine) as session:
+        org = Organisation(name="Tartu University Hospital", country="EE")
+        session.add(org)
+        session.flush()
+        owner = people.account(session, "owner", organisation_id=org.id)
+        coordinator = people.account(session, "coordinator", role="coordinator")
+        data = PracticeCreate(
+            title="Home telemonitoring of heart failure",
+            summary="Patients send weight and blood pressure daily; nurses call when values drift.",
+            practice_type="service",
+            maturity=4,
+            countries=["EE", "LV"],
+            standards=["fhir"],
+        )
+        practice = practices.submit_practice(session=session, data=data, actor=owner)
+        practices.approve_practice(session=session, practice_id=practice.id, actor=coordinator)
+    assert titles(engine, text="telemonitoring Estonia") == ["Home telemonitoring of heart failure"]
+    assert titles(engine, text="Latvia FHIR") == ["Home telemonitoring of heart failure"]
+
+
+def test_imported_practices_are_found_by_their_labels(engine):
+    row = {
+        "title": "Heart failure telemonitoring",
+        "summary": "Patients send weight and blood pressure daily; nurses act on alerts.",
+        "practice_type": "service",
+        "maturity": "4",
+        "countries": "EE;LV",
+        "owner_organisation": "Tartu University Hospital",
+        "owner_country": "EE",
+        "standards": "fhir;snomed-ct",
+    }
+    report = io.import_practices([row], actor=accounts.system_actor("test"), engine=engine)
+    assert report.imported == 1
+    assert titles(engine, text="telemonitoring Estonia SNOMED") == ["Heart failure telemonitoring"]
+
+
+def test_the_demo_catalogue_is_found_by_stems_and_labels(engine):
+    demo.seed_demo(engine=engine, practices=600)
+
+    def ids_of(**query) -> set[int]:
+        return set(matching_ids(CatalogueQuery(**query), engine=engine))
+
+    assert ids_of(standards=("fhir",)) <= ids_of(text="FHIR") != set()
+    assert ids_of(countries=("EE",)) <= ids_of(text="Estonia") != set()
+    assert ids_of(maturities=(4,)) <= ids_of(text="scales") != set()
+    copd = ids_of(text="COPD")
+    assert (
+        ids_of(text="COPD", health_domains=("rehabilitation",))
+        <= ids_of(text="COPD rehabilitation")
+        <= copd
+    )
+    assert ids_of(text="COPD rehabilitation") != set()
+    assert (
+        ids_of(text="telemonitoring", countries=("EE",))
+        <= ids_of(text="telemonitoring Estonia")
+        <= ids_of(text="telemonitoring")
+    )
+
+
+def test_a_changed_label_of_a_code_list_is_taken_up_on_upgrade(engine, ids, monkeypatch):
+    rows = search_index.label_rows()
+    renamed = [
+        {**row, "terms": row["terms"] + " Zebrafhir"} if row["code"] == "fhir" else row
+        for row in rows
+    ]
+    monkeypatch.setattr(search_index, "label_rows", lambda: renamed)
+    db.upgrade(engine)
+    assert len(titles(engine, text="zebrafhir")) == 3
+    monkeypatch.setattr(search_index, "label_rows", lambda: rows)
+    db.upgrade(engine)
+    assert titles(engine, text="zebrafhir") == []
+
+
+#: Search texts full of the query syntax of FTS5 and tsquery, and of odd characters.
+search_texts = st.one_of(
+    st.text(max_size=80),
+    st.builds(
+        lambda words, separator: separator.join(words),
+        st.lists(
+            st.sampled_from(
+                [
+                    '"',
+                    "'",
+                    "*",
+                    "-",
+                    ":",
+                    "^",
+                    "NEAR",
+                    "NEAR(",
+                    "AND",
+                    "OR",
+                    "NOT",
+                    "(",
+                    ")",
+                    "{",
+                    "}",
+                    "&",
+                    "|",
+                    "!",
+                    "<->",
+                    ":*",
+                    "diabetes",
+                    "heart",
+                    "Kraków",
+                    "é",
+                    "\\",
+                    "%",
+                    "_",
+                    "title:",
+                    "fhir",
+                    "😀",
+                    "\x00",
+                    "ß",
+                    "İ",
+                    "ǅ",
+                    "½",
+                    "٣",
+                ]
+            ),  # fmt: skip
+            max_size=8,
+        ),
+        st.sampled_from([" ", "", "-", '"']),
+    ),
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=search_texts)
+def test_no_search_text_breaks_the_query(engine, ids, text):
+    page = search(CatalogueQuery(text=text), engine=engine)
+
+    assert page.total == len(page.practices) <= 6
+    assert set(matching_ids(CatalogueQuery(text=text), engine=engine)) <= set(ids.values())
+
+
+#: Facet -> the query attribute that filters on it.
+ATTRIBUTES = {
+    "type": "practice_types",
+    "maturity": "maturities",
+    "country": "countries",
+    "domain": "health_domains",
+    "dhi": "dhi_codes",
+    "standard": "standards",
+    "language": "languages",
+}
+some = st.lists
+filtered_queries = st.builds(
+    CatalogueQuery,
+    text=st.sampled_from(["", "diabetes", "app", "heart fhir", "health", "the", "zzz", "germany"]),
+    practice_types=some(st.sampled_from(["app", "model", "service"]), max_size=2).map(tuple),
+    maturities=some(st.sampled_from([1, 3, 4]), max_size=2).map(tuple),
+    countries=some(st.sampled_from(["DE", "EE", "FR", "NL", "AT"]), max_size=2).map(tuple),
+    health_domains=some(st.sampled_from(["diabetes", "records-and-access"]), max_size=2).map(tuple),
+    dhi_codes=some(st.sampled_from(["1.0", "1.4", "1.4.1", "2.0", "3.1.1"]), max_size=2).map(tuple),
+    standards=some(st.sampled_from(["fhir", "snomed-ct"]), max_size=1).map(tuple),
+    languages=some(st.sampled_from(["en", "de"]), max_size=1).map(tuple),
+    transferable=st.sampled_from([None, True, False]),
+    sort=st.sampled_from(catalogue.SORTS),
+    page_size=st.just(100),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(query=filtered_queries)
+def test_the_in_memory_page_and_counts_agree_with_the_filters_in_sql(engine, ids, query):
+    page = search(query, engine=engine)
+
+    assert [p.id for p in page.practices] == matching_ids(query, engine=engine)
+    assert page.total == len(page.practices)
+    for facet, counts in page.facets.items():
+        for value, count in counts.items():
+            if facet == "transferable":
+                only = dataclasses.replace(query, transferable=value == "yes")
+            else:
+                chosen = int(value) if facet == "maturity" else value
+                only = dataclasses.replace(query, **{ATTRIBUTES[facet]: (chosen,)})
+            assert count == len(matching_ids(only, engine=engine)), (facet, value)
 
 
 def test_the_benchmark_times_every_query(engine):
@@ -551,3 +936,107 @@ def test_unknown_codes_and_bad_numbers_are_dropped():
         page=1,
         page_size=catalogue.MAX_PAGE_SIZE,
     )
+
+
+# --- migration 0008 ------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_engine(request, tmp_path) -> Iterator[Engine]:
+    """A new, empty database (not migrated) on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        yield db.get_engine(url)
+        db.get_engine(url).dispose()
+        return
+    for url in _pg_database():
+        yield db.get_engine(url)
+        db.get_engine(url).dispose()
+
+
+def _insert(conn, row: SQLModel) -> int | None:
+    """Insert `row` as an earlier version of the app would (no session hooks); its id."""
+    model = type(row)
+    values = row.model_dump(exclude={"id"} if "id" in model.__table__.c else set())
+    inserted = conn.execute(insert(model).values(values))
+    return inserted.inserted_primary_key[0]
+
+
+def _store_at_0007(conn, title: str, organisation: str) -> None:
+    org = _insert(conn, Organisation(name=organisation, country="PL"))
+    practice = _insert(
+        conn,
+        Practice(
+            title=title,
+            summary="People with COPD exercise at home, followed by a physiotherapist.",
+            practice_type="service",
+            maturity=4,
+            owner_organisation_id=org,
+            status="published",
+            published_at=datetime(2025, 5, 1, tzinfo=UTC),
+        ),
+    )
+    _insert(conn, PracticeCountry(practice_id=practice, country="EE"))
+    _insert(conn, PracticeTag(practice_id=practice, kind="standard", code="fhir"))
+
+
+def test_the_migration_indexes_the_stored_practices_and_can_be_undone(fresh_engine):
+    config = db.alembic_config(fresh_engine)
+    command.upgrade(config, "0007")
+    with fresh_engine.begin() as conn:
+        _store_at_0007(conn, "Telerehabilitation for COPD", "Kraków Lung Centre")
+
+    db.upgrade(fresh_engine)
+    for text in ("FHIR", "Estonia", "scales", "telerehabilitation copd", "Kraków lung"):
+        assert titles(fresh_engine, text=text) == ["Telerehabilitation for COPD"], text
+
+    command.downgrade(config, "0007")
+    with fresh_engine.begin() as conn:
+        _store_at_0007(conn, "Pulmonary rehabilitation app", "Tartu Lung Clinic")
+        assert conn.exec_driver_sql("SELECT count(*) FROM practice_search").scalar() == 2
+    db.upgrade(fresh_engine)
+    assert set(titles(fresh_engine, text="FHIR Estonia")) == {
+        "Telerehabilitation for COPD",
+        "Pulmonary rehabilitation app",
+    }
+
+
+def test_without_the_right_to_create_extensions_the_migration_still_works():
+    admin_url = PG_ADMIN_URL
+    role = f"dhu_plain_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        pytest.skip(f"PostgreSQL is not reachable: {error}")
+    with admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        try:
+            for url in _pg_database():
+                with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as owner:
+                    owner.execute(f'GRANT USAGE, CREATE ON SCHEMA public TO "{role}"')
+                engine = db.get_engine(url.replace("postgres@", f"{role}@"))
+                try:
+                    db.upgrade(engine)
+                    with engine.begin() as conn:
+                        _store_at_0007(conn, "Telerehabilitation for COPD", "Kraków Lung Centre")
+                        extensions = conn.exec_driver_sql("SELECT extname FROM pg_extension")
+                        assert "unaccent" not in set(extensions.scalars())
+                    with db.session_scope(engine) as session:
+                        search_index.rebuild_all(session)
+                    assert titles(engine, text="FHIR Kraków") == ["Telerehabilitation for COPD"]
+                    assert titles(engine, text="krakow") == []
+                    # Added later, as the README says.
+                    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as owner:
+                        owner.execute("CREATE EXTENSION unaccent")
+                        owner.execute(
+                            "ALTER TEXT SEARCH CONFIGURATION practice_search_english ALTER "
+                            "MAPPING FOR hword, hword_part, word WITH unaccent, english_stem"
+                        )
+                    with engine.begin() as conn:
+                        conn.exec_driver_sql("DELETE FROM practice_search_label")
+                    db.upgrade(engine)
+                    assert titles(engine, text="krakow") == ["Telerehabilitation for COPD"]
+                finally:
+                    engine.dispose()
+        finally:
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')

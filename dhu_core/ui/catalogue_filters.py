@@ -1,11 +1,14 @@
-"""The catalogue's search box, facet filters with counts, and pager, synced with the URL."""
+"""The catalogue's search box, facets with their counts, and pager, synced with the URL."""
 
 import dataclasses
+from collections.abc import Callable
+from pathlib import Path
 
 import streamlit as st
 
 from dhu_core import geo, taxonomy
 from dhu_core.catalogue import SORTS, CatalogueQuery
+from dhu_core.text import md_escape
 
 SORT_LABELS = {
     "relevance": "Best match",
@@ -14,7 +17,8 @@ SORT_LABELS = {
     "title": "Title A–Z",
     "maturity": "Most mature",
 }
-TRANSFERABLE = {None: "any", True: "yes", False: "no"}
+#: Willing to transfer: the facet's values, as they appear in the facet counts too.
+TRANSFERABLE = {True: "yes", False: "no"}
 #: Facet -> (query attribute, code list of the options).
 FACETS = {
     "type": ("practice_types", taxonomy.PRACTICE_TYPES),
@@ -33,7 +37,13 @@ FACET_TITLES = {
     "dhi": "WHO intervention group",
     "standard": "Standard",
     "language": "Language",
+    "transferable": "Willing to transfer",
 }
+#: A facet lists its most frequent values up to this many until the visitor asks for all:
+#: the whole list of countries or languages would make a phone's page several screens long.
+SHORT_LIST = 6
+#: Wrapping facet labels, folding the facets on a phone, the results' heading below the bar.
+STYLE = (Path(__file__).parent / "assets" / "catalogue.css").read_text(encoding="utf-8")
 
 
 def practice_id(values: list[str]) -> int | None:
@@ -42,16 +52,6 @@ def practice_id(values: list[str]) -> int | None:
         return int(values[-1])
     except (ValueError, IndexError):
         return None
-
-
-def _options(facet: str) -> dict:
-    if facet == "country":
-        return geo.country_names()
-    if facet == "dhi":
-        return {code: f"{code} {label}" for code, label in taxonomy.DHI_GROUPS.labels.items()} | {
-            code: f"{code} {label}" for code, label in taxonomy.DHI_CODES.labels.items()
-        }
-    return FACETS[facet][1].labels
 
 
 def current_query(initial: CatalogueQuery) -> CatalogueQuery:
@@ -72,7 +72,11 @@ def current_query(initial: CatalogueQuery) -> CatalogueQuery:
         sort=state.radar_sort,
         transferable=state.radar_transferable,
         page_size=initial.page_size,
-        **{attribute: tuple(state[f"radar_{facet}"]) for facet, (attribute, _) in FACETS.items()},
+        # A facet without values to list is not drawn, and Streamlit then forgets its key.
+        **{
+            attribute: tuple(state.get(f"radar_{facet}", []))
+            for facet, (attribute, _) in FACETS.items()
+        },
     )
     if state["_radar_filters"] != query:  # other filters start again at page 1
         state["_radar_filters"] = query
@@ -80,52 +84,165 @@ def current_query(initial: CatalogueQuery) -> CatalogueQuery:
     return dataclasses.replace(query, page=state["radar_page"])
 
 
-def draw(query: CatalogueQuery, facets: dict[str, dict[str, int]]) -> None:
-    """Search box, sort and facet filters, each option with its number of practices."""
+def shown_page(query: CatalogueQuery, page: int) -> CatalogueQuery:
+    """The query of the page actually shown (the last one when the URL asked for more)."""
+    st.session_state["radar_page"] = page
+    return dataclasses.replace(query, page=page)
+
+
+def search_box() -> None:
+    """The search words and the sort order."""
+    st.html(f"<style>{STYLE}</style>")
     text_column, sort_column = st.columns([3, 1])
     text_column.text_input(
-        "Search", key="radar_text", placeholder="Words from the title, summary or organisation…"
+        "Search",
+        key="radar_text",
+        placeholder="Words from the title, summary, organisation, country, standard…",
     )
     sort_column.selectbox("Sort by", options=SORTS, format_func=SORT_LABELS.get, key="radar_sort")
-    with st.expander("Filters", expanded=_any_filter(query), icon=":material/filter_list:"):
-        columns = st.columns(4)
-        for index, facet in enumerate(FACETS):
-            options = _options(facet)
-            counts = facets.get(facet, {})
-            columns[index % 4].multiselect(
-                FACET_TITLES[facet],
-                options=list(options),
-                format_func=lambda code, o=options, c=counts: _with_count(o, c, code),
-                key=f"radar_{facet}",
-            )
-        columns[len(FACETS) % 4].radio(
-            "Willing to transfer",
+
+
+def facets(query: CatalogueQuery, counts: dict[str, dict[str, int]]) -> None:
+    """Every facet's values with their number of practices; choosing one narrows the results.
+
+    On a phone the facets fold away behind a switch (the stylesheet hides the folded panel on
+    narrow screens only); a wide screen always shows them.
+    """
+    chosen = len(active_filters(query))
+    with st.container(key="radar_filter_switch"):
+        st.toggle(f"Show filters ({chosen} chosen)" if chosen else "Show filters", key="radar_show")
+    folded = not st.session_state.get("radar_show")
+    with st.container(key="radar_facets_folded" if folded else "radar_facets_open"):
+        for facet in FACETS:
+            _facet(facet, query, counts.get(facet, {}))
+        yes_no = counts.get("transferable", {})
+        st.pills(
+            FACET_TITLES["transferable"],
             options=list(TRANSFERABLE),
-            format_func=TRANSFERABLE.get,
-            horizontal=True,
+            format_func=lambda value: _counted(
+                TRANSFERABLE[value], yes_no.get(TRANSFERABLE[value])
+            ),
             key="radar_transferable",
         )
 
 
+def _facet(facet: str, query: CatalogueQuery, counts: dict[str, int]) -> None:
+    """One facet as pills: its most frequent values (all of them on request) and the chosen."""
+    labels = _options(facet)
+    parse = int if facet == "maturity" else str
+    chosen = list(getattr(query, FACETS[facet][0]))
+    frequent = [parse(value) for value in counts if parse(value) in labels]
+    show_all = st.session_state.get(f"radar_all_{facet}", False)
+    listed = frequent if show_all else frequent[:SHORT_LIST]
+    options = listed + [value for value in chosen if value not in listed]
+    if not options:
+        return
+    st.pills(
+        FACET_TITLES[facet],
+        options=options,
+        selection_mode="multi",
+        format_func=lambda value: _counted(labels.get(value, str(value)), counts.get(str(value))),
+        key=f"radar_{facet}",
+    )
+    if len(frequent) > SHORT_LIST:
+        st.button(
+            "Show fewer" if show_all else f"Show all {len(frequent)}",
+            key=f"radar_more_{facet}",
+            type="tertiary",
+            on_click=_flip,
+            args=(f"radar_all_{facet}",),
+        )
+
+
+def _options(facet: str) -> dict:
+    if facet == "country":
+        return geo.country_names()
+    if facet == "dhi":
+        return {code: f"{code} {label}" for code, label in taxonomy.DHI_GROUPS.labels.items()} | {
+            code: f"{code} {label}" for code, label in taxonomy.DHI_CODES.labels.items()
+        }
+    return FACETS[facet][1].labels
+
+
+def _counted(label: str, count: int | None) -> str:
+    return f"{label} ({count:,})" if count is not None else label
+
+
+def _flip(key: str) -> None:
+    st.session_state[key] = not st.session_state.get(key, False)
+
+
 def pager(query: CatalogueQuery, pages: int) -> None:
-    """Previous / next page buttons."""
+    """Previous / next page buttons; the new page opens at the top of the results."""
     previous, _, following = st.columns([1, 4, 1])
-    if previous.button("Previous", disabled=query.page <= 1, icon=":material/chevron_left:"):
-        st.session_state["radar_page"] = query.page - 1
-        st.rerun()
-    if following.button("Next", disabled=query.page >= pages, icon=":material/chevron_right:"):
-        st.session_state["radar_page"] = query.page + 1
-        st.rerun()
-
-
-def _any_filter(query: CatalogueQuery) -> bool:
-    return query.transferable is not None or any(
-        getattr(query, attribute) for attribute, _ in FACETS.values()
+    previous.button(
+        "Previous",
+        disabled=query.page <= 1,
+        icon=":material/chevron_left:",
+        on_click=_turn,
+        args=(query.page - 1,),
+    )
+    following.button(
+        "Next",
+        disabled=query.page >= pages,
+        icon=":material/chevron_right:",
+        on_click=_turn,
+        args=(query.page + 1,),
     )
 
 
-def _with_count(options: dict, counts: dict, code) -> str:
-    count = counts.get(str(code))
-    return (
-        f"{options.get(code, code)} ({count:,})" if count is not None else options.get(code, code)
-    )
+def _turn(page: int) -> None:
+    st.session_state["radar_page"] = page
+    st.session_state["_radar_turned"] = True
+
+
+def page_turned() -> bool:
+    """True once after Previous or Next was pressed."""
+    return st.session_state.pop("_radar_turned", False)
+
+
+def clear_buttons(query: CatalogueQuery) -> None:
+    """A button per search word and chosen filter that takes it away, and one for them all."""
+    removals = active_filters(query)
+    if query.text:
+        removals.insert(0, (f"Search: {query.text}", _clear_text))
+    columns = st.columns(2)
+    for index, (label, remove) in enumerate(removals):
+        columns[index % 2].button(
+            md_escape(label),
+            key=f"radar_clear_{index}",
+            icon=":material/close:",
+            on_click=remove,
+            width="stretch",
+        )
+    if len(removals) > 1:
+        st.button("Clear the search and all filters", on_click=_clear_all)
+
+
+def active_filters(query: CatalogueQuery) -> list[tuple[str, Callable[[], None]]]:
+    """(label, how to remove it) of every chosen filter value."""
+    active = []
+    for facet, (attribute, _) in FACETS.items():
+        labels = _options(facet)
+        for value in getattr(query, attribute):
+            label = f"{FACET_TITLES[facet]}: {labels.get(value, value)}"
+            active.append((label, lambda f=facet, v=value: _remove(f, v)))
+    if query.transferable is not None:
+        label = f"{FACET_TITLES['transferable']}: {TRANSFERABLE[query.transferable]}"
+        active.append((label, lambda: st.session_state.update(radar_transferable=None)))
+    return active
+
+
+def _remove(facet: str, value) -> None:
+    key = f"radar_{facet}"
+    st.session_state[key] = [chosen for chosen in st.session_state[key] if chosen != value]
+
+
+def _clear_text() -> None:
+    st.session_state["radar_text"] = ""
+
+
+def _clear_all() -> None:
+    st.session_state.update(radar_text="", radar_transferable=None)
+    for facet in FACETS:
+        st.session_state[f"radar_{facet}"] = []

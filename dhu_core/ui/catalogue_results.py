@@ -1,0 +1,68 @@
+"""The catalogue's results: their heading, the practices, a hint when none match, downloads."""
+
+import streamlit as st
+
+from dhu_core import catalogue, io, spreadsheet
+from dhu_core.catalogue import CataloguePage, CatalogueQuery
+from dhu_core.text import md_escape
+from dhu_core.ui import catalogue_filters, practice_view
+
+#: The id of the results' heading: a turned page scrolls it into view.
+ANCHOR = "results"
+DOWNLOADS = (("csv", "text/csv"), ("xlsx", spreadsheet.XLSX_MIME), ("json", "application/json"))
+
+
+def results(query: CatalogueQuery, result: CataloguePage) -> None:
+    """The page of practices with its heading and pager, or why nothing matches."""
+    if not result.total:
+        st.subheader("No practice matches", anchor=ANCHOR)
+        _hint(query)
+        return
+    noun = "practice" if result.total == 1 else "practices"
+    st.subheader(f"{result.total:,} {noun} · page {result.page} of {result.pages:,}", anchor=ANCHOR)
+    if catalogue_filters.page_turned():
+        _scroll_to_heading(result.page)
+    for practice in result.practices:
+        practice_view.card(practice)
+    catalogue_filters.pager(query, result.pages)
+    _downloads(query)
+
+
+def _hint(query: CatalogueQuery) -> None:
+    if query.text:
+        words = md_escape(query.text)
+        st.info(
+            f"Nothing holds every word of “{words}”. Check the spelling, or use fewer words."
+            + (" Or remove a filter:" if catalogue_filters.active_filters(query) else ""),
+            icon=":material/search_off:",
+        )
+    else:
+        st.info("No practice has all the filters chosen. Remove one:", icon=":material/search_off:")
+    catalogue_filters.clear_buttons(query)
+
+
+def _scroll_to_heading(page: int) -> None:
+    """Bring the heading to the top of the window: the pager that was pressed is at the bottom."""
+    st.html(
+        f"""<script>
+        // Page {page}: a new text for every page, so the browser runs the script each time.
+        setTimeout(() => document.getElementById("{ANCHOR}")?.scrollIntoView(), 100);
+        </script>""",
+        unsafe_allow_javascript=True,
+    )
+
+
+def _downloads(query: CatalogueQuery) -> None:
+    with st.expander("Download this result", icon=":material/download:"):
+        st.caption("Exactly the practices matching the search and filters above.")
+        for column, (fmt, mime) in zip(st.columns(3), DOWNLOADS, strict=True):
+            column.download_button(
+                fmt.upper(),
+                data=lambda fmt=fmt: io.export_bytes(
+                    io.export_practices(catalogue.matching_ids(query)), fmt
+                ),
+                file_name=f"dhu-practices.{fmt}",
+                mime=mime,
+                on_click="ignore",
+                key=f"download-{fmt}",
+            )
