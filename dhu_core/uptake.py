@@ -40,11 +40,12 @@ from dhu_core.models import (
     TwinningMatch,
     TwinningNeed,
 )
+from dhu_core.organisations import CAPTURE_ORGANISATION
 
 
 @dataclass(frozen=True)
 class HeadlineFigures:
-    """The figures on the home page."""
+    """The public figures of the home page and the live view."""
 
     published_practices: int
     countries_covered: int
@@ -53,7 +54,8 @@ class HeadlineFigures:
 
 
 def headline_figures(engine: Engine | None = None) -> HeadlineFigures:
-    """Published practices, countries with a published practice, organisations, twinnings."""
+    """Published practices, countries with a published practice, organisations owning one
+    (the workshops' holding organisation aside), twinnings."""
     published = Practice.status == "published"
     with (engine or db.get_engine()).connect() as conn:
         practices = conn.execute(select(func.count()).where(published)).scalar_one()
@@ -62,7 +64,11 @@ def headline_figures(engine: Engine | None = None) -> HeadlineFigures:
             .join(Practice, Practice.id == PracticeCountry.practice_id)
             .where(published)
         ).scalar_one()
-        organisations = conn.execute(select(func.count()).select_from(Organisation)).scalar_one()
+        organisations = conn.execute(
+            select(func.count(distinct(Practice.owner_organisation_id)))
+            .join(Organisation, Organisation.id == Practice.owner_organisation_id)
+            .where(published, Organisation.name != CAPTURE_ORGANISATION)
+        ).scalar_one()
         twinnings = conn.execute(
             select(func.count())
             .select_from(TwinningMatch)
