@@ -118,3 +118,43 @@ def test_the_score_breakdown_of_a_twinning_suggestion_is_legible(demo_server, pa
         shown = chart.labels() - {"0%", "50%", "100%"}
         assert shown <= criteria
         assert len(shown) == len(chart.bars) >= 5
+
+
+#: Texts of the country panel that a browser shows cut short (with "…" or clipped): figure
+#: labels, and placeholders of select boxes, measured in the font of their field.
+CUT_SHORT = """() => {
+  const labels = [...document.querySelectorAll(
+    '[data-testid=stMetricLabel] [data-testid=stMarkdownContainer]')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent);
+  const measure = document.createElement('canvas').getContext('2d');
+  const placeholders = [...document.querySelectorAll('[data-testid=stSelectbox] input')]
+    .filter(input => !input.value && input.placeholder)
+    .filter(input => {
+      const style = getComputedStyle(input);
+      measure.font = style.font;
+      const room = input.clientWidth - parseFloat(style.paddingLeft)
+        - parseFloat(style.paddingRight);
+      return measure.measureText(input.placeholder).width > room + 1;
+    })
+    .map(input => input.placeholder);
+  return [...labels, ...placeholders];
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_label_of_the_map_page_is_cut_short(demo_server, chromium, width):
+    url, _ = demo_server
+    context = chromium.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(url + "/map")
+    page.get_by_test_id("stSelectbox").locator("input").first.wait_for(timeout=60_000)
+    settle(page)
+    assert page.evaluate(CUT_SHORT) == []
+
+    page.goto(url + "/map?country=EE")
+    page.get_by_role("heading", name="Estonia").wait_for(timeout=60_000)
+    settle(page)
+    labels = {" ".join(t.split()) for t in page.get_by_test_id("stMetricLabel").all_inner_texts()}
+    assert {"Per million inhabitants", "Adopted from abroad"} <= labels
+    assert page.evaluate(CUT_SHORT) == []
+    context.close()
