@@ -216,7 +216,7 @@ def cross_border_flows(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
-#: Where a country's code may go beside its point: (name, mark_text alignment, dx, dy).
+#: Where a country's code may go beside its point: (name, align, baseline, dx, dy).
 LABEL_PLACES = (
     ("right", "left", "middle", 7, 0),
     ("left", "right", "middle", -7, 0),
@@ -239,7 +239,15 @@ def indicator_comparison(comparison: uptake.IndicatorComparison) -> alt.Chart:
     public = uptake.INDICATORS[indicator]
     frame = comparison.frame
     top = _nice_ceiling(frame[metric].max() if len(frame) else 0)
-    frame = frame.assign(label_at=_label_places(frame[indicator], frame[metric], 100, top))
+    places = _label_places(frame[indicator], frame[metric], 100, top)
+    how = {place: rest for place, *rest in LABEL_PLACES}
+    frame = frame.assign(
+        label_at=places,
+        **{
+            f"label_{name}": [how.get(place, LABEL_PLACES[0][1:])[index] for place in places]
+            for index, name in enumerate(("align", "baseline", "dx", "dy"))
+        },
+    )
     base = alt.Chart(frame).encode(
         x=alt.X(
             f"{indicator}:Q",
@@ -256,13 +264,19 @@ def indicator_comparison(comparison: uptake.IndicatorComparison) -> alt.Chart:
             alt.Tooltip("year:O", title="Year of the indicator"),
         ]
     )
-    labels = [
-        base.transform_filter(alt.datum.label_at == place)
-        .mark_text(align=align, baseline=baseline, dx=dx, dy=dy, fontSize=11)
+    # One text layer, each code placed by its own row (a layer per place costs 4 times more).
+    labels = (
+        base.transform_filter(alt.datum.label_at != "")
+        .mark_text(
+            align=alt.ExprRef("datum.label_align"),
+            baseline=alt.ExprRef("datum.label_baseline"),
+            dx=alt.ExprRef("datum.label_dx"),
+            dy=alt.ExprRef("datum.label_dy"),
+            fontSize=11,
+        )
         .encode(text="country:N")
-        for place, align, baseline, dx, dy in LABEL_PLACES
-    ]
-    return alt.layer(points, *labels).properties(
+    )
+    return alt.layer(points, labels).properties(
         title=_title(f"{label} and people {public.lower()}"),
         **FIT,
         height=320,
