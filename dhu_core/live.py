@@ -308,15 +308,15 @@ def _open_capture(
 
 def _was_captured(session: Session, practice: Practice) -> bool:
     """True for a capture: held by the holding organisation, or completed since (its owner is
-    then a real organisation, and only the audit trail remembers)."""
+    then a real organisation, and the completion in the audit trail tells)."""
     if session.get(Organisation, practice.owner_organisation_id).name == CAPTURE_ORGANISATION:
         return True
-    captured = select(AuditEvent.id).where(
-        AuditEvent.action == "practice.captured",
+    completed = select(AuditEvent.id).where(
+        AuditEvent.action == "practice.capture_completed",
         AuditEvent.entity == "practice",
         AuditEvent.entity_id == practice.id,
     )
-    return session.exec(captured).first() is not None
+    return session.exec(completed).first() is not None
 
 
 # --- between workshops -------------------------------------------------------------------
