@@ -229,3 +229,14 @@ def test_a_new_practice_shows_on_the_next_rerun(embedded_app):
 
     after = _map_figures(at)
     assert {code: after[code] - before[code] for code in countries} == dict.fromkeys(countries, 1)
+
+
+def test_a_rerun_without_the_metric_from_the_browser_keeps_the_metric_shown(embedded_app):
+    at = _map_page(metric="twinnings")
+    # What the browser sent when a click on the map reran the page while it was still drawn.
+    at.session_state["map_metric"] = None
+    at.run()
+
+    assert not at.exception and not at.error
+    assert at.get("button_group")[0].value == "twinnings"
+    assert at.query_params["metric"] == "twinnings"

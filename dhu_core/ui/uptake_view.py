@@ -92,13 +92,18 @@ def filters(span: tuple[int, int]) -> uptake.UptakeFilters:
 
 def metric_choice() -> str:
     """Which figure the map shows."""
-    return st.segmented_control(
+    # A click on the map while the page is still being drawn can rerun it with no value for
+    # this control from the browser: the metric shown last then stands.
+    if state.get("map_metric") not in uptake.METRICS:
+        state.map_metric = state.get("map_metric_shown", uptake.DEFAULT_METRIC)
+    state.map_metric_shown = st.segmented_control(
         "Show on the map",
         options=list(uptake.METRICS),
         format_func=lambda code: uptake.METRICS[code].label,
         required=True,
         key="map_metric",
     )
+    return state.map_metric_shown
 
 
 def _deck_key() -> str:
