@@ -4,16 +4,8 @@ import streamlit as st
 from pydantic import ValidationError
 
 from dhu_core import accounts, db, geo, live
-from dhu_core.models import (
-    CaptureCreate,
-    FieldError,
-    PracticeCreate,
-    StateConflict,
-    field_errors,
-    utcnow,
-)
-from dhu_core.text import md_escape
-from dhu_core.ui import auth, forms, practice_form
+from dhu_core.models import CaptureCreate, FieldError, field_errors, utcnow
+from dhu_core.ui import auth, capture_view, forms, practice_form
 
 FORM = "capture"
 #: Capture field -> widget key.
@@ -77,57 +69,4 @@ if sent:
 user = auth.current_user()
 if user is not None and user.role in live.COORDINATORS:
     st.divider()
-    st.subheader("Captures to complete")
-    if message := state.pop("capture_message", None):
-        st.success(message)
-    with db.read_scope() as session:
-        captures = {c.id: c for c in live.open_captures(session=session, actor=user)}
-    st.caption(
-        "Complete a capture with the owner's help, then publish it; discard what is no practice."
-    )
-    chosen = st.selectbox(
-        "Capture",
-        options=list(captures),
-        format_func=lambda i: (
-            f"{captures[i].title} · {geo.country_name(captures[i].country)} · "
-            f"{captures[i].contact_email} · {captures[i].created_at:%d %b %H:%M}"
-        ),
-        index=None,
-        placeholder=f"{len(captures)} waiting: choose one…",
-        key="qc_complete",
-    )
-    if chosen is not None:
-        if state.get("qc_loaded") != chosen:
-            with db.read_scope() as session:
-                practice_form.load(
-                    live.capture_form(session=session, actor=user, practice_id=chosen)
-                )
-            state["qc_loaded"] = chosen
-        practice_form.draw()
-        publish, discard = st.columns(2)
-        if publish.button("Publish", type="primary", icon=":material/publish:"):
-            try:
-                data = PracticeCreate(**practice_form.values())
-                with db.session_scope() as session:
-                    live.complete_capture(
-                        session=session, actor=user, practice_id=chosen, data=data
-                    )
-            except (ValidationError, FieldError) as error:
-                forms.show_errors_and_rerun(practice_form.FORM, field_errors(error))
-            except StateConflict as conflict:
-                publish.warning(str(conflict), icon=":material/sync_problem:")
-                st.stop()
-            forms.clear_errors(practice_form.FORM)
-            state["capture_message"] = f"Published: {md_escape(data.title)}"
-            del state["qc_complete"]
-            st.rerun()
-        if discard.button("Discard", icon=":material/delete:"):
-            try:
-                with db.session_scope() as session:
-                    live.discard_capture(session=session, actor=user, practice_id=chosen)
-            except StateConflict as conflict:
-                discard.warning(str(conflict), icon=":material/sync_problem:")
-                st.stop()
-            state["capture_message"] = f"Discarded: {md_escape(captures[chosen].title)}"
-            del state["qc_complete"]
-            st.rerun()
+    capture_view.completion(user)

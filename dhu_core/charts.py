@@ -1,8 +1,17 @@
 """Altair charts of the uptake figures: each takes the DataFrame of dhu_core.uptake it shows.
 
-Sequential colours use viridis like the map (light for few, dark for many); the practice types
-use the Okabe-Ito palette, which people with any common colour-vision deficiency can tell apart.
+Every chart takes the width of its container and stays legible from a phone (390 px wide) to a
+wide screen: categories run down the vertical axis, so that each label has a line of its own;
+long labels and titles wrap instead of being cut; a band is high enough for its label and makes
+each bar at least 12 px thick. Sequential colours go from pale (few) to dark (many) and start at
+zero, so that zero is the quietest colour; the practice types use the Okabe-Ito palette, which
+people with any common colour-vision deficiency can tell apart.
 """
+
+import json
+import math
+import textwrap
+from collections.abc import Iterable
 
 import altair as alt
 import pandas as pd
@@ -11,54 +20,126 @@ from dhu_core import taxonomy, uptake
 
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
 PRIMARY = "#0B6E75"
-SEQUENTIAL = alt.Scale(scheme="viridis", reverse=True)
-COUNT_LEGEND = alt.Legend(tickMinStep=1, format=",d")
+#: ColorBrewer's yellow-green-blue, safe for colour-blind readers, from 0 (so 1 is tinted).
+SEQUENTIAL = alt.Scale(scheme="yellowgreenblue", domainMin=0)
+COUNT_LEGEND = alt.Legend(
+    tickMinStep=1, format=",d", orient="bottom", direction="horizontal", gradientLength=140
+)
 TYPE_LABELS = [taxonomy.PRACTICE_TYPES.label(code) for code in taxonomy.PRACTICE_TYPES]
 TYPE_COLOURS = alt.Scale(domain=TYPE_LABELS, range=list(OKABE_ITO[: len(TYPE_LABELS)]))
+#: Characters per line of a chart's title (about 300 px of Streamlit's title font).
+TITLE_WIDTH = 34
+#: Characters per line of a category label, and the height of a band per line of its label.
+LABEL_WIDTH = 24
+LINE_HEIGHT = 13
+#: Bars fill 90 % of a band (Vega-Lite's padding), so a band of 24 px makes bars of 21 px.
+MIN_BAND = 24
+#: The container's width for the plot, axes and legends (the height is the plot's own), with
+#: room for the tops of the letters of the title and for upright axis titles.
+FIT = {
+    "width": "container",
+    "autosize": alt.AutoSizeParams(type="fit-x", contains="padding"),
+    # An object: Streamlit sets the padding's "bottom" itself and fails on a number.
+    "padding": {"top": 4, "right": 4, "bottom": 4, "left": 4},
+}
+#: Below this plot width (px), the heat map turns its column labels upright.
+NARROW = 600
+
+
+def _title(text: str, subtitle: str | None = None) -> alt.Title:
+    """A chart title that wraps instead of being cut on a phone."""
+    return alt.Title(
+        _lines(text, TITLE_WIDTH),
+        subtitle=_lines(subtitle, TITLE_WIDTH + 10) if subtitle else alt.Undefined,
+        anchor="start",
+        subtitlePadding=4,
+    )
+
+
+def _lines(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [text]
+
+
+def _category_axis(labels: Iterable[str], *, width: int = LABEL_WIDTH) -> tuple[alt.Axis, int]:
+    """An axis that shows every one of `labels` whole, long ones on several lines, and the band
+    height (px) that keeps the lines of neighbouring labels apart."""
+    wrapped = {label: _lines(label, width) for label in labels}
+    long = {label: lines for label, lines in wrapped.items() if len(lines) > 1}
+    expression = f"{json.dumps(long)}[datum.label] || datum.label" if long else "datum.label"
+    lines = max((len(lines) for lines in wrapped.values()), default=1)
+    axis = alt.Axis(
+        labelExpr=expression, labelLimit=0, labelOverlap=False, labelFlush=False, labelPadding=6
+    )
+    return axis, max(MIN_BAND, LINE_HEIGHT * lines + 8)
+
+
+def _horizontal_bars(
+    frame: pd.DataFrame,
+    *,
+    category: str,
+    labels: list[str],
+    value: alt.X,
+    chart_title: alt.Title | None,
+    tooltip: list,
+) -> alt.Chart:
+    axis, band = _category_axis(labels)
+    return (
+        alt.Chart(frame, title=chart_title if chart_title is not None else alt.Undefined)
+        .mark_bar(color=PRIMARY, cornerRadiusEnd=3)
+        .encode(
+            x=value,
+            y=alt.Y(f"{category}:N", title=None, sort=labels, axis=axis),
+            tooltip=tooltip,
+        )
+        .properties(**FIT, height=alt.Step(band))
+    )
 
 
 def practices_by_type(frame: pd.DataFrame, *, title: str = "Practices by type") -> alt.Chart:
     """Horizontal bars: practices per type (from `uptake.by_type`)."""
-    return (
-        alt.Chart(frame, title=title)
-        .mark_bar(color=PRIMARY, cornerRadiusEnd=3)
-        .encode(
-            x=alt.X("practices:Q", title="Practices"),
-            y=alt.Y("type:N", title=None, sort=TYPE_LABELS, axis=alt.Axis(labelLimit=220)),
-            tooltip=[alt.Tooltip("type:N", title="Type"), alt.Tooltip("practices:Q", format=",")],
-        )
+    return _horizontal_bars(
+        frame,
+        category="type",
+        labels=TYPE_LABELS,
+        value=alt.X("practices:Q", title="Practices", axis=alt.Axis(tickMinStep=1, format=",d")),
+        chart_title=_title(title),
+        tooltip=[alt.Tooltip("type:N", title="Type"), alt.Tooltip("practices:Q", format=",")],
     )
 
 
 def maturity_distribution(
     frame: pd.DataFrame, *, title: str = "Maturity of the practices"
 ) -> alt.Chart:
-    """Bars per maturity level, from concept to cross-border (from `uptake.by_maturity`)."""
-    levels = list(frame["level"])
-    return (
-        alt.Chart(frame, title=title)
-        .mark_bar(cornerRadiusEnd=3)
-        .encode(
-            x=alt.X("level:N", title=None, sort=levels, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("practices:Q", title="Practices"),
-            color=alt.Color("maturity:O", scale=SEQUENTIAL, legend=None),
-            tooltip=[
-                alt.Tooltip("level:N", title="Maturity"),
-                alt.Tooltip("practices:Q", format=","),
-            ],
-        )
+    """Horizontal bars per maturity level, concept to cross-border (from `uptake.by_maturity`)."""
+    return _horizontal_bars(
+        frame,
+        category="level",
+        labels=list(frame["level"]),
+        value=alt.X("practices:Q", title="Practices", axis=alt.Axis(tickMinStep=1, format=",d")),
+        chart_title=_title(title),
+        tooltip=[alt.Tooltip("level:N", title="Maturity"), alt.Tooltip("practices:Q", format=",")],
     )
 
 
 def registrations_over_time(frame: pd.DataFrame) -> alt.Chart:
     """Stacked bars: practices registered per year, by type (from `uptake.by_year`)."""
     return (
-        alt.Chart(frame, title="Registrations per year")
+        alt.Chart(frame, title=_title("Registrations per year"))
         .mark_bar()
         .encode(
-            x=alt.X("year:O", title="Year of registration", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("sum(practices):Q", title="Practices"),
-            color=alt.Color("type:N", title="Type", scale=TYPE_COLOURS),
+            x=alt.X(
+                "year:O",
+                title="Year of registration",
+                axis=alt.Axis(labelAngle=0, labelFlush=False),
+            ),
+            y=alt.Y("sum(practices):Q", title="Practices", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color(
+                "type:N",
+                title="Type",
+                scale=TYPE_COLOURS,
+                # One column under the chart: the longest type still fits on a phone.
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0),
+            ),
             order=alt.Order("practice_type:N"),
             tooltip=[
                 alt.Tooltip("year:O", title="Year"),
@@ -66,21 +147,30 @@ def registrations_over_time(frame: pd.DataFrame) -> alt.Chart:
                 alt.Tooltip("practices:Q", format=","),
             ],
         )
+        .properties(**FIT, height=220)
     )
 
 
 def domains_by_type(frame: pd.DataFrame) -> alt.Chart:
     """Heat map: practices per health domain and type (from `uptake.domains_by_type`)."""
-    base = alt.Chart(frame).encode(
-        x=alt.X(
-            "type:N",
-            title=None,
-            sort=TYPE_LABELS,
-            axis=alt.Axis(labelAngle=-30, labelOverlap=False, labelLimit=200),
-        ),
-        y=alt.Y("domain:N", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=260)),
+    domains = [taxonomy.HEALTH_DOMAINS.label(code) for code in taxonomy.HEALTH_DOMAINS]
+    shown = [label for label in domains if label in set(frame["domain"])]
+    y_axis, band = _category_axis(shown, width=34)
+    types, _ = _category_axis(TYPE_LABELS, width=16)
+    # Wide: the types wrapped on lines across the top of their columns; narrow: upright.
+    x_axis = alt.Axis(
+        orient="top",
+        labelExpr=f"width < {NARROW} ? datum.label : ({types.labelExpr})",
+        labelAngle=alt.ExprRef(f"width < {NARROW} ? -90 : 0"),
+        labelLimit=0,
+        labelOverlap=False,
+        labelFlush=False,
     )
-    cells = base.mark_rect().encode(
+    base = alt.Chart(frame).encode(
+        x=alt.X("type:N", title=None, sort=TYPE_LABELS, axis=x_axis),
+        y=alt.Y("domain:N", title=None, sort=shown, axis=y_axis),
+    )
+    cells = base.mark_rect(stroke="#FFFFFF", strokeWidth=1).encode(
         color=alt.Color("practices:Q", title="Practices", scale=SEQUENTIAL, legend=COUNT_LEGEND),
         tooltip=[
             alt.Tooltip("domain:N", title="Health domain"),
@@ -89,78 +179,150 @@ def domains_by_type(frame: pd.DataFrame) -> alt.Chart:
         ],
     )
     return (cells + _cell_labels(base, frame)).properties(
-        title="Health domains by type of practice", height=alt.Step(22)
+        title=_title("Health domains by type of practice"),
+        **FIT,
+        height=alt.Step(band),
     )
+
+
+FLOWS_SHOWN = 15
 
 
 def cross_border_flows(frame: pd.DataFrame) -> alt.Chart:
-    """Heat map: practices deployed abroad, owner's country x deployment country."""
-    return (
-        alt.Chart(frame, title="Cross-border uptake: who adopts practices from whom")
-        .mark_rect()
-        .encode(
-            x=alt.X(
-                "country_name:N",
-                title="Deployed in",
-                axis=alt.Axis(labelAngle=-45, labelOverlap=False),
-            ),
-            y=alt.Y(
-                "origin_name:N",
-                title="Owner's country",
-                axis=alt.Axis(labelOverlap=False, labelLimit=200),
-            ),
-            color=alt.Color(
-                "practices:Q", title="Practices", scale=SEQUENTIAL, legend=COUNT_LEGEND
-            ),
-            tooltip=[
-                alt.Tooltip("origin_name:N", title="From"),
-                alt.Tooltip("country_name:N", title="Deployed in"),
-                alt.Tooltip("practices:Q", format=","),
-            ],
-        )
-        .properties(height=alt.Step(16))
+    """Bars: the largest flows of practices deployed abroad, owner's country -> deployment."""
+    largest = frame.head(FLOWS_SHOWN).assign(
+        flow=lambda f: f["origin_name"] + " → " + f["country_name"]
+    )
+    subtitle = (
+        f"The {len(largest)} largest of {len(frame):,} flows; the download has them all."
+        if len(frame) > len(largest)
+        else None
+    )
+    return _horizontal_bars(
+        largest,
+        category="flow",
+        labels=list(largest["flow"]),
+        value=alt.X(
+            "practices:Q",
+            title=_lines("Practices of the owner's country deployed in the other", 30),
+            axis=alt.Axis(tickMinStep=1, format=",d"),
+        ),
+        chart_title=_title("Cross-border uptake: who adopts practices from whom", subtitle),
+        tooltip=[
+            alt.Tooltip("origin_name:N", title="From"),
+            alt.Tooltip("country_name:N", title="Deployed in"),
+            alt.Tooltip("practices:Q", format=","),
+        ],
     )
 
 
-def indicator_comparison(frame: pd.DataFrame, metric: str, indicator: str) -> alt.Chart:
-    """Scatter: a metric of the platform against a public indicator, one point per country."""
+#: Where a country's code may go beside its point: (name, align, baseline, dx, dy).
+LABEL_PLACES = (
+    ("right", "left", "middle", 7, 0),
+    ("left", "right", "middle", -7, 0),
+    ("above", "center", "bottom", 0, -7),
+    ("below", "center", "top", 0, 7),
+)
+#: The plot area the labels are placed for: the narrowest one, on a phone. A label clear of
+#: the others there stays clear on a wider screen, where points only move further apart.
+SCATTER_PLOT = (240, 300)
+
+
+def indicator_comparison(comparison: uptake.IndicatorComparison) -> alt.Chart:
+    """Scatter: a metric of the platform against a public indicator of one year, per country.
+
+    Each point carries its country's code where it fits without covering another label or
+    point; every point names its country and the indicator's year in its tooltip.
+    """
+    metric, indicator, year = comparison.metric, comparison.indicator, comparison.year
     label = uptake.METRICS[metric].label
     public = uptake.INDICATORS[indicator]
-    base = alt.Chart(frame).encode(
-        x=alt.X(f"{indicator}:Q", title=f"{public} (% of individuals aged 16-74)"),
-        y=alt.Y(f"{metric}:Q", title=label),
+    frame = comparison.frame
+    top = _nice_ceiling(frame[metric].max() if len(frame) else 0)
+    places = _label_places(frame[indicator], frame[metric], 100, top)
+    how = {place: rest for place, *rest in LABEL_PLACES}
+    frame = frame.assign(
+        label_at=places,
+        **{
+            f"label_{name}": [how.get(place, LABEL_PLACES[0][1:])[index] for place in places]
+            for index, name in enumerate(("align", "baseline", "dx", "dy"))
+        },
     )
-    points = base.mark_circle(size=90, color=PRIMARY, opacity=0.85).encode(
+    base = alt.Chart(frame).encode(
+        x=alt.X(
+            f"{indicator}:Q",
+            title=_lines(f"{public}, {year} (% of individuals aged 16-74)", 40),
+            scale=alt.Scale(domain=[0, 100]),
+        ),
+        y=alt.Y(f"{metric}:Q", title=_lines(label, 30), scale=alt.Scale(domain=[0, top])),
+    )
+    points = base.mark_circle(size=80, color=PRIMARY, opacity=0.85).encode(
         tooltip=[
             alt.Tooltip("name:N", title="Country"),
             alt.Tooltip(f"{metric}:Q", title=label, format=",.4~f"),
             alt.Tooltip(f"{indicator}:Q", title=f"{public} (%)"),
-            alt.Tooltip(f"{indicator}_year:O", title="Year"),
+            alt.Tooltip("year:O", title="Year of the indicator"),
         ]
     )
-    labels = base.mark_text(align="left", dx=7, fontSize=11).encode(text="country:N")
-    return (points + labels).properties(title=f"{label} and people {public.lower()}")
-
-
-def map_legend(frame: pd.DataFrame, title: str) -> alt.Chart:
-    """The map's colour classes as a row of labelled swatches (from `maps.legend`)."""
-    labels = list(frame["label"])
-    return (
-        alt.Chart(frame, title=alt.Title(title, fontSize=13, anchor="start"), height=22)
-        .mark_rect(stroke="#FFFFFF", strokeWidth=2)
-        .encode(
-            x=alt.X(
-                "label:N",
-                sort=labels,
-                title=None,
-                axis=alt.Axis(labelAngle=0, ticks=False, domain=False, labelFontSize=12),
-            ),
-            y=alt.value(0),
-            y2=alt.value(22),
-            color=alt.Color("colour:N", scale=None),
-            tooltip=[alt.Tooltip("label:N", title="Class")],
+    # One text layer, each code placed by its own row (a layer per place costs 4 times more).
+    labels = (
+        base.transform_filter(alt.datum.label_at != "")
+        .mark_text(
+            align=alt.ExprRef("datum.label_align"),
+            baseline=alt.ExprRef("datum.label_baseline"),
+            dx=alt.ExprRef("datum.label_dx"),
+            dy=alt.ExprRef("datum.label_dy"),
+            fontSize=11,
         )
+        .encode(text="country:N")
     )
+    return alt.layer(points, labels).properties(
+        title=_title(f"{label} and people {public.lower()}"),
+        **FIT,
+        height=320,
+    )
+
+
+def _nice_ceiling(value: float) -> float:
+    """The axis end for `value`: 1, 2, 2.5 or 5 times a power of ten, not below it."""
+    if value <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+
+
+def _label_places(xs: pd.Series, ys: pd.Series, x_end: float, y_end: float) -> list[str]:
+    """For each point, the first place of LABEL_PLACES where a two-letter code covers neither a
+    label placed before nor another point; "" when none is free."""
+    width, height = SCATTER_PLOT
+    text_w, text_h, radius = 16, 12, 6
+    centres = [
+        (x / x_end * width, height - y / y_end * height) for x, y in zip(xs, ys, strict=True)
+    ]
+    shift = {"left": 0, "right": 1, "center": 0.5, "top": 0, "bottom": 1, "middle": 0.5}
+    taken: list[tuple[float, float, float, float]] = []
+    places = []
+    for index, (cx, cy) in enumerate(centres):
+        points = [
+            (px - radius, py - radius, px + radius, py + radius)
+            for other, (px, py) in enumerate(centres)
+            if other != index
+        ]
+        chosen = ""
+        for place, align, baseline, dx, dy in LABEL_PLACES:
+            left = cx + dx - shift[align] * text_w
+            top = cy + dy - shift[baseline] * text_h
+            box = (left, top, left + text_w, top + text_h)
+            if not any(_overlaps(box, other) for other in taken + points):
+                chosen = place
+                taken.append(box)
+                break
+        places.append(chosen)
+    return places
+
+
+def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _cell_labels(base: alt.Chart, frame: pd.DataFrame) -> alt.Chart:
@@ -178,20 +340,21 @@ def score_breakdown(rows: list[dict]) -> alt.Chart:
     """A twinning score per criterion: each bar is the criterion's value (0..1), its share of
     the score in the tooltip (rows from `matching.breakdown_rows`)."""
     frame = pd.DataFrame(rows)
-    return (
-        alt.Chart(frame)
-        .mark_bar(color="#0B6E75")
-        .encode(
-            x=alt.X(
-                "value:Q", title=None, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")
-            ),
-            y=alt.Y("criterion:N", title=None, sort=None),
-            tooltip=[
-                alt.Tooltip("criterion:N"),
-                alt.Tooltip("value:Q", format=".0%"),
-                alt.Tooltip("weight:Q"),
-                alt.Tooltip("contribution:Q", title="share of the score", format=".0%"),
-            ],
-        )
-        .properties(height=alt.Step(14))
+    return _horizontal_bars(
+        frame,
+        category="criterion",
+        labels=list(frame["criterion"]) if len(frame) else [],
+        value=alt.X(
+            "value:Q",
+            title=None,
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(format="%", values=[0, 0.5, 1]),
+        ),
+        chart_title=None,
+        tooltip=[
+            alt.Tooltip("criterion:N"),
+            alt.Tooltip("value:Q", format=".0%"),
+            alt.Tooltip("weight:Q"),
+            alt.Tooltip("contribution:Q", title="share of the score", format=".0%"),
+        ],
     )

@@ -21,8 +21,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     dhu_data_dir: Path = DATA_DIR
     dhu_cookie_key: str | None = None
-    #: Where the audience reaches this app (the quick-capture QR code points here).
-    dhu_public_url: str = "http://localhost:8501"
+    #: Where the audience reaches this app (the quick-capture QR code points here); unset: the
+    #: address each browser used to open the app (see `public_url`).
+    dhu_public_url: str | None = None
     #: Reverse proxies whose X-Forwarded-For names the client: addresses or networks, with commas.
     dhu_trusted_proxies: str = ""
     #: Serve a database with enabled demo accounts on a network address anyway (a workshop).
@@ -40,6 +41,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_database_url(self.database_url)
         return f"sqlite:///{self.dhu_data_dir / 'dhu.sqlite3'}"
+
+
+def public_url(settings: Settings, reached: str) -> str:
+    """The app's address for links and QR codes: DHU_PUBLIC_URL, else `reached`, the address
+    the browser asking used, with its port (which the app does not know otherwise)."""
+    return (settings.dhu_public_url or reached).rstrip("/")
 
 
 def normalise_database_url(url: str) -> str:

@@ -1,8 +1,11 @@
 """Live workshops: the presenter view's data, the quick-capture QR code and form, demo resets.
 
-An audience scans the QR code, registers a practice in a few seconds (a draft owned by a
-"Workshop captures" organisation of its country), and a coordinator completes and publishes it
-later. The presenter view refreshes itself, so each publication shows up on the big screen.
+An audience scans the QR code and registers a practice in a few seconds. A capture belongs to no
+public organisation: it waits as a draft of an internal holding organisation of its country
+(CAPTURE_ORGANISATION), which is never listed, never counted and never a published owner. A
+coordinator completes it with its real owner, chosen from the list or registered there and
+then, and publishes it. The presenter view refreshes itself, so each publication shows up on
+the big screen.
 """
 
 import io
@@ -15,12 +18,14 @@ from sqlalchemy import Engine, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from dhu_core import audit, db, demo, demo_logins, practices, ratelimits
+from dhu_core import audit, db, demo, demo_logins, organisations, practices, ratelimits
 from dhu_core.accounts import require_role, system_actor
-from dhu_core.config import Settings, get_settings
+from dhu_core.config import get_settings
 from dhu_core.models import (
     AuditEvent,
     CaptureCreate,
+    CaptureOwner,
+    FieldError,
     Organisation,
     Practice,
     PracticeCountry,
@@ -32,7 +37,7 @@ from dhu_core.models import (
 
 DEFAULT_EVERY = 5
 MIN_EVERY, MAX_EVERY = 1, 300
-CAPTURE_ORGANISATION = "Workshop captures"
+CAPTURE_ORGANISATION = organisations.CAPTURE_ORGANISATION
 CAPTURE_LIMIT = 3
 CAPTURE_WINDOW = timedelta(minutes=10)
 COORDINATORS = ("coordinator", "admin")
@@ -49,9 +54,9 @@ def refresh_seconds(value: str | None) -> int:
     return min(max(seconds, MIN_EVERY), MAX_EVERY)
 
 
-def capture_url(settings: Settings | None = None) -> str:
-    """The quick-capture form's address under the public base URL (DHU_PUBLIC_URL)."""
-    return (settings or get_settings()).dhu_public_url.rstrip("/") + "/capture"
+def capture_url(public_url: str) -> str:
+    """The quick-capture form's address under the app's public address (`config.public_url`)."""
+    return public_url.rstrip("/") + "/capture"
 
 
 def qr_code(payload: str) -> segno.QRCode:
@@ -120,7 +125,7 @@ def capture_practice(
     earlier: Sequence[datetime] = (),
     now: Clock = utcnow,
 ) -> Practice:
-    """Keep a quick capture as a draft of the country's "Workshop captures" organisation.
+    """Keep a quick capture as a draft of the country's holding organisation (never public).
 
     `earlier` are the times this browser session sent captures before; CaptureLimit when this
     session, the `client` address or the contact e-mail address sent too many lately.
@@ -187,16 +192,47 @@ class Capture:
 def open_captures(*, session: Session, actor: User) -> list[Capture]:
     """Quick captures still in draft, oldest first (coordinators)."""
     require_role(actor, *COORDINATORS)
+    return _captures(session, "draft")
+
+
+def published_captures(*, session: Session, actor: User) -> list[Capture]:
+    """Captures published before they had to get an owner, still held by the holding
+    organisation, oldest first (coordinators): they wait for `assign_capture_owner`."""
+    require_role(actor, *COORDINATORS)
+    return _captures(session, "published")
+
+
+def _captures(session: Session, status: str) -> list[Capture]:
     rows = session.exec(
         select(Practice, Organisation.country)
         .join(Organisation, col(Organisation.id) == Practice.owner_organisation_id)
-        .where(Organisation.name == CAPTURE_ORGANISATION, Practice.status == "draft")
+        .where(Organisation.name == CAPTURE_ORGANISATION, Practice.status == status)
         .order_by(col(Practice.created_at), col(Practice.id))
     ).all()
     return [
         Capture(p.id, p.title, country, p.practice_type, p.contact_email, p.created_at)
         for p, country in rows
     ]
+
+
+def assign_capture_owner(
+    *, session: Session, actor: User, practice_id: int, owner: CaptureOwner
+) -> Practice:
+    """Give a published capture of the holding organisation its real owner (coordinators)."""
+    require_role(actor, *COORDINATORS)
+    practice = db.get_for_update(session, Practice, practice_id)
+    if practice is None or practice.status != "published":
+        raise LookupError(f"no published capture with id {practice_id}")
+    if session.get(Organisation, practice.owner_organisation_id).name != CAPTURE_ORGANISATION:
+        raise audit.conflict(session, "practice", practice.id, "This capture", "given its owner")
+    practice.owner_organisation_id = _owner(session, actor, owner)
+    practice.updated_at = utcnow()
+    session.add(practice)
+    audit.record(
+        session, actor, "practice.capture_owner_assigned", "practice", practice.id,
+        organisation=practice.owner_organisation_id,
+    )  # fmt: skip
+    return practice
 
 
 def capture_form(*, session: Session, actor: User, practice_id: int) -> PracticeDraft:
@@ -208,13 +244,36 @@ def capture_form(*, session: Session, actor: User, practice_id: int) -> Practice
 
 
 def complete_capture(
-    *, session: Session, actor: User, practice_id: int, data: PracticeCreate
+    *,
+    session: Session,
+    actor: User,
+    practice_id: int,
+    data: PracticeCreate,
+    owner: CaptureOwner,
 ) -> Practice:
-    """Complete a quick capture and publish it (coordinators)."""
+    """Complete a quick capture with its owner, chosen or registered now, and publish it
+    (coordinators). FieldError on `organisation_id` or `organisation_name` for a wrong owner."""
     practice = _open_capture(session, actor, practice_id)
+    practice.owner_organisation_id = _owner(session, actor, owner)
     practices._apply(session, practice, data, status="submitted")
-    audit.record(session, actor, "practice.capture_completed", "practice", practice.id)
+    audit.record(
+        session, actor, "practice.capture_completed", "practice", practice.id,
+        organisation=practice.owner_organisation_id,
+    )  # fmt: skip
     return practices.approve_practice(session=session, practice_id=practice.id, actor=actor)
+
+
+def _owner(session: Session, actor: User, owner: CaptureOwner) -> int:
+    """The id of the capture's owner: an organisation people act for, or a new one."""
+    new = owner.new_organisation()
+    if new is not None:
+        organisation = organisations.create_organisation(session=session, data=new)
+        audit.record(session, actor, "organisation.created", "organisation", organisation.id)
+        return organisation.id
+    organisation = session.get(Organisation, owner.organisation_id)
+    if organisation is None or organisation.name == CAPTURE_ORGANISATION:
+        raise FieldError("organisation_id", "choose an organisation of the list")
+    return organisation.id
 
 
 def discard_capture(*, session: Session, actor: User, practice_id: int) -> Practice:
@@ -234,8 +293,7 @@ def _open_capture(
     require_role(actor, *COORDINATORS)
     get = db.get_for_update if lock else Session.get
     practice = get(session, Practice, practice_id)
-    organisation = practice and session.get(Organisation, practice.owner_organisation_id)
-    if organisation is None or organisation.name != CAPTURE_ORGANISATION:
+    if practice is None or not _was_captured(session, practice):
         raise LookupError(f"no quick capture with id {practice_id}")
     if practice.status != "draft":
         raise audit.conflict(
@@ -246,6 +304,19 @@ def _open_capture(
             "published" if practice.status == "published" else "discarded",
         )
     return practice
+
+
+def _was_captured(session: Session, practice: Practice) -> bool:
+    """True for a capture: held by the holding organisation, or completed since (its owner is
+    then a real organisation, and the completion in the audit trail tells)."""
+    if session.get(Organisation, practice.owner_organisation_id).name == CAPTURE_ORGANISATION:
+        return True
+    completed = select(AuditEvent.id).where(
+        AuditEvent.action == "practice.capture_completed",
+        AuditEvent.entity == "practice",
+        AuditEvent.entity_id == practice.id,
+    )
+    return session.exec(completed).first() is not None
 
 
 # --- between workshops -------------------------------------------------------------------

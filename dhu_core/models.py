@@ -811,6 +811,56 @@ class CaptureCreate(SQLModel):
         return _required(_email(v), "enter an e-mail address so that we can follow up")
 
 
+class CaptureOwner(SQLModel):
+    """The organisation that owns a completed quick capture: one of the list, or a `new` one."""
+
+    model_config = ConfigDict(validate_default=True)
+
+    new: bool = False
+    organisation_id: int | None = None
+    organisation_name: str | None = None
+    organisation_type: str = "other"
+    organisation_country: str | None = None
+
+    @field_validator("organisation_id")
+    @classmethod
+    def _organisation_id(cls, v: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("new"):
+            return None
+        return _required(v, "choose the organisation that owns the practice")
+
+    @field_validator("organisation_name", mode="before")
+    @classmethod
+    def _organisation_name(cls, v: Any, info: ValidationInfo) -> str | None:
+        if not info.data.get("new"):
+            return None
+        return _text(_required(_optional(v), "name the new organisation"), "name", 2, 200)
+
+    @field_validator("organisation_type", mode="before")
+    @classmethod
+    def _organisation_type(cls, v: Any) -> str:
+        return taxonomy.ORGANISATION_TYPES.normalise(v or "other")
+
+    @field_validator("organisation_country", mode="before")
+    @classmethod
+    def _organisation_country(cls, v: Any, info: ValidationInfo) -> str | None:
+        if not info.data.get("new"):
+            return None
+        return geo.normalise_country(
+            _required(_optional(v), "choose the new organisation's country")
+        )
+
+    def new_organisation(self) -> OrganisationCreate | None:
+        """The organisation to register, when it is a new one."""
+        if not self.new:
+            return None
+        return OrganisationCreate(
+            name=self.organisation_name,
+            organisation_type=self.organisation_type,
+            country=self.organisation_country,
+        )
+
+
 # --- twinning weight profiles ------------------------------------------------------------
 
 

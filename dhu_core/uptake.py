@@ -40,11 +40,12 @@ from dhu_core.models import (
     TwinningMatch,
     TwinningNeed,
 )
+from dhu_core.organisations import CAPTURE_ORGANISATION
 
 
 @dataclass(frozen=True)
 class HeadlineFigures:
-    """The figures on the home page."""
+    """The public figures of the home page and the live view."""
 
     published_practices: int
     countries_covered: int
@@ -53,7 +54,8 @@ class HeadlineFigures:
 
 
 def headline_figures(engine: Engine | None = None) -> HeadlineFigures:
-    """Published practices, countries with a published practice, organisations, twinnings."""
+    """Published practices, countries with a published practice, organisations owning one
+    (the workshops' holding organisation aside), twinnings."""
     published = Practice.status == "published"
     with (engine or db.get_engine()).connect() as conn:
         practices = conn.execute(select(func.count()).where(published)).scalar_one()
@@ -62,7 +64,11 @@ def headline_figures(engine: Engine | None = None) -> HeadlineFigures:
             .join(Practice, Practice.id == PracticeCountry.practice_id)
             .where(published)
         ).scalar_one()
-        organisations = conn.execute(select(func.count()).select_from(Organisation)).scalar_one()
+        organisations = conn.execute(
+            select(func.count(distinct(Practice.owner_organisation_id)))
+            .join(Organisation, Organisation.id == Practice.owner_organisation_id)
+            .where(published, Organisation.name != CAPTURE_ORGANISATION)
+        ).scalar_one()
         twinnings = conn.execute(
             select(func.count())
             .select_from(TwinningMatch)
@@ -559,19 +565,48 @@ def _indicator_rows() -> tuple[tuple[str, str, int, float], ...]:
         )
 
 
-def ehealth_indicator(code: str) -> pd.DataFrame:
-    """The latest value of a shipped Eurostat indicator per country (percent of individuals)."""
+def ehealth_indicator(code: str, year: int | None = None) -> pd.DataFrame:
+    """A shipped Eurostat indicator per country (percent of individuals) in `year`; without a
+    year, the latest value of each country."""
     rows = pd.DataFrame(_indicator_rows(), columns=["country", "indicator", "year", "value"])
     rows = rows[rows["indicator"] == code].sort_values(["country", "year"])
+    if year is not None:
+        rows = rows[rows["year"] == year]
     latest = rows.groupby("country", as_index=False).last()
     return latest[["country", "year", "value"]].reset_index(drop=True)
 
 
-def indicator_comparison(countries: pd.DataFrame, metric: str, indicator: str) -> pd.DataFrame:
-    """A metric of `country_uptake` beside the latest value of a public indicator, per country."""
-    public = ehealth_indicator(indicator).rename(
-        columns={"value": indicator, "year": f"{indicator}_year"}
-    )
+@dataclass(frozen=True)
+class IndicatorComparison:
+    """A metric of the platform beside a public indicator of one year, one row per country."""
+
+    metric: str
+    indicator: str
+    #: The indicator's latest year, the same for every country compared.
+    year: int
+    #: country, name, the metric, the indicator (percent) and the year, for the countries with
+    #: a value that year.
+    frame: pd.DataFrame
+    #: Names of the countries left out: no value of the indicator in `year`.
+    missing: tuple[str, ...]
+
+
+def indicator_comparison(
+    countries: pd.DataFrame, metric: str, indicator: str
+) -> IndicatorComparison:
+    """A metric of `country_uptake` beside a public indicator in its latest year.
+
+    One common year, so that no country's old value stands beside another's new one.
+    """
+    year = int(ehealth_indicator(indicator)["year"].max())
+    public = ehealth_indicator(indicator, year).rename(columns={"value": indicator})
     compared = countries[["country", "name", metric]].merge(public, on="country")
-    columns = ["country", "name", metric, indicator, f"{indicator}_year"]
-    return compared[columns].sort_values("country", ignore_index=True)
+    columns = ["country", "name", metric, indicator, "year"]
+    missing = countries.loc[~countries["country"].isin(public["country"]), "name"]
+    return IndicatorComparison(
+        metric=metric,
+        indicator=indicator,
+        year=year,
+        frame=compared[columns].sort_values("country", ignore_index=True),
+        missing=tuple(sorted(missing)),
+    )

@@ -17,7 +17,8 @@ from dhu_core import demo_logins
 from dhu_core.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Screenshots kept for people to look at (failed browser tests, the map).
+#: Screenshots kept for people to look at: failed browser tests, the map, the map page at
+#: 390 px (map-390.png) and the live view at 1920 x 1080 (live-1920x1080.png).
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("DHU_CHROMIUM", "/usr/bin/chromium")
 #: Without these flags Chromium calls Google's services at start (refused here, and unwanted).

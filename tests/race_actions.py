@@ -7,7 +7,7 @@ ids of the rows involved, so that they cross a process boundary by name.
 from sqlalchemy import Engine
 
 from dhu_core import accounts, db, live, organisations, practices, twinning
-from dhu_core.models import PracticeCreate, PracticeDraft, User
+from dhu_core.models import CaptureOwner, PracticeCreate, PracticeDraft, User
 
 
 def _actor(session, actor_id: int) -> User:
@@ -78,13 +78,16 @@ def accept_pair(engine: Engine, *, need_id: int, practice_id: int, actor_id: int
         )
 
 
-def complete_capture(engine: Engine, *, practice_id: int, actor_id: int, data: dict) -> None:
+def complete_capture(
+    engine: Engine, *, practice_id: int, actor_id: int, data: dict, organisation_id: int
+) -> None:
     with db.session_scope(engine) as session:
         live.complete_capture(
             session=session,
             actor=_actor(session, actor_id),
             practice_id=practice_id,
             data=PracticeCreate(**data),
+            owner=CaptureOwner(organisation_id=organisation_id),
         )
 
 

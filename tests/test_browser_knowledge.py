@@ -173,4 +173,29 @@ def test_the_qr_code_on_screen_encodes_the_capture_url(workshop_server, page, tm
 
     found = zxingcpp.read_barcodes(Image.open(tmp_path / "qr.png").convert("L"))
     assert [code.text for code in found] == [f"{PUBLIC_URL}/capture"]
-    assert page.get_by_text(f"{PUBLIC_URL}/capture").is_visible()
+    assert image.get_attribute("alt").endswith(f": {PUBLIC_URL}/capture")
+    address = page.locator(".dhu-capture-url")
+    assert address.inner_text().replace("\n", "") == f"{PUBLIC_URL}/capture"
+    # Too long for its column: it breaks after "/" or "." only, never inside a word.
+    breaks = address.evaluate(LINE_BREAKS)
+    assert breaks and set(breaks) <= set("/.?&="), breaks
+
+
+#: The character before each line break inside an element's text, as laid out.
+LINE_BREAKS = """element => {
+  const breaks = [];
+  let top = null, previous = '';
+  const texts = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const here = range.getBoundingClientRect().top;
+      if (top !== null && here > top + 2) breaks.push(previous);
+      top = here;
+      previous = node.data[i];
+    }
+  }
+  return breaks;
+}"""

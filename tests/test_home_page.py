@@ -26,7 +26,13 @@ def test_home_figures_equal_the_counts_in_the_database(embedded_app):
             "SELECT count(DISTINCT pc.country) FROM practice_country pc "
             "JOIN practice p ON p.id = pc.practice_id WHERE p.status = 'published'",
         ),
-        "Organisations": _count(database, "SELECT count(*) FROM organisation"),
+        # Only organisations with a published practice: not those with drafts or none.
+        "Organisations": _count(
+            database,
+            "SELECT count(DISTINCT p.owner_organisation_id) FROM practice p "
+            "JOIN organisation o ON o.id = p.owner_organisation_id "
+            "WHERE p.status = 'published' AND o.name != 'Workshop captures'",
+        ),
         "Twinnings": _count(
             database,
             "SELECT count(*) FROM twinning_match m JOIN practice p ON p.id = m.practice_id "

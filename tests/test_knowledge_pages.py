@@ -3,6 +3,7 @@
 import sqlite3
 
 import pytest
+import streamlit as st
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
@@ -88,9 +89,30 @@ def test_the_live_view_draws_the_qr_code_of_the_configured_capture_url(embedded_
     at.run().switch_page("app_pages/live.py").run()
 
     assert encoded == ["https://workshop.example.org/dhu/capture"]
-    assert len(at.get("image")) == 1
-    assert "https://workshop.example.org/dhu/capture" in _text(at)
+    [qr] = at.get("image")[0].proto.imgs
+    assert qr.alt.endswith(": https://workshop.example.org/dhu/capture")
+    # Under the code, the address may break after "/" and "." only.
+    assert "https:/<wbr>/<wbr>workshop.<wbr>example.<wbr>org/<wbr>dhu/<wbr>capture" in _html(at)
     assert "refreshes every 2 s" in _text(at)
+
+
+def test_the_live_view_points_at_the_port_the_app_runs_on(embedded_app, monkeypatch):
+    monkeypatch.delenv("DHU_PUBLIC_URL", raising=False)
+    get_settings.cache_clear()
+    encoded = []
+    real_qr_png = live.qr_png
+    monkeypatch.setattr(
+        live, "qr_png", lambda payload: encoded.append(payload) or real_qr_png(payload)
+    )
+    real_option = st.get_option
+    monkeypatch.setattr(
+        st, "get_option", lambda name: 8765 if name == "server.port" else real_option(name)
+    )
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run().switch_page("app_pages/live.py").run()
+
+    # A script test has no browser to ask: the server's own port, not a constant 8501.
+    assert encoded == ["http://localhost:8765/capture"]
 
 
 def test_the_live_view_counts_quick_captures_of_the_last_hour(app):
@@ -152,10 +174,23 @@ def test_a_coordinator_completes_and_publishes_a_capture(app, embedded_app):
     at.radio(key="pf_maturity").set_value(2)
     next(b for b in at.button if b.label == "Publish").click().run()
 
+    # Its owner is asked for: next to the field, and named next to the button.
+    errors = [e.value for e in at.error]
+    assert "Choose the organisation that owns the practice" in errors
+    assert "Please correct 1 field: Organisation" in errors
+    at.radio(key="qc_owner_how").set_value("new").run()
+    at.text_input(key="qc_owner_name").input("Tartu Asthma Society")
+    assert at.selectbox(key="qc_owner_country").value == "EE"  # the capture's country
+    next(b for b in at.button if b.label == "Publish").click().run()
+
     assert not at.exception
     assert any("Published: Asthma coach app" in s.value.replace("\\", "") for s in at.success)
-    published = "SELECT count(*) FROM practice WHERE id = ? AND status = 'published'"
-    assert _count(embedded_app, published, capture_id) == 1
+    owner = (
+        "SELECT o.name || ' ' || o.country FROM practice p "
+        "JOIN organisation o ON o.id = p.owner_organisation_id "
+        "WHERE p.id = ? AND p.status = 'published'"
+    )
+    assert _count(embedded_app, owner, capture_id) == "Tartu Asthma Society EE"
 
 
 CAPTURES = (

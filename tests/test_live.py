@@ -6,19 +6,23 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import zxingcpp
 from PIL import Image
+from pydantic import ValidationError
 from sqlmodel import select
 
-from dhu_core import accounts, db, demo, live, practices
+from dhu_core import accounts, db, demo, live, practices, uptake
 from dhu_core.accounts import PermissionDenied, visitor
-from dhu_core.config import Settings
+from dhu_core.config import Settings, public_url
 from dhu_core.models import (
     AuditEvent,
     CaptureCreate,
+    CaptureOwner,
+    FieldError,
     Organisation,
     Practice,
     PracticeCreate,
     StateConflict,
     User,
+    field_errors,
 )
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -32,10 +36,17 @@ def test_the_refresh_interval_comes_from_the_url_within_limits(given, seconds):
     assert live.refresh_seconds(given) == seconds
 
 
-def test_the_capture_url_lies_under_the_configured_public_url(tmp_path):
-    settings = Settings(dhu_data_dir=tmp_path, dhu_public_url="https://workshop.example.org/dhu/")
-    assert live.capture_url(settings) == "https://workshop.example.org/dhu/capture"
-    assert live.capture_url(Settings(dhu_data_dir=tmp_path)) == "http://localhost:8501/capture"
+def test_the_capture_url_lies_under_the_public_url(tmp_path):
+    configured = Settings(dhu_data_dir=tmp_path, dhu_public_url="https://workshop.example.org/dhu/")
+    reached = "http://192.168.1.20:8765"
+    assert live.capture_url(public_url(configured, reached)) == (
+        "https://workshop.example.org/dhu/capture"
+    )
+    # Unset, the address the browser used: with the port the app really runs on.
+    assert Settings(dhu_data_dir=tmp_path).dhu_public_url is None
+    assert live.capture_url(public_url(Settings(dhu_data_dir=tmp_path), reached)) == (
+        "http://192.168.1.20:8765/capture"
+    )
 
 
 def decode_qr(png: bytes) -> list[str]:
@@ -45,10 +56,10 @@ def decode_qr(png: bytes) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "public_url", ["http://localhost:8501", "https://workshop.example.org/dhu?x=1&y=ü"]
+    "address", ["http://localhost:8501", "https://workshop.example.org/dhu?x=1&y=ü"]
 )
-def test_the_qr_code_encodes_exactly_the_capture_url(tmp_path, public_url):
-    url = live.capture_url(Settings(dhu_data_dir=tmp_path, dhu_public_url=public_url))
+def test_the_qr_code_encodes_exactly_the_capture_url(address):
+    url = live.capture_url(address)
     assert decode_qr(live.qr_png(url)) == [url]
 
 
@@ -138,6 +149,16 @@ def _capture(engine) -> int:
         ).id
 
 
+def _completed(form) -> PracticeCreate:
+    return PracticeCreate(
+        **{
+            **form.model_dump(),
+            "summary": "A coach in the phone helps children with asthma take their inhalers.",
+            "maturity": 2,
+        }
+    )
+
+
 def test_a_coordinator_completes_and_publishes_a_capture(engine, staff):
     capture_id = _capture(engine)
     coordinator = staff["coordinator"]
@@ -147,25 +168,149 @@ def test_a_coordinator_completes_and_publishes_a_capture(engine, staff):
     assert (waiting.id, waiting.country, waiting.contact_email) == (capture_id, "EE", "a@b.org")
     assert (form.title, form.countries, form.practice_type) == ("Asthma coach app", ["EE"], "app")
 
-    complete = PracticeCreate(
-        **{
-            **form.model_dump(),
-            "summary": "A coach in the phone helps children with asthma take their inhalers.",
-            "maturity": 2,
-        }
-    )
+    complete = _completed(form)
+    clinic = CaptureOwner(organisation_id=coordinator.organisation_id)
     with db.session_scope(engine) as session:
         live.complete_capture(
-            session=session, actor=coordinator, practice_id=capture_id, data=complete
+            session=session, actor=coordinator, practice_id=capture_id, data=complete, owner=clinic
         )
     [newest] = practices.newest_practices(limit=1, engine=engine)
     assert (newest.id, newest.status, newest.maturity) == (capture_id, "published", 2)
+    assert newest.owner_organisation == "Tallinn Clinic"
     with db.session_scope(engine) as session:
         assert live.open_captures(session=session, actor=coordinator) == []
         with pytest.raises(StateConflict, match="just published by coordinator"):
             live.complete_capture(
-                session=session, actor=coordinator, practice_id=capture_id, data=complete
+                session=session,
+                actor=coordinator,
+                practice_id=capture_id,
+                data=complete,
+                owner=clinic,
             )
+
+
+def test_a_capture_changes_no_public_figure(engine, staff):
+    before = uptake.headline_figures(engine)
+    _capture(engine)
+    _capture_from(engine, "192.0.2.7", "other@example.org", NOW)
+    assert uptake.headline_figures(engine) == before
+
+
+def test_a_capture_belongs_to_no_public_organisation_until_it_gets_its_owner(engine, staff):
+    coordinator = staff["coordinator"]
+    before = uptake.headline_figures(engine)
+    assert before.organisations == 0  # Tallinn Clinic has no published practice
+    first, second = _capture(engine), _capture(engine)
+    forms = {capture: _form(engine, staff, capture) for capture in (first, second)}
+
+    # The holding organisation of the captures is neither counted nor a possible owner.
+    assert uptake.headline_figures(engine) == before
+    held = CaptureOwner(organisation_id=_owner_of(engine, first))
+    refused = pytest.raises(FieldError, match="choose an organisation of the list")
+    with refused, db.session_scope(engine) as session:
+        live.complete_capture(
+            session=session, actor=coordinator, practice_id=first, data=forms[first], owner=held
+        )
+
+    new = CaptureOwner(
+        new=True,
+        organisation_name="Tartu Asthma Society",
+        organisation_type="Patient or citizen organisation",
+        organisation_country="Estonia",
+    )
+    with db.session_scope(engine) as session:
+        live.complete_capture(
+            session=session,
+            actor=coordinator,
+            practice_id=first,
+            data=forms[first],
+            owner=new,
+        )
+    after = uptake.headline_figures(engine)
+    assert after.organisations == before.organisations + 1  # the new owner, nothing else
+    assert after.published_practices == before.published_practices + 1
+    with db.read_scope(engine) as session:
+        owner = session.get(Organisation, session.get(Practice, first).owner_organisation_id)
+        assert (owner.name, owner.country, owner.organisation_type) == (
+            "Tartu Asthma Society", "EE", "patient-organisation",
+        )  # fmt: skip
+    again = CaptureOwner(
+        new=True, organisation_name="tartu asthma society", organisation_country="EE"
+    )
+    taken = pytest.raises(FieldError, match="registered in Estonia already")
+    with taken, db.session_scope(engine) as session:
+        live.complete_capture(
+            session=session, actor=coordinator, practice_id=second, data=forms[second], owner=again
+        )
+
+
+def _owner_of(engine, practice_id: int) -> int:
+    with db.read_scope(engine) as session:
+        return session.get(Practice, practice_id).owner_organisation_id
+
+
+def _form(engine, staff, practice_id: int) -> PracticeCreate:
+    with db.read_scope(engine) as session:
+        form = live.capture_form(
+            session=session, actor=staff["coordinator"], practice_id=practice_id
+        )
+    return _completed(form)
+
+
+def test_the_owner_of_a_capture_is_either_chosen_or_new():
+    def problems(**given) -> dict[str, str]:
+        try:
+            CaptureOwner(**given)
+        except ValidationError as error:
+            return field_errors(error)
+        return {}
+
+    assert problems() == {"organisation_id": "choose the organisation that owns the practice"}
+    assert problems(new=True) == {
+        "organisation_name": "name the new organisation",
+        "organisation_country": "choose the new organisation's country",
+    }
+    assert problems(new=True, organisation_name="T", organisation_country="EE") == {
+        "organisation_name": "name needs at least 2 characters"
+    }
+    listed = CaptureOwner(organisation_id=3, organisation_name="ignored")
+    assert (listed.organisation_name, listed.new_organisation()) == (None, None)
+
+
+def test_published_captures_of_the_holding_organisation_get_their_owner(engine, staff):
+    """Captures published before an owner was required keep being shown; a coordinator gives
+    each its real owner, and the holding organisation is never counted meanwhile."""
+    coordinator = staff["coordinator"]
+    before = uptake.headline_figures(engine)
+    capture_id = _capture(engine)
+    form = _form(engine, staff, capture_id)
+    with db.session_scope(engine) as session:  # as the earlier version published captures
+        practices._apply(session, session.get(Practice, capture_id), form, status="published")
+    assert uptake.headline_figures(engine).organisations == before.organisations
+    with db.read_scope(engine) as session:
+        [unowned] = live.published_captures(session=session, actor=coordinator)
+    assert unowned.id == capture_id
+
+    with db.session_scope(engine) as session:
+        live.assign_capture_owner(
+            session=session,
+            actor=coordinator,
+            practice_id=capture_id,
+            owner=CaptureOwner(organisation_id=coordinator.organisation_id),
+        )
+    with db.read_scope(engine) as session:
+        assert live.published_captures(session=session, actor=coordinator) == []
+        owner = session.get(Organisation, session.get(Practice, capture_id).owner_organisation_id)
+    assert owner.name == "Tallinn Clinic"
+    assert uptake.headline_figures(engine).organisations == before.organisations + 1
+    conflict = pytest.raises(StateConflict, match="given its owner by coordinator")
+    with conflict, db.session_scope(engine) as session:
+        live.assign_capture_owner(
+            session=session,
+            actor=coordinator,
+            practice_id=capture_id,
+            owner=CaptureOwner(organisation_id=coordinator.organisation_id),
+        )
 
 
 def test_a_coordinator_discards_a_capture(engine, staff):

@@ -4,10 +4,9 @@ import streamlit as st
 
 from dhu_core import db, geo, organisations, tokens
 from dhu_core.accounts import PermissionDenied
-from dhu_core.config import get_settings
 from dhu_core.models import FieldError, StateConflict, User, field_errors
 from dhu_core.text import md_escape
-from dhu_core.ui import cached, forms
+from dhu_core.ui import addresses, cached, forms
 
 INVITE_FORM = "invite"
 JOIN_FORM = "join-request"
@@ -15,8 +14,8 @@ REFUSALS = (StateConflict, PermissionDenied, LookupError)
 
 
 def invitation_link(token: str) -> str:
-    """The address a colleague opens to accept an invitation."""
-    return f"{get_settings().dhu_public_url.rstrip('/')}/join?invitation={token}"
+    """The address a colleague opens to accept an invitation (made on My organisation)."""
+    return f"{addresses.app_url('organisation')}/join?invitation={token}"
 
 
 def invitation_from_url() -> str | None:

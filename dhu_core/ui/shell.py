@@ -34,6 +34,8 @@ class PageSpec:
     section: str = "Platform"
     #: Reached by links only (an invitation), never listed in the menu.
     hidden: bool = False
+    #: A view for a projector: no demo banner above it (it says so itself, and hides the rest).
+    full_screen: bool = False
 
 
 EVERYONE = frozenset({VISITOR, "owner", "coordinator", "admin"})
@@ -44,7 +46,8 @@ PAGES = (
     PageSpec("app_pages/map.py", "Uptake map", ":material/public:", "map", EVERYONE),
     PageSpec("app_pages/radar.py", "RADAR", ":material/radar:", "radar", EVERYONE),
     PageSpec("app_pages/knowledge.py", "Knowledge", ":material/menu_book:", "knowledge", EVERYONE),
-    PageSpec("app_pages/live.py", "Live", ":material/live_tv:", "live", EVERYONE),
+    PageSpec("app_pages/live.py", "Live", ":material/live_tv:", "live", EVERYONE,
+             full_screen=True),
     PageSpec("app_pages/capture.py", "Quick capture", ":material/qr_code_2:", "capture", EVERYONE),
     PageSpec("app_pages/register.py", "Register a practice", ":material/edit_note:", "register",
              frozenset({"owner"}), "Work"),
@@ -138,9 +141,10 @@ def sidebar(user: User | None, authenticator) -> None:
         auth.logout_button(authenticator)
 
 
-def demo_banner() -> None:
-    """Say clearly when the data shown are generated demo data."""
-    if cached.is_demo():
+def demo_banner(page) -> None:
+    """Say clearly when the data shown are generated demo data (full-screen pages say it)."""
+    full_screen = {spec.url_path for spec in PAGES if spec.full_screen}
+    if cached.is_demo() and page.url_path not in full_screen:
         st.info(
             "**Demo data.** The organisations, practices and twinnings shown here are generated "
             "for demonstration and do not describe real projects.",
