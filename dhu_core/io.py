@@ -33,6 +33,7 @@ from dhu_core.models import (
     field_errors,
     utcnow,
 )
+from dhu_core.organisations import CAPTURE_ORGANISATION
 from dhu_core.practices import load_public
 
 LIST_COLUMNS = ("countries", *PRACTICE_TAG_FIELDS.values())
@@ -235,6 +236,10 @@ def _validate(number: int, cells: dict[str, str]) -> _Row | list[RowError]:
     except ValidationError as error:
         for name, message in field_errors(error).items():
             messages.setdefault(OWNER_COLUMNS[name], message)
+    if owner is not None and owner.name.casefold() == CAPTURE_ORGANISATION.casefold():
+        messages.setdefault(
+            "owner_organisation", "this name is kept for workshop captures; name the real owner"
+        )
     if messages or practice is None or owner is None:
         return [RowError(number, column, message) for column, message in messages.items()]
     return _Row(number, practice, owner)

@@ -643,3 +643,14 @@ def test_cli_export_to_standard_output(cli, engine):
     refused = cli.invoke(main, ["export", "--format", "xlsx"])
     assert refused.exit_code == 2
     assert "needs a file" in refused.output
+
+
+def test_the_workshop_captures_name_is_no_owner_an_import_can_name(engine, tmp_path):
+    report = import_csv(
+        engine, tmp_path, [practice_row(owner_organisation="workshop CAPTURES", title="Captured")]
+    )
+    assert report.imported == 0
+    assert [str(e) for e in report.errors] == [
+        "row 2, column owner_organisation: this name is kept for workshop captures; "
+        "name the real owner"
+    ]
