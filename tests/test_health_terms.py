@@ -98,7 +98,16 @@ def test_the_lexicon_file_is_well_formed():
         ("test-results", "test results", ["Befunde", "résultats d'examens", "referti", "provsvar"]),
         ("portal", "citizen portal", ["espace numérique de santé", "área do cidadão", "portale"]),
         ("discharge", "discharge letter", ["Entlassbrief", "lettre de liaison", "karta wypisowa"]),
-        ("medical-device", "digital therapeutics", ["DiGA", "dispositif médical numérique"]),
+        (
+            "medical-device",
+            "software as a medical device",
+            [
+                "Medizinprodukt",
+                "dispositif médical numérique",
+                "dispositivo medico",
+                "wyrób medyczny",
+            ],
+        ),
         ("data-protection", "data protection", ["Datenschutz", "RGPD", "RODO", "dataskydd"]),
         ("care-pathway", "care pathway", ["parcours de soins", "PDTA", "vårdförlopp"]),
         ("chronic-disease", "chronic diseases", ["chronisch Kranke", "malattie croniche"]),
