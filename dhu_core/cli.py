@@ -195,12 +195,12 @@ def run_jobs(every: int | None) -> None:
     help="Folder for the benchmark databases (default: a temporary folder).",
 )
 def bench_command(practices: int, workdir: Path | None) -> None:
-    """Measure search, similarity, import, uptake, the map page and matching.
+    """Measure search, similarity, import, uptake, the map page, matching and e-mail delivery.
 
     Runs on new SQLite files of generated demo data; the configured database is not touched.
     """
     # Imported here: they pull in scikit-learn and SciPy, which the other commands don't need.
-    from dhu_core import bench, bench_matching, bench_uptake
+    from dhu_core import bench, bench_matching, bench_outbox, bench_uptake
 
     gc.freeze()  # as the app does once it has started (see dhu_core/ui/shell.py)
     with tempfile.TemporaryDirectory() as temporary:
@@ -223,6 +223,9 @@ def bench_command(practices: int, workdir: Path | None) -> None:
             bench_matching.run_quality_bench(workdir=folder),
         )
         engine.dispose()
+        _report(
+            "e-mail outbox to a local SMTP server", bench_outbox.run_outbox_bench(workdir=folder)
+        )
         sizes = tuple(sorted({1_000, 10_000, practices}))
         click.echo("uptake aggregation and the /map page:")
         for row in bench_uptake.run_uptake_bench(sizes=sizes, workdir=folder):

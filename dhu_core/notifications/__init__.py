@@ -43,6 +43,7 @@ __all__ = [
     "WEEKLY",
     "administrators",
     "coordinators",
+    "describe",
     "enqueue",
     "organisation_members",
     "preferences",
@@ -244,21 +245,37 @@ class Unsubscribed:
     kinds: list[str]
 
 
-def unsubscribe(session: Session, *, token: str, now: datetime | None = None) -> Unsubscribed:
-    """Turn off, for its recipient, the kind of the message whose link carried `token`.
+def unsubscribe_link(
+    session: Session, *, token: str, now: datetime | None = None
+) -> tuple[OutboxMessage, list[str]]:
+    """The message whose unsubscribe link carried `token`, and the kinds the link turns off.
 
-    The link of a weekly digest turns off every kind that recipient gets weekly. InvalidToken
-    (with a message for the page) when the token is forged, expired or used already.
+    InvalidToken (with a message for the page) when the token is forged, expired or used.
+    The link of a weekly digest turns off every kind its recipient gets weekly.
     """
     message_id = tokens.read(UNSUBSCRIBE, token, now=now)
+    if single_use.is_spent(session, token):
+        raise tokens.InvalidToken(single_use.USED)
     message = session.get(OutboxMessage, message_id)
     if message is None:
         raise tokens.InvalidToken("this link is not valid any more; choose on your account page")
-    single_use.spend(session, UNSUBSCRIBE, token, now=now)
     if message.kind == "digest":
         turned_off = [k for k, c in _address_choices(session, message.recipient) if c == WEEKLY]
     else:
         turned_off = [message.kind]
+    return message, turned_off
+
+
+def describe(session: Session, *, token: str, now: datetime | None = None) -> Unsubscribed:
+    """What the unsubscribe link with `token` would turn off, for the page to ask first."""
+    message, turned_off = unsubscribe_link(session, token=token, now=now)
+    return Unsubscribed(message.recipient, [kinds.get(kind).label for kind in turned_off])
+
+
+def unsubscribe(session: Session, *, token: str, now: datetime | None = None) -> Unsubscribed:
+    """Turn off, for its recipient, what the unsubscribe link with `token` names; once."""
+    message, turned_off = unsubscribe_link(session, token=token, now=now)
+    single_use.spend(session, UNSUBSCRIBE, token, now=now)
     for kind in turned_off:
         _choose(session, message.recipient, kind, NEVER)
     return Unsubscribed(message.recipient, [kinds.get(kind).label for kind in turned_off])
