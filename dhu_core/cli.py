@@ -166,19 +166,19 @@ def run_jobs(every: int | None) -> None:
     engine = db.get_engine()
     if not db.is_at_head(engine):
         raise click.ClickException("the database is not at the newest schema; run dhu init-db")
-    while True:
-        started = time.monotonic()
-        outcomes = jobs.run_once(engine)
-        for outcome in outcomes:
-            click.echo(f"{outcome.name}: {outcome.summary}", err=not outcome.ok)
-        if every is None:
-            if not all(outcome.ok for outcome in outcomes):
-                raise click.exceptions.Exit(1)
-            return
-        try:
+    try:
+        while True:
+            started = time.monotonic()
+            outcomes = jobs.run_once(engine)
+            for outcome in outcomes:
+                click.echo(f"{outcome.name}: {outcome.summary}", err=not outcome.ok)
+            if every is None:
+                if not all(outcome.ok for outcome in outcomes):
+                    raise click.exceptions.Exit(1)
+                return
             time.sleep(max(0.0, every - (time.monotonic() - started)))
-        except KeyboardInterrupt:
-            return
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
 
 
 @main.command("bench")
