@@ -45,6 +45,9 @@ def _text(kind: str, variables: dict[str, Any]) -> tuple[str, str]:
 def subject(kind: str, context: dict[str, Any]) -> str:
     """The subject line of a message of `kind` about `context`; renders the whole message, so
     that a context the templates cannot fill fails in the caller's transaction, not later."""
+    missing = [key for key in kinds.get(kind).needs if key not in context]
+    if missing:
+        raise ValueError(f"a {kind} message needs {', '.join(missing)} in its context")
     return render(kind, context, url="", unsubscribe_url=None).subject
 
 
