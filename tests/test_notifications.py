@@ -151,3 +151,15 @@ def test_a_forged_or_expired_unsubscribe_link_is_refused(engine, people):
             notifications.unsubscribe(s, token=forged, now=now)
     with db.read_scope(engine) as session:
         assert notifications.preferences(session, actor=ann)["practice-approved"] == "immediately"
+
+
+def test_a_commit_with_messages_due_wakes_the_delivery_thread(engine, people):
+    notifications.messages_due.clear()
+    with pytest.raises(RuntimeError), db.session_scope(engine) as session:
+        notifications.enqueue(
+            session, kind="practice-approved", to=["a@example.org"], context=APPROVED
+        )
+        raise RuntimeError("rolled back")
+    assert not notifications.messages_due.is_set()
+    _one_message(engine, "a@example.org")
+    assert notifications.messages_due.is_set()

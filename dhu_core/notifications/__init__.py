@@ -16,11 +16,14 @@ background) sends them later over SMTP.
 Each kind has its templates in `templates/<kind>.txt` and `.html`; the context fills them.
 """
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from dhu_core import db, single_use, tokens
@@ -117,7 +120,26 @@ def enqueue(
         session.add(message)
         messages.append(message)
     session.flush()
+    if any(message.status == "pending" for message in messages):
+        session.info[_DUE] = True
     return messages
+
+
+#: Set when a transaction commits messages due at once: the app's delivery thread (see
+#: `background`) wakes up and sends them, instead of at its next round.
+messages_due = threading.Event()
+_DUE = "dhu_outbox_due"
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _wake_delivery(session: OrmSession) -> None:
+    if session.info.pop(_DUE, False):
+        messages_due.set()
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_due(session: OrmSession) -> None:
+    session.info.pop(_DUE, None)
 
 
 def _addresses(recipients: Iterable[Recipient]) -> dict[str, int | None]:

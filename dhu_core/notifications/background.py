@@ -7,14 +7,15 @@ only (see `delivery`), so none is sent twice; they only share the work.
 
 import logging
 import threading
-import time
 
+from dhu_core import notifications
 from dhu_core.config import UnsafeSetting, get_settings
 from dhu_core.notifications import delivery
 
 log = logging.getLogger(__name__)
 
-#: Seconds between two delivery steps of an app process.
+#: Seconds between two delivery steps of an app process, when no commit wakes it earlier (a
+#: message due at once, a retry coming due).
 INTERVAL = 30
 
 _lock = threading.Lock()
@@ -52,4 +53,5 @@ def _run() -> None:
                 log.info("e-mail delivery: %s", report.summary())
         except Exception:  # noqa: BLE001 (the thread must outlive a database or server hiccup)
             log.exception("e-mail delivery step failed; the next one runs in %d s", INTERVAL)
-        time.sleep(INTERVAL)
+        notifications.messages_due.wait(INTERVAL)
+        notifications.messages_due.clear()
