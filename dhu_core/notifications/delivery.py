@@ -23,7 +23,6 @@ import smtplib
 import ssl
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -150,18 +149,11 @@ class DeliveryReport:
         return f"{text}; {self.problem}" if self.problem else text
 
 
-Connect = Callable[[SmtpServer], smtplib.SMTP]
-
-
 def deliver_due(
-    engine: Engine | None = None,
-    *,
-    now: datetime | None = None,
-    settings: Settings | None = None,
-    connect_to: Connect = connect,
-    limit: int | None = None,
+    engine: Engine | None = None, *, now: datetime | None = None, settings: Settings | None = None
 ) -> DeliveryReport:
-    """Gather the weekly digests that are due, then send every due message (at most `limit`).
+    """Settle the claims of dead steps, gather the weekly digests that are due, then send
+    every due message.
 
     Without DHU_SMTP_URL nothing is sent: the messages wait in the outbox.
     """
@@ -176,13 +168,8 @@ def deliver_due(
         report.problem = "DHU_SMTP_URL is not set: the messages wait in the outbox"
         return report
     server = parse_smtp_url(settings.dhu_smtp_url)
-    while limit is None or report.attempted < limit:
-        batch = BATCH if limit is None else min(BATCH, limit - report.attempted)
-        claim, messages, items = _claim(engine, moment, batch)
-        if not messages:
-            break
-        batch_of = Batch(claim, messages, items)
-        if not _send_batch(engine, server, settings, batch_of, moment, report, connect_to):
+    while batch := _claim(engine, moment):
+        if not _send_batch(engine, server, settings, batch, moment, report):
             break
     return report
 
@@ -212,10 +199,8 @@ def job(engine: Engine, now: datetime) -> str:
     return deliver_due(engine, now=max(now, utcnow())).summary()
 
 
-def _claim(
-    engine: Engine, now: datetime, batch: int
-) -> tuple[str, list[OutboxMessage], dict[int, list[OutboxMessage]]]:
-    """Claim up to `batch` due messages for this step, which alone sends them now."""
+def _claim(engine: Engine, now: datetime) -> Batch | None:
+    """Claim up to BATCH due messages for this step, which alone sends them now."""
     claim = uuid.uuid4().hex
     with db.session_scope(engine) as session:
         messages = list(
@@ -223,7 +208,7 @@ def _claim(
                 select(OutboxMessage)
                 .where(OutboxMessage.status == "pending", col(OutboxMessage.due_at) <= now)
                 .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
-                .limit(batch)
+                .limit(BATCH)
                 .with_for_update(skip_locked=True)
             ).all()
         )
@@ -243,7 +228,7 @@ def _claim(
                 .order_by(col(OutboxMessage.id))
             ).all():
                 items[item.digest_id].append(item)
-    return claim, messages, items
+    return Batch(claim, messages, items) if messages else None
 
 
 def _send_batch(
@@ -253,11 +238,10 @@ def _send_batch(
     batch: Batch,
     now: datetime,
     report: DeliveryReport,
-    connect_to: Connect,
 ) -> bool:
     """Send a claimed batch in order; False when the server cannot be reached (stop for now)."""
     try:
-        smtp = connect_to(server)
+        smtp = connect(server)
     except (OSError, smtplib.SMTPException) as error:
         problem = f"the mail server {server.host}:{server.port} cannot be reached: {error}"
         report.problem = problem
