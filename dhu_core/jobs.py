@@ -35,6 +35,7 @@ def registered() -> dict[str, Job]:
 
     built_in: dict[str, Job] = {
         # Add the platform's own jobs here (freshness reminders, archiving …).
+        "forget old e-mail": delivery.forget_sent,
     }
     return {**built_in, **_registry, "deliver e-mail": delivery.job}
 

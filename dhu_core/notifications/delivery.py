@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 from sqlalchemy import Engine
-from sqlmodel import Session, col, func, select, update
+from sqlmodel import Session, col, delete, func, select, update
 
 from dhu_core import audit, db, notifications
 from dhu_core.accounts import require_role
@@ -420,6 +420,30 @@ def gather_digests(session: Session, *, now: datetime) -> int:
             item.status, item.digest_id = "digested", digest.id
         session.add_all([digest, *items])
     return len(by_recipient)
+
+
+#: Sent messages are kept this long (for administrators, and their unsubscribe links), then
+#: forgotten: they hold e-mail addresses and names.
+KEEP_SENT = timedelta(days=180)
+
+
+def forget_sent(engine: Engine, now: datetime) -> str:
+    """Delete the messages sent more than KEEP_SENT ago (a job of `dhu run-jobs`)."""
+    cutoff = now - KEEP_SENT
+    with db.session_scope(engine) as session:
+        old = select(OutboxMessage.id).where(
+            OutboxMessage.status == "sent", col(OutboxMessage.sent_at) < cutoff
+        )
+        connection = session.connection()
+        # The messages a sent digest gathered first: they point at it.
+        gathered = connection.execute(
+            delete(OutboxMessage).where(col(OutboxMessage.digest_id).in_(old.scalar_subquery()))
+        ).rowcount
+        sent = connection.execute(
+            delete(OutboxMessage).where(col(OutboxMessage.id).in_(old.scalar_subquery()))
+        ).rowcount
+        deleted = gathered + sent
+    return f"{deleted} sent e-mails older than {KEEP_SENT.days} days forgotten"
 
 
 # --- what administrators see --------------------------------------------------------------
