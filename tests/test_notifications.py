@@ -71,6 +71,8 @@ def test_each_recipient_gets_the_kind_as_they_chose(engine, people):
         )
         assert notifications.preferences(session, actor=ann)["practice-approved"] == "never"
     (held,) = _messages(engine)
+    with db.read_scope(engine) as session:
+        assert "review-waiting" not in notifications.preferences(session, actor=ann)
     assert (held.recipient, held.status) == ("bob@example.org", "weekly")
     assert held.due_at == datetime(2026, 12, 7, 7, tzinfo=UTC)
 

@@ -226,7 +226,7 @@ def preferences(session: Session, *, actor: User) -> dict[str, str]:
             select(NotificationPreference).where(NotificationPreference.address == address)
         ).all()
     }
-    return {kind.name: chosen.get(kind.name, IMMEDIATELY) for kind in kinds.CHOOSABLE}
+    return {kind.name: chosen.get(kind.name, IMMEDIATELY) for kind in kinds.choosable(actor.role)}
 
 
 def set_preferences(session: Session, *, actor: User, choices: dict[str, str]) -> None:

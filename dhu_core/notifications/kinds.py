@@ -20,6 +20,8 @@ class Kind:
     #: False for messages that answer the recipient's own request (a password reset): always
     #: sent at once, with no unsubscribe link, since the recipient just asked for it.
     optional: bool = True
+    #: The roles that get it, when not everybody does (for the preferences page).
+    roles: tuple[str, ...] = ()
 
 
 PRACTICE = ("practice_id", "practice_title")
@@ -38,6 +40,7 @@ KINDS: dict[str, Kind] = {
             "review-waiting",
             "A practice or an edit waits for review (coordinators)",
             (*PRACTICE, "organisation"),
+            roles=("coordinator", "admin"),
         ),
         # optional: sender_organisation
         Kind(
@@ -61,6 +64,7 @@ KINDS: dict[str, Kind] = {
             "account-needs-role",
             "A new account needs a role or a decision (administrators)",
             ("username", "display_name", "role"),
+            roles=("admin",),
         ),
         # token: of the link /join?invitation=TOKEN; expires: a date as text
         Kind(
@@ -92,6 +96,11 @@ KINDS: dict[str, Kind] = {
 
 #: The kinds a person chooses how to receive, in the order of the preferences page.
 CHOOSABLE = [kind for kind in KINDS.values() if kind.optional]
+
+
+def choosable(role: str) -> list[Kind]:
+    """The kinds someone with `role` may get and choose how to receive."""
+    return [kind for kind in CHOOSABLE if not kind.roles or role in kind.roles]
 
 
 def get(name: str) -> Kind:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dhu_core import db, notifications, password_reset, ratelimits, tokens
 from dhu_core.accounts import PASSWORD_RULES
-from dhu_core.config import get_settings
+from dhu_core.config import LOCAL_URL, get_settings
 from dhu_core.models import EMAIL_RE, FieldError, StateConflict, User, field_errors
 from dhu_core.notifications import delivery, kinds
 from dhu_core.text import md_escape
@@ -36,7 +36,7 @@ def preferences_form(user: User) -> None:
                 format_func=notifications.CHOICES.get,
                 key=f"pref_{kind.name}",
             )
-            for kind in kinds.CHOOSABLE
+            for kind in kinds.choosable(user.role)
         }
         saved = st.form_submit_button("Save my choices")
     if saved:
@@ -173,6 +173,12 @@ def outbox_section(admin: User) -> None:
             "No mail server is set (DHU_SMTP_URL), so no e-mail goes out: the messages wait "
             "here until one is set. See the README, Configuration.",
             icon=":material/mail_lock:",
+        )
+    if not get_settings().dhu_public_url:
+        st.info(
+            f"DHU_PUBLIC_URL is not set, so links in e-mails point at {LOCAL_URL}; set it to "
+            "the address people reach the platform at.",
+            icon=":material/link:",
         )
     st.caption(
         " · ".join(f"{STATUS_LABELS.get(s, s)}: {n:,}" for s, n in sorted(view.counts.items()))
