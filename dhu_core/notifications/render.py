@@ -20,8 +20,10 @@ class Rendered:
     """One e-mail as the recipient reads it."""
 
     subject: str
+    #: The plain-text message, and its own part without the footer (for a digest).
     text: str
     html: str
+    body: str = ""
 
 
 @cache
@@ -65,19 +67,20 @@ def render(
     """
     variables = {
         **context,
+        "kind": kind,
         "url": url,
         "account_url": f"{url}/account",
         "unsubscribe_url": unsubscribe_url,
         "kind_label": kinds.get(kind).label,
         "items": [
-            {"subject": item.subject, "text": item.text, "html": _trusted(item.html)}
+            {"subject": item.subject, "text": item.body, "html": _trusted(item.html)}
             for item in items
         ],
     }
     title, text = _text(kind, variables)
     footer = _environment().get_template("footer.txt").render(variables)
     html = _environment().get_template(f"{kind}.html").render({**variables, "subject": title})
-    return Rendered(title, f"{text}\n{footer}", html)
+    return Rendered(title, f"{text}\n{footer}", html, body=text)
 
 
 BODY_START, BODY_END = "<!-- body -->", "<!-- /body -->"
