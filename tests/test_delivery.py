@@ -177,7 +177,7 @@ def test_weekly_messages_go_out_together_on_monday_morning(engine):
     assert digest["Subject"] == "Your weekly DHU Platform digest: 2 messages"
     text = digest.get_body(("plain",)).get_content()
     assert "Published: Practice 0" in text and "Published: Practice 1" in text
-    assert text.count("/unsubscribe?token=") == 1 and text.count("\n-- \n") == 1
+    assert text.count("/unsubscribe?token=") == 1 and text.count("DHU Platform, https:") == 1
     assert "Unsubscribe from all weekly e-mails" in text
     assert _statuses(engine) == {"digested": 2, "sent": 1}
 
