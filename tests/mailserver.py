@@ -59,3 +59,42 @@ def mail_server(port: int | None = None, **behaviour) -> Iterator[tuple[str, Han
         yield f"smtp://{HOST}:{port}", handler
     finally:
         controller.stop()
+
+
+@contextmanager
+def server_dropping_mid_message() -> Iterator[str]:
+    """An SMTP server that hangs up while the message's data are still coming in."""
+    listener = socket.socket()
+    listener.bind((HOST, 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection, connection.makefile("rwb") as stream:
+                stream.write(b"220 drops mid-message\r\n")
+                stream.flush()
+                for line in stream:
+                    command = line[:4].upper()
+                    if command == b"DATA":
+                        stream.write(b"354 go ahead\r\n")
+                        stream.flush()
+                        stream.readline()  # the first line of the message, then hang up
+                        break
+                    reply = b"250 ok\r\n" if command != b"QUIT" else b"221 bye\r\n"
+                    stream.write(reply)
+                    stream.flush()
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"smtp://{HOST}:{port}"
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting in the thread
+        listener.close()
+        thread.join(5)

@@ -12,7 +12,7 @@ from dhu_core.config import Settings
 from dhu_core.models import OutboxMessage, utcnow
 from dhu_core.notifications import delivery
 from dhu_core.notifications.delivery import SmtpServer, SmtpUrlError, parse_smtp_url
-from tests.mailserver import free_port, mail_server
+from tests.mailserver import free_port, mail_server, server_dropping_mid_message
 from tests.people import account
 from tests.race import racers
 
@@ -139,6 +139,19 @@ def test_a_server_hanging_up_mid_message_is_recorded_and_retried(engine):
         delivery.deliver_due(engine, now=NOW, settings=_settings(url))
         delivery.deliver_due(engine, now=NOW + timedelta(minutes=2), settings=_settings(url))
     _once_each(handler, 3)
+
+
+def test_a_server_dropping_the_connection_within_the_data_is_recorded_and_retried(engine):
+    _enqueue(engine, 2)
+    with server_dropping_mid_message() as url:
+        report = delivery.deliver_due(engine, now=NOW, settings=_settings(url))
+    assert report.sent == 0 and report.retrying == 1
+    first, second = _rows(engine)
+    assert (first.status, first.attempts, second.attempts) == ("pending", 1, 0)
+    assert "SMTPServerDisconnected" in first.last_error
+    with mail_server() as (url, handler):
+        delivery.deliver_due(engine, now=NOW + timedelta(minutes=1), settings=_settings(url))
+    _once_each(handler, 2)
 
 
 def test_a_step_dying_after_the_server_accepted_never_sends_twice(engine, monkeypatch):
