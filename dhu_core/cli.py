@@ -4,12 +4,13 @@ import gc
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import click
 from pydantic import ValidationError
 
-from dhu_core import accounts, audit, db, demo, demo_logins, import_file, io, taxonomy
+from dhu_core import accounts, audit, db, demo, demo_logins, import_file, io, jobs, taxonomy
 from dhu_core.config import get_settings
 from dhu_core.models import FieldError, field_errors
 
@@ -151,6 +152,35 @@ def export_command(fmt: str, output: Path | None) -> None:
         output.write_bytes(data)
 
 
+@main.command("run-jobs")
+@click.option(
+    "--every",
+    type=click.IntRange(1, 24 * 3600),
+    help="Run a pass every SECONDS until stopped (default: one pass, for cron).",
+)
+def run_jobs(every: int | None) -> None:
+    """Do the work that is due: send the e-mail of the outbox, and every registered job.
+
+    Safe to run from several machines at once: each message is sent by one of them only.
+    """
+    engine = db.get_engine()
+    if not db.is_at_head(engine):
+        raise click.ClickException("the database is not at the newest schema; run dhu init-db")
+    try:
+        while True:
+            started = time.monotonic()
+            outcomes = jobs.run_once(engine)
+            for outcome in outcomes:
+                click.echo(f"{outcome.name}: {outcome.summary}", err=not outcome.ok)
+            if every is None:
+                if not all(outcome.ok for outcome in outcomes):
+                    raise click.exceptions.Exit(1)
+                return
+            time.sleep(max(0.0, every - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+
+
 @main.command("bench")
 @click.option(
     "--practices",
@@ -165,12 +195,12 @@ def export_command(fmt: str, output: Path | None) -> None:
     help="Folder for the benchmark databases (default: a temporary folder).",
 )
 def bench_command(practices: int, workdir: Path | None) -> None:
-    """Measure search, similarity, import, uptake, the map page and matching.
+    """Measure search, similarity, import, uptake, the map page, matching and e-mail delivery.
 
     Runs on new SQLite files of generated demo data; the configured database is not touched.
     """
     # Imported here: they pull in scikit-learn and SciPy, which the other commands don't need.
-    from dhu_core import bench, bench_matching, bench_uptake
+    from dhu_core import bench, bench_matching, bench_outbox, bench_uptake
 
     gc.freeze()  # as the app does once it has started (see dhu_core/ui/shell.py)
     with tempfile.TemporaryDirectory() as temporary:
@@ -193,6 +223,9 @@ def bench_command(practices: int, workdir: Path | None) -> None:
             bench_matching.run_quality_bench(workdir=folder),
         )
         engine.dispose()
+        _report(
+            "e-mail outbox to a local SMTP server", bench_outbox.run_outbox_bench(workdir=folder)
+        )
         sizes = tuple(sorted({1_000, 10_000, practices}))
         click.echo("uptake aggregation and the /map page:")
         for row in bench_uptake.run_uptake_bench(sizes=sizes, workdir=folder):

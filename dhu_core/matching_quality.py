@@ -1,11 +1,14 @@
 """How good twinning suggestions are for needs typed in words: the measures of `dhu bench`.
 
-Two hand-labelled sets in `data/matching_eval/` (see its README):
+Hand-labelled sets in `data/matching_eval/` (see its README):
 
 - the labelled set: real-world-like practices in eight languages (`practices.csv`) and needs
   graded against them (`needs.json`). It is ranked together with generated demo practices as
   distractors; nDCG@10 is computed on the ranking of the graded set's practices (the demo
   practices, which are not graded, are taken out of the list first).
+- the held-out set (`heldout/`, same files, measured the same way): written apart from the
+  text model and the labelled set, which the model was developed on, so that its figure says
+  how the matching does on words it was not tuned to.
 - needs for the demo data (`demo_needs.toml`): the share of the ten best demo practices that
   are on the need's topic, and nDCG@10 by the graded titles the demo practices come from.
 
@@ -18,6 +21,7 @@ import json
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import ndcg_score
@@ -29,9 +33,27 @@ from dhu_core.matching import MatchingIndex, NeedProfile, PracticeProfile, dhi_c
 EVAL_DIR = DATA_DIR / "matching_eval"
 #: The needs quoted in the issue (the first two of demo_needs.toml).
 ISSUE_NEEDS = ("copd-rehab-app", "eprescription")
-#: Ids of the labelled practices and organisations start here, far above the demo ones.
-LABELLED_IDS = 10_000_000
+#: Each graded set's practices and organisations have ids in a range of this size of their own.
+ID_RANGE = 10_000_000
 K = 10
+
+
+@dataclass(frozen=True)
+class GradedSet:
+    """Practices (`practices.csv`) and needs graded against them (`needs.json`) in a folder."""
+
+    directory: Path
+    #: Ids of its practices and organisations start here, far above the demo ones.
+    first_id: int
+
+    def __contains__(self, practice_id: object) -> bool:
+        return isinstance(practice_id, int) and 0 <= practice_id - self.first_id < ID_RANGE
+
+
+#: The set the text model was developed on.
+LABELLED = GradedSet(EVAL_DIR, ID_RANGE)
+#: The set written apart from it, to measure how the matching generalises.
+HELDOUT = GradedSet(EVAL_DIR / "heldout", 2 * ID_RANGE)
 
 
 @dataclass(frozen=True)
@@ -49,18 +71,17 @@ class LabelledNeed:
     topics: tuple[str, ...] = ()
 
 
-def labelled_practices() -> list[PracticeProfile]:
-    """The practices of the labelled set, with ids from `LABELLED_IDS` on."""
-    with open(EVAL_DIR / "practices.csv", encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
+def labelled_practices(graded: GradedSet = LABELLED) -> list[PracticeProfile]:
+    """The practices of a graded set, with ids from its `first_id` on."""
+    rows = practice_rows(graded)
     organisations: dict[tuple[str, str], int] = {}
     practices = []
     for number, row in enumerate(rows):
         owner = (row["owner_organisation"], row["owner_country"])
-        organisation_id = organisations.setdefault(owner, LABELLED_IDS + len(organisations))
+        organisation_id = organisations.setdefault(owner, graded.first_id + len(organisations))
         practices.append(
             PracticeProfile(
-                id=LABELLED_IDS + number,
+                id=graded.first_id + number,
                 organisation_id=organisation_id,
                 country=row["owner_country"],
                 title=row["title"],
@@ -79,16 +100,26 @@ def labelled_practices() -> list[PracticeProfile]:
     return practices
 
 
+def practice_rows(graded: GradedSet) -> list[dict[str, str]]:
+    """The rows of a graded set's `practices.csv`, by column (`key` and the import columns)."""
+    with open(graded.directory / "practices.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def _codes(cell: str) -> tuple[str, ...]:
     return tuple(code for code in cell.split(";") if code)
 
 
-def labelled_needs() -> list[LabelledNeed]:
-    """The needs of the labelled set, graded against `labelled_practices`."""
-    with open(EVAL_DIR / "practices.csv", encoding="utf-8", newline="") as f:
-        id_of = {row["key"]: LABELLED_IDS + n for n, row in enumerate(csv.DictReader(f))}
-    with open(EVAL_DIR / "needs.json", encoding="utf-8") as f:
-        entries = json.load(f)
+def need_entries(graded: GradedSet) -> list[dict]:
+    """The needs of a graded set as written in its `needs.json`, grading practices by key."""
+    with open(graded.directory / "needs.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def labelled_needs(graded: GradedSet = LABELLED) -> list[LabelledNeed]:
+    """The needs of a graded set, graded against its `labelled_practices`."""
+    id_of = {row["key"]: graded.first_id + n for n, row in enumerate(practice_rows(graded))}
+    entries = need_entries(graded)
     return [
         LabelledNeed(
             key=entry["key"],
@@ -163,38 +194,42 @@ def tag_precision_recall(
 
 
 def measure(demo_practices: Sequence[PracticeProfile]) -> dict[str, object]:
-    """The quality figures: nDCG@10 on the labelled set (with the demo practices as
-    distractors), on-topic share and nDCG@10 on the demo data, and inferred tags' precision
-    and recall; needs as typed, and again with every suggested tag accepted."""
+    """The quality figures: nDCG@10 on the labelled and on the held-out set (each with the demo
+    practices as distractors), on-topic share and nDCG@10 on the demo data, and inferred tags'
+    precision and recall; needs as typed, and again with every suggested tag accepted."""
     figures: dict[str, object] = {}
-    labelled_index = MatchingIndex([*labelled_practices(), *demo_practices])
+    labelled_index = MatchingIndex([*labelled_practices(LABELLED), *demo_practices])
+    heldout_index = MatchingIndex([*labelled_practices(HELDOUT), *demo_practices])
     demo_index = MatchingIndex(demo_practices)
-    labelled, for_demo = labelled_needs(), demo_needs()
+    labelled, heldout, for_demo = labelled_needs(LABELLED), labelled_needs(HELDOUT), demo_needs()
     for variant, accept in (("typed", False), ("suggested_tags_accepted", True)):
         graded = [with_suggested_tags(n, labelled_index) if accept else n for n in labelled]
+        unseen = [with_suggested_tags(n, heldout_index) if accept else n for n in heldout]
         on_demo = [with_suggested_tags(n, demo_index) if accept else n for n in for_demo]
         figures[variant] = {
-            "labelled_ndcg_at_10": _labelled_ndcg(labelled_index, graded),
+            "labelled_ndcg_at_10": _labelled_ndcg(labelled_index, graded, LABELLED),
+            "heldout_ndcg_at_10": _labelled_ndcg(heldout_index, unseen, HELDOUT),
             **_demo_figures(demo_index, on_demo),
         }
     figures["tags"] = _tag_figures(labelled_index, [*labelled, *for_demo])
+    figures["heldout_tags"] = _tag_figures(heldout_index, heldout)
     figures |= {
-        "labelled_practices": sum(p.id >= LABELLED_IDS for p in labelled_index.practices),
+        "labelled_practices": sum(p.id in LABELLED for p in labelled_index.practices),
         "labelled_needs": len(labelled),
+        "heldout_practices": sum(p.id in HELDOUT for p in heldout_index.practices),
+        "heldout_needs": len(heldout),
         "demo_practices_open": len(demo_index),
         "demo_needs": len(for_demo),
     }
     return figures
 
 
-def _labelled_ndcg(index: MatchingIndex, needs: Sequence[LabelledNeed]) -> float:
-    """Mean nDCG@10 of the labelled needs over the labelled practices' ranking."""
+def _labelled_ndcg(index: MatchingIndex, needs: Sequence[LabelledNeed], graded: GradedSet) -> float:
+    """Mean nDCG@10 of a graded set's needs over the ranking of its practices."""
     ranked = index.top_k([n.need for n in needs], k=len(index))
     scores = []
     for labelled, found in zip(needs, ranked, strict=True):
-        grades = [
-            labelled.grades.get(c.practice_id, 0) for c in found if c.practice_id >= LABELLED_IDS
-        ]
+        grades = [labelled.grades.get(c.practice_id, 0) for c in found if c.practice_id in graded]
         scores.append(ndcg(grades))
     return round(float(np.mean(scores)), 4)
 

@@ -123,3 +123,11 @@ def decide_request(engine: Engine, *, membership_id: int, actor_id: int, approve
             membership_id=membership_id,
             approve=approve,
         )
+
+
+def deliver_outbox(engine: Engine, *, smtp_url: str, public_url: str) -> None:
+    from dhu_core.config import Settings
+    from dhu_core.notifications import delivery
+
+    settings = Settings(dhu_smtp_url=smtp_url, dhu_public_url=public_url)
+    delivery.deliver_due(engine, settings=settings)

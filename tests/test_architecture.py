@@ -78,3 +78,19 @@ def test_the_check_sees_a_spreadsheet_written_around_the_writer(tmp_path):
         assert _writes_spreadsheets(module), leak
     module.write_text("from openpyxl import Workbook\nbook = Workbook(write_only=True)\n")
     assert _writes_spreadsheets(module)
+
+
+def _mentions(path: Path, pattern: re.Pattern) -> bool:
+    return bool(pattern.search(path.read_text(encoding="utf-8")))
+
+
+def test_e_mail_goes_through_the_outbox_only():
+    # A message sent straight over SMTP would bypass the outbox: lost when the server is down,
+    # sent for a change that was rolled back, and deaf to the recipient's choices.
+    modules = [*CORE.rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), ROOT / "app.py"]
+    smtp = re.compile(r"\bimport smtplib\b|\bfrom smtplib\b")
+    written = re.compile(r"(?<!class )\bOutboxMessage\(")
+    senders = [str(p.relative_to(ROOT)) for p in modules if _mentions(p, smtp)]
+    writers = [str(p.relative_to(ROOT)) for p in modules if _mentions(p, written)]
+    assert senders == ["dhu_core/notifications/delivery.py"]
+    assert writers == ["dhu_core/notifications/__init__.py"]
