@@ -70,8 +70,10 @@ class Lexicon:
                 known = self.concepts.get(key, ())
                 added = tuple(f"{CONCEPT}{c.strip()}" for c in concepts.split(";") if c.strip())
                 self.concepts[key] = tuple(dict.fromkeys(known + added))
-        self.longest = max((len(key) for key in self.concepts), default=0)
-        self.starts = {key[0] for key in self.concepts}
+        #: The most words of a term starting with each stem: a run is tried no longer than that.
+        self.longest: dict[str, int] = {}
+        for key in self.concepts:
+            self.longest[key[0]] = max(self.longest.get(key[0], 0), len(key))
 
     @classmethod
     @cache
@@ -84,16 +86,12 @@ class Lexicon:
         """Concepts for the lexicon's terms, the stems of the other words but function words."""
         found: list[str] = []
         # Local names: this runs for every word of every practice when an index is built.
-        starts, concepts_of, longest, stop = (
-            self.starts,
-            self.concepts.get,
-            self.longest,
-            stop_word_set(),
-        )
+        longest_from, concepts_of, stop = self.longest.get, self.concepts.get, stop_word_set()
         position, count = 0, len(stems)
         while position < count:
             first = stems[position]
-            if first in starts:
+            longest = longest_from(first)
+            if longest:
                 for length in range(min(longest, count - position), 0, -1):
                     concepts = concepts_of(tuple(stems[position : position + length]))
                     if concepts:

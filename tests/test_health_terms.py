@@ -2,10 +2,14 @@
 
 import csv
 
+import pytest
+
 from dhu_core import health_terms
 from dhu_core.health_terms import TERMS_FILE, analyse, fold
 
 LANGUAGES = {"en", "de", "fr", "it", "es", "pt", "pl", "sv"}
+#: Concepts that only join British and American spellings of one English word.
+SPELLINGS = {"behaviour", "centre", "programme"}
 
 
 def test_texts_are_folded_and_cut_into_words():
@@ -47,12 +51,95 @@ def test_the_lexicon_file_is_well_formed():
         rows = list(csv.DictReader(f))
     assert len(rows) > 1000
     assert {row["language"] for row in rows} == LANGUAGES
+    languages_of: dict[str, set[str]] = {}
+    for row in rows:
+        for concept in row["concepts"].split(";"):
+            languages_of.setdefault(concept, set()).add(row["language"])
+    assert 150 <= len(languages_of) <= 250
+    assert {c for c, found in languages_of.items() if found != LANGUAGES} == SPELLINGS
     for row in rows:
         concepts = row["concepts"].split(";")
         assert all(c and c == c.strip().lower() for c in concepts), row
         assert health_terms.words(row["term"]), row
     entries = [(row["concepts"], row["language"], fold(row["term"])) for row in rows]
     assert len(entries) == len(set(entries))
+
+
+@pytest.mark.parametrize(
+    ("concept", "english", "others"),
+    [
+        ("online", "results online", ["résultats en ligne", "w internecie", "på nätet"]),
+        (
+            "reimbursement",
+            "reimbursement",
+            ["Erstattung", "remboursement", "rimborso", "reembolso", "refundacja", "ersättning"],
+        ),
+        ("insurer", "health insurer", ["Krankenkasse", "assurance maladie", "NFZ", "mutua"]),
+        ("citizen", "citizens", ["Bürgerinnen und Bürger", "cittadini", "cidadãos", "invånare"]),
+        ("appointment", "appointments", ["Arzttermine", "rendez-vous", "appuntamento", "wizyty"]),
+        (
+            "video-consultation",
+            "video consultation",
+            ["Videosprechstunde", "consultation vidéo", "videoconsulta", "wideokonsultacja"],
+        ),
+        ("waiting-list", "waiting times", ["Wartezeiten", "tempi d'attesa", "kolejki", "väntetid"]),
+        (
+            "referral",
+            "electronic referral",
+            ["Überweisung", "impegnativa", "e-skierowanie", "e-remiss"],
+        ),
+        ("registry", "cancer registry", ["Krebsregister", "registro tumori", "kvalitetsregister"]),
+        (
+            "evaluation",
+            "evaluation",
+            ["Evaluierung", "évaluation", "valutazione", "evaluación", "ocena", "utvärdering"],
+        ),
+        ("notification", "notifications", ["Benachrichtigungen", "notifiche", "powiadomienia"]),
+        ("test-results", "test results", ["Befunde", "résultats d'examens", "referti", "provsvar"]),
+        ("portal", "citizen portal", ["espace numérique de santé", "área do cidadão", "portale"]),
+        ("discharge", "discharge letter", ["Entlassbrief", "lettre de liaison", "karta wypisowa"]),
+        (
+            "medical-device",
+            "software as a medical device",
+            [
+                "Medizinprodukt",
+                "dispositif médical numérique",
+                "dispositivo medico",
+                "wyrób medyczny",
+            ],
+        ),
+        ("data-protection", "data protection", ["Datenschutz", "RGPD", "RODO", "dataskydd"]),
+        ("care-pathway", "care pathway", ["parcours de soins", "PDTA", "vårdförlopp"]),
+        ("chronic-disease", "chronic diseases", ["chronisch Kranke", "malattie croniche"]),
+        ("home-care", "home care", ["häusliche Pflege", "soins à domicile", "hemtjänst"]),
+        ("kidney", "dialysis", ["Dialyse", "diálisis", "dializa", "dialys"]),
+    ],
+)
+def test_service_words_meet_across_languages(concept, english, others):
+    assert f"#{concept}" in analyse(english)
+    for other in others:
+        assert f"#{concept}" in analyse(other), other
+
+
+def test_inflected_and_compound_forms_are_terms():
+    assert "#ehr" in analyse("in der elektronischen Patientenakte")
+    assert "#video-consultation" in analyse("zwei Videosprechstunden")
+    assert "#medication-list" in analyse("i läkemedelslistan")
+    assert "#health-app" in analyse("digitalen Gesundheitsanwendungen")
+
+
+@pytest.mark.parametrize(
+    "word",
+    # Universal words of the domain, in several languages ...
+    ["health", "digital", "service", "care", "data", "solution", "Gesundheit", "santé"]
+    + ["salute", "saúde", "zdrowie", "hälsa", "numérique", "cyfrowy", "Dienst", "tjänst"]
+    # ... and everyday words whose stems a term of another language would otherwise share
+    # ("format" ~ "formation", "access" ~ "accessible", "terminal" ~ "Termin", "sucht" ~ "Sucht").
+    + ["access", "format", "code", "specific", "document", "host", "terminal", "interpret"]
+    + ["government", "sucht", "comune", "remission", "elevated", "genom"],
+)
+def test_frequent_words_stay_words(word):
+    assert not any(term.startswith("#") for term in analyse(word)), word
 
 
 def test_misspelt_words_are_read_as_known_ones():
