@@ -5,7 +5,8 @@ run of words that is a term of `data/health_terms.csv` becomes that term's conce
 "BPCO" and "chronic obstructive pulmonary disease" all become `#copd #respiratory`), any other
 word its Snowball stem, and function words of the eight languages are left out. So "electronic
 prescriptions" meets "eRezept" and "ordonnance numérique", and "prescriptions" meets
-"prescription".
+"prescription". A one-word term written `=word` is that word only, not every word of its stem:
+"=medication" leaves "medical" (the same stem) a word.
 """
 
 import csv
@@ -31,6 +32,8 @@ MIN_CORRECTED = 5
 #: How alike (difflib's ratio) a misspelt word must be to the word it is taken for.
 CORRECTION_CUTOFF = 0.84
 
+#: Marks a one-word term that is that word only, not every word sharing its stem.
+EXACT = "="
 #: Words this short are kept whole.
 SHORT_WORD = 3
 
@@ -62,13 +65,19 @@ class Lexicon:
 
     def __init__(self, rows: Iterable[tuple[str, str]]) -> None:
         self.concepts: dict[tuple[str, ...], tuple[str, ...]] = {}
+        #: One-word terms that are that word only (`=word`), by folded word.
+        self.exact: dict[str, tuple[str, ...]] = {}
         self.words: list[list[str]] = []
         for concepts, term in rows:
             self.words.append(words(term))
+            added = tuple(f"{CONCEPT}{c.strip()}" for c in concepts.split(";") if c.strip())
+            if term.startswith(EXACT) and len(self.words[-1]) == 1:
+                word = self.words[-1][0]
+                self.exact[word] = tuple(dict.fromkeys(self.exact.get(word, ()) + added))
+                continue
             key = tuple(stem(word) for word in self.words[-1])
             if key:
                 known = self.concepts.get(key, ())
-                added = tuple(f"{CONCEPT}{c.strip()}" for c in concepts.split(";") if c.strip())
                 self.concepts[key] = tuple(dict.fromkeys(known + added))
         #: The most words of a term starting with each stem: a run is tried no longer than that.
         self.longest: dict[str, int] = {}
@@ -87,22 +96,25 @@ class Lexicon:
         found: list[str] = []
         # Local names: this runs for every word of every practice when an index is built.
         longest_from, concepts_of, stop = self.longest.get, self.concepts.get, stop_word_set()
+        exact = self.exact.get
         position, count = 0, len(stems)
         while position < count:
             first = stems[position]
             longest = longest_from(first)
-            if longest:
-                for length in range(min(longest, count - position), 0, -1):
-                    concepts = concepts_of(tuple(stems[position : position + length]))
+            word = words_[position]
+            if longest or word in self.exact:
+                concepts = None
+                for length in range(min(longest or 1, count - position), 0, -1):
+                    # A longer term first; of one word, the exact word before its stem.
+                    concepts = (length == 1 and exact(word)) or concepts_of(
+                        tuple(stems[position : position + length])
+                    )
                     if concepts:
                         found += concepts
                         position += length
                         break
-                else:
-                    concepts = None
                 if concepts:
                     continue
-            word = words_[position]
             if len(word) > 1 and word not in stop:
                 found.append(first)
             position += 1

@@ -46,6 +46,17 @@ def test_the_longest_term_wins():
     assert analyse("heart attack")[0] == "#myocardial-infarction"
 
 
+def test_an_exact_term_is_that_word_only_not_its_stem():
+    # "medical" and "medication" share the stem "medic"; only the second is a medicine.
+    assert "#medication" in analyse("medication") and "#medication" in analyse("medications")
+    assert "#medication" not in analyse("medical")
+    assert "#hearing" in analyse("audition") and "#hearing" not in analyse("audit")
+    lexicon = health_terms.Lexicon([("medication", "=medication"), ("list", "medication list")])
+    terms = lexicon.terms(health_terms.stems(["medication", "list"]), ["medication", "list"])
+    assert terms == ["#list"]  # a longer term still wins over an exact one-word term
+    assert lexicon.terms(["medic"], ["medical"]) == ["medic"]
+
+
 def test_the_lexicon_file_is_well_formed():
     with open(TERMS_FILE, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
