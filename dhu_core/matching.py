@@ -76,8 +76,10 @@ FULL_CAPACITY = 2
 #: different order tie, and ties go to the older practice (lower id) in both implementations.
 RANK_DECIMALS = 9
 #: The cosine similarity from which a practice's text counts as fully describing the need's
-#: problem: two descriptions of one problem rarely share more of their terms than this.
-TEXT_FULL = 0.5
+#: problem: two descriptions of one problem rarely share more of their terms than this
+#: (their shared concepts weigh double, see similarity.CONCEPT_WEIGHT). Measured on
+#: data/matching_eval, with CONCEPT_WEIGHT: 0.5 ranks 0.01 nDCG@10 lower.
+TEXT_FULL = 0.7
 #: Columns per chunk whose maxima bound a row's k-th best score from below.
 CHUNK = 64
 #: Score cells computed at once (needs in a block × practices): about 32 MB of float64.

@@ -22,6 +22,10 @@ from dhu_core.models import Practice
 
 #: Practices scoring this or less are not similar enough to mention.
 MIN_SCORE = 0.1
+#: How much more a health concept weighs than a word of the same TF-IDF: a concept is what
+#: two texts in different languages or words can share, and names what a text is about.
+#: Measured on data/matching_eval (matching_quality).
+CONCEPT_WEIGHT = 2.0
 
 
 def practice_text(title: str | None, summary: str | None) -> str:
@@ -50,7 +54,14 @@ class TextModel:
         self.speller = health_terms.Speller(known_words)
         self._terms: dict[int, dict[int, float]] = {}
         self._column = self.vectorizer.vocabulary_ if self.fitted else {}
-        self._idf = self.vectorizer.idf_ if self.fitted else np.zeros(0)
+        # A term's weight beside its TF-IDF: CONCEPT_WEIGHT for concepts, 1 for words.
+        self._boost = np.ones(len(self._column))
+        for term, column in self._column.items():
+            self._boost[column] = _boost(term)
+        self._idf = self.vectorizer.idf_ * self._boost if self.fitted else np.zeros(0)
+        if self.fitted:
+            self.matrix.data *= self._boost[self.matrix.indices]
+            self.matrix = _unit_rows(self.matrix)
         # In how many texts each term is: a row has each of its terms once.
         self._df = np.bincount(self.matrix.indices, minlength=self.matrix.shape[1])
         # Terms x texts: a lookup then touches only the texts sharing a term with it.
@@ -84,7 +95,7 @@ class TextModel:
             for term, count in Counter(analyse(text)).items():
                 column = self._column.get(term)
                 if column is None:
-                    unseen += ((1.0 + math.log(count)) * self._unseen_idf) ** 2
+                    unseen += ((1.0 + math.log(count)) * self._unseen_idf * _boost(term)) ** 2
                 else:
                     weights[column] = (1.0 + math.log(count)) * self._idf[column]
             length = math.sqrt(sum(w * w for w in weights.values()) + unseen)
@@ -117,8 +128,12 @@ class TextModel:
                     self.matrix.indptr[replacing] : self.matrix.indptr[replacing + 1]
                 ]
             ] -= 1
-        idf = _idf(texts, df)
-        unseen = sum((1.0 + math.log(c)) ** 2 for t, c in counts.items() if t not in self._column)
+        idf = _idf(texts, df) * self._boost
+        unseen = sum(
+            ((1.0 + math.log(c)) * _boost(t)) ** 2
+            for t, c in counts.items()
+            if t not in self._column
+        )
         weights = np.zeros(len(idf))
         for column, count in known.items():
             weights[column] = (1.0 + math.log(count)) * idf[column]
@@ -131,6 +146,20 @@ class TextModel:
         near.data *= (idf / self._idf)[near.indices]
         lengths = np.sqrt(np.asarray(near.multiply(near).sum(axis=1)).ravel())
         return rows, np.clip((near @ weights) / lengths / length, 0.0, 1.0)
+
+
+def _boost(term: str) -> float:
+    """The weight of a term beside its TF-IDF (see CONCEPT_WEIGHT)."""
+    return CONCEPT_WEIGHT if term.startswith(health_terms.CONCEPT) else 1.0
+
+
+def _unit_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    """The rows of a matrix scaled to unit length (empty rows stay empty)."""
+    lengths = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    return (
+        sparse.diags(np.divide(1.0, lengths, out=np.zeros_like(lengths), where=lengths > 0))
+        @ matrix
+    ).tocsr()
 
 
 def _idf(texts: int, df: np.ndarray | float) -> np.ndarray | float:
