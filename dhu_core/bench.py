@@ -10,7 +10,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, func, select
 
 from dhu_core.catalogue import CatalogueQuery, search
-from dhu_core.models import Practice
+from dhu_core.models import LISTED, Practice
 from dhu_core.similarity import SimilarityIndex
 
 #: Searches a visitor makes: a common word, a facet combination, text with facets, words found
@@ -62,7 +62,7 @@ def run_similarity_bench(*, engine: Engine, lookups: int = 200) -> dict:
     with engine.connect() as conn:
         samples = conn.execute(
             select(Practice.id, Practice.title, Practice.summary)
-            .where(Practice.status == "published")
+            .where(LISTED)
             .order_by(Practice.id)
             .limit(lookups)
         ).all()
@@ -84,7 +84,7 @@ def run_similarity_bench(*, engine: Engine, lookups: int = 200) -> dict:
 
 def _published(engine: Engine) -> int:
     with engine.connect() as conn:
-        statement = select(func.count()).where(Practice.status == "published")
+        statement = select(func.count()).where(LISTED)
         return conn.execute(statement).scalar_one()
 
 

@@ -31,7 +31,7 @@ from sqlmodel import Session
 from dhu_core import db, geo, taxonomy
 from dhu_core import params as url
 from dhu_core.config import DATA_DIR
-from dhu_core.models import Practice, PracticeCountry, PracticePublic, PracticeTag
+from dhu_core.models import LISTED, Practice, PracticeCountry, PracticePublic, PracticeTag
 from dhu_core.practices import load_public
 
 #: Facet names, as in the URL parameters (the DHI facet counts groups 1.0 to 4.0).
@@ -270,7 +270,7 @@ def _matching(query: CatalogueQuery, dialect: str, *columns, hits: CTE | None = 
 
 def _filters(query: CatalogueQuery, *, per_hit: bool) -> list[ColumnElement[bool]]:
     """Conditions on `Practice` for every filter of `query`."""
-    filters: list[ColumnElement[bool]] = [Practice.status == "published"]
+    filters: list[ColumnElement[bool]] = [LISTED]
     if query.practice_types:
         filters.append(Practice.practice_type.in_(query.practice_types))
     if query.maturities:
@@ -428,7 +428,7 @@ class FacetIndex:
     @classmethod
     def build(cls, session: Session) -> "FacetIndex":
         """Read the facet values of the published practices (three queries)."""
-        published = Practice.status == "published"
+        published = LISTED
         rows = session.exec(
             select(
                 Practice.id,

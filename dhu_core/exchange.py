@@ -23,6 +23,7 @@ from dhu_core.models import (
     PracticePublic,
     TwinningNeed,
     User,
+    is_listed,
     utcnow,
 )
 
@@ -120,7 +121,7 @@ def express_interest(*, session: Session, actor: User, data: InterestCreate) -> 
         recipient = need.organisation_id
     else:
         practice = session.get(Practice, data.practice_id)
-        if practice is None or practice.status != "published":
+        if practice is None or not is_listed(practice.status):
             raise FieldError("form", "this practice is not published")
         recipient = practice.owner_organisation_id
     if recipient == actor.organisation_id:

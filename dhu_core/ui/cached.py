@@ -84,13 +84,13 @@ def search(query: catalogue.CatalogueQuery) -> catalogue.CataloguePage:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _published_practice(version: int, practice_id: int) -> PracticePublic | None:
-    return practices.published_practice(practice_id=practice_id)
+def _public_practice(version: int, practice_id: int) -> PracticePublic | None:
+    return practices.public_practice(practice_id=practice_id)
 
 
-def published_practice(practice_id: int) -> PracticePublic | None:
-    """A published practice, or None."""
-    return _published_practice(data_version(), practice_id)
+def public_practice(practice_id: int) -> PracticePublic | None:
+    """A listed or archived practice (its address opens both), or None."""
+    return _public_practice(data_version(), practice_id)
 
 
 @st.cache_resource(show_spinner="Indexing practices for similarity…", max_entries=1)

@@ -1,0 +1,238 @@
+"""Freshness: when a practice was last confirmed as current, reminders, archiving, restoring.
+
+A listed practice is confirmed on publication, on every approved edit, and when a member of its
+organisation or a coordinator confirms with one click that it is still current. Not confirmed
+for `DHU_FRESHNESS_REMINDER_MONTHS` (12), it "may be outdated" and its organisation is
+reminded; not confirmed for `DHU_FRESHNESS_ARCHIVE_MONTHS` (18) after such a reminder, it is
+archived: no longer listed (see `models.LISTED_STATUS`), kept with its history, still reachable
+by its address, and listed again by one confirmation.
+
+The pass (`run_pass`, a job of `dhu run-jobs`) is one set-based UPDATE per step, whose WHERE
+holds the whole condition: it costs what it changes, running it twice changes nothing more, and
+two processes running it at once change each practice once (SQLite's write lock; on PostgreSQL
+the second UPDATE re-checks the condition on each row the first one changed).
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+
+from sqlalchemy import Engine, insert, select, update
+from sqlmodel import Session
+
+from dhu_core import accounts, audit, db
+from dhu_core.accounts import PermissionDenied, require_role
+from dhu_core.config import Settings, get_settings
+from dhu_core.models import (
+    LISTED,
+    LISTED_STATUS,
+    AuditEvent,
+    Membership,
+    Practice,
+    StateConflict,
+    User,
+    utcnow,
+)
+
+#: Who the pass acts as in the audit trail.
+JOB_NAME = "freshness"
+COORDINATORS = ("coordinator", "admin")
+
+
+@dataclass(frozen=True)
+class Periods:
+    """Months without confirmation until a reminder, and until archiving after one."""
+
+    reminder_months: int
+    archive_months: int
+
+    @classmethod
+    def configured(cls, settings: Settings | None = None) -> "Periods":
+        """The periods of DHU_FRESHNESS_REMINDER_MONTHS and DHU_FRESHNESS_ARCHIVE_MONTHS."""
+        settings = settings or get_settings()
+        return cls(settings.dhu_freshness_reminder_months, settings.dhu_freshness_archive_months)
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months earlier (the 31st becomes a month's last
+    day)."""
+    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    last_day = calendar.monthrange(year, month + 1)[1]
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, last_day))
+
+
+def _day_start(now: datetime) -> datetime:
+    """Midnight UTC of `now`'s day: freshness changes once a day, so caches can keep it a day."""
+    return datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+
+
+def outdated_before(now: datetime | None = None, periods: Periods | None = None) -> datetime:
+    """A practice last confirmed before this moment may be outdated (and is due a reminder)."""
+    periods = periods or Periods.configured()
+    return months_before(_day_start(now or utcnow()), periods.reminder_months)
+
+
+def may_be_outdated(
+    last_confirmed_at: datetime | None, now: datetime | None = None, periods: Periods | None = None
+) -> bool:
+    """True when a practice confirmed at `last_confirmed_at` is not known to be current."""
+    if last_confirmed_at is None:
+        return False
+    return _aware(last_confirmed_at) < outdated_before(now, periods)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- confirming --------------------------------------------------------------------------
+
+
+def can_confirm(session: Session, actor: User | None, organisation_id: int) -> bool:
+    """True when `actor` may confirm the practices of `organisation_id`: an active member of
+    it, a coordinator or an administrator."""
+    if actor is None or actor.disabled or actor.id is None:
+        return False
+    if actor.role in COORDINATORS:
+        return True
+    if actor.role != "owner":
+        return False
+    membership = session.execute(
+        select(Membership.id).where(
+            Membership.account_id == actor.id,
+            Membership.organisation_id == organisation_id,
+            Membership.status == "active",
+        )
+    ).first()
+    return membership is not None
+
+
+def confirm(
+    *, session: Session, practice_id: int, actor: User, now: datetime | None = None
+) -> Practice:
+    """Confirm that a practice is still current; an archived one is listed again.
+
+    For members of its organisation, coordinators and administrators. Two confirmations at once
+    both hold (the later one confirms again); only one of them restores an archived practice.
+    """
+    require_role(actor, "owner", *COORDINATORS)
+    now = now or utcnow()
+    practice = db.get_for_update(session, Practice, practice_id)
+    if practice is None:
+        raise LookupError(f"no practice with id {practice_id}")
+    if not can_confirm(session, actor, practice.owner_organisation_id):
+        raise PermissionDenied(
+            "Only members of the practice's own organisation and coordinators can confirm it."
+        )
+    if practice.status == "archived":
+        practice.status = LISTED_STATUS
+        practice.archived_at = None
+        action = "practice.restored"
+    elif practice.status == LISTED_STATUS:
+        action = "practice.confirmed"
+    else:
+        raise StateConflict(
+            "Only a published or archived practice can be confirmed as current; this one is "
+            f"{practice.status}."
+        )
+    practice.last_confirmed_at = now
+    session.add(practice)
+    audit.record(session, actor, action, "practice", practice.id)
+    return practice
+
+
+# --- the pass: reminders and archiving ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """The practices one pass reminded and archived."""
+
+    reminded: list[int]
+    archived: list[int]
+
+
+def remind_due(
+    session: Session, now: datetime | None = None, periods: Periods | None = None
+) -> list[int]:
+    """Mark every listed practice not confirmed for the reminder period, and not reminded since
+    its last confirmation, as reminded now; their ids.
+
+    The reminder itself is for the caller to send to each practice's organisation, in the same
+    transaction (see `dhu_core.jobs`).
+    """
+    now = now or utcnow()
+    due = (
+        update(Practice)
+        .where(
+            LISTED,
+            Practice.last_confirmed_at < outdated_before(now, periods),
+            (Practice.freshness_reminded_at.is_(None))
+            | (Practice.freshness_reminded_at < Practice.last_confirmed_at),
+        )
+        .values(freshness_reminded_at=now)
+        .returning(Practice.id)
+        .execution_options(synchronize_session=False)
+    )
+    reminded = sorted(session.execute(due).scalars())
+    _audit_all(session, reminded, "practice.freshness_reminded", now)
+    return reminded
+
+
+def archive_due(
+    session: Session, now: datetime | None = None, periods: Periods | None = None
+) -> list[int]:
+    """Archive every listed practice not confirmed for the archive period whose organisation
+    was reminded since its last confirmation, at least the difference of the two periods ago
+    (so that it had time to answer); their ids."""
+    now = now or utcnow()
+    periods = periods or Periods.configured()
+    notice = months_before(now, periods.archive_months - periods.reminder_months)
+    due = (
+        update(Practice)
+        .where(
+            LISTED,
+            Practice.last_confirmed_at < months_before(_day_start(now), periods.archive_months),
+            Practice.freshness_reminded_at >= Practice.last_confirmed_at,
+            Practice.freshness_reminded_at <= notice,
+        )
+        .values(status="archived", archived_at=now)
+        .returning(Practice.id)
+        .execution_options(synchronize_session=False)
+    )
+    archived = sorted(session.execute(due).scalars())
+    _audit_all(session, archived, "practice.archived", now, reason="not confirmed as current")
+    return archived
+
+
+def _audit_all(session: Session, ids: list[int], action: str, now: datetime, **detail) -> None:
+    """One audit event per practice changed by the pass, in one statement."""
+    if not ids:
+        return
+    actor = accounts.system_actor(JOB_NAME)
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "at": now,
+                "actor_id": None,
+                "actor_name": actor.username,
+                "action": action,
+                "entity": "practice",
+                "entity_id": practice_id,
+                "detail": detail,
+            }
+            for practice_id in ids
+        ],
+    )
+
+
+def run_pass(*, engine: Engine | None = None, now: datetime | None = None) -> PassResult:
+    """Remind and archive what is due, each step in a transaction of its own."""
+    now = now or utcnow()
+    periods = Periods.configured()
+    with db.session_scope(engine) as session:
+        reminded = remind_due(session, now, periods)
+    with db.session_scope(engine) as session:
+        archived = archive_due(session, now, periods)
+    return PassResult(reminded=reminded, archived=archived)
