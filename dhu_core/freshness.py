@@ -3,9 +3,9 @@
 A listed practice is confirmed on publication, on every approved edit, and when a member of its
 organisation or a coordinator confirms with one click that it is still current. Not confirmed
 for `DHU_FRESHNESS_REMINDER_MONTHS` (12), it "may be outdated" and its organisation is
-reminded; not confirmed for `DHU_FRESHNESS_ARCHIVE_MONTHS` (18) after such a reminder, it is
-archived: no longer listed (see `models.LISTED_STATUS`), kept with its history, still reachable
-by its address, and listed again by one confirmation.
+reminded; not confirmed for `DHU_FRESHNESS_ARCHIVE_MONTHS` (18), and reminded at least 30
+days before, it is archived: no longer listed (see `models.LISTED_STATUS`), kept with its
+history, still reachable by its address, and listed again by one confirmation.
 
 The pass (`run_pass`, a job of `dhu run-jobs`) is one set-based UPDATE per step, whose WHERE
 holds the whole condition: it costs what it changes, running it twice changes nothing more, and
@@ -15,7 +15,7 @@ the second UPDATE re-checks the condition on each row the first one changed).
 
 import calendar
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import Engine, insert, select, update
 from sqlmodel import Session
@@ -37,6 +37,9 @@ from dhu_core.models import (
 #: Who the pass acts as in the audit trail.
 JOB_NAME = "freshness"
 COORDINATORS = ("coordinator", "admin")
+#: The least time between a reminder and archiving: a practice found long outdated the first
+#: time (after an import, or when the pass had not run) is not archived at its reminder.
+NOTICE = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -183,11 +186,11 @@ def archive_due(
     session: Session, now: datetime | None = None, periods: Periods | None = None
 ) -> list[int]:
     """Archive every listed practice not confirmed for the archive period whose organisation
-    was reminded since its last confirmation, at least the difference of the two periods ago
-    (so that it had time to answer); their ids."""
+    was reminded since its last confirmation, at least `NOTICE` ago (so that it had time to
+    answer); their ids."""
     now = now or utcnow()
     periods = periods or Periods.configured()
-    notice = months_before(now, periods.archive_months - periods.reminder_months)
+    notice = now - NOTICE
     due = (
         update(Practice)
         .where(

@@ -1,6 +1,6 @@
 """Cached reads, keyed by their arguments and the data version, so a write shows at once."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -74,13 +74,14 @@ def organisation_choices() -> dict[int, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _search(version: int, query: catalogue.CatalogueQuery) -> catalogue.CataloguePage:
+def _search(version: int, day: date, query: catalogue.CatalogueQuery) -> catalogue.CataloguePage:
     return catalogue.search(query)
 
 
 def search(query: catalogue.CatalogueQuery) -> catalogue.CataloguePage:
-    """A catalogue page for the current data."""
-    return _search(data_version(), query)
+    """A catalogue page for the current data and day (practices become "may be outdated" from
+    one day to the next)."""
+    return _search(data_version(), utcnow().date(), query)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
