@@ -1,7 +1,7 @@
 """Freshness of practices: last confirmed, reminded and archived; detail-page views per day
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-30
 
 A published practice now has the time it was last confirmed as current (publication, an
@@ -19,7 +19,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
