@@ -20,7 +20,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import Engine, insert, select, update
 from sqlmodel import Session
 
-from dhu_core import accounts, audit, db
+from dhu_core import accounts, audit, db, notifications
 from dhu_core.accounts import PermissionDenied, require_role
 from dhu_core.config import Settings, get_settings
 from dhu_core.models import (
@@ -37,6 +37,8 @@ from dhu_core.models import (
 #: Who the pass acts as in the audit trail.
 JOB_NAME = "freshness"
 COORDINATORS = ("coordinator", "admin")
+#: The kind of e-mail that asks an organisation to confirm a practice.
+REMINDER = "freshness-reminder"
 #: The least time between a reminder and archiving: a practice found long outdated the first
 #: time (after an import, or when the pass had not run) is not archived at its reminder.
 NOTICE = timedelta(days=30)
@@ -158,13 +160,15 @@ class PassResult:
 def remind_due(
     session: Session, now: datetime | None = None, periods: Periods | None = None
 ) -> list[int]:
-    """Mark every listed practice not confirmed for the reminder period, and not reminded since
-    its last confirmation, as reminded now; their ids.
+    """Remind the organisation of every listed practice not confirmed for the reminder period,
+    and not reminded since its last confirmation; their ids.
 
-    The reminder itself is for the caller to send to each practice's organisation, in the same
-    transaction (see `dhu_core.jobs`).
+    The practices are marked as reminded now, and a `freshness-reminder` e-mail to each active
+    member of their organisation goes into the outbox, in the same transaction: a reminder is
+    written exactly once, however often and in how many processes the pass runs.
     """
     now = now or utcnow()
+    periods = periods or Periods.configured()
     due = (
         update(Practice)
         .where(
@@ -179,7 +183,49 @@ def remind_due(
     )
     reminded = sorted(session.execute(due).scalars())
     _audit_all(session, reminded, "practice.freshness_reminded", now)
+    if reminded:
+        _write_reminders(session, now, periods)
     return reminded
+
+
+def _write_reminders(session: Session, now: datetime, periods: Periods) -> None:
+    """Write the reminders of the practices reminded at `now` to their organisations' members
+    (one query finds them all; practices of organisations without members get none)."""
+    rows = session.execute(
+        select(Practice.id, Practice.title, Practice.last_confirmed_at, User)
+        .join(Membership, Membership.organisation_id == Practice.owner_organisation_id)
+        .join(User, User.id == Membership.account_id)
+        .where(
+            LISTED,
+            Practice.freshness_reminded_at == now,
+            Membership.status == "active",
+            User.disabled.is_(False),
+        )
+        .order_by(Practice.id, User.id)
+    ).all()
+    members: dict[int, list[User]] = {}
+    about: dict[int, tuple[str, datetime]] = {}
+    for practice_id, title, confirmed, user in rows:
+        members.setdefault(practice_id, []).append(user)
+        about[practice_id] = (title, _aware(confirmed))
+    for practice_id, (title, confirmed) in about.items():
+        archive_on = max(months_before(confirmed, -periods.archive_months), now + NOTICE)
+        notifications.enqueue(
+            session,
+            kind=REMINDER,
+            to=members[practice_id],
+            context={
+                "practice_id": practice_id,
+                "practice_title": title,
+                "last_confirmed": _day(confirmed),
+                "archive_on": _day(archive_on),
+            },
+            now=now,
+        )
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.day} {moment:%B %Y}"
 
 
 def archive_due(

@@ -25,6 +25,7 @@ from dhu_core.models import (
     InterestCreate,
     Membership,
     Organisation,
+    OutboxMessage,
     Practice,
     PracticeCreate,
     PracticeViewDay,
@@ -111,6 +112,15 @@ def _actions(engine, practice_id: int) -> list[str]:
         )
 
 
+def _reminders(engine) -> list[tuple[int, str]]:
+    """(practice, recipient) of every freshness reminder in the outbox."""
+    with db.read_scope(engine) as session:
+        messages = session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == freshness.REMINDER)
+        ).all()
+    return sorted((m.context["practice_id"], m.recipient) for m in messages)
+
+
 def months_later(months: int):
     """A moment just past `months` from now (two days: the badge changes at midnight, and a
     month's last day can come back one day early)."""
@@ -154,6 +164,11 @@ def test_reminded_at_12_months_archived_at_18_hidden_everywhere_and_back_on_conf
     at_12 = months_later(12)
     assert freshness.run_pass(engine=engine, now=at_12) == freshness.PassResult(both, [])
     assert freshness.run_pass(engine=engine, now=at_12) == freshness.PassResult([], [])
+    assert _reminders(engine) == sorted(
+        (practice_id, person)
+        for practice_id in both
+        for person in ("colleague@example.org", "owner@example.org")
+    )
     assert _catalogue(engine, at_12, freshness="outdated") == both
     assert _catalogue(engine, at_12, freshness="current") == []
     facets = catalogue.search(CatalogueQuery(), engine=engine, now=at_12).facets
@@ -209,6 +224,7 @@ def test_a_confirmation_after_the_reminder_spends_it(engine, team):
     _confirm(engine, practice_id, team["owner"], now=months_later(13))
     assert freshness.run_pass(engine=engine, now=months_later(20)) == freshness.PassResult([], [])
     assert freshness.run_pass(engine=engine, now=months_later(26)).reminded == [practice_id]
+    assert len(_reminders(engine)) == 4  # two members, reminded twice
 
 
 def test_only_members_of_its_organisation_and_coordinators_confirm_a_practice(engine, team):
