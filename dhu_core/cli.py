@@ -165,7 +165,7 @@ def export_command(fmt: str, output: Path | None) -> None:
     help="Folder for the benchmark databases (default: a temporary folder).",
 )
 def bench_command(practices: int, workdir: Path | None) -> None:
-    """Measure search, similarity, import, uptake, the map page and matching.
+    """Measure search, similarity, import, uptake, the map page, matching and freshness.
 
     Runs on new SQLite files of generated demo data; the configured database is not touched.
     """
@@ -191,6 +191,9 @@ def bench_command(practices: int, workdir: Path | None) -> None:
         _report(
             "twinning suggestions for needs typed in words",
             bench_matching.run_quality_bench(workdir=folder),
+        )
+        _report(
+            "freshness pass (reminders and archiving)", bench.run_freshness_bench(engine=engine)
         )
         engine.dispose()
         sizes = tuple(sorted({1_000, 10_000, practices}))
