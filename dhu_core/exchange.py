@@ -26,6 +26,7 @@ from dhu_core.models import (
     is_listed,
     utcnow,
 )
+from dhu_core.notifications import events
 
 SIGNED_IN = ("owner", "coordinator", "admin")
 COORDINATORS = ("coordinator", "admin")
@@ -119,11 +120,13 @@ def express_interest(*, session: Session, actor: User, data: InterestCreate) -> 
         if need is None or need.status != "open":
             raise FieldError("form", "this need is no longer open")
         recipient = need.organisation_id
+        about, about_title = "twinning need", events.need_title(need.problem_statement)
     else:
         practice = session.get(Practice, data.practice_id)
         if practice is None or not is_listed(practice.status):
             raise FieldError("form", "this practice is not published")
         recipient = practice.owner_organisation_id
+        about, about_title = "practice", practice.title
     if recipient == actor.organisation_id:
         raise FieldError("form", "this comes from your own organisation")
     interest = Interest(
@@ -145,6 +148,14 @@ def express_interest(*, session: Session, actor: User, data: InterestCreate) -> 
         to_organisation=recipient,
         need=data.need_id,
         practice=data.practice_id,
+    )
+    events.interest_received(
+        session,
+        sender=actor,
+        organisation_id=recipient,
+        about=about,
+        about_title=about_title,
+        text=data.text,
     )
     return interest
 

@@ -136,3 +136,11 @@ def confirm_current(engine: Engine, *, practice_id: int, actor_id: int, now: dat
 
 def freshness_pass(engine: Engine, *, now: datetime) -> None:
     freshness.run_pass(engine=engine, now=now)
+
+
+def deliver_outbox(engine: Engine, *, smtp_url: str, public_url: str) -> None:
+    from dhu_core.config import Settings
+    from dhu_core.notifications import delivery
+
+    settings = Settings(dhu_smtp_url=smtp_url, dhu_public_url=public_url)
+    delivery.deliver_due(engine, settings=settings)
