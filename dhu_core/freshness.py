@@ -285,3 +285,13 @@ def run_pass(*, engine: Engine | None = None, now: datetime | None = None) -> Pa
     with db.session_scope(engine) as session:
         archived = archive_due(session, now, periods)
     return PassResult(reminded=reminded, archived=archived)
+
+
+def job(engine: Engine, now: datetime) -> str:
+    """The pass as a job of `dhu run-jobs` (see `dhu_core.jobs`): what it did, in a line."""
+    result = run_pass(engine=engine, now=now)
+    return f"reminded {_practices(result.reminded)}, archived {_practices(result.archived)}"
+
+
+def _practices(ids: list[int]) -> str:
+    return f"{len(ids):,} practice" + ("" if len(ids) == 1 else "s")

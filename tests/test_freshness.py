@@ -11,6 +11,7 @@ from dhu_core import (
     db,
     exchange,
     freshness,
+    jobs,
     matching,
     overview,
     practices,
@@ -216,6 +217,22 @@ def test_a_practice_first_found_long_outdated_gets_its_reminder_before_it_is_arc
     assert freshness.run_pass(engine=engine, now=at_24 + timedelta(days=29)).archived == []
     later = at_24 + timedelta(days=30)
     assert freshness.run_pass(engine=engine, now=later).archived == [practice_id]
+
+
+def test_dhu_run_jobs_reminds_and_archives_before_it_delivers(engine, team, monkeypatch):
+    monkeypatch.delenv("DHU_SMTP_URL", raising=False)
+    get_settings.cache_clear()
+    practice_id = _publish(engine, team, "Heart failure telemonitoring")
+    outcomes = jobs.run_once(engine, now=months_later(12))
+    names = [outcome.name for outcome in outcomes]
+    assert names.index("freshness reminders and archiving") < names.index("deliver e-mail")
+    assert outcomes[names.index("freshness reminders and archiving")].summary == (
+        "reminded 1 practice, archived 0 practices"
+    )
+    assert [p for p, _ in _reminders(engine)] == [practice_id, practice_id]
+    outcomes = jobs.run_once(engine, now=months_later(18))
+    assert all(outcome.ok for outcome in outcomes)
+    assert _get(engine, practice_id).status == "archived"
 
 
 def test_a_confirmation_after_the_reminder_spends_it(engine, team):
