@@ -78,3 +78,29 @@ def test_the_check_sees_a_spreadsheet_written_around_the_writer(tmp_path):
         assert _writes_spreadsheets(module), leak
     module.write_text("from openpyxl import Workbook\nbook = Workbook(write_only=True)\n")
     assert _writes_spreadsheets(module)
+
+
+#: A query that picks published practices by their status instead of `models.LISTED`.
+OWN_LISTING = re.compile(r"""Practice\.status\s*(==|!=|\.in_\()\s*\(?["']published["']""")
+
+
+def _lists_on_its_own(path: Path) -> bool:
+    return bool(OWN_LISTING.search(path.read_text(encoding="utf-8")))
+
+
+def test_every_query_of_listed_practices_uses_the_one_definition():
+    # An archived practice must leave the catalogue, the map, suggestions and exports at once.
+    modules = [*CORE.rglob("*.py"), *(ROOT / "app_pages").glob("*.py")]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in modules
+        if p != CORE / "models.py" and _lists_on_its_own(p)
+    ]
+    assert offenders == []
+
+
+def test_the_check_sees_a_listing_of_its_own(tmp_path):
+    module = tmp_path / "leak.py"
+    for leak in ('Practice.status == "published"', "Practice.status.in_(('published',))"):
+        module.write_text(f"rows = select(Practice.id).where({leak})\n")
+        assert _lists_on_its_own(module), leak
