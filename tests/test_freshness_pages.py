@@ -144,3 +144,16 @@ def test_an_owner_restores_an_archived_practice_from_its_page(embedded_app):
     assert not at.warning
     with db.read_scope() as session:
         assert session.get(Practice, practice.id).status == "published"
+
+
+def test_an_archived_practice_is_not_offered_for_editing_until_it_is_restored(embedded_app):
+    at = _app()
+    practice = next(p for p in _organisation_practices("demo-owner") if p.status == "published")
+    _set(practice.id, status="archived", archived_at=LONG_AGO, last_confirmed_at=LONG_AGO)
+    sign_in(at, "demo-owner")
+
+    at.switch_page("app_pages/register.py").run()
+
+    assert not at.exception
+    assert practice.title not in at.selectbox(key="register_choice").options
+    assert "Archived: restore it on My practices to edit it." in [c.value for c in at.caption]
