@@ -25,11 +25,14 @@ def outdated_badge(last_confirmed_at: datetime | None) -> None:
         st.badge(OUTDATED, icon=":material/history:", color="orange")
 
 
+def confirmed_line(practice: PracticePublic) -> str:
+    """When the practice was last confirmed as current, as a line of text."""
+    return f":material/verified: Last confirmed as current on {day(practice.last_confirmed_at)}"
+
+
 def status_line(practice: PracticePublic) -> None:
     """When the practice was last confirmed, with the badge when that is long ago."""
-    confirmed = (
-        f":material/verified: Last confirmed as current on {day(practice.last_confirmed_at)}"
-    )
+    confirmed = confirmed_line(practice)
     if is_listed(practice.status) and freshness.may_be_outdated(practice.last_confirmed_at):
         months = freshness.Periods.configured().reminder_months
         st.caption(f"{confirmed}, more than {months} months ago")

@@ -29,7 +29,12 @@ def card(practice: PracticePublic, *, linked: bool = True) -> None:
             link(practice.id, practice.title)
         else:
             st.markdown(f"**{md_escape(practice.title)}**")
-        st.caption(facts(practice))
+        confirmed = practice.last_confirmed_at is not None
+        st.caption(
+            f"{facts(practice)}  \n{freshness_view.confirmed_line(practice)}"
+            if confirmed
+            else facts(practice)
+        )
         freshness_view.outdated_badge(practice.last_confirmed_at)
         st.markdown(md_escape(practice.summary))
 
