@@ -1,11 +1,11 @@
-"""My account: who I am, and changing my password."""
+"""My account: who I am, changing my password, and which e-mails I get."""
 
 import streamlit as st
 
 from dhu_core import accounts, db, taxonomy
 from dhu_core.models import FieldError, field_errors
 from dhu_core.text import md_escape
-from dhu_core.ui import auth, forms, shell
+from dhu_core.ui import auth, forms, notification_view, shell
 
 FORM = "change-password"
 user = shell.page_for_role("owner", "coordinator", "admin")
@@ -36,3 +36,5 @@ if submitted:
     auth.renew_session()
     st.session_state["password_changed"] = True
     st.rerun()
+
+notification_view.preferences_form(user)

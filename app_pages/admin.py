@@ -1,4 +1,4 @@
-"""Administration: accounts, roles and the audit log (administrators only)."""
+"""Administration: accounts, roles, imports, the e-mail outbox and the audit log (admins only)."""
 
 import pandas as pd
 import streamlit as st
@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from dhu_core import accounts, db, live, taxonomy
 from dhu_core.demo import DemoError
 from dhu_core.models import FieldError, StateConflict, field_errors
-from dhu_core.ui import cached, forms, import_view, shell
+from dhu_core.ui import cached, forms, import_view, notification_view, shell
 
 FORM = "create-account"
 admin = shell.page_for_role("admin")
@@ -132,6 +132,7 @@ if created:
     st.rerun()
 
 import_view.import_section(admin)
+notification_view.outbox_section(admin)
 
 st.subheader("Audit log")
 st.dataframe(

@@ -8,6 +8,7 @@ from dhu_core.ui import auth, cached
 
 st.title("Sign in")
 auth.login_form()
+st.page_link("app_pages/forgot_password.py", label="Forgot password?")
 st.page_link("app_pages/sign_up.py", label="No account yet? Register as a practice owner")
 
 if cached.is_demo():

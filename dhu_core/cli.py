@@ -166,19 +166,19 @@ def run_jobs(every: int | None) -> None:
     engine = db.get_engine()
     if not db.is_at_head(engine):
         raise click.ClickException("the database is not at the newest schema; run dhu init-db")
-    while True:
-        started = time.monotonic()
-        outcomes = jobs.run_once(engine)
-        for outcome in outcomes:
-            click.echo(f"{outcome.name}: {outcome.summary}", err=not outcome.ok)
-        if every is None:
-            if not all(outcome.ok for outcome in outcomes):
-                raise click.exceptions.Exit(1)
-            return
-        try:
+    try:
+        while True:
+            started = time.monotonic()
+            outcomes = jobs.run_once(engine)
+            for outcome in outcomes:
+                click.echo(f"{outcome.name}: {outcome.summary}", err=not outcome.ok)
+            if every is None:
+                if not all(outcome.ok for outcome in outcomes):
+                    raise click.exceptions.Exit(1)
+                return
             time.sleep(max(0.0, every - (time.monotonic() - started)))
-        except KeyboardInterrupt:
-            return
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
 
 
 @main.command("bench")
@@ -195,12 +195,13 @@ def run_jobs(every: int | None) -> None:
     help="Folder for the benchmark databases (default: a temporary folder).",
 )
 def bench_command(practices: int, workdir: Path | None) -> None:
-    """Measure search, similarity, import, uptake, the map page, matching and freshness.
+    """Measure search, similarity, import, uptake, the map page, matching, freshness and
+    e-mail delivery.
 
     Runs on new SQLite files of generated demo data; the configured database is not touched.
     """
     # Imported here: they pull in scikit-learn and SciPy, which the other commands don't need.
-    from dhu_core import bench, bench_matching, bench_uptake
+    from dhu_core import bench, bench_matching, bench_outbox, bench_uptake
 
     gc.freeze()  # as the app does once it has started (see dhu_core/ui/shell.py)
     with tempfile.TemporaryDirectory() as temporary:
@@ -226,6 +227,9 @@ def bench_command(practices: int, workdir: Path | None) -> None:
             "freshness pass (reminders and archiving)", bench.run_freshness_bench(engine=engine)
         )
         engine.dispose()
+        _report(
+            "e-mail outbox to a local SMTP server", bench_outbox.run_outbox_bench(workdir=folder)
+        )
         sizes = tuple(sorted({1_000, 10_000, practices}))
         click.echo("uptake aggregation and the /map page:")
         for row in bench_uptake.run_uptake_bench(sizes=sizes, workdir=folder):

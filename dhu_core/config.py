@@ -2,7 +2,7 @@
 
 import os
 import secrets
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from pydantic import Field, model_validator
@@ -142,8 +142,13 @@ def cookie_key(settings: Settings) -> str:
     return key
 
 
+@lru_cache(maxsize=8)
 def key_problem(key: str) -> str | None:
-    """Why `key` is too easy to guess to sign cookies with, or None when it is random enough."""
+    """Why `key` is too easy to guess to sign cookies with, or None when it is random enough.
+
+    Kept per key: zxcvbn takes ~30 ms, and every signed link (an unsubscribe link in each
+    e-mail) checks the key it is signed with.
+    """
     if len(key) < MIN_KEY_LENGTH:
         return f"shorter than {MIN_KEY_LENGTH} characters"
     if len(set(key)) < MIN_KEY_DISTINCT:

@@ -36,6 +36,7 @@ def registered() -> dict[str, Job]:
 
     built_in: dict[str, Job] = {
         "freshness reminders and archiving": freshness.job,
+        "forget old e-mail": delivery.forget_sent,
     }
     return {**built_in, **_registry, "deliver e-mail": delivery.job}
 

@@ -67,7 +67,9 @@ def request_link(
     return SENT
 
 
-def account_for(session: Session, *, token: str, now: datetime | None = None) -> User:
+def account_for(
+    session: Session, *, token: str, now: datetime | None = None, lock: bool = True
+) -> User:
     """The account a reset link is for (locked); InvalidToken when forged, expired or used."""
     if single_use.is_spent(session, token):
         raise tokens.InvalidToken(single_use.USED)
@@ -75,7 +77,7 @@ def account_for(session: Session, *, token: str, now: datetime | None = None) ->
         account_id = int(str(token).strip().split(".")[0])
     except ValueError:
         raise tokens.InvalidToken("this link is not complete; copy the whole link") from None
-    user = db.get_for_update(session, User, account_id)
+    user = db.get_for_update(session, User, account_id) if lock else session.get(User, account_id)
     if user is None or user.disabled:
         raise tokens.InvalidToken("this link is not valid; ask for a new one")
     tokens.read(_purpose(user), token, now=now)

@@ -123,11 +123,14 @@ def submit_practice(
     """Send a complete practice to review; for a published one, its edit waits as a revision."""
     practice = _writable(session, actor, practice_id)
     if practice.status in EDITABLE:
+        waiting_already = practice.status == "submitted"
         _apply(session, practice, data, status="submitted")
         audit.record(session, actor, "practice.submitted", "practice", practice.id)
-        events.review_waiting(session, practice, revision=False)
+        if not waiting_already:  # coordinators hear once per review, not once per edit
+            events.review_waiting(session, practice, revision=False)
         return practice
-    revision = _pending_revision(session, practice.id) or PracticeRevision(practice_id=practice.id)
+    pending = _pending_revision(session, practice.id)
+    revision = pending or PracticeRevision(practice_id=practice.id)
     revision.data = data.model_dump(mode="json")
     revision.submitted_by_id = actor.id
     revision.submitted_at = utcnow()
@@ -136,7 +139,8 @@ def submit_practice(
     audit.record(
         session, actor, "practice.revision_submitted", "practice", practice.id, revision=revision.id
     )
-    events.review_waiting(session, practice, revision=True)
+    if pending is None:
+        events.review_waiting(session, practice, revision=True)
     return practice
 
 

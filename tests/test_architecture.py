@@ -80,12 +80,24 @@ def test_the_check_sees_a_spreadsheet_written_around_the_writer(tmp_path):
     assert _writes_spreadsheets(module)
 
 
+def _mentions(path: Path, pattern: re.Pattern) -> bool:
+    return bool(pattern.search(path.read_text(encoding="utf-8")))
+
+
+def test_e_mail_goes_through_the_outbox_only():
+    # A message sent straight over SMTP would bypass the outbox: lost when the server is down,
+    # sent for a change that was rolled back, and deaf to the recipient's choices.
+    modules = [*CORE.rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), ROOT / "app.py"]
+    smtp = re.compile(r"\bimport smtplib\b|\bfrom smtplib\b")
+    written = re.compile(r"(?<!class )\bOutboxMessage\(")
+    senders = [str(p.relative_to(ROOT)) for p in modules if _mentions(p, smtp)]
+    writers = [str(p.relative_to(ROOT)) for p in modules if _mentions(p, written)]
+    assert senders == ["dhu_core/notifications/delivery.py"]
+    assert writers == ["dhu_core/notifications/__init__.py"]
+
+
 #: A query that picks published practices by their status instead of `models.LISTED`.
 OWN_LISTING = re.compile(r"""Practice\.status\s*(==|!=|\.in_\()\s*\(?["']published["']""")
-
-
-def _lists_on_its_own(path: Path) -> bool:
-    return bool(OWN_LISTING.search(path.read_text(encoding="utf-8")))
 
 
 def test_every_query_of_listed_practices_uses_the_one_definition():
@@ -94,7 +106,7 @@ def test_every_query_of_listed_practices_uses_the_one_definition():
     offenders = [
         str(p.relative_to(ROOT))
         for p in modules
-        if p != CORE / "models.py" and _lists_on_its_own(p)
+        if p != CORE / "models.py" and _mentions(p, OWN_LISTING)
     ]
     assert offenders == []
 
@@ -103,4 +115,4 @@ def test_the_check_sees_a_listing_of_its_own(tmp_path):
     module = tmp_path / "leak.py"
     for leak in ('Practice.status == "published"', "Practice.status.in_(('published',))"):
         module.write_text(f"rows = select(Practice.id).where({leak})\n")
-        assert _lists_on_its_own(module), leak
+        assert _mentions(module, OWN_LISTING), leak

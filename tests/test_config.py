@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from dhu_core.config import Settings, UnsafeSetting, cookie_key
+from dhu_core.config import Settings, UnsafeSetting, cookie_key, get_settings
 
 
 def test_a_random_key_is_generated_once_and_kept_private(tmp_path):
@@ -66,3 +66,21 @@ def test_random_keys_are_accepted(tmp_path, make):
     for _ in range(50):
         key = make()
         assert cookie_key(Settings(dhu_data_dir=tmp_path, dhu_cookie_key=key)) == key
+
+
+def test_the_key_is_judged_once_not_at_every_signed_link(tmp_path, monkeypatch):
+    # Each e-mail's unsubscribe link is signed; judging the key every time took ~30 ms each.
+    from dhu_core import strength, tokens
+
+    key = secrets.token_urlsafe(48)
+    monkeypatch.setenv("DHU_COOKIE_KEY", key)
+    get_settings.cache_clear()
+    judged = []
+    real = strength.estimate
+    monkeypatch.setattr(strength, "estimate", lambda text: judged.append(text) or real(text))
+    try:
+        for number in range(20):
+            tokens.make("unsubscribe", number, tokens.lifetime_end(1))
+    finally:
+        get_settings.cache_clear()
+    assert judged == [key]

@@ -177,8 +177,27 @@ def test_weekly_messages_go_out_together_on_monday_morning(engine):
     assert digest["Subject"] == "Your weekly DHU Platform digest: 2 messages"
     text = digest.get_body(("plain",)).get_content()
     assert "Published: Practice 0" in text and "Published: Practice 1" in text
-    assert "/unsubscribe?token=" in text
+    assert text.count("/unsubscribe?token=") == 1 and text.count("DHU Platform, https:") == 1
+    assert "Unsubscribe from all weekly e-mails" in text
     assert _statuses(engine) == {"digested": 2, "sent": 1}
+
+
+def test_sent_messages_are_forgotten_after_half_a_year(engine):
+    with db.session_scope(engine) as session:
+        owner = account(session, "olga", "owner")
+        notifications.set_preferences(session, actor=owner, choices={"practice-approved": "weekly"})
+    _enqueue(engine, 2, to=[owner])
+    _enqueue(engine, 1)
+    monday = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    with mail_server() as (url, _):
+        delivery.deliver_due(engine, now=monday, settings=_settings(url))
+    _enqueue(engine, 1, to=["late@example.org"], now=monday)
+    half_a_year = monday + delivery.KEEP_SENT
+    assert delivery.forget_sent(engine, half_a_year).startswith("0 sent e-mails")
+    assert _statuses(engine) == {"digested": 2, "sent": 2, "pending": 1}
+    later = delivery.forget_sent(engine, half_a_year + timedelta(minutes=1))
+    assert later == "4 sent e-mails older than 180 days forgotten"
+    assert _statuses(engine) == {"pending": 1}
 
 
 RACED = 200

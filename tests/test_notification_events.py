@@ -40,6 +40,10 @@ def test_review_news_goes_to_coordinators_and_decisions_to_the_organisation(engi
         practice = practices.submit_practice(
             session=session, data=PracticeCreate(**PRACTICE), actor=ann
         )
+    with db.session_scope(engine) as session:  # edited while it waits: no second message
+        practices.submit_practice(
+            session=session, data=PracticeCreate(**PRACTICE), actor=ann, practice_id=practice.id
+        )
     assert _outbox(engine) == [("review-waiting", "cora@example.org")]
     assert _outbox.contexts[0]["organisation"] == "Tartu Clinic"
     with db.session_scope(engine) as session:
@@ -65,13 +69,14 @@ def test_review_news_goes_to_coordinators_and_decisions_to_the_organisation(engi
         "practice-approved",
         "practice-approved",
     ]
-    with db.session_scope(engine) as session:
-        practices.submit_practice(
-            session=session,
-            data=PracticeCreate(**{**PRACTICE, "maturity": 5}),
-            actor=bob,
-            practice_id=practice.id,
-        )
+    for maturity in (5, 3):
+        with db.session_scope(engine) as session:
+            practices.submit_practice(
+                session=session,
+                data=PracticeCreate(**{**PRACTICE, "maturity": maturity}),
+                actor=bob,
+                practice_id=practice.id,
+            )
     assert _outbox(engine) == [("review-waiting", "cora@example.org")]
     assert _outbox.contexts[0]["revision"] is True
 

@@ -2,12 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 
-import jinja2
 import pytest
 from sqlmodel import select
 
 from dhu_core import db, notifications, tokens
 from dhu_core.models import Organisation, OutboxMessage, utcnow
+from dhu_core.notifications import kinds, render
 from tests.people import account
 
 APPROVED = {"practice_id": 7, "practice_title": "Heart failure telemonitoring"}
@@ -71,6 +71,8 @@ def test_each_recipient_gets_the_kind_as_they_chose(engine, people):
         )
         assert notifications.preferences(session, actor=ann)["practice-approved"] == "never"
     (held,) = _messages(engine)
+    with db.read_scope(engine) as session:
+        assert "review-waiting" not in notifications.preferences(session, actor=ann)
     assert (held.recipient, held.status) == ("bob@example.org", "weekly")
     assert held.due_at == datetime(2026, 12, 7, 7, tzinfo=UTC)
 
@@ -90,12 +92,29 @@ def test_a_dedupe_key_makes_one_message_per_recipient(engine, people):
 
 
 def test_a_context_the_templates_cannot_fill_fails_in_the_callers_transaction(engine, people):
-    with pytest.raises(jinja2.UndefinedError), db.session_scope(engine) as session:
+    with (
+        pytest.raises(ValueError, match="practice-approved message needs practice_title"),
+        db.session_scope(engine) as session,
+    ):
         notifications.enqueue(
             session, kind="practice-approved", to=["x@example.org"], context={"practice_id": 1}
         )
     with pytest.raises(ValueError, match="unknown kind"), db.session_scope(engine) as session:
         notifications.enqueue(session, kind="approved", to=["x@example.org"], context={})
+
+
+@pytest.mark.parametrize("kind", list(kinds.KINDS))
+def test_every_kind_renders_in_text_and_html_from_what_it_needs(kind):
+    context = dict.fromkeys(kinds.get(kind).needs, "<Tartu & Co>")
+    rendered = render.render(
+        kind, context, url="https://dhu.example.org", unsubscribe_url="https://u.example.org/x"
+    )
+    assert rendered.subject and "\n" not in rendered.subject
+    assert "https://dhu.example.org" in rendered.text + rendered.html
+    if context:
+        assert "<Tartu & Co>" in rendered.text + rendered.subject
+        assert "<Tartu & Co>" not in rendered.html
+        assert "&lt;Tartu &amp; Co&gt;" in rendered.html
 
 
 def _one_message(engine, recipient) -> OutboxMessage:
@@ -134,3 +153,15 @@ def test_a_forged_or_expired_unsubscribe_link_is_refused(engine, people):
             notifications.unsubscribe(s, token=forged, now=now)
     with db.read_scope(engine) as session:
         assert notifications.preferences(session, actor=ann)["practice-approved"] == "immediately"
+
+
+def test_a_commit_with_messages_due_wakes_the_delivery_thread(engine, people):
+    notifications.messages_due.clear()
+    with pytest.raises(RuntimeError), db.session_scope(engine) as session:
+        notifications.enqueue(
+            session, kind="practice-approved", to=["a@example.org"], context=APPROVED
+        )
+        raise RuntimeError("rolled back")
+    assert not notifications.messages_due.is_set()
+    _one_message(engine, "a@example.org")
+    assert notifications.messages_due.is_set()

@@ -16,11 +16,14 @@ background) sends them later over SMTP.
 Each kind has its templates in `templates/<kind>.txt` and `.html`; the context fills them.
 """
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from dhu_core import db, single_use, tokens
@@ -43,6 +46,7 @@ __all__ = [
     "WEEKLY",
     "administrators",
     "coordinators",
+    "describe",
     "enqueue",
     "organisation_members",
     "preferences",
@@ -116,7 +120,26 @@ def enqueue(
         session.add(message)
         messages.append(message)
     session.flush()
+    if any(message.status == "pending" for message in messages):
+        session.info[_DUE] = True
     return messages
+
+
+#: Set when a transaction commits messages due at once: the app's delivery thread (see
+#: `background`) wakes up and sends them, instead of at its next round.
+messages_due = threading.Event()
+_DUE = "dhu_outbox_due"
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _wake_delivery(session: OrmSession) -> None:
+    if session.info.pop(_DUE, False):
+        messages_due.set()
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_due(session: OrmSession) -> None:
+    session.info.pop(_DUE, None)
 
 
 def _addresses(recipients: Iterable[Recipient]) -> dict[str, int | None]:
@@ -203,7 +226,7 @@ def preferences(session: Session, *, actor: User) -> dict[str, str]:
             select(NotificationPreference).where(NotificationPreference.address == address)
         ).all()
     }
-    return {kind.name: chosen.get(kind.name, IMMEDIATELY) for kind in kinds.CHOOSABLE}
+    return {kind.name: chosen.get(kind.name, IMMEDIATELY) for kind in kinds.choosable(actor.role)}
 
 
 def set_preferences(session: Session, *, actor: User, choices: dict[str, str]) -> None:
@@ -244,21 +267,37 @@ class Unsubscribed:
     kinds: list[str]
 
 
-def unsubscribe(session: Session, *, token: str, now: datetime | None = None) -> Unsubscribed:
-    """Turn off, for its recipient, the kind of the message whose link carried `token`.
+def unsubscribe_link(
+    session: Session, *, token: str, now: datetime | None = None
+) -> tuple[OutboxMessage, list[str]]:
+    """The message whose unsubscribe link carried `token`, and the kinds the link turns off.
 
-    The link of a weekly digest turns off every kind that recipient gets weekly. InvalidToken
-    (with a message for the page) when the token is forged, expired or used already.
+    InvalidToken (with a message for the page) when the token is forged, expired or used.
+    The link of a weekly digest turns off every kind its recipient gets weekly.
     """
     message_id = tokens.read(UNSUBSCRIBE, token, now=now)
+    if single_use.is_spent(session, token):
+        raise tokens.InvalidToken(single_use.USED)
     message = session.get(OutboxMessage, message_id)
     if message is None:
         raise tokens.InvalidToken("this link is not valid any more; choose on your account page")
-    single_use.spend(session, UNSUBSCRIBE, token, now=now)
     if message.kind == "digest":
         turned_off = [k for k, c in _address_choices(session, message.recipient) if c == WEEKLY]
     else:
         turned_off = [message.kind]
+    return message, turned_off
+
+
+def describe(session: Session, *, token: str, now: datetime | None = None) -> Unsubscribed:
+    """What the unsubscribe link with `token` would turn off, for the page to ask first."""
+    message, turned_off = unsubscribe_link(session, token=token, now=now)
+    return Unsubscribed(message.recipient, [kinds.get(kind).label for kind in turned_off])
+
+
+def unsubscribe(session: Session, *, token: str, now: datetime | None = None) -> Unsubscribed:
+    """Turn off, for its recipient, what the unsubscribe link with `token` names; once."""
+    message, turned_off = unsubscribe_link(session, token=token, now=now)
+    single_use.spend(session, UNSUBSCRIBE, token, now=now)
     for kind in turned_off:
         _choose(session, message.recipient, kind, NEVER)
     return Unsubscribed(message.recipient, [kinds.get(kind).label for kind in turned_off])

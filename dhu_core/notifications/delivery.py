@@ -23,7 +23,6 @@ import smtplib
 import ssl
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -32,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 from sqlalchemy import Engine
-from sqlmodel import Session, col, func, select, update
+from sqlmodel import Session, col, delete, func, select, update
 
 from dhu_core import audit, db, notifications
 from dhu_core.accounts import require_role
@@ -102,16 +101,15 @@ def parse_smtp_url(url: str) -> SmtpServer:
 
 def connect(server: SmtpServer) -> smtplib.SMTP:
     """An open, signed-in SMTP connection to `server`."""
-    context = ssl.create_default_context()
     if server.security == "tls":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-            server.host, server.port, timeout=TIMEOUT, context=context
+            server.host, server.port, timeout=TIMEOUT, context=ssl.create_default_context()
         )
     else:
         smtp = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT)
         smtp.ehlo()
         if server.security == "starttls" or smtp.has_extn("starttls"):
-            smtp.starttls(context=context)
+            smtp.starttls(context=ssl.create_default_context())
             smtp.ehlo()
     if server.username:
         smtp.login(server.username, server.password or "")
@@ -151,18 +149,11 @@ class DeliveryReport:
         return f"{text}; {self.problem}" if self.problem else text
 
 
-Connect = Callable[[SmtpServer], smtplib.SMTP]
-
-
 def deliver_due(
-    engine: Engine | None = None,
-    *,
-    now: datetime | None = None,
-    settings: Settings | None = None,
-    connect_to: Connect = connect,
-    limit: int | None = None,
+    engine: Engine | None = None, *, now: datetime | None = None, settings: Settings | None = None
 ) -> DeliveryReport:
-    """Gather the weekly digests that are due, then send every due message (at most `limit`).
+    """Settle the claims of dead steps, gather the weekly digests that are due, then send
+    every due message.
 
     Without DHU_SMTP_URL nothing is sent: the messages wait in the outbox.
     """
@@ -177,13 +168,8 @@ def deliver_due(
         report.problem = "DHU_SMTP_URL is not set: the messages wait in the outbox"
         return report
     server = parse_smtp_url(settings.dhu_smtp_url)
-    while limit is None or report.attempted < limit:
-        batch = BATCH if limit is None else min(BATCH, limit - report.attempted)
-        claim, messages, items = _claim(engine, moment, batch)
-        if not messages:
-            break
-        batch_of = Batch(claim, messages, items)
-        if not _send_batch(engine, server, settings, batch_of, moment, report, connect_to):
+    while batch := _claim(engine, moment):
+        if not _send_batch(engine, server, settings, batch, moment, report):
             break
     return report
 
@@ -209,13 +195,12 @@ def _bookkeeping(session: Session, statement) -> None:
 
 def job(engine: Engine, now: datetime) -> str:
     """The delivery step as a job of `dhu run-jobs` (see dhu_core.jobs)."""
-    return deliver_due(engine, now=now).summary()
+    # The jobs before it wrote their messages after the pass began: they are due by now.
+    return deliver_due(engine, now=max(now, utcnow())).summary()
 
 
-def _claim(
-    engine: Engine, now: datetime, batch: int
-) -> tuple[str, list[OutboxMessage], dict[int, list[OutboxMessage]]]:
-    """Claim up to `batch` due messages for this step, which alone sends them now."""
+def _claim(engine: Engine, now: datetime) -> Batch | None:
+    """Claim up to BATCH due messages for this step, which alone sends them now."""
     claim = uuid.uuid4().hex
     with db.session_scope(engine) as session:
         messages = list(
@@ -223,7 +208,7 @@ def _claim(
                 select(OutboxMessage)
                 .where(OutboxMessage.status == "pending", col(OutboxMessage.due_at) <= now)
                 .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
-                .limit(batch)
+                .limit(BATCH)
                 .with_for_update(skip_locked=True)
             ).all()
         )
@@ -243,7 +228,7 @@ def _claim(
                 .order_by(col(OutboxMessage.id))
             ).all():
                 items[item.digest_id].append(item)
-    return claim, messages, items
+    return Batch(claim, messages, items) if messages else None
 
 
 def _send_batch(
@@ -253,11 +238,10 @@ def _send_batch(
     batch: Batch,
     now: datetime,
     report: DeliveryReport,
-    connect_to: Connect,
 ) -> bool:
     """Send a claimed batch in order; False when the server cannot be reached (stop for now)."""
     try:
-        smtp = connect_to(server)
+        smtp = connect(server)
     except (OSError, smtplib.SMTPException) as error:
         problem = f"the mail server {server.host}:{server.port} cannot be reached: {error}"
         report.problem = problem
@@ -436,6 +420,30 @@ def gather_digests(session: Session, *, now: datetime) -> int:
             item.status, item.digest_id = "digested", digest.id
         session.add_all([digest, *items])
     return len(by_recipient)
+
+
+#: Sent messages are kept this long (for administrators, and their unsubscribe links), then
+#: forgotten: they hold e-mail addresses and names.
+KEEP_SENT = timedelta(days=180)
+
+
+def forget_sent(engine: Engine, now: datetime) -> str:
+    """Delete the messages sent more than KEEP_SENT ago (a job of `dhu run-jobs`)."""
+    cutoff = now - KEEP_SENT
+    with db.session_scope(engine) as session:
+        old = select(OutboxMessage.id).where(
+            OutboxMessage.status == "sent", col(OutboxMessage.sent_at) < cutoff
+        )
+        connection = session.connection()
+        # The messages a sent digest gathered first: they point at it.
+        gathered = connection.execute(
+            delete(OutboxMessage).where(col(OutboxMessage.digest_id).in_(old.scalar_subquery()))
+        ).rowcount
+        sent = connection.execute(
+            delete(OutboxMessage).where(col(OutboxMessage.id).in_(old.scalar_subquery()))
+        ).rowcount
+        deleted = gathered + sent
+    return f"{deleted} sent e-mails older than {KEEP_SENT.days} days forgotten"
 
 
 # --- what administrators see --------------------------------------------------------------

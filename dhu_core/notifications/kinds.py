@@ -10,34 +10,97 @@ CHOICES = {IMMEDIATELY: "Immediately", WEEKLY: "In a weekly digest", NEVER: "Nev
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind of message: its name (also its templates' name) and who may turn it off."""
+    """One kind of message: its name (also its templates' name), the context its templates
+    need, and whether a recipient may turn it off."""
 
     name: str
     label: str
+    #: The keys `enqueue`'s context must have (the templates may use more, optional ones).
+    needs: tuple[str, ...] = ()
     #: False for messages that answer the recipient's own request (a password reset): always
     #: sent at once, with no unsubscribe link, since the recipient just asked for it.
     optional: bool = True
+    #: The roles that get it, when not everybody does (for the preferences page).
+    roles: tuple[str, ...] = ()
 
+
+PRACTICE = ("practice_id", "practice_title")
 
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
-        Kind("practice-approved", "A practice of your organisation was published"),
-        Kind("practice-rejected", "A practice of your organisation was sent back, with the reason"),
-        Kind("review-waiting", "A practice or an edit waits for review (coordinators)"),
-        Kind("interest-received", "Someone expressed interest in your practice or need"),
-        Kind("twinning-status", "A twinning of your organisation changed status"),
-        Kind("freshness-reminder", "A practice of your organisation needs confirming as current"),
-        Kind("account-needs-role", "A new account needs a role or a decision (administrators)"),
-        Kind("invitation", "An invitation to join an organisation"),
-        Kind("claim-decided", "A coordinator decided your claim of a practice"),
-        Kind("password-reset", "A link to set a new password", optional=False),
-        Kind("digest", "The weekly digest of the messages you chose to get weekly", optional=False),
+        # optional: revision (True for an edit of a published practice)
+        Kind("practice-approved", "A practice of your organisation was published", PRACTICE),
+        Kind(
+            "practice-rejected",
+            "A practice of your organisation was sent back, with the reason",
+            (*PRACTICE, "reason"),
+        ),
+        Kind(
+            "review-waiting",
+            "A practice or an edit waits for review (coordinators)",
+            (*PRACTICE, "organisation"),
+            roles=("coordinator", "admin"),
+        ),
+        # optional: sender_organisation
+        Kind(
+            "interest-received",
+            "Someone expressed interest in your practice or need",
+            ("sender", "about", "about_title", "text"),
+        ),
+        Kind(
+            "twinning-status",
+            "A twinning of your organisation changed status",
+            ("practice_title", "need_organisation", "status", "old_status"),
+        ),
+        # optional: archive_on (the date it is archived without a confirmation)
+        Kind(
+            "freshness-reminder",
+            "A practice of your organisation needs confirming as current",
+            (*PRACTICE, "last_confirmed"),
+        ),
+        # optional: organisation, pending (asks to join it)
+        Kind(
+            "account-needs-role",
+            "A new account needs a role or a decision (administrators)",
+            ("username", "display_name", "role"),
+            roles=("admin",),
+        ),
+        # token: of the link /join?invitation=TOKEN; expires: a date as text
+        Kind(
+            "invitation",
+            "An invitation to join an organisation",
+            ("inviter", "organisation", "token", "expires"),
+        ),
+        # optional: reason (of a declined claim)
+        Kind(
+            "claim-decided",
+            "A coordinator decided your claim of a practice",
+            (*PRACTICE, "approved", "organisation"),
+        ),
+        Kind(
+            "password-reset",
+            "A link to set a new password",
+            ("username", "token", "expires"),
+            optional=False,
+        ),
+        Kind(
+            "digest",
+            "The weekly digest of the messages you chose to get weekly",
+            ("count",),
+            optional=False,
+        ),
     )
 }
 
+
 #: The kinds a person chooses how to receive, in the order of the preferences page.
 CHOOSABLE = [kind for kind in KINDS.values() if kind.optional]
+
+
+def choosable(role: str) -> list[Kind]:
+    """The kinds someone with `role` may get and choose how to receive."""
+    return [kind for kind in CHOOSABLE if not kind.roles or role in kind.roles]
 
 
 def get(name: str) -> Kind:

@@ -20,8 +20,10 @@ class Rendered:
     """One e-mail as the recipient reads it."""
 
     subject: str
+    #: The plain-text message, and its own part without the footer (for a digest).
     text: str
     html: str
+    body: str = ""
 
 
 @cache
@@ -45,6 +47,9 @@ def _text(kind: str, variables: dict[str, Any]) -> tuple[str, str]:
 def subject(kind: str, context: dict[str, Any]) -> str:
     """The subject line of a message of `kind` about `context`; renders the whole message, so
     that a context the templates cannot fill fails in the caller's transaction, not later."""
+    missing = [key for key in kinds.get(kind).needs if key not in context]
+    if missing:
+        raise ValueError(f"a {kind} message needs {', '.join(missing)} in its context")
     return render(kind, context, url="", unsubscribe_url=None).subject
 
 
@@ -62,19 +67,20 @@ def render(
     """
     variables = {
         **context,
+        "kind": kind,
         "url": url,
         "account_url": f"{url}/account",
         "unsubscribe_url": unsubscribe_url,
         "kind_label": kinds.get(kind).label,
         "items": [
-            {"subject": item.subject, "text": item.text, "html": _trusted(item.html)}
+            {"subject": item.subject, "text": item.body, "html": _trusted(item.html)}
             for item in items
         ],
     }
     title, text = _text(kind, variables)
     footer = _environment().get_template("footer.txt").render(variables)
     html = _environment().get_template(f"{kind}.html").render({**variables, "subject": title})
-    return Rendered(title, f"{text}\n{footer}", html)
+    return Rendered(title, f"{text}\n{footer}", html, body=text)
 
 
 BODY_START, BODY_END = "<!-- body -->", "<!-- /body -->"

@@ -12,6 +12,7 @@ from dhu_core import demo_logins, errors, taxonomy
 from dhu_core.bootstrap import DatabaseNotReady, prepare_database
 from dhu_core.config import UnsafeSetting, cookie_key, get_settings, trusted_proxies
 from dhu_core.models import User
+from dhu_core.notifications import background
 from dhu_core.text import md_escape
 from dhu_core.ui import auth, cached
 
@@ -70,6 +71,12 @@ PAGES = (
     PageSpec("app_pages/join.py", "Join an organisation", ":material/group_add:", "join",
              EVERYONE, "Account", hidden=True),
     PageSpec("app_pages/inbox.py", "Inbox", ":material/inbox:", "inbox", SIGNED_IN, "Account"),
+    PageSpec("app_pages/unsubscribe.py", "Unsubscribe", ":material/unsubscribe:", "unsubscribe",
+             EVERYONE, "Account", hidden=True),
+    PageSpec("app_pages/forgot_password.py", "Forgot password", ":material/lock_reset:",
+             "forgot-password", frozenset({VISITOR}), "Account", hidden=True),
+    PageSpec("app_pages/reset_password.py", "Set a new password", ":material/lock_reset:",
+             "reset-password", EVERYONE, "Account", hidden=True),
 )  # fmt: skip
 
 
@@ -79,6 +86,7 @@ def _prepared() -> bool:
     cookie_key(settings)
     trusted_proxies(settings)
     prepare_database(settings)
+    background.start()
     # The ~130,000 objects of the loaded libraries live as long as the server: keep them out
     # of CPython's full collections, which otherwise add ~60 ms to every few requests.
     gc.freeze()
