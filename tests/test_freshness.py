@@ -1,9 +1,12 @@
 """Freshness: last confirmed, reminders, archiving and restoring, with the clock moved (both
 databases); the owner's overview and its view counter."""
 
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import col, select
 
 from dhu_core import (
@@ -35,6 +38,7 @@ from dhu_core.models import (
     TwinningNeed,
     utcnow,
 )
+from tests.conftest import _pg_database
 from tests.people import account
 
 COMPLETE = dict(
@@ -363,3 +367,62 @@ def test_my_practices_counts_interests_and_twinnings_and_shows_freshness(engine,
     assert (lines[listed].status, lines[listed].may_be_outdated) == ("published", False)
     assert (lines[archived].status, lines[archived].twinnings) == ("archived", 0)
     assert lines[archived].confirmable
+
+
+# --- migration 0010 ------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_engine(request, tmp_path) -> Iterator[Engine]:
+    """A new, empty database (not migrated) on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        yield db.get_engine(url)
+        db.get_engine(url).dispose()
+        return
+    for url in _pg_database():
+        yield db.get_engine(url)
+        db.get_engine(url).dispose()
+
+
+def test_the_migration_takes_the_last_change_as_the_last_confirmation_and_can_be_undone(
+    fresh_engine,
+):
+    config = db.alembic_config(fresh_engine)
+    command.upgrade(config, "0009")
+    changed, published = datetime(2025, 3, 1, tzinfo=UTC), datetime(2024, 5, 1, tzinfo=UTC)
+    with fresh_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO organisation (name, organisation_type, country, created_at) "
+                "VALUES ('Clinic', 'other', 'EE', :at)"
+            ),
+            {"at": published},
+        )
+        for status in ("published", "archived", "draft"):
+            conn.execute(
+                text(
+                    "INSERT INTO practice (title, summary, transfer_capacity, "
+                    "owner_organisation_id, status, featured, created_at, updated_at, "
+                    "published_at) "
+                    "VALUES (:status, 'A practice', 1, 1, :status, false, :at, :changed, :at)"
+                ),
+                {"status": status, "at": published, "changed": changed},
+            )
+
+    db.upgrade(fresh_engine)
+
+    with db.read_scope(fresh_engine) as session:
+        rows = {
+            p.status: (p.last_confirmed_at, p.archived_at)
+            for p in session.exec(select(Practice)).all()
+        }
+    assert rows == {
+        "published": (changed, None),
+        "archived": (changed, changed),
+        "draft": (None, None),
+    }
+    command.downgrade(config, "0009")
+    with fresh_engine.connect() as conn:
+        assert "last_confirmed_at" not in {c["name"] for c in inspect(conn).get_columns("practice")}
+    db.upgrade(fresh_engine)
