@@ -151,7 +151,8 @@ def approve_practice(*, session: Session, practice_id: int, actor: User) -> Prac
     revision = _pending_revision(session, practice_id)
     if revision is not None:
         _apply(session, practice, PracticeUpdate.model_validate(revision.data), LISTED_STATUS)
-        practice.last_confirmed_at = practice.updated_at
+        # An approved edit confirms the practice, and lists it again if it was archived since.
+        practice.last_confirmed_at, practice.archived_at = practice.updated_at, None
         _decide(revision, actor, "approved")
         session.add(revision)
         audit.record(session, actor, "practice.revision_approved", "practice", practice.id)

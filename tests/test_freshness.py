@@ -239,6 +239,26 @@ def test_dhu_run_jobs_reminds_and_archives_before_it_delivers(engine, team, monk
     assert _get(engine, practice_id).status == "archived"
 
 
+def test_an_edit_approved_after_archiving_lists_the_practice_again(engine, team):
+    practice_id = _publish(engine, team, "Heart failure telemonitoring")
+    with db.session_scope(engine) as session:
+        practices.submit_practice(
+            session=session,
+            data=PracticeCreate(title="Heart failure telemonitoring at home", **COMPLETE),
+            actor=team["owner"],
+            practice_id=practice_id,
+        )
+    freshness.run_pass(engine=engine, now=months_later(12))
+    assert freshness.run_pass(engine=engine, now=months_later(18)).archived == [practice_id]
+    with db.session_scope(engine) as session:
+        practices.approve_practice(
+            session=session, practice_id=practice_id, actor=team["coordinator"]
+        )
+    practice = _get(engine, practice_id)
+    assert (practice.status, practice.archived_at) == ("published", None)
+    assert practice.title == "Heart failure telemonitoring at home"
+
+
 def test_a_confirmation_after_the_reminder_spends_it(engine, team):
     practice_id = _publish(engine, team, "Heart failure telemonitoring")
     freshness.run_pass(engine=engine, now=months_later(12))
