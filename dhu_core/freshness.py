@@ -39,6 +39,8 @@ JOB_NAME = "freshness"
 COORDINATORS = ("coordinator", "admin")
 #: The kind of e-mail that asks an organisation to confirm a practice.
 REMINDER = "freshness-reminder"
+#: Practices reminded per transaction of `run_pass`.
+REMINDER_BATCH = 1000
 #: The least time between a reminder and archiving: a practice found long outdated the first
 #: time (after an import, or when the pass had not run) is not archived at its reminder.
 NOTICE = timedelta(days=30)
@@ -158,10 +160,14 @@ class PassResult:
 
 
 def remind_due(
-    session: Session, now: datetime | None = None, periods: Periods | None = None
+    session: Session,
+    now: datetime | None = None,
+    periods: Periods | None = None,
+    *,
+    limit: int | None = None,
 ) -> list[int]:
-    """Remind the organisation of every listed practice not confirmed for the reminder period,
-    and not reminded since its last confirmation; their ids.
+    """Remind the organisation of every listed practice (at most `limit`, lowest ids first) not
+    confirmed for the reminder period, and not reminded since its last confirmation; their ids.
 
     The practices are marked as reminded now, and a `freshness-reminder` e-mail to each active
     member of their organisation goes into the outbox, in the same transaction: a reminder is
@@ -169,40 +175,51 @@ def remind_due(
     """
     now = now or utcnow()
     periods = periods or Periods.configured()
+    conditions = (
+        LISTED,
+        Practice.last_confirmed_at < outdated_before(now, periods),
+        (Practice.freshness_reminded_at.is_(None))
+        | (Practice.freshness_reminded_at < Practice.last_confirmed_at),
+    )
+    due = update(Practice).where(*conditions)
+    if limit is not None:
+        # The conditions again on the outer UPDATE: PostgreSQL re-checks them on each row once
+        # it has locked it, so a row another pass reminded meanwhile is left alone.
+        batch = select(Practice.id).where(*conditions).order_by(Practice.id).limit(limit)
+        due = due.where(Practice.id.in_(batch))
     due = (
-        update(Practice)
-        .where(
-            LISTED,
-            Practice.last_confirmed_at < outdated_before(now, periods),
-            (Practice.freshness_reminded_at.is_(None))
-            | (Practice.freshness_reminded_at < Practice.last_confirmed_at),
-        )
-        .values(freshness_reminded_at=now)
+        due.values(freshness_reminded_at=now)
         .returning(Practice.id)
         .execution_options(synchronize_session=False)
     )
     reminded = sorted(session.execute(due).scalars())
     _audit_all(session, reminded, "practice.freshness_reminded", now)
     if reminded:
-        _write_reminders(session, now, periods)
+        _write_reminders(session, reminded, periods, now)
     return reminded
 
 
-def _write_reminders(session: Session, now: datetime, periods: Periods) -> None:
-    """Write the reminders of the practices reminded at `now` to their organisations' members
-    (one query finds them all; practices of organisations without members get none)."""
-    rows = session.execute(
-        select(Practice.id, Practice.title, Practice.last_confirmed_at, User)
-        .join(Membership, Membership.organisation_id == Practice.owner_organisation_id)
-        .join(User, User.id == Membership.account_id)
-        .where(
-            LISTED,
-            Practice.freshness_reminded_at == now,
-            Membership.status == "active",
-            User.disabled.is_(False),
-        )
-        .order_by(Practice.id, User.id)
-    ).all()
+def _write_reminders(
+    session: Session, reminded: list[int], periods: Periods, now: datetime
+) -> None:
+    """Write the reminders of the practices just `reminded` to their organisations' members
+    (one query per `REMINDER_BATCH` practices finds them; practices of organisations without
+    members get none)."""
+    rows = [
+        row
+        for start in range(0, len(reminded), REMINDER_BATCH)
+        for row in session.execute(
+            select(Practice.id, Practice.title, Practice.last_confirmed_at, User)
+            .join(Membership, Membership.organisation_id == Practice.owner_organisation_id)
+            .join(User, User.id == Membership.account_id)
+            .where(
+                Practice.id.in_(reminded[start : start + REMINDER_BATCH]),
+                Membership.status == "active",
+                User.disabled.is_(False),
+            )
+            .order_by(Practice.id, User.id)
+        ).all()
+    ]
     members: dict[int, list[User]] = {}
     about: dict[int, tuple[str, datetime]] = {}
     for practice_id, title, confirmed, user in rows:
@@ -277,11 +294,18 @@ def _audit_all(session: Session, ids: list[int], action: str, now: datetime, **d
 
 
 def run_pass(*, engine: Engine | None = None, now: datetime | None = None) -> PassResult:
-    """Remind and archive what is due, each step in a transaction of its own."""
+    """Remind and archive what is due: reminders in transactions of `REMINDER_BATCH` practices
+    (writing their e-mails holds the write lock, which other writers wait for), archiving in
+    one."""
     now = now or utcnow()
     periods = Periods.configured()
-    with db.session_scope(engine) as session:
-        reminded = remind_due(session, now, periods)
+    reminded: list[int] = []
+    while True:
+        with db.session_scope(engine) as session:
+            batch = remind_due(session, now, periods, limit=REMINDER_BATCH)
+        reminded += batch
+        if len(batch) < REMINDER_BATCH:
+            break
     with db.session_scope(engine) as session:
         archived = archive_due(session, now, periods)
     return PassResult(reminded=reminded, archived=archived)

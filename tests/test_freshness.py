@@ -259,6 +259,15 @@ def test_an_edit_approved_after_archiving_lists_the_practice_again(engine, team)
     assert practice.title == "Heart failure telemonitoring at home"
 
 
+def test_the_pass_reminds_in_batches_each_practice_once(engine, team, monkeypatch):
+    monkeypatch.setattr(freshness, "REMINDER_BATCH", 2)
+    ids = [_publish(engine, team, f"Heart failure telemonitoring {n}") for n in range(5)]
+    with db.session_scope(engine) as session:
+        assert freshness.remind_due(session, months_later(12), limit=2) == ids[:2]
+    assert freshness.run_pass(engine=engine, now=months_later(12)).reminded == ids[2:]
+    assert [p for p, _ in _reminders(engine)] == [p for p in ids for _ in range(2)]
+
+
 def test_a_confirmation_after_the_reminder_spends_it(engine, team):
     practice_id = _publish(engine, team, "Heart failure telemonitoring")
     freshness.run_pass(engine=engine, now=months_later(12))
