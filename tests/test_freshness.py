@@ -320,6 +320,13 @@ def test_the_periods_are_settings(engine, team, monkeypatch):
         get_settings.cache_clear()
 
 
+def test_the_freshness_filter_lives_in_the_url():
+    query = CatalogueQuery.from_params({"freshness": "Outdated", "q": "heart"})
+    assert query.freshness == "outdated"
+    assert query.to_params() == {"q": "heart", "freshness": "outdated"}
+    assert CatalogueQuery.from_params({"freshness": "stale"}).freshness is None
+
+
 def test_months_before_keeps_the_day_or_takes_the_last_of_a_shorter_month():
     moment = utcnow().replace(year=2026, month=3, day=31, hour=9)
     assert freshness.months_before(moment, 1).date().isoformat() == "2026-02-28"
