@@ -9,7 +9,7 @@ params = {key: st.query_params.get_all(key) for key in st.query_params}
 
 if "practice" in params:
     practice_id = catalogue_filters.practice_id(params["practice"])
-    practice = cached.published_practice(practice_id) if practice_id else None
+    practice = cached.public_practice(practice_id) if practice_id else None
     st.page_link("app_pages/radar.py", label="Back to the catalogue", icon=":material/arrow_back:")
     if practice is None:
         st.warning("This practice does not exist or is not published.")

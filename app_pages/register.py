@@ -21,7 +21,8 @@ if message := st.session_state.pop("register_message", None):
 
 with db.read_scope() as session:
     mine = practices.own_practices(session=session, actor=user)
-by_id = {p.id: p for p in mine}
+# An archived practice is restored (on My practices) before it is edited.
+by_id = {p.id: p for p in mine if p.status != "archived"}
 with st.expander(f"My organisation's practices ({len(mine)})", expanded=bool(mine)):
     for p in mine:
         line = f"**{md_escape(p.title)}** · {taxonomy.PRACTICE_STATUSES.label(p.status)}"
@@ -32,6 +33,8 @@ with st.expander(f"My organisation's practices ({len(mine)})", expanded=bool(min
             st.caption(f"Rejected: {md_escape(p.rejection_reason)}")
         if p.revision_rejection:
             st.caption(f"Edit rejected: {md_escape(p.revision_rejection)}")
+        if p.status == "archived":
+            st.caption("Archived: restore it on My practices to edit it.")
 
 if "register_next" in st.session_state:  # after a save: keep working on the saved practice
     st.session_state["register_choice"] = st.session_state["register_loaded"] = (

@@ -1,4 +1,5 @@
-"""Benchmarks of the catalogue search and the similarity index, for `dhu bench`.
+"""Benchmarks of the catalogue search, the similarity index and the freshness pass, for
+`dhu bench`.
 
 Both run on a database that already holds data (such as `dhu demo --practices 100000`).
 """
@@ -6,11 +7,13 @@ Both run on a database that already holds data (such as `dhu demo --practices 10
 import math
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 
+from dhu_core import freshness
 from dhu_core.catalogue import CatalogueQuery, search
-from dhu_core.models import Practice
+from dhu_core.models import LISTED, OutboxMessage, Practice
 from dhu_core.similarity import SimilarityIndex
 
 #: Searches a visitor makes: a common word, a facet combination, text with facets, words found
@@ -62,7 +65,7 @@ def run_similarity_bench(*, engine: Engine, lookups: int = 200) -> dict:
     with engine.connect() as conn:
         samples = conn.execute(
             select(Practice.id, Practice.title, Practice.summary)
-            .where(Practice.status == "published")
+            .where(LISTED)
             .order_by(Practice.id)
             .limit(lookups)
         ).all()
@@ -82,9 +85,47 @@ def run_similarity_bench(*, engine: Engine, lookups: int = 200) -> dict:
     }
 
 
+def run_freshness_bench(*, engine: Engine) -> dict:
+    """Time freshness passes (reminders, then archiving, each one UPDATE) over the database as
+    seeded, and with the clock moved: the first pass, the same pass again (nothing left to do),
+    and a pass seven months later, when the first reminders have run out. Changes the data."""
+    started = _now_of(engine)
+    moments = {
+        "first pass": started,
+        "the same pass again": started,
+        "seven months later": freshness.months_before(started, -7) + timedelta(days=1),
+    }
+    passes = {}
+    for name, now in moments.items():
+        began = time.perf_counter()
+        result = freshness.run_pass(engine=engine, now=now)
+        passes[name] = {
+            "seconds": round(time.perf_counter() - began, 2),
+            "reminded": len(result.reminded),
+            "archived": len(result.archived),
+        }
+    with engine.connect() as conn:
+        reminders = conn.execute(
+            select(func.count()).where(OutboxMessage.kind == freshness.REMINDER)
+        ).scalar_one()
+    return {"practices": _count(engine), "passes": passes, "reminder_emails": reminders}
+
+
+def _now_of(engine: Engine) -> datetime:
+    """The newest confirmation in the database, a day later: "now" for generated data."""
+    with engine.connect() as conn:
+        newest = conn.execute(select(func.max(Practice.last_confirmed_at))).scalar_one()
+    return newest.replace(tzinfo=newest.tzinfo or UTC) + timedelta(days=1)
+
+
+def _count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(Practice)).scalar_one()
+
+
 def _published(engine: Engine) -> int:
     with engine.connect() as conn:
-        statement = select(func.count()).where(Practice.status == "published")
+        statement = select(func.count()).where(LISTED)
         return conn.execute(statement).scalar_one()
 
 

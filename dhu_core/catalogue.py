@@ -28,14 +28,26 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session
 
-from dhu_core import db, geo, taxonomy
+from dhu_core import db, freshness, geo, taxonomy
 from dhu_core import params as url
 from dhu_core.config import DATA_DIR
-from dhu_core.models import Practice, PracticeCountry, PracticePublic, PracticeTag
+from dhu_core.models import LISTED, Practice, PracticeCountry, PracticePublic, PracticeTag
 from dhu_core.practices import load_public
 
 #: Facet names, as in the URL parameters (the DHI facet counts groups 1.0 to 4.0).
-FACETS = ("type", "maturity", "country", "domain", "dhi", "standard", "language", "transferable")
+FACETS = (
+    "type",
+    "maturity",
+    "country",
+    "domain",
+    "dhi",
+    "standard",
+    "language",
+    "transferable",
+    "freshness",
+)
+#: Values of the freshness facet: confirmed within the reminder period, or "may be outdated".
+FRESHNESS = ("current", "outdated")
 SORTS = ("relevance", "newest", "oldest", "title", "maturity")
 #: Ten cards fill a phone's screen about six times; twenty made the page 5,000–7,600 px long.
 DEFAULT_PAGE_SIZE = 10
@@ -75,6 +87,9 @@ class CatalogueQuery:
     standards: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     transferable: bool | None = None
+    #: "current" (confirmed within DHU_FRESHNESS_REMINDER_MONTHS) or "outdated" ("may be
+    #: outdated"); None for both.
+    freshness: str | None = None
     #: "relevance" orders by text match, and falls back to "newest" when there is no text.
     sort: str = "relevance"
     page: int = 1
@@ -90,6 +105,8 @@ class CatalogueQuery:
                 params[name] = [str(value) for value in values]
         if self.transferable is not None:
             params["transferable"] = "yes" if self.transferable else "no"
+        if self.freshness is not None:
+            params["freshness"] = self.freshness
         if self.sort != "relevance":
             params["sort"] = self.sort
         if self.page != 1:
@@ -106,12 +123,14 @@ class CatalogueQuery:
             for name, (attribute, parse) in _LIST_PARAMS.items()
         }
         sort = url.last(params.get("sort")).casefold()
+        fresh = url.last(params.get("freshness")).casefold()
         return cls(
             text=" ".join(url.strings(params.get("q")))[:MAX_TEXT],
             **lists,
             transferable={"yes": True, "no": False}.get(
                 url.last(params.get("transferable")).casefold()
             ),
+            freshness=fresh if fresh in FRESHNESS else None,
             sort=sort if sort in SORTS else "relevance",
             page=_int(params.get("page"), default=1, least=1, most=MAX_PAGE),
             page_size=_int(
@@ -135,16 +154,20 @@ class CataloguePage:
     pages: int = 1
 
 
-def search(query: CatalogueQuery, *, engine: Engine | None = None) -> CataloguePage:
-    """One page of the published practices matching `query`, with the total and facet counts.
+def search(
+    query: CatalogueQuery, *, engine: Engine | None = None, now: datetime | None = None
+) -> CataloguePage:
+    """One page of the listed practices matching `query`, with the total and facet counts.
 
-    A page past the end shows the last page (`CataloguePage.page` says which).
+    A page past the end shows the last page (`CataloguePage.page` says which). Freshness is
+    judged as of `now` (default: the present).
     """
     engine = engine or db.get_engine()
     dialect = engine.dialect.name
     page_size = min(max(query.page_size, 1), MAX_PAGE_SIZE)
+    outdated_before = freshness.outdated_before(now)
     with db.read_scope(engine) as session:
-        index = _facet_index(session)
+        index = _facet_index(session, outdated_before)
         words = _words(query.text)
         hits = _scored_hits(session, index, words, dialect) if words is not None else None
         matched, facets = _matched_and_facets(query, index, hits)
@@ -155,7 +178,7 @@ def search(query: CatalogueQuery, *, engine: Engine | None = None) -> CatalogueP
         if hits is not None and query.sort == "relevance":
             ids = index.by_relevance(matched, hits)[offset : offset + page_size].tolist()
         else:
-            ordered = _ordered(query, dialect).offset(offset).limit(page_size)
+            ordered = _ordered(query, dialect, outdated_before).offset(offset).limit(page_size)
             ids = list(session.exec(ordered).scalars())
         return CataloguePage(
             total=total,
@@ -166,11 +189,14 @@ def search(query: CatalogueQuery, *, engine: Engine | None = None) -> CatalogueP
         )
 
 
-def matching_ids(query: CatalogueQuery, *, engine: Engine | None = None) -> list[int]:
-    """Ids of all published practices matching `query`, in its sort order (paging ignored)."""
+def matching_ids(
+    query: CatalogueQuery, *, engine: Engine | None = None, now: datetime | None = None
+) -> list[int]:
+    """Ids of all listed practices matching `query`, in its sort order (paging ignored)."""
     engine = engine or db.get_engine()
+    ordered = _ordered(query, engine.dialect.name, freshness.outdated_before(now))
     with db.read_scope(engine) as session:
-        return list(session.exec(_ordered(query, engine.dialect.name)).scalars())
+        return list(session.exec(ordered).scalars())
 
 
 # --- URL parameters ------------------------------------------------------------------------
@@ -258,19 +284,31 @@ def _all_of(words: list[str], *, quote: str, conjunction: str, either: str) -> s
     return conjunction.join(terms)
 
 
-def _matching(query: CatalogueQuery, dialect: str, *columns, hits: CTE | None = None) -> Select:
-    """SELECT `columns` of the published practices matching `query` (text `hits` given or
+def _matching(
+    query: CatalogueQuery,
+    dialect: str,
+    outdated_before: datetime,
+    *columns,
+    hits: CTE | None = None,
+) -> Select:
+    """SELECT `columns` of the listed practices matching `query` (text `hits` given or
     found)."""
     statement = select(*columns).select_from(Practice)
     if (words := _words(query.text)) is not None:
         hits = _hits(words, dialect) if hits is None else hits
         statement = statement.join(hits, hits.c.id == Practice.id)
-    return statement.where(*_filters(query, per_hit=words is not None))
+    return statement.where(*_filters(query, outdated_before, per_hit=words is not None))
 
 
-def _filters(query: CatalogueQuery, *, per_hit: bool) -> list[ColumnElement[bool]]:
+def _filters(
+    query: CatalogueQuery, outdated_before: datetime, *, per_hit: bool
+) -> list[ColumnElement[bool]]:
     """Conditions on `Practice` for every filter of `query`."""
-    filters: list[ColumnElement[bool]] = [Practice.status == "published"]
+    filters: list[ColumnElement[bool]] = [LISTED]
+    if query.freshness == "outdated":
+        filters.append(Practice.last_confirmed_at < outdated_before)
+    elif query.freshness == "current":
+        filters.append(Practice.last_confirmed_at >= outdated_before)
     if query.practice_types:
         filters.append(Practice.practice_type.in_(query.practice_types))
     if query.maturities:
@@ -321,18 +359,19 @@ def _dhi_prefix(code: str) -> str:
     return code.split(".")[0] + "." if code in taxonomy.DHI_GROUPS else code + "."
 
 
-def _ordered(query: CatalogueQuery, dialect: str) -> Select:
+def _ordered(query: CatalogueQuery, dialect: str, outdated_before: datetime) -> Select:
     """The ids of the matching practices in the query's sort order."""
     newest = (Practice.published_at.desc(), Practice.id.desc())
     if query.sort == "relevance" and (words := _words(query.text)) is not None:
         hits = _hits(words, dialect, scored=True)
-        return _matching(query, dialect, Practice.id, hits=hits).order_by(hits.c.score, *newest)
+        matching = _matching(query, dialect, outdated_before, Practice.id, hits=hits)
+        return matching.order_by(hits.c.score, *newest)
     order = {
         "oldest": (Practice.published_at, Practice.id),
         "title": (func.lower(Practice.title), Practice.id),
         "maturity": (Practice.maturity.desc(), *newest),
     }.get(query.sort, newest)
-    return _matching(query, dialect, Practice.id).order_by(*order)
+    return _matching(query, dialect, outdated_before, Practice.id).order_by(*order)
 
 
 @dataclass(frozen=True)
@@ -387,6 +426,7 @@ def _chosen_values(query: CatalogueQuery, skip: str) -> dict[str, list[str]]:
         "type": list(query.practice_types),
         "maturity": [str(level) for level in query.maturities],
         "transferable": {None: [], True: ["yes"], False: ["no"]}[query.transferable],
+        "freshness": [query.freshness] if query.freshness else [],
         "country": list(query.countries),
     } | _chosen_tags(query)
     chosen[_DHI_CODE] = chosen.pop("dhi")
@@ -397,6 +437,8 @@ def _chosen_values(query: CatalogueQuery, skip: str) -> dict[str, list[str]]:
 def _filters_on(query: CatalogueQuery, facet: str) -> bool:
     if facet == "transferable":
         return query.transferable is not None
+    if facet == "freshness":
+        return query.freshness is not None
     return bool(getattr(query, _LIST_PARAMS[facet][0]))
 
 
@@ -405,8 +447,8 @@ class FacetIndex:
     its DHI codes (for filters) and publication time (for the order).
 
     Counting a set of practices is then one sparse matrix-vector product. Built once per data
-    version (see `_facet_index`): every write changes the version, and the next search
-    rebuilds it.
+    version and day (see `_facet_index`): every write changes the version, and the next search
+    rebuilds it; practices become "may be outdated" from one day to the next.
     """
 
     def __init__(
@@ -426,9 +468,10 @@ class FacetIndex:
         self.matrix = (matrix > 0).astype(np.float64).tocsc()  # a DHI group counts once
 
     @classmethod
-    def build(cls, session: Session) -> "FacetIndex":
-        """Read the facet values of the published practices (three queries)."""
-        published = Practice.status == "published"
+    def build(cls, session: Session, outdated_before: datetime) -> "FacetIndex":
+        """Read the facet values of the listed practices (three queries); those confirmed
+        before `outdated_before` may be outdated."""
+        published = LISTED
         rows = session.exec(
             select(
                 Practice.id,
@@ -436,14 +479,28 @@ class FacetIndex:
                 Practice.maturity,
                 Practice.transferable,
                 Practice.published_at,
+                Practice.last_confirmed_at,
             )
             .where(published)
             .order_by(Practice.id)
         ).all()
-        pairs = [(i, "type", t) for i, t, *_ in rows if t]
-        pairs += [(i, "maturity", str(m)) for i, _, m, *_ in rows if m is not None]
+        pairs = [(row.id, "type", row.practice_type) for row in rows if row.practice_type]
         pairs += [
-            (i, "transferable", "yes" if f else "no") for i, _, _, f, _ in rows if f is not None
+            (row.id, "maturity", str(row.maturity)) for row in rows if row.maturity is not None
+        ]
+        pairs += [
+            (row.id, "transferable", "yes" if row.transferable else "no")
+            for row in rows
+            if row.transferable is not None
+        ]
+        pairs += [
+            (
+                row.id,
+                "freshness",
+                "outdated" if _before(row.last_confirmed_at, outdated_before) else "current",
+            )
+            for row in rows
+            if row.last_confirmed_at is not None
         ]
         countries = select(PracticeCountry.practice_id, PracticeCountry.country).join(
             Practice, Practice.id == PracticeCountry.practice_id
@@ -511,12 +568,13 @@ class FacetIndex:
 _FACET_INDEXES: dict[tuple[str, int], FacetIndex] = {}
 
 
-def _facet_index(session: Session) -> FacetIndex:
-    """The facet index of this database at its current data version (one kept per process)."""
-    key = (str(session.get_bind().url), db.data_version_in(session))
+def _facet_index(session: Session, outdated_before: datetime) -> FacetIndex:
+    """The facet index of this database at its current data version, with practices confirmed
+    before `outdated_before` as "may be outdated" (one kept per process)."""
+    key = (str(session.get_bind().url), db.data_version_in(session), outdated_before)
     index = _FACET_INDEXES.get(key)
     if index is None:
-        index = FacetIndex.build(session)
+        index = FacetIndex.build(session, outdated_before)
         _FACET_INDEXES.clear()
         _FACET_INDEXES[key] = index
     return index
@@ -524,6 +582,10 @@ def _facet_index(session: Session) -> FacetIndex:
 
 def _largest_first(item: tuple[str, int]) -> tuple[int, str]:
     return -item[1], item[0]
+
+
+def _before(moment: datetime, limit: datetime) -> bool:
+    return moment.replace(tzinfo=moment.tzinfo or UTC) < limit
 
 
 def _microseconds(moment: datetime | None) -> int:

@@ -195,7 +195,8 @@ def run_jobs(every: int | None) -> None:
     help="Folder for the benchmark databases (default: a temporary folder).",
 )
 def bench_command(practices: int, workdir: Path | None) -> None:
-    """Measure search, similarity, import, uptake, the map page, matching and e-mail delivery.
+    """Measure search, similarity, import, uptake, the map page, matching, freshness and
+    e-mail delivery.
 
     Runs on new SQLite files of generated demo data; the configured database is not touched.
     """
@@ -221,6 +222,9 @@ def bench_command(practices: int, workdir: Path | None) -> None:
         _report(
             "twinning suggestions for needs typed in words",
             bench_matching.run_quality_bench(workdir=folder),
+        )
+        _report(
+            "freshness pass (reminders and archiving)", bench.run_freshness_bench(engine=engine)
         )
         engine.dispose()
         _report(

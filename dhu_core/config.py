@@ -5,6 +5,7 @@ import secrets
 from functools import cache, lru_cache
 from pathlib import Path
 
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dhu_core import clients, strength
@@ -38,6 +39,21 @@ class Settings(BaseSettings):
     dhu_mail_max_attempts: int = 8
     #: uvicorn's own list of hosts whose X-Forwarded-For it believes (read here, never changed).
     forwarded_allow_ips: str = clients.SERVER_DEFAULT_TRUSTED
+    #: Months without confirmation after which a practice "may be outdated" and its
+    #: organisation is reminded.
+    dhu_freshness_reminder_months: int = Field(default=12, ge=1, le=120)
+    #: Months without confirmation after which a reminded practice is archived.
+    dhu_freshness_archive_months: int = Field(default=18, ge=2, le=240)
+
+    @model_validator(mode="after")
+    def _archive_after_reminder(self) -> "Settings":
+        if self.dhu_freshness_archive_months <= self.dhu_freshness_reminder_months:
+            raise ValueError(
+                "DHU_FRESHNESS_ARCHIVE_MONTHS must be more than DHU_FRESHNESS_REMINDER_MONTHS "
+                f"({self.dhu_freshness_archive_months} is not more than "
+                f"{self.dhu_freshness_reminder_months}): owners need time to answer the reminder"
+            )
+        return self
 
     @property
     def embedded(self) -> bool:

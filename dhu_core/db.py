@@ -81,15 +81,17 @@ _writing = threading.local()
 #: Execution option of the engines behind write transactions (see _sqlite_begin).
 _WRITE = "dhu_write"
 _READ_ONLY = "dhu_read_only"
+_BOOKKEEPING = "dhu_bookkeeping"
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+def session_scope(engine: Engine | None = None, *, bookkeeping: bool = False) -> Iterator[Session]:
     """One write transaction: committed when the block ends, rolled back on any exception.
 
     On SQLite it starts with BEGIN IMMEDIATE, so writers queue for the busy timeout, and what
     the transaction reads stays true until it commits; on PostgreSQL, lock the rows a decision
-    depends on with `get_for_update`.
+    depends on with `get_for_update`. A `bookkeeping` transaction writes only what no cached
+    read shows (a page's view counter), so it leaves the data version, and every cache, as is.
     """
     engine = engine or get_engine()
     database = engine.url.render_as_string()
@@ -105,6 +107,7 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     try:
         bind = engine.execution_options(**{_WRITE: True})
         with Session(bind, expire_on_commit=False) as session, session.begin():
+            session.info[_BOOKKEEPING] = bookkeeping
             yield session
     finally:
         open_here.discard(database)
@@ -170,7 +173,7 @@ def _note_statement_write(state) -> None:
 @event.listens_for(OrmSession, "before_commit")
 def _bump_on_write(session: OrmSession) -> None:
     session.flush()  # commit flushes after this hook; flush first so every change is seen
-    if session.info.pop("wrote", False):
+    if session.info.pop("wrote", False) and not session.info.get(_BOOKKEEPING):
         search_index.refresh(session)
         bump_data_version(session)
 

@@ -1463,6 +1463,7 @@ def _practices(
                 "created_at": created,
                 "updated_at": updated,
                 "published_at": published_at,
+                **_freshness(practice_id, status, published_at, updated),
             }
         )
         for country in countries:
@@ -1501,6 +1502,25 @@ def _practices(
         )
     _feature(rng, practice_rows, facts)
     return practice_rows, country_rows, tag_rows, facts
+
+
+#: Demo practices were last confirmed at most this many days before LATEST (about a quarter
+#: of the listed ones over 12 months ago, so "may be outdated" has examples; none archived
+#: by the pass before a reminder).
+CONFIRMED_WITHIN_DAYS = 500
+
+
+def _freshness(
+    practice_id: int, status: str, published_at: datetime | None, updated: datetime
+) -> dict[str, datetime | None]:
+    """When a demo practice was last confirmed, and archived. Spread by its id rather than by
+    the generator, so that the rest of the demo data stays what it was."""
+    if status == "archived":
+        return {"last_confirmed_at": published_at, "archived_at": updated}
+    if status != "published":
+        return {"last_confirmed_at": None, "archived_at": None}
+    confirmed = LATEST - timedelta(days=practice_id * 7919 % CONFIRMED_WITHIN_DAYS, hours=9)
+    return {"last_confirmed_at": max(updated, confirmed), "archived_at": None}
 
 
 def _practice_status(rng: random.Random) -> str:

@@ -23,6 +23,7 @@ from dhu_core.models import (
     PracticePublic,
     TwinningNeed,
     User,
+    is_listed,
     utcnow,
 )
 from dhu_core.notifications import events
@@ -122,7 +123,7 @@ def express_interest(*, session: Session, actor: User, data: InterestCreate) -> 
         about, about_title = "twinning need", events.need_title(need.problem_statement)
     else:
         practice = session.get(Practice, data.practice_id)
-        if practice is None or practice.status != "published":
+        if practice is None or not is_listed(practice.status):
             raise FieldError("form", "this practice is not published")
         recipient = practice.owner_organisation_id
         about, about_title = "practice", practice.title

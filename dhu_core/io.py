@@ -22,6 +22,8 @@ from dhu_core import audit, db, import_worker, spreadsheet, taxonomy
 from dhu_core.accounts import SYSTEM, require_role, system_actor
 from dhu_core.import_file import COLUMNS, REQUIRED_COLUMNS, read_rows
 from dhu_core.models import (
+    LISTED,
+    LISTED_STATUS,
     PRACTICE_TAG_FIELDS,
     Organisation,
     OrganisationCreate,
@@ -313,13 +315,14 @@ def _store(
                     "id": practice_id,
                     "owner_organisation_id": owners[row.owner_key],
                     "created_by_id": actor.id,
-                    "status": "published",
+                    "status": LISTED_STATUS,
                     "rejection_reason": None,
                     "featured": False,
                     "featured_analysis": None,
                     "created_at": now,
                     "updated_at": now,
                     "published_at": now,
+                    "last_confirmed_at": now,
                 }
             )
             countries.extend(
@@ -380,7 +383,7 @@ def export_practices(
     ids: Sequence[int] | None = None, *, engine: Engine | None = None
 ) -> list[dict[str, Any]]:
     """Published practices as rows of the import columns: those of `ids` in order, or all."""
-    published = select(Practice.id).where(Practice.status == "published")
+    published = select(Practice.id).where(LISTED)
     with db.read_scope(engine) as session:
         if ids is None:
             chosen = list(session.execute(published.order_by(Practice.id)).scalars())

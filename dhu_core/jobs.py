@@ -31,10 +31,11 @@ def registered() -> dict[str, Job]:
     """The jobs of a pass, in order; the e-mail delivery goes last, so that the messages the
     other jobs write go out in the same pass."""
     # Imported here: `dhu_core.notifications` imports the models, which import nothing of this.
+    from dhu_core import freshness
     from dhu_core.notifications import delivery
 
     built_in: dict[str, Job] = {
-        # Add the platform's own jobs here (freshness reminders, archiving …).
+        "freshness reminders and archiving": freshness.job,
         "forget old e-mail": delivery.forget_sent,
     }
     return {**built_in, **_registry, "deliver e-mail": delivery.job}

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, func, select
 from dhu_core import audit, db
 from dhu_core.accounts import require_role
 from dhu_core.models import (
+    LISTED,
     Digest,
     DigestInput,
     DigestPractice,
@@ -25,6 +26,7 @@ from dhu_core.models import (
     PracticePublic,
     SpotlightInput,
     User,
+    is_listed,
     utcnow,
 )
 from dhu_core.practices import load_public
@@ -120,9 +122,7 @@ def digest_topics(*, engine: Engine | None = None) -> dict[str, int]:
 def linked_practices(ids: list[int], *, engine: Engine | None = None) -> list[PracticePublic]:
     """The published practices among `ids`, in that order."""
     with db.read_scope(engine) as session:
-        published = session.exec(
-            select(Practice.id).where(col(Practice.id).in_(ids), Practice.status == "published")
-        ).all()
+        published = session.exec(select(Practice.id).where(col(Practice.id).in_(ids), LISTED)).all()
         return load_public(session, [i for i in ids if i in set(published)])
 
 
@@ -172,9 +172,7 @@ def publish_digest(*, session: Session, actor: User, digest_id: int) -> Digest:
 
 def _check_published(session: Session, ids: list[int]) -> None:
     published = set(
-        session.exec(
-            select(Practice.id).where(col(Practice.id).in_(ids), Practice.status == "published")
-        ).all()
+        session.exec(select(Practice.id).where(col(Practice.id).in_(ids), LISTED)).all()
     )
     if set(ids) - published:
         raise FieldError("practice_ids", "link only published practices")
@@ -236,7 +234,7 @@ def spotlights(*, engine: Engine | None = None) -> list[PracticePublic]:
     with db.read_scope(engine) as session:
         ids = session.exec(
             select(Practice.id)
-            .where(col(Practice.featured), Practice.status == "published")
+            .where(col(Practice.featured), LISTED)
             .order_by(col(Practice.maturity).desc(), col(Practice.published_at).desc())
         ).all()
         return load_public(session, list(ids))
@@ -248,7 +246,7 @@ def feature_practice(*, session: Session, actor: User, data: SpotlightInput) -> 
     practice = db.get_for_update(session, Practice, data.practice_id)
     if (
         practice is None
-        or practice.status != "published"
+        or not is_listed(practice.status)
         or (practice.maturity or 0) < SPOTLIGHT_MATURITY
     ):
         raise FieldError(

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from dhu_core import db, geo, taxonomy
 from dhu_core.models import (
+    LISTED,
     NEED_TAG_FIELDS,
     PRACTICE_TAG_FIELDS,
     NeedTag,
@@ -29,6 +30,7 @@ from dhu_core.models import (
     PracticeTag,
     TwinningMatch,
     TwinningNeed,
+    is_listed,
 )
 from dhu_core.similarity import TextModel, practice_text
 
@@ -151,7 +153,7 @@ class Candidate:
 def is_open_for_twinning(practice: PracticeProfile) -> bool:
     """The hard filters that do not depend on the need: published, transferable, piloted."""
     return (
-        practice.status == "published"
+        is_listed(practice.status)
         and practice.transferable is True
         and (practice.maturity or 0) >= MIN_MATURITY
     )
@@ -862,7 +864,7 @@ def load_practices(
     conditions = []
     if open_only:
         conditions += [
-            Practice.status == "published",
+            LISTED,
             Practice.transferable.is_(True),
             Practice.maturity >= MIN_MATURITY,
         ]

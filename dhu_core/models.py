@@ -5,7 +5,7 @@ One family per entity, as in the FastAPI template: `XBase` (shared fields) → `
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ConfigDict, ValidationError, ValidationInfo, field_validator
@@ -435,6 +435,8 @@ class Practice(PracticeBase, table=True):
         Index("ix_practice_created_at", "created_at"),
         # The catalogue's default order (newest first) reads the page straight off this index.
         Index("ix_practice_status_published", "status", "published_at", "id"),
+        # The freshness pass finds the practices due for a reminder or archiving on this index.
+        Index("ix_practice_status_confirmed", "status", "last_confirmed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -447,6 +449,42 @@ class Practice(PracticeBase, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     published_at: datetime | None = Field(default=None)
+    #: When the practice was last known to be current: its publication, an approved edit, or
+    #: its organisation or a coordinator confirming it (see `dhu_core.freshness`).
+    last_confirmed_at: datetime | None = Field(default=None)
+    #: When its organisation was last reminded to confirm it (a reminder older than the last
+    #: confirmation is spent).
+    freshness_reminded_at: datetime | None = Field(default=None)
+    #: When it was archived for want of confirmation; empty while it is listed.
+    archived_at: datetime | None = Field(default=None)
+
+
+#: The status of a *listed* practice, one found in the catalogue, counted on the uptake map,
+#: suggested for twinning, shown as similar and exported. The one definition every query of
+#: published practices uses: drafts and submitted practices are not listed yet, archived ones
+#: (not confirmed for too long) no longer, until their owner confirms them again.
+LISTED_STATUS = "published"
+#: `LISTED_STATUS` as a condition on `Practice`, for queries.
+LISTED = Practice.status == LISTED_STATUS
+#: Statuses whose practices open by their address (`/radar?practice=ID`): an archived one
+#: opens with a notice that it is archived.
+VISIBLE_STATUSES = (LISTED_STATUS, "archived")
+
+
+def is_listed(status: str | None) -> bool:
+    """True for the status of a listed practice (see `LISTED_STATUS`)."""
+    return status == LISTED_STATUS
+
+
+class PracticeViewDay(SQLModel, table=True):
+    """How often a practice's detail page was opened on one day (UTC) by people outside its
+    organisation: one counter row per practice and day, not one row per view."""
+
+    __tablename__ = "practice_view_day"
+
+    practice_id: int = Field(foreign_key="practice.id", primary_key=True, ondelete="CASCADE")
+    day: date = Field(primary_key=True)
+    views: int = Field(default=0)
 
 
 class PracticeRevision(SQLModel, table=True):
@@ -519,6 +557,8 @@ class PracticePublic(PracticeBase):
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None = None
+    last_confirmed_at: datetime | None = None
+    archived_at: datetime | None = None
 
 
 # --- twinning ----------------------------------------------------------------------------

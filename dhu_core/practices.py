@@ -9,7 +9,10 @@ from sqlmodel import Session, col, delete, select
 from dhu_core import audit, db
 from dhu_core.accounts import PermissionDenied, require_role
 from dhu_core.models import (
+    LISTED,
+    LISTED_STATUS,
     PRACTICE_LIST_FIELDS,
+    VISIBLE_STATUSES,
     AuditEvent,
     FieldError,
     Organisation,
@@ -34,7 +37,7 @@ def newest_practices(*, limit: int = 5, engine: Engine | None = None) -> list[Pr
     with db.read_scope(engine) as session:
         ids = session.exec(
             select(Practice.id)
-            .where(Practice.status == "published")
+            .where(LISTED)
             .order_by(Practice.published_at.desc(), Practice.id.desc())
             .limit(limit)
         ).all()
@@ -147,7 +150,9 @@ def approve_practice(*, session: Session, practice_id: int, actor: User) -> Prac
     practice = _locked(session, practice_id)
     revision = _pending_revision(session, practice_id)
     if revision is not None:
-        _apply(session, practice, PracticeUpdate.model_validate(revision.data), "published")
+        _apply(session, practice, PracticeUpdate.model_validate(revision.data), LISTED_STATUS)
+        # An approved edit confirms the practice, and lists it again if it was archived since.
+        practice.last_confirmed_at, practice.archived_at = practice.updated_at, None
         _decide(revision, actor, "approved")
         session.add(revision)
         audit.record(session, actor, "practice.revision_approved", "practice", practice.id)
@@ -155,10 +160,11 @@ def approve_practice(*, session: Session, practice_id: int, actor: User) -> Prac
         return practice
     if practice.status != "submitted":
         raise changed_first(session, practice)
-    practice.status = "published"
-    practice.published_at = practice.published_at or utcnow()
-    practice.rejection_reason = None
+    practice.status = LISTED_STATUS
     practice.updated_at = utcnow()
+    practice.published_at = practice.published_at or practice.updated_at
+    practice.last_confirmed_at = practice.updated_at
+    practice.rejection_reason = None
     session.add(practice)
     audit.record(session, actor, "practice.approved", "practice", practice.id)
     events.practice_decided(session, practice, approved=True, revision=False)
@@ -374,11 +380,12 @@ def history(*, session: Session, actor: User, practice_id: int) -> list[AuditEve
     return audit.history(session, "practice", practice_id)
 
 
-def published_practice(*, practice_id: int, engine: Engine | None = None) -> PracticePublic | None:
-    """A published practice with every public field, or None."""
+def public_practice(*, practice_id: int, engine: Engine | None = None) -> PracticePublic | None:
+    """A listed or archived practice (which its address still opens) with every public field,
+    or None."""
     with db.read_scope(engine) as session:
         practice = session.get(Practice, practice_id)
-        if practice is None or practice.status != "published":
+        if practice is None or practice.status not in VISIBLE_STATUSES:
             return None
         return load_public(session, [practice_id])[0]
 
@@ -404,11 +411,9 @@ class PracticeTitle:
 
 
 def public_titles(ids: list[int], *, engine: Engine | None = None) -> list[PracticeTitle]:
-    """Id and title of the published practices among `ids`."""
+    """Id and title of the listed practices among `ids`."""
     with db.read_scope(engine) as session:
         rows = session.exec(
-            select(Practice.id, Practice.title).where(
-                col(Practice.id).in_(ids), Practice.status == "published"
-            )
+            select(Practice.id, Practice.title).where(col(Practice.id).in_(ids), LISTED)
         ).all()
     return [PracticeTitle(id=row.id, title=row.title) for row in rows]

@@ -18,7 +18,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy import Engine, select
 
 from dhu_core import db, health_terms
-from dhu_core.models import Practice
+from dhu_core.models import LISTED, Practice
 
 #: Practices scoring this or less are not similar enough to mention.
 MIN_SCORE = 0.1
@@ -184,7 +184,7 @@ class SimilarityIndex:
         with (engine or db.get_engine()).connect() as conn:
             rows = conn.execute(
                 select(Practice.id, Practice.title, Practice.summary)
-                .where(Practice.status == "published")
+                .where(LISTED)
                 .order_by(Practice.id)
             ).all()
         return cls([i for i, _, _ in rows], [practice_text(t, s) for _, t, s in rows])

@@ -33,6 +33,7 @@ from dhu_core import params as url
 from dhu_core.config import DATA_DIR
 from dhu_core.models import (
     FIRST_YEAR,
+    LISTED,
     Organisation,
     Practice,
     PracticeCountry,
@@ -56,7 +57,7 @@ class HeadlineFigures:
 def headline_figures(engine: Engine | None = None) -> HeadlineFigures:
     """Published practices, countries with a published practice, organisations owning one
     (the workshops' holding organisation aside), twinnings."""
-    published = Practice.status == "published"
+    published = LISTED
     with (engine or db.get_engine()).connect() as conn:
         practices = conn.execute(select(func.count()).where(published)).scalar_one()
         countries = conn.execute(
@@ -259,7 +260,7 @@ def _year(raw: object) -> int | None:
 
 def _counted(filters: UptakeFilters) -> list[ColumnElement[bool]]:
     """Conditions on Practice: published, and let through by `filters`."""
-    conditions: list[ColumnElement[bool]] = [Practice.status == "published"]
+    conditions: list[ColumnElement[bool]] = [LISTED]
     if filters.practice_types:
         conditions.append(Practice.practice_type.in_(filters.practice_types))
     if filters.maturities:

@@ -4,9 +4,11 @@ They run in worker processes (see tests/race.py): module-level functions of the 
 ids of the rows involved, so that they cross a process boundary by name.
 """
 
+from datetime import datetime
+
 from sqlalchemy import Engine
 
-from dhu_core import accounts, db, live, organisations, practices, twinning
+from dhu_core import accounts, db, freshness, live, organisations, practices, twinning
 from dhu_core.models import CaptureOwner, PracticeCreate, PracticeDraft, User
 
 
@@ -123,6 +125,17 @@ def decide_request(engine: Engine, *, membership_id: int, actor_id: int, approve
             membership_id=membership_id,
             approve=approve,
         )
+
+
+def confirm_current(engine: Engine, *, practice_id: int, actor_id: int, now: datetime) -> None:
+    with db.session_scope(engine) as session:
+        freshness.confirm(
+            session=session, practice_id=practice_id, actor=_actor(session, actor_id), now=now
+        )
+
+
+def freshness_pass(engine: Engine, *, now: datetime) -> None:
+    freshness.run_pass(engine=engine, now=now)
 
 
 def deliver_outbox(engine: Engine, *, smtp_url: str, public_url: str) -> None:

@@ -94,3 +94,25 @@ def test_e_mail_goes_through_the_outbox_only():
     writers = [str(p.relative_to(ROOT)) for p in modules if _mentions(p, written)]
     assert senders == ["dhu_core/notifications/delivery.py"]
     assert writers == ["dhu_core/notifications/__init__.py"]
+
+
+#: A query that picks published practices by their status instead of `models.LISTED`.
+OWN_LISTING = re.compile(r"""Practice\.status\s*(==|!=|\.in_\()\s*\(?["']published["']""")
+
+
+def test_every_query_of_listed_practices_uses_the_one_definition():
+    # An archived practice must leave the catalogue, the map, suggestions and exports at once.
+    modules = [*CORE.rglob("*.py"), *(ROOT / "app_pages").glob("*.py")]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in modules
+        if p != CORE / "models.py" and _mentions(p, OWN_LISTING)
+    ]
+    assert offenders == []
+
+
+def test_the_check_sees_a_listing_of_its_own(tmp_path):
+    module = tmp_path / "leak.py"
+    for leak in ('Practice.status == "published"', "Practice.status.in_(('published',))"):
+        module.write_text(f"rows = select(Practice.id).where({leak})\n")
+        assert _mentions(module, OWN_LISTING), leak

@@ -113,7 +113,7 @@ def test_an_edit_of_a_published_practice_waits_for_review_while_the_old_one_stay
             data=PracticeCreate(**{**COMPLETE, "title": "Telemonitoring 2.0", "maturity": 5}),
             actor=team["owner"],
         )
-    shown = practices.published_practice(practice_id=practice_id, engine=engine)
+    shown = practices.public_practice(practice_id=practice_id, engine=engine)
     assert (shown.title, shown.maturity) == (COMPLETE["title"], 4)
 
     with db.session_scope(engine) as session:
@@ -126,7 +126,7 @@ def test_an_edit_of_a_published_practice_waits_for_review_while_the_old_one_stay
         practices.approve_practice(
             session=session, practice_id=practice_id, actor=team["coordinator"]
         )
-    shown = practices.published_practice(practice_id=practice_id, engine=engine)
+    shown = practices.public_practice(practice_id=practice_id, engine=engine)
     assert (shown.title, shown.maturity) == ("Telemonitoring 2.0", 5)
     assert shown.countries == ["EE", "LV"]
 
@@ -150,7 +150,7 @@ def test_a_rejected_edit_tells_the_owner_why_and_changes_nothing(engine, team):
         mine = practices.own_practices(session=session, actor=team["owner"])
     assert mine[0].revision_rejection == "Information incomplete or unclear. Say what changed."
     assert (
-        practices.published_practice(practice_id=practice_id, engine=engine).title
+        practices.public_practice(practice_id=practice_id, engine=engine).title
         == (COMPLETE["title"])
     )
 
@@ -185,9 +185,9 @@ def test_unpublished_practices_are_not_public(engine, team):
         practice_id = practices.submit_practice(
             session=session, data=PracticeCreate(**COMPLETE), actor=team["owner"]
         ).id
-    assert practices.published_practice(practice_id=practice_id, engine=engine) is None
+    assert practices.public_practice(practice_id=practice_id, engine=engine) is None
     published_id = _publish(engine, team)
-    shown = practices.published_practice(practice_id=published_id, engine=engine)
+    shown = practices.public_practice(practice_id=published_id, engine=engine)
     assert shown.owner_organisation == "Tallinn Clinic"
     assert shown.health_domains == ["cardiovascular", "telehealth"]
     with db.session_scope(engine) as session:

@@ -10,16 +10,18 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import col, select
 
-from dhu_core import db
+from dhu_core import db, freshness
 from dhu_core.models import (
     AuditEvent,
     Membership,
     Organisation,
+    OutboxMessage,
     Practice,
     PracticeCountry,
     TwinningMatch,
     TwinningNeed,
     User,
+    utcnow,
 )
 from tests.people import account
 from tests.race import Outcome, Racers, racers
@@ -412,4 +414,113 @@ def test_a_member_and_a_coordinator_deciding_one_request_to_join(engine, racing,
             (request.status, newcomer.organisation_id)
             in {("active", people["org"]), ("declined", None)},
         )
+    tally.assert_clean()
+
+
+# --- freshness -----------------------------------------------------------------------------
+
+
+def _aged(engine, people, trial: int, *, confirmed_months: int, reminded: bool) -> list[int]:
+    """Three listed practices of the clinic last confirmed `confirmed_months` ago, their
+    organisation reminded two months ago or not at all."""
+    now = utcnow()
+    ids = [_practice(engine, people, "published", f"Aged {trial}.{n}") for n in range(3)]
+    with db.session_scope(engine) as session:
+        for practice_id in ids:
+            practice = session.get(Practice, practice_id)
+            practice.last_confirmed_at = freshness.months_before(now, confirmed_months)
+            practice.freshness_reminded_at = freshness.months_before(now, 2) if reminded else None
+            session.add(practice)
+    return ids
+
+
+def test_two_freshness_passes_at_once_remind_and_archive_each_practice_once(engine, racing, people):
+    tally = Tally()
+    for trial in range(TRIALS // 2):
+        due_reminder = _aged(engine, people, trial, confirmed_months=13, reminded=False)
+        due_archive = _aged(engine, people, trial, confirmed_months=19, reminded=True)
+        now = utcnow()
+        outcomes = racing.race(("freshness_pass", {"now": now}), ("freshness_pass", {"now": now}))
+        tally.add(*outcomes)
+        tally.check("both passes ran", all(o.applied for o in outcomes))
+        for practice_id in due_reminder:
+            events = _events(engine, "practice", practice_id, "practice.freshness_reminded")
+            tally.check("one reminder each", len(events) == 1)
+            tally.check(
+                "one e-mail to the one member",
+                _outbox(engine, practice_id) == ["owner@example.org"],
+            )
+        for practice_id in due_archive:
+            events = _events(engine, "practice", practice_id, "practice.archived")
+            tally.check("archived once", len(events) == 1)
+            tally.check("archived", _load(engine, Practice, practice_id).status == "archived")
+    tally.assert_clean()
+
+
+def _outbox(engine, practice_id: int) -> list[str]:
+    with db.read_scope(engine) as session:
+        messages = session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == freshness.REMINDER)
+        ).all()
+    return [m.recipient for m in messages if m.context["practice_id"] == practice_id]
+
+
+def test_a_confirmation_racing_the_archiving_pass_leaves_the_practice_listed(
+    engine, racing, people
+):
+    tally = Tally()
+    for trial in range(TRIALS):
+        practice_id, *_ = _aged(engine, people, trial, confirmed_months=19, reminded=True)
+        now = utcnow()
+        outcomes = racing.race(
+            ("freshness_pass", {"now": now}),
+            (
+                "confirm_current",
+                {"practice_id": practice_id, "actor_id": people["owner"], "now": now},
+            ),
+        )
+        tally.add(*outcomes)
+        tally.check("both applied", all(o.applied for o in outcomes))
+        practice = _load(engine, Practice, practice_id)
+        tally.check(
+            "listed, confirmed now",
+            practice.status == "published" and practice.last_confirmed_at == now,
+        )
+        history = [
+            e.action
+            for e in _events(
+                engine, "practice", practice_id, "practice.archived", "practice.restored",
+                "practice.confirmed",
+            )
+        ]  # fmt: skip
+        tally.check(
+            "confirmed before the pass, or archived and then restored",
+            history in (["practice.confirmed"], ["practice.archived", "practice.restored"]),
+        )
+    tally.assert_clean()
+
+
+def test_two_confirmations_of_an_archived_practice_restore_it_once(engine, racing, people):
+    tally = Tally()
+    for trial in range(TRIALS):
+        practice_id, *_ = _aged(engine, people, trial, confirmed_months=19, reminded=True)
+        with db.session_scope(engine) as session:
+            freshness.archive_due(session)
+        now = utcnow()
+        outcomes = racing.race(
+            (
+                "confirm_current",
+                {"practice_id": practice_id, "actor_id": people["owner"], "now": now},
+            ),
+            (
+                "confirm_current",
+                {"practice_id": practice_id, "actor_id": people["coordinator"], "now": now},
+            ),
+        )
+        tally.add(*outcomes)
+        tally.check("both applied", all(o.applied for o in outcomes))
+        tally.check("listed", _load(engine, Practice, practice_id).status == "published")
+        restored = _events(engine, "practice", practice_id, "practice.restored")
+        confirmed = _events(engine, "practice", practice_id, "practice.confirmed")
+        tally.check("restored once, confirmed once", (len(restored), len(confirmed)) == (1, 1))
     tally.assert_clean()

@@ -1,6 +1,6 @@
 """Cached reads, keyed by their arguments and the data version, so a write shows at once."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -74,23 +74,24 @@ def organisation_choices() -> dict[int, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _search(version: int, query: catalogue.CatalogueQuery) -> catalogue.CataloguePage:
+def _search(version: int, day: date, query: catalogue.CatalogueQuery) -> catalogue.CataloguePage:
     return catalogue.search(query)
 
 
 def search(query: catalogue.CatalogueQuery) -> catalogue.CataloguePage:
-    """A catalogue page for the current data."""
-    return _search(data_version(), query)
+    """A catalogue page for the current data and day (practices become "may be outdated" from
+    one day to the next)."""
+    return _search(data_version(), utcnow().date(), query)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _published_practice(version: int, practice_id: int) -> PracticePublic | None:
-    return practices.published_practice(practice_id=practice_id)
+def _public_practice(version: int, practice_id: int) -> PracticePublic | None:
+    return practices.public_practice(practice_id=practice_id)
 
 
-def published_practice(practice_id: int) -> PracticePublic | None:
-    """A published practice, or None."""
-    return _published_practice(data_version(), practice_id)
+def public_practice(practice_id: int) -> PracticePublic | None:
+    """A listed or archived practice (its address opens both), or None."""
+    return _public_practice(data_version(), practice_id)
 
 
 @st.cache_resource(show_spinner="Indexing practices for similarity…", max_entries=1)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dhu_core import geo, taxonomy
+from dhu_core import freshness, geo, taxonomy
 from dhu_core.catalogue import SORTS, CatalogueQuery
 from dhu_core.text import md_escape
 
@@ -19,6 +19,11 @@ SORT_LABELS = {
 }
 #: Willing to transfer: the facet's values, as they appear in the facet counts too.
 TRANSFERABLE = {True: "yes", False: "no"}
+#: Freshness: the facet's values and their labels (the period is a setting).
+FRESHNESS = {
+    "current": "Confirmed in the last {months} months",
+    "outdated": "May be outdated",
+}
 #: Facet -> (query attribute, code list of the options).
 FACETS = {
     "type": ("practice_types", taxonomy.PRACTICE_TYPES),
@@ -38,6 +43,7 @@ FACET_TITLES = {
     "standard": "Standard",
     "language": "Language",
     "transferable": "Willing to transfer",
+    "freshness": "Freshness",
 }
 #: A facet lists its most frequent values up to this many until the visitor asks for all:
 #: the whole list of countries or languages would make a phone's page several screens long.
@@ -62,6 +68,7 @@ def current_query(initial: CatalogueQuery) -> CatalogueQuery:
             radar_text=initial.text,
             radar_sort=initial.sort,
             radar_transferable=initial.transferable,
+            radar_freshness=initial.freshness,
             radar_page=initial.page,
             _radar_filters=dataclasses.replace(initial, page=1),
         )
@@ -71,6 +78,7 @@ def current_query(initial: CatalogueQuery) -> CatalogueQuery:
         text=state.radar_text.strip(),
         sort=state.radar_sort,
         transferable=state.radar_transferable,
+        freshness=state.radar_freshness,
         page_size=initial.page_size,
         # A facet without values to list is not drawn, and Streamlit then forgets its key.
         **{
@@ -124,6 +132,13 @@ def facets(query: CatalogueQuery, counts: dict[str, dict[str, int]]) -> None:
             ),
             key="radar_transferable",
         )
+        fresh = counts.get("freshness", {})
+        st.pills(
+            FACET_TITLES["freshness"],
+            options=list(FRESHNESS),
+            format_func=lambda value: _counted(freshness_label(value), fresh.get(value)),
+            key="radar_freshness",
+        )
 
 
 def _facet(facet: str, query: CatalogueQuery, counts: dict[str, int]) -> None:
@@ -162,6 +177,11 @@ def _options(facet: str) -> dict:
             code: f"{code} {label}" for code, label in taxonomy.DHI_CODES.labels.items()
         }
     return FACETS[facet][1].labels
+
+
+def freshness_label(value: str) -> str:
+    """The label of a value of the freshness facet."""
+    return FRESHNESS[value].format(months=freshness.Periods.configured().reminder_months)
 
 
 def _counted(label: str, count: int | None) -> str:
@@ -230,6 +250,9 @@ def active_filters(query: CatalogueQuery) -> list[tuple[str, Callable[[], None]]
     if query.transferable is not None:
         label = f"{FACET_TITLES['transferable']}: {TRANSFERABLE[query.transferable]}"
         active.append((label, lambda: st.session_state.update(radar_transferable=None)))
+    if query.freshness is not None:
+        label = f"{FACET_TITLES['freshness']}: {freshness_label(query.freshness)}"
+        active.append((label, lambda: st.session_state.update(radar_freshness=None)))
     return active
 
 
@@ -243,6 +266,6 @@ def _clear_text() -> None:
 
 
 def _clear_all() -> None:
-    st.session_state.update(radar_text="", radar_transferable=None)
+    st.session_state.update(radar_text="", radar_transferable=None, radar_freshness=None)
     for facet in FACETS:
         st.session_state[f"radar_{facet}"] = []

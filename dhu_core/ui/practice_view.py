@@ -5,7 +5,7 @@ import streamlit as st
 from dhu_core import geo, taxonomy
 from dhu_core.models import PracticePublic, User
 from dhu_core.text import md_escape, md_escape_paragraphs
-from dhu_core.ui import interest_form, shell
+from dhu_core.ui import freshness_view, interest_form, shell
 
 
 def labels(codes: list, code_list: taxonomy.CodeList) -> str:
@@ -29,7 +29,13 @@ def card(practice: PracticePublic, *, linked: bool = True) -> None:
             link(practice.id, practice.title)
         else:
             st.markdown(f"**{md_escape(practice.title)}**")
-        st.caption(facts(practice))
+        confirmed = practice.last_confirmed_at is not None
+        st.caption(
+            f"{facts(practice)}  \n{freshness_view.confirmed_line(practice)}"
+            if confirmed
+            else facts(practice)
+        )
+        freshness_view.outdated_badge(practice.last_confirmed_at)
         st.markdown(md_escape(practice.summary))
 
 
@@ -51,14 +57,24 @@ def map_link(country: str) -> str:
 
 def detail_page(practice: PracticePublic, viewer: User | None) -> None:
     """A practice as a page of its own: its title as the heading and the tab's title, its
-    country on the map, every public field; signed-in users of another organisation can
-    express interest in it."""
+    country on the map, when it was last confirmed as current, every public field; signed-in
+    users of another organisation can express interest in it, its organisation and
+    coordinators confirm it as current. An archived practice says so first."""
     shell.tab_title(practice.title, "RADAR")
+    archived = practice.status == "archived"
+    if archived:
+        freshness_view.archived_notice(practice)
     st.title(md_escape(practice.title), anchor=False)
     st.caption(facts(practice))
-    st.markdown(f":material/public: {map_link(practice.owner_country)}")
-    if viewer is not None and viewer.organisation_id != practice.owner_organisation_id:
+    freshness_view.status_line(practice)
+    if not archived:
+        st.markdown(f":material/public: {map_link(practice.owner_country)}")
+    if freshness_view.may_confirm(viewer, practice.owner_organisation_id):
+        freshness_view.confirm_button(practice.id, practice.status, viewer, key="confirm-current")
+    outsider = viewer is not None and viewer.organisation_id != practice.owner_organisation_id
+    if outsider and not archived:
         interest_form.interest_button(viewer, practice_id=practice.id)
+    freshness_view.count_view(practice, viewer)
     _fields(practice)
 
 

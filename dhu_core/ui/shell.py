@@ -52,6 +52,8 @@ PAGES = (
     PageSpec("app_pages/capture.py", "Quick capture", ":material/qr_code_2:", "capture", EVERYONE),
     PageSpec("app_pages/register.py", "Register a practice", ":material/edit_note:", "register",
              frozenset({"owner"}), "Work"),
+    PageSpec("app_pages/my_practices.py", "My practices", ":material/inventory_2:",
+             "my-practices", SIGNED_IN, "Work"),
     PageSpec("app_pages/twinning.py", "Twinning", ":material/handshake:", "twinning",
              SIGNED_IN, "Work"),
     PageSpec("app_pages/review.py", "Review", ":material/fact_check:", "review",
