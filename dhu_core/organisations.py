@@ -22,6 +22,7 @@ from dhu_core.models import (
     Membership,
     Organisation,
     OrganisationCreate,
+    Practice,
     StateConflict,
     User,
     utcnow,
@@ -33,6 +34,39 @@ COORDINATORS = ("coordinator", "admin")
 SIGNED_IN = ("owner", "coordinator", "admin")
 INVITATION_DAYS = 7
 INVITATION = "invitation"
+
+
+def acting_organisation(session: Session, actor: User) -> int | None:
+    """The organisation the actor is an active member of, read now from the memberships.
+
+    Every change to an organisation's practices and needs asks this rather than the account
+    object it was given, which may have been loaded before the member left.
+    """
+    if actor is None or actor.id is None:
+        return None
+    return session.scalar(
+        select(Membership.organisation_id).where(
+            Membership.account_id == actor.id, Membership.status == "active"
+        )
+    )
+
+
+def require_member(session: Session, actor: User, organisation_id: int, refusal: str) -> None:
+    """PermissionDenied(`refusal`) unless the actor is an active member of the organisation."""
+    if acting_organisation(session, actor) != organisation_id:
+        raise PermissionDenied(refusal)
+
+
+def has_members(session: Session, organisation_id: int) -> bool:
+    """Whether any account acts for the organisation (an active membership of it exists)."""
+    return (
+        session.scalar(
+            select(Membership.id)
+            .where(Membership.organisation_id == organisation_id, Membership.status == "active")
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def organisation_choices(*, engine: Engine | None = None) -> dict[int, str]:
@@ -361,6 +395,7 @@ class Member:
     """A member or an open invitation of an organisation, as its members see it."""
 
     membership_id: int
+    account_id: int | None
     name: str
     email: str
     status: str
@@ -389,6 +424,7 @@ def members(*, session: Session, actor: User, now: datetime | None = None) -> li
     return [
         Member(
             membership_id=m.id,
+            account_id=m.account_id,
             name=user.display_name if user else "",
             email=user.email if user else m.email or "",
             status=m.status,
@@ -420,3 +456,59 @@ def pending_request(*, session: Session, account: User) -> JoinRequest | None:
         email=account.email,
         created_at=membership.created_at,
     )
+
+
+# --- leaving -----------------------------------------------------------------------------
+
+
+def leave(*, session: Session, actor: User, successor_id: int | None) -> Membership:
+    """A member leaves the organisation, handing over to another member (`successor_id`, an
+    account id): practices whose contact address was the leaver's get the successor's.
+
+    The last member cannot leave: an organisation's practices and needs would have nobody to
+    keep them. The organisation's active memberships are locked, in id order, so that two last
+    members leaving at the same moment leave one of them.
+    """
+    require_role(actor, *SIGNED_IN)
+    organisation_id = acting_organisation(session, actor)
+    if organisation_id is None:
+        raise StateConflict("Your account acts for no organisation (any more).")
+    active = session.scalars(
+        select(Membership)
+        .where(Membership.organisation_id == organisation_id, Membership.status == "active")
+        .order_by(col(Membership.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    own = next((m for m in active if m.account_id == actor.id), None)
+    if own is None:
+        raise StateConflict("You have just left the organisation (in another window).")
+    others = {m.account_id: m for m in active if m is not own}
+    if not others:
+        raise FieldError(
+            "successor",
+            "you are the last member: invite a colleague first; you can leave once they have "
+            "accepted",
+        )
+    if successor_id not in others:
+        raise FieldError("successor", "choose the member who takes over from you")
+    account = db.get_for_update(session, User, actor.id)
+    successor = session.get(User, successor_id)
+    handed_over = session.scalars(
+        select(Practice).where(
+            Practice.owner_organisation_id == organisation_id,
+            func.lower(Practice.contact_email) == account.email.lower(),
+        )
+    ).all()
+    for practice in handed_over:
+        practice.contact_email = successor.email
+        session.add(practice)
+    own.status, own.decided_by_id, own.decided_at = "left", actor.id, utcnow()
+    account.organisation_id = None
+    session.add_all([own, account])
+    audit.record(
+        session, actor, "membership.left", "membership", own.id,
+        organisation=organisation_id, successor=successor_id,
+        contact_handed_over=[p.id for p in handed_over],
+    )  # fmt: skip
+    return own
