@@ -114,7 +114,7 @@ class Registration:
 
     user: User
     organisation: str
-    status: str  # "active" or "pending"
+    status: str  # "active", "pending", or "claiming" (no organisation until a claim is approved)
 
 
 def sign_up(
@@ -138,7 +138,8 @@ def sign_up(
 def register_owner(
     *, session: Session, data: OwnerRegistration, now: datetime | None = None
 ) -> Registration:
-    """A new practice owner with a new organisation, a request to join one, or an invitation."""
+    """A new practice owner with a new organisation, a request to join one, an invitation, or
+    none yet (`claiming`: the caller makes the claim)."""
     if data.invitation:
         try:
             view = invitation(session=session, token=data.invitation, now=now)
@@ -170,6 +171,8 @@ def register_owner(
     if organisation is not None:
         audit.record(session, user, "organisation.created", "organisation", organisation.id)
         return Registration(user, organisation.name, "active")
+    if data.claiming:
+        return Registration(user, "", "claiming")
     request_to_join(session=session, account=user, organisation_id=data.organisation_id)
     return Registration(user, session.get(Organisation, data.organisation_id).name, "pending")
 
