@@ -6,8 +6,8 @@ ids of the rows involved, so that they cross a process boundary by name.
 
 from sqlalchemy import Engine
 
-from dhu_core import accounts, db, live, organisations, practices, twinning
-from dhu_core.models import CaptureOwner, PracticeCreate, PracticeDraft, User
+from dhu_core import accounts, claims, db, live, organisations, practices, twinning
+from dhu_core.models import CaptureOwner, ClaimCreate, PracticeCreate, PracticeDraft, User
 
 
 def _actor(session, actor_id: int) -> User:
@@ -122,4 +122,27 @@ def decide_request(engine: Engine, *, membership_id: int, actor_id: int, approve
             actor=_actor(session, actor_id),
             membership_id=membership_id,
             approve=approve,
+        )
+
+
+def leave(engine: Engine, *, actor_id: int, successor_id: int) -> None:
+    with db.session_scope(engine) as session:
+        organisations.leave(
+            session=session, actor=_actor(session, actor_id), successor_id=successor_id
+        )
+
+
+def make_claim(engine: Engine, *, practice_id: int, actor_id: int) -> None:
+    with db.session_scope(engine) as session:
+        claims.make_claim(
+            session=session,
+            account=_actor(session, actor_id),
+            data=ClaimCreate(practice_id=practice_id, role="Head of digital services"),
+        )
+
+
+def decide_claim(engine: Engine, *, claim_id: int, actor_id: int, approve: bool) -> None:
+    with db.session_scope(engine) as session:
+        claims.decide_claim(
+            session=session, actor=_actor(session, actor_id), claim_id=claim_id, approve=approve
         )
