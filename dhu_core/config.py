@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     dhu_trusted_proxies: str = ""
     #: Serve a database with enabled demo accounts on a network address anyway (a workshop).
     dhu_allow_demo_accounts_on_network: bool = False
+    #: The mail server for notifications: `smtp://user:pass@host:587` (STARTTLS),
+    #: `smtps://user:pass@host:465` (TLS from the start), `smtp://localhost:25` (no sign-in).
+    #: Unset: messages wait in the outbox, listed on the admin page, until it is set.
+    dhu_smtp_url: str | None = None
+    #: The sender of notifications (default: `DHU Platform <noreply@` the public host `>`).
+    dhu_mail_from: str | None = None
+    #: Attempts to send one message before it is marked failed (shown to administrators).
+    dhu_mail_max_attempts: int = 8
     #: uvicorn's own list of hosts whose X-Forwarded-For it believes (read here, never changed).
     forwarded_allow_ips: str = clients.SERVER_DEFAULT_TRUSTED
 
@@ -47,6 +55,15 @@ def public_url(settings: Settings, reached: str) -> str:
     """The app's address for links and QR codes: DHU_PUBLIC_URL, else `reached`, the address
     the browser asking used, with its port (which the app does not know otherwise)."""
     return (settings.dhu_public_url or reached).rstrip("/")
+
+
+#: Links in e-mails when DHU_PUBLIC_URL is unset (a message has no browser to ask).
+LOCAL_URL = "http://localhost:8501"
+
+
+def mail_url(settings: Settings) -> str:
+    """The app's address for links in e-mails: DHU_PUBLIC_URL, else the local default."""
+    return (settings.dhu_public_url or LOCAL_URL).rstrip("/")
 
 
 def normalise_database_url(url: str) -> str:

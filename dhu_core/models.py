@@ -722,6 +722,71 @@ class DigestPractice(SQLModel, table=True):
     practice_id: int = Field(foreign_key="practice.id", primary_key=True, ondelete="CASCADE")
 
 
+# --- e-mail notifications ----------------------------------------------------------------
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An e-mail to send, written in the same transaction as the change it reports.
+
+    status: `pending` (to send at `due_at`), `weekly` (held for the recipient's weekly digest),
+    `sending` (claimed by a delivery step), `sent`, `digested` (sent within digest
+    `digest_id`), `failed` (given up after the last attempt) or `unknown` (a delivery step
+    stopped between claiming it and recording the outcome; never sent again on its own).
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        Index("ix_outbox_message_status_due", "status", "due_at"),
+        UniqueConstraint("dedupe_key", "recipient", name="uq_outbox_message_dedupe"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    #: The e-mail address, as it was when the message was written.
+    recipient: str = Field(max_length=254, index=True)
+    account_id: int | None = Field(default=None, foreign_key="account.id", ondelete="SET NULL")
+    subject: str = Field(max_length=300)
+    #: What the message templates of `kind` are filled with (JSON: names, ids, reasons).
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    #: The same key and recipient make one message only (a reminder job run twice a day).
+    dedupe_key: str | None = Field(default=None, max_length=200)
+    status: str = Field(default="pending", max_length=20)
+    due_at: datetime = Field(default_factory=utcnow)
+    attempts: int = Field(default=0)
+    claimed_at: datetime | None = Field(default=None)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    sent_at: datetime | None = Field(default=None)
+    digest_id: int | None = Field(default=None, foreign_key="outbox_message.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NotificationPreference(SQLModel, table=True):
+    """How an e-mail address wants one kind of message: immediately, weekly or never.
+
+    Keyed by the address (lower case), so that people without an account (an invited
+    colleague) can unsubscribe too; no row means the kind's default, immediately.
+    """
+
+    __tablename__ = "notification_preference"
+
+    address: str = Field(max_length=254, primary_key=True)
+    kind: str = Field(max_length=40, primary_key=True)
+    choice: str = Field(max_length=20)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SpentToken(SQLModel, table=True):
+    """A single-use link token that was used (a hash of it), refused if it comes again."""
+
+    __tablename__ = "spent_token"
+
+    digest: str = Field(max_length=64, primary_key=True)
+    purpose: str = Field(max_length=40)
+    spent_at: datetime = Field(default_factory=utcnow)
+    #: After this the token is refused as expired anyway, and the row may go.
+    expires_at: datetime = Field(index=True)
+
+
 # --- audit -------------------------------------------------------------------------------
 
 
