@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from dhu_core import audit, db, organisations, ratelimits
+from dhu_core import audit, db, notifications, organisations, ratelimits
 from dhu_core.accounts import OwnerRegistration, PermissionDenied, require_role
 from dhu_core.models import (
     ClaimCreate,
@@ -244,7 +244,8 @@ def decide_claim(
     *, session: Session, actor: User, claim_id: int, approve: bool, note: str = ""
 ) -> PracticeClaim:
     """Approve a claim (the claimant becomes a member of the organisation) or reject it
-    (coordinators, administrators). A claim is decided once: StateConflict says by whom."""
+    (coordinators, administrators), and e-mail the claimant. A claim is decided once:
+    StateConflict says by whom."""
     require_role(actor, *COORDINATORS)
     note = " ".join(str(note or "").split())
     if len(note) > MAX_NOTE:
@@ -269,6 +270,18 @@ def decide_claim(
             session, actor, "practice.claimed", "practice", claim.practice_id,
             account=claim.account_id, organisation=claim.organisation_id, claim=claim.id,
         )  # fmt: skip
+    notifications.enqueue(
+        session,
+        kind="claim-decided",
+        to=[session.get(User, claim.account_id)],
+        context={
+            "approved": approve,
+            "practice_id": claim.practice_id,
+            "practice_title": session.get(Practice, claim.practice_id).title,
+            "organisation": session.get(Organisation, claim.organisation_id).name,
+            "reason": note,
+        },
+    )
     return claim
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from dhu_core import audit, db, geo, ratelimits, tokens
+from dhu_core import audit, db, geo, notifications, ratelimits, tokens
 from dhu_core.accounts import OwnerRegistration, PermissionDenied, create_user, require_role
 from dhu_core.models import (
     EMAIL_RE,
@@ -293,7 +293,8 @@ class Invitation:
 
 
 def invite(*, session: Session, actor: User, email: str, now: datetime | None = None) -> Invitation:
-    """A member invites a colleague to their organisation: a signed link valid for 7 days."""
+    """A member invites a colleague to their organisation: a signed link valid for 7 days,
+    e-mailed to the colleague (through the outbox, with this transaction)."""
     require_role(actor, *SIGNED_IN)
     if actor.organisation_id is None:
         raise PermissionDenied("Only members of an organisation invite colleagues to it.")
@@ -315,7 +316,20 @@ def invite(*, session: Session, actor: User, email: str, now: datetime | None = 
         session, actor, "membership.invited", "membership", membership.id,
         organisation=actor.organisation_id,
     )  # fmt: skip
-    return Invitation(membership, tokens.make(INVITATION, membership.id, membership.expires_at))
+    token = tokens.make(INVITATION, membership.id, membership.expires_at)
+    notifications.enqueue(
+        session,
+        kind="invitation",
+        to=[address],
+        context={
+            "inviter": actor.display_name,
+            "organisation": session.get(Organisation, actor.organisation_id).name,
+            "expires": f"{membership.expires_at:%d %B %Y}",
+            "token": token,
+        },
+        now=moment,
+    )
+    return Invitation(membership, token)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dhu_core.models import (
     FieldError,
     Membership,
     Organisation,
+    OutboxMessage,
     Practice,
     PracticeClaim,
     PracticeCountry,
@@ -290,3 +291,16 @@ def test_a_claim_sign_up_makes_no_account_when_the_claim_is_refused(engine, impo
         _sign_up_and_claim(engine, "marta@example.org", imported["second"])
     with db.read_scope(engine) as session:
         assert session.exec(select(User).where(User.username == "marta")).first() is None
+
+
+def test_the_claimant_is_e_mailed_the_decision_and_the_reason(engine, imported):
+    approved = _claim(engine, imported["karl"], imported["portal"])
+    rejected = _claim(engine, imported["karl"], imported["second"])
+    _decide(engine, rejected.id, False, imported["coordinator"], note="Not known at the region.")
+    _decide(engine, approved.id, True, imported["coordinator"])
+    with db.read_scope(engine) as session:
+        messages = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+    assert [(m.kind, m.recipient) for m in messages] == [("claim-decided", "karl@example.org")] * 2
+    assert [m.context["approved"] for m in messages] == [False, True]
+    assert messages[0].context["reason"] == "Not known at the region."
+    assert messages[1].context["organisation"] == "Region Nord"

@@ -11,6 +11,7 @@ from dhu_core.models import (
     FieldError,
     Membership,
     Organisation,
+    OutboxMessage,
     Practice,
     PracticeCreate,
     PracticeDraft,
@@ -188,3 +189,28 @@ def test_leaving_twice_is_a_clear_refusal(engine, team):
     with pytest.raises(Exception, match="acts for no organisation") as refusal:
         _leave(engine, team["anna"], successor=team["ben"])
     assert type(refusal.value).__name__ == "StateConflict"
+
+
+def test_an_invitation_is_e_mailed_to_the_colleague_with_its_link(engine, team):
+    with db.session_scope(engine) as session:
+        made = organisations.invite(session=session, actor=team["anna"], email="Cleo@Example.org")
+    with db.read_scope(engine) as session:
+        [message] = session.exec(select(OutboxMessage)).all()
+    assert (message.kind, message.recipient, message.status) == (
+        "invitation",
+        "cleo@example.org",
+        "pending",
+    )
+    assert message.context["token"] == made.token
+    assert message.context["organisation"] == "Tartu Clinic"
+    assert "Tartu Clinic" in message.subject
+
+
+def test_an_invitation_refused_or_rolled_back_sends_nothing(engine, team):
+    with pytest.raises(FieldError), db.session_scope(engine) as session:
+        organisations.invite(session=session, actor=team["anna"], email="not an address")
+    with pytest.raises(RuntimeError), db.session_scope(engine) as session:
+        organisations.invite(session=session, actor=team["anna"], email="cleo@example.org")
+        raise RuntimeError("the page failed after the invitation")
+    with db.read_scope(engine) as session:
+        assert session.exec(select(OutboxMessage)).all() == []

@@ -1,7 +1,7 @@
 """Claims of practices whose organisation has no member account
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-30
 
 `practice_claim` keeps who claimed to act for the organisation of an imported or captured
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
