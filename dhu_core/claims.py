@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from dhu_core import audit, db, notifications, organisations, ratelimits
-from dhu_core.accounts import OwnerRegistration, PermissionDenied, require_role
+from dhu_core import audit, db, notifications, organisations, practices, ratelimits
+from dhu_core.accounts import OwnerRegistration, require_role
 from dhu_core.models import (
     ClaimCreate,
     FieldError,
@@ -27,6 +27,7 @@ from dhu_core.models import (
     Organisation,
     Practice,
     PracticeClaim,
+    PracticePublic,
     StateConflict,
     User,
     utcnow,
@@ -114,6 +115,23 @@ def claim_state(
             return ClaimState(False, False)
         own = viewer is not None and _open_claim(session, practice_id, viewer.id) is not None
         return ClaimState(True, own)
+
+
+def claimable_practice(
+    practice_id: object, *, engine: Engine | None = None
+) -> PracticePublic | None:
+    """The practice a link names (`?claim=ID`) when it can be claimed, else None."""
+    try:
+        number = int(str(practice_id))
+    except ValueError:
+        return None
+    if not 0 < number < 2**31:
+        return None
+    with db.read_scope(engine) as session:
+        practice = session.get(Practice, number)
+        if practice is None or not is_claimable(session, practice):
+            return None
+        return practices.load_public(session, [number])[0]
 
 
 def make_claim(
@@ -314,19 +332,3 @@ def _make_member(session: Session, actor: User, claim: PracticeClaim) -> None:
         session, actor, "membership.claimed", "membership", membership.id,
         account=account.id, organisation=claim.organisation_id, claim=claim.id,
     )  # fmt: skip
-
-
-# --- the claimant's view -----------------------------------------------------------------
-
-
-def own_claims(*, session: Session, account: User) -> list[PracticeClaim]:
-    """The account's claims, newest first (to show whether one still waits)."""
-    if account is None:
-        raise PermissionDenied("Sign in first.")
-    return list(
-        session.exec(
-            select(PracticeClaim)
-            .where(PracticeClaim.account_id == account.id)
-            .order_by(col(PracticeClaim.id).desc())
-        ).all()
-    )

@@ -5,7 +5,7 @@ import streamlit as st
 from dhu_core import geo, taxonomy
 from dhu_core.models import PracticePublic, User
 from dhu_core.text import md_escape, md_escape_paragraphs
-from dhu_core.ui import interest_form, shell
+from dhu_core.ui import claim_view, interest_form, shell
 
 
 def labels(codes: list, code_list: taxonomy.CodeList) -> str:
@@ -52,13 +52,14 @@ def map_link(country: str) -> str:
 def detail_page(practice: PracticePublic, viewer: User | None) -> None:
     """A practice as a page of its own: its title as the heading and the tab's title, its
     country on the map, every public field; signed-in users of another organisation can
-    express interest in it."""
+    express interest in it, and when nobody acts for its organisation, it can be claimed."""
     shell.tab_title(practice.title, "RADAR")
     st.title(md_escape(practice.title), anchor=False)
     st.caption(facts(practice))
     st.markdown(f":material/public: {map_link(practice.owner_country)}")
     if viewer is not None and viewer.organisation_id != practice.owner_organisation_id:
         interest_form.interest_button(viewer, practice_id=practice.id)
+    claim_view.claim_button(practice, viewer)
     _fields(practice)
 
 
