@@ -42,8 +42,7 @@ def acting_organisation(session: Session, actor: User) -> int | None:
     Every change to an organisation's practices and needs asks this rather than the account
     object it was given, which may have been loaded before the member left.
     """
-    if actor is None or actor.id is None:
-        return None
+    require_role(actor)
     return session.scalar(
         select(Membership.organisation_id).where(
             Membership.account_id == actor.id, Membership.status == "active"
