@@ -4,10 +4,10 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from dhu_core import db
+from dhu_core import db, organisations
 from dhu_core.models import Membership, OutboxMessage, User
 from tests.apptest import APP, sign_in
-from tests.people import account
+from tests.people import PASSWORD, account
 
 
 @pytest.fixture
@@ -69,3 +69,34 @@ def test_a_member_leaves_by_handing_over_to_a_colleague(member):
         ).all()
     assert active == [colleague.id]
     assert "Your account acts for no organisation yet" in " ".join(m.value for m in member.markdown)
+
+
+def test_an_account_without_organisation_is_told_why_it_cannot_register_a_practice(
+    embedded_app,
+):
+    at = AppTest.from_file(APP, default_timeout=60).run()  # prepares the database
+    with db.session_scope() as session:
+        account(session, "karl")
+    at.switch_page("app_pages/sign_in.py").run()
+    inputs = {t.label: t for t in at.text_input}
+    inputs["Username"].input("karl")
+    inputs["Password"].input(PASSWORD)
+    _submit(at, "Sign in")
+    at.switch_page("app_pages/register.py").run()
+    assert not at.exception
+    assert any("acts for no organisation" in i.value for i in at.info)
+    assert not [b for b in at.button if b.label == "Save draft"]
+
+
+def test_a_member_who_left_in_another_window_is_told_so_on_saving(member):
+    owner = _user("demo-owner")
+    with db.session_scope() as session:
+        colleague = account(session, "cleo", "owner", owner.organisation_id)
+    member.switch_page("app_pages/register.py").run()
+    member.text_input(key="pf_title").input("A practice typed before leaving")
+    with db.session_scope() as session:
+        organisations.leave(session=session, actor=owner, successor_id=colleague.id)
+    _submit(member, "Save draft")
+    assert any("acts for no organisation" in i.value for i in member.info)
+    with db.read_scope() as session:
+        assert organisations.acting_organisation(session, owner) is None
