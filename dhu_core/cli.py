@@ -4,12 +4,13 @@ import gc
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import click
 from pydantic import ValidationError
 
-from dhu_core import accounts, audit, db, demo, demo_logins, import_file, io, taxonomy
+from dhu_core import accounts, audit, db, demo, demo_logins, import_file, io, jobs, taxonomy
 from dhu_core.config import get_settings
 from dhu_core.models import FieldError, field_errors
 
@@ -149,6 +150,35 @@ def export_command(fmt: str, output: Path | None) -> None:
         click.get_binary_stream("stdout").write(data)
     else:
         output.write_bytes(data)
+
+
+@main.command("run-jobs")
+@click.option(
+    "--every",
+    type=click.IntRange(1, 24 * 3600),
+    help="Run a pass every SECONDS until stopped (default: one pass, for cron).",
+)
+def run_jobs(every: int | None) -> None:
+    """Do the work that is due: send the e-mail of the outbox, and every registered job.
+
+    Safe to run from several machines at once: each message is sent by one of them only.
+    """
+    engine = db.get_engine()
+    if not db.is_at_head(engine):
+        raise click.ClickException("the database is not at the newest schema; run dhu init-db")
+    while True:
+        started = time.monotonic()
+        outcomes = jobs.run_once(engine)
+        for outcome in outcomes:
+            click.echo(f"{outcome.name}: {outcome.summary}", err=not outcome.ok)
+        if every is None:
+            if not all(outcome.ok for outcome in outcomes):
+                raise click.exceptions.Exit(1)
+            return
+        try:
+            time.sleep(max(0.0, every - (time.monotonic() - started)))
+        except KeyboardInterrupt:
+            return
 
 
 @main.command("bench")

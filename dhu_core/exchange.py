@@ -25,6 +25,7 @@ from dhu_core.models import (
     User,
     utcnow,
 )
+from dhu_core.notifications import events
 
 SIGNED_IN = ("owner", "coordinator", "admin")
 COORDINATORS = ("coordinator", "admin")
@@ -118,11 +119,13 @@ def express_interest(*, session: Session, actor: User, data: InterestCreate) -> 
         if need is None or need.status != "open":
             raise FieldError("form", "this need is no longer open")
         recipient = need.organisation_id
+        about, about_title = "twinning need", events.need_title(need.problem_statement)
     else:
         practice = session.get(Practice, data.practice_id)
         if practice is None or practice.status != "published":
             raise FieldError("form", "this practice is not published")
         recipient = practice.owner_organisation_id
+        about, about_title = "practice", practice.title
     if recipient == actor.organisation_id:
         raise FieldError("form", "this comes from your own organisation")
     interest = Interest(
@@ -144,6 +147,14 @@ def express_interest(*, session: Session, actor: User, data: InterestCreate) -> 
         to_organisation=recipient,
         need=data.need_id,
         practice=data.practice_id,
+    )
+    events.interest_received(
+        session,
+        sender=actor,
+        organisation_id=recipient,
+        about=about,
+        about_title=about_title,
+        text=data.text,
     )
     return interest
 

@@ -753,6 +753,8 @@ class OutboxMessage(SQLModel, table=True):
     status: str = Field(default="pending", max_length=20)
     due_at: datetime = Field(default_factory=utcnow)
     attempts: int = Field(default=0)
+    #: The delivery step that claimed it (one id per batch) and when; see delivery.recover.
+    claim: str | None = Field(default=None, max_length=32, index=True)
     claimed_at: datetime | None = Field(default=None)
     last_error: str | None = Field(default=None, sa_type=Text)
     sent_at: datetime | None = Field(default=None)

@@ -27,6 +27,7 @@ from dhu_core.models import (
     User,
     utcnow,
 )
+from dhu_core.notifications import events
 
 #: The organisation that holds the quick captures of a workshop: nobody can join it.
 CAPTURE_ORGANISATION = "Workshop captures"
@@ -166,14 +167,23 @@ def register_owner(
     audit.record(session, user, "account.registered", "account", user.id)
     if data.invitation:
         accept_invitation(session=session, account=user, token=data.invitation, now=now)
-        return Registration(user, view.organisation, "active")
-    if organisation is not None:
+        registration = Registration(user, view.organisation, "active")
+    elif organisation is not None:
         audit.record(session, user, "organisation.created", "organisation", organisation.id)
-        return Registration(user, organisation.name, "active")
-    if data.claiming:
-        return Registration(user, "", "claiming")
-    request_to_join(session=session, account=user, organisation_id=data.organisation_id)
-    return Registration(user, session.get(Organisation, data.organisation_id).name, "pending")
+        registration = Registration(user, organisation.name, "active")
+    elif data.claiming:
+        registration = Registration(user, "", "claiming")
+    else:
+        request_to_join(session=session, account=user, organisation_id=data.organisation_id)
+        name = session.get(Organisation, data.organisation_id).name
+        registration = Registration(user, name, "pending")
+    events.account_registered(
+        session,
+        user,
+        organisation=registration.organisation,
+        pending=registration.status == "pending",
+    )
+    return registration
 
 
 # --- asking to join ----------------------------------------------------------------------

@@ -26,6 +26,7 @@ from dhu_core.models import (
     utcnow,
 )
 from dhu_core.models import PRACTICE_TAG_FIELDS as TAG_FIELDS
+from dhu_core.notifications import events
 
 
 def newest_practices(*, limit: int = 5, engine: Engine | None = None) -> list[PracticePublic]:
@@ -121,6 +122,7 @@ def submit_practice(
     if practice.status in EDITABLE:
         _apply(session, practice, data, status="submitted")
         audit.record(session, actor, "practice.submitted", "practice", practice.id)
+        events.review_waiting(session, practice, revision=False)
         return practice
     revision = _pending_revision(session, practice.id) or PracticeRevision(practice_id=practice.id)
     revision.data = data.model_dump(mode="json")
@@ -131,6 +133,7 @@ def submit_practice(
     audit.record(
         session, actor, "practice.revision_submitted", "practice", practice.id, revision=revision.id
     )
+    events.review_waiting(session, practice, revision=True)
     return practice
 
 
@@ -144,6 +147,7 @@ def approve_practice(*, session: Session, practice_id: int, actor: User) -> Prac
         _decide(revision, actor, "approved")
         session.add(revision)
         audit.record(session, actor, "practice.revision_approved", "practice", practice.id)
+        events.practice_decided(session, practice, approved=True, revision=True)
         return practice
     if practice.status != "submitted":
         raise changed_first(session, practice)
@@ -153,6 +157,7 @@ def approve_practice(*, session: Session, practice_id: int, actor: User) -> Prac
     practice.updated_at = utcnow()
     session.add(practice)
     audit.record(session, actor, "practice.approved", "practice", practice.id)
+    events.practice_decided(session, practice, approved=True, revision=False)
     return practice
 
 
@@ -180,6 +185,9 @@ def reject_practice(
         session.add(practice)
         action = "practice.rejected"
     audit.record(session, actor, action, "practice", practice.id, reason=reason, note=note)
+    events.practice_decided(
+        session, practice, approved=False, revision=revision is not None, reason=text
+    )
     return practice
 
 

@@ -46,6 +46,7 @@ from dhu_core.models import (
     WeightProfile,
     utcnow,
 )
+from dhu_core.notifications import events
 
 COORDINATORS = ("coordinator", "admin")
 #: The statuses a match may take next; completed and declined are final.
@@ -310,6 +311,16 @@ def express_interest(
             raise ValueError("this practice is not open for twinning with this need")
         match = _new_match(session, need_id, practice_id, candidate.score, candidate.breakdown)
     audit.record(session, actor, INTEREST, "twinning_match", match.id, need=need_id)
+    practice = session.get(Practice, practice_id)
+    events.interest_received(
+        session,
+        sender=actor,
+        organisation_id=practice.owner_organisation_id,
+        about="practice",
+        about_title=practice.title,
+        text=f"Our need: {need.problem_statement}",
+        dedupe_key=f"twinning-interest:{match.id}",
+    )
     return match
 
 
@@ -415,6 +426,7 @@ def set_match_status(
         new=new,
         note=note,
     )
+    events.twinning_status_changed(session, match, old=old)
     return match
 
 

@@ -146,3 +146,11 @@ def decide_claim(engine: Engine, *, claim_id: int, actor_id: int, approve: bool)
         claims.decide_claim(
             session=session, actor=_actor(session, actor_id), claim_id=claim_id, approve=approve
         )
+
+
+def deliver_outbox(engine: Engine, *, smtp_url: str, public_url: str) -> None:
+    from dhu_core.config import Settings
+    from dhu_core.notifications import delivery
+
+    settings = Settings(dhu_smtp_url=smtp_url, dhu_public_url=public_url)
+    delivery.deliver_due(engine, settings=settings)

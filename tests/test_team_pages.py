@@ -35,7 +35,9 @@ def test_an_invitation_is_e_mailed_and_its_link_shown_once(member):
     assert "Invitation e-mailed to cleo@example\\.org" in member.success[0].value
     [link] = [c.value for c in member.code]
     with db.read_scope() as session:
-        [message] = session.exec(select(OutboxMessage)).all()
+        [message] = session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == "invitation")
+        ).all()
     assert (message.kind, message.recipient) == ("invitation", "cleo@example.org")
     assert link.endswith(f"/join?invitation={message.context['token']}")
     member.run()

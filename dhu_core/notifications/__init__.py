@@ -24,6 +24,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from dhu_core import db, single_use, tokens
+from dhu_core.accounts import PermissionDenied
 from dhu_core.models import (
     EMAIL_RE,
     Membership,
@@ -216,7 +217,7 @@ def set_preferences(session: Session, *, actor: User, choices: dict[str, str]) -
 
 def _own_address(actor: User) -> str:
     if actor is None or actor.id is None or not actor.email:
-        raise PermissionError("Sign in to choose which e-mails you get.")
+        raise PermissionDenied("Sign in to choose which e-mails you get.")
     return actor.email.strip().lower()
 
 

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("due_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("claim", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("claimed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
@@ -45,6 +46,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("dedupe_key", "recipient", name="uq_outbox_message_dedupe"),
     )
+    op.create_index("ix_outbox_message_claim", "outbox_message", ["claim"], unique=False)
     op.create_index("ix_outbox_message_recipient", "outbox_message", ["recipient"], unique=False)
     op.create_index(
         "ix_outbox_message_status_due", "outbox_message", ["status", "due_at"], unique=False
@@ -74,4 +76,5 @@ def downgrade() -> None:
     op.drop_table("notification_preference")
     op.drop_index("ix_outbox_message_status_due", table_name="outbox_message")
     op.drop_index("ix_outbox_message_recipient", table_name="outbox_message")
+    op.drop_index("ix_outbox_message_claim", table_name="outbox_message")
     op.drop_table("outbox_message")
