@@ -58,11 +58,16 @@ def require_member(session: Session, actor: User, organisation_id: int, refusal:
 
 
 def has_members(session: Session, organisation_id: int) -> bool:
-    """Whether any account acts for the organisation (an active membership of it exists)."""
+    """Whether an enabled account acts for the organisation (is an active member of it)."""
     return (
         session.scalar(
             select(Membership.id)
-            .where(Membership.organisation_id == organisation_id, Membership.status == "active")
+            .join(User, User.id == Membership.account_id)
+            .where(
+                Membership.organisation_id == organisation_id,
+                Membership.status == "active",
+                col(User.disabled).is_(False),
+            )
             .limit(1)
         )
         is not None
@@ -491,9 +496,10 @@ def leave(*, session: Session, actor: User, successor_id: int | None) -> Members
     """A member leaves the organisation, handing over to another member (`successor_id`, an
     account id): practices whose contact address was the leaver's get the successor's.
 
-    The last member cannot leave: an organisation's practices and needs would have nobody to
-    keep them. The organisation's active memberships are locked, in id order, so that two last
-    members leaving at the same moment leave one of them.
+    The last member cannot leave (a disabled account does not count as a member): the
+    organisation's practices and needs would have nobody to keep them. The organisation's
+    active memberships are locked, in id order, so that two last members leaving at the same
+    moment leave one of them.
     """
     require_role(actor, *SIGNED_IN)
     organisation_id = acting_organisation(session, actor)
@@ -509,7 +515,11 @@ def leave(*, session: Session, actor: User, successor_id: int | None) -> Members
     own = next((m for m in active if m.account_id == actor.id), None)
     if own is None:
         raise StateConflict("You have just left the organisation (in another window).")
-    others = {m.account_id: m for m in active if m is not own}
+    others = {
+        m.account_id: m
+        for m in active
+        if m is not own and not session.get(User, m.account_id).disabled
+    }
     if not others:
         raise FieldError(
             "successor",

@@ -4,7 +4,7 @@ over, and the last member cannot leave (both databases)."""
 import pytest
 from sqlmodel import select
 
-from dhu_core import db, organisations, practices, twinning
+from dhu_core import accounts, claims, db, organisations, practices, twinning
 from dhu_core.accounts import PermissionDenied
 from dhu_core.models import (
     AuditEvent,
@@ -42,6 +42,7 @@ def team(engine):
             "ben": account(session, "ben", "owner", clinic.id),
             "outsider": account(session, "outsider", "owner", lab.id),
             "coordinator": account(session, "coordinator", "coordinator", lab.id),
+            "admin": account(session, "admin", "admin", lab.id),
         }
     with db.session_scope(engine) as session:
         practice = practices.submit_practice(
@@ -217,3 +218,18 @@ def test_an_invitation_refused_or_rolled_back_sends_nothing(engine, team):
     with db.read_scope(engine) as session:
         invitations = select(OutboxMessage).where(OutboxMessage.kind == "invitation")
         assert session.exec(invitations).all() == []
+
+
+def test_a_disabled_colleague_neither_takes_over_nor_keeps_the_organisation(engine, team):
+    _disable(engine, team, team["ben"])
+    with pytest.raises(FieldError, match="last member"):
+        _leave(engine, team["anna"], successor=team["ben"])
+    practice = team["published"]
+    assert not claims.claim_state(practice_id=practice, viewer=None, engine=engine).claimable
+    _disable(engine, team, team["anna"])
+    assert claims.claim_state(practice_id=practice, viewer=None, engine=engine).claimable
+
+
+def _disable(engine, team, user: User) -> None:
+    with db.session_scope(engine) as session:
+        accounts.set_disabled(session=session, actor=team["admin"], user_id=user.id, disabled=True)
