@@ -145,6 +145,12 @@ def make_claim(
     if practice is None or practice.status != "published":
         raise LookupError(f"no published practice with id {data.practice_id}")
     if not is_claimable(session, practice):
+        held = session.get(Organisation, practice.owner_organisation_id)
+        if held.name == organisations.CAPTURE_ORGANISATION:
+            raise StateConflict(
+                "This workshop capture waits for a coordinator to name its organisation; it can "
+                "be claimed after that."
+            )
         raise StateConflict(
             "This practice's organisation has members by now: ask one of them to invite you."
         )

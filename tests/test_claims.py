@@ -219,7 +219,7 @@ def test_a_practice_with_a_member_or_held_for_captures_cannot_be_claimed(engine,
         session.add(held)
         session.flush()
         capture = _imported(session, held, "A capture published before it had its owner")
-    with pytest.raises(StateConflict):
+    with pytest.raises(StateConflict, match="waits for a coordinator to name its organisation"):
         _claim(engine, nina, capture)
     assert not claims.claim_state(practice_id=capture, viewer=nina, engine=engine).claimable
 
