@@ -15,8 +15,7 @@ if message := st.session_state.pop("review_message", None):
 
 with st.expander("Requests to join an organisation", icon=":material/group_add:"):
     membership_view.join_requests_panel(coordinator)
-with st.expander("Claims of practices", icon=":material/badge:"):
-    claim_view.claims_panel(coordinator)
+claim_view.claims_panel(coordinator)
 if message := st.session_state.pop("organisation_message", None):
     st.success(message)
 

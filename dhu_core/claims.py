@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from dhu_core import audit, db, notifications, organisations, practices, ratelimits
-from dhu_core.accounts import OwnerRegistration, require_role
+from dhu_core.accounts import OwnerRegistration, PermissionDenied, require_role
 from dhu_core.models import (
     ClaimCreate,
     FieldError,
@@ -279,6 +279,8 @@ def decide_claim(
         raise LookupError(f"no claim with id {claim_id}")
     if claim.status != "open":
         raise audit.conflict(session, "claim", claim.id, "This claim", claim.status)
+    if claim.account_id == actor.id:
+        raise PermissionDenied("Another coordinator decides your own claim.")
     if approve:
         _make_member(session, actor, claim)
     claim.status = DECISIONS[approve]

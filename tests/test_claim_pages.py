@@ -160,6 +160,7 @@ def test_the_review_page_lists_open_claims_and_a_coordinator_approves_one(app):
     sign_in(app, "demo-coordinator")
     app.switch_page("app_pages/review.py").run()
     assert not app.exception
+    assert "Claims of practices (1 waiting)" in [e.label for e in app.expander]
     [listed] = [m.value for m in app.markdown if "claims" in m.value and title in m.value]
     assert "Karl \\<b\\>Holm\\</b\\>" in listed  # escaped: shown as typed, never as HTML
     assert "organisation's web domain" in listed
@@ -169,3 +170,4 @@ def test_the_review_page_lists_open_claims_and_a_coordinator_approves_one(app):
     with db.read_scope() as session:
         assert session.get(User, karl.id).organisation_id == practice.owner_organisation_id
     assert not [b for b in app.button if b.label == "Approve the claim"]
+    assert "Claims of practices (0 waiting)" in [e.label for e in app.expander]

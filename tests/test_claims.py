@@ -308,3 +308,14 @@ def test_the_claimant_is_e_mailed_the_decision_and_the_reason(engine, imported):
     assert [m.context["approved"] for m in messages] == [False, True]
     assert messages[0].context["reason"] == "Not known at the region."
     assert messages[1].context["organisation"] == "Region Nord"
+
+
+def test_a_coordinator_does_not_decide_their_own_claim(engine, imported):
+    with db.session_scope(engine) as session:
+        loner = account(session, "loner", "coordinator")
+        other = account(session, "other", "coordinator")
+    made = _claim(engine, loner, imported["portal"])
+    with pytest.raises(PermissionDenied, match="Another coordinator decides your own claim"):
+        _decide(engine, made.id, True, loner)
+    _decide(engine, made.id, True, other)
+    assert _load(engine, User, loner.id).organisation_id == imported["region"]

@@ -121,33 +121,40 @@ def claim_sent(username: str, practice: PracticePublic) -> str:
 
 
 def claims_panel(coordinator: User) -> None:
-    """The open claims, those from an address at the organisation's web domain first, each
-    with approve and reject (coordinators)."""
+    """An expander with the open claims, those from an address at the organisation's web
+    domain first, each with approve and reject (coordinators)."""
     with db.read_scope() as session:
         waiting = claims.open_claims(session=session, actor=coordinator)
-    if not waiting:
-        st.caption("No claim is waiting.")
-    for claim in waiting:
-        with st.container(border=True):
-            flag = (
-                ":green-badge[:material/verified: address at the organisation's web domain]"
-                if claim.domain_matches
-                else ":gray-badge[address elsewhere]"
-            )
-            st.markdown(
-                f"**{md_escape(claim.claimant)}** ({md_escape(claim.username)}, "
-                f"{md_escape(claim.email)}) claims **{md_escape(claim.practice)}** of "
-                f"**{md_escape(claim.organisation)}** ({claim.country}) {flag}"
-            )
-            st.caption(
-                f"Role: {md_escape(claim.role)} · website: {md_escape(claim.website or '—')} · "
-                f"{claim.created_at:%d %b %Y %H:%M} UTC"
-            )
-            note = st.text_input("Note to the claimant (optional)", key=f"claim-note-{claim.id}")
-            approve, reject = st.columns(2)
-            for column, label, approving in ((approve, "Approve", True), (reject, "Reject", False)):
-                if column.button(f"{label} the claim", key=f"claim-{claim.id}-{approving}"):
-                    _decide(coordinator, claim, approving, note)
+    label = f"Claims of practices ({len(waiting)} waiting)"
+    with st.expander(label, icon=":material/badge:", expanded=bool(waiting)):
+        if not waiting:
+            st.caption("No claim is waiting.")
+        for claim in waiting:
+            _claim_card(coordinator, claim)
+
+
+def _claim_card(coordinator: User, claim: claims.ClaimView) -> None:
+    """One open claim: who, which practice, the role, the flag, and the two decisions."""
+    with st.container(border=True):
+        flag = (
+            ":green-badge[:material/verified: address at the organisation's web domain]"
+            if claim.domain_matches
+            else ":gray-badge[address elsewhere]"
+        )
+        st.markdown(
+            f"**{md_escape(claim.claimant)}** ({md_escape(claim.username)}, "
+            f"{md_escape(claim.email)}) claims **{md_escape(claim.practice)}** of "
+            f"**{md_escape(claim.organisation)}** ({claim.country}) {flag}"
+        )
+        st.caption(
+            f"Role: {md_escape(claim.role)} · website: {md_escape(claim.website or '—')} · "
+            f"{claim.created_at:%d %b %Y %H:%M} UTC"
+        )
+        note = st.text_input("Note to the claimant (optional)", key=f"claim-note-{claim.id}")
+        approve, reject = st.columns(2)
+        for column, label, approving in ((approve, "Approve", True), (reject, "Reject", False)):
+            if column.button(f"{label} the claim", key=f"claim-{claim.id}-{approving}"):
+                _decide(coordinator, claim, approving, note)
 
 
 def _decide(coordinator: User, claim: claims.ClaimView, approve: bool, note: str) -> None:
