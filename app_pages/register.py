@@ -4,6 +4,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from dhu_core import db, practices, taxonomy
+from dhu_core.accounts import PermissionDenied
 from dhu_core.models import FieldError, PracticeCreate, PracticeDraft, field_errors
 from dhu_core.text import md_escape
 from dhu_core.ui import cached, forms, practice_form, shell
@@ -18,6 +19,14 @@ st.markdown(
 )
 if message := st.session_state.pop("register_message", None):
     st.success(message)
+if user.organisation_id is None:
+    st.info(
+        "Your account acts for no organisation, and practices belong to organisations. Ask to "
+        "join yours on My organisation, or claim a practice of yours from its page in RADAR.",
+        icon=":material/info:",
+    )
+    st.page_link("app_pages/organisation.py", label="My organisation", icon=":material/groups:")
+    st.stop()
 
 with db.read_scope() as session:
     mine = practices.own_practices(session=session, actor=user)
@@ -108,6 +117,8 @@ if save_clicked or submit_clicked:
         forms.show_errors_and_rerun(
             practice_form.FORM, field_errors(error), model=model, values=practice_form.values()
         )
+    except PermissionDenied as denied:  # left the organisation in another window meanwhile
+        forms.show_errors_and_rerun(practice_form.FORM, {"form": str(denied)})
     forms.clear_errors(practice_form.FORM)
     st.session_state["register_message"] = (
         "Submitted for review. A coordinator will look at it soon."

@@ -1,11 +1,12 @@
-"""Review: coordinators approve or reject submitted practices and edits of published ones."""
+"""Review: coordinators approve or reject submitted practices and edits of published ones,
+requests to join organisations and claims of practices."""
 
 import streamlit as st
 
 from dhu_core import db, practices
 from dhu_core.models import FieldError, StateConflict
 from dhu_core.text import md_escape
-from dhu_core.ui import membership_view, practice_view, shell
+from dhu_core.ui import claim_view, membership_view, practice_view, shell
 
 coordinator = shell.page_for_role("coordinator", "admin")
 st.title("Review")
@@ -14,6 +15,7 @@ if message := st.session_state.pop("review_message", None):
 
 with st.expander("Requests to join an organisation", icon=":material/group_add:"):
     membership_view.join_requests_panel(coordinator)
+claim_view.claims_panel(coordinator)
 if message := st.session_state.pop("organisation_message", None):
     st.success(message)
 

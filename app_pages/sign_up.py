@@ -3,10 +3,10 @@
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import accounts, geo, organisations, ratelimits, taxonomy
-from dhu_core.models import FieldError, field_errors
+from dhu_core import accounts, claims, geo, organisations, ratelimits, taxonomy
+from dhu_core.models import ClaimCreate, FieldError, StateConflict, field_errors
 from dhu_core.text import md_escape
-from dhu_core.ui import auth, cached, forms, membership_view
+from dhu_core.ui import auth, cached, claim_view, forms, membership_view
 
 FORM = "sign-up"
 LABELS = {
@@ -19,6 +19,7 @@ LABELS = {
     "organisation_id": "Organisation to join",
     "organisation_name": "New organisation's name",
     "organisation_country": "Country",
+    "role": claim_view.ROLE_LABEL.rstrip(" *"),
 }
 JOIN, NEW = "join", "new"
 state = st.session_state
@@ -35,7 +36,8 @@ if done := state.get("signed_up"):
     st.stop()
 
 invitation = membership_view.invitation_from_url()
-if invitation is None:
+claim = claim_view.claim_from_url() if invitation is None else None
+if invitation is None and claim is None:
     st.radio(
         "Your organisation *",
         options=(JOIN, NEW),
@@ -46,8 +48,8 @@ if invitation is None:
         key="su_how",
     )
 
-joining = invitation is None and state.su_how == JOIN
-creating = invitation is None and state.su_how == NEW
+joining = invitation is None and claim is None and state.su_how == JOIN
+creating = invitation is None and claim is None and state.su_how == NEW
 with st.form(FORM):
     st.text_input("Username *", key="su_username", help="3 to 60 letters, digits, . _ or -")
     forms.field_error(FORM, "username")
@@ -61,7 +63,10 @@ with st.form(FORM):
     forms.field_error(FORM, "password_again")
 
     forms.field_error(FORM, "invitation")
-    if joining:
+    if claim is not None:
+        st.text_input(claim_view.ROLE_LABEL, key="su_role", help=claim_view.ROLE_HELP)
+        forms.field_error(FORM, "role")
+    elif joining:
         choices = cached.organisation_choices()
         st.selectbox(
             "Organisation to join *",
@@ -98,6 +103,7 @@ with st.form(FORM):
     forms.error_summary(FORM, joining_labels if joining else LABELS)
 
 if submitted:
+    problems = claim_view.role_problems(claim, state.get("su_role")) if claim else {}
     try:
         data = accounts.OwnerRegistration(
             username=state.su_username,
@@ -105,19 +111,32 @@ if submitted:
             email=state.su_email,
             password=state.su_password,
             invitation=invitation,
+            claiming=claim is not None,
             organisation_id=state.get("su_organisation_id") if joining else None,
             organisation_name=state.get("su_organisation_name") if creating else None,
             organisation_type=state.get("su_organisation_type") if creating else None,
             organisation_country=state.get("su_organisation_country") if creating else None,
         )
         if state.su_password != state.su_password_again:
-            forms.show_errors_and_rerun(FORM, {"password_again": "the passwords differ"})
-        registration = organisations.sign_up(data=data, client=auth.client_address())
+            problems |= {"password_again": "the passwords differ"}
+        if problems:
+            forms.show_errors_and_rerun(FORM, problems)
+        if claim is not None:
+            claims.sign_up_and_claim(
+                data=data,
+                claim=ClaimCreate(practice_id=claim.id, role=state.su_role),
+                client=auth.client_address(),
+            )
+        else:
+            registration = organisations.sign_up(data=data, client=auth.client_address())
     except (ValidationError, FieldError) as error:
-        forms.show_errors_and_rerun(FORM, field_errors(error))
-    except ratelimits.RateLimited as limit:
-        forms.show_errors_and_rerun(FORM, {"form": str(limit)})
+        forms.show_errors_and_rerun(FORM, field_errors(error) | problems)
+    except (ratelimits.RateLimited, StateConflict) as refusal:
+        forms.show_errors_and_rerun(FORM, {"form": str(refusal)})
     forms.clear_errors(FORM)
+    if claim is not None:
+        state.signed_up = claim_view.claim_sent(data.username, claim)
+        st.rerun()
     user, organisation = md_escape(registration.user.username), md_escape(registration.organisation)
     state.signed_up = (
         f"Account **{user}** created as a member of **{organisation}**. You can sign in now."

@@ -358,9 +358,12 @@ class AccountInput(BaseModel):
 
 class OwnerRegistration(AccountInput):
     """Self-registration of a practice owner: through an invitation, by asking to join an
-    existing organisation, or with a new organisation."""
+    existing organisation, with a new organisation, or to claim a practice."""
 
     invitation: str | None = None
+    #: Registering to claim a practice of an organisation that has no member yet: the claim,
+    #: once a coordinator approves it, makes the account a member (see `claims`).
+    claiming: bool = False
     organisation_id: int | None = None
     organisation_name: str | None = Field(default=None, validate_default=True)
     organisation_type: str = "other"
@@ -375,7 +378,7 @@ class OwnerRegistration(AccountInput):
     @classmethod
     def _organisation_name(cls, v: str | None, info: ValidationInfo) -> str | None:
         name = " ".join((v or "").split()) or None
-        if info.data.get("invitation"):
+        if info.data.get("invitation") or info.data.get("claiming"):
             return None
         joining = info.data.get("organisation_id") is not None
         if joining and name:

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ConfigDict, ValidationError, ValidationInfo, field_validator
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from dhu_core import geo, taxonomy
@@ -271,6 +272,58 @@ class RateEvent(SQLModel, table=True):
     bucket: str = Field(max_length=40)
     key: str = Field(max_length=64)
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class PracticeClaim(SQLModel, table=True):
+    """Somebody's claim to act for the organisation of a practice that has no member account.
+
+    A coordinator approves it (the claimant becomes a member) or rejects it; either is final.
+    """
+
+    __tablename__ = "practice_claim"
+    __table_args__ = (
+        # One open claim per account and practice; a decided one may be followed by a new one.
+        Index(
+            "uq_practice_claim_open",
+            "practice_id",
+            "account_id",
+            unique=True,
+            sqlite_where=sql_text("status = 'open'"),
+            postgresql_where=sql_text("status = 'open'"),
+        ),
+        Index("ix_practice_claim_status_created", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_id: int = Field(foreign_key="practice.id", ondelete="CASCADE")
+    #: The practice's organisation when the claim was made: the one the claimant joins.
+    organisation_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE")
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    #: What the claimant says they do in the organisation, as typed (validated by ClaimCreate).
+    role: str = Field(max_length=200)
+    #: The claimant's e-mail address is at the organisation's web domain: likely genuine.
+    domain_matches: bool = Field(default=False)
+    #: open, approved or rejected.
+    status: str = Field(default="open", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_by_id: int | None = Field(default=None, foreign_key="account.id")
+    decided_at: datetime | None = Field(default=None)
+    decision_note: str | None = Field(default=None, sa_type=Text)
+
+
+class ClaimCreate(SQLModel):
+    """A claim as the claimant makes it: which practice, and their role in its organisation."""
+
+    practice_id: int
+    role: str
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role(cls, v: Any) -> str:
+        text = _text(v, "your role", 3, 200)
+        if not re.search(r"[^\W\d_]", text):
+            raise ValueError("say in words what you do there, such as 'head of digital services'")
+        return text
 
 
 # --- practices ---------------------------------------------------------------------------

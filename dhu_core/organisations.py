@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from dhu_core import audit, db, geo, ratelimits, tokens
+from dhu_core import audit, db, geo, notifications, ratelimits, tokens
 from dhu_core.accounts import OwnerRegistration, PermissionDenied, create_user, require_role
 from dhu_core.models import (
     EMAIL_RE,
@@ -22,6 +22,7 @@ from dhu_core.models import (
     Membership,
     Organisation,
     OrganisationCreate,
+    Practice,
     StateConflict,
     User,
     utcnow,
@@ -34,6 +35,43 @@ COORDINATORS = ("coordinator", "admin")
 SIGNED_IN = ("owner", "coordinator", "admin")
 INVITATION_DAYS = 7
 INVITATION = "invitation"
+
+
+def acting_organisation(session: Session, actor: User) -> int | None:
+    """The organisation the actor is an active member of, read now from the memberships.
+
+    Every change to an organisation's practices and needs asks this rather than the account
+    object it was given, which may have been loaded before the member left.
+    """
+    require_role(actor)
+    return session.scalar(
+        select(Membership.organisation_id).where(
+            Membership.account_id == actor.id, Membership.status == "active"
+        )
+    )
+
+
+def require_member(session: Session, actor: User, organisation_id: int, refusal: str) -> None:
+    """PermissionDenied(`refusal`) unless the actor is an active member of the organisation."""
+    if acting_organisation(session, actor) != organisation_id:
+        raise PermissionDenied(refusal)
+
+
+def has_members(session: Session, organisation_id: int) -> bool:
+    """Whether an enabled account acts for the organisation (is an active member of it)."""
+    return (
+        session.scalar(
+            select(Membership.id)
+            .join(User, User.id == Membership.account_id)
+            .where(
+                Membership.organisation_id == organisation_id,
+                Membership.status == "active",
+                col(User.disabled).is_(False),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def organisation_choices(*, engine: Engine | None = None) -> dict[int, str]:
@@ -81,7 +119,7 @@ class Registration:
 
     user: User
     organisation: str
-    status: str  # "active" or "pending"
+    status: str  # "active", "pending", or "claiming" (no organisation until a claim is approved)
 
 
 def sign_up(
@@ -105,7 +143,8 @@ def sign_up(
 def register_owner(
     *, session: Session, data: OwnerRegistration, now: datetime | None = None
 ) -> Registration:
-    """A new practice owner with a new organisation, a request to join one, or an invitation."""
+    """A new practice owner with a new organisation, a request to join one, an invitation, or
+    none yet (`claiming`: the caller makes the claim)."""
     if data.invitation:
         try:
             view = invitation(session=session, token=data.invitation, now=now)
@@ -137,6 +176,8 @@ def register_owner(
     elif organisation is not None:
         audit.record(session, user, "organisation.created", "organisation", organisation.id)
         registration = Registration(user, organisation.name, "active")
+    elif data.claiming:
+        registration = Registration(user, "", "claiming")
     else:
         request_to_join(session=session, account=user, organisation_id=data.organisation_id)
         name = session.get(Organisation, data.organisation_id).name
@@ -266,7 +307,8 @@ class Invitation:
 
 
 def invite(*, session: Session, actor: User, email: str, now: datetime | None = None) -> Invitation:
-    """A member invites a colleague to their organisation: a signed link valid for 7 days."""
+    """A member invites a colleague to their organisation: a signed link valid for 7 days,
+    e-mailed to the colleague (through the outbox, with this transaction)."""
     require_role(actor, *SIGNED_IN)
     if actor.organisation_id is None:
         raise PermissionDenied("Only members of an organisation invite colleagues to it.")
@@ -288,7 +330,20 @@ def invite(*, session: Session, actor: User, email: str, now: datetime | None = 
         session, actor, "membership.invited", "membership", membership.id,
         organisation=actor.organisation_id,
     )  # fmt: skip
-    return Invitation(membership, tokens.make(INVITATION, membership.id, membership.expires_at))
+    token = tokens.make(INVITATION, membership.id, membership.expires_at)
+    notifications.enqueue(
+        session,
+        kind="invitation",
+        to=[address],
+        context={
+            "inviter": actor.display_name,
+            "organisation": session.get(Organisation, actor.organisation_id).name,
+            "expires": f"{membership.expires_at:%d %B %Y}",
+            "token": token,
+        },
+        now=moment,
+    )
+    return Invitation(membership, token)
 
 
 @dataclass(frozen=True)
@@ -371,6 +426,7 @@ class Member:
     """A member or an open invitation of an organisation, as its members see it."""
 
     membership_id: int
+    account_id: int | None
     name: str
     email: str
     status: str
@@ -399,6 +455,7 @@ def members(*, session: Session, actor: User, now: datetime | None = None) -> li
     return [
         Member(
             membership_id=m.id,
+            account_id=m.account_id,
             name=user.display_name if user else "",
             email=user.email if user else m.email or "",
             status=m.status,
@@ -430,3 +487,64 @@ def pending_request(*, session: Session, account: User) -> JoinRequest | None:
         email=account.email,
         created_at=membership.created_at,
     )
+
+
+# --- leaving -----------------------------------------------------------------------------
+
+
+def leave(*, session: Session, actor: User, successor_id: int | None) -> Membership:
+    """A member leaves the organisation, handing over to another member (`successor_id`, an
+    account id): practices whose contact address was the leaver's get the successor's.
+
+    The last member cannot leave (a disabled account does not count as a member): the
+    organisation's practices and needs would have nobody to keep them. The organisation's
+    active memberships are locked, in id order, so that two last members leaving at the same
+    moment leave one of them.
+    """
+    require_role(actor, *SIGNED_IN)
+    organisation_id = acting_organisation(session, actor)
+    if organisation_id is None:
+        raise StateConflict("Your account acts for no organisation (any more).")
+    active = session.scalars(
+        select(Membership)
+        .where(Membership.organisation_id == organisation_id, Membership.status == "active")
+        .order_by(col(Membership.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    own = next((m for m in active if m.account_id == actor.id), None)
+    if own is None:
+        raise StateConflict("You have just left the organisation (in another window).")
+    others = {
+        m.account_id: m
+        for m in active
+        if m is not own and not session.get(User, m.account_id).disabled
+    }
+    if not others:
+        raise FieldError(
+            "successor",
+            "you are the last member: invite a colleague first; you can leave once they have "
+            "accepted",
+        )
+    if successor_id not in others:
+        raise FieldError("successor", "choose the member who takes over from you")
+    account = db.get_for_update(session, User, actor.id)
+    successor = session.get(User, successor_id)
+    handed_over = session.scalars(
+        select(Practice).where(
+            Practice.owner_organisation_id == organisation_id,
+            func.lower(Practice.contact_email) == account.email.lower(),
+        )
+    ).all()
+    for practice in handed_over:
+        practice.contact_email = successor.email
+        session.add(practice)
+    own.status, own.decided_by_id, own.decided_at = "left", actor.id, utcnow()
+    account.organisation_id = None
+    session.add_all([own, account])
+    audit.record(
+        session, actor, "membership.left", "membership", own.id,
+        organisation=organisation_id, successor=successor_id,
+        contact_handed_over=[p.id for p in handed_over],
+    )  # fmt: skip
+    return own

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, delete, select
 
-from dhu_core import audit, db
+from dhu_core import audit, db, organisations
 from dhu_core.accounts import PermissionDenied, require_role
 from dhu_core.models import (
     LISTED,
@@ -204,17 +204,20 @@ def reject_practice(
 def _writable(
     session: Session, actor: User, practice_id: int | None, *, lock: bool = True
 ) -> Practice:
-    """The actor's organisation's practice to change (locked), or a new one for it."""
+    """The actor's organisation's practice to change (locked), or a new one for it.
+
+    Any active member of the organisation that owns the practice may change it, whoever
+    typed it; membership is read from the database, not from the account object.
+    """
     require_role(actor, "owner", "coordinator", "admin")
-    if actor.organisation_id is None:
+    organisation_id = organisations.acting_organisation(session, actor)
+    if organisation_id is None:
         raise PermissionDenied("Your account belongs to no organisation; ask an administrator.")
     if practice_id is None:
-        return Practice(
-            title="", owner_organisation_id=actor.organisation_id, created_by_id=actor.id
-        )
+        return Practice(title="", owner_organisation_id=organisation_id, created_by_id=actor.id)
     practice = _locked(session, practice_id) if lock else _get(session, practice_id)
-    if practice.owner_organisation_id != actor.organisation_id:
-        raise PermissionDenied("Only people of the practice's own organisation can change it.")
+    if practice.owner_organisation_id != organisation_id:
+        raise PermissionDenied("Only members of the practice's organisation can change it.")
     if practice.status == "archived":
         raise ValueError("an archived practice cannot be changed")
     return practice

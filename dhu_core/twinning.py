@@ -17,7 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from dhu_core import audit, db, geo, need_tags, params, spreadsheet, taxonomy
+from dhu_core import audit, db, geo, need_tags, organisations, params, spreadsheet, taxonomy
 from dhu_core.accounts import PermissionDenied, require_role
 from dhu_core.matching import (
     CRITERIA,
@@ -79,10 +79,11 @@ def create_need(
     audit event records which of the need's tags were accepted from them.
     """
     require_role(actor, "owner", *COORDINATORS)
-    organisation_id = organisation_id or actor.organisation_id
+    own = organisations.acting_organisation(session, actor)
+    organisation_id = organisation_id or own
     if organisation_id is None:
         raise PermissionDenied("Your account belongs to no organisation; ask an administrator.")
-    if actor.role == "owner" and organisation_id != actor.organisation_id:
+    if actor.role == "owner" and organisation_id != own:
         raise PermissionDenied("You can state needs only for your own organisation.")
     # Locked so that a second click, or a colleague at the same moment, finds the first need.
     if db.get_for_update(session, Organisation, organisation_id) is None:
@@ -295,8 +296,12 @@ def express_interest(
 ) -> TwinningMatch:
     """The need's organisation says it is interested in a practice (see the module notes)."""
     need = get_need(session=session, actor=actor, need_id=need_id)
-    if actor.organisation_id != need.organisation_id:
-        raise PermissionDenied("Only the need's own organisation can express its interest.")
+    organisations.require_member(
+        session,
+        actor,
+        need.organisation_id,
+        "Only the need's own organisation can express its interest.",
+    )
     _lock_need(session, need_id)
     match = _match_of(session, need_id, practice_id)
     if match is None:

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from dhu_core import accounts, db, freshness, live, organisations, practices, twinning
-from dhu_core.models import CaptureOwner, PracticeCreate, PracticeDraft, User
+from dhu_core import accounts, claims, db, freshness, live, organisations, practices, twinning
+from dhu_core.models import CaptureOwner, ClaimCreate, PracticeCreate, PracticeDraft, User
 
 
 def _actor(session, actor_id: int) -> User:
@@ -136,6 +136,29 @@ def confirm_current(engine: Engine, *, practice_id: int, actor_id: int, now: dat
 
 def freshness_pass(engine: Engine, *, now: datetime) -> None:
     freshness.run_pass(engine=engine, now=now)
+
+
+def leave(engine: Engine, *, actor_id: int, successor_id: int) -> None:
+    with db.session_scope(engine) as session:
+        organisations.leave(
+            session=session, actor=_actor(session, actor_id), successor_id=successor_id
+        )
+
+
+def make_claim(engine: Engine, *, practice_id: int, actor_id: int) -> None:
+    with db.session_scope(engine) as session:
+        claims.make_claim(
+            session=session,
+            account=_actor(session, actor_id),
+            data=ClaimCreate(practice_id=practice_id, role="Head of digital services"),
+        )
+
+
+def decide_claim(engine: Engine, *, claim_id: int, actor_id: int, approve: bool) -> None:
+    with db.session_scope(engine) as session:
+        claims.decide_claim(
+            session=session, actor=_actor(session, actor_id), claim_id=claim_id, approve=approve
+        )
 
 
 def deliver_outbox(engine: Engine, *, smtp_url: str, public_url: str) -> None:

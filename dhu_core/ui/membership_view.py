@@ -10,6 +10,7 @@ from dhu_core.ui import addresses, cached, forms
 
 INVITE_FORM = "invite"
 JOIN_FORM = "join-request"
+LEAVE_FORM = "leave"
 REFUSALS = (StateConflict, PermissionDenied, LookupError)
 
 
@@ -91,16 +92,58 @@ def members_panel(user: User) -> None:
                 "Invitation withdrawn.",
             )
     _invite_form(user)
+    _leave_form(user, [m for m in people if m.status == "active" and m.account_id != user.id])
+
+
+def _leave_form(user: User, colleagues: list[organisations.Member]) -> None:
+    st.subheader("Leave the organisation")
+    if not colleagues:
+        st.caption(
+            "You are its only member: invite a colleague first, so that somebody keeps its "
+            "practices and needs; you can leave once they have accepted."
+        )
+        return
+    with st.form(LEAVE_FORM):
+        successor = st.selectbox(
+            "Hand over to *",
+            options=[m.account_id for m in colleagues],
+            format_func={m.account_id: f"{m.name} ({m.email})" for m in colleagues}.get,
+            index=None,
+            placeholder="Choose the member who takes over…",
+            help="Practices that name your e-mail address as their contact get theirs.",
+        )
+        forms.field_error(LEAVE_FORM, "successor")
+        left = st.form_submit_button("Leave the organisation", icon=":material/logout:")
+        forms.error_summary(LEAVE_FORM, {"successor": "Hand over to"})
+    if left:
+        try:
+            with db.session_scope() as session:
+                organisations.leave(session=session, actor=user, successor_id=successor)
+        except FieldError as error:
+            forms.show_errors_and_rerun(LEAVE_FORM, field_errors(error))
+        except REFUSALS as refusal:
+            st.warning(str(refusal), icon=":material/sync_problem:")
+            return
+        forms.clear_errors(LEAVE_FORM)
+        st.session_state["organisation_message"] = (
+            "You have left the organisation. Its practices and needs stay with its members."
+        )
+        st.rerun()
 
 
 def _invite_form(user: User) -> None:
     st.subheader("Invite a colleague")
     st.caption(
-        f"The link is valid for {organisations.INVITATION_DAYS} days and works once. Send it to "
-        "your colleague yourself: whoever opens it can join your organisation."
+        f"Your colleague gets the invitation by e-mail. Its link is valid for "
+        f"{organisations.INVITATION_DAYS} days and works once: whoever opens it can join your "
+        "organisation."
     )
-    if link := st.session_state.pop("invitation_link", None):
-        st.success("Invitation ready. Copy this link now; it is shown only once:")
+    if sent := st.session_state.pop("invitation_sent", None):
+        address, link = sent
+        st.success(
+            f"Invitation e-mailed to {md_escape(address)}. If it does not arrive, pass on this "
+            "link yourself (shown only once):"
+        )
         st.code(link, language=None, wrap_lines=True)
     with st.form(INVITE_FORM, clear_on_submit=True):
         email = st.text_input("Colleague's e-mail *", key="invite_email")
@@ -114,7 +157,7 @@ def _invite_form(user: User) -> None:
         except FieldError as error:
             forms.show_errors_and_rerun(INVITE_FORM, field_errors(error))
         forms.clear_errors(INVITE_FORM)
-        st.session_state["invitation_link"] = invitation_link(made.token)
+        st.session_state["invitation_sent"] = (made.membership.email, invitation_link(made.token))
         st.rerun()
 
 

@@ -5,7 +5,7 @@ import streamlit as st
 from dhu_core import geo, taxonomy
 from dhu_core.models import PracticePublic, User
 from dhu_core.text import md_escape, md_escape_paragraphs
-from dhu_core.ui import freshness_view, interest_form, shell
+from dhu_core.ui import claim_view, freshness_view, interest_form, shell
 
 
 def labels(codes: list, code_list: taxonomy.CodeList) -> str:
@@ -59,7 +59,8 @@ def detail_page(practice: PracticePublic, viewer: User | None) -> None:
     """A practice as a page of its own: its title as the heading and the tab's title, its
     country on the map, when it was last confirmed as current, every public field; signed-in
     users of another organisation can express interest in it, its organisation and
-    coordinators confirm it as current. An archived practice says so first."""
+    coordinators confirm it as current, and when nobody acts for its organisation, it can be
+    claimed. An archived practice says so first."""
     shell.tab_title(practice.title, "RADAR")
     archived = practice.status == "archived"
     if archived:
@@ -75,6 +76,7 @@ def detail_page(practice: PracticePublic, viewer: User | None) -> None:
     if outsider and not archived:
         interest_form.interest_button(viewer, practice_id=practice.id)
     freshness_view.count_view(practice, viewer)
+    claim_view.claim_button(practice, viewer)
     _fields(practice)
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from dhu_core import charts, db, geo, matching, params, taxonomy, twinning
+from dhu_core.accounts import PermissionDenied
 from dhu_core.models import (
     NEED_TAG_FIELDS,
     FieldError,
@@ -148,6 +149,8 @@ def need_form(user: User) -> None:
             )
     except (ValidationError, FieldError) as error:
         forms.show_errors_and_rerun(NEED_FORM, field_errors(error))
+    except PermissionDenied as denied:  # no organisation (any more) to state it for
+        forms.show_errors_and_rerun(NEED_FORM, {"form": str(denied)})
     forms.clear_errors(NEED_FORM)
     st.session_state["need_stated"] = True
     state.pop(SUGGESTED, None)
