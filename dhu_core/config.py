@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     dhu_freshness_reminder_months: int = Field(default=12, ge=1, le=120)
     #: Months without confirmation after which a reminded practice is archived.
     dhu_freshness_archive_months: int = Field(default=18, ge=2, le=240)
+    #: The app runs the scheduled jobs of `dhu run-jobs` (freshness reminders and archiving,
+    #: clean-ups) in the background of each process, once an hour; off where cron or a
+    #: systemd timer runs `dhu run-jobs` instead. E-mail is delivered whenever DHU_SMTP_URL is
+    #: set, either way.
+    dhu_jobs_in_app: bool = True
 
     @model_validator(mode="after")
     def _archive_after_reminder(self) -> "Settings":

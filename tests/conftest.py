@@ -21,6 +21,10 @@ from tests.browser import (
     streamlit_server,
 )
 
+# App processes started by the tests run no scheduled jobs of their own (freshness passes
+# would change what a test set up); tests/test_jobs.py turns them on where it tests them.
+os.environ.setdefault("DHU_JOBS_IN_APP", "false")
+
 #: The PostgreSQL server the suite runs against (trust auth on this machine).
 PG_ADMIN_URL = os.environ.get("DHU_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = bool(os.environ.get("CI"))

@@ -1,5 +1,7 @@
 """`dhu run-jobs`: one pass of due work, the e-mail last; and the app's background delivery."""
 
+import threading
+
 import pytest
 from click.testing import CliRunner
 
@@ -64,9 +66,10 @@ def test_a_failing_job_is_reported_and_the_others_still_run(engine, configured):
 
 def test_the_app_starts_one_delivery_thread_per_process_and_only_with_a_server(monkeypatch):
     monkeypatch.delenv("DHU_SMTP_URL", raising=False)
+    monkeypatch.setenv("DHU_JOBS_IN_APP", "false")
     get_settings.cache_clear()
     started = []
-    monkeypatch.setattr(background, "_run", lambda: started.append(1))
+    monkeypatch.setattr(background, "_run", lambda deliver, other_jobs: started.append(1))
     monkeypatch.setattr(background, "_thread", None)
     try:
         assert background.start() is False
@@ -83,3 +86,25 @@ def test_the_app_starts_one_delivery_thread_per_process_and_only_with_a_server(m
             background.start()
     finally:
         get_settings.cache_clear()
+
+
+def test_the_app_runs_the_other_jobs_without_cron_or_a_mail_server(engine, configured):
+    """The embedded default needs nothing else: freshness reminders and archiving run in the
+    app's background thread, and no delivery is tried without DHU_SMTP_URL."""
+    configured.delenv("DHU_SMTP_URL", raising=False)
+    configured.setenv("DHU_JOBS_IN_APP", "true")
+    get_settings.cache_clear()
+    ran = threading.Event()
+    delivered = []
+    configured.setitem(jobs._registry, "probe", lambda engine, now: ran.set() or "probed")
+    configured.setattr(background.delivery, "deliver_due", lambda *a, **k: delivered.append(1))
+    configured.setattr(background, "_thread", None)
+    assert background.start() is True
+    assert ran.wait(30), "the background thread ran no job"
+    assert background._thread.name == "dhu-scheduled-work"
+    assert delivered == []
+    outcomes = background.run_jobs()
+    names = [outcome.name for outcome in outcomes]
+    assert "freshness reminders and archiving" in names and "probe" in names
+    assert jobs.DELIVERY not in names
+    assert all(outcome.ok for outcome in outcomes), outcomes
