@@ -1,5 +1,6 @@
 """Browser scenario: an owner invites a colleague; the colleague accepts from the e-mail caught
-by a test SMTP server, registers, and edits a published practice of the organisation."""
+by a test SMTP server, registers, edits a published practice of the organisation, and confirms
+another one as current."""
 
 import re
 import sqlite3
@@ -40,7 +41,18 @@ def _published_practice_of(database, username: str) -> str:
         ).fetchone()[0]
 
 
-def test_an_invited_colleague_joins_from_the_e_mail_and_edits_a_practice(
+def _another_published_practice_of(database, username: str, title: str) -> int:
+    with sqlite3.connect(database) as conn:
+        return conn.execute(
+            "SELECT p.id FROM practice p JOIN account a "
+            "ON a.organisation_id = p.owner_organisation_id "
+            "WHERE a.username = ? AND p.status = 'published' AND p.title <> ? "
+            "ORDER BY p.id DESC LIMIT 1",
+            (username, title),
+        ).fetchone()[0]
+
+
+def test_an_invited_colleague_joins_from_the_e_mail_edits_a_practice_and_confirms_another(
     demo_server, page, chromium
 ):
     url, database = demo_server
@@ -80,6 +92,15 @@ def test_an_invited_colleague_joins_from_the_e_mail_and_edits_a_practice(
         colleague.get_by_role("textbox", name="Title *").fill(f"{title}, kept by Cleo")
         colleague.get_by_role("button", name="Submit changes for review").click()
         colleague.get_by_text("Submitted for review.").wait_for(timeout=30_000)
+
+        colleague.goto(url + "/my-practices")
+        settle(colleague)
+        colleague.get_by_role("heading", name="My practices").wait_for(timeout=30_000)
+        other = _another_published_practice_of(database, "demo-owner", title)
+        colleague.locator(f".st-key-my-practice-{other}").get_by_role(
+            "button", name="Confirm it is still current"
+        ).click()
+        colleague.get_by_text("Confirmed as current today").wait_for(timeout=30_000)
     finally:
         colleague.context.close()
 
@@ -90,3 +111,12 @@ def test_an_invited_colleague_joins_from_the_e_mail_and_edits_a_practice(
             (f"%{title}, kept by Cleo%",),
         ).fetchall()
     assert submitted_by == [("cleo",)]
+
+    with sqlite3.connect(database) as conn:
+        confirmed_by = conn.execute(
+            "SELECT a.username FROM audit_event e JOIN account a ON a.id = e.actor_id "
+            "WHERE e.entity = 'practice' AND e.action = 'practice.confirmed'"
+            " AND e.entity_id = ?",
+            (other,),
+        ).fetchall()
+    assert confirmed_by == [("cleo",)]
