@@ -139,7 +139,9 @@ def navigation(user: User | None):
                 visibility="visible" if role in spec.roles and not spec.hidden else "hidden",
             )
         )
-    return st.navigation(sections)
+    # Every page of the role in view: an administrator's dozen would otherwise end in
+    # "View more", hiding My account and the Inbox.
+    return st.navigation(sections, expanded=True)
 
 
 def sidebar(user: User | None, authenticator) -> None:
