@@ -9,12 +9,12 @@ from dhu_core.matching_quality import HELDOUT, LABELLED, labelled_needs, labelle
 
 #: The floors below which suggestions count as worse than this issue left them, on 300 demo
 #: practices (dhu bench measures 2,000: see the README for both). The share on topic is the
-#: issue's target; the labelled set's nDCG@10 stays short of its target of 0.95 (0.85 here).
+#: issue's target; the labelled set's nDCG@10 stays short of its target of 0.95 (0.92 here).
 #: The held-out set's figure has no floor: it measures how the matching generalises, and a
 #: floor would invite tuning to it.
 FLOORS = {
     "demo_on_topic_share": 0.80,
-    "labelled_ndcg_at_10": 0.82,
+    "labelled_ndcg_at_10": 0.89,
     "demo_ndcg_at_10": 0.82,
 }
 
