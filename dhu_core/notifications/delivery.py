@@ -183,16 +183,6 @@ class Batch:
     items: dict[int, list[OutboxMessage]]
 
 
-def _bookkeeping(session: Session, statement) -> None:
-    """Run an UPDATE of the outbox's own bookkeeping (claims, outcomes) on the connection.
-
-    Executed below the ORM on purpose: it is no change of the platform's data, so it must not
-    bump the data version that every cached page is keyed by (see dhu_core.db) on every
-    message sent.
-    """
-    session.connection().execute(statement)
-
-
 def job(engine: Engine, now: datetime) -> str:
     """The delivery step as a job of `dhu run-jobs` (see dhu_core.jobs)."""
     # The jobs before it wrote their messages after the pass began: they are due by now.
@@ -202,7 +192,7 @@ def job(engine: Engine, now: datetime) -> str:
 def _claim(engine: Engine, now: datetime) -> Batch | None:
     """Claim up to BATCH due messages for this step, which alone sends them now."""
     claim = uuid.uuid4().hex
-    with db.session_scope(engine) as session:
+    with db.session_scope(engine, bookkeeping=True) as session:
         messages = list(
             session.exec(
                 select(OutboxMessage)
@@ -213,8 +203,7 @@ def _claim(engine: Engine, now: datetime) -> Batch | None:
             ).all()
         )
         if messages:
-            _bookkeeping(
-                session,
+            session.execute(
                 update(OutboxMessage)
                 .where(col(OutboxMessage.id).in_([m.id for m in messages]))
                 .values(status="sending", claim=claim, claimed_at=now),
@@ -314,9 +303,8 @@ def compose(
 
 
 def _record_sent(engine: Engine, message: OutboxMessage, now: datetime) -> None:
-    with db.session_scope(engine) as session:
-        _bookkeeping(
-            session,
+    with db.session_scope(engine, bookkeeping=True) as session:
+        session.execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == message.id)
             .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, claim=None),
@@ -337,9 +325,8 @@ def _record_failure(
         report.failed += 1
     else:
         report.retrying += 1
-    with db.session_scope(engine) as session:
-        _bookkeeping(
-            session,
+    with db.session_scope(engine, bookkeeping=True) as session:
+        session.execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == message.id)
             .values(
@@ -361,9 +348,8 @@ def retry_delay(attempts: int) -> timedelta:
 
 def _release(engine: Engine, claim: str) -> None:
     """Return the not-yet-attempted messages of a claim to the queue."""
-    with db.session_scope(engine) as session:
-        _bookkeeping(
-            session,
+    with db.session_scope(engine, bookkeeping=True) as session:
+        session.execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.claim) == claim, OutboxMessage.status == "sending")
             .values(status="pending", claim=None, claimed_at=None),
