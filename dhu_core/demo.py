@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from dhu_core import accounts, db, demo_logins, geo, matching, taxonomy
+from dhu_core import accounts, db, demo_logins, geo, taxonomy
 from dhu_core.models import (
     AppState,
     AuditEvent,
@@ -1724,6 +1724,10 @@ def _score(
 
     The texts are not compared here (no index yet), so "similar problem" counts 0.
     """
+    # Imported here: the matcher pulls in scikit-learn, which `dhu` commands other than
+    # `demo` (a cron line's `run-jobs`) should not wait for at every start.
+    from dhu_core import matching
+
     need = matching.NeedProfile(
         id=None,
         organisation_id=0,
