@@ -20,6 +20,7 @@ from tests.browser import (
     require_chromium,
     streamlit_server,
 )
+from tests.race import Racers, racers
 
 # App processes started by the tests run no scheduled jobs of their own (freshness passes
 # would change what a test set up); tests/test_jobs.py turns them on where it tests them.
@@ -142,3 +143,10 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="module")
+def racing(migrated_engine) -> Iterator[Racers]:
+    """Two worker processes on the test database, released together for each race."""
+    with racers(migrated_engine.url.render_as_string(hide_password=False)) as pair:
+        yield pair

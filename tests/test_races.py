@@ -5,7 +5,6 @@ and the loser gets a clear refusal (never a database error), on SQLite and on Po
 """
 
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from sqlmodel import col, select
@@ -24,7 +23,7 @@ from dhu_core.models import (
     utcnow,
 )
 from tests.people import account
-from tests.race import Outcome, Racers, racers
+from tests.race import Outcome
 
 TRIALS = 40
 
@@ -36,12 +35,6 @@ COMPLETE = dict(
     countries=["EE"],
     transferable=True,
 )
-
-
-@pytest.fixture(scope="module")
-def racing(migrated_engine) -> Iterator[Racers]:
-    with racers(migrated_engine.url.render_as_string(hide_password=False)) as pair:
-        yield pair
 
 
 @pytest.fixture

@@ -1,8 +1,6 @@
 """Races of teams and claims: two processes released together, 40 trials a pair, on SQLite
 and PostgreSQL (see tests/race.py and tests/test_races.py)."""
 
-from collections.abc import Iterator
-
 import pytest
 from sqlmodel import select
 
@@ -16,14 +14,7 @@ from dhu_core.models import (
     User,
 )
 from tests.people import account
-from tests.race import Racers, racers
 from tests.test_races import TRIALS, Tally, _events, _load, _one_applied_and_a_clear_refusal
-
-
-@pytest.fixture(scope="module")
-def racing(migrated_engine) -> Iterator[Racers]:
-    with racers(migrated_engine.url.render_as_string(hide_password=False)) as pair:
-        yield pair
 
 
 @pytest.fixture
