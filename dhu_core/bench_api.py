@@ -1,0 +1,183 @@
+"""Benchmark of the public API over HTTP, side by side with datasette, for `dhu bench`.
+
+Both serve the same SQLite file on 127.0.0.1 in processes of their own, and one client times
+the same faceted full-text searches on each, one request at a time over a kept-alive
+connection. datasette (a test dependency: `pip install -e ".[test]"`) is what many would reach
+for to publish a SQLite file; it searches `practice` through the full-text table of migration
+0008 and counts facets over the practice's own columns (type, maturity, transferable), while
+the API also counts countries, domains, DHI groups, standards, languages and freshness.
+"""
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from http.client import HTTPConnection
+from pathlib import Path
+from urllib.parse import urlencode
+
+from dhu_core.bench import _figures
+from dhu_core.config import PROJECT_ROOT
+
+#: The searches timed: text with filters, as the catalogue's URL parameters. Each runs with
+#: facet counts, 20 practices a page.
+QUERIES: dict[str, list[tuple[str, str]]] = {
+    "q=diabetes": [("q", "diabetes")],
+    "q=diabetes & maturity=3,4": [("q", "diabetes"), ("maturity", "3"), ("maturity", "4")],
+    "q=diabetes & type=app": [("q", "diabetes"), ("type", "app")],
+    "q=mental health & transferable": [("q", "mental health"), ("transferable", "yes")],
+    "q=COPD rehabilitation": [("q", "COPD rehabilitation")],
+    "q=telemonitoring heart": [("q", "telemonitoring heart")],
+    "q=vaccination & type=service": [("q", "vaccination"), ("type", "service")],
+    "q=hospital": [("q", "hospital")],
+}
+PAGE_SIZE = 20
+#: datasette's facets, over columns of `practice` (it cannot count the link tables' values).
+_DATASETTE_FACETS = ("practice_type", "maturity", "transferable")
+_STARTUP_SECONDS = 120
+
+
+def run_api_bench(*, database: Path, repeats: int = 30) -> dict:
+    """p50 and p95 of `GET /api/v1/practices` and of datasette on the same queries and file."""
+    try:
+        import datasette  # noqa: F401 (only checked for: it runs as a process of its own)
+    except ImportError:
+        return {"skipped": "the comparison needs datasette: pip install -e '.[test]'"}
+    with closing(sqlite3.connect(database)) as connection:
+        # datasette opens the file immutable, which ignores the write-ahead log.
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    api: dict[str, list[float]] = {}
+    other: dict[str, list[float]] = {}
+    with _dhu_server(database) as dhu, _datasette_server(database) as compared:
+        for name, params in QUERIES.items():
+            api[name] = _timings(dhu, _api_path(params), repeats)
+            other[name] = _timings(compared, _datasette_path(params), repeats)
+    api_all = _figures([t for times in api.values() for t in times])
+    other_all = _figures([t for times in other.values() for t in times])
+    return {
+        "repeats": repeats,
+        "api": api_all,
+        "datasette": other_all,
+        "p95 datasette / api": round(other_all["p95_ms"] / api_all["p95_ms"], 1),
+        "queries": {
+            name: {"api": _figures(api[name]), "datasette": _figures(other[name])} for name in api
+        },
+    }
+
+
+def _api_path(params: list[tuple[str, str]]) -> str:
+    query = [*params, ("limit", str(PAGE_SIZE)), ("facets", "true")]
+    return "/api/v1/practices?" + urlencode(query)
+
+
+def _datasette_path(params: list[tuple[str, str]]) -> str:
+    """The same search in datasette's table API: full-text `_search`, filters as column tests."""
+    query: list[tuple[str, str]] = [("status__exact", "published"), ("_size", str(PAGE_SIZE))]
+    maturities = []
+    for name, value in params:
+        if name == "q":
+            query.append(("_search", value))
+        elif name == "type":
+            query.append(("practice_type__exact", value))
+        elif name == "maturity":
+            maturities.append(value)
+        elif name == "transferable":
+            query.append(("transferable__exact", "1" if value == "yes" else "0"))
+    if maturities:
+        query.append(("maturity__in", ",".join(maturities)))
+    query += [("_facet", facet) for facet in _DATASETTE_FACETS]
+    return "/bench/practice.json?" + urlencode(query)
+
+
+def _timings(base: str, path: str, repeats: int) -> list[float]:
+    """Milliseconds of `repeats` GETs of `path` after one to warm up; each must answer 200."""
+    host, port = base.removeprefix("http://").split(":")
+    connection = HTTPConnection(host, int(port), timeout=60)
+    times = []
+    try:
+        for attempt in range(repeats + 1):
+            started = time.perf_counter()
+            connection.request("GET", path)
+            response = connection.getresponse()
+            body = response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status != 200:
+                raise RuntimeError(f"{base}{path} answered {response.status}: {body[:300]!r}")
+            if attempt:
+                times.append(elapsed)
+    finally:
+        connection.close()
+    return times
+
+
+@contextmanager
+def _dhu_server(database: Path) -> Iterator[str]:
+    """The app (`streamlit run app.py`) on `database`, without a rate limit for the client."""
+    env = {
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DHU_API_RATE_LIMIT": "1000000",
+        "DHU_JOBS_IN_APP": "false",
+    }
+    command = ["streamlit", "run", "app.py", "--server.headless", "true"]
+    command += ["--browser.gatherUsageStats", "false", "--server.address", "127.0.0.1"]
+    with _process(command, env, "--server.port", "/api/v1/code-lists") as url:
+        yield url
+
+
+@contextmanager
+def _datasette_server(database: Path) -> Iterator[str]:
+    """datasette serving `database` read-only, its time limits raised so no facet is cut."""
+    metadata = database.with_name("datasette-metadata.json")
+    table = {"fts_table": "practice_search", "fts_pk": "id"}
+    metadata.write_text(json.dumps({"databases": {"bench": {"tables": {"practice": table}}}}))
+    link = database.with_name("bench.db")
+    link.unlink(missing_ok=True)
+    link.symlink_to(database)
+    command = ["datasette", "serve", "-i", str(link), "--metadata", str(metadata)]
+    command += ["--setting", "sql_time_limit_ms", "60000"]
+    command += ["--setting", "facet_time_limit_ms", "60000", "--host", "127.0.0.1"]
+    with _process(command, {}, "--port", "/bench.json") as url:
+        yield url
+
+
+@contextmanager
+def _process(command: list[str], env: dict[str, str], port_flag: str, probe: str) -> Iterator[str]:
+    """Run `python -m command` on a free port until the block ends; yield its URL once `probe`
+    answers."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", *command, port_flag, str(port)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + _STARTUP_SECONDS
+        while True:
+            try:
+                with urllib.request.urlopen(url + probe, timeout=5) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{command[0]} did not start on {url}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
