@@ -1,11 +1,13 @@
 """Settings read from the environment."""
 
 import os
+import re
 import secrets
 from functools import cache, lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dhu_core import clients, strength
@@ -49,6 +51,41 @@ class Settings(BaseSettings):
     #: systemd timer runs `dhu run-jobs` instead. E-mail is delivered whenever DHU_SMTP_URL is
     #: set, either way.
     dhu_jobs_in_app: bool = True
+    #: Who runs this installation, named on About, the privacy notice and the accessibility
+    #: statement; unset, they say "the operator of this installation".
+    dhu_operator_name: str | None = None
+    #: How to reach the operator: an e-mail address or a web address (validated).
+    dhu_operator_contact: str | None = None
+    #: Markdown files whose text replaces the default privacy notice and accessibility statement.
+    dhu_privacy_notice_file: Path | None = None
+    dhu_accessibility_statement_file: Path | None = None
+
+    @field_validator(
+        "dhu_operator_name",
+        "dhu_operator_contact",
+        "dhu_privacy_notice_file",
+        "dhu_accessibility_statement_file",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # An empty variable (DHU_OPERATOR_NAME= in a unit file) means "not set", not "".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("dhu_operator_contact")
+    @classmethod
+    def _contact(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not operator_contact_link(value):
+            raise ValueError(
+                "give an e-mail address (privacy@example.org) or a web address starting with "
+                "https:// or http://, without spaces, quotes or angle brackets"
+            )
+        return value
 
     @model_validator(mode="after")
     def _archive_after_reminder(self) -> "Settings":
@@ -87,12 +124,38 @@ def mail_url(settings: Settings) -> str:
     return (settings.dhu_public_url or LOCAL_URL).rstrip("/")
 
 
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&*+/=?^_{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+#: Characters that would end a Markdown link or an HTML attribute early.
+_UNSAFE_IN_LINKS = re.compile(r"[\s<>\"'`\\]")
+
+
+def operator_contact_link(contact: str) -> str | None:
+    """The link target of DHU_OPERATOR_CONTACT (`mailto:` for an e-mail address), or None when
+    it is neither an e-mail address nor an http(s) address."""
+    if _EMAIL.fullmatch(contact):
+        return f"mailto:{contact}"
+    parts = urlsplit(contact)
+    web = parts.scheme in ("http", "https") and parts.hostname
+    if web and not _UNSAFE_IN_LINKS.search(contact):
+        return contact
+    return None
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the common `postgres://` and `postgresql://` spellings and use psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def settings_problems(error: ValidationError) -> str:
+    """What is wrong in the environment, one sentence per variable, without the values given."""
+    return " ".join(
+        f"{'.'.join(map(str, problem['loc'])).upper() or 'Settings'}: "
+        f"{problem['msg'].removeprefix('Value error, ')}."
+        for problem in error.errors()
+    )
 
 
 @cache

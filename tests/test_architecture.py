@@ -4,6 +4,8 @@ import ast
 import re
 from pathlib import Path
 
+from dhu_core.ui.shell import PAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "dhu_core"
 #: Ways to write a CSV or XLSX file that would bypass the escaping of dhu_core/spreadsheet.py.
@@ -116,3 +118,11 @@ def test_the_check_sees_a_listing_of_its_own(tmp_path):
     for leak in ('Practice.status == "published"', "Practice.status.in_(('published',))"):
         module.write_text(f"rows = select(Practice.id).where({leak})\n")
         assert _mentions(module, OWN_LISTING), leak
+
+
+def test_every_page_module_is_in_the_menu_and_every_menu_entry_has_its_module():
+    # A page left out of shell.PAGES is "Page not found"; one without a module fails at start.
+    listed = [spec.path for spec in PAGES]
+    modules = sorted(f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py"))
+    assert sorted(listed) == modules
+    assert len({spec.url_path for spec in PAGES}) == len(PAGES)

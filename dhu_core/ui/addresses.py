@@ -26,3 +26,10 @@ def _reached(page_path: str) -> str:
     if page_path and path.endswith("/" + page_path):
         path = path[: -len(page_path) - 1]
     return urlunsplit((scheme, host, path, "", ""))
+
+
+def base_path() -> str:
+    """The path the app is served under, for links to its own server: "" or "/dhu" when
+    server.baseUrlPath is "dhu" (behind a proxy)."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}" if base else ""

@@ -7,10 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from pydantic import ValidationError
 
 from dhu_core import demo_logins, errors, taxonomy
 from dhu_core.bootstrap import DatabaseNotReady, prepare_database
-from dhu_core.config import UnsafeSetting, cookie_key, get_settings, trusted_proxies
+from dhu_core.config import (
+    UnsafeSetting,
+    cookie_key,
+    get_settings,
+    settings_problems,
+    trusted_proxies,
+)
 from dhu_core.models import User
 from dhu_core.notifications import background
 from dhu_core.text import md_escape
@@ -77,7 +84,23 @@ PAGES = (
              "forgot-password", frozenset({VISITOR}), "Account", hidden=True),
     PageSpec("app_pages/reset_password.py", "Set a new password", ":material/lock_reset:",
              "reset-password", EVERYONE, "Account", hidden=True),
+    PageSpec("app_pages/about.py", "About", ":material/info:", "about", EVERYONE, "About"),
+    PageSpec("app_pages/help.py", "Help", ":material/help:", "help", EVERYONE, "About"),
+    PageSpec("app_pages/data_api.py", "Data and API", ":material/api:", "data-and-api",
+             EVERYONE, "About"),
+    PageSpec("app_pages/privacy.py", "Privacy notice", ":material/privacy_tip:", "privacy",
+             EVERYONE, "About"),
+    PageSpec("app_pages/accessibility.py", "Accessibility statement",
+             ":material/accessibility_new:", "accessibility", EVERYONE, "About"),
 )  # fmt: skip
+#: The pages linked from the footer of every page, with the footer's short labels.
+FOOTER_LINKS = {
+    "about": "About",
+    "help": "Help",
+    "data-and-api": "Data and API",
+    "privacy": "Privacy",
+    "accessibility": "Accessibility",
+}
 
 
 @st.cache_resource(show_spinner="Preparing the database…")
@@ -108,6 +131,9 @@ def prepare() -> None:
         )
     except (DatabaseNotReady, UnsafeSetting) as error:
         st.error(str(error))
+        st.stop()
+    except ValidationError as error:
+        st.error(settings_problems(error))
         st.stop()
 
 
@@ -153,10 +179,13 @@ def sidebar(user: User | None, authenticator) -> None:
         auth.logout_button(authenticator)
 
 
+def _full_screen(page) -> bool:
+    return any(spec.full_screen and spec.url_path == page.url_path for spec in PAGES)
+
+
 def demo_banner(page) -> None:
     """Say clearly when the data shown are generated demo data (full-screen pages say it)."""
-    full_screen = {spec.url_path for spec in PAGES if spec.full_screen}
-    if cached.is_demo() and page.url_path not in full_screen:
+    if cached.is_demo() and not _full_screen(page):
         st.info(
             "**Demo data.** The organisations, practices and twinnings shown here are generated "
             "for demonstration and do not describe real projects.",
@@ -165,14 +194,28 @@ def demo_banner(page) -> None:
 
 
 def run_page(page) -> None:
-    """Run the page under its own tab title and the platform's stylesheet; an unexpected error
-    is logged with an id, and only the id is shown."""
+    """Run the page under its own tab title and the platform's stylesheet, with the footer
+    under it; an unexpected error is logged with an id, and only the id is shown."""
     tab_title(page.title)
     st.html(STYLESHEET)
-    try:
-        page.run()
-    except Exception as error:  # noqa: BLE001 (st.stop and st.rerun are no Exception)
-        show_failure(error)
+    content = st.container()
+    # Drawn before the page runs, under the page's container: a page that stops early (the
+    # sign-in form of a protected page) or fails keeps its footer.
+    if not _full_screen(page):
+        footer()
+    with content:
+        try:
+            page.run()
+        except Exception as error:  # noqa: BLE001 (st.stop and st.rerun are no Exception)
+            show_failure(error)
+
+
+def footer() -> None:
+    """Links to About, Help, Data and API, the privacy notice and the accessibility statement."""
+    paths = {spec.url_path: spec.path for spec in PAGES}
+    with st.container(horizontal=True, gap="small", key="dhu-footer"):
+        for url_path, label in FOOTER_LINKS.items():
+            st.page_link(paths[url_path], label=label)
 
 
 def guarded(function: Callable[..., None]) -> Callable[..., None]:
