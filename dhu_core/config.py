@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     #: systemd timer runs `dhu run-jobs` instead. E-mail is delivered whenever DHU_SMTP_URL is
     #: set, either way.
     dhu_jobs_in_app: bool = True
+    #: The licence of the open data (feeds, the open-data files), and the address of its text.
+    dhu_data_licence: str = "CC BY 4.0"
+    dhu_data_licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
 
     @model_validator(mode="after")
     def _archive_after_reminder(self) -> "Settings":
