@@ -217,11 +217,17 @@ def search(
 
 
 def matching_ids(
-    query: CatalogueQuery, *, engine: Engine | None = None, now: datetime | None = None
+    query: CatalogueQuery,
+    *,
+    engine: Engine | None = None,
+    now: datetime | None = None,
+    limit: int | None = None,
 ) -> list[int]:
-    """Ids of all listed practices matching `query`, in its sort order (paging ignored)."""
+    """Ids of the listed practices matching `query` in its sort order (paging ignored): all,
+    or the first `limit`. Straight from SQL, without the facet index a page of `search`
+    builds after each change."""
     engine = engine or db.get_engine()
-    ordered = _ordered(query, engine.dialect.name, freshness.outdated_before(now))
+    ordered = _ordered(query, engine.dialect.name, freshness.outdated_before(now)).limit(limit)
     with db.read_scope(engine) as session:
         return list(session.exec(ordered).scalars())
 

@@ -116,3 +116,17 @@ def test_the_check_sees_a_listing_of_its_own(tmp_path):
     for leak in ('Practice.status == "published"', "Practice.status.in_(('published',))"):
         module.write_text(f"rows = select(Practice.id).where({leak})\n")
         assert _mentions(module, OWN_LISTING), leak
+
+
+#: Imports that open the database.
+DATABASE_IMPORTS = re.compile(
+    r"^\s*(from|import) (sqlalchemy|sqlmodel|dhu_core\.db\b)|^\s*from dhu_core import .*\bdb\b",
+    re.MULTILINE,
+)
+
+
+def test_the_open_data_routes_call_services_never_the_database():
+    # An endpoint that queried by itself could miss `models.LISTED` or leak a private field.
+    routes = CORE / "open_data" / "routes.py"
+    assert not _mentions(routes, DATABASE_IMPORTS)
+    assert _mentions(CORE / "open_data" / "download.py", DATABASE_IMPORTS)
