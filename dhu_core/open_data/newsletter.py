@@ -163,4 +163,5 @@ def _environment() -> jinja2.Environment:
     )
     environment.filters["md"] = md_escape
     environment.filters["md_url"] = _markdown_url
+    environment.filters["number"] = "{:,}".format
     return environment
