@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
@@ -324,7 +325,10 @@ def test_a_file_is_written_once_per_data_version(client, world, engine, monkeypa
     monkeypatch.setattr(
         download, "_write", lambda path, *a, **k: (written.append(path.name), write(path, *a, **k))
     )
-    first = client.get("/api/v1/open-data/practices.csv").content
+    with ThreadPoolExecutor(max_workers=3) as pool:  # three readers at once: one file
+        answers = list(pool.map(client.get, ["/api/v1/open-data/practices.csv"] * 3))
+    first = answers[0].content
+    assert [a.content for a in answers] == [first] * 3
     assert client.get("/api/v1/open-data/practices.csv").content == first
     assert len(written) == 1
 

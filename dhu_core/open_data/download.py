@@ -36,8 +36,8 @@ CHUNK = 1000
 #: still be sending it).
 KEEP_OLD_SECONDS = 600
 _DICTIONARY_FILE = DATA_DIR / "open_data_dictionary.csv"
-#: One writer per process at a time: two requests for new data wait for one file.
-_WRITING = threading.Lock()
+#: One writer per format and process: two requests for new data wait for one file.
+_WRITING = {fmt: threading.Lock() for fmt in FORMATS}
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def open_data_file(
         path = folder / f"{FILE_NAME}-{digest}.{fmt}"
         if path.exists():
             return path
-        with _WRITING:
+        with _WRITING[fmt]:
             if not path.exists():
                 folder.mkdir(parents=True, exist_ok=True)
                 _write(path, fmt, session, base_url=base_url, licence=licence)
