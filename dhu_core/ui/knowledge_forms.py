@@ -42,6 +42,8 @@ DIGEST_LABELS = {
 SPOTLIGHT_LABELS = {"practice_id": "Practice", "analysis": "Analysis"}
 #: The newsletter period offered first: the last four weeks.
 NEWSLETTER_DAYS = 28
+#: Pixels of the newsletter's code blocks; its preview gets twice as many.
+NEWSLETTER_HEIGHT = 320
 
 
 def digest_editor(actor: User) -> None:
@@ -291,10 +293,11 @@ def newsletter_composer(actor: User) -> None:
         mime="text/markdown",
         icon=":material/download:",
     )
-    st.code(letter.html, language="html")
+    # Fixed heights: a newsletter of 50 practices would push the preview far down the page.
+    st.code(letter.html, language="html", height=NEWSLETTER_HEIGHT)
     with st.expander("Markdown"):
-        st.code(letter.markdown, language="markdown")
+        st.code(letter.markdown, language="markdown", height=NEWSLETTER_HEIGHT)
     st.markdown("**Preview**")
-    with st.container(border=True):
+    with st.container(border=True, height=2 * NEWSLETTER_HEIGHT):
         # Its user text is escaped by the template; st.html sanitises again and runs no script.
         st.html(letter.html)
