@@ -267,6 +267,7 @@ def test_the_practices_feed_takes_the_catalogue_filters_newest_first(client, wor
 
     assert titles("") == [HOSTILE, "Heart telemonitoring"]
     assert titles("?country=EE") == ["Heart telemonitoring"]
+    assert titles("?q=heart+telemonitor") == ["Heart telemonitoring"]
     assert titles("?country=fi&domain=cardiovascular&sort=title&page=3") == [HOSTILE]
     root = _atom(client.get("/api/v1/feeds/practices.atom?country=EE").content)
     assert root.findtext(f"{ATOM}id") == f"{PUBLIC_URL}/api/v1/feeds/practices.atom?country=EE"
