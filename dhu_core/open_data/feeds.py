@@ -13,12 +13,11 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 
-from dhu_core import catalogue, db, geo, knowledge, taxonomy
+from dhu_core import catalogue, geo, knowledge, taxonomy
 from dhu_core.catalogue import CatalogueQuery
 from dhu_core.models import PracticePublic, in_utc
 from dhu_core.open_data import rfc3339
 from dhu_core.open_data.links import Licence, digest_url, practice_url
-from dhu_core.practices import load_public
 
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
@@ -68,8 +67,8 @@ def practices_feed(
 ) -> bytes:
     """The newest listed practices matching the catalogue filters of `query`, newest first."""
     newest = catalogue.matching_ids(replace(query, sort="newest"), engine=engine, limit=FEED_SIZE)
-    with db.read_scope(engine) as session:
-        found = load_public(session, newest)
+    # Loaded listed only: one archived since the first read stays out.
+    found = knowledge.linked_practices(newest, engine=engine)
     filters = {k: v for k, v in query.to_params().items() if k not in _NOT_FILTERS}
     search = urlencode(filters, doseq=True)
     self_url = f"{base_url}/api/v1/feeds/practices.atom" + (f"?{search}" if search else "")
