@@ -60,7 +60,8 @@ def client(engine, tmp_path, monkeypatch) -> TestClient:
 @pytest.fixture
 def world(engine) -> dict:
     """Two listed practices (one with a hostile title and control characters), a draft, a
-    rejected and an archived one; a spotlight and a digest, each also in a hidden state."""
+    submitted, a rejected and an archived one; a spotlight and a digest, each also in a hidden
+    state."""
     with db.session_scope(engine) as session:
         clinic = Organisation(name="Tallinn Clinic", country="EE")
         session.add(clinic)
@@ -111,6 +112,7 @@ def world(engine) -> dict:
     )
     archived = approve(submit("Archived teledermatology"))
     rejected = submit("Rejected hospital app")
+    submit("Submitted patient portal")  # waiting for review
     with db.session_scope(engine) as session:
         practices.save_draft(
             session=session, data=PracticeDraft(title="Draft symptom checker"), actor=owner
@@ -155,7 +157,12 @@ def world(engine) -> dict:
     return {**people, "listed": listed, "hostile": hostile, "digest": digest.id}
 
 
-HIDDEN = ("Draft symptom checker", "Rejected hospital app", "Archived teledermatology")
+HIDDEN = (
+    "Draft symptom checker",
+    "Submitted patient portal",
+    "Rejected hospital app",
+    "Archived teledermatology",
+)
 PERSONAL = ("secret-contact", "anna.private", "Anna Private", "carl.private", "Carl Private")
 
 
