@@ -28,7 +28,7 @@ if spotlights:
 
 tabs = ["Digests", "Demand and supply"]
 if coordinator:
-    tabs += ["Write a digest", "Manage spotlights"]
+    tabs += ["Write a digest", "Manage spotlights", "Newsletter"]
 digests_tab, board_tab, *coordinator_tabs = st.tabs(tabs)
 
 with digests_tab:
@@ -92,8 +92,10 @@ with board_tab:
                     interest_form.interest_button(user, practice_id=practice.id)
 
 if coordinator:
-    write_tab, spotlight_tab = coordinator_tabs
+    write_tab, spotlight_tab, newsletter_tab = coordinator_tabs
     with write_tab:
         knowledge_forms.digest_editor(user)
     with spotlight_tab:
         knowledge_forms.spotlight_editor(user)
+    with newsletter_tab:
+        knowledge_forms.newsletter_composer(user)

@@ -31,7 +31,14 @@ from sqlmodel import Session
 from dhu_core import db, freshness, geo, taxonomy
 from dhu_core import params as url
 from dhu_core.config import DATA_DIR
-from dhu_core.models import LISTED, Practice, PracticeCountry, PracticePublic, PracticeTag
+from dhu_core.models import (
+    LISTED,
+    FieldError,
+    Practice,
+    PracticeCountry,
+    PracticePublic,
+    PracticeTag,
+)
 from dhu_core.practices import load_public
 
 #: Facet names, as in the URL parameters (the DHI facet counts groups 1.0 to 4.0).
@@ -138,6 +145,26 @@ class CatalogueQuery:
             ),
         )
 
+    @classmethod
+    def from_params_strictly(cls, params: Mapping[str, str | list[str]]) -> "CatalogueQuery":
+        """The query from URL query parameters of a machine (a feed reader, an API client):
+        FieldError on the first unknown parameter or value, where `from_params` drops them."""
+        for name, raw in params.items():
+            if name not in PARAMS:
+                raise FieldError(name, f"unknown parameter '{name}' (use: {', '.join(PARAMS)})")
+            if name in _LIST_PARAMS:
+                for value in url.values(raw):
+                    try:
+                        _LIST_PARAMS[name][1](value)
+                    except ValueError as error:
+                        raise FieldError(name, str(error)) from None
+            elif name in _CHOICES and url.last(raw).casefold() not in _CHOICES[name]:
+                choices = ", ".join(_CHOICES[name])
+                raise FieldError(name, f"unknown {name} '{url.last(raw)}' (use one of: {choices})")
+            elif name in ("page", "size") and not url.last(raw).isdecimal():
+                raise FieldError(name, f"{name} is a whole number from 1")
+        return cls.from_params(params)
+
 
 @dataclass(frozen=True)
 class CataloguePage:
@@ -190,11 +217,17 @@ def search(
 
 
 def matching_ids(
-    query: CatalogueQuery, *, engine: Engine | None = None, now: datetime | None = None
+    query: CatalogueQuery,
+    *,
+    engine: Engine | None = None,
+    now: datetime | None = None,
+    limit: int | None = None,
 ) -> list[int]:
-    """Ids of all listed practices matching `query`, in its sort order (paging ignored)."""
+    """Ids of the listed practices matching `query` in its sort order (paging ignored): all,
+    or the first `limit`. Straight from SQL, without the facet index a page of `search`
+    builds after each change."""
     engine = engine or db.get_engine()
-    ordered = _ordered(query, engine.dialect.name, freshness.outdated_before(now))
+    ordered = _ordered(query, engine.dialect.name, freshness.outdated_before(now)).limit(limit)
     with db.read_scope(engine) as session:
         return list(session.exec(ordered).scalars())
 
@@ -223,6 +256,10 @@ _LIST_PARAMS: dict[str, tuple[str, Callable[[str], str | int]]] = {
     "standard": ("standards", _code(taxonomy.STANDARDS)),
     "language": ("languages", _code(taxonomy.LANGUAGES)),
 }
+#: URL parameters of one value from a fixed choice -> the values it takes.
+_CHOICES = {"transferable": ("yes", "no"), "freshness": FRESHNESS, "sort": SORTS}
+#: Every URL parameter of a catalogue view.
+PARAMS = ("q", *_LIST_PARAMS, *_CHOICES, "page", "size")
 
 
 def _int(raw: object, *, default: int, least: int, most: int) -> int:

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
             )
         return value
 
+    #: The licence of the open data (feeds, the open-data files), and the address of its text.
+    dhu_data_licence: str = "CC BY 4.0"
+    dhu_data_licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
+
     @model_validator(mode="after")
     def _archive_after_reminder(self) -> "Settings":
         if self.dhu_freshness_archive_months <= self.dhu_freshness_reminder_months:

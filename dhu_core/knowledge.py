@@ -17,6 +17,7 @@ from dhu_core import audit, db
 from dhu_core.accounts import require_role
 from dhu_core.models import (
     LISTED,
+    AuditEvent,
     Digest,
     DigestInput,
     DigestPractice,
@@ -26,6 +27,7 @@ from dhu_core.models import (
     PracticePublic,
     SpotlightInput,
     User,
+    in_utc,
     is_listed,
     utcnow,
 )
@@ -238,6 +240,40 @@ def spotlights(*, engine: Engine | None = None) -> list[PracticePublic]:
             .order_by(col(Practice.maturity).desc(), col(Practice.published_at).desc())
         ).all()
         return load_public(session, list(ids))
+
+
+@dataclass(frozen=True)
+class DatedSpotlight:
+    """A practice in the spotlight, with when it was last put there."""
+
+    practice: PracticePublic
+    featured_at: datetime
+
+
+def dated_spotlights(*, engine: Engine | None = None) -> list[DatedSpotlight]:
+    """The spotlights, most recently featured first (for feeds and newsletters).
+
+    The time is that of the last `practice.featured` event; a practice featured without one
+    (the demo data) counts from its publication.
+    """
+    with db.read_scope(engine) as session:
+        ids = list(session.exec(select(Practice.id).where(col(Practice.featured), LISTED)).all())
+        featured = dict(
+            session.exec(
+                select(AuditEvent.entity_id, func.max(AuditEvent.at))
+                .where(
+                    AuditEvent.entity == "practice",
+                    AuditEvent.action == "practice.featured",
+                    col(AuditEvent.entity_id).in_(ids),
+                )
+                .group_by(AuditEvent.entity_id)
+            ).all()
+        )
+        dated = [
+            DatedSpotlight(p, in_utc(featured.get(p.id) or p.published_at or p.created_at))
+            for p in load_public(session, ids)
+        ]
+    return sorted(dated, key=lambda s: (s.featured_at, s.practice.id), reverse=True)
 
 
 def feature_practice(*, session: Session, actor: User, data: SpotlightInput) -> Practice:

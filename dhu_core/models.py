@@ -25,6 +25,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def in_utc(moment: datetime) -> datetime:
+    """A stored time in UTC: SQLite gives times back without their zone."""
+    return moment.replace(tzinfo=moment.tzinfo or UTC)
+
+
 class FieldError(ValueError):
     """A problem with one field that only the database can see (a name already taken…)."""
 

@@ -126,3 +126,17 @@ def test_every_page_module_is_in_the_menu_and_every_menu_entry_has_its_module():
     modules = sorted(f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py"))
     assert sorted(listed) == modules
     assert len({spec.url_path for spec in PAGES}) == len(PAGES)
+
+
+#: Imports that open the database.
+DATABASE_IMPORTS = re.compile(
+    r"^\s*(from|import) (sqlalchemy|sqlmodel|dhu_core\.db\b)|^\s*from dhu_core import .*\bdb\b",
+    re.MULTILINE,
+)
+
+
+def test_the_open_data_routes_call_services_never_the_database():
+    # An endpoint that queried by itself could miss `models.LISTED` or leak a private field.
+    routes = CORE / "open_data" / "routes.py"
+    assert not _mentions(routes, DATABASE_IMPORTS)
+    assert _mentions(CORE / "open_data" / "download.py", DATABASE_IMPORTS)

@@ -9,7 +9,14 @@ from streamlit.testing.v1 import AppTest
 
 from dhu_core import db, exchange, knowledge, live, practices
 from dhu_core.config import get_settings
-from dhu_core.models import DigestInput, InterestCreate, PracticeCreate, TwinningNeed, User
+from dhu_core.models import (
+    DigestInput,
+    InterestCreate,
+    PracticeCreate,
+    TwinningNeed,
+    User,
+    utcnow,
+)
 from tests.apptest import APP, sign_in
 from tests.test_knowledge import HOSTILE, HtmlElements
 
@@ -250,6 +257,7 @@ def test_a_coordinator_writes_previews_and_publishes_a_digest(app):
         "Demand and supply",
         "Write a digest",
         "Manage spotlights",
+        "Newsletter",
     ]
     newest = practices.newest_practices(limit=2)
     at.text_input(key="kd_title").input("Remote monitoring after discharge")
@@ -330,6 +338,27 @@ def test_a_coordinator_puts_a_mature_practice_in_the_spotlight(app):
     assert not at.exception
     assert any("In the spotlight now" in s.value for s in at.success)
     assert candidate.id in [p.id for p in knowledge.spotlights()]
+
+
+def test_a_coordinator_composes_the_newsletter_of_a_period(app):
+    _publish("Tele <script>alert(1)</script> & care")
+    at = sign_in(app, "demo-coordinator")
+    at.switch_page("app_pages/knowledge.py").run()
+    today = utcnow().date()
+    at.date_input(key="kn_period").set_value((today, today)).run()
+    next(b for b in at.button if b.label == "Compose the newsletter").click().run()
+
+    assert not at.exception
+    [letter] = [c.value for c in at.code if c.language == "html"]
+    assert letter.startswith("<!DOCTYPE html>")
+    escaped = "Tele &lt;script&gt;alert(1)&lt;/script&gt; &amp; care"
+    assert escaped in letter
+    assert "<script>" not in letter
+    assert escaped in _html(at)  # the preview, as escaped
+    assert [b.proto.label for b in at.get("download_button")] == [
+        "Download HTML",
+        "Download Markdown",
+    ]
 
 
 def test_owners_do_not_get_the_coordinator_tools(app):

@@ -1,4 +1,7 @@
-"""Forms of the knowledge community: writing digests and featuring practices."""
+"""Forms of the knowledge community: writing digests, featuring practices, composing the
+newsletter."""
+
+from datetime import timedelta
 
 import streamlit as st
 from pydantic import ValidationError
@@ -15,8 +18,9 @@ from dhu_core.models import (
     field_errors,
     utcnow,
 )
+from dhu_core.open_data import newsletter
 from dhu_core.text import md_escape
-from dhu_core.ui import cached, forms, knowledge_view, practice_view
+from dhu_core.ui import addresses, cached, forms, knowledge_view, practice_view
 
 MESSAGE = "knowledge_message"
 DIGEST_FORM = "digest"
@@ -36,6 +40,10 @@ DIGEST_LABELS = {
     "practice_ids": "Linked practices",
 }
 SPOTLIGHT_LABELS = {"practice_id": "Practice", "analysis": "Analysis"}
+#: The newsletter period offered first: the last four weeks.
+NEWSLETTER_DAYS = 28
+#: Pixels of the newsletter's code blocks; its preview gets twice as many.
+NEWSLETTER_HEIGHT = 320
 
 
 def digest_editor(actor: User) -> None:
@@ -240,3 +248,56 @@ def spotlight_editor(actor: User) -> None:
 def _spotlight_values() -> dict:
     state = st.session_state
     return {"practice_id": state.get("ks_practice") or 0, "analysis": state.get("ks_analysis")}
+
+
+def newsletter_composer(actor: User) -> None:
+    """A period, a button, then the newsletter as HTML and Markdown to copy or download, with a
+    preview."""
+    state = st.session_state
+    today = utcnow().date()
+    period = st.date_input(
+        "Period",
+        value=(today - timedelta(days=NEWSLETTER_DAYS), today),
+        max_value=today,
+        key="kn_period",
+        help="Days in UTC, both included.",
+    )
+    if st.button("Compose the newsletter", type="primary", icon=":material/mail:"):
+        if len(period) != 2:
+            st.warning("Choose the first and the last day of the period.")
+            return
+        state["kn_newsletter"] = newsletter.compose(
+            actor=actor, since=period[0], until=period[1], base_url=addresses.app_url("knowledge")
+        )
+    letter: newsletter.Newsletter | None = state.get("kn_newsletter")
+    if letter is None:
+        return
+    counts = letter.counts
+    st.caption(
+        f"{counts['practices']} new practices, {counts['digests']} digests and "
+        f"{counts['spotlights']} spotlights. Paste the HTML into your newsletter tool as its "
+        "e-mail body, or the Markdown where it takes Markdown."
+    )
+    html_column, markdown_column = st.columns(2)
+    html_column.download_button(
+        "Download HTML",
+        letter.html,
+        file_name="dhu-newsletter.html",
+        mime="text/html",
+        icon=":material/download:",
+    )
+    markdown_column.download_button(
+        "Download Markdown",
+        letter.markdown,
+        file_name="dhu-newsletter.md",
+        mime="text/markdown",
+        icon=":material/download:",
+    )
+    # Fixed heights: a newsletter of 50 practices would push the preview far down the page.
+    st.code(letter.html, language="html", height=NEWSLETTER_HEIGHT)
+    with st.expander("Markdown"):
+        st.code(letter.markdown, language="markdown", height=NEWSLETTER_HEIGHT)
+    st.markdown("**Preview**")
+    with st.container(border=True, height=2 * NEWSLETTER_HEIGHT):
+        # Its user text is escaped by the template; st.html sanitises again and runs no script.
+        st.html(letter.html)
