@@ -333,6 +333,7 @@ def test_a_file_is_written_once_per_data_version(client, world, engine, monkeypa
     monkeypatch.setattr(
         download, "_write", lambda path, *a, **k: (written.append(path.name), write(path, *a, **k))
     )
+    monkeypatch.setattr(download, "_STARTED", {})
     with ThreadPoolExecutor(max_workers=3) as pool:  # three readers at once: one file
         answers = list(pool.map(client.get, ["/api/v1/open-data/practices.csv"] * 3))
     first = answers[0].content
@@ -345,11 +346,46 @@ def test_a_file_is_written_once_per_data_version(client, world, engine, monkeypa
             update(Practice).where(Practice.id == world["listed"]).values(title="Renamed")
         )
         db.bump_data_version(session)
+    # The change is not waited for: the last file is sent while the new one is written.
+    assert client.get("/api/v1/open-data/practices.csv").content == first
+    _wait_for_writers()
     changed = client.get("/api/v1/open-data/practices.csv").text
     assert "Renamed" in changed
     assert len(written) == 2
     folder = get_settings().dhu_data_dir / "open-data"
     assert sorted(p.name for p in folder.iterdir()) == sorted(written)  # no temporary left
+
+
+def test_a_burst_of_changes_starts_one_new_file_a_minute(client, world, engine, monkeypatch):
+    written = []
+    write = download._write
+    monkeypatch.setattr(
+        download, "_write", lambda path, *a, **k: (written.append(path.name), write(path, *a, **k))
+    )
+    monkeypatch.setattr(download, "_STARTED", {})
+    client.get("/api/v1/open-data/practices.json")
+    for _ in range(3):
+        with db.session_scope(engine) as session:
+            db.bump_data_version(session)
+        client.get("/api/v1/open-data/practices.json")
+        _wait_for_writers()
+    assert len(written) == 2
+
+
+def test_the_host_a_request_names_never_goes_into_a_file(client, world, monkeypatch):
+    monkeypatch.delenv("DHU_PUBLIC_URL")
+    get_settings.cache_clear()
+    answer = client.get("/api/v1/open-data/practices.csv", headers={"Host": "attacker-host.test"})
+    assert "attacker-host" not in answer.text
+    assert f"/radar?practice={world['listed']}" in answer.text
+    other = client.get("/api/v1/open-data/practices.csv", headers={"Host": "other.example"})
+    assert other.content == answer.content  # the same file, not one per Host
+
+
+def _wait_for_writers() -> None:
+    for lock in download._WRITING.values():
+        with lock:
+            pass
 
 
 # --- the newsletter ------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The open-data download: every listed practice as CSV and JSON, with a data dictionary.
 
 A file is generated at most once per data version (and licence and public address) and kept
-under DHU_DATA_DIR/open-data/, so a request for unchanged data only sends the file. It is
+under DHU_DATA_DIR/open-data/, so a request for unchanged data only sends the file; after a
+change the last file is sent while the new one is written in the background. It is
 written in chunks of practices to a temporary file and renamed into place, so a reader never
 sees half a file, whatever the size of the catalogue.
 """
@@ -23,6 +24,7 @@ from sqlmodel import Session
 
 from dhu_core import db, spreadsheet, taxonomy
 from dhu_core.config import DATA_DIR, get_settings
+from dhu_core.errors import log_failure
 from dhu_core.models import LISTED, Practice, PracticePublic, utcnow
 from dhu_core.open_data import rfc3339
 from dhu_core.open_data.links import Licence, practice_url
@@ -38,6 +40,11 @@ KEEP_OLD_SECONDS = 600
 _DICTIONARY_FILE = DATA_DIR / "open_data_dictionary.csv"
 #: One writer per format and process: two requests for new data wait for one file.
 _WRITING = {fmt: threading.Lock() for fmt in FORMATS}
+#: A new file is started at most this often (seconds): writes come in bursts, and at 100,000
+#: practices a file takes some 20 s to write.
+REFRESH_SECONDS = 60
+#: When the last new file of each format was started (time.monotonic()).
+_STARTED: dict[str, float] = {}
 
 
 @dataclass(frozen=True)
@@ -69,39 +76,97 @@ def data_dictionary_json() -> bytes:
     return _json([asdict(column) for column in DATA_DICTIONARY], indent=1).encode("utf-8")
 
 
-def open_data_file(
-    fmt: str, *, base_url: str, licence: Licence, engine: Engine | None = None
-) -> Path:
-    """The open-data file of `fmt` (csv or json) for the data as they are now.
+def open_data_file(fmt: str, *, licence: Licence, engine: Engine | None = None) -> Path:
+    """The open-data file of `fmt` (csv or json): that of the data as they are now, or while it
+    is being written, the newest one written before.
 
-    Written when the data, the licence or the address changed since the last one; else the
-    file written then.
+    Only the very first request, with no file at all, waits for one. After a change a request
+    starts a new file in the background (at most one per format, and one per
+    `REFRESH_SECONDS`) and is answered with the last one: a visitor never waits for a rebuild.
+    Links in the files are absolute under DHU_PUBLIC_URL, else paths on this site: the address
+    a request names (its Host header) never goes into a file that others are sent.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown open-data format '{fmt}' (use one of: {', '.join(FORMATS)})")
     engine = engine or db.get_engine()
-    folder = get_settings().dhu_data_dir / "open-data"
-    # One snapshot: the file holds exactly the data of the version its name says.
-    with db.read_scope(engine) as session:
-        key = json.dumps(
-            [
-                engine.url.render_as_string(hide_password=True),
-                db.data_version_in(session),
-                licence.name,
-                licence.url,
-                base_url,
-            ]
-        )
-        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
-        path = folder / f"{FILE_NAME}-{digest}.{fmt}"
-        if path.exists():
-            return path
+    settings = get_settings()
+    snapshot = _Snapshot(
+        fmt=fmt,
+        folder=settings.dhu_data_dir / "open-data",
+        base_url=(settings.dhu_public_url or "").rstrip("/"),
+        licence=licence,
+        engine=engine,
+    )
+    version = db.data_version(engine)
+    if (path := snapshot.path(version)).exists():
+        return path
+    if (previous := snapshot.newest()) is None:
         with _WRITING[fmt]:
+            return snapshot.path(version) if snapshot.path(version).exists() else snapshot.write()
+    snapshot.refresh_in_background()
+    return previous
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """The open-data files of one format, licence, address and database."""
+
+    fmt: str
+    folder: Path
+    base_url: str
+    licence: Licence
+    engine: Engine
+
+    @property
+    def _prefix(self) -> str:
+        settings = [
+            self.engine.url.render_as_string(hide_password=True),
+            self.licence.name,
+            self.licence.url,
+            self.base_url,
+        ]
+        return f"{FILE_NAME}-{hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:16]}"
+
+    def path(self, version: int) -> Path:
+        """The file of the data at `version`."""
+        return self.folder / f"{self._prefix}-{version}.{self.fmt}"
+
+    def newest(self) -> Path | None:
+        """The file of the newest data written so far, if any."""
+        written = [(_version_of(p), p) for p in self.folder.glob(f"{self._prefix}-*.{self.fmt}")]
+        return max(written)[1] if written else None
+
+    def write(self) -> Path:
+        """Write the file of the data as they are now, in one snapshot, and return it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with db.read_scope(self.engine) as session:
+            path = self.path(db.data_version_in(session))
             if not path.exists():
-                folder.mkdir(parents=True, exist_ok=True)
-                _write(path, fmt, session, base_url=base_url, licence=licence)
-                _forget_old(folder, fmt, keep=path)
-    return path
+                _write(path, self.fmt, session, base_url=self.base_url, licence=self.licence)
+        _forget_old(self.folder, self.fmt, keep=path)
+        return path
+
+    def refresh_in_background(self) -> None:
+        """Start writing the newest file unless one is being written or was started lately."""
+        now = time.monotonic()
+        if now - _STARTED.get(self.fmt, -REFRESH_SECONDS) < REFRESH_SECONDS:
+            return
+        if not _WRITING[self.fmt].acquire(blocking=False):
+            return
+        _STARTED[self.fmt] = now
+        threading.Thread(target=self._refresh, name=f"open-data-{self.fmt}", daemon=True).start()
+
+    def _refresh(self) -> None:
+        try:
+            self.write()
+        except Exception as error:  # noqa: BLE001 (the last file is still served)
+            log_failure(error)
+        finally:
+            _WRITING[self.fmt].release()
+
+
+def _version_of(path: Path) -> int:
+    return int(path.stem.rsplit("-", 1)[1])
 
 
 def _write(path: Path, fmt: str, session: Session, *, base_url: str, licence: Licence) -> None:

@@ -101,7 +101,7 @@ def _open_data_file(request: Request, fmt: str) -> Response:
     if problem := _no_parameters(request):
         return problem
     terms = _licence()
-    path = download.open_data_file(fmt, base_url=_base_url(request), licence=terms)
+    path = download.open_data_file(fmt, licence=terms)
     return FileResponse(
         path,
         media_type=download.FORMATS[fmt],
