@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     #: Markdown files whose text replaces the default privacy notice and accessibility statement.
     dhu_privacy_notice_file: Path | None = None
     dhu_accessibility_statement_file: Path | None = None
+    #: The licence of the open data (feeds, the open-data files), and the address of its text.
+    dhu_data_licence: str = "CC BY 4.0"
+    dhu_data_licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
 
     @field_validator(
         "dhu_operator_name",
@@ -86,10 +89,6 @@ class Settings(BaseSettings):
                 "https:// or http://, without spaces, quotes or angle brackets"
             )
         return value
-
-    #: The licence of the open data (feeds, the open-data files), and the address of its text.
-    dhu_data_licence: str = "CC BY 4.0"
-    dhu_data_licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
 
     @model_validator(mode="after")
     def _archive_after_reminder(self) -> "Settings":
