@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     #: systemd timer runs `dhu run-jobs` instead. E-mail is delivered whenever DHU_SMTP_URL is
     #: set, either way.
     dhu_jobs_in_app: bool = True
+    #: Requests a minute that one client may make to the API (/api/v1/), on average.
+    dhu_api_rate_limit: int = Field(default=120, ge=1, le=1_000_000)
+    #: Requests one client may make to the API at once, before the average counts.
+    dhu_api_rate_burst: int = Field(default=30, ge=1, le=1_000_000)
 
     @model_validator(mode="after")
     def _archive_after_reminder(self) -> "Settings":
