@@ -6,6 +6,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "dhu_core"
+#: `app.py` (the ASGI app: Streamlit and the API) and `main.py` (the Streamlit script).
+ENTRY_POINTS = (ROOT / "app.py", ROOT / "main.py")
 #: Ways to write a CSV or XLSX file that would bypass the escaping of dhu_core/spreadsheet.py.
 SPREADSHEET_WRITERS = re.compile(
     r"\.to_excel\(|\.to_csv\(|\bExcelWriter\b|\bWorkbook\(|csv\.writer\(|\bDictWriter\(|"
@@ -51,7 +53,7 @@ def _reads_the_connection(path: Path) -> bool:
 def test_the_client_address_is_read_in_one_place():
     # st.context.ip_address follows a forged X-Forwarded-For; dhu_core.clients undoes that.
     root = CORE.parent
-    modules = [*CORE.rglob("*.py"), *(root / "app_pages").glob("*.py"), root / "app.py"]
+    modules = [*CORE.rglob("*.py"), *(root / "app_pages").glob("*.py"), *ENTRY_POINTS]
     readers = [str(p.relative_to(root)) for p in modules if _reads_the_connection(p)]
     assert readers == ["dhu_core/ui/auth.py"]
 
@@ -61,7 +63,7 @@ def _writes_spreadsheets(path: Path) -> bool:
 
 
 def test_every_spreadsheet_is_written_by_dhu_core_spreadsheet():
-    modules = [*CORE.rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), ROOT / "app.py"]
+    modules = [*CORE.rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), *ENTRY_POINTS]
     offenders = [
         str(p.relative_to(ROOT))
         for p in modules
@@ -87,7 +89,7 @@ def _mentions(path: Path, pattern: re.Pattern) -> bool:
 def test_e_mail_goes_through_the_outbox_only():
     # A message sent straight over SMTP would bypass the outbox: lost when the server is down,
     # sent for a change that was rolled back, and deaf to the recipient's choices.
-    modules = [*CORE.rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), ROOT / "app.py"]
+    modules = [*CORE.rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), *ENTRY_POINTS]
     smtp = re.compile(r"\bimport smtplib\b|\bfrom smtplib\b")
     written = re.compile(r"(?<!class )\bOutboxMessage\(")
     senders = [str(p.relative_to(ROOT)) for p in modules if _mentions(p, smtp)]
@@ -116,3 +118,39 @@ def test_the_check_sees_a_listing_of_its_own(tmp_path):
     for leak in ('Practice.status == "published"', "Practice.status.in_(('published',))"):
         module.write_text(f"rows = select(Practice.id).where({leak})\n")
         assert _mentions(module, OWN_LISTING), leak
+
+
+def _imported(path: Path) -> set[str]:
+    """The modules `path` imports, and the names it imports from them (`module.name`)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+#: What opens the database: the driver layers, and the project's engines and sessions.
+DATABASE_ACCESS = re.compile(r"^(sqlalchemy|sqlmodel|psycopg|sqlite3)\b|^dhu_core\.db\b")
+
+
+def _opens_the_database(path: Path) -> bool:
+    return any(DATABASE_ACCESS.match(name) for name in _imported(path))
+
+
+def test_the_api_calls_services_never_the_database():
+    # The API and the pages show the same data because they call the same services.
+    modules = sorted((CORE / "api").glob("*.py"))
+    assert len(modules) > 3
+    readers = [p.name for p in modules if _opens_the_database(p)]
+    assert readers == ["http.py"]  # the data version, for entity tags (db.data_version)
+
+
+def test_the_check_sees_the_api_reaching_for_the_database(tmp_path):
+    module = tmp_path / "leak.py"
+    for leak in ("from sqlmodel import select", "from dhu_core import db", "import sqlalchemy"):
+        module.write_text(f"{leak}\n")
+        assert _opens_the_database(module), leak
+    module.write_text("from dhu_core import catalogue, knowledge\n")
+    assert not _opens_the_database(module)

@@ -35,7 +35,7 @@ def practice_list(request: Request) -> JSONResponse:
     offset = cursors.read(url.last(params.get("cursor"))) if params.get("cursor") else 0
     if offset % limit:
         raise InvalidParameter("cursor", "this cursor was made with another limit; keep it")
-    with_facets = BOOLEANS.get(url.last(params.get("facets")), False)
+    with_facets = _flag(params, "facets")
     query = dataclasses.replace(
         CatalogueQuery.from_params(params), page=offset // limit + 1, page_size=limit
     )
@@ -182,6 +182,13 @@ def _limit(params: dict[str, list[str]]) -> int:
             "limit", f"limit must be a whole number from 1 to {parameters.MAX_LIMIT}"
         )
     return int(text)
+
+
+def _flag(params: dict[str, list[str]], name: str) -> bool:
+    text = url.last(params.get(name)) or "false"
+    if text not in BOOLEANS:
+        raise InvalidParameter(name, f"{name} is true or false")
+    return BOOLEANS[text]
 
 
 def _base(request: Request) -> str:
