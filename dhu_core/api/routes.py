@@ -5,6 +5,7 @@ pages show the same data (`catalogue.search` behind both the catalogue page and 
 """
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
@@ -30,12 +31,11 @@ BOOLEANS = {"true": True, "false": False}
 def practice_list(request: Request) -> JSONResponse:
     """GET /api/v1/practices: a page of the catalogue, with the catalogue page's filters."""
     params = _params(request, parameters.PRACTICES)
-    catalogue.check_params(params)
-    limit = _limit(params)
+    limit = int(url.last(params.get("limit")) or parameters.DEFAULT_LIMIT)
     offset = cursors.read(url.last(params.get("cursor"))) if params.get("cursor") else 0
     if offset % limit:
         raise InvalidParameter("cursor", "this cursor was made with another limit; keep it")
-    with_facets = _flag(params, "facets")
+    with_facets = BOOLEANS[url.last(params.get("facets")) or "false"]
     query = dataclasses.replace(
         CatalogueQuery.from_params(params), page=offset // limit + 1, page_size=limit
     )
@@ -73,9 +73,6 @@ def country_list(request: Request) -> JSONResponse:
     """GET /api/v1/countries: the uptake map's figures per country, with a public indicator."""
     params = _params(request, parameters.COUNTRIES)
     code = url.last(params.get("indicator")) or uptake.DEFAULT_INDICATOR
-    if code not in uptake.INDICATORS:
-        choices = ", ".join(uptake.INDICATORS)
-        raise InvalidParameter("indicator", f"unknown indicator '{code}' (use one of: {choices})")
     public = uptake.ehealth_indicator(code).set_index("country")
     countries = uptake.country_uptake(uptake.UptakeFilters())
     data = [
@@ -152,8 +149,8 @@ def not_found(request: Request) -> JSONResponse:
 
 
 def _params(request: Request, accepted: Sequence[Parameter]) -> dict[str, list[str]]:
-    """The query parameters as name -> values; InvalidParameter for one the address does not
-    take, a second value of a single one, or a text that is too long."""
+    """The query parameters as name -> values, each checked against its schema (so exactly
+    the codes the OpenAPI document lists); InvalidParameter for any other."""
     known = {parameter.name: parameter for parameter in accepted}
     params: dict[str, list[str]] = {}
     for name, value in request.query_params.multi_items():
@@ -167,28 +164,29 @@ def _params(request: Request, accepted: Sequence[Parameter]) -> dict[str, list[s
             )
         if len(values) > 1 and not parameter.repeated:
             raise InvalidParameter(name, f"give {name} once")
-        longest = parameter.schema.get("maxLength")
-        if longest is not None and any(len(value) > longest for value in values):
-            raise InvalidParameter(name, f"{name} can have at most {longest} characters")
+        for value in values:
+            for item in value.split(",") if parameter.repeated else [value]:
+                _check(parameter, item)
     return params
 
 
-def _limit(params: dict[str, list[str]]) -> int:
-    text = url.last(params.get("limit"))
-    if not text:
-        return parameters.DEFAULT_LIMIT
-    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= parameters.MAX_LIMIT):
-        raise InvalidParameter(
-            "limit", f"limit must be a whole number from 1 to {parameters.MAX_LIMIT}"
-        )
-    return int(text)
-
-
-def _flag(params: dict[str, list[str]], name: str) -> bool:
-    text = url.last(params.get(name)) or "false"
-    if text not in BOOLEANS:
+def _check(parameter: Parameter, value: str) -> None:
+    """InvalidParameter unless `value` is one the parameter's schema allows."""
+    schema, name = parameter.schema, parameter.name
+    if "enum" in schema and value not in {str(allowed) for allowed in schema["enum"]}:
+        shown = ", ".join(str(allowed) for allowed in schema["enum"][:8])
+        more = ", …" if len(schema["enum"]) > 8 else ""
+        raise InvalidParameter(name, f"unknown {name} '{value}' (use one of: {shown}{more})")
+    if schema["type"] == "integer":
+        least, most = schema.get("minimum", 0), schema.get("maximum", 2**31)
+        if not (value.isascii() and value.isdigit() and least <= int(value) <= most):
+            raise InvalidParameter(name, f"{name} must be a whole number from {least} to {most}")
+    if schema["type"] == "boolean" and value not in BOOLEANS:
         raise InvalidParameter(name, f"{name} is true or false")
-    return BOOLEANS[text]
+    if len(value) > schema.get("maxLength", len(value)):
+        raise InvalidParameter(name, f"{name} can have at most {schema['maxLength']} characters")
+    if "pattern" in schema and not re.fullmatch(schema["pattern"].strip("^$"), value):
+        raise InvalidParameter(name, f"{name} is not valid")
 
 
 def _base(request: Request) -> str:
