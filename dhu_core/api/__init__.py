@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 from dhu_core.api import readiness
 from dhu_core.api.http import ApiMiddleware
 from dhu_core.api.routes import NOT_FOUND, ROUTES
+from dhu_core.errors import log_failure
 
 
 def routes() -> list[BaseRoute]:
@@ -30,7 +31,12 @@ def middleware() -> list[Middleware]:
 @asynccontextmanager
 async def lifespan(_app: object) -> AsyncIterator[None]:
     """Prepare the database before the first request, so a new install answers at once."""
-    await run_in_threadpool(readiness.ensure)
+    try:
+        await run_in_threadpool(readiness.ensure)
+    except Exception as error:
+        # The app still starts: its pages say what is wrong, and the API tries again (a 500
+        # with an error id) at each request until the database answers.
+        log_failure(error)
     yield
 
 

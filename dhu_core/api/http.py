@@ -84,13 +84,14 @@ def entity_tag(*, version: int, day: str, host: str, path: str, query: str) -> s
     become "may be outdated" from one day to the next), with the address asked."""
     normalised = urlencode(sorted(parse_qsl(query, keep_blank_values=True)))
     text = "\n".join((API_VERSION, str(version), day, host, path, normalised))
-    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+    # Weak: the same tag stands for the answer with and without gzip (Streamlit compresses).
+    return 'W/"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
 def matches(if_none_match: str, tag: str) -> bool:
     """True when an If-None-Match header names `tag` (weakly compared, as RFC 9110 says)."""
     given = [part.strip().removeprefix("W/") for part in if_none_match.split(",")]
-    return "*" in given or tag in given
+    return "*" in given or tag.removeprefix("W/") in given
 
 
 class TokenBuckets:

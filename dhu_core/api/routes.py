@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
+import pandas as pd
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -88,7 +89,7 @@ def country_list(request: Request) -> JSONResponse:
     return _json(schemas.CountryList(data=data))
 
 
-def _indicator(code: str, public, country: str) -> schemas.Indicator | None:
+def _indicator(code: str, public: pd.DataFrame, country: str) -> schemas.Indicator | None:
     if country not in public.index:
         return None
     year, value = public.loc[country, ["year", "value"]]
