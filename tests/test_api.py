@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.testclient import TestClient
 
 from dhu_core import api, catalogue, db, demo, geo, taxonomy
-from dhu_core.api import readiness
+from dhu_core.api import cursors, readiness
 from dhu_core.api.http import ApiMiddleware, TokenBuckets
 from dhu_core.catalogue import CatalogueQuery
 from dhu_core.config import Settings, get_settings
@@ -175,6 +175,13 @@ def test_cursors_walk_the_whole_result_once_in_order(client, seeded):
     assert walked == catalogue.matching_ids(CatalogueQuery(sort="title"))
     assert {page["total"] for page in pages} == {len(walked)}
     assert pages[-1]["next_cursor"] is None and "facets" not in pages[-1]
+
+
+def test_a_cursor_past_the_end_gives_an_empty_last_page(client):
+    # The result can shrink between two pages (a practice archived meanwhile).
+    answer = client.get(f"/api/v1/practices?limit=20&cursor={cursors.make(10_000)}").json()
+    assert answer["data"] == [] and answer["total"] > 0
+    assert answer["next_cursor"] is None and answer["links"]["next"] is None
 
 
 @pytest.mark.parametrize(

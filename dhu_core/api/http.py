@@ -140,8 +140,7 @@ class ApiMiddleware:
         self.buckets = TokenBuckets(
             per_minute=settings.dhu_api_rate_limit, burst=settings.dhu_api_rate_burst
         )
-        self.proxies = trusted_proxies(settings)
-        self.server_trusted = server_trusted(settings)
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
@@ -213,8 +212,12 @@ class ApiMiddleware:
         connection = clients.Connection(
             server_address="127.0.0.1" if host == "::1" else host, headers=headers
         )
+        # Read at each request: a malformed DHU_TRUSTED_PROXIES fails the API's requests (with
+        # an error id), not the start of the whole app, whose pages explain the setting.
         return clients.client_address(
-            connection, proxies=self.proxies, server_trusted=self.server_trusted
+            connection,
+            proxies=trusted_proxies(self.settings),
+            server_trusted=server_trusted(self.settings),
         )
 
 
