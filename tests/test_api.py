@@ -113,7 +113,7 @@ def test_practice_json_has_every_public_field_with_labels(client):
         practice["maturity"]["code"]
     )
     assert all(c["label"] == geo.country_name(c["code"]) for c in practice["countries"])
-    assert set(practice["owner"]) == {"name", "country"}
+    assert set(practice["owner_organisation"]) == {"name", "country"}
     assert practice["published_at"].endswith("Z")
 
 

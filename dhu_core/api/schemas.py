@@ -55,7 +55,7 @@ class Practice(_Model):
     support_offered: str | None
     transfer_capacity: int = Field(description="Twinnings the owner can support at once")
     website: str | None
-    owner: Owner
+    owner_organisation: Owner
     countries: list[Code] = Field(description="Countries where the practice is deployed")
     health_domains: list[Code]
     dhi_codes: list[Code] = Field(description="WHO Classification of Digital Health Interventions")
@@ -194,7 +194,7 @@ def practice(item: PracticePublic, *, base: str, now: datetime | None = None) ->
         support_offered=item.support_offered,
         transfer_capacity=item.transfer_capacity,
         website=item.website,
-        owner=Owner(name=item.owner_organisation, country=item.owner_country),
+        owner_organisation=Owner(name=item.owner_organisation, country=item.owner_country),
         countries=[Code(code=c, label=geo.country_name(c)) for c in item.countries],
         health_domains=[_code(taxonomy.HEALTH_DOMAINS, c) for c in item.health_domains],
         dhi_codes=[_code(taxonomy.DHI_CODES, c) for c in item.dhi_codes],
