@@ -195,13 +195,13 @@ def run_jobs(every: int | None) -> None:
     help="Folder for the benchmark databases (default: a temporary folder).",
 )
 def bench_command(practices: int, workdir: Path | None) -> None:
-    """Measure search, similarity, import, uptake, the map page, matching, freshness and
-    e-mail delivery.
+    """Measure search, similarity, import, uptake, the map page, matching, freshness, e-mail
+    delivery and the JSON API.
 
     Runs on new SQLite files of generated demo data; the configured database is not touched.
     """
     # Imported here: they pull in scikit-learn and SciPy, which the other commands don't need.
-    from dhu_core import bench, bench_matching, bench_outbox, bench_uptake
+    from dhu_core import bench, bench_api, bench_matching, bench_outbox, bench_uptake
 
     gc.freeze()  # as the app does once it has started (see dhu_core/ui/shell.py)
     with tempfile.TemporaryDirectory() as temporary:
@@ -226,6 +226,7 @@ def bench_command(practices: int, workdir: Path | None) -> None:
         _report(
             "freshness pass (reminders and archiving)", bench.run_freshness_bench(engine=engine)
         )
+        _report("JSON API over HTTP", bench_api.run_api_bench(engine=engine, workdir=folder))
         engine.dispose()
         _report(
             "e-mail outbox to a local SMTP server", bench_outbox.run_outbox_bench(workdir=folder)

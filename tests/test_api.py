@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.testclient import TestClient
 
-from dhu_core import api, catalogue, db, demo, geo, taxonomy
+from dhu_core import api, catalogue, db, demo, geo, taxonomy, uptake
 from dhu_core.api import cursors, readiness
 from dhu_core.api.http import ApiMiddleware, TokenBuckets
 from dhu_core.catalogue import CatalogueQuery
@@ -277,6 +277,23 @@ def test_a_conditional_request_gets_304_without_redoing_the_work(client, seeded,
         db.bump_data_version(session)
     changed = client.get("/api/v1/practices?type=app&limit=5", headers={"If-None-Match": tag})
     assert changed.status_code == 200 and changed.headers["etag"] != tag
+
+
+def test_the_same_request_again_is_answered_from_the_kept_answer(client, seeded, monkeypatch):
+    counted = []
+    real = uptake.country_uptake
+    monkeypatch.setattr(
+        uptake, "country_uptake", lambda *a, **k: counted.append(1) or real(*a, **k)
+    )
+    first = client.get("/api/v1/countries?indicator=I_IHIF")
+    again = client.get("/api/v1/countries?indicator=I_IHIF")
+    assert (again.status_code, again.content) == (200, first.content)
+    assert again.headers["etag"] == first.headers["etag"]
+    assert len(counted) == 1
+    with db.session_scope(seeded) as session:
+        db.bump_data_version(session)
+    assert client.get("/api/v1/countries?indicator=I_IHIF").status_code == 200
+    assert len(counted) == 2
 
 
 def test_the_rate_limit_answers_429_and_recovers(seeded):

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -79,11 +80,12 @@ def _failure(error: BaseException) -> JSONResponse:
     return error_response(500, f"Something went wrong on our side (error {reference}).")
 
 
-def entity_tag(*, version: int, day: str, host: str, path: str, query: str) -> str:
+def entity_tag(*, version: int, day: str, base: str, path: str, query: str) -> str:
     """The ETag of an answer, known before it is made: the data version and the day (practices
-    become "may be outdated" from one day to the next), with the address asked."""
+    become "may be outdated" from one day to the next), with the address asked (its `base`,
+    scheme and host, is in the links of the answer)."""
     normalised = urlencode(sorted(parse_qsl(query, keep_blank_values=True)))
-    text = "\n".join((API_VERSION, str(version), day, host, path, normalised))
+    text = "\n".join((API_VERSION, str(version), day, base, path, normalised))
     # Weak: the same tag stands for the answer with and without gzip (Streamlit compresses).
     return 'W/"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
@@ -129,10 +131,35 @@ class TokenBuckets:
             del self._buckets[client]
 
 
+class Answers:
+    """Answers kept by entity tag and accepted encodings (Streamlit gzips them), the least
+    recently used forgotten first: a tag names the data version, so a kept answer is never
+    stale, and asking again costs no work (the uptake per country takes a second at 100,000
+    practices)."""
+
+    def __init__(self, *, entries: int = 64, largest: int = 512 * 1024) -> None:
+        self.entries = entries
+        self.largest = largest
+        self._kept: OrderedDict[tuple[str, str], tuple[list, bytes]] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> tuple[list, bytes] | None:
+        """The headers and body kept for `key`, or None."""
+        kept = self._kept.get(key)
+        if kept is not None:
+            self._kept.move_to_end(key)
+        return kept
+
+    def put(self, key: tuple[str, str], headers: list, body: bytes) -> None:
+        """Keep an answer; forget the least recently used beyond `entries`."""
+        self._kept[key] = (headers, body)
+        while len(self._kept) > self.entries:
+            self._kept.popitem(last=False)
+
+
 class ApiMiddleware:
     """Around every request under /api/v1/: the rate limit, CORS, 405 for other methods than
     GET and HEAD, 503 while the database is not ready, and entity tags (a conditional request
-    whose tag still holds gets 304 before any work is done)."""
+    whose tag still holds gets 304 before any work is done, another GET the answer kept)."""
 
     def __init__(self, app: ASGIApp, settings: Settings | None = None) -> None:
         self.app = app
@@ -141,6 +168,7 @@ class ApiMiddleware:
             per_minute=settings.dhu_api_rate_limit, burst=settings.dhu_api_rate_burst
         )
         self.settings = settings
+        self.answers = Answers()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
@@ -180,7 +208,7 @@ class ApiMiddleware:
         tag = entity_tag(
             version=await run_in_threadpool(db.data_version),
             day=datetime.now(UTC).date().isoformat(),
-            host=request.headers.get("host", ""),
+            base=str(request.base_url),
             path=request.url.path,
             query=request.url.query,
         )
@@ -189,14 +217,35 @@ class ApiMiddleware:
         return tag
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, *, tag: str) -> None:
+        """Answer from the endpoint, or from the answers kept for this tag (a GET that names
+        the same data version, day and address gets the same answer)."""
+        key = (tag, Headers(scope=scope).get("accept-encoding", ""))
+        kept = self.answers.get(key) if scope["method"] == "GET" else None
+        if kept is not None:
+            headers, body = kept
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
         started = False
+        headers: list = []
+        # None once the answer is an error, a HEAD, or too large to keep.
+        body: bytearray | None = bytearray() if scope["method"] == "GET" else None
 
         async def tagged(message: Message) -> None:
-            nonlocal started
+            nonlocal started, headers, body
             if message["type"] == "http.response.start":
                 started = True
                 if message["status"] == 200:
                     message = _add_headers(message, _cache_headers(tag))
+                    headers = message["headers"]
+                else:
+                    body = None
+            elif message["type"] == "http.response.body" and body is not None:
+                body += message.get("body", b"")
+                if len(body) > self.answers.largest:
+                    body = None
+                elif not message.get("more_body", False):
+                    self.answers.put(key, headers, bytes(body))
             await send(message)
 
         try:
