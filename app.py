@@ -1,14 +1,8 @@
-"""DHU Platform entry point: start-up, sign-in, navigation per role, the frame of every page."""
+"""DHU Platform entry point: the Streamlit app (main.py) and the JSON API (/api/v1/) in one
+process. `streamlit run app.py` serves both, and so does `uvicorn app:app`."""
 
 import streamlit as st
 
-from dhu_core.ui import auth, shell
+from dhu_core import api
 
-st.set_page_config(page_icon=shell.ICON, layout="wide")
-shell.prepare()
-authenticator = auth.authenticator()
-user = auth.restore_session(authenticator)
-page = shell.navigation(user)
-shell.sidebar(user, authenticator)
-shell.demo_banner(page)
-shell.run_page(page)
+app = st.App("main.py", routes=api.routes(), middleware=api.middleware(), lifespan=api.lifespan)

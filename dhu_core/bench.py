@@ -47,12 +47,12 @@ def run_catalogue_bench(*, engine: Engine, repeats: int = 20) -> dict:
     for name, query in CATALOGUE_QUERIES.items():
         total = search(query, engine=engine).total  # the first run warms the caches
         times = [_time(lambda query=query: search(query, engine=engine)) for _ in range(repeats)]
-        per_query[name] = {"total": total, **_figures(times)}
+        per_query[name] = {"total": total, **timing_figures(times)}
         every += times
     return {
         "practices": _published(engine),
         "repeats": repeats,
-        **_figures(every),
+        **timing_figures(every),
         "queries": per_query,
     }
 
@@ -80,8 +80,8 @@ def run_similarity_bench(*, engine: Engine, lookups: int = 200) -> dict:
     return {
         "practices": len(index),
         "build_s": round(build_seconds, 2),
-        "by_text": _figures(by_text),
-        "by_practice": _figures(by_practice),
+        "by_text": timing_figures(by_text),
+        "by_practice": timing_figures(by_practice),
     }
 
 
@@ -135,7 +135,7 @@ def _time(call: Callable[[], object]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _figures(milliseconds: list[float]) -> dict:
+def timing_figures(milliseconds: list[float]) -> dict:
     """n, p50 and p95 (nearest rank) of timings in milliseconds."""
     ordered = sorted(milliseconds)
 

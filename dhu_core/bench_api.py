@@ -1,11 +1,15 @@
 """Benchmark of the public API over HTTP, side by side with datasette, for `dhu bench`.
 
-Both serve the same SQLite file on 127.0.0.1 in processes of their own, and one client times
-the same faceted full-text searches on each, one request at a time over a kept-alive
-connection. datasette (a test dependency: `pip install -e ".[test]"`) is what many would reach
-for to publish a SQLite file; it searches `practice` through the full-text table of migration
-0008 and counts facets over the practice's own columns (type, maturity, transferable), while
-the API also counts countries, domains, DHI groups, standards, languages and freshness.
+Both serve the same SQLite file on 127.0.0.1 in processes of their own (the app as
+`streamlit run app.py`), and one client times the same faceted full-text searches on each, one
+request at a time over a kept-alive connection. Each request asks for a page size of its own
+(20, 21, 22 …), so no answer the API keeps for an entity tag is timed: every one is a search.
+The answers kept, and 304s, are timed apart.
+
+datasette (a test dependency: `pip install -e ".[test]"`) is what many would reach for to
+publish a SQLite file. It searches `practice` through the full-text table of migration 0008 and
+counts facets over the practice's own columns (type, maturity, transferable), while the API
+also counts countries, domains, DHI groups, standards, languages and freshness.
 """
 
 import json
@@ -17,13 +21,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import urlencode
 
-from dhu_core.bench import _figures
+from dhu_core.bench import timing_figures
 from dhu_core.config import PROJECT_ROOT
 
 #: The searches timed: text with filters, as the catalogue's URL parameters. Each runs with
@@ -45,7 +49,8 @@ _STARTUP_SECONDS = 120
 
 
 def run_api_bench(*, database: Path, repeats: int = 30) -> dict:
-    """p50 and p95 of `GET /api/v1/practices` and of datasette on the same queries and file."""
+    """p50 and p95 of `GET /api/v1/practices` and of datasette on the same queries and file,
+    and of the API's kept answers and 304s."""
     try:
         import datasette  # noqa: F401 (only checked for: it runs as a process of its own)
     except ImportError:
@@ -57,29 +62,36 @@ def run_api_bench(*, database: Path, repeats: int = 30) -> dict:
     other: dict[str, list[float]] = {}
     with _dhu_server(database) as dhu, _datasette_server(database) as compared:
         for name, params in QUERIES.items():
-            api[name] = _timings(dhu, _api_path(params), repeats)
-            other[name] = _timings(compared, _datasette_path(params), repeats)
-    api_all = _figures([t for times in api.values() for t in times])
-    other_all = _figures([t for times in other.values() for t in times])
+            api[name] = _timings(dhu, lambda size, p=params: _api_path(p, size), repeats)
+            other[name] = _timings(
+                compared, lambda size, p=params: _datasette_path(p, size), repeats
+            )
+        again = _timings(dhu, lambda _: _api_path(QUERIES["q=diabetes"], PAGE_SIZE), repeats)
+        not_modified = _not_modified(dhu, _api_path(QUERIES["q=diabetes"], PAGE_SIZE), repeats)
+    api_all = timing_figures([t for times in api.values() for t in times])
+    other_all = timing_figures([t for times in other.values() for t in times])
     return {
         "repeats": repeats,
         "api": api_all,
         "datasette": other_all,
         "p95 datasette / api": round(other_all["p95_ms"] / api_all["p95_ms"], 1),
+        "api, the same request again (answer kept)": timing_figures(again),
+        "api, conditional request (304)": timing_figures(not_modified),
         "queries": {
-            name: {"api": _figures(api[name]), "datasette": _figures(other[name])} for name in api
+            name: {"api": timing_figures(api[name]), "datasette": timing_figures(other[name])}
+            for name in api
         },
     }
 
 
-def _api_path(params: list[tuple[str, str]]) -> str:
-    query = [*params, ("limit", str(PAGE_SIZE)), ("facets", "true")]
+def _api_path(params: list[tuple[str, str]], size: int) -> str:
+    query = [*params, ("limit", str(size)), ("facets", "true")]
     return "/api/v1/practices?" + urlencode(query)
 
 
-def _datasette_path(params: list[tuple[str, str]]) -> str:
+def _datasette_path(params: list[tuple[str, str]], size: int) -> str:
     """The same search in datasette's table API: full-text `_search`, filters as column tests."""
-    query: list[tuple[str, str]] = [("status__exact", "published"), ("_size", str(PAGE_SIZE))]
+    query: list[tuple[str, str]] = [("status__exact", "published"), ("_size", str(size))]
     maturities = []
     for name, value in params:
         if name == "q":
@@ -96,25 +108,44 @@ def _datasette_path(params: list[tuple[str, str]]) -> str:
     return "/bench/practice.json?" + urlencode(query)
 
 
-def _timings(base: str, path: str, repeats: int) -> list[float]:
-    """Milliseconds of `repeats` GETs of `path` after one to warm up; each must answer 200."""
+def _timings(base: str, path_of: Callable[[int], str], repeats: int) -> list[float]:
+    """Milliseconds of `repeats` GETs of `path_of(page size)`, each with a size of its own,
+    after one to warm up; each must answer 200."""
+    with _connection(base) as connection:
+        _get(connection, path_of(PAGE_SIZE + repeats + 1), 200)
+        return [_get(connection, path_of(PAGE_SIZE + n), 200)[0] for n in range(repeats)]
+
+
+def _not_modified(base: str, path: str, repeats: int) -> list[float]:
+    """Milliseconds of `repeats` conditional GETs of `path` with its current ETag."""
+    with _connection(base) as connection:
+        tag = _get(connection, path, 200)[1]
+        return [_get(connection, path, 304, {"If-None-Match": tag})[0] for _ in range(repeats)]
+
+
+@contextmanager
+def _connection(base: str) -> Iterator[HTTPConnection]:
     host, port = base.removeprefix("http://").split(":")
-    connection = HTTPConnection(host, int(port), timeout=60)
-    times = []
+    connection = HTTPConnection(host, int(port), timeout=120)
     try:
-        for attempt in range(repeats + 1):
-            started = time.perf_counter()
-            connection.request("GET", path)
-            response = connection.getresponse()
-            body = response.read()
-            elapsed = (time.perf_counter() - started) * 1000
-            if response.status != 200:
-                raise RuntimeError(f"{base}{path} answered {response.status}: {body[:300]!r}")
-            if attempt:
-                times.append(elapsed)
+        yield connection
     finally:
         connection.close()
-    return times
+
+
+def _get(
+    connection: HTTPConnection, path: str, expect: int, headers: dict[str, str] | None = None
+) -> tuple[float, str]:
+    """Milliseconds of a GET of `path` and the ETag answered; RuntimeError for another status
+    than `expect`."""
+    started = time.perf_counter()
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    body = response.read()
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status != expect:
+        raise RuntimeError(f"{path} answered {response.status}: {body[:300]!r}")
+    return elapsed, response.headers.get("ETag", "")
 
 
 @contextmanager
@@ -122,7 +153,9 @@ def _dhu_server(database: Path) -> Iterator[str]:
     """The app (`streamlit run app.py`) on `database`, without a rate limit for the client."""
     env = {
         "DATABASE_URL": f"sqlite:///{database}",
+        "DHU_DATA_DIR": str(database.parent),
         "DHU_API_RATE_LIMIT": "1000000",
+        "DHU_API_RATE_BURST": "1000000",
         "DHU_JOBS_IN_APP": "false",
     }
     command = ["streamlit", "run", "app.py", "--server.headless", "true"]

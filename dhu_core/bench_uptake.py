@@ -108,7 +108,7 @@ def _check_floor(conn: sqlite3.Connection, table: pd.DataFrame) -> None:
 
 def _page_runs(path: Path, workdir: Path, *, repeats: int) -> dict[str, list[float]]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "DHU_DATA_DIR": str(workdir)}
-    app = str(PROJECT_ROOT / "app.py")
+    app = str(PROJECT_ROOT / "main.py")
     done = subprocess.run(
         # A process of its own: "cold" then means cold, and this module stays free of Streamlit.
         [sys.executable, "-m", "dhu_core.ui.page_timing", app, "app_pages/map.py", str(repeats)],

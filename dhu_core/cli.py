@@ -195,13 +195,13 @@ def run_jobs(every: int | None) -> None:
     help="Folder for the benchmark databases (default: a temporary folder).",
 )
 def bench_command(practices: int, workdir: Path | None) -> None:
-    """Measure search, similarity, import, uptake, the map page, matching, freshness and
-    e-mail delivery.
+    """Measure search, similarity, import, uptake, the map page, matching, freshness, e-mail
+    delivery and the JSON API.
 
     Runs on new SQLite files of generated demo data; the configured database is not touched.
     """
     # Imported here: they pull in scikit-learn and SciPy, which the other commands don't need.
-    from dhu_core import bench, bench_matching, bench_outbox, bench_uptake
+    from dhu_core import bench, bench_api, bench_matching, bench_outbox, bench_uptake
 
     gc.freeze()  # as the app does once it has started (see dhu_core/ui/shell.py)
     with tempfile.TemporaryDirectory() as temporary:
@@ -215,6 +215,10 @@ def bench_command(practices: int, workdir: Path | None) -> None:
         click.echo(f"demo data: {practices:,} practices seeded in {seeded.seconds:.1f} s")
         _report(
             "catalogue search (page, total, facet counts)", bench.run_catalogue_bench(engine=engine)
+        )
+        _report(
+            "GET /api/v1/practices over HTTP, beside datasette on the same file",
+            bench_api.run_api_bench(database=path),
         )
         _report("similar practices", bench.run_similarity_bench(engine=engine))
         _report("import of 10,000 rows", io.run_import_bench(engine=engine))

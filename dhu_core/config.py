@@ -90,6 +90,11 @@ class Settings(BaseSettings):
             )
         return value
 
+    #: Requests a minute that one client may make to the API (/api/v1/), on average.
+    dhu_api_rate_limit: int = Field(default=120, ge=1, le=1_000_000)
+    #: Requests one client may make to the API at once, before the average counts.
+    dhu_api_rate_burst: int = Field(default=30, ge=1, le=1_000_000)
+
     @model_validator(mode="after")
     def _archive_after_reminder(self) -> "Settings":
         if self.dhu_freshness_archive_months <= self.dhu_freshness_reminder_months:

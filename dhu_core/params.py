@@ -1,6 +1,15 @@
-"""Reading URL query parameters that anyone can edit: never raise, drop what is not known."""
+"""Reading URL query parameters that anyone can edit: the pages never raise and drop what is
+not known; the API refuses it (`InvalidParameter`)."""
 
 from collections.abc import Callable
+
+
+class InvalidParameter(ValueError):
+    """A parameter value that a strict reader (the API) refuses; `field` names the parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def strings(raw: object) -> list[str]:

@@ -21,7 +21,6 @@ from dhu_core.text import md_escape
 PAGES_DIR = DATA_DIR / "pages"
 #: How the texts name the operator while DHU_OPERATOR_NAME is unset: true of any installation.
 UNNAMED_OPERATOR = "the operator of this installation"
-DEFAULT_API_RATE_LIMIT = 120
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 log = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ def data_and_api(*, settings: Settings, base_path: str, app_url: str) -> str:
     """
     # Read this way until the settings of the API and the open data are merged (issue 13).
     licence = settings.dhu_data_licence
-    rate_limit = getattr(settings, "dhu_api_rate_limit", DEFAULT_API_RATE_LIMIT)
+    rate_limit = settings.dhu_api_rate_limit
     return _filled(
         "data-and-api.md",
         {

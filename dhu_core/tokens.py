@@ -25,7 +25,8 @@ def _key(purpose: str) -> bytes:
     return hmac.new(secret, f"dhu-token:{purpose}".encode(), hashlib.sha256).digest()
 
 
-def _signature(purpose: str, payload: str) -> str:
+def signature(purpose: str, payload: str) -> str:
+    """The URL-safe HMAC of `payload` under the key of `purpose`."""
     mac = hmac.new(_key(purpose), payload.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
@@ -33,17 +34,17 @@ def _signature(purpose: str, payload: str) -> str:
 def make(purpose: str, subject: int, expires: datetime) -> str:
     """A URL-safe token for record `subject`, valid for `purpose` until `expires`."""
     payload = f"{subject}.{int(expires.timestamp())}"
-    return f"{payload}.{_signature(purpose, payload)}"
+    return f"{payload}.{signature(purpose, payload)}"
 
 
 def read(purpose: str, token: str, *, now: datetime | None = None) -> int:
     """The record id a valid token names; InvalidToken when altered, foreign or expired."""
     try:
-        subject, expires, signature = str(token).strip().split(".")
+        subject, expires, given = str(token).strip().split(".")
         payload = f"{int(subject)}.{int(expires)}"
     except ValueError:
         raise InvalidToken("this link is not complete; copy the whole link") from None
-    if not hmac.compare_digest(signature, _signature(purpose, payload)):
+    if not hmac.compare_digest(given, signature(purpose, payload)):
         raise InvalidToken("this link is not valid; ask for a new one")
     if int(expires) < (now or utcnow()).timestamp():
         raise InvalidToken("this link has expired; ask for a new one")

@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 from dhu_core.config import get_settings
 from tests.browser import ROOT, demo_password
 
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "main.py")
 
 
 def open_app() -> AppTest:

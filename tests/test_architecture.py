@@ -8,6 +8,8 @@ from dhu_core.ui.shell import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "dhu_core"
+#: `app.py` (the ASGI app: Streamlit and the API) and `main.py` (the Streamlit script).
+ENTRY_POINTS = (ROOT / "app.py", ROOT / "main.py")
 #: Ways to write a CSV or XLSX file that would bypass the escaping of dhu_core/spreadsheet.py.
 SPREADSHEET_WRITERS = re.compile(
     r"\.to_excel\(|\.to_csv\(|\bExcelWriter\b|\bWorkbook\(|csv\.writer\(|\bDictWriter\(|"
@@ -53,7 +55,7 @@ def _reads_the_connection(path: Path) -> bool:
 def test_the_client_address_is_read_in_one_place():
     # st.context.ip_address follows a forged X-Forwarded-For; dhu_core.clients undoes that.
     root = CORE.parent
-    modules = [*CORE.rglob("*.py"), *(root / "app_pages").glob("*.py"), root / "app.py"]
+    modules = [*CORE.rglob("*.py"), *(root / "app_pages").glob("*.py"), *ENTRY_POINTS]
     readers = [str(p.relative_to(root)) for p in modules if _reads_the_connection(p)]
     assert readers == ["dhu_core/ui/auth.py"]
 
@@ -63,7 +65,7 @@ def _writes_spreadsheets(path: Path) -> bool:
 
 
 def test_every_spreadsheet_is_written_by_dhu_core_spreadsheet():
-    modules = [*CORE.rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), ROOT / "app.py"]
+    modules = [*CORE.rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), *ENTRY_POINTS]
     offenders = [
         str(p.relative_to(ROOT))
         for p in modules
@@ -89,7 +91,7 @@ def _mentions(path: Path, pattern: re.Pattern) -> bool:
 def test_e_mail_goes_through_the_outbox_only():
     # A message sent straight over SMTP would bypass the outbox: lost when the server is down,
     # sent for a change that was rolled back, and deaf to the recipient's choices.
-    modules = [*CORE.rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), ROOT / "app.py"]
+    modules = [*CORE.rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), *ENTRY_POINTS]
     smtp = re.compile(r"\bimport smtplib\b|\bfrom smtplib\b")
     written = re.compile(r"(?<!class )\bOutboxMessage\(")
     senders = [str(p.relative_to(ROOT)) for p in modules if _mentions(p, smtp)]
@@ -128,15 +130,43 @@ def test_every_page_module_is_in_the_menu_and_every_menu_entry_has_its_module():
     assert len({spec.url_path for spec in PAGES}) == len(PAGES)
 
 
-#: Imports that open the database.
-DATABASE_IMPORTS = re.compile(
-    r"^\s*(from|import) (sqlalchemy|sqlmodel|dhu_core\.db\b)|^\s*from dhu_core import .*\bdb\b",
-    re.MULTILINE,
-)
+def _imported(path: Path) -> set[str]:
+    """The modules `path` imports, and the names it imports from them (`module.name`)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+#: What opens the database: the driver layers, and the project's engines and sessions.
+DATABASE_ACCESS = re.compile(r"^(sqlalchemy|sqlmodel|psycopg|sqlite3)\b|^dhu_core\.db\b")
+
+
+def _opens_the_database(path: Path) -> bool:
+    return any(DATABASE_ACCESS.match(name) for name in _imported(path))
+
+
+def test_the_api_calls_services_never_the_database():
+    # The API and the pages show the same data because they call the same services.
+    modules = sorted((CORE / "api").glob("*.py"))
+    assert len(modules) > 3
+    readers = [p.name for p in modules if _opens_the_database(p)]
+    assert readers == ["http.py"]  # the data version, for entity tags (db.data_version)
+
+
+def test_the_check_sees_the_api_reaching_for_the_database(tmp_path):
+    module = tmp_path / "leak.py"
+    for leak in ("from sqlmodel import select", "from dhu_core import db", "import sqlalchemy"):
+        module.write_text(f"{leak}\n")
+        assert _opens_the_database(module), leak
+    module.write_text("from dhu_core import catalogue, knowledge\n")
+    assert not _opens_the_database(module)
 
 
 def test_the_open_data_routes_call_services_never_the_database():
     # An endpoint that queried by itself could miss `models.LISTED` or leak a private field.
-    routes = CORE / "open_data" / "routes.py"
-    assert not _mentions(routes, DATABASE_IMPORTS)
-    assert _mentions(CORE / "open_data" / "download.py", DATABASE_IMPORTS)
+    assert not _opens_the_database(CORE / "open_data" / "routes.py")
+    assert _opens_the_database(CORE / "open_data" / "download.py")

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from dhu_core.api.http import CACHE_CONTROL, error_response, matches
 from dhu_core.catalogue import CatalogueQuery
 from dhu_core.config import get_settings, public_url
 from dhu_core.models import FieldError
@@ -93,8 +94,7 @@ def data_dictionary_json(request: Request) -> Response:
 
 def bad_parameter(error: FieldError) -> JSONResponse:
     """The answer to a parameter the endpoint does not know, or a value it cannot use."""
-    body = {"error": {"status": 400, "message": str(error), "field": error.field}}
-    return JSONResponse(body, status_code=400)
+    return error_response(400, str(error), field=error.field)
 
 
 def _open_data_file(request: Request, fmt: str) -> Response:
@@ -102,10 +102,15 @@ def _open_data_file(request: Request, fmt: str) -> Response:
         return problem
     terms = _licence()
     path = download.open_data_file(fmt, licence=terms)
+    # The file's own tag: while a new file is written, the last one is sent, and a client that
+    # has it must be told when the new one is there (the API's tag is the data version's).
+    cache = {"ETag": f'"{path.stem}"', "Cache-Control": CACHE_CONTROL}
+    if matches(request.headers.get("if-none-match", ""), cache["ETag"]):
+        return Response(status_code=304, headers=cache)
     return FileResponse(
         path,
         media_type=download.FORMATS[fmt],
-        headers=_attachment(f"{download.FILE_NAME}.{fmt}") | terms.headers(),
+        headers=_attachment(f"{download.FILE_NAME}.{fmt}") | terms.headers() | cache,
     )
 
 

@@ -126,7 +126,7 @@ def is_local_client() -> bool:
 
 
 def authenticator() -> stauth.Authenticate:
-    """The library's authenticator with the database behind it; app.py makes one per run."""
+    """The library's authenticator with the database behind it; main.py makes one per run."""
     auth = stauth.Authenticate(
         {"usernames": {}},
         cookie_name=COOKIE_NAME,
@@ -141,7 +141,7 @@ def authenticator() -> stauth.Authenticate:
 
 
 def this_runs_authenticator() -> stauth.Authenticate:
-    """The authenticator app.py made for this run (its cookie component renders only once)."""
+    """The authenticator main.py made for this run (its cookie component renders only once)."""
     return st.session_state[_AUTHENTICATOR]
 
 

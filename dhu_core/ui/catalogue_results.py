@@ -1,11 +1,13 @@
 """The catalogue's results: their heading, the practices, a hint when none match, downloads."""
 
+from urllib.parse import urlencode
+
 import streamlit as st
 
 from dhu_core import catalogue, io, spreadsheet
 from dhu_core.catalogue import CataloguePage, CatalogueQuery
 from dhu_core.text import md_escape
-from dhu_core.ui import catalogue_filters, practice_view
+from dhu_core.ui import addresses, catalogue_filters, practice_view
 
 #: The id of the results' heading: a turned page scrolls it into view.
 ANCHOR = "results"
@@ -53,8 +55,9 @@ def _scroll_to_heading(page: int) -> None:
 
 
 def _downloads(query: CatalogueQuery) -> None:
-    with st.expander("Download this result", icon=":material/download:"):
+    with st.expander("Download or follow this result", icon=":material/download:"):
         st.caption("Exactly the practices matching the search and filters above.")
+        st.markdown(following_links(query))
         for column, (fmt, mime) in zip(st.columns(3), DOWNLOADS, strict=True):
             column.download_button(
                 fmt.upper(),
@@ -66,3 +69,17 @@ def _downloads(query: CatalogueQuery) -> None:
                 on_click="ignore",
                 key=f"download-{fmt}",
             )
+
+
+def following_links(query: CatalogueQuery) -> str:
+    """Links to the same search as an Atom feed of new practices and in the JSON API."""
+    params = {k: v for k, v in query.to_params().items() if k not in ("page", "size")}
+    search = urlencode(params, doseq=True)
+    base = addresses.base_path()
+    feed = f"{base}/api/v1/feeds/practices.atom" + (f"?{search}" if search else "")
+    api = f"{base}/api/v1/practices" + (f"?{search}" if search else "")
+    return (
+        f":material/rss_feed: [Atom feed of new practices like these]({feed}) · "
+        f":material/data_object: [The same in the JSON API]({api}) · "
+        f"[About the open data]({base}/data-and-api)"
+    )

@@ -1,0 +1,14 @@
+"""DHU Platform app script: start-up, sign-in, navigation per role, the frame of every page."""
+
+import streamlit as st
+
+from dhu_core.ui import auth, shell
+
+st.set_page_config(page_icon=shell.ICON, layout="wide")
+shell.prepare()
+authenticator = auth.authenticator()
+user = auth.restore_session(authenticator)
+page = shell.navigation(user)
+shell.sidebar(user, authenticator)
+shell.demo_banner(page)
+shell.run_page(page)
