@@ -3,6 +3,8 @@ process. `streamlit run app.py` serves both, and so does `uvicorn app:app`."""
 
 import streamlit as st
 
-from dhu_core import api
+from dhu_core import api, nodelay
+
+nodelay.enable()
 
 app = st.App("main.py", routes=api.routes(), middleware=api.middleware(), lifespan=api.lifespan)

@@ -1043,3 +1043,23 @@ def test_without_the_right_to_create_extensions_the_migration_still_works():
                     engine.dispose()
         finally:
             admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_paging_or_filtering_a_search_runs_its_text_query_once_until_a_write(
+    engine, ids, monkeypatch
+):
+    runs = []
+    real = catalogue._scored_hits
+    monkeypatch.setattr(catalogue, "_scored_hits", lambda *a: runs.append(a[2]) or real(*a))
+    first = titles(engine, text="app")
+    assert titles(engine, text="app", languages=("en",)) == ["Diabetes coach app"]
+    assert search(CatalogueQuery(text="app", page=2, page_size=1), engine=engine).page == 2
+    assert runs == [["app"]]
+    titles(engine, text="heart")
+    assert runs == [["app"], ["heart"]]
+
+    with db.session_scope(engine) as session:
+        row = ("Asthma app", "Inhaler reminders.", "app", 2, ["EE"], [], [], [], ["en"])
+        add_practice(session, (*row, True, ("Tartu Clinic", "EE"), "published"), datetime.now(UTC))
+    assert sorted(titles(engine, text="app")) == sorted(["Asthma app", *first])
+    assert runs == [["app"], ["heart"], ["app"]]
