@@ -328,3 +328,10 @@ def test_a_file_larger_than_the_limit_is_refused_before_it_is_read(tmp_path):
 
     with pytest.raises(ImportFileError, match="^the file is larger than 1,000 bytes"):
         read_rows(path, limits=ImportLimits(file_bytes=1_000))
+
+
+def test_workbooks_are_read_through_defusedxml_even_with_lxml_installed():
+    pytest.importorskip("lxml")  # installed with the test extra, for the Atom feeds' schema
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML and not openpyxl.xml.LXML

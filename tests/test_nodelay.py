@@ -2,6 +2,7 @@
 
 import asyncio
 import socket
+import threading
 
 from dhu_core import nodelay
 
@@ -27,7 +28,10 @@ def _accepted_nodelay() -> int:
                 await asyncio.sleep(0.01)
             writer.close()
 
-    asyncio.run(run())
+    # In a thread of its own: a test before may have left an event loop running in this one.
+    worker = threading.Thread(target=asyncio.run, args=(run(),))
+    worker.start()
+    worker.join(timeout=30)
     return seen[0]
 
 
