@@ -199,6 +199,8 @@ def test_a_cursor_past_the_end_gives_an_empty_last_page(client):
         ("/api/v1/practices?limit=0", "limit"),
         ("/api/v1/practices?limit=101", "limit"),
         ("/api/v1/practices?limit=ten", "limit"),
+        # More digits than Python reads into a number (4,300).
+        pytest.param("/api/v1/practices?limit=" + "9" * 5000, "limit", id="limit-5000-digits"),
         ("/api/v1/practices?facets=maybe", "facets"),
         ("/api/v1/practices?page=2", "page"),
         ("/api/v1/practices?q=" + "a" * 201, "q"),
@@ -229,6 +231,8 @@ def test_unknown_addresses_are_404_and_writes_405_in_json(client):
         "/api/v1/practices/abc",
         "/api/v1/digests/0",
         "/api/v1/practices/99999999999999999999",
+        "/api/v1/practices/" + "9" * 5000,
+        "/api/v1/digests/" + "9" * 5000,
         "/api/v1/nothing/here",
     ):
         answer = client.get(address)
