@@ -29,14 +29,17 @@ PRACTICES = 120
 PRIVATE_FIELDS = {"contact_email", "email", "status", "password_hash", "username", "author"}
 
 
-def _client(settings: Settings) -> TestClient:
+def _app(settings: Settings) -> Starlette:
     """The API alone, with the rate limit and proxies of `settings`."""
-    app = Starlette(
+    return Starlette(
         routes=api.routes(),
         middleware=[Middleware(ApiMiddleware, settings=settings)],
         lifespan=api.lifespan,
     )
-    return TestClient(app)
+
+
+def _client(settings: Settings) -> TestClient:
+    return TestClient(_app(settings))
 
 
 @pytest.fixture(scope="module")
@@ -317,6 +320,23 @@ def test_the_rate_limit_answers_429_and_recovers(seeded):
         assert forged.status_code == 429
         time.sleep(1.05)
         assert limited.get("/api/v1/code-lists").status_code == 200
+
+
+def test_other_addresses_of_one_ipv6_network_share_its_rate_limit(seeded):
+    app = _app(Settings(dhu_api_rate_limit=60, dhu_api_rate_burst=3))
+
+    def status(client: str) -> int:
+        return TestClient(app, client=(client, 50000)).get("/api/v1/code-lists").status_code
+
+    with TestClient(app, client=("2001:db8:1:1::1", 50000)) as first:
+        assert [first.get("/api/v1/code-lists").status_code for _ in range(3)] == [200] * 3
+        # A subscriber is given a whole /64 network: a new address in it is the same client.
+        assert status("2001:db8:1:1:ffff:ffff:ffff:fffe") == 429
+        assert status("2001:db8:1:2::1") == 200
+        for _ in range(3):
+            status("192.0.2.1")
+        # The same IPv4 address, as a dual-stack socket reports it.
+        assert status("::ffff:192.0.2.1") == 429
 
 
 def test_idle_clients_are_forgotten():

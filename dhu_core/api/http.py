@@ -5,6 +5,7 @@
 
 import functools
 import hashlib
+import ipaddress
 import logging
 import math
 import time
@@ -94,6 +95,16 @@ def matches(if_none_match: str, tag: str) -> bool:
     """True when an If-None-Match header names `tag` (weakly compared, as RFC 9110 says)."""
     given = [part.strip().removeprefix("W/") for part in if_none_match.split(",")]
     return "*" in given or tag.removeprefix("W/") in given
+
+
+def rated_client(address: str) -> str:
+    """Whose bucket a request from `address` takes from: an IPv6 address's /64 network, which a
+    subscriber is given whole (so a new address in it would be a new client), an IPv4-mapped
+    address as the IPv4 address it is."""
+    ip = clients.ip_or_none(address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return address if ip is None else str(ip)
 
 
 class TokenBuckets:
@@ -186,7 +197,7 @@ class ApiMiddleware:
 
     async def _early_answer(self, request: Request) -> Response | str:
         """The answer given without the endpoint, or else the request's entity tag."""
-        wait = self.buckets.take(self._client(request.scope), now=time.monotonic())
+        wait = self.buckets.take(rated_client(self._client(request.scope)), now=time.monotonic())
         if wait:
             return error_response(
                 429,
