@@ -14,6 +14,9 @@ from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.testclient import TestClient
+from streamlit.web.server.starlette.starlette_path_security_middleware import (
+    PathSecurityMiddleware,
+)
 
 from dhu_core import api, catalogue, db, demo, geo, taxonomy, uptake
 from dhu_core.api import cursors, readiness
@@ -246,6 +249,23 @@ def test_unknown_addresses_are_404_and_writes_405_in_json(client):
         assert answer.status_code == 405
         assert answer.headers["allow"] == "GET, HEAD, OPTIONS"
         assert answer.json()["error"]["status"] == 405
+
+
+def test_an_address_streamlit_refuses_is_answered_in_json(seeded):
+    # In the app, Streamlit's own middleware comes after ours and refuses paths with '..'.
+    app = Starlette(
+        routes=api.routes(),
+        middleware=[
+            Middleware(ApiMiddleware, settings=Settings()),
+            Middleware(PathSecurityMiddleware),
+        ],
+    )
+    with TestClient(app) as streamlit_app:
+        answer = streamlit_app.get("/api/v1/practices/1%2F..%2F..%2Fetc")
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json()["error"]["status"] == 400
+    assert answer.headers["access-control-allow-origin"] == "*"
 
 
 def test_cors_allows_reading_from_any_origin(client):

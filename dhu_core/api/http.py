@@ -241,9 +241,18 @@ class ApiMiddleware:
         headers: list = []
         # None once the answer is an error, a HEAD, or too large to keep.
         body: bytearray | None = bytearray() if scope["method"] == "GET" else None
+        # The status of an error answered in another form than ours, which is not sent on.
+        foreign: int | None = None
 
         async def tagged(message: Message) -> None:
-            nonlocal started, headers, body
+            nonlocal started, headers, body, foreign
+            if message["type"] == "http.response.start" and _foreign_error(message):
+                # Streamlit's own middleware, after this one, answers an address with '..' in
+                # plain text; an API client reads every error in the same JSON shape.
+                foreign = message["status"]
+                return
+            if foreign is not None:
+                return
             if message["type"] == "http.response.start":
                 started = True
                 if message["status"] == 200 and not _has_own_tag(message):
@@ -267,6 +276,10 @@ class ApiMiddleware:
             if started:
                 raise
             await _failure(error)(scope, receive, send)
+            return
+        if foreign is not None:
+            message = f"{scope['path']} is not an address of this API; see {PREFIX}openapi.json."
+            await error_response(foreign, message)(scope, receive, send)
 
     def _client(self, scope: Scope) -> str:
         host = scope["client"][0] if scope.get("client") else None
@@ -281,6 +294,12 @@ class ApiMiddleware:
             proxies=trusted_proxies(self.settings),
             server_trusted=server_trusted(self.settings),
         )
+
+
+def _foreign_error(message: Message) -> bool:
+    """True for the start of an error answer that is not JSON."""
+    content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+    return message["status"] >= 400 and not content_type.startswith(b"application/json")
 
 
 def _has_own_tag(message: Message) -> bool:
