@@ -310,6 +310,12 @@ def test_a_conditional_request_gets_304_without_redoing_the_work(client, seeded,
     assert changed.status_code == 200 and changed.headers["etag"] != tag
 
 
+def test_if_none_match_any_tag_does_not_hide_an_error(client):
+    # "*" holds only where an answer exists (RFC 9110, 13.1.2).
+    for address, status in (("/api/v1/practices/999999", 404), ("/api/v1/digests?x=1", 400)):
+        assert client.get(address, headers={"If-None-Match": "*"}).status_code == status
+
+
 def test_the_same_request_again_is_answered_from_the_kept_answer(client, seeded, monkeypatch):
     counted = []
     real = uptake.country_uptake

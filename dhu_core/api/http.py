@@ -91,10 +91,11 @@ def entity_tag(*, version: int, day: str, base: str, path: str, query: str) -> s
     return 'W/"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
-def matches(if_none_match: str, tag: str) -> bool:
-    """True when an If-None-Match header names `tag` (weakly compared, as RFC 9110 says)."""
+def matches(if_none_match: str, tag: str, *, exists: bool = True) -> bool:
+    """True when an If-None-Match header names `tag` (weakly compared, as RFC 9110 says), or
+    is "*" for an answer that `exists`."""
     given = [part.strip().removeprefix("W/") for part in if_none_match.split(",")]
-    return "*" in given or tag.removeprefix("W/") in given
+    return (exists and "*" in given) or tag.removeprefix("W/") in given
 
 
 def rated_client(address: str) -> str:
@@ -223,7 +224,9 @@ class ApiMiddleware:
             path=request.url.path,
             query=request.url.query,
         )
-        if matches(request.headers.get("if-none-match", ""), tag):
+        # Whether the address has an answer (not a 404 or a 400) is not known before the work,
+        # so "*" does not hold here: only the tag of an answer given before does.
+        if matches(request.headers.get("if-none-match", ""), tag, exists=False):
             return Response(status_code=304, headers=_cache_headers(tag))
         return tag
 
