@@ -46,7 +46,8 @@ def known(items: list[str], parse: Callable[[str], object]) -> list:
 def identifier(raw: object) -> int | None:
     """The record id given by a single-valued parameter (`?digest=12`), or None."""
     text = last(raw)
-    if not (text.isascii() and text.isdigit()):
+    # Python refuses to read more than 4,300 digits (ValueError); no id has more than 10.
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
         return None
     number = int(text)
     return number if 0 < number < 2**31 else None  # beyond that no database holds an id

@@ -14,6 +14,9 @@ from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.testclient import TestClient
+from streamlit.web.server.starlette.starlette_path_security_middleware import (
+    PathSecurityMiddleware,
+)
 
 from dhu_core import api, catalogue, db, demo, geo, taxonomy, uptake
 from dhu_core.api import cursors, readiness
@@ -29,14 +32,17 @@ PRACTICES = 120
 PRIVATE_FIELDS = {"contact_email", "email", "status", "password_hash", "username", "author"}
 
 
-def _client(settings: Settings) -> TestClient:
+def _app(settings: Settings) -> Starlette:
     """The API alone, with the rate limit and proxies of `settings`."""
-    app = Starlette(
+    return Starlette(
         routes=api.routes(),
         middleware=[Middleware(ApiMiddleware, settings=settings)],
         lifespan=api.lifespan,
     )
-    return TestClient(app)
+
+
+def _client(settings: Settings) -> TestClient:
+    return TestClient(_app(settings))
 
 
 @pytest.fixture(scope="module")
@@ -199,6 +205,8 @@ def test_a_cursor_past_the_end_gives_an_empty_last_page(client):
         ("/api/v1/practices?limit=0", "limit"),
         ("/api/v1/practices?limit=101", "limit"),
         ("/api/v1/practices?limit=ten", "limit"),
+        # More digits than Python reads into a number (4,300).
+        pytest.param("/api/v1/practices?limit=" + "9" * 5000, "limit", id="limit-5000-digits"),
         ("/api/v1/practices?facets=maybe", "facets"),
         ("/api/v1/practices?page=2", "page"),
         ("/api/v1/practices?q=" + "a" * 201, "q"),
@@ -229,6 +237,8 @@ def test_unknown_addresses_are_404_and_writes_405_in_json(client):
         "/api/v1/practices/abc",
         "/api/v1/digests/0",
         "/api/v1/practices/99999999999999999999",
+        "/api/v1/practices/" + "9" * 5000,
+        "/api/v1/digests/" + "9" * 5000,
         "/api/v1/nothing/here",
     ):
         answer = client.get(address)
@@ -239,6 +249,23 @@ def test_unknown_addresses_are_404_and_writes_405_in_json(client):
         assert answer.status_code == 405
         assert answer.headers["allow"] == "GET, HEAD, OPTIONS"
         assert answer.json()["error"]["status"] == 405
+
+
+def test_an_address_streamlit_refuses_is_answered_in_json(seeded):
+    # In the app, Streamlit's own middleware comes after ours and refuses paths with '..'.
+    app = Starlette(
+        routes=api.routes(),
+        middleware=[
+            Middleware(ApiMiddleware, settings=Settings()),
+            Middleware(PathSecurityMiddleware),
+        ],
+    )
+    with TestClient(app) as streamlit_app:
+        answer = streamlit_app.get("/api/v1/practices/1%2F..%2F..%2Fetc")
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json()["error"]["status"] == 400
+    assert answer.headers["access-control-allow-origin"] == "*"
 
 
 def test_cors_allows_reading_from_any_origin(client):
@@ -283,6 +310,12 @@ def test_a_conditional_request_gets_304_without_redoing_the_work(client, seeded,
     assert changed.status_code == 200 and changed.headers["etag"] != tag
 
 
+def test_if_none_match_any_tag_does_not_hide_an_error(client):
+    # "*" holds only where an answer exists (RFC 9110, 13.1.2).
+    for address, status in (("/api/v1/practices/999999", 404), ("/api/v1/digests?x=1", 400)):
+        assert client.get(address, headers={"If-None-Match": "*"}).status_code == status
+
+
 def test_the_same_request_again_is_answered_from_the_kept_answer(client, seeded, monkeypatch):
     counted = []
     real = uptake.country_uptake
@@ -313,6 +346,23 @@ def test_the_rate_limit_answers_429_and_recovers(seeded):
         assert forged.status_code == 429
         time.sleep(1.05)
         assert limited.get("/api/v1/code-lists").status_code == 200
+
+
+def test_other_addresses_of_one_ipv6_network_share_its_rate_limit(seeded):
+    app = _app(Settings(dhu_api_rate_limit=60, dhu_api_rate_burst=3))
+
+    def status(client: str) -> int:
+        return TestClient(app, client=(client, 50000)).get("/api/v1/code-lists").status_code
+
+    with TestClient(app, client=("2001:db8:1:1::1", 50000)) as first:
+        assert [first.get("/api/v1/code-lists").status_code for _ in range(3)] == [200] * 3
+        # A subscriber is given a whole /64 network: a new address in it is the same client.
+        assert status("2001:db8:1:1:ffff:ffff:ffff:fffe") == 429
+        assert status("2001:db8:1:2::1") == 200
+        for _ in range(3):
+            status("192.0.2.1")
+        # The same IPv4 address, as a dual-stack socket reports it.
+        assert status("::ffff:192.0.2.1") == 429
 
 
 def test_idle_clients_are_forgotten():

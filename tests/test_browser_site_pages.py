@@ -34,6 +34,10 @@ BOXES = """() => {
   };
 }"""
 
+#: The tables of a page's text wider than their box, by their first header.
+WIDER_TABLES = """() => [...document.querySelectorAll('.dhu-rich-text table')]
+  .filter(t => t.scrollWidth > t.clientWidth + 1).map(t => t.querySelector('th')?.innerText)"""
+
 
 @pytest.mark.parametrize("width", [390, 1400])
 def test_the_footer_is_legible_under_the_content_and_reaches_every_page(
@@ -66,5 +70,7 @@ def test_the_footer_is_legible_under_the_content_and_reaches_every_page(
             assert re.fullmatch(re.escape(url + path), page.url)
             assert page.title() == f"{title} · DHU Platform"
             assert page.locator(".dhu-rich-text h2").count() >= 1 or path == "/about"
+            # No column of a table out of sight, to be found by scrolling it sideways.
+            assert page.evaluate(WIDER_TABLES) == [], path
     finally:
         context.close()

@@ -5,6 +5,7 @@
 
 import functools
 import hashlib
+import ipaddress
 import logging
 import math
 import time
@@ -90,10 +91,21 @@ def entity_tag(*, version: int, day: str, base: str, path: str, query: str) -> s
     return 'W/"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
-def matches(if_none_match: str, tag: str) -> bool:
-    """True when an If-None-Match header names `tag` (weakly compared, as RFC 9110 says)."""
+def matches(if_none_match: str, tag: str, *, exists: bool = True) -> bool:
+    """True when an If-None-Match header names `tag` (weakly compared, as RFC 9110 says), or
+    is "*" for an answer that `exists`."""
     given = [part.strip().removeprefix("W/") for part in if_none_match.split(",")]
-    return "*" in given or tag.removeprefix("W/") in given
+    return (exists and "*" in given) or tag.removeprefix("W/") in given
+
+
+def rated_client(address: str) -> str:
+    """Whose bucket a request from `address` takes from: an IPv6 address's /64 network, which a
+    subscriber is given whole (so a new address in it would be a new client), an IPv4-mapped
+    address as the IPv4 address it is."""
+    ip = clients.ip_or_none(address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return address if ip is None else str(ip)
 
 
 class TokenBuckets:
@@ -186,7 +198,7 @@ class ApiMiddleware:
 
     async def _early_answer(self, request: Request) -> Response | str:
         """The answer given without the endpoint, or else the request's entity tag."""
-        wait = self.buckets.take(self._client(request.scope), now=time.monotonic())
+        wait = self.buckets.take(rated_client(self._client(request.scope)), now=time.monotonic())
         if wait:
             return error_response(
                 429,
@@ -212,7 +224,9 @@ class ApiMiddleware:
             path=request.url.path,
             query=request.url.query,
         )
-        if matches(request.headers.get("if-none-match", ""), tag):
+        # Whether the address has an answer (not a 404 or a 400) is not known before the work,
+        # so "*" does not hold here: only the tag of an answer given before does.
+        if matches(request.headers.get("if-none-match", ""), tag, exists=False):
             return Response(status_code=304, headers=_cache_headers(tag))
         return tag
 
@@ -230,9 +244,18 @@ class ApiMiddleware:
         headers: list = []
         # None once the answer is an error, a HEAD, or too large to keep.
         body: bytearray | None = bytearray() if scope["method"] == "GET" else None
+        # The status of an error answered in another form than ours, which is not sent on.
+        foreign: int | None = None
 
         async def tagged(message: Message) -> None:
-            nonlocal started, headers, body
+            nonlocal started, headers, body, foreign
+            if message["type"] == "http.response.start" and _foreign_error(message):
+                # Streamlit's own middleware, after this one, answers an address with '..' in
+                # plain text; an API client reads every error in the same JSON shape.
+                foreign = message["status"]
+                return
+            if foreign is not None:
+                return
             if message["type"] == "http.response.start":
                 started = True
                 if message["status"] == 200 and not _has_own_tag(message):
@@ -256,6 +279,10 @@ class ApiMiddleware:
             if started:
                 raise
             await _failure(error)(scope, receive, send)
+            return
+        if foreign is not None:
+            message = f"{scope['path']} is not an address of this API; see {PREFIX}openapi.json."
+            await error_response(foreign, message)(scope, receive, send)
 
     def _client(self, scope: Scope) -> str:
         host = scope["client"][0] if scope.get("client") else None
@@ -270,6 +297,12 @@ class ApiMiddleware:
             proxies=trusted_proxies(self.settings),
             server_trusted=server_trusted(self.settings),
         )
+
+
+def _foreign_error(message: Message) -> bool:
+    """True for the start of an error answer that is not JSON."""
+    content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+    return message["status"] >= 400 and not content_type.startswith(b"application/json")
 
 
 def _has_own_tag(message: Message) -> bool:

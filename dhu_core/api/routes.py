@@ -180,7 +180,15 @@ def _check(parameter: Parameter, value: str) -> None:
         raise InvalidParameter(name, f"unknown {name} '{value}' (use one of: {shown}{more})")
     if schema["type"] == "integer":
         least, most = schema.get("minimum", 0), schema.get("maximum", 2**31)
-        if not (value.isascii() and value.isdigit() and least <= int(value) <= most):
+        # Leading zeros aside, a number in range has no more digits than `most`; Python
+        # refuses to read more than 4,300 (ValueError).
+        digits = value.lstrip("0") or "0"
+        if not (
+            value.isascii()
+            and value.isdigit()
+            and len(digits) <= len(str(most))
+            and least <= int(digits) <= most
+        ):
             raise InvalidParameter(name, f"{name} must be a whole number from {least} to {most}")
     if schema["type"] == "boolean" and value not in BOOLEANS:
         raise InvalidParameter(name, f"{name} is true or false")
