@@ -101,15 +101,6 @@ def get_call(*, session: Session, actor: User | None, call_id: int) -> CallPubli
     return CallPublic.model_validate(call)
 
 
-def call_id_from_link(value: object) -> int | None:
-    """The call a link names (`?call=ID`), or None for anything that is not an id."""
-    try:
-        number = int(str(value))
-    except ValueError:
-        return None
-    return number if 0 < number < 2**31 else None
-
-
 @dataclass(frozen=True)
 class CallListing:
     """The calls of the public list, by phase; drafts for coordinators only."""
