@@ -15,6 +15,8 @@ from dhu_core.models import (
     TwinningNeed,
     User,
 )
+from dhu_core.text import md_escape
+from tests import call_world
 from tests.apptest import APP, sign_in
 from tests.call_world import call_data
 
@@ -75,9 +77,19 @@ def test_a_visitor_sees_the_calls_and_a_call_with_its_countdown_but_no_draft(app
     assert "no published call" in app.warning[0].value
 
 
+def test_a_call_title_is_shown_as_text(app):
+    with db.session_scope() as session:
+        title = "**Bold** [call](javascript:alert(1)) :red[now]"
+        call_id = call_world.published_call(session, _user("demo-coordinator"), title=title)
+    _open(app, call_id)
+    assert app.header[0].value == md_escape(title)
+
+
 def test_the_originator_confirms_taking_part_in_the_app(app):
     call_id = _listing().open[0].id
     sign_in(app, "demo-owner")
+    app.switch_page("app_pages/inbox.py").run()
+    assert f"(/calls?call={call_id})" in _text(app)
     _open(app, call_id)
     assert "Applications that chose your practices" in [h.value for h in app.subheader]
     _click(app, "Confirm")
@@ -163,3 +175,15 @@ def test_a_coordinator_publishes_a_draft_from_its_page(app):
             )
         ).all()
     assert actions == ["call.created", "call.published"]
+
+
+def test_a_coordinators_new_call_is_checked_with_messages_next_to_the_fields(app):
+    sign_in(app, "demo-coordinator")
+    _open(app)
+    app.text_input[0].input("Call")
+    _click(app, "Save the draft")
+    messages = [e.value for e in app.error]
+    assert "Please correct 3 fields: Title, Description, Evaluation criteria" in messages
+    assert "Give at least one evaluation criterion" in messages
+    with db.read_scope() as session:
+        assert calls.list_calls(session=session, actor=_user("demo-coordinator")).drafts == []

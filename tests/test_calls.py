@@ -193,6 +193,29 @@ def test_an_application_is_saved_confirmed_by_the_originator_and_submitted(engin
     ]  # fmt: skip
 
 
+def test_the_originators_inbox_lists_what_waits_for_its_answer_while_the_call_is_open(
+    engine, world
+):
+    application_id = _save(engine, world["adopter"], world["call"], world["need"],
+                           [world["monitoring"], world["young"]])  # fmt: skip
+
+    def waiting(now=BEFORE):
+        with db.read_scope(engine) as session:
+            return [
+                r.practice
+                for r in applications.waiting_answers(
+                    session=session, actor=world["originator"], now=now
+                )
+            ]
+
+    assert waiting() == ["Home monitoring of heart failure", "Young app"]
+    _answer(engine, world["originator"], application_id, world["young"], confirm=False)
+    assert waiting() == ["Home monitoring of heart failure"]
+    assert waiting(now=CLOSES) == []
+    with db.read_scope(engine) as session:
+        assert applications.waiting_answers(session=session, actor=world["adopter"]) == []
+
+
 def test_a_draft_keeps_what_was_typed_and_the_answers_of_practices_still_chosen(engine, world):
     first = _save(engine, world["adopter"], world["call"], world["need"],
                   [world["monitoring"], world["young"]])  # fmt: skip

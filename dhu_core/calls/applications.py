@@ -321,9 +321,10 @@ def call_applications(*, session: Session, actor: User, call_id: int) -> list[Ap
 
 @dataclass(frozen=True)
 class ConfirmationRequest:
-    """An application that chose a practice of the viewer's organisation, waiting for its
-    answer."""
+    """An application that chose a practice of the viewer's organisation, and its answer."""
 
+    call_id: int
+    call_title: str
     application_id: int
     practice_id: int
     practice: str
@@ -337,24 +338,44 @@ def confirmation_requests(
     *, session: Session, actor: User, call_id: int
 ) -> list[ConfirmationRequest]:
     """The draft applications to a call that chose practices of the actor's organisation."""
+    return _requests(session, actor, CallApplication.call_id == call_id)
+
+
+def waiting_answers(
+    *, session: Session, actor: User, now: datetime | None = None
+) -> list[ConfirmationRequest]:
+    """What the actor's organisation has not answered yet in calls open at `now` (its inbox)."""
+    return _requests(
+        session,
+        actor,
+        CallApplicationPractice.status == PENDING,
+        Call.status == "published",
+        col(Call.closes_at) > (now or utcnow()),
+    )
+
+
+def _requests(session: Session, actor: User, *conditions) -> list[ConfirmationRequest]:
     require_role(actor)
     organisation_id = organisations.acting_organisation(session, actor)
     if organisation_id is None:
         return []
     rows = session.execute(
-        select(CallApplicationPractice, CallApplication, Practice.title, Organisation)
+        select(CallApplicationPractice, CallApplication, Call.title, Practice.title, Organisation)
         .join(CallApplication, CallApplication.id == CallApplicationPractice.application_id)
+        .join(Call, Call.id == CallApplication.call_id)
         .join(Practice, Practice.id == CallApplicationPractice.practice_id)
         .join(Organisation, Organisation.id == CallApplication.organisation_id)
         .where(
-            CallApplication.call_id == call_id,
             CallApplication.status == "draft",
             CallApplicationPractice.organisation_id == organisation_id,
+            *conditions,
         )
-        .order_by(col(CallApplication.id), col(Practice.title))
+        .order_by(col(Call.closes_at), col(CallApplication.id), col(Practice.title))
     ).all()
     return [
         ConfirmationRequest(
+            application.call_id,
+            call_title,
             row.application_id,
             row.practice_id,
             title,
@@ -363,5 +384,5 @@ def confirmation_requests(
             application.motivation,
             row.status,
         )  # fmt: skip
-        for row, application, title, adopter in rows
+        for row, application, call_title, title, adopter in rows
     ]

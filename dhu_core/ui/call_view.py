@@ -119,7 +119,7 @@ def call_page(user: User | None, call_id: int) -> None:
             )
         if calls.is_coordinator(user):
             received = applications.call_applications(session=session, actor=user, call_id=call_id)
-    st.header(call.title)
+    st.header(md_escape(call.title))
     if call.status == "draft":
         st.caption(":orange-badge[Draft] Only coordinators see this call until it is published.")
     st.markdown(f"**{when(call)}** · {_places(call)}")
@@ -207,6 +207,21 @@ def _answer(user: User, request: applications.ConfirmationRequest, confirm: bool
         ),  # fmt: skip
         f"Your answer is saved: {'confirmed' if confirm else 'declined'}.",
     )
+
+
+def waiting_answers(user: User) -> None:
+    """In the inbox: applications to open calls waiting for the organisation's answer."""
+    with db.read_scope() as session:
+        waiting = applications.waiting_answers(session=session, actor=user)
+    if not waiting:
+        return
+    st.subheader("Twinning calls waiting for your answer")
+    for request in waiting:
+        st.markdown(
+            f"- **{md_escape(request.adopter)}** chose **{md_escape(request.practice)}** in "
+            f"[{md_escape(request.call_title)}](/calls?call={request.call_id}): confirm or "
+            "decline on the call's page."
+        )
 
 
 def received_applications(received: list[applications.ApplicationView]) -> None:
@@ -301,10 +316,10 @@ def _save_and_submit(user: User, call_id: int, values: dict, *, submit: bool) ->
                 applications.submit_application(
                     session=session, actor=user, application_id=saved.id
                 )
-    except Ineligible as refusal:
-        forms.show_errors_and_rerun(APPLICATION_FORM, refusal.errors)
-    except (ValidationError, FieldError) as error:
-        forms.show_errors_and_rerun(APPLICATION_FORM, field_errors(error))
+    except (Ineligible, ValidationError, FieldError) as error:
+        # The messages name the chosen practices: their titles are user text.
+        found = error.errors if isinstance(error, Ineligible) else field_errors(error)
+        forms.show_errors_and_rerun(APPLICATION_FORM, {k: md_escape(v) for k, v in found.items()})
     except (StateConflict, PermissionDenied, LookupError) as refusal:
         st.warning(str(refusal), icon=":material/sync_problem:")
     else:
