@@ -166,6 +166,9 @@ def test_a_coordinator_publishes_a_draft_from_its_page(app):
     sign_in(app, "demo-coordinator")
     _open(app, draft)
     assert "Edit the draft" in [h.value for h in app.subheader]
+    app.text_input[0].input("Twinning for home hospital care")
+    _click(app, "Save the draft")
+    assert "draft is saved" in app.success[0].value
     _click(app, "Publish the call")
     assert "published" in app.success[0].value
     with db.read_scope() as session:
@@ -174,7 +177,10 @@ def test_a_coordinator_publishes_a_draft_from_its_page(app):
                 AuditEvent.entity == "call", AuditEvent.entity_id == draft
             )
         ).all()
-    assert actions == ["call.created", "call.published"]
+    assert actions == ["call.created", "call.updated", "call.published"]
+    with db.read_scope() as session:
+        shown = calls.get_call(session=session, actor=None, call_id=draft)
+    assert shown.title == "Twinning for home hospital care" and len(shown.criteria) == 2
 
 
 def test_a_coordinators_new_call_is_checked_with_messages_next_to_the_fields(app):
