@@ -22,7 +22,7 @@ from dhu_core.models import (
     utcnow,
 )
 from dhu_core.text import md_escape, md_escape_paragraphs
-from dhu_core.ui import cached, forms
+from dhu_core.ui import cached, forms, shell
 
 MESSAGE = "call_message"
 CALL_FORM = "call"
@@ -119,6 +119,7 @@ def call_page(user: User | None, call_id: int) -> None:
             )
         if calls.is_coordinator(user):
             received = applications.call_applications(session=session, actor=user, call_id=call_id)
+    shell.tab_title(call.title, "Twinning calls")
     st.header(md_escape(call.title))
     if call.status == "draft":
         st.caption(":orange-badge[Draft] Only coordinators see this call until it is published.")
