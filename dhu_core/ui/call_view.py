@@ -54,8 +54,13 @@ def _done(message: str) -> None:
     st.rerun()
 
 
-def _link(call: CallPublic) -> str:
-    return f"[{md_escape(call.title)}](/calls?call={call.id})"
+def link(call_id: int, title: str, *, note: str = "") -> None:
+    """A link to a call's page, in the same tab."""
+    st.page_link(
+        "app_pages/calls.py",
+        label=f"**{md_escape(title)}**{note}",
+        query_params={"call": str(call_id)},
+    )
 
 
 def when(call: CallPublic, now: datetime | None = None) -> str:
@@ -91,7 +96,7 @@ def call_list(user: User | None) -> None:
             st.info(empty)
         for call in found:
             with st.container(border=True):
-                st.markdown(f"**{_link(call)}**")
+                link(call.id, call.title)
                 st.caption(f"{when(call)} · {_places(call)}")
 
 
@@ -218,11 +223,12 @@ def waiting_answers(user: User) -> None:
         return
     st.subheader("Twinning calls waiting for your answer")
     for request in waiting:
-        st.markdown(
-            f"- **{md_escape(request.adopter)}** chose **{md_escape(request.practice)}** in "
-            f"[{md_escape(request.call_title)}](/calls?call={request.call_id}): confirm or "
-            "decline on the call's page."
-        )
+        with st.container(border=True):
+            link(request.call_id, request.call_title)
+            st.caption(
+                f"{md_escape(request.adopter)} chose {md_escape(request.practice)}: confirm or "
+                "decline on the call's page."
+            )
 
 
 def received_applications(received: list[applications.ApplicationView]) -> None:
