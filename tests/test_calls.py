@@ -18,6 +18,7 @@ from dhu_core.models import (
     CallApplication,
     FieldError,
     OutboxMessage,
+    Practice,
     StateConflict,
 )
 from tests import call_world
@@ -249,6 +250,16 @@ def test_eligibility_is_checked_on_submission_with_a_message_per_field(engine, w
     assert "“Young app” has maturity 2" in errors["practice_ids"]
     with db.read_scope(engine) as session:
         assert session.get(CallApplication, foreign).status == "draft"
+
+
+def test_a_practice_archived_after_it_was_chosen_stops_the_submission(engine, world):
+    application_id = _save(engine, world["adopter"], world["call"], world["need"],
+                           [world["monitoring"]])  # fmt: skip
+    _answer(engine, world["originator"], application_id, world["monitoring"])
+    with db.session_scope(engine) as session:
+        session.get(Practice, world["monitoring"]).status = "archived"
+    with pytest.raises(FieldError, match="no longer in the catalogue: Home monitoring"):
+        _submit(engine, world["adopter"], application_id)
 
 
 def test_practices_are_listed_ones_of_other_organisations(engine, world):

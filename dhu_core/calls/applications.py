@@ -29,6 +29,7 @@ from dhu_core.models import (
     TwinningNeed,
     User,
     in_utc,
+    is_listed,
     utcnow,
 )
 
@@ -183,6 +184,10 @@ def submit_application(
         )
     rows = _practice_rows(session, application.id)
     chosen = [session.get(Practice, row.practice_id) for row in rows]
+    if gone := [p.title for p in chosen if not is_listed(p.status)]:
+        raise FieldError(
+            "practice_ids", f"These practices are no longer in the catalogue: {', '.join(gone)}."
+        )
     adopter = session.get(Organisation, application.organisation_id)
     problems = eligibility.problems(
         call,
