@@ -1,11 +1,12 @@
-"""Inbox: expressions of interest addressed to your organisation (and, for coordinators, to the
-coordinators), and the ones you sent."""
+"""Inbox: applications to twinning calls waiting for your organisation's answer, expressions of
+interest addressed to your organisation (and, for coordinators, to the coordinators), and the
+ones you sent."""
 
 import streamlit as st
 
 from dhu_core import db, exchange
 from dhu_core.text import md_escape, md_escape_paragraphs
-from dhu_core.ui import shell
+from dhu_core.ui import call_view, shell
 
 user = shell.page_for_role("owner", "coordinator", "admin")
 coordinator = user.role in exchange.COORDINATORS
@@ -51,6 +52,7 @@ def show_received(items: list[exchange.InterestItem], *, addressee: bool) -> Non
 
 
 if user.organisation_id is not None:
+    call_view.waiting_answers(user)
     show_received(received, addressee=True)
 elif not coordinator:
     st.info("Your account belongs to no organisation, so nothing can be addressed to it.")

@@ -7,7 +7,7 @@ import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
@@ -19,6 +19,9 @@ from dhu_core import accounts, db, demo_logins, geo, taxonomy
 from dhu_core.models import (
     AppState,
     AuditEvent,
+    Call,
+    CallApplication,
+    CallApplicationPractice,
     Digest,
     DigestPractice,
     DigestTopic,
@@ -1118,9 +1121,13 @@ def _seed(session: Session, *, practices: int, seed: int) -> DemoSummary:
     digest_rows, topic_rows, link_rows = _digests(
         rng, facts, user_ids["demo-coordinator"], count=min(len(_DIGESTS), 3 + practices // 100)
     )
+    seeded_at = utcnow()
+    call_rows, application_rows, chosen_rows = _calls(
+        need_rows, match_rows, facts, user_ids, owner_org, today=seeded_at.date()
+    )
     seeded = {
         "id": 1,
-        "at": utcnow(),
+        "at": seeded_at,
         "actor_id": user_ids["demo-admin"],
         "actor_name": "demo-admin",
         "action": "demo.seed",
@@ -1143,6 +1150,9 @@ def _seed(session: Session, *, practices: int, seed: int) -> DemoSummary:
             (Digest, digest_rows),
             (DigestTopic, topic_rows),
             (DigestPractice, link_rows),
+            (Call, call_rows),
+            (CallApplication, application_rows),
+            (CallApplicationPractice, chosen_rows),
             (AuditEvent, [seeded]),
         ],
     )
@@ -1715,6 +1725,117 @@ def _twinnings(
                 }
             )
     return need_rows, tag_rows, match_rows
+
+
+#: The demo's calls: one closed before the generated data end, one open around the seeding day.
+_CALLS = (
+    {
+        "title": "Twinning call 2026: telemonitoring and chronic care",
+        "description": (
+            "Places for health authorities and providers that take up a proven telemonitoring "
+            "or chronic-care practice with the help of its originator: study visits, adaptation "
+            "and a pilot, with a grant for each twinning."
+        ),
+        "opens_at": datetime(2026, 6, 1, 9, 0, tzinfo=UTC),
+        "closes_at": datetime(2026, 9, 30, 17, 0, tzinfo=UTC),
+        "places": 6,
+        "grant_per_place": 20_000,
+    },
+    {
+        "title": "Twinning call 2027: digital front doors and patient portals",
+        "description": (
+            "Places for adopters of patient portals, e-booking and digital front doors. Apply "
+            "with one of your needs and the practices you would like to take up; their "
+            "originators confirm taking part before you submit."
+        ),
+        "places": 8,
+        "grant_per_place": 15_000,
+    },
+)
+_CALL_CRITERIA = [
+    {"name": "Relevance of the practice to the need", "weight": 3.0,
+     "guidance": "5: the practice answers the need as stated; 1: only loosely related."},
+    {"name": "Readiness of the adopter", "weight": 2.0,
+     "guidance": "Team, budget and leadership in place for a pilot within a year."},
+    {"name": "Quality of the work plan", "weight": 2.0,
+     "guidance": "Clear milestones, a study visit and a realistic adaptation."},
+]  # fmt: skip
+#: How many applications each call gets: the closed call's all submitted; the open call's first
+#: is the second demo owner's draft waiting for the first demo owner to confirm, the second is
+#: submitted.
+_CALL_APPLICATIONS = (3, 2)
+
+
+def _calls(
+    need_rows: list[dict],
+    match_rows: list[dict],
+    facts: list[_PracticeFacts],
+    user_ids: dict[str, int],
+    owner_org: _Org,
+    *,
+    today: date,
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """Two calls with applications of needs and their best matched practices; the demo owner
+    is asked to confirm one of its practices in the open call."""
+    by_practice = {fact.id: fact for fact in facts}
+    best: dict[int, int] = {}
+    for match in sorted(match_rows, key=lambda m: (-m["score"], m["id"])):
+        best.setdefault(match["need_id"], match["practice_id"])
+    best[1] = next(f.id for f in facts if f.org.id == owner_org.id and f.published_at)
+    needs = [need for need in need_rows if need["id"] in best]
+    # The open call's first application is the demo owner's need (need 1), so it comes last.
+    taken = [needs[1 : 1 + _CALL_APPLICATIONS[0]], [needs[0], *needs[4 : 4 + 1]]]
+    start = today - timedelta(days=14)
+    opens = datetime(start.year, start.month, start.day, 9, tzinfo=UTC)
+    dates = [{}, {"opens_at": opens, "closes_at": opens + timedelta(days=42, hours=8)}]
+    call_rows, application_rows, chosen_rows = [], [], []
+    for number, (spec, applied, when) in enumerate(zip(_CALLS, taken, dates, strict=True), 1):
+        chosen = [by_practice[best[need["id"]]] for need in applied]
+        row = {**spec, **when}
+        call_rows.append(
+            {
+                **row,
+                "id": number,
+                "countries": sorted({need["country"] for need in applied} | {"EE", "PT", "ES"}),
+                "practice_types": sorted({fact.type for fact in chosen} | {"service", "app"}),
+                "min_maturity": min(3, *(fact.maturity for fact in chosen)),
+                "currency": "EUR",
+                "criteria": _CALL_CRITERIA,
+                "status": "published",
+                "created_by_id": user_ids["demo-coordinator"],
+                "created_at": row["opens_at"] - timedelta(days=10),
+                "updated_at": row["opens_at"] - timedelta(days=7),
+                "published_at": row["opens_at"] - timedelta(days=7),
+            }
+        )
+        for rank, (need, fact) in enumerate(zip(applied, chosen, strict=True)):
+            draft = number == 2 and rank == 0
+            moment = row["opens_at"] + timedelta(days=3 + 2 * rank)
+            application_rows.append(
+                {
+                    "id": len(application_rows) + 1,
+                    "call_id": number,
+                    "organisation_id": need["organisation_id"],
+                    "need_id": need["id"],
+                    "motivation": "We would start with one ward and extend it region-wide.",
+                    "status": "draft" if draft else "submitted",
+                    "created_by_id": need["created_by_id"],
+                    "created_at": moment,
+                    "updated_at": moment + timedelta(days=1),
+                    "submitted_at": None if draft else moment + timedelta(days=1),
+                }
+            )
+            chosen_rows.append(
+                {
+                    "application_id": len(application_rows),
+                    "practice_id": fact.id,
+                    "organisation_id": fact.org.id,
+                    "status": "pending" if draft else "confirmed",
+                    "decided_by_id": None,
+                    "decided_at": None if draft else moment + timedelta(hours=20),
+                }
+            )
+    return call_rows, application_rows, chosen_rows
 
 
 def _score(

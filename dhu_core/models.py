@@ -710,6 +710,212 @@ class TwinningMatch(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+# --- twinning calls ----------------------------------------------------------------------
+
+#: The one currency grants are given in, for now.
+CALL_CURRENCY = "EUR"
+
+
+class CallCriterion(SQLModel):
+    """One evaluation criterion of a call: what is judged, its weight, and how to score it."""
+
+    name: str
+    weight: float
+    guidance: str = ""
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, v: Any) -> str:
+        return _text(v, "criterion", 3, 200)
+
+    @field_validator("weight")
+    @classmethod
+    def _weight(cls, v: float) -> float:
+        if not 0 < v <= 100:
+            raise ValueError("give each criterion a weight above 0 and at most 100")
+        return v
+
+    @field_validator("guidance", mode="before")
+    @classmethod
+    def _guidance(cls, v: Any) -> str:
+        return _clean(str(v or "").replace("\r\n", "\n").strip())[:2000]
+
+
+class CallBase(SQLModel):
+    title: str = Field(max_length=200)
+    description: str = Field(sa_type=Text)
+    min_maturity: int | None = Field(default=None, ge=1, le=5)
+    places: int = Field(ge=1, le=500)
+    grant_per_place: int = Field(ge=0, le=10_000_000)
+    currency: str = Field(default=CALL_CURRENCY, max_length=3)
+    opens_at: datetime
+    closes_at: datetime
+
+
+class CallCreate(CallBase):
+    """A call as a coordinator writes it: its rules, places, grant, dates and criteria."""
+
+    countries: list[str] = []
+    practice_types: list[str] = []
+    criteria: list[CallCriterion] = []
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, v: Any) -> str:
+        return _text(v, "title", 5, 200)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _description(cls, v: Any) -> str:
+        text = _clean(str(v or "").replace("\r\n", "\n").strip())
+        if len(text) < 20:
+            raise ValueError("describe the call in at least 20 characters")
+        if len(text) > 20_000:
+            raise ValueError(f"the description can have at most 20,000 characters ({len(text)})")
+        return text
+
+    @field_validator("countries", mode="before")
+    @classmethod
+    def _countries(cls, v: Any) -> list[str]:
+        return list(dict.fromkeys(geo.normalise_country(c) for c in _items(v) if str(c).strip()))
+
+    @field_validator("practice_types", mode="before")
+    @classmethod
+    def _practice_types(cls, v: Any) -> list[str]:
+        return _code_list(v, taxonomy.PRACTICE_TYPES)
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, v: Any) -> str:
+        if str(v or CALL_CURRENCY).upper() != CALL_CURRENCY:
+            raise ValueError(f"grants are given in {CALL_CURRENCY}")
+        return CALL_CURRENCY
+
+    @field_validator("opens_at", "closes_at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("give the time in UTC")
+        return v.astimezone(UTC)
+
+    @field_validator("closes_at")
+    @classmethod
+    def _after_opening(cls, v: datetime, info: ValidationInfo) -> datetime:
+        opens = info.data.get("opens_at")
+        if opens is not None and v <= opens:
+            raise ValueError("the call closes after it opens")
+        return v
+
+    @field_validator("criteria")
+    @classmethod
+    def _criteria(cls, v: list[CallCriterion]) -> list[CallCriterion]:
+        if not v:
+            raise ValueError("give at least one evaluation criterion")
+        if len(v) > 20:
+            raise ValueError("give at most 20 evaluation criteria")
+        if len({c.name.casefold() for c in v}) < len(v):
+            raise ValueError("give each criterion a different name")
+        return v
+
+
+class Call(CallBase, table=True):
+    """A twinning call: a draft until a coordinator publishes it, then public.
+
+    Rules and criteria are kept as JSON lists: they are read with the call, never queried.
+    """
+
+    __tablename__ = "twinning_call"
+
+    id: int | None = Field(default=None, primary_key=True)
+    countries: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    practice_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    criteria: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    status: str = Field(default="draft", max_length=20, index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = Field(default=None)
+
+
+class CallPublic(CallBase):
+    """A call as pages show it, with its times in UTC."""
+
+    id: int
+    status: str
+    countries: list[str] = []
+    practice_types: list[str] = []
+    criteria: list[CallCriterion] = []
+    published_at: datetime | None = None
+
+    @field_validator("opens_at", "closes_at", "published_at")
+    @classmethod
+    def _utc(cls, v: datetime | None) -> datetime | None:
+        return None if v is None else in_utc(v)
+
+
+class CallApplication(SQLModel, table=True):
+    """An adopter organisation's application to a call with one of its needs: a draft (kept
+    as typed) or submitted, one per organisation and call."""
+
+    __tablename__ = "call_application"
+    __table_args__ = (
+        UniqueConstraint("call_id", "organisation_id", name="uq_call_application_organisation"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="twinning_call.id", index=True, ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE")
+    need_id: int = Field(foreign_key="twinning_need.id", ondelete="CASCADE")
+    motivation: str = Field(default="", sa_type=Text)
+    status: str = Field(default="draft", max_length=20)
+    created_by_id: int | None = Field(default=None, foreign_key="account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = Field(default=None)
+
+
+class CallApplicationPractice(SQLModel, table=True):
+    """A practice an application prefers, and its originator's answer: pending, confirmed or
+    declined."""
+
+    __tablename__ = "call_application_practice"
+
+    application_id: int = Field(
+        foreign_key="call_application.id", primary_key=True, ondelete="CASCADE"
+    )
+    practice_id: int = Field(foreign_key="practice.id", primary_key=True, ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    status: str = Field(default="pending", max_length=20)
+    decided_by_id: int | None = Field(default=None, foreign_key="account.id")
+    decided_at: datetime | None = Field(default=None)
+
+
+class ApplicationDraft(SQLModel):
+    """An application as typed: the need, the preferred practices and a motivation."""
+
+    need_id: int
+    practice_ids: list[int] = []
+    motivation: str = ""
+
+    @field_validator("practice_ids")
+    @classmethod
+    def _practices(cls, v: list[int]) -> list[int]:
+        ids = list(dict.fromkeys(v))
+        if len(ids) > 5:
+            raise ValueError("choose at most 5 practices")
+        return ids
+
+    @field_validator("motivation", mode="before")
+    @classmethod
+    def _motivation(cls, v: Any) -> str:
+        text = _clean(str(v or "").replace("\r\n", "\n").strip())
+        if len(text) > 5000:
+            raise ValueError(f"the motivation can have at most 5,000 characters ({len(text)})")
+        return text
+
+
 # --- knowledge ---------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from dhu_core import accounts, claims, db, freshness, live, organisations, practices, twinning
+from dhu_core.calls import applications
 from dhu_core.models import CaptureOwner, ClaimCreate, PracticeCreate, PracticeDraft, User
 
 
@@ -167,3 +168,11 @@ def deliver_outbox(engine: Engine, *, smtp_url: str, public_url: str) -> None:
 
     settings = Settings(dhu_smtp_url=smtp_url, dhu_public_url=public_url)
     delivery.deliver_due(engine, settings=settings)
+
+
+def submit_application(engine: Engine, *, application_id: int, actor_id: int, now: datetime):
+    with db.session_scope(engine) as session:
+        applications.submit_application(
+            session=session, actor=_actor(session, actor_id), application_id=application_id,
+            now=now,
+        )  # fmt: skip

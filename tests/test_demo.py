@@ -2,15 +2,19 @@
 
 import re
 from dataclasses import fields
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from dhu_core import accounts, db, demo, geo, organisations, taxonomy
+from dhu_core.calls import applications, calls, eligibility
 from dhu_core.models import (
     NEED_TAG_FIELDS,
     PRACTICE_TAG_FIELDS,
+    Call,
+    CallApplication,
     Digest,
     DigestPractice,
     NeedTag,
@@ -21,6 +25,7 @@ from dhu_core.models import (
     TwinningMatch,
     TwinningNeed,
     User,
+    utcnow,
 )
 from tests.browser import ROOT
 
@@ -198,6 +203,44 @@ def test_digests_are_published_and_link_published_practices(seeded):
         assert digest.status == "published" and digest.published_at is not None
         assert digest.author_id == coordinator.id
     assert linked and set(linked) == {"published"}
+
+
+def test_one_open_call_and_one_closed_call_with_eligible_applications(seeded):
+    with db.read_scope(seeded) as session:
+        listing = calls.list_calls(session=session, actor=None)
+        [open_call], [closed] = listing.open, listing.past
+        assert listing.upcoming == [] and listing.drafts == []
+        assert timedelta(days=14) < open_call.closes_at - utcnow() < timedelta(days=42)
+        owner = _demo_user(session, "demo-owner")
+        [request] = applications.confirmation_requests(
+            session=session, actor=owner, call_id=open_call.id
+        )
+        assert request.status == "pending"
+        for call, count in ((open_call, 2), (closed, 3)):
+            received = applications.call_applications(
+                session=session, actor=_demo_user(session, "demo-coordinator"), call_id=call.id
+            )
+            assert len(received) == count
+            for application in received:
+                assert application.complete == (application.status == "submitted")
+                row = session.get(CallApplication, application.id)
+                adopter = session.get(Organisation, row.organisation_id)
+                chosen = [session.get(Practice, p.practice_id) for p in application.practices]
+                assert {p.status for p in chosen} == {"published"}
+                assert not eligibility.problems(
+                    session.get(Call, call.id),
+                    adopter_country=adopter.country,
+                    practices=[
+                        eligibility.Candidate(p.title, p.practice_type, p.maturity) for p in chosen
+                    ],
+                )
+        assert [a.status for a in applications.call_applications(
+            session=session, actor=_demo_user(session, "demo-admin"), call_id=closed.id
+        )] == ["submitted"] * 3  # fmt: skip
+
+
+def _demo_user(session: Session, username: str) -> User:
+    return session.exec(select(User).where(User.username == username)).one()
 
 
 def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(engine):

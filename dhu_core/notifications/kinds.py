@@ -72,6 +72,12 @@ KINDS: dict[str, Kind] = {
             "An invitation to join an organisation",
             ("inviter", "organisation", "token", "expires"),
         ),
+        # closes: the call's closing time as text
+        Kind(
+            "call-confirmation",
+            "An application to a twinning call chose a practice of your organisation",
+            ("call_id", "call_title", "adopter", "practice_title", "closes"),
+        ),
         # optional: reason (of a declined claim)
         Kind(
             "claim-decided",

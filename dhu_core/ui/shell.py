@@ -56,6 +56,7 @@ PAGES = (
     PageSpec("app_pages/knowledge.py", "Knowledge", ":material/menu_book:", "knowledge", EVERYONE),
     PageSpec("app_pages/live.py", "Live", ":material/live_tv:", "live", EVERYONE,
              full_screen=True),
+    PageSpec("app_pages/calls.py", "Twinning calls", ":material/campaign:", "calls", EVERYONE),
     PageSpec("app_pages/capture.py", "Quick capture", ":material/qr_code_2:", "capture", EVERYONE),
     PageSpec("app_pages/register.py", "Register a practice", ":material/edit_note:", "register",
              frozenset({"owner"}), "Work"),

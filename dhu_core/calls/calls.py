@@ -1,0 +1,130 @@
+"""The call itself: a coordinator drafts it, edits it while a draft, and publishes it; then
+everyone sees it, open, upcoming or past by the server's clock."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from dhu_core import audit, db
+from dhu_core.accounts import require_role
+from dhu_core.models import Call, CallCreate, CallPublic, StateConflict, User, in_utc, utcnow
+
+COORDINATORS = ("coordinator", "admin")
+#: A call's phase for its readers, by the clock: before it opens, while open, after it closes.
+UPCOMING, OPEN, CLOSED = "upcoming", "open", "closed"
+
+
+def is_coordinator(actor: User | None) -> bool:
+    """Whether the actor sees and changes draft calls."""
+    return actor is not None and not actor.disabled and actor.role in COORDINATORS
+
+
+def create_call(*, session: Session, actor: User, data: CallCreate) -> Call:
+    """Draft a new call (coordinators and administrators)."""
+    require_role(actor, *COORDINATORS)
+    call = Call.model_validate(
+        data.model_dump(mode="json", exclude={"opens_at", "closes_at"}),
+        update={"opens_at": data.opens_at, "closes_at": data.closes_at, "created_by_id": actor.id},
+    )
+    session.add(call)
+    session.flush()
+    audit.record(session, actor, "call.created", "call", call.id, title=call.title)
+    return call
+
+
+def update_call(*, session: Session, actor: User, call_id: int, data: CallCreate) -> Call:
+    """Change a draft call (coordinators and administrators); a published call is fixed, since
+    applicants rely on its rules."""
+    require_role(actor, *COORDINATORS)
+    call = _draft(session, call_id)
+    values = data.model_dump(mode="json", exclude={"opens_at", "closes_at"})
+    for name, value in {**values, "opens_at": data.opens_at, "closes_at": data.closes_at}.items():
+        setattr(call, name, value)
+    call.updated_at = utcnow()
+    session.add(call)
+    audit.record(session, actor, "call.updated", "call", call.id, title=call.title)
+    return call
+
+
+def publish_call(
+    *, session: Session, actor: User, call_id: int, now: datetime | None = None
+) -> Call:
+    """Publish a draft call (coordinators and administrators): everyone sees it from now on."""
+    require_role(actor, *COORDINATORS)
+    call = _draft(session, call_id)
+    moment = now or utcnow()
+    if in_utc(call.closes_at) <= moment:
+        raise StateConflict("This call's closing time has passed: set a later one first.")
+    call.status, call.published_at, call.updated_at = "published", moment, moment
+    session.add(call)
+    audit.record(session, actor, "call.published", "call", call.id)
+    return call
+
+
+def _draft(session: Session, call_id: int) -> Call:
+    call = db.get_for_update(session, Call, call_id)
+    if call is None:
+        raise LookupError(f"no call with id {call_id}")
+    if call.status != "draft":
+        raise audit.conflict(session, "call", call.id, "This call", call.status)
+    return call
+
+
+def phase(call: Call | CallPublic, now: datetime | None = None) -> str:
+    """Upcoming, open or closed at `now` (the server's clock by default)."""
+    moment = now or utcnow()
+    if moment < in_utc(call.opens_at):
+        return UPCOMING
+    return OPEN if moment < in_utc(call.closes_at) else CLOSED
+
+
+def time_left(closes_at: datetime, now: datetime | None = None) -> str:
+    """The time until `closes_at` in words, to its two largest units ("3 days and 4 hours")."""
+    seconds = int((in_utc(closes_at) - (now or utcnow())).total_seconds())
+    if seconds <= 0:
+        return "closed"
+    units = []
+    for name, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            units.append(f"{count} {name}{'s' if count != 1 else ''}")
+    return " and ".join(units[:2])
+
+
+def get_call(*, session: Session, actor: User | None, call_id: int) -> CallPublic:
+    """A published call for everyone, a draft for coordinators; LookupError otherwise (a
+    draft's existence is not told)."""
+    call = session.get(Call, call_id)
+    if call is None or (call.status != "published" and not is_coordinator(actor)):
+        raise LookupError(f"no call with id {call_id}")
+    return CallPublic.model_validate(call)
+
+
+@dataclass(frozen=True)
+class CallListing:
+    """The calls of the public list, by phase; drafts for coordinators only."""
+
+    open: list[CallPublic]
+    upcoming: list[CallPublic]
+    past: list[CallPublic]
+    drafts: list[CallPublic]
+
+
+def list_calls(*, session: Session, actor: User | None, now: datetime | None = None) -> CallListing:
+    """Open calls closing first, upcoming ones opening first, past ones latest first."""
+    moment = now or utcnow()
+    query = select(Call).order_by(col(Call.closes_at), col(Call.id))
+    if not is_coordinator(actor):
+        query = query.where(Call.status == "published")
+    listing = CallListing([], [], [], [])
+    for call in session.exec(query):
+        public = CallPublic.model_validate(call)
+        if call.status != "published":
+            listing.drafts.append(public)
+        else:
+            by_phase = {OPEN: listing.open, UPCOMING: listing.upcoming, CLOSED: listing.past}
+            by_phase[phase(call, moment)].append(public)
+    listing.upcoming.sort(key=lambda c: (c.opens_at, c.id))
+    listing.past.reverse()
+    return listing

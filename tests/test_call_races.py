@@ -1,0 +1,78 @@
+"""The deadline of a call under last-second submissions: 20 submissions in 10 races of two
+processes, one just before and one at or after the closing instant (the clock is passed in, so
+the instant falls between them), on SQLite and PostgreSQL."""
+
+from datetime import timedelta
+
+from sqlmodel import col, func, select
+
+from dhu_core import db
+from dhu_core.calls import applications
+from dhu_core.models import ApplicationDraft, AuditEvent, CallApplication
+from tests import call_world
+from tests.call_world import BEFORE, CLOSES
+from tests.people import account
+
+RACES = 10
+
+
+def _applications(engine, count: int) -> list[tuple[int, int]]:
+    """`count` complete draft applications of as many adopters: (application, member) ids."""
+    made = []
+    with db.session_scope(engine) as session:
+        world = call_world.build(session)
+        for number in range(count):
+            home = call_world.organisation(session, f"Adopter {number}", "DK")
+            member = account(session, f"adopter{number}", "owner", home)
+            draft = ApplicationDraft(
+                need_id=call_world.need(session, home, "DK"), practice_ids=[world["monitoring"]]
+            )
+            application = applications.save_application(
+                session=session, actor=member, call_id=world["call"], data=draft, now=BEFORE
+            )
+            applications.answer(
+                session=session, actor=world["originator"], application_id=application.id,
+                practice_id=world["monitoring"], confirm=True, now=BEFORE,
+            )  # fmt: skip
+            made.append((application.id, member.id))
+    return made
+
+
+def test_submissions_around_the_closing_instant(engine, racing):
+    made = _applications(engine, 2 * RACES)
+    on_time, late = [], []
+    for race in range(RACES):
+        (early_id, early_member), (late_id, late_member) = made[2 * race : 2 * race + 2]
+        early = (
+            "submit_application",
+            {
+                "application_id": early_id,
+                "actor_id": early_member,
+                "now": CLOSES - timedelta(milliseconds=race + 1),
+            },
+        )
+        last = (
+            "submit_application",
+            {
+                "application_id": late_id,
+                "actor_id": late_member,
+                "now": CLOSES + timedelta(milliseconds=race),
+            },
+        )
+        # Which process gets the earlier clock alternates, so neither is always first.
+        if race % 2:
+            early_outcome, late_outcome = racing.race(early, last)
+        else:
+            late_outcome, early_outcome = racing.race(last, early)
+        assert early_outcome.applied, early_outcome
+        assert late_outcome.error == "StateConflict" and "closed" in late_outcome.message
+        on_time.append(early_id)
+        late.append(late_id)
+    with db.read_scope(engine) as session:
+        statuses = dict(session.exec(select(CallApplication.id, CallApplication.status)).all())
+        submitted_events = session.scalar(
+            select(func.count()).where(col(AuditEvent.action) == "call.application_submitted")
+        )
+    assert all(statuses[i] == "submitted" for i in on_time)
+    assert all(statuses[i] == "draft" for i in late)
+    assert submitted_events == RACES
