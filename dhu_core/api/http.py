@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dhu_core import clients, db
 from dhu_core.api import readiness
-from dhu_core.config import Settings, get_settings, server_trusted, trusted_proxies
+from dhu_core.config import Settings, get_settings, public_url, server_trusted, trusted_proxies
 from dhu_core.errors import log_failure
 from dhu_core.params import InvalidParameter
 
@@ -79,6 +79,11 @@ def endpoint(function: Callable[[Request], Response]) -> Callable[[Request], Res
 def _failure(error: BaseException) -> JSONResponse:
     reference = log_failure(error)
     return error_response(500, f"Something went wrong on our side (error {reference}).")
+
+
+def public_base(request: Request) -> str:
+    """The platform's address: DHU_PUBLIC_URL, else the one this request used."""
+    return public_url(get_settings(), str(request.base_url))
 
 
 def entity_tag(*, version: int, day: str, base: str, path: str, query: str) -> str:

@@ -1,11 +1,17 @@
 """The query parameters of each API address: what the routes accept and the OpenAPI document
 describes, from one list."""
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dhu_core import catalogue, geo, taxonomy, uptake
+from starlette.requests import Request
 
+from dhu_core import catalogue, geo, taxonomy, uptake
+from dhu_core.params import InvalidParameter
+
+BOOLEANS = {"true": True, "false": False}
 #: The most results on one page, and the number when `limit` is not given.
 MAX_LIMIT = catalogue.MAX_PAGE_SIZE
 DEFAULT_LIMIT = 20
@@ -70,13 +76,14 @@ FILTERS = (
         _enum(catalogue.FRESHNESS),
     ),
 )
+SORT = Parameter(
+    "sort",
+    "Order: relevance (to the words, else newest), newest, oldest, title, maturity",
+    _enum(catalogue.SORTS),
+)
 PRACTICES = (
     *FILTERS,
-    Parameter(
-        "sort",
-        "Order: relevance (to the words, else newest), newest, oldest, title, maturity",
-        _enum(catalogue.SORTS),
-    ),
+    SORT,
     Parameter(
         "limit",
         "Practices per page",
@@ -102,3 +109,53 @@ DIGESTS = (
     Parameter("topic", "Only digests on this topic", {"type": "string", "maxLength": 100}),
     Parameter("q", "Words the digest holds, all of them", {"type": "string", "maxLength": 200}),
 )
+
+
+def read(request: Request, accepted: Sequence[Parameter]) -> dict[str, list[str]]:
+    """The query parameters of `request` as name -> values, each checked against its schema
+    in `accepted` (so exactly the codes the OpenAPI document lists); InvalidParameter for any
+    other, and for a parameter `accepted` does not name."""
+    known = {parameter.name: parameter for parameter in accepted}
+    params: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        params.setdefault(name, []).append(value)
+    for name, values in params.items():
+        parameter = known.get(name)
+        if parameter is None:
+            takes = ", ".join(known) or "no parameters"
+            raise InvalidParameter(
+                name, f"unknown parameter '{name}' (this address takes: {takes})"
+            )
+        if len(values) > 1 and not parameter.repeated:
+            raise InvalidParameter(name, f"give {name} once")
+        for value in values:
+            for item in value.split(",") if parameter.repeated else [value]:
+                _check(parameter, item)
+    return params
+
+
+def _check(parameter: Parameter, value: str) -> None:
+    """InvalidParameter unless `value` is one the parameter's schema allows."""
+    schema, name = parameter.schema, parameter.name
+    if "enum" in schema and value not in {str(allowed) for allowed in schema["enum"]}:
+        shown = ", ".join(str(allowed) for allowed in schema["enum"][:8])
+        more = ", …" if len(schema["enum"]) > 8 else ""
+        raise InvalidParameter(name, f"unknown {name} '{value}' (use one of: {shown}{more})")
+    if schema["type"] == "integer":
+        least, most = schema.get("minimum", 0), schema.get("maximum", 2**31)
+        # Leading zeros aside, a number in range has no more digits than `most`; Python
+        # refuses to read more than 4,300 (ValueError).
+        digits = value.lstrip("0") or "0"
+        if not (
+            value.isascii()
+            and value.isdigit()
+            and len(digits) <= len(str(most))
+            and least <= int(digits) <= most
+        ):
+            raise InvalidParameter(name, f"{name} must be a whole number from {least} to {most}")
+    if schema["type"] == "boolean" and value not in BOOLEANS:
+        raise InvalidParameter(name, f"{name} is true or false")
+    if len(value) > schema.get("maxLength", len(value)):
+        raise InvalidParameter(name, f"{name} can have at most {schema['maxLength']} characters")
+    if "pattern" in schema and not re.fullmatch(schema["pattern"].strip("^$"), value):
+        raise InvalidParameter(name, f"{name} is not valid")

@@ -5,8 +5,6 @@ pages show the same data (`catalogue.search` behind both the catalogue page and 
 """
 
 import dataclasses
-import re
-from collections.abc import Sequence
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -18,25 +16,21 @@ from starlette.routing import BaseRoute, Route
 from dhu_core import catalogue, knowledge, practices, uptake
 from dhu_core import params as url
 from dhu_core.api import cursors, openapi, parameters, schemas
-from dhu_core.api.http import PREFIX, NotFound, endpoint
-from dhu_core.api.parameters import Parameter
+from dhu_core.api.http import PREFIX, NotFound, endpoint, public_base
 from dhu_core.catalogue import CatalogueQuery
-from dhu_core.config import get_settings, public_url
 from dhu_core.models import LISTED_STATUS
 from dhu_core.params import InvalidParameter
-
-BOOLEANS = {"true": True, "false": False}
 
 
 @endpoint
 def practice_list(request: Request) -> JSONResponse:
     """GET /api/v1/practices: a page of the catalogue, with the catalogue page's filters."""
-    params = _params(request, parameters.PRACTICES)
+    params = parameters.read(request, parameters.PRACTICES)
     limit = int(url.last(params.get("limit")) or parameters.DEFAULT_LIMIT)
     offset = cursors.read(url.last(params.get("cursor"))) if params.get("cursor") else 0
     if offset % limit:
         raise InvalidParameter("cursor", "this cursor was made with another limit; keep it")
-    with_facets = BOOLEANS[url.last(params.get("facets")) or "false"]
+    with_facets = parameters.BOOLEANS[url.last(params.get("facets")) or "false"]
     query = dataclasses.replace(
         CatalogueQuery.from_params(params), page=offset // limit + 1, page_size=limit
     )
@@ -46,7 +40,7 @@ def practice_list(request: Request) -> JSONResponse:
     beyond = found.page != query.page
     following = offset + limit
     next_cursor = cursors.make(following) if not beyond and following < found.total else None
-    base = _base(request)
+    base = public_base(request)
     listing = schemas.PracticeList(
         data=[] if beyond else [schemas.practice(p, base=base) for p in found.practices],
         total=found.total,
@@ -60,19 +54,19 @@ def practice_list(request: Request) -> JSONResponse:
 @endpoint
 def practice_item(request: Request) -> JSONResponse:
     """GET /api/v1/practices/{practice_id}: one listed practice."""
-    _params(request, ())
+    parameters.read(request, ())
     practice_id = url.identifier(request.path_params["practice_id"])
     found = practices.public_practice(practice_id=practice_id) if practice_id else None
     # An archived practice still opens on its page (with a notice), but is no longer listed.
     if found is None or found.status != LISTED_STATUS:
         raise NotFound("No published practice has this id.")
-    return _json(schemas.practice(found, base=_base(request)))
+    return _json(schemas.practice(found, base=public_base(request)))
 
 
 @endpoint
 def country_list(request: Request) -> JSONResponse:
     """GET /api/v1/countries: the uptake map's figures per country, with a public indicator."""
-    params = _params(request, parameters.COUNTRIES)
+    params = parameters.read(request, parameters.COUNTRIES)
     code = url.last(params.get("indicator")) or uptake.DEFAULT_INDICATOR
     public = uptake.ehealth_indicator(code).set_index("country")
     countries = uptake.country_uptake(uptake.UptakeFilters())
@@ -105,11 +99,11 @@ def _indicator(code: str, public: pd.DataFrame, country: str) -> schemas.Indicat
 @endpoint
 def digest_list(request: Request) -> JSONResponse:
     """GET /api/v1/digests: published digests, newest first."""
-    params = _params(request, parameters.DIGESTS)
+    params = parameters.read(request, parameters.DIGESTS)
     found = knowledge.published_digests(
         topic=url.last(params.get("topic")) or None, text=url.last(params.get("q"))
     )
-    base = _base(request)
+    base = public_base(request)
     data = [
         schemas.digest(item, knowledge.linked_practices(item.practice_ids), base=base)
         for item in found
@@ -120,26 +114,26 @@ def digest_list(request: Request) -> JSONResponse:
 @endpoint
 def digest_item(request: Request) -> JSONResponse:
     """GET /api/v1/digests/{digest_id}: one published digest."""
-    _params(request, ())
+    parameters.read(request, ())
     digest_id = url.identifier(request.path_params["digest_id"])
     found = knowledge.published_digest(digest_id) if digest_id else None
     if found is None:
         raise NotFound("No published digest has this id.")
     linked = knowledge.linked_practices(found.practice_ids)
-    return _json(schemas.digest(found, linked, base=_base(request)))
+    return _json(schemas.digest(found, linked, base=public_base(request)))
 
 
 @endpoint
 def code_lists(request: Request) -> JSONResponse:
     """GET /api/v1/code-lists: the values of the filters, with their labels."""
-    _params(request, ())
+    parameters.read(request, ())
     return _json(schemas.code_lists())
 
 
 @endpoint
 def openapi_document(request: Request) -> JSONResponse:
     """GET /api/v1/openapi.json: the OpenAPI 3.1 description of the API."""
-    _params(request, ())
+    parameters.read(request, ())
     return JSONResponse(openapi.document())
 
 
@@ -147,60 +141,6 @@ def openapi_document(request: Request) -> JSONResponse:
 def not_found(request: Request) -> JSONResponse:
     """Any other address under /api/v1/."""
     raise NotFound(f"Nothing at {request.url.path}; see {PREFIX}openapi.json for the addresses.")
-
-
-def _params(request: Request, accepted: Sequence[Parameter]) -> dict[str, list[str]]:
-    """The query parameters as name -> values, each checked against its schema (so exactly
-    the codes the OpenAPI document lists); InvalidParameter for any other."""
-    known = {parameter.name: parameter for parameter in accepted}
-    params: dict[str, list[str]] = {}
-    for name, value in request.query_params.multi_items():
-        params.setdefault(name, []).append(value)
-    for name, values in params.items():
-        parameter = known.get(name)
-        if parameter is None:
-            takes = ", ".join(known) or "no parameters"
-            raise InvalidParameter(
-                name, f"unknown parameter '{name}' (this address takes: {takes})"
-            )
-        if len(values) > 1 and not parameter.repeated:
-            raise InvalidParameter(name, f"give {name} once")
-        for value in values:
-            for item in value.split(",") if parameter.repeated else [value]:
-                _check(parameter, item)
-    return params
-
-
-def _check(parameter: Parameter, value: str) -> None:
-    """InvalidParameter unless `value` is one the parameter's schema allows."""
-    schema, name = parameter.schema, parameter.name
-    if "enum" in schema and value not in {str(allowed) for allowed in schema["enum"]}:
-        shown = ", ".join(str(allowed) for allowed in schema["enum"][:8])
-        more = ", …" if len(schema["enum"]) > 8 else ""
-        raise InvalidParameter(name, f"unknown {name} '{value}' (use one of: {shown}{more})")
-    if schema["type"] == "integer":
-        least, most = schema.get("minimum", 0), schema.get("maximum", 2**31)
-        # Leading zeros aside, a number in range has no more digits than `most`; Python
-        # refuses to read more than 4,300 (ValueError).
-        digits = value.lstrip("0") or "0"
-        if not (
-            value.isascii()
-            and value.isdigit()
-            and len(digits) <= len(str(most))
-            and least <= int(digits) <= most
-        ):
-            raise InvalidParameter(name, f"{name} must be a whole number from {least} to {most}")
-    if schema["type"] == "boolean" and value not in BOOLEANS:
-        raise InvalidParameter(name, f"{name} is true or false")
-    if len(value) > schema.get("maxLength", len(value)):
-        raise InvalidParameter(name, f"{name} can have at most {schema['maxLength']} characters")
-    if "pattern" in schema and not re.fullmatch(schema["pattern"].strip("^$"), value):
-        raise InvalidParameter(name, f"{name} is not valid")
-
-
-def _base(request: Request) -> str:
-    """The platform's address: DHU_PUBLIC_URL, else the one this request used."""
-    return public_url(get_settings(), str(request.base_url))
 
 
 def _next_page(base: str, request: Request, cursor: str | None) -> str | None:

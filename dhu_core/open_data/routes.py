@@ -6,15 +6,17 @@ every /api/v1/ path.
 """
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from dhu_core.api.http import CACHE_CONTROL, error_response, matches
+from dhu_core.api import parameters
+from dhu_core.api.http import CACHE_CONTROL, endpoint, matches, public_base
 from dhu_core.catalogue import CatalogueQuery
-from dhu_core.config import get_settings, public_url
+from dhu_core.config import get_settings
 from dhu_core.models import FieldError
 from dhu_core.open_data import download, feeds
 from dhu_core.open_data.links import Licence, licence
+from dhu_core.params import InvalidParameter
 
 FEEDS = "/api/v1/feeds"
 OPEN_DATA = "/api/v1/open-data"
@@ -33,47 +35,51 @@ def routes() -> list[Route]:
     ]
 
 
+@endpoint
 def practices_feed(request: Request) -> Response:
     """Newly published practices, filtered by the catalogue's URL parameters."""
+    # A RADAR address, as it is: codes in any letter case, or labels, as the page takes them.
     params = {name: request.query_params.getlist(name) for name in request.query_params}
     try:
         query = CatalogueQuery.from_params_strictly(params)
     except FieldError as error:
-        return bad_parameter(error)
-    base, terms = _base_url(request), _licence()
+        raise InvalidParameter(error.field, str(error)) from None
+    base, terms = public_base(request), _licence()
     return _feed(feeds.practices_feed(query, base_url=base, licence=terms), terms)
 
 
+@endpoint
 def digests_feed(request: Request) -> Response:
     """The newest published digests."""
-    if problem := _no_parameters(request):
-        return problem
+    parameters.read(request, ())
     terms = _licence()
-    return _feed(feeds.digests_feed(base_url=_base_url(request), licence=terms), terms)
+    return _feed(feeds.digests_feed(base_url=public_base(request), licence=terms), terms)
 
 
+@endpoint
 def spotlights_feed(request: Request) -> Response:
     """The practices most recently put in the spotlight."""
-    if problem := _no_parameters(request):
-        return problem
+    parameters.read(request, ())
     terms = _licence()
-    return _feed(feeds.spotlights_feed(base_url=_base_url(request), licence=terms), terms)
+    return _feed(feeds.spotlights_feed(base_url=public_base(request), licence=terms), terms)
 
 
+@endpoint
 def practices_csv(request: Request) -> Response:
     """Every listed practice as CSV."""
     return _open_data_file(request, "csv")
 
 
+@endpoint
 def practices_json(request: Request) -> Response:
     """Every listed practice as JSON, with the licence and the data dictionary."""
     return _open_data_file(request, "json")
 
 
+@endpoint
 def data_dictionary_csv(request: Request) -> Response:
     """What each column of the open data holds, as CSV."""
-    if problem := _no_parameters(request):
-        return problem
+    parameters.read(request, ())
     return Response(
         download.data_dictionary_csv(),
         media_type=download.FORMATS["csv"],
@@ -81,10 +87,10 @@ def data_dictionary_csv(request: Request) -> Response:
     )
 
 
+@endpoint
 def data_dictionary_json(request: Request) -> Response:
     """What each column of the open data holds, as JSON."""
-    if problem := _no_parameters(request):
-        return problem
+    parameters.read(request, ())
     return Response(
         download.data_dictionary_json(),
         media_type=download.FORMATS["json"],
@@ -92,14 +98,8 @@ def data_dictionary_json(request: Request) -> Response:
     )
 
 
-def bad_parameter(error: FieldError) -> JSONResponse:
-    """The answer to a parameter the endpoint does not know, or a value it cannot use."""
-    return error_response(400, str(error), field=error.field)
-
-
 def _open_data_file(request: Request, fmt: str) -> Response:
-    if problem := _no_parameters(request):
-        return problem
+    parameters.read(request, ())
     terms = _licence()
     path = download.open_data_file(fmt, licence=terms)
     # The file's own tag: while a new file is written, the last one is sent, and a client that
@@ -114,24 +114,12 @@ def _open_data_file(request: Request, fmt: str) -> Response:
     )
 
 
-def _no_parameters(request: Request) -> JSONResponse | None:
-    """A 400 answer when the request has query parameters that this endpoint has none of."""
-    for name in request.query_params:
-        return bad_parameter(FieldError(name, f"unknown parameter '{name}' (this has none)"))
-    return None
-
-
 def _feed(body: bytes, terms: Licence) -> Response:
     return Response(body, media_type=feeds.MEDIA_TYPE, headers=terms.headers())
 
 
 def _attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f"attachment; filename={name}"}
-
-
-def _base_url(request: Request) -> str:
-    """The app's public address: DHU_PUBLIC_URL, else the one this request reached."""
-    return public_url(get_settings(), str(request.base_url))
 
 
 def _licence() -> Licence:
