@@ -21,6 +21,7 @@ from dhu_core import db, geo, knowledge, taxonomy
 from dhu_core.accounts import require_role
 from dhu_core.config import get_settings, mail_url
 from dhu_core.models import LISTED, Practice, PracticePublic, User, in_utc
+from dhu_core.notifications import render
 from dhu_core.open_data.links import digest_url, practice_url
 from dhu_core.practices import load_public
 from dhu_core.text import md_escape
@@ -153,7 +154,8 @@ def _markdown_url(url: str) -> str:
 @cache
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        # The newsletter's own templates, in the frame of the platform's e-mails.
+        loader=jinja2.FileSystemLoader([TEMPLATES, render.TEMPLATES]),
         # HTML escaped; the Markdown template escapes with the `md` filter.
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
