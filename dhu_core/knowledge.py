@@ -124,8 +124,10 @@ def digest_topics(*, engine: Engine | None = None) -> dict[str, int]:
 def linked_practices(ids: list[int], *, engine: Engine | None = None) -> list[PracticePublic]:
     """The published practices among `ids`, in that order."""
     with db.read_scope(engine) as session:
-        published = session.exec(select(Practice.id).where(col(Practice.id).in_(ids), LISTED)).all()
-        return load_public(session, [i for i in ids if i in set(published)])
+        published = set(
+            session.exec(select(Practice.id).where(col(Practice.id).in_(ids), LISTED)).all()
+        )
+        return load_public(session, [i for i in ids if i in published])
 
 
 def all_digests(*, session: Session, actor: User) -> list[DigestView]:

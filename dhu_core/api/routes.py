@@ -104,8 +104,11 @@ def digest_list(request: Request) -> JSONResponse:
         topic=url.last(params.get("topic")) or None, text=url.last(params.get("q"))
     )
     base = public_base(request)
+    # The practices of all digests in one read, not one per digest.
+    ids = sorted({practice_id for item in found for practice_id in item.practice_ids})
+    listed = {practice.id: practice for practice in knowledge.linked_practices(ids)}
     data = [
-        schemas.digest(item, knowledge.linked_practices(item.practice_ids), base=base)
+        schemas.digest(item, [listed[i] for i in item.practice_ids if i in listed], base=base)
         for item in found
     ]
     return _json(schemas.DigestList(data=data, total=len(data)))
