@@ -750,6 +750,8 @@ class CallBase(SQLModel):
     currency: str = Field(default=CALL_CURRENCY, max_length=3)
     opens_at: datetime
     closes_at: datetime
+    #: True when nobody may evaluate an application from their own country.
+    exclude_same_country: bool = Field(default=False)
 
 
 class CallCreate(CallBase):
@@ -837,6 +839,7 @@ class Call(CallBase, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     published_at: datetime | None = Field(default=None)
+    awarded_at: datetime | None = Field(default=None)
 
 
 class CallPublic(CallBase):
@@ -848,8 +851,9 @@ class CallPublic(CallBase):
     practice_types: list[str] = []
     criteria: list[CallCriterion] = []
     published_at: datetime | None = None
+    awarded_at: datetime | None = None
 
-    @field_validator("opens_at", "closes_at", "published_at")
+    @field_validator("opens_at", "closes_at", "published_at", "awarded_at")
     @classmethod
     def _utc(cls, v: datetime | None) -> datetime | None:
         return None if v is None else in_utc(v)
@@ -914,6 +918,99 @@ class ApplicationDraft(SQLModel):
         if len(text) > 5000:
             raise ValueError(f"the motivation can have at most 5,000 characters ({len(text)})")
         return text
+
+
+# --- evaluating and awarding a call ------------------------------------------------------
+
+#: The lowest and highest score an evaluator gives a criterion.
+SCORE_RANGE = (0, 5)
+#: An application's outcome once its call is awarded.
+AWARD_OUTCOMES = ("awarded", "reserve", "not-awarded")
+
+
+class CallAssignment(SQLModel, table=True):
+    """An application given to an evaluator: `assigned` until the evaluator submits every
+    criterion's score, then `submitted`."""
+
+    __tablename__ = "call_assignment"
+
+    application_id: int = Field(
+        foreign_key="call_application.id", primary_key=True, ondelete="CASCADE"
+    )
+    evaluator_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
+    status: str = Field(default="assigned", max_length=20)
+    assigned_by_id: int | None = Field(default=None, foreign_key="account.id")
+    assigned_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = Field(default=None)
+
+
+class CallConflict(SQLModel, table=True):
+    """A conflict of interest an evaluator declares on an application: they never see or
+    score it."""
+
+    __tablename__ = "call_conflict"
+
+    application_id: int = Field(
+        foreign_key="call_application.id", primary_key=True, ondelete="CASCADE"
+    )
+    evaluator_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
+    reason: str = Field(default="", sa_type=Text)
+    declared_at: datetime = Field(default_factory=utcnow)
+
+
+class CallScore(SQLModel, table=True):
+    """One evaluator's score of one criterion of an application, with a comment."""
+
+    __tablename__ = "call_score"
+
+    application_id: int = Field(
+        foreign_key="call_application.id", primary_key=True, ondelete="CASCADE"
+    )
+    evaluator_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
+    criterion: str = Field(primary_key=True, max_length=200)
+    score: int
+    comment: str = Field(default="", sa_type=Text)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CallConsensus(SQLModel, table=True):
+    """The agreed score of an application: per criterion `{name: {"score", "comment"}}`, the
+    weighted total on a 0-100 scale, and a version compared on every change."""
+
+    __tablename__ = "call_consensus"
+
+    application_id: int = Field(
+        foreign_key="call_application.id", primary_key=True, ondelete="CASCADE"
+    )
+    scores: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    total: float = Field(default=0.0)
+    comment: str = Field(default="", sa_type=Text)
+    decided_by_id: int | None = Field(default=None, foreign_key="account.id")
+    decided_at: datetime = Field(default_factory=utcnow)
+    version: int = Field(default=1)
+
+
+class CallAward(SQLModel, table=True):
+    """An application's outcome once its call is awarded: `awarded` with the twinning it
+    started (a `TwinningMatch`), `reserve` with its place on the reserve list, or
+    `not-awarded`."""
+
+    __tablename__ = "call_award"
+
+    application_id: int = Field(
+        foreign_key="call_application.id", primary_key=True, ondelete="CASCADE"
+    )
+    call_id: int = Field(foreign_key="twinning_call.id", index=True, ondelete="CASCADE")
+    outcome: str = Field(max_length=20)
+    rank: int | None = Field(default=None)
+    reserve_position: int | None = Field(default=None)
+    practice_id: int | None = Field(default=None, foreign_key="practice.id", ondelete="SET NULL")
+    match_id: int | None = Field(
+        default=None, foreign_key="twinning_match.id", index=True, ondelete="SET NULL"
+    )
+    grant: int = Field(default=0)
+    decided_by_id: int | None = Field(default=None, foreign_key="account.id")
+    decided_at: datetime = Field(default_factory=utcnow)
 
 
 # --- knowledge ---------------------------------------------------------------------------

@@ -166,7 +166,12 @@ TWINNING_STATUSES = ("agreed", "in-transfer", "completed")
 
 ROLES = CodeList(
     "role",
-    {"owner": "Practice owner", "coordinator": "Coordinator", "admin": "Administrator"},
+    {
+        "owner": "Practice owner",
+        "evaluator": "Evaluator",
+        "coordinator": "Coordinator",
+        "admin": "Administrator",
+    },
 )
 
 #: The official languages of the EU and of the other countries on the map, listed first.

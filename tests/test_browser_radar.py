@@ -103,7 +103,11 @@ def test_the_catalogue_is_short_and_shows_every_facet_label_whole(demo_server, c
         page.get_by_text("Show filters").click()
         settle(page)
     assert longest.is_visible()
-    assert page.locator('[class*="st-key-radar_facets_"] button').count() > 30
+    # every facet's pills, waited for: the browser may still be drawing the last ones
+    page.wait_for_function(
+        """() => document.querySelectorAll('[class*="st-key-radar_facets_"] button').length > 30""",
+        timeout=30_000,
+    )
     assert page.evaluate(CUT) == []
     box = longest.bounding_box()
     assert box["height"] > 40  # wrapped onto a second line rather than cut
