@@ -8,7 +8,10 @@ from streamlit.testing.v1 import AppTest
 
 from dhu_core import db
 from dhu_core.models import CallAssignment, CallConsensus, CallScore, User
+from dhu_core.text import md_escape
 from tests.apptest import APP, sign_in
+
+RELEVANCE = "Relevance of the practice to the need"
 
 
 @pytest.fixture
@@ -63,7 +66,7 @@ def test_an_evaluator_scores_an_assigned_application(app):
     _click(app, "Submit the scores")
     messages = [e.value for e in app.error]
     assert any(m.startswith("Please correct 3 fields") for m in messages), messages
-    assert "Explain the score of “Relevance of the practice to the need” in a comment" in messages
+    assert f"Explain the score of “{RELEVANCE}” in a comment" in messages
     _click(app, "Save draft")
     assert any("“Readiness of the adopter” a score" in e.value for e in app.error)
     app.number_input(key="eval-1-score-1").set_value(3)
@@ -84,6 +87,7 @@ def test_an_evaluator_scores_an_assigned_application(app):
 
 
 def test_a_coordinator_sees_the_evaluation_of_the_closed_call(app):
+    _reopen(2, "demo-evaluator")
     sign_in(app, "demo-coordinator")
     app.query_params.clear()
     app.query_params["call"] = "1"
@@ -92,3 +96,15 @@ def test_a_coordinator_sees_the_evaluation_of_the_closed_call(app):
     assert "Evaluation" in [h.value for h in app.subheader]
     shown = "\n".join(m.value for m in app.markdown)
     assert "Consensus" in shown and "spread" in shown
+    # Application 2 is open again, with one evaluator's scores submitted: no consensus yet.
+    labels = {b.label for b in app.button}
+    unassign = {f"Unassign {md_escape(name)}" for name in ("demo-evaluator", "demo-evaluator2")}
+    assert {*unassign, "Assign"} <= labels
+    assert not [b for b in app.button if b.key == "consensus-2-record"]
+    app.number_input(key="consensus-1-score-0").set_value(1)
+    app.button(key="consensus-1-record").click().run()
+    assert not app.exception
+    assert "consensus of" in app.success[0].value
+    with db.read_scope() as session:
+        changed = session.get(CallConsensus, 1)
+    assert changed.version == 2 and changed.scores[RELEVANCE]["score"] == 1

@@ -261,17 +261,8 @@ def _assignments(user: User, item: ApplicationEvaluation, choices, message_key: 
             index=None, placeholder="Choose an evaluator",
         )  # fmt: skip
     if right.button("Assign", key=f"{key}-button", disabled=chosen is None):
-        _run(
-            lambda session: evaluation.assign(
-                session=session,
-                actor=user,
-                application_id=item.application_id,
-                evaluator_id=chosen,
-            ),  # fmt: skip
-            f"{md_escape(free[chosen])} is assigned.",
-            form=form,
-            key=message_key,
-        )
+        change = (evaluation.assign, chosen, f"{md_escape(free[chosen])} is assigned.")
+        _change_assignment(user, item.application_id, *change, form=form, key=message_key)
     blocked = [f"{md_escape(u.username)} ({md_escape(r)})" for u, r in choices if r is not None]
     if blocked:
         st.caption("Not available: " + "; ".join(blocked))
@@ -279,17 +270,21 @@ def _assignments(user: User, item: ApplicationEvaluation, choices, message_key: 
         if st.button(
             f"Unassign {md_escape(name)}", key=f"unassign-{item.application_id}-{evaluator_id}"
         ):
-            _run(
-                lambda session, evaluator_id=evaluator_id: evaluation.unassign(
-                    session=session,
-                    actor=user,
-                    application_id=item.application_id,
-                    evaluator_id=evaluator_id,
-                ),  # fmt: skip
-                f"{md_escape(name)} is unassigned.",
-                form=form,
-                key=message_key,
-            )
+            change = (evaluation.unassign, evaluator_id, f"{md_escape(name)} is unassigned.")
+            _change_assignment(user, item.application_id, *change, form=form, key=message_key)
+
+
+def _change_assignment(
+    user: User, application_id: int, action, evaluator_id: int, message: str, **where: str
+) -> None:
+    """Assign or unassign (`action`) an evaluator of an application."""
+    _run(
+        lambda session: action(
+            session=session, actor=user, application_id=application_id, evaluator_id=evaluator_id
+        ),
+        message,
+        **where,
+    )
 
 
 def _disagreement(item: ApplicationEvaluation) -> None:
