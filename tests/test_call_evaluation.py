@@ -195,7 +195,7 @@ def test_no_scoring_or_unassigning_after_the_consensus(engine, world):
     _score(engine, world, "eva", _marks(4, 4))
     _score(engine, world, "otto", _marks(4, 3))
     _consensus(engine, world)
-    with pytest.raises(StateConflict, match="consensus was just recorded"):
+    with pytest.raises(StateConflict, match="consensus of this application is recorded"):
         _score(engine, world, "neighbour", _marks(1, 1))
     with db.session_scope(engine) as session, pytest.raises(StateConflict):
         evaluation.unassign(

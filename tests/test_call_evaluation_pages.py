@@ -84,6 +84,10 @@ def test_an_evaluator_scores_an_assigned_application(app):
     assert len(scores) == 6
     _open(app, 5)
     assert "not assigned to you" in app.warning[0].value
+    for page in ("home", "calls", "account"):
+        app.query_params.clear()
+        app.switch_page(f"app_pages/{page}.py").run()
+        assert not app.exception and not app.warning, page
 
 
 def test_a_coordinator_sees_the_evaluation_of_the_closed_call(app):

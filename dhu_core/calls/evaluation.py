@@ -119,11 +119,11 @@ def conflict_of_interest(
 
 
 def _consensus_recorded(session: Session, application_id: int) -> None:
+    """StateConflict once the application's consensus is recorded: its evaluation is settled."""
     if session.get(CallConsensus, application_id) is not None:
-        raise audit.conflict(
-            session, "call_application", application_id, "This application's consensus",
-            "recorded",
-        )  # fmt: skip
+        raise StateConflict(
+            "The consensus of this application is recorded: its evaluators and scores are settled."
+        )
 
 
 # --- assigning -----------------------------------------------------------------------------
@@ -286,7 +286,7 @@ def my_assignments(*, session: Session, actor: User) -> list[Assigned]:
             assignment.status,
             len(_scores(session, application.id, actor.id)),
             len(call.criteria),
-        )  # fmt: skip
+        )
         for assignment, application, call, organisation in rows
         if conflict_of_interest(session, call, application, actor.id) is None
     ]
@@ -525,7 +525,7 @@ def _evaluation(
                 criterion["weight"],
                 {name: s.score for s, name in mine},
                 {name: s.comment for s, name in mine},
-            )  # fmt: skip
+            )
         )
     return ApplicationEvaluation(
         application_id=application.id,
