@@ -87,6 +87,13 @@ def test_nobody_evaluates_an_application_of_their_own_organisation(engine, world
         _assign(engine, world, "insider")
     # Without the call's rule, an organisation in an applicant's country is fine.
     _assign(engine, world, "neighbour")
+    with db.read_scope(engine) as session:
+        listed = evaluation.evaluators(
+            session=session, actor=world["coordinator"], application_id=world["application"]
+        )
+    assert {e.username: bool(e.conflict) for e in listed} == {
+        "eva": False, "ines": True, "nuno": False, "otto": False,
+    }  # fmt: skip
 
 
 def test_a_call_may_exclude_evaluators_from_the_applicants_countries(engine, world):

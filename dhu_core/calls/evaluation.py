@@ -232,10 +232,18 @@ def declare_conflict(*, session: Session, actor: User, application_id: int, reas
     )  # fmt: skip
 
 
-def evaluators(
-    *, session: Session, actor: User, application_id: int
-) -> list[tuple[User, str | None]]:
-    """Every enabled evaluator with the reason they may not evaluate the application, if any
+@dataclass(frozen=True)
+class Evaluator:
+    """An evaluator as the assignment controls show them, with the reason they may not
+    evaluate an application, if any."""
+
+    id: int
+    username: str
+    conflict: str | None
+
+
+def evaluators(*, session: Session, actor: User, application_id: int) -> list[Evaluator]:
+    """Every enabled evaluator and their conflict of interest with the application, if any
     (coordinators and administrators), for the assignment controls."""
     require_role(actor, *calls.COORDINATORS)
     application = session.get(CallApplication, application_id)
@@ -247,7 +255,10 @@ def evaluators(
         .where(User.role == EVALUATOR, col(User.disabled).is_(False))
         .order_by(col(User.username))
     ).all()
-    return [(user, conflict_of_interest(session, call, application, user.id)) for user in found]
+    return [
+        Evaluator(user.id, user.username, conflict_of_interest(session, call, application, user.id))
+        for user in found
+    ]
 
 
 # --- what an evaluator sees and does --------------------------------------------------------

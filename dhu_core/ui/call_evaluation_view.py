@@ -247,12 +247,14 @@ def _status(item: ApplicationEvaluation) -> None:
         st.caption(f"Conflict of interest declared by {md_escape(name)}: {md_escape(reason)}")
 
 
-def _assignments(user: User, item: ApplicationEvaluation, choices, message_key: str) -> None:
+def _assignments(
+    user: User, item: ApplicationEvaluation, choices: list[evaluation.Evaluator], message_key: str
+) -> None:
     if item.consensus is not None:
         return
     key = f"assign-{item.application_id}"
     form = f"assign-{item.application_id}"
-    free = {u.id: u.username for u, reason in choices if reason is None}
+    free = {e.id: e.username for e in choices if e.conflict is None}
     free = {i: name for i, name in free.items() if name not in item.evaluators}
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     with left, forms.field(form, "evaluator_id"):
@@ -263,7 +265,7 @@ def _assignments(user: User, item: ApplicationEvaluation, choices, message_key: 
     if right.button("Assign", key=f"{key}-button", disabled=chosen is None):
         change = (evaluation.assign, chosen, f"{md_escape(free[chosen])} is assigned.")
         _change_assignment(user, item.application_id, *change, form=form, key=message_key)
-    blocked = [f"{md_escape(u.username)} ({md_escape(r)})" for u, r in choices if r is not None]
+    blocked = [f"{md_escape(e.username)} ({md_escape(e.conflict)})" for e in choices if e.conflict]
     if blocked:
         st.caption("Not available: " + "; ".join(blocked))
     for name, evaluator_id in item.evaluator_ids.items():
