@@ -8,7 +8,7 @@ from dhu_core.text import md_escape
 from dhu_core.ui import auth, forms, notification_view, shell
 
 FORM = "change-password"
-user = shell.page_for_role("owner", "coordinator", "admin")
+user = shell.page_for_role("owner", "evaluator", "coordinator", "admin")
 
 st.title("My account")
 st.markdown(

@@ -22,6 +22,9 @@ from dhu_core.models import (
     Call,
     CallApplication,
     CallApplicationPractice,
+    CallAssignment,
+    CallConsensus,
+    CallScore,
     Digest,
     DigestPractice,
     DigestTopic,
@@ -68,6 +71,8 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         "demo-coordinator", "coordinator", "Sophie Laurent", "demo-coordinator@example.org"
     ),
     DemoAccount("demo-admin", "admin", "Marek Nowak", "demo-admin@example.org"),
+    DemoAccount("demo-evaluator", "evaluator", "Lena Fischer", "demo-evaluator@example.org"),
+    DemoAccount("demo-evaluator2", "evaluator", "Tomás Ruiz", "demo-evaluator2@example.org"),
 )
 DEMO_USERNAMES = tuple(account.username for account in DEMO_ACCOUNTS)
 
@@ -1125,6 +1130,9 @@ def _seed(session: Session, *, practices: int, seed: int) -> DemoSummary:
     call_rows, application_rows, chosen_rows = _calls(
         need_rows, match_rows, facts, user_ids, owner_org, today=seeded_at.date()
     )
+    assignment_rows, score_rows, consensus_rows = _evaluations(
+        call_rows[0], application_rows, user_ids
+    )
     seeded = {
         "id": 1,
         "at": seeded_at,
@@ -1153,6 +1161,9 @@ def _seed(session: Session, *, practices: int, seed: int) -> DemoSummary:
             (Call, call_rows),
             (CallApplication, application_rows),
             (CallApplicationPractice, chosen_rows),
+            (CallAssignment, assignment_rows),
+            (CallScore, score_rows),
+            (CallConsensus, consensus_rows),
             (AuditEvent, [seeded]),
         ],
     )
@@ -1836,6 +1847,72 @@ def _calls(
                 }
             )
     return call_rows, application_rows, chosen_rows
+
+
+#: The demo evaluators, who evaluated every application to the closed demo call.
+_EVALUATORS = ("demo-evaluator", "demo-evaluator2")
+
+
+def _evaluations(
+    call: dict, application_rows: list[dict], user_ids: dict[str, int]
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """Both demo evaluators' submitted scores of each application to the closed call (some far
+    apart) and the coordinator's consensus, the evaluators' mean rounded up."""
+    # Imported here: `calls` imports the notifications, which the demo needs no more of.
+    from dhu_core.calls.evaluation import weighted_total
+
+    moment = call["closes_at"] + timedelta(days=7)
+    assignments, scores, agreed = [], [], []
+    for application in (a for a in application_rows if a["call_id"] == call["id"]):
+        marks: dict[str, list[int]] = {}
+        for offset, name in enumerate(_EVALUATORS):
+            assignments.append(
+                {
+                    "application_id": application["id"],
+                    "evaluator_id": user_ids[name],
+                    "status": "submitted",
+                    "assigned_by_id": user_ids["demo-coordinator"],
+                    "assigned_at": call["closes_at"] + timedelta(days=1),
+                    "submitted_at": moment,
+                }
+            )
+            for number, criterion in enumerate(call["criteria"]):
+                score = 2 + (application["id"] + number + 3 * offset) % 4
+                marks.setdefault(criterion["name"], []).append(score)
+                scores.append(
+                    {
+                        "application_id": application["id"],
+                        "evaluator_id": user_ids[name],
+                        "criterion": criterion["name"],
+                        "score": score,
+                        "comment": _SCORE_COMMENTS[score],
+                        "updated_at": moment,
+                    }
+                )
+        consensus = {name: math.ceil(sum(s) / len(s)) for name, s in marks.items()}
+        agreed.append(
+            {
+                "application_id": application["id"],
+                "scores": {
+                    name: {"score": score, "comment": "Agreed after discussing both scores."}
+                    for name, score in consensus.items()
+                },
+                "total": weighted_total(call["criteria"], consensus),
+                "comment": "A clear application; the panel agreed on the scores.",
+                "decided_by_id": user_ids["demo-coordinator"],
+                "decided_at": moment + timedelta(days=3),
+                "version": 1,
+            }
+        )
+    return assignments, scores, agreed
+
+
+_SCORE_COMMENTS = {
+    2: "Weak: the application says little about this.",
+    3: "Adequate, with gaps the adopter should close.",
+    4: "Good: convincing, with minor gaps.",
+    5: "Excellent: clear and well evidenced.",
+}
 
 
 def _score(

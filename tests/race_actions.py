@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from dhu_core import accounts, claims, db, freshness, live, organisations, practices, twinning
-from dhu_core.calls import applications
+from dhu_core.calls import applications, evaluation
 from dhu_core.models import CaptureOwner, ClaimCreate, PracticeCreate, PracticeDraft, User
 
 
@@ -175,4 +175,21 @@ def submit_application(engine: Engine, *, application_id: int, actor_id: int, no
         applications.submit_application(
             session=session, actor=_actor(session, actor_id), application_id=application_id,
             now=now,
+        )  # fmt: skip
+
+
+def record_consensus(
+    engine: Engine,
+    *,
+    application_id: int,
+    actor_id: int,
+    scores: dict,
+    expected: int | None,
+    now: datetime,
+) -> None:
+    with db.session_scope(engine) as session:
+        evaluation.record_consensus(
+            session=session, actor=_actor(session, actor_id), application_id=application_id,
+            marks={name: evaluation.Mark(score, "Agreed.") for name, score in scores.items()},
+            expected_version=expected, now=now,
         )  # fmt: skip

@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlmodel import col, func, select
 
 from dhu_core import db
-from dhu_core.calls import applications
-from dhu_core.models import ApplicationDraft, AuditEvent, CallApplication
-from tests import call_world
-from tests.call_world import BEFORE, CLOSES
+from dhu_core.calls import applications, evaluation
+from dhu_core.models import ApplicationDraft, AuditEvent, CallApplication, CallConsensus
+from tests import call_world, evaluation_world
+from tests.call_world import AFTER, BEFORE, CLOSES, call_data
 from tests.people import account
 
 RACES = 10
@@ -76,3 +76,47 @@ def test_submissions_around_the_closing_instant(engine, racing):
     assert all(statuses[i] == "submitted" for i in on_time)
     assert all(statuses[i] == "draft" for i in late)
     assert submitted_events == RACES
+
+
+def test_two_coordinators_record_one_consensus_at_a_time(engine, racing):
+    """Two coordinators record the consensus of one application at once, then change it at
+    once from the version both saw: each time one change applies and the other is refused."""
+    names = [c.name for c in call_data().criteria]
+    with db.session_scope(engine) as session:
+        world = evaluation_world.build(session)
+        application = world["application"]
+        for evaluator in (world["eva"], world["otto"]):
+            evaluation.assign(
+                session=session, actor=world["coordinator"], application_id=application,
+                evaluator_id=evaluator.id, now=AFTER,
+            )  # fmt: skip
+            evaluation.save_scores(
+                session=session, actor=evaluator, application_id=application, submit=True,
+                marks={name: evaluation.Mark(3, "Fair.") for name in names},
+                now=AFTER,
+            )  # fmt: skip
+    for expected in (None, 1):
+        outcomes = racing.race(
+            *(
+                (
+                    "record_consensus",
+                    {
+                        "application_id": application,
+                        "actor_id": world[who].id,
+                        "scores": dict.fromkeys(names, score),
+                        "expected": expected,
+                        "now": AFTER,
+                    },
+                )
+                for who, score in (("coordinator", 4), ("admin", 2))
+            )
+        )
+        assert sorted(o.kind for o in outcomes) == ["applied", "refused"], outcomes
+        refused = next(o for o in outcomes if not o.applied)
+        assert refused.error == "StateConflict" and "consensus was just" in refused.message
+    with db.read_scope(engine) as session:
+        consensus = session.get(CallConsensus, application)
+        recorded = session.scalar(
+            select(func.count()).where(col(AuditEvent.action) == "call.consensus_recorded")
+        )
+    assert consensus.version == 2 and consensus.total in (80.0, 40.0) and recorded == 2

@@ -77,7 +77,7 @@ def test_only_logins_that_still_work_are_shown(embedded_app):
             new="Kadri walks to the clinic",
         )
     shown = [login.username for login in demo_logins.shown(settings=settings)]
-    assert shown == ["demo-coordinator", "demo-admin"]
+    assert shown == ["demo-coordinator", "demo-admin", "demo-evaluator", "demo-evaluator2"]
 
 
 def test_seeding_with_the_command_prints_the_passwords(engine, monkeypatch):

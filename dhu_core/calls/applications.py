@@ -281,7 +281,7 @@ class ApplicationView:
         return bool(self.practices) and all(p.status == CONFIRMED for p in self.practices)
 
 
-def _view(session: Session, application: CallApplication) -> ApplicationView:
+def application_view(session: Session, application: CallApplication) -> ApplicationView:
     rows = session.execute(
         select(CallApplicationPractice, Practice.title, Organisation.name)
         .join(Practice, Practice.id == CallApplicationPractice.practice_id)
@@ -310,7 +310,7 @@ def own_application(*, session: Session, actor: User, call_id: int) -> Applicati
             CallApplication.call_id == call_id, CallApplication.organisation_id == organisation_id
         )
     ).first()
-    return None if application is None else _view(session, application)
+    return None if application is None else application_view(session, application)
 
 
 def call_applications(*, session: Session, actor: User, call_id: int) -> list[ApplicationView]:
@@ -321,7 +321,7 @@ def call_applications(*, session: Session, actor: User, call_id: int) -> list[Ap
         .where(CallApplication.call_id == call_id)
         .order_by(col(CallApplication.status).desc(), col(CallApplication.id))
     ).all()
-    return [_view(session, application) for application in found]
+    return [application_view(session, application) for application in found]
 
 
 @dataclass(frozen=True)

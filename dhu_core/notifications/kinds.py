@@ -78,6 +78,12 @@ KINDS: dict[str, Kind] = {
             "An application to a twinning call chose a practice of your organisation",
             ("call_id", "call_title", "adopter", "practice_title", "closes"),
         ),
+        Kind(
+            "call-assignment",
+            "An application to a twinning call was assigned to you to evaluate (evaluators)",
+            ("call_title", "application_id", "adopter"),
+            roles=("evaluator",),
+        ),
         # optional: reason (of a declined claim)
         Kind(
             "claim-decided",

@@ -22,7 +22,7 @@ from dhu_core.models import (
     utcnow,
 )
 from dhu_core.text import md_escape, md_escape_paragraphs
-from dhu_core.ui import cached, forms, shell
+from dhu_core.ui import cached, call_evaluation_view, forms, shell
 
 MESSAGE = "call_message"
 CALL_FORM = "call"
@@ -138,6 +138,8 @@ def call_page(user: User | None, call_id: int) -> None:
         application(user, call, own, is_open)
     if received is not None:
         received_applications(received)
+        if call.status == "published" and calls.phase(call) == calls.CLOSED:
+            call_evaluation_view.coordinator_section(user, call, MESSAGE)
     if call.status == "draft" and calls.is_coordinator(user):
         call_form(user, call)
         if st.button("Publish the call", type="primary", key=f"publish-{call.id}"):
@@ -157,6 +159,11 @@ def rules(call: CallPublic) -> None:
         f"- Maturity of the practices: {maturity}\n"
         "- Every chosen practice's originator confirms taking part before the application is "
         "submitted."
+        + (
+            "\n- Evaluators do not come from the countries of the adopter or the originators."
+            if call.exclude_same_country
+            else ""
+        )
     )
     st.subheader("Evaluation criteria")
     st.dataframe(
@@ -380,6 +387,12 @@ def call_form(user: User, call: CallPublic | None) -> None:
                   right.time_input("at (UTC) ", end.time(), key=f"{prefix}-closes"))  # fmt: skip
         with forms.field(CALL_FORM, "closes_at"):
             st.caption("The call takes applications from its opening to its closing time.")
+        exclude = st.checkbox(
+            "Evaluators may not come from the applicant's countries",
+            value=call.exclude_same_country if call else False,
+            help="Nobody evaluates an application from the country of its adopter or of an "
+            "originator of a chosen practice.",
+        )
         with forms.field(CALL_FORM, "criteria"):
             table = st.data_editor(
                 pd.DataFrame(criteria, columns=["name", "weight", "guidance"]),
@@ -396,7 +409,7 @@ def call_form(user: User, call: CallPublic | None) -> None:
         values = {
             "title": title, "description": description, "countries": countries,
             "practice_types": kinds, "min_maturity": maturity, "places": places,
-            "grant_per_place": grant,
+            "grant_per_place": grant, "exclude_same_country": exclude,
             "opens_at": datetime.combine(*opens, tzinfo=UTC),
             "closes_at": datetime.combine(*closes, tzinfo=UTC),
             "criteria": [

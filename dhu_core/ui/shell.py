@@ -46,7 +46,7 @@ class PageSpec:
     full_screen: bool = False
 
 
-EVERYONE = frozenset({VISITOR, "owner", "coordinator", "admin"})
+EVERYONE = frozenset({VISITOR, "owner", "evaluator", "coordinator", "admin"})
 SIGNED_IN = frozenset({"owner", "coordinator", "admin"})
 
 PAGES = (
@@ -64,6 +64,8 @@ PAGES = (
              "my-practices", SIGNED_IN, "Work"),
     PageSpec("app_pages/twinning.py", "Twinning", ":material/handshake:", "twinning",
              SIGNED_IN, "Work"),
+    PageSpec("app_pages/evaluation.py", "Evaluation", ":material/rate_review:", "evaluation",
+             frozenset({"evaluator"}), "Work"),
     PageSpec("app_pages/review.py", "Review", ":material/fact_check:", "review",
              frozenset({"coordinator", "admin"}), "Work"),
     PageSpec("app_pages/admin.py", "Administration", ":material/admin_panel_settings:", "admin",
@@ -73,7 +75,7 @@ PAGES = (
     PageSpec("app_pages/sign_up.py", "Create an account", ":material/person_add:", "sign-up",
              frozenset({VISITOR}), "Account"),
     PageSpec("app_pages/account.py", "My account", ":material/account_circle:", "account",
-             SIGNED_IN, "Account"),
+             SIGNED_IN | {"evaluator"}, "Account"),
     PageSpec("app_pages/organisation.py", "My organisation", ":material/groups:", "organisation",
              SIGNED_IN, "Account"),
     PageSpec("app_pages/join.py", "Join an organisation", ":material/group_add:", "join",
@@ -154,7 +156,7 @@ def navigation(user: User | None):
     role = user.role if user else VISITOR
     sections: dict[str, list] = {}
     for spec in PAGES:
-        if role not in spec.roles and not spec.roles & SIGNED_IN:
+        if role not in spec.roles and spec.roles <= {VISITOR}:
             continue
         sections.setdefault(spec.section, []).append(
             st.Page(
