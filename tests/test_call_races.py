@@ -1,6 +1,6 @@
 """The deadline of a call under last-second submissions: 20 submissions in 10 races of two
 processes, one just before and one at or after the closing instant (the clock is passed in, so
-the instant falls between them), on SQLite and PostgreSQL."""
+the instant falls between them); two awards of one call at once; on SQLite and PostgreSQL."""
 
 from datetime import timedelta
 
@@ -8,9 +8,9 @@ from sqlmodel import col, func, select
 
 from dhu_core import db
 from dhu_core.calls import applications
-from dhu_core.models import ApplicationDraft, AuditEvent, CallApplication
-from tests import call_world
-from tests.call_world import BEFORE, CLOSES
+from dhu_core.models import ApplicationDraft, AuditEvent, CallApplication, CallAward, TwinningMatch
+from tests import award_world, call_world
+from tests.call_world import AFTER, BEFORE, CLOSES
 from tests.people import account
 
 RACES = 10
@@ -76,3 +76,29 @@ def test_submissions_around_the_closing_instant(engine, racing):
     assert all(statuses[i] == "submitted" for i in on_time)
     assert all(statuses[i] == "draft" for i in late)
     assert submitted_events == RACES
+
+
+def test_two_coordinators_award_a_call_at_once(engine, racing):
+    with db.session_scope(engine) as session:
+        world = award_world.build(session)
+        admin, coordinator = world["admin"].id, world["coordinator"].id
+    first = {world["aarhus"]: world["rehab"], world["braga"]: world["monitoring"]}
+    second = {world["aarhus"]: world["monitoring"], world["coimbra"]: world["rehab"]}
+    outcomes = racing.race(
+        ("award_call", {"call_id": world["award_call"], "actor_id": coordinator,
+                        "awarded": first, "now": AFTER}),
+        ("award_call", {"call_id": world["award_call"], "actor_id": admin,
+                        "awarded": second, "now": AFTER}),
+    )  # fmt: skip
+    assert sorted(o.kind for o in outcomes) == ["applied", "refused"], outcomes
+    refused = next(o for o in outcomes if not o.applied)
+    assert refused.error == "StateConflict" and "was just awarded" in refused.message
+    winner = first if outcomes[0].applied else second
+    with db.read_scope(engine) as session:
+        awarded = session.exec(select(CallAward).where(CallAward.outcome == "awarded")).all()
+        agreed = session.exec(select(TwinningMatch).where(TwinningMatch.status == "agreed")).all()
+        events = session.scalar(
+            select(func.count()).where(col(AuditEvent.action) == "call.awarded")
+        )
+    assert {a.application_id: a.practice_id for a in awarded} == winner
+    assert len(agreed) == 2 and events == 1
