@@ -78,12 +78,12 @@ KINDS: dict[str, Kind] = {
             "An application to a twinning call chose a practice of your organisation",
             ("call_id", "call_title", "adopter", "practice_title", "closes"),
         ),
-        # outcome: its label; scores: [{criterion, score, comment}]; rank, reserve_position,
-        # practice_title, grant, total: text, empty when they do not apply
+        # outcome: its label; optional: scores ([{criterion, score, comment}]), rank,
+        # reserve_position, practice_title, grant, total (empty when they do not apply)
         Kind(
             "call-decision",
             "The decision on your organisation's application to a twinning call",
-            ("call_id", "call_title", "outcome", "scores", "comment"),
+            ("call_id", "call_title", "outcome", "comment"),
         ),
         # optional: reason (of a declined claim)
         Kind(
