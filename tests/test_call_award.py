@@ -18,6 +18,7 @@ from dhu_core.models import (
     AuditEvent,
     CallApplicationPractice,
     CallAward,
+    CallConsensus,
     CallScore,
     FieldError,
     OutboxMessage,
@@ -121,6 +122,22 @@ def test_the_award_waits_for_the_close_and_happens_once(engine, world):
     _award(engine, world, {world["aarhus"]: world["rehab"]})
     with pytest.raises(StateConflict, match="awarded by coordinator"):
         _award(engine, world, {world["braga"]: world["monitoring"]})
+
+
+def test_a_consensus_changed_since_the_ranking_was_read_stops_the_award(engine, world):
+    seen = _ranking(engine, world).versions()
+    with db.session_scope(engine) as session:
+        consensus = session.get(CallConsensus, world["esbjerg"])
+        consensus.total, consensus.version = 95, consensus.version + 1
+        session.add(consensus)
+    with (
+        pytest.raises(StateConflict, match="consensus score changed"),
+        db.session_scope(engine) as session,
+    ):
+        award.award(
+            session=session, actor=world["coordinator"], call_id=world["award_call"],
+            awarded={world["aarhus"]: world["rehab"]}, reserve=[], expected=seen, now=AFTER,
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize(

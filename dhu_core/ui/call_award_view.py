@@ -117,6 +117,10 @@ def award_form(user: User, call: CallPublic, found: award.Ranking) -> None:
         return
     proposal = award.proposal(found)
     state, prefix = st.session_state, f"award-{call.id}"
+    # The consensus versions of the ranking the coordinator saw before clicking (the click
+    # reruns the page, which reads the ranking anew).
+    seen = state.get(f"{prefix}-seen", found.versions())
+    state[f"{prefix}-seen"] = found.versions()
     st.subheader("Proposed award")
     st.caption(
         f"{call.places} places, {call.grant_per_place:,} {call.currency} each. Proposed in rank "
@@ -148,7 +152,7 @@ def award_form(user: User, call: CallPublic, found: award.Ranking) -> None:
     clicked = st.button("Award the call", type="primary", key=f"{prefix}-award", disabled=not sure)
     forms.error_summary(AWARD_FORM, AWARD_LABELS)
     if clicked:
-        _award(user, call.id, awarded, reserve, found.versions())
+        _award(user, call.id, awarded, reserve, seen)
 
 
 def _fit(fit: award.PracticeFit) -> str:
@@ -161,7 +165,7 @@ def _award(user: User, call_id: int, awarded: dict, reserve: list, versions: dic
         with db.session_scope() as session:
             award.award(
                 session=session, actor=user, call_id=call_id, awarded=awarded,
-                reserve=reserve, expected=versions,
+                reserve=reserve, expected=versions, index=cached.matching_index(),
             )  # fmt: skip
     except FieldError as error:
         # The messages name organisations and practices: user text.
