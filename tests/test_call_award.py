@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlmodel import select
 
-from dhu_core import db
+from dhu_core import db, twinning
 from dhu_core.accounts import PermissionDenied
 from dhu_core.calls import award, exports
 from dhu_core.matching import MatchingIndex, load_needs
@@ -257,3 +257,42 @@ def test_exports_hold_every_row_and_keep_formulas_inert(engine, world):
             select(AuditEvent).where(AuditEvent.action == "call.exported")
         ).all()
     assert len(exported) == 4
+
+
+def _promote(engine, world, application, practice):
+    with db.session_scope(engine) as session:
+        return award.promote(
+            session=session, actor=world["coordinator"], call_id=world["award_call"],
+            application_id=world[application], practice_id=world[practice],
+        ).outcome  # fmt: skip
+
+
+def test_a_declined_twinning_frees_its_place_for_the_reserve_list(engine, world):
+    with db.session_scope(engine) as session:
+        award.award_proposal(
+            session=session, actor=world["coordinator"], call_id=world["award_call"], now=AFTER
+        )
+    with pytest.raises(StateConflict, match="Every place of this call is taken"):
+        _promote(engine, world, "coimbra", "rehab")
+    with db.session_scope(engine) as session:
+        aarhus = session.get(CallAward, world["aarhus"])
+        twinning.set_match_status(
+            session=session, actor=world["coordinator"], match_id=aarhus.match_id,
+            status="declined", note="The adopter withdrew.",
+        )  # fmt: skip
+    with pytest.raises(StateConflict, match="was just awarded"):
+        _promote(engine, world, "braga", "monitoring")
+    assert _promote(engine, world, "coimbra", "rehab") == "awarded"
+    with db.read_scope(engine) as session:
+        esbjerg = session.get(CallAward, world["esbjerg"])
+        coimbra = session.get(CallAward, world["coimbra"])
+        match = session.get(TwinningMatch, coimbra.match_id)
+        told = session.exec(
+            select(OutboxMessage.context).where(
+                OutboxMessage.kind == "call-decision",
+                OutboxMessage.recipient == "coimbra@example.org",
+            )
+        ).all()
+    assert (esbjerg.outcome, esbjerg.reserve_position) == ("reserve", 1)
+    assert (coimbra.reserve_position, coimbra.grant, match.status) == (None, 15000, "agreed")
+    assert [context["outcome"] for context in told] == ["Reserve list", "Awarded"]

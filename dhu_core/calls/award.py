@@ -29,6 +29,7 @@ from dhu_core.models import (
     Organisation,
     Practice,
     StateConflict,
+    TwinningMatch,
     User,
     in_utc,
     utcnow,
@@ -110,8 +111,9 @@ def ranking(
     call_id: int,
     index: MatchingIndex | None = None,
 ) -> Ranking:
-    """The submitted applications by consensus total (ties: the earlier submission first),
-    each with the matching score of its confirmed practices; unscored ones apart."""
+    """The submitted applications by consensus total (ties: the earlier submission first, so
+    ranks are positions), each with the matching score of its confirmed practices; unscored
+    ones apart."""
     require_role(actor, *calls.COORDINATORS)
     call = session.get(Call, call_id)
     if call is None:
@@ -176,7 +178,9 @@ def ranking(
     return Ranking(call.id, call.places, entries[: len(scored)], entries[len(scored) :])
 
 
-def propose(*, session: Session, actor: User, call_id: int, index=None) -> Proposal:
+def propose(
+    *, session: Session, actor: User, call_id: int, index: MatchingIndex | None = None
+) -> Proposal:
     """The proposed award of a call: the best applications in rank order that fit the places
     and the originators' free capacity, each with a confirmed practice; the rest in reserve."""
     found = ranking(session=session, actor=actor, call_id=call_id, index=index)
@@ -232,6 +236,7 @@ def award(
     _check(found, awarded, reserve, expected)
     by_id = {a.application_id: a for a in [*found.ranked, *found.unscored]}
     _check_capacity(session, by_id, awarded)
+    positions = {application_id: place for place, application_id in enumerate(reserve, 1)}
     results = []
     for application in by_id.values():
         outcome = (
@@ -243,11 +248,9 @@ def award(
             rank=application.rank, decided_by_id=actor.id, decided_at=moment,
         )  # fmt: skip
         if outcome == AWARDED:
-            result.practice_id = awarded[application.application_id]
-            result.grant = call.grant_per_place
-            result.match_id = _agreed_twinning(session, actor, call, application, result).id
+            _give_place(session, actor, call, application, result, awarded[result.application_id])
         elif outcome == RESERVE:
-            result.reserve_position = list(reserve).index(application.application_id) + 1
+            result.reserve_position = positions[application.application_id]
         session.add(result)
         results.append(result)
     call.awarded_at, call.updated_at = moment, moment
@@ -289,19 +292,23 @@ def _check(
             "awarded", f"Only scored applications are awarded; not yet scored: {_names(unscored)}."
         )
     for application_id, practice_id in awarded.items():
-        application = ranked.get(application_id)
-        if application is None:
-            raise FieldError("awarded", "Award only submitted applications of this call.")
-        if practice_id not in {f.practice_id for f in application.practices}:
-            raise FieldError(
-                "awarded",
-                f"{application.organisation}: award one of the practices whose originator "
-                "confirmed taking part in this application.",
-            )
+        _check_practice(ranked.get(application_id), practice_id)
     if len(set(reserve)) < len(reserve) or set(reserve) - set(ranked):
         raise FieldError("reserve", "Put each scored application at most once on the reserve list.")
     if both := [ranked[a].organisation for a in reserve if a in awarded]:
         raise FieldError("reserve", f"Awarded applications are not in reserve: {_names(both)}.")
+
+
+def _check_practice(application: RankedApplication | None, practice_id: int) -> None:
+    """FieldError unless `practice_id` is a confirmed practice of the scored `application`."""
+    if application is None:
+        raise FieldError("awarded", "Award only scored applications of this call.")
+    if practice_id not in {f.practice_id for f in application.practices}:
+        raise FieldError(
+            "awarded",
+            f"{application.organisation}: award one of the practices whose originator "
+            "confirmed taking part in this application.",
+        )
 
 
 def _names(names: Sequence[str]) -> str:
@@ -329,13 +336,21 @@ def _check_capacity(
             )
 
 
-def _agreed_twinning(
-    session: Session, actor: User, call: Call, application: RankedApplication, result: CallAward
-):
-    """The awarded pair as an agreed twinning, reusing a suggested or shortlisted match."""
-    fit = next(f for f in application.practices if f.practice_id == result.practice_id)
+def _give_place(
+    session: Session,
+    actor: User,
+    call: Call,
+    application: RankedApplication,
+    result: CallAward,
+    practice_id: int,
+) -> None:
+    """Award `result` a place with the practice, the grant and the agreed twinning, reusing a
+    suggested or shortlisted match of the pair."""
+    fit = next(f for f in application.practices if f.practice_id == practice_id)
+    result.outcome, result.practice_id, result.grant = AWARDED, practice_id, call.grant_per_place
+    result.reserve_position = None
     try:
-        return twinning.agree(
+        match = twinning.agree(
             session=session, actor=actor, need_id=application.need_id,
             practice_id=fit.practice_id, score=fit.matching or 0.0, breakdown=fit.breakdown,
             note=f"Awarded a place in the call “{call.title}”.",
@@ -344,6 +359,7 @@ def _agreed_twinning(
         raise FieldError(
             "awarded", f"{application.organisation} with “{fit.title}”: {refusal}"
         ) from None
+    result.match_id = match.id
 
 
 def _tell(session: Session, call: Call, application: RankedApplication, result: CallAward) -> None:
@@ -367,7 +383,7 @@ def _tell(session: Session, call: Call, application: RankedApplication, result: 
             ],
             "comment": decision.comment,
         },
-        dedupe_key=f"call-decision:{application.application_id}",
+        dedupe_key=f"call-decision:{application.application_id}:{result.outcome}",
     )
 
 
@@ -471,7 +487,73 @@ def outcomes(*, session: Session, actor: User, call_id: int) -> list[Decision]:
     return [_decision(session, call, result) for result in found]
 
 
-def award_proposal(*, session: Session, actor: User, call_id: int, now=None) -> list[CallAward]:
+def free_places(session: Session, call: Call) -> int:
+    """The places of an awarded call not taken: an awarded twinning declined (or deleted)
+    frees its place for the reserve list."""
+    taken = session.exec(
+        select(TwinningMatch.status)
+        .join(CallAward, CallAward.match_id == TwinningMatch.id)
+        .where(CallAward.call_id == call.id, CallAward.outcome == AWARDED)
+    ).all()
+    return call.places - sum(status != "declined" for status in taken)
+
+
+def promote(
+    *,
+    session: Session,
+    actor: User,
+    call_id: int,
+    application_id: int,
+    practice_id: int,
+    now: datetime | None = None,
+    index: MatchingIndex | None = None,
+) -> CallAward:
+    """Give a free place of an awarded call to an application on its reserve list, with one
+    of its confirmed practices; those after it on the list move up one, and it is told."""
+    require_role(actor, *calls.COORDINATORS)
+    call = db.get_for_update(session, Call, call_id)
+    if call is None or call.awarded_at is None:
+        raise StateConflict("This call is not awarded yet.")
+    result = db.get_for_update(session, CallAward, application_id)
+    if result is None or result.call_id != call.id:
+        raise LookupError("this application has no decision in this call")
+    if result.outcome != RESERVE:
+        label = OUTCOME_LABELS[result.outcome].lower()
+        raise audit.conflict(session, "call_application", application_id, "This application", label)
+    if free_places(session, call) <= 0:
+        raise StateConflict(
+            "Every place of this call is taken: a place frees up when an awarded twinning is "
+            "declined."
+        )
+    found = ranking(session=session, actor=actor, call_id=call_id, index=index)
+    by_id = {a.application_id: a for a in found.ranked}
+    _check_practice(by_id.get(application_id), practice_id)
+    _check_capacity(session, by_id, {application_id: practice_id})
+    position = result.reserve_position
+    _give_place(session, actor, call, by_id[application_id], result, practice_id)
+    result.decided_by_id, result.decided_at = actor.id, now or utcnow()
+    session.add(result)
+    for later in session.exec(
+        select(CallAward).where(
+            CallAward.call_id == call.id,
+            CallAward.outcome == RESERVE,
+            col(CallAward.reserve_position) > position,
+        )
+    ):
+        later.reserve_position -= 1
+        session.add(later)
+    session.flush()
+    audit.record(
+        session, actor, "call.reserve_promoted", "call_application", application_id,
+        call=call.id, practice=practice_id, match=result.match_id, reserve_position=position,
+    )  # fmt: skip
+    _tell(session, call, by_id[application_id], result)
+    return result
+
+
+def award_proposal(
+    *, session: Session, actor: User, call_id: int, now: datetime | None = None
+) -> list[CallAward]:
     """Award a closed call as proposed, with its whole proposed reserve list (the demo)."""
     suggested = propose(session=session, actor=actor, call_id=call_id)
     return award(
