@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from dhu_core import db
+from dhu_core import db, twinning
 from dhu_core.calls import award
 from dhu_core.models import Call, CallAward, utcnow
 from tests import award_world
@@ -87,3 +87,23 @@ def test_the_applicant_reads_its_decision_with_escaped_comments(app, world):
     shown = "\n".join(m.value for m in app.markdown)
     assert "**Reserve list** · rank 4 · number 2 on the reserve list" in shown
     assert MARKUP not in shown and "\\*\\*Strong\\*\\*" in shown
+
+
+def test_a_coordinator_gives_a_freed_place_to_the_reserve_list(app, world):
+    with db.session_scope() as session:
+        award.award_proposal(
+            session=session, actor=world["coordinator"], call_id=world["award_call"]
+        )
+        aarhus = session.get(CallAward, world["aarhus"])
+        twinning.set_match_status(
+            session=session, actor=world["coordinator"], match_id=aarhus.match_id,
+            status="declined", note="The adopter withdrew.",
+        )  # fmt: skip
+    sign_in(app, "demo-coordinator")
+    _open(app, world["award_call"], tab="award")
+    assert "Promote from the reserve list" in [h.value for h in app.subheader]
+    _click(app, "Give it the place")
+    assert "Coimbra has the place" in app.success[0].value
+    with db.read_scope() as session:
+        assert session.get(CallAward, world["coimbra"]).outcome == "awarded"
+    assert "Promote from the reserve list" not in [h.value for h in app.subheader]

@@ -41,12 +41,14 @@ def award_page(user: User | None, call_id: int) -> None:
         except LookupError:
             st.warning("There is no call at this address.", icon=":material/search:")
             return
-        found = None
-        if call.awarded_at is None and calls.phase(call) == calls.CLOSED:
+        found = free = None
+        if calls.phase(call) == calls.CLOSED:
             found = award.ranking(
                 session=session, actor=user, call_id=call_id, index=cached.matching_index()
             )
         decided = award.outcomes(session=session, actor=user, call_id=call_id)
+        if call.awarded_at is not None:
+            free = award.free_places(session, call)
     st.header(f"Award: {md_escape(call.title)}")
     st.page_link(
         "app_pages/calls.py", label="The call's page", icon=":material/arrow_back:",
@@ -63,6 +65,7 @@ def award_page(user: User | None, call_id: int) -> None:
     else:
         st.success(f"Awarded on {call.awarded_at:%d %B %Y at %H:%M} UTC.")
         outcomes_table(decided)
+        promotion(user, call, found, decided, free)
     downloads(user, call)
 
 
@@ -161,12 +164,26 @@ def _fit(fit: award.PracticeFit) -> str:
 
 
 def _award(user: User, call_id: int, awarded: dict, reserve: list, versions: dict) -> None:
+    _run(
+        lambda session: award.award(
+            session=session,
+            actor=user,
+            call_id=call_id,
+            awarded=awarded,
+            reserve=reserve,
+            expected=versions,
+            index=cached.matching_index(),
+        ),  # fmt: skip
+        "The call is awarded: every applicant has its decision.",
+    )
+
+
+def _run(action, message: str) -> None:
+    """Run one award step in a write transaction: a field's problem is shown next to it and
+    summarised by the button, a refusal by the button; success reruns with `message`."""
     try:
         with db.session_scope() as session:
-            award.award(
-                session=session, actor=user, call_id=call_id, awarded=awarded,
-                reserve=reserve, expected=versions, index=cached.matching_index(),
-            )  # fmt: skip
+            action(session)
     except FieldError as error:
         # The messages name organisations and practices: user text.
         forms.show_errors_and_rerun(AWARD_FORM, {error.field: md_escape(str(error))})
@@ -174,7 +191,8 @@ def _award(user: User, call_id: int, awarded: dict, reserve: list, versions: dic
         st.warning(str(refusal), icon=":material/sync_problem:")
     else:
         forms.clear_errors(AWARD_FORM)
-        st.session_state["call_message"] = "The call is awarded: every applicant has its decision."
+        # The call page's message (call_view.MESSAGE), shown above it after the rerun.
+        st.session_state["call_message"] = message
         st.rerun()
 
 
@@ -198,6 +216,46 @@ def outcomes_table(decided: list[award.Decision]) -> None:
         hide_index=True,
         width="stretch",
     )
+
+
+def promotion(
+    user: User,
+    call: CallPublic,
+    found: award.Ranking,
+    decided: list[award.Decision],
+    free: int,
+) -> None:
+    """A place freed by a declined awarded twinning, given to an application in reserve."""
+    waiting = [d for d in decided if d.outcome == award.RESERVE]
+    if not waiting or free <= 0:
+        return
+    st.subheader("Promote from the reserve list")
+    st.caption(f"{free} place{'s' if free != 1 else ''} free: an awarded twinning was declined.")
+    names = {d.application_id: f"{d.reserve_position}. {d.organisation}" for d in waiting}
+    chosen = st.selectbox(
+        "Application", options=list(names), format_func=names.get, key=f"promote-{call.id}"
+    )
+    fits = next(a.practices for a in found.ranked if a.application_id == chosen)
+    titles = {f.practice_id: _fit(f) for f in fits}
+    with forms.field(AWARD_FORM, "awarded"):
+        practice_id = st.selectbox(
+            "With the practice", options=list(titles), format_func=titles.get,
+            key=f"promote-{call.id}-{chosen}",
+        )  # fmt: skip
+    clicked = st.button("Give it the place", key=f"promote-{call.id}-go")
+    forms.error_summary(AWARD_FORM, {"awarded": "Practice"})
+    if clicked:
+        _run(
+            lambda session: award.promote(
+                session=session,
+                actor=user,
+                call_id=call.id,
+                application_id=chosen,
+                practice_id=practice_id,
+                index=cached.matching_index(),
+            ),  # fmt: skip
+            f"{names[chosen].split('. ', 1)[1]} has the place and is told.",
+        )
 
 
 def downloads(user: User, call: CallPublic) -> None:
