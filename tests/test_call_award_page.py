@@ -87,6 +87,9 @@ def test_the_applicant_reads_its_decision_with_escaped_comments(app, world):
     shown = "\n".join(m.value for m in app.markdown)
     assert "**Reserve list** · rank 4 · number 2 on the reserve list" in shown
     assert MARKUP not in shown and "\\*\\*Strong\\*\\*" in shown
+    _open(app, world["award_call"])
+    on_the_call = "\n".join(m.value for m in app.markdown)
+    assert "**Reserve list** · rank 4" in on_the_call and MARKUP not in on_the_call
 
 
 def test_a_coordinator_gives_a_freed_place_to_the_reserve_list(app, world):
