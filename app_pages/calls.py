@@ -5,7 +5,7 @@ import streamlit as st
 
 from dhu_core import params
 from dhu_core.calls import calls
-from dhu_core.ui import auth, call_view
+from dhu_core.ui import auth, call_award_view, call_view
 
 user = auth.current_user()
 st.title("Twinning calls")
@@ -13,11 +13,16 @@ if message := st.session_state.pop(call_view.MESSAGE, None):
     st.success(message)
 
 opened = params.identifier(st.query_params.get_all("call"))
+tab = params.last(st.query_params.get_all("tab"))
 if opened is not None:
-    call_view.call_page(user, opened)
+    if tab == call_award_view.TAB:
+        call_award_view.award_page(user, opened)
+    else:
+        call_view.call_page(user, opened)
     st.page_link("app_pages/calls.py", label="All calls", icon=":material/arrow_back:")
     # Written even when unchanged: a link to this page leaves the address bar as it was.
-    st.query_params.from_dict({"call": str(opened)})
+    shown = {"call": str(opened)}
+    st.query_params.from_dict(shown | ({"tab": tab} if tab == call_award_view.TAB else {}))
 else:
     st.markdown(
         "A call offers places, each with a grant, to adopter organisations that take up a "

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dhu_core import db, exchange
 from dhu_core.text import md_escape, md_escape_paragraphs
-from dhu_core.ui import call_view, shell
+from dhu_core.ui import call_award_view, call_view, shell
 
 user = shell.page_for_role("owner", "coordinator", "admin")
 coordinator = user.role in exchange.COORDINATORS
@@ -53,6 +53,7 @@ def show_received(items: list[exchange.InterestItem], *, addressee: bool) -> Non
 
 if user.organisation_id is not None:
     call_view.waiting_answers(user)
+    call_award_view.decisions_inbox(user)
     show_received(received, addressee=True)
 elif not coordinator:
     st.info("Your account belongs to no organisation, so nothing can be addressed to it.")

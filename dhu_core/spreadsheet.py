@@ -74,6 +74,15 @@ def xlsx_bytes(columns: Sequence[str], rows: Rows, *, sheet: str) -> bytes:
     return buffer.getvalue()
 
 
+def file_bytes(fmt: str, columns: Sequence[str], rows: Rows, *, sheet: str) -> bytes:
+    """A header and rows as the bytes of a `csv` or `xlsx` file (ValueError for another)."""
+    if fmt == "csv":
+        return csv_bytes(columns, rows)
+    if fmt == "xlsx":
+        return xlsx_bytes(columns, rows, sheet=sheet)
+    raise ValueError(f"unknown export format '{fmt}' (use csv or xlsx)")
+
+
 def frame_csv_bytes(frame: "pd.DataFrame") -> bytes:
     """A table as CSV for a download: missing values empty, formula-like text defused."""
     values = frame.astype(object).where(frame.notna(), None)

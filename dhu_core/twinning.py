@@ -488,6 +488,32 @@ def shortlist(
     )
 
 
+def agree(
+    *,
+    session: Session,
+    actor: User,
+    need_id: int,
+    practice_id: int,
+    score: float,
+    breakdown: Mapping[str, float],
+    note: str,
+) -> TwinningMatch:
+    """Agree a pair at once, as an awarded call place does: a new or suggested match is
+    shortlisted first (from the allocation) so that its history shows both steps; FieldError
+    when the match is past shortlisting."""
+    require_role(actor, *COORDINATORS)
+    _lock_need(session, need_id)
+    match = _match_of(session, need_id, practice_id)
+    if match is None or match.status == "suggested":
+        match = shortlist(
+            session=session, actor=actor, need_id=need_id, practice_id=practice_id,
+            score=score, breakdown=breakdown, source="allocation",
+        )  # fmt: skip
+    return set_match_status(
+        session=session, actor=actor, match_id=match.id, status="agreed", note=note
+    )
+
+
 def match_history(*, session: Session, actor: User, match_id: int) -> list[AuditEvent]:
     """Who did what to a match, oldest first: both organisations, coordinators, admins."""
     require_role(actor, "owner", *COORDINATORS)
@@ -674,11 +700,7 @@ def twinnings_export(*, session: Session, actor: User, fmt: str) -> bytes:
         [row[column] for column in EXPORT_COLUMNS]
         for row in twinnings_export_rows(session=session, actor=actor)
     ]
-    if fmt == "csv":
-        return spreadsheet.csv_bytes(EXPORT_COLUMNS, rows)
-    if fmt == "xlsx":
-        return spreadsheet.xlsx_bytes(EXPORT_COLUMNS, rows, sheet="twinnings")
-    raise ValueError(f"unknown export format '{fmt}' (use csv or xlsx)")
+    return spreadsheet.file_bytes(fmt, EXPORT_COLUMNS, rows, sheet="twinnings")
 
 
 # --- weight profiles ---------------------------------------------------------------------

@@ -18,11 +18,12 @@ def password_of(username: str) -> str:
     return demo_password(get_settings().dhu_data_dir / "dhu.sqlite3", username)
 
 
-def sign_in(at: AppTest, username: str) -> AppTest:
-    """Sign `at` in as the demo account `username` through the sign-in page."""
+def sign_in(at: AppTest, username: str, password: str | None = None) -> AppTest:
+    """Sign `at` in as the demo account `username` (or another one, with its `password`)
+    through the sign-in page."""
     at.switch_page("app_pages/sign_in.py").run()
     inputs = {t.label: t for t in at.text_input}
     inputs["Username"].input(username)
-    inputs["Password"].input(password_of(username))
+    inputs["Password"].input(password or password_of(username))
     at.button[0].click().run()
     return at.run()

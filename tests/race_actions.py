@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from dhu_core import accounts, claims, db, freshness, live, organisations, practices, twinning
-from dhu_core.calls import applications, evaluation
+from dhu_core.calls import applications, award, evaluation
 from dhu_core.models import CaptureOwner, ClaimCreate, PracticeCreate, PracticeDraft, User
 
 
@@ -192,4 +192,12 @@ def record_consensus(
             session=session, actor=_actor(session, actor_id), application_id=application_id,
             marks={name: evaluation.Mark(score, "Agreed.") for name, score in scores.items()},
             expected_version=expected, now=now,
+        )  # fmt: skip
+
+
+def award_call(engine: Engine, *, call_id: int, actor_id: int, awarded: dict, now: datetime):
+    with db.session_scope(engine) as session:
+        award.award(
+            session=session, actor=_actor(session, actor_id), call_id=call_id,
+            awarded=awarded, reserve=[], now=now,
         )  # fmt: skip

@@ -1,6 +1,6 @@
 """The deadline of a call under last-second submissions: 20 submissions in 10 races of two
 processes, one just before and one at or after the closing instant (the clock is passed in, so
-the instant falls between them), on SQLite and PostgreSQL."""
+the instant falls between them); two awards of one call at once; on SQLite and PostgreSQL."""
 
 from datetime import timedelta
 
@@ -8,8 +8,15 @@ from sqlmodel import col, func, select
 
 from dhu_core import db
 from dhu_core.calls import applications, evaluation
-from dhu_core.models import ApplicationDraft, AuditEvent, CallApplication, CallConsensus
-from tests import call_world, evaluation_world
+from dhu_core.models import (
+    ApplicationDraft,
+    AuditEvent,
+    CallApplication,
+    CallAward,
+    CallConsensus,
+    TwinningMatch,
+)
+from tests import award_world, call_world, evaluation_world
 from tests.call_world import AFTER, BEFORE, CLOSES, call_data
 from tests.people import account
 
@@ -120,3 +127,29 @@ def test_two_coordinators_record_one_consensus_at_a_time(engine, racing):
             select(func.count()).where(col(AuditEvent.action) == "call.consensus_recorded")
         )
     assert consensus.version == 2 and consensus.total in (80.0, 40.0) and recorded == 2
+
+
+def test_two_coordinators_award_a_call_at_once(engine, racing):
+    with db.session_scope(engine) as session:
+        world = award_world.build(session)
+        admin, coordinator = world["admin"].id, world["coordinator"].id
+    first = {world["aarhus"]: world["rehab"], world["braga"]: world["monitoring"]}
+    second = {world["aarhus"]: world["monitoring"], world["coimbra"]: world["rehab"]}
+    outcomes = racing.race(
+        ("award_call", {"call_id": world["award_call"], "actor_id": coordinator,
+                        "awarded": first, "now": AFTER}),
+        ("award_call", {"call_id": world["award_call"], "actor_id": admin,
+                        "awarded": second, "now": AFTER}),
+    )  # fmt: skip
+    assert sorted(o.kind for o in outcomes) == ["applied", "refused"], outcomes
+    refused = next(o for o in outcomes if not o.applied)
+    assert refused.error == "StateConflict" and "was just awarded" in refused.message
+    winner = first if outcomes[0].applied else second
+    with db.read_scope(engine) as session:
+        awarded = session.exec(select(CallAward).where(CallAward.outcome == "awarded")).all()
+        agreed = session.exec(select(TwinningMatch).where(TwinningMatch.status == "agreed")).all()
+        events = session.scalar(
+            select(func.count()).where(col(AuditEvent.action) == "call.awarded")
+        )
+    assert {a.application_id: a.practice_id for a in awarded} == winner
+    assert len(agreed) == 2 and events == 1

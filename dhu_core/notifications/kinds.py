@@ -84,6 +84,13 @@ KINDS: dict[str, Kind] = {
             ("call_title", "application_id", "adopter"),
             roles=("evaluator",),
         ),
+        # outcome: its label; optional: scores ([{criterion, score, comment}]), rank,
+        # reserve_position, practice_title, grant, total (empty when they do not apply)
+        Kind(
+            "call-decision",
+            "The decision on your organisation's application to a twinning call",
+            ("call_id", "call_title", "outcome", "comment"),
+        ),
         # optional: reason (of a declined claim)
         Kind(
             "claim-decided",

@@ -22,7 +22,7 @@ from dhu_core.models import (
     utcnow,
 )
 from dhu_core.text import md_escape, md_escape_paragraphs
-from dhu_core.ui import cached, call_evaluation_view, forms, shell
+from dhu_core.ui import cached, call_award_view, call_evaluation_view, forms, shell
 
 MESSAGE = "call_message"
 CALL_FORM = "call"
@@ -137,6 +137,7 @@ def call_page(user: User | None, call_id: int) -> None:
     if user is not None and (own is not None or is_open):
         application(user, call, own, is_open)
     if received is not None:
+        call_award_view.link(call.id)
         received_applications(received)
         if call.status == "published" and calls.phase(call) == calls.CLOSED:
             call_evaluation_view.coordinator_section(user, call, MESSAGE)
@@ -262,6 +263,7 @@ def application(
     if own is not None:
         state = "submitted" if own.status == "submitted" else "a draft"
         st.markdown(f"Your application is **{state}**.")
+        call_award_view.own_decision(user, call.id)
         for practice in own.practices:
             st.markdown(
                 f"- {md_escape(practice.title)} ({md_escape(practice.originator)}): "
