@@ -408,6 +408,17 @@ def set_match_status(
         raise _changed_first(session, match)
     if new not in TRANSITIONS[old]:
         raise FieldError("status", _transition_problem(old, new))
+    return move_match(session=session, actor=actor, match=match, status=new, note=note)
+
+
+def move_match(
+    *, session: Session, actor: User, match: TwinningMatch, status: str, note: str = ""
+) -> TwinningMatch:
+    """Set a locked match's next status, recorded with the note, and tell both sides.
+
+    The caller has checked the actor's right and that the match may move on to `status`.
+    """
+    old, new = match.status, status
     note = " ".join(note.split())
     if CONTROL_RE.search(note) or len(note) > MAX_NOTE:
         raise FieldError("note", f"write a note of at most {MAX_NOTE:,} plain characters")
@@ -492,7 +503,7 @@ def match_history(*, session: Session, actor: User, match_id: int) -> list[Audit
     """Who did what to a match, oldest first: both organisations, coordinators, admins."""
     require_role(actor, "owner", *COORDINATORS)
     match = _get_match(session, match_id)
-    if actor.role == "owner" and actor.organisation_id not in _sides(session, match):
+    if actor.role == "owner" and actor.organisation_id not in sides(session, match):
         raise PermissionDenied("Only the two organisations and coordinators see this history.")
     return audit.history(session, "twinning_match", match_id)
 
@@ -516,7 +527,7 @@ def percent(score: float) -> str:
     return f"{score:.0%}"
 
 
-def _sides(session: Session, match: TwinningMatch) -> tuple[int, int]:
+def sides(session: Session, match: TwinningMatch) -> tuple[int, int]:
     """The adopter's and the originator's organisation of a match."""
     need = session.get(TwinningNeed, match.need_id)
     practice = session.get(Practice, match.practice_id)
