@@ -64,6 +64,8 @@ PAGES = (
              "my-practices", SIGNED_IN, "Work"),
     PageSpec("app_pages/twinning.py", "Twinning", ":material/handshake:", "twinning",
              SIGNED_IN, "Work"),
+    PageSpec("app_pages/follow_up.py", "Twinning follow-up", ":material/flag:", "follow-up",
+             SIGNED_IN, "Work"),
     PageSpec("app_pages/review.py", "Review", ":material/fact_check:", "review",
              frozenset({"coordinator", "admin"}), "Work"),
     PageSpec("app_pages/admin.py", "Administration", ":material/admin_panel_settings:", "admin",
