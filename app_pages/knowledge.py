@@ -44,10 +44,10 @@ if spotlights:
         with st.expander(f"{len(more)} more spotlights"):
             knowledge_view.spotlight_grid(more)
 
-tabs = ["Digests", "Lessons from twinnings", "Demand and supply"]
+tabs = ["Digests", "Demand and supply", "Lessons from twinnings"]
 if coordinator:
     tabs += ["Write a digest", "Manage spotlights", "Newsletter"]
-digests_tab, lessons_tab, board_tab, *coordinator_tabs = st.tabs(tabs)
+digests_tab, board_tab, lessons_tab, *coordinator_tabs = st.tabs(tabs)
 
 with digests_tab:
     opened = params.identifier(st.query_params.get_all("digest"))
@@ -81,9 +81,6 @@ with digests_tab:
             with st.expander(md_escape(digest.title), expanded=len(digests) == 1):
                 knowledge_view.digest(digest)
 
-with lessons_tab:
-    follow_up_view.lessons_section()
-
 with board_tab:
     if user is None:
         st.info("Sign in to see who is looking for what, and to express your interest.")
@@ -111,6 +108,9 @@ with board_tab:
                 practice_view.card(practice)
                 if practice.owner_organisation_id != user.organisation_id:
                     interest_form.interest_button(user, practice_id=practice.id)
+
+with lessons_tab:
+    follow_up_view.lessons_section()
 
 if coordinator:
     write_tab, spotlight_tab, newsletter_tab = coordinator_tabs
