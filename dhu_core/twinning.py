@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import Select, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
@@ -541,6 +541,22 @@ def _get_match(session: Session, match_id: int) -> TwinningMatch:
     return match
 
 
+#: The adopter's and the originator's organisation, in queries joined by `with_both_sides`.
+ADOPTER = aliased(Organisation, name="adopter")
+ORIGINATOR = aliased(Organisation, name="originator")
+
+
+def with_both_sides(query: Select) -> Select:
+    """`query` of matches joined to their need, their practice, and the organisations of both
+    (`ADOPTER`, the need's, and `ORIGINATOR`, the practice's owner)."""
+    return (
+        query.join(TwinningNeed, TwinningNeed.id == TwinningMatch.need_id)
+        .join(ADOPTER, ADOPTER.id == TwinningNeed.organisation_id)
+        .join(Practice, Practice.id == TwinningMatch.practice_id)
+        .join(ORIGINATOR, ORIGINATOR.id == Practice.owner_organisation_id)
+    )
+
+
 @dataclass(frozen=True)
 class MatchEntry:
     """A match as lists and exports show it: both sides, score, status and notes."""
@@ -573,23 +589,17 @@ def twinning_matches(
     those where their organisation is the adopter or the originator.
     """
     require_role(actor, "owner", *COORDINATORS)
-    adopter, originator = aliased(Organisation), aliased(Organisation)
-    query = (
+    query = with_both_sides(
         sa_select(
             TwinningMatch,
             TwinningNeed.problem_statement,
-            adopter.name,
+            ADOPTER.name,
             TwinningNeed.country,
             Practice.title,
-            originator.name,
-            originator.country,
+            ORIGINATOR.name,
+            ORIGINATOR.country,
         )
-        .join(TwinningNeed, TwinningNeed.id == TwinningMatch.need_id)
-        .join(adopter, adopter.id == TwinningNeed.organisation_id)
-        .join(Practice, Practice.id == TwinningMatch.practice_id)
-        .join(originator, originator.id == Practice.owner_organisation_id)
-        .order_by(col(TwinningMatch.updated_at).desc(), col(TwinningMatch.id).desc())
-    )
+    ).order_by(col(TwinningMatch.updated_at).desc(), col(TwinningMatch.id).desc())
     if actor.role == "owner":
         query = query.where(
             or_(

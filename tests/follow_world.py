@@ -5,10 +5,10 @@ import json
 from datetime import date
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from dhu_core.calls import follow_up
-from dhu_core.models import LessonsInput, TwinningMatch, User
+from dhu_core.calls import follow_up, lessons
+from dhu_core.models import LessonsCase, LessonsInput, Milestone, TwinningMatch, User
 from tests import call_world
 from tests.people import account
 
@@ -17,7 +17,7 @@ START = date(2027, 1, 31)
 CASE = Path(__file__).parent / "data" / "lessons_case.json"
 
 
-def lessons() -> LessonsInput:
+def lessons_input() -> LessonsInput:
     """A complete lessons-learned case."""
     return LessonsInput(**json.loads(CASE.read_text(encoding="utf-8")))
 
@@ -48,3 +48,21 @@ def build(session: Session, *, planned: bool = True) -> dict[str, int | User]:
             session=session, actor=world["coordinator"], match_id=world["match"], start=START
         )
     return world
+
+
+def ready_to_publish(session: Session, actor: User, match_id: int, today: date) -> LessonsCase:
+    """A planned twinning with its kick-off done, its final report in and a draft case."""
+    kick_off = session.exec(
+        select(Milestone).where(Milestone.match_id == match_id, Milestone.kind == "kick-off")
+    ).one()
+    follow_up.mark_milestone_done(
+        session=session, actor=actor, milestone_id=kick_off.id, done_on=today,
+        version=kick_off.version, today=today,
+    )  # fmt: skip
+    follow_up.upload_report(
+        session=session, actor=actor, match_id=match_id, kind="final",
+        filename="final.txt", content=b"Final report.",
+    )  # fmt: skip
+    return lessons.save_case(
+        session=session, actor=actor, match_id=match_id, data=lessons_input(), version=None
+    )

@@ -222,7 +222,7 @@ def _save_case(engine, world, who="adopter", version=None, data=None):
             session=session,
             actor=world[who],
             match_id=world["match"],
-            data=data or follow_world.lessons(),
+            data=data or follow_world.lessons_input(),
             version=version,
         )
 
@@ -276,7 +276,7 @@ def test_a_published_case_completes_the_twinning_and_is_public(world, engine):
 
 
 def test_a_case_is_checked_part_by_part():
-    parts = follow_world.lessons().model_dump()
+    parts = follow_world.lessons_input().model_dump()
     with pytest.raises(ValidationError) as refusal:
         LessonsInput(**{**parts, "barriers": "None.", "costs": "x" * 6000})
     assert {e["loc"][0] for e in refusal.value.errors()} == {"barriers", "costs"}

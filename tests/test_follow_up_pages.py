@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from dhu_core import db, twinning
 from dhu_core.calls import follow_up, lessons
-from dhu_core.models import LessonsCase, Milestone, Practice, TwinningMatch, TwinningNeed, User
+from dhu_core.models import LessonsCase, Practice, TwinningMatch, TwinningNeed, User
 from tests import follow_world
 from tests.apptest import APP, sign_in
 
@@ -45,21 +45,7 @@ def _outsider_twinning(outsider: User) -> TwinningMatch:
 def _complete(match_id: int, coordinator: User) -> int:
     """Run the twinning's kick-off, final report, case and publication; the case's id."""
     with db.session_scope() as session:
-        kick_off = session.exec(
-            select(Milestone).where(Milestone.match_id == match_id, Milestone.kind == "kick-off")
-        ).one()
-        follow_up.mark_milestone_done(
-            session=session, actor=coordinator, milestone_id=kick_off.id,
-            done_on=date.today(), version=kick_off.version,
-        )  # fmt: skip
-        follow_up.upload_report(
-            session=session, actor=coordinator, match_id=match_id, kind="final",
-            filename="final.txt", content=b"Final report.",
-        )  # fmt: skip
-        case = lessons.save_case(
-            session=session, actor=coordinator, match_id=match_id,
-            data=follow_world.lessons(), version=None,
-        )  # fmt: skip
+        case = follow_world.ready_to_publish(session, coordinator, match_id, date.today())
         lessons.publish_case(
             session=session, actor=coordinator, match_id=match_id, version=case.version
         )

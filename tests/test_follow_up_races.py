@@ -6,7 +6,6 @@ change is audited once."""
 from sqlmodel import col, func, select
 
 from dhu_core import db
-from dhu_core.calls import follow_up, lessons
 from dhu_core.models import AuditEvent, Milestone, TwinningMatch
 from tests import follow_world
 from tests.follow_world import START
@@ -63,23 +62,7 @@ def test_two_coordinators_publish_the_same_case_at_once(engine, racing):
             world = follow_world.build(session)
             match_id, adopter = world["match"], world["adopter"]
             second = account(session, "coordinator2", "coordinator")
-            kick_off = session.exec(
-                select(Milestone).where(
-                    Milestone.match_id == match_id, Milestone.kind == "kick-off"
-                )
-            ).one()
-            follow_up.mark_milestone_done(
-                session=session, actor=adopter, milestone_id=kick_off.id, done_on=START,
-                version=kick_off.version, today=START,
-            )  # fmt: skip
-            follow_up.upload_report(
-                session=session, actor=adopter, match_id=match_id, kind="final",
-                filename="final.txt", content=b"Final report.",
-            )  # fmt: skip
-            case = lessons.save_case(
-                session=session, actor=adopter, match_id=match_id,
-                data=follow_world.lessons(), version=None,
-            )  # fmt: skip
+            case = follow_world.ready_to_publish(session, adopter, match_id, START)
         publications = [
             ("publish_case", {"match_id": match_id, "actor_id": actor_id, "version": case.version})
             for actor_id in (world["coordinator"].id, second.id)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from dhu_core import audit, db, organisations, taxonomy, twinning
@@ -26,7 +25,6 @@ from dhu_core.models import (
     FieldError,
     LessonsCase,
     Milestone,
-    Organisation,
     Practice,
     StateConflict,
     TwinningMatch,
@@ -403,21 +401,18 @@ class FollowUp:
 def _summaries(
     session: Session, today: date, *, match_ids: list[int] | None = None, organisation=None
 ) -> list[TwinningSummary]:
-    adopter, originator = aliased(Organisation), aliased(Organisation)
     query = (
-        sa_select(
-            TwinningMatch.id,
-            TwinningMatch.status,
-            Practice.id,
-            Practice.title,
-            adopter.name,
-            originator.name,
-            CallAward.call_id,
+        twinning.with_both_sides(
+            sa_select(
+                TwinningMatch.id,
+                TwinningMatch.status,
+                Practice.id,
+                Practice.title,
+                twinning.ADOPTER.name,
+                twinning.ORIGINATOR.name,
+                CallAward.call_id,
+            )
         )
-        .join(TwinningNeed, TwinningNeed.id == TwinningMatch.need_id)
-        .join(adopter, adopter.id == TwinningNeed.organisation_id)
-        .join(Practice, Practice.id == TwinningMatch.practice_id)
-        .join(originator, originator.id == Practice.owner_organisation_id)
         .outerjoin(CallAward, CallAward.match_id == TwinningMatch.id)
         .where(col(TwinningMatch.status).in_(taxonomy.TWINNING_STATUSES))
         .order_by(TwinningMatch.id)

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlalchemy import or_
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from dhu_core import audit, db, taxonomy, twinning
@@ -19,7 +18,6 @@ from dhu_core.models import (
     FieldError,
     LessonsCase,
     LessonsInput,
-    Organisation,
     Practice,
     StateConflict,
     TwinningMatch,
@@ -120,22 +118,18 @@ class CaseView:
 
 
 def _published(session: Session, *conditions) -> list[CaseView]:
-    adopter, originator = aliased(Organisation), aliased(Organisation)
     query = (
-        sa_select(
-            LessonsCase,
-            Practice.id,
-            Practice.title,
-            adopter.name,
-            TwinningNeed.country,
-            originator.name,
-            originator.country,
+        twinning.with_both_sides(
+            sa_select(
+                LessonsCase,
+                Practice.id,
+                Practice.title,
+                twinning.ADOPTER.name,
+                TwinningNeed.country,
+                twinning.ORIGINATOR.name,
+                twinning.ORIGINATOR.country,
+            ).join(TwinningMatch, TwinningMatch.id == LessonsCase.match_id)
         )
-        .join(TwinningMatch, TwinningMatch.id == LessonsCase.match_id)
-        .join(TwinningNeed, TwinningNeed.id == TwinningMatch.need_id)
-        .join(adopter, adopter.id == TwinningNeed.organisation_id)
-        .join(Practice, Practice.id == TwinningMatch.practice_id)
-        .join(originator, originator.id == Practice.owner_organisation_id)
         .where(LessonsCase.status == "published", *conditions)
         .order_by(col(LessonsCase.published_at).desc(), col(LessonsCase.id).desc())
     )
@@ -167,9 +161,6 @@ def _published(session: Session, *conditions) -> list[CaseView]:
 def published_cases(*, session: Session, text: str = "") -> list[CaseView]:
     """Published cases, newest first, whose words, practice or organisations contain every
     word of `text`."""
-    adopter_names = sa_select(Organisation.name).where(
-        Organisation.id == TwinningNeed.organisation_id
-    )
     conditions = [
         or_(
             *(
@@ -177,7 +168,8 @@ def published_cases(*, session: Session, text: str = "") -> list[CaseView]:
                 for part in LESSONS_PARTS
             ),
             col(Practice.title).icontains(word, autoescape=True),
-            adopter_names.scalar_subquery().icontains(word, autoescape=True),
+            twinning.ADOPTER.name.icontains(word, autoescape=True),
+            twinning.ORIGINATOR.name.icontains(word, autoescape=True),
         )
         for word in text.split()[:10]
     ]

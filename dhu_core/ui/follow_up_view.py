@@ -5,9 +5,10 @@ All user text escaped."""
 
 from collections.abc import Callable
 from functools import partial
+from typing import TypeVar
 
 import streamlit as st
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
 from dhu_core import db, geo, taxonomy
@@ -35,6 +36,7 @@ REPORT_FORM = "report"
 CASE_FORM = "lessons"
 ASSISTANCE_LABELS = {"held_on": "Held on", "topic": "Topic", "hours": "Hours", "notes": "Notes"}
 REPORT_LABELS = {"kind": "Kind of report", "file": "File"}
+M = TypeVar("M", bound=BaseModel)
 
 
 def _done(message: str) -> None:
@@ -60,6 +62,15 @@ def _change(action: Callable[[Session], object], message: str, form: str | None 
         if form is not None:
             forms.clear_errors(form)
         _done(message)
+
+
+def _validated(form: str, model: type[M], values: dict) -> M:
+    """`values` checked by `model`; else their messages shown next to the fields of `form`."""
+    try:
+        return model(**values)
+    except ValidationError as error:
+        forms.show_errors_and_rerun(form, field_errors(error), model=model, values=values)
+        raise  # not reached: showing the errors reruns the page
 
 
 def link(summary: follow_up.TwinningSummary) -> None:
@@ -220,27 +231,22 @@ def _assistance(user: User, seen: follow_up.FollowUp, coordinator: bool) -> None
     if not coordinator:
         return
     st.subheader("Log a session", anchor=False)
-    values = {
-        "held_on": st.date_input("Held on *", value=seen.today, key="assist-held"),
-        "topic": st.text_input("Topic *", key="assist-topic"),
-        "hours": st.number_input(
+    values = {}
+    with forms.field(ASSISTANCE_FORM, "held_on"):
+        values["held_on"] = st.date_input("Held on *", value=seen.today, key="assist-held")
+    with forms.field(ASSISTANCE_FORM, "topic"):
+        values["topic"] = st.text_input("Topic *", key="assist-topic")
+    with forms.field(ASSISTANCE_FORM, "hours"):
+        values["hours"] = st.number_input(
             "Hours *", min_value=0.0, max_value=100.0, step=0.5, key="assist-hours"
-        ),
-        "notes": st.text_area("Notes", key="assist-notes"),
-    }
+        )
+    with forms.field(ASSISTANCE_FORM, "notes"):
+        values["notes"] = st.text_area("Notes", key="assist-notes")
     forms.revalidate(ASSISTANCE_FORM, values)
-    for name in values:
-        forms.field_error(ASSISTANCE_FORM, name)
     pressed = st.button("Log the session", type="primary")
     forms.error_summary(ASSISTANCE_FORM, ASSISTANCE_LABELS)
     if pressed:
-        try:
-            data = AssistanceInput(**values)
-        except ValidationError as error:
-            forms.show_errors_and_rerun(
-                ASSISTANCE_FORM, field_errors(error), model=AssistanceInput, values=values
-            )
-            return
+        data = _validated(ASSISTANCE_FORM, AssistanceInput, values)
         _change(
             lambda s: follow_up.log_assistance(
                 session=s, actor=user, match_id=seen.twinning.id, data=data
@@ -327,13 +333,7 @@ def _case(user: User, seen: follow_up.FollowUp, coordinator: bool) -> None:
     publish = coordinator and case is not None and right.button("Publish the case")
     forms.error_summary(CASE_FORM, dict(LESSONS_PARTS))
     if save:
-        try:
-            data = LessonsInput(**values)
-        except ValidationError as error:
-            forms.show_errors_and_rerun(
-                CASE_FORM, field_errors(error), model=LessonsInput, values=values
-            )
-            return
+        data = _validated(CASE_FORM, LessonsInput, values)
         _change(
             lambda s: lessons.save_case(
                 session=s,
