@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from dhu_core import db, uptake
 from dhu_core.accounts import PermissionDenied
 from dhu_core.calls import follow_up, lessons
+from dhu_core.config import get_settings
 from dhu_core.models import (
     AssistanceInput,
     AuditEvent,
@@ -280,3 +281,15 @@ def test_a_case_is_checked_part_by_part():
     with pytest.raises(ValidationError) as refusal:
         LessonsInput(**{**parts, "barriers": "None.", "costs": "x" * 6000})
     assert {e["loc"][0] for e in refusal.value.errors()} == {"barriers", "costs"}
+
+
+def test_the_report_size_limit_is_a_setting(world, engine, monkeypatch):
+    monkeypatch.setenv("DHU_REPORT_MAX_BYTES", "2048")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(FieldError, match="at most 2 kB; this one has 4 kB"):
+            _upload(engine, world, b"x" * 4096, name="big.txt")
+        assert _upload(engine, world, b"x" * 2048, name="small.txt").size == 2048
+    finally:
+        monkeypatch.delenv("DHU_REPORT_MAX_BYTES")
+        get_settings.cache_clear()

@@ -295,8 +295,8 @@ def upload_report(
         raise FieldError("file", "this file is empty")
     if len(content) > limit:
         raise FieldError(
-            "file", f"a report can have at most {_megabytes(limit)}; this one has "
-            f"{_megabytes(len(content))}",
+            "file", f"a report can have at most {file_size(limit)}; this one has "
+            f"{file_size(len(content))}",
         )  # fmt: skip
     content_type = report_type(content)
     report = TwinningReport(
@@ -323,8 +323,9 @@ def upload_report(
     return report
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+def file_size(size: int) -> str:
+    """A size in bytes as people read it: 840 kB, 4.2 MB."""
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{max(size / 1000, 1):.0f} kB"
 
 
 def download_report(*, session: Session, actor: User, report_id: int) -> TwinningReport:

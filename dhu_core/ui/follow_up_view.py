@@ -268,7 +268,7 @@ def _reports(user: User, seen: follow_up.FollowUp) -> None:
     for report in seen.reports:
         kind = taxonomy.REPORT_KINDS.label(report.kind)
         st.download_button(
-            f"{kind}: {md_escape(report.filename)} ({report.size / 1000:,.0f} kB, "
+            f"{kind}: {md_escape(report.filename)} ({follow_up.file_size(report.size)}, "
             f"{report.uploaded_at:%d %b %Y})",
             data=partial(_download, user, report.id),
             file_name=report.filename,
@@ -279,7 +279,7 @@ def _reports(user: User, seen: follow_up.FollowUp) -> None:
         )
     st.subheader("Upload a report", anchor=False)
     limit = get_settings().dhu_report_max_bytes
-    st.caption(f"A PDF or a plain-text file, at most {limit / 1_000_000:.1f} MB.")
+    st.caption(f"A PDF or a plain-text file, at most {follow_up.file_size(limit)}.")
     kind = st.radio(
         "Kind of report", options=list(taxonomy.REPORT_KINDS),
         format_func=taxonomy.REPORT_KINDS.label, horizontal=True, key="report-kind",
