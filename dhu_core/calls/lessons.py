@@ -54,8 +54,8 @@ def save_case(
     if match.status not in taxonomy.TWINNING_STATUSES:
         raise StateConflict("Lessons are written for an agreed twinning.")
     case = _case(session, match_id)
-    if case is None and version is not None or case is not None and case.version != version:
-        raise (_changed(session, case) if case else StateConflict("This case was deleted."))
+    if (case.version if case else None) != version:
+        raise _changed(session, case) if case else StateConflict("This case no longer exists.")
     if case is not None and case.status == "published":
         raise StateConflict("This case is published already; it can no longer be changed.")
     case = case or LessonsCase(match_id=match_id, version=0)
