@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import col, select
 
-from dhu_core import db, uptake
+from dhu_core import db, maps, uptake
 from dhu_core.accounts import PermissionDenied
 from dhu_core.calls import follow_up, lessons
 from dhu_core.config import get_settings
@@ -269,8 +269,14 @@ def test_a_published_case_completes_the_twinning_and_is_public(world, engine):
     assert _public(engine, world, "blockchain")[0] == []
     assert (before.completed_twinnings, after.completed_twinnings) == (0, 1)
     assert after.twinnings == before.twinnings == 1
-    arcs = uptake.twinnings(uptake.UptakeFilters(), engine=engine)
+    filters = uptake.UptakeFilters()
+    arcs = uptake.twinnings(filters, engine=engine)
     assert list(arcs["status"]) == ["completed"]
+    deck = maps.uptake_map(
+        uptake.country_uptake(filters, engine=engine), "deployed", twinnings=arcs
+    )
+    drawn = next(layer for layer in deck.layers if layer.id == "twinnings").data
+    assert [arc["width"] for arc in drawn] == [maps.COMPLETED_ARC_WIDTH]
     with pytest.raises(StateConflict):
         _save_case(engine, world, version=case.version + 1)
     assert _actions(engine)[-2:] == ["lessons.case_published", "twinning.status_changed"]

@@ -80,6 +80,11 @@ def test_following_a_twinning_from_the_dashboard_to_the_published_case(embedded_
     other = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "demo-owner")
     _open(other, "app_pages/follow_up.py", twinning=str(match.id))
     assert any("Only the two organisations" in w.value for w in other.warning)
+    _open(other, "app_pages/follow_up.py")
+    own = [
+        p.proto.query_string for p in other.get("page_link") if "twinning=" in p.proto.query_string
+    ]
+    assert f"twinning={match.id}" not in own
 
     case_id = _complete(match.id, coordinator)
     _open(at, "app_pages/knowledge.py", case=str(case_id))
