@@ -84,7 +84,9 @@ def test_following_a_twinning_from_the_dashboard_to_the_published_case(embedded_
     own = [
         p.proto.query_string for p in other.get("page_link") if "twinning=" in p.proto.query_string
     ]
-    assert f"twinning={match.id}" not in own
+    with db.read_scope() as session:
+        theirs = follow_up.own_twinnings(session=session, actor=outsider)
+    assert own == [f"twinning={t.id}" for t in theirs] and match.id not in {t.id for t in theirs}
 
     case_id = _complete(match.id, coordinator)
     _open(at, "app_pages/knowledge.py", case=str(case_id))
