@@ -400,7 +400,11 @@ class FollowUp:
 
 
 def _summaries(
-    session: Session, today: date, *, match_ids: list[int] | None = None, organisation=None
+    session: Session,
+    today: date,
+    *,
+    match_ids: list[int] | None = None,
+    organisation: int | None = None,
 ) -> list[TwinningSummary]:
     query = (
         twinning.with_both_sides(
