@@ -16,6 +16,7 @@ columns[0].metric("Published practices", f"{figures.published_practices:,}")
 columns[1].metric("Countries covered", f"{figures.countries_covered:,}")
 columns[2].metric("Organisations", f"{figures.organisations:,}")
 columns[3].metric("Twinnings", f"{figures.twinnings:,}")
+columns[3].caption(f"{figures.completed_twinnings:,} completed")
 
 spotlights = cached.spotlights()[:3]
 if spotlights:

@@ -4,7 +4,15 @@ import streamlit as st
 
 from dhu_core import geo, knowledge, params, taxonomy
 from dhu_core.text import md_escape, md_escape_paragraphs
-from dhu_core.ui import auth, cached, interest_form, knowledge_forms, knowledge_view, practice_view
+from dhu_core.ui import (
+    auth,
+    cached,
+    follow_up_view,
+    interest_form,
+    knowledge_forms,
+    knowledge_view,
+    practice_view,
+)
 
 user = auth.current_user()
 coordinator = user is not None and user.role in knowledge.COORDINATORS
@@ -18,6 +26,16 @@ st.markdown(
 if message := state.pop(knowledge_forms.MESSAGE, None):
     st.success(message)
 
+opened_case = params.identifier(st.query_params.get_all("case"))
+if opened_case is not None:
+    follow_up_view.case(cached.published_case(opened_case))
+    st.page_link(
+        "app_pages/knowledge.py", label="Knowledge community", icon=":material/arrow_back:"
+    )
+    # Written even when unchanged: a link to this page leaves the address bar as it was.
+    st.query_params.from_dict({"case": str(opened_case)})
+    st.stop()
+
 spotlights = cached.spotlights()
 if spotlights:
     st.subheader("Spotlights on mature solutions")
@@ -26,10 +44,10 @@ if spotlights:
         with st.expander(f"{len(more)} more spotlights"):
             knowledge_view.spotlight_grid(more)
 
-tabs = ["Digests", "Demand and supply"]
+tabs = ["Digests", "Demand and supply", "Lessons from twinnings"]
 if coordinator:
     tabs += ["Write a digest", "Manage spotlights", "Newsletter"]
-digests_tab, board_tab, *coordinator_tabs = st.tabs(tabs)
+digests_tab, board_tab, lessons_tab, *coordinator_tabs = st.tabs(tabs)
 
 with digests_tab:
     opened = params.identifier(st.query_params.get_all("digest"))
@@ -90,6 +108,9 @@ with board_tab:
                 practice_view.card(practice)
                 if practice.owner_organisation_id != user.organisation_id:
                     interest_form.interest_button(user, practice_id=practice.id)
+
+with lessons_tab:
+    follow_up_view.lessons_section()
 
 if coordinator:
     write_tab, spotlight_tab, newsletter_tab = coordinator_tabs

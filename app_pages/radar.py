@@ -3,7 +3,14 @@
 import streamlit as st
 
 from dhu_core.catalogue import CatalogueQuery
-from dhu_core.ui import auth, cached, catalogue_filters, catalogue_results, practice_view
+from dhu_core.ui import (
+    auth,
+    cached,
+    catalogue_filters,
+    catalogue_results,
+    follow_up_view,
+    practice_view,
+)
 
 params = {key: st.query_params.get_all(key) for key in st.query_params}
 
@@ -17,6 +24,7 @@ if "practice" in params:
     # A link to the page already open leaves the address bar as it was: write the practice in.
     st.query_params.from_dict({"practice": str(practice.id)})
     practice_view.detail_page(practice, auth.current_user())
+    follow_up_view.practice_cases(practice.id)
     st.subheader("Similar practices")
     similar = cached.similar_to_practice(practice.id)
     for other_id, title, score in similar:

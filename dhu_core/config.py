@@ -90,6 +90,8 @@ class Settings(BaseSettings):
             )
         return value
 
+    #: The largest report (PDF or plain text) the pair of a twinning may upload, in bytes.
+    dhu_report_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     #: Requests a minute that one client may make to the API (/api/v1/), on average.
     dhu_api_rate_limit: int = Field(default=120, ge=1, le=1_000_000)
     #: Requests one client may make to the API at once, before the average counts.

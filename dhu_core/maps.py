@@ -35,6 +35,9 @@ SELECTED = (19, 41, 61)
 #: Twinning arcs run from the originator (orange) to the adopter (crimson).
 ARC_SOURCE = (255, 140, 0)
 ARC_TARGET = (200, 20, 60)
+#: A completed twinning's arc is drawn twice as wide as one under way.
+ARC_WIDTH = 3
+COMPLETED_ARC_WIDTH = 6
 COUNTRY_LAYER = "countries"
 TOOLTIP = {
     "html": "<b>{title}</b><br/>{detail}",
@@ -205,6 +208,7 @@ def _arc_layer(twinnings: pd.DataFrame) -> pdk.Layer:
                     "source": points[origin],
                     "target": points[country],
                     "tilt": (index - (len(group) - 1) / 2) * spread,
+                    "width": COMPLETED_ARC_WIDTH if row.status == "completed" else ARC_WIDTH,
                     "title": _text(row.title),
                     "detail": _text(
                         f"{row.originator} ({geo.country_name(origin)}) → {row.adopter} "
@@ -221,7 +225,7 @@ def _arc_layer(twinnings: pd.DataFrame) -> pdk.Layer:
         get_tilt="tilt",
         get_source_color=[*ARC_SOURCE, 230],
         get_target_color=[*ARC_TARGET, 230],
-        get_width=3,
+        get_width="width",
         width_min_pixels=2,
         pickable=True,
         auto_highlight=True,

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ConfigDict, ValidationError, ValidationInfo, field_validator
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
@@ -1011,6 +1011,133 @@ class CallAward(SQLModel, table=True):
     grant: int = Field(default=0)
     decided_by_id: int | None = Field(default=None, foreign_key="account.id")
     decided_at: datetime = Field(default_factory=utcnow)
+
+
+# --- following a twinning ----------------------------------------------------------------
+
+
+class Milestone(SQLModel, table=True):
+    """A milestone of a twinning's work plan: when it is due, when the pair did it, and a
+    version compared on every change."""
+
+    __tablename__ = "twinning_milestone"
+    __table_args__ = (UniqueConstraint("match_id", "kind", name="uq_milestone_match_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="twinning_match.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=20)
+    due_on: date
+    done_on: date | None = Field(default=None)
+    note: str = Field(default="", sa_type=Text)
+    version: int = Field(default=1)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+def _long_text(value: Any, name: str, min_len: int, max_len: int) -> str:
+    """Free text with its paragraphs kept, between `min_len` and `max_len` characters."""
+    text = _clean(str(value or "").replace("\r\n", "\n").strip())
+    if len(text) < min_len:
+        raise ValueError(f"{name} needs at least {min_len} characters")
+    if len(text) > max_len:
+        raise ValueError(f"{name} can have at most {max_len:,} characters (it has {len(text):,})")
+    return text
+
+
+class AssistanceBase(SQLModel):
+    held_on: date
+    topic: str = Field(max_length=200)
+    hours: float = Field(gt=0, le=100)
+    notes: str = Field(default="", sa_type=Text)
+
+
+class AssistanceInput(AssistanceBase):
+    """A technical-assistance session as a coordinator logs it."""
+
+    @field_validator("topic", mode="before")
+    @classmethod
+    def _topic(cls, v: Any) -> str:
+        return _text(v, "the topic", 3, 200)
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _notes(cls, v: Any) -> str:
+        return _long_text(v, "the notes", 0, 5000)
+
+
+class AssistanceSession(AssistanceBase, table=True):
+    """A technical-assistance session a coordinator held with the pair of a twinning."""
+
+    __tablename__ = "twinning_assistance"
+
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="twinning_match.id", index=True, ondelete="CASCADE")
+    logged_by_id: int | None = Field(default=None, foreign_key="account.id")
+    logged_at: datetime = Field(default_factory=utcnow)
+
+
+class TwinningReport(SQLModel, table=True):
+    """A progress or final report of a twinning, PDF or plain text, kept in the database: it
+    is written in the transaction of its audit event, backed up with the rest, and read by
+    every process behind a load balancer, which a file under one server's data folder is not."""
+
+    __tablename__ = "twinning_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="twinning_match.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=20)
+    filename: str = Field(max_length=120)
+    content_type: str = Field(max_length=40)
+    size: int
+    content: bytes = Field(sa_type=LargeBinary)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="account.id")
+    uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+#: The parts of a lessons-learned case, with the labels pages give them, in order.
+LESSONS_PARTS = {
+    "context": "Context",
+    "transferred": "What was transferred",
+    "adapted": "What had to be adapted",
+    "barriers": "Barriers",
+    "costs": "Costs",
+    "outcome": "Outcome",
+}
+LESSONS_LIMITS = (20, 5000)
+
+
+class LessonsBase(SQLModel):
+    context: str = Field(sa_type=Text)
+    transferred: str = Field(sa_type=Text)
+    adapted: str = Field(sa_type=Text)
+    barriers: str = Field(sa_type=Text)
+    costs: str = Field(sa_type=Text)
+    outcome: str = Field(sa_type=Text)
+
+
+class LessonsInput(LessonsBase):
+    """A lessons-learned case as the pair or a coordinator writes it."""
+
+    @field_validator(*LESSONS_PARTS, mode="before")
+    @classmethod
+    def _part(cls, v: Any, info: ValidationInfo) -> str:
+        name = LESSONS_PARTS[info.field_name].lower()
+        return _long_text(v, f"“{name}”", *LESSONS_LIMITS)
+
+
+class LessonsCase(LessonsBase, table=True):
+    """The lessons learned from a twinning: a draft until a coordinator publishes it to the
+    knowledge community."""
+
+    __tablename__ = "lessons_case"
+
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="twinning_match.id", unique=True, ondelete="CASCADE")
+    status: str = Field(default="draft", max_length=20)
+    written_by_id: int | None = Field(default=None, foreign_key="account.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = Field(default=None)
+    published_by_id: int | None = Field(default=None, foreign_key="account.id")
+    version: int = Field(default=1)
 
 
 # --- knowledge ---------------------------------------------------------------------------

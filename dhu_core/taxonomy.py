@@ -164,6 +164,20 @@ MATCH_STATUSES = CodeList(
 #: Statuses of a match that count as a twinning (a pair both sides committed to).
 TWINNING_STATUSES = ("agreed", "in-transfer", "completed")
 
+#: The milestones of a twinning's work plan, in the order they fall due.
+MILESTONE_KINDS = CodeList(
+    "milestone",
+    {
+        "kick-off": "Kick-off",
+        "study-visit": "Study visit",
+        "adaptation": "Adaptation",
+        "pilot": "Pilot",
+        "final-report": "Final report",
+    },
+)
+
+REPORT_KINDS = CodeList("report", {"progress": "Progress report", "final": "Final report"})
+
 ROLES = CodeList(
     "role",
     {

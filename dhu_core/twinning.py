@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import Select, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
@@ -408,6 +408,17 @@ def set_match_status(
         raise _changed_first(session, match)
     if new not in TRANSITIONS[old]:
         raise FieldError("status", _transition_problem(old, new))
+    return move_match(session=session, actor=actor, match=match, status=new, note=note)
+
+
+def move_match(
+    *, session: Session, actor: User, match: TwinningMatch, status: str, note: str = ""
+) -> TwinningMatch:
+    """Set a locked match's next status, recorded with the note, and tell both sides.
+
+    The caller has checked the actor's right and that the match may move on to `status`.
+    """
+    old, new = match.status, status
     note = " ".join(note.split())
     if CONTROL_RE.search(note) or len(note) > MAX_NOTE:
         raise FieldError("note", f"write a note of at most {MAX_NOTE:,} plain characters")
@@ -518,7 +529,7 @@ def match_history(*, session: Session, actor: User, match_id: int) -> list[Audit
     """Who did what to a match, oldest first: both organisations, coordinators, admins."""
     require_role(actor, "owner", *COORDINATORS)
     match = _get_match(session, match_id)
-    if actor.role == "owner" and actor.organisation_id not in _sides(session, match):
+    if actor.role == "owner" and actor.organisation_id not in sides(session, match):
         raise PermissionDenied("Only the two organisations and coordinators see this history.")
     return audit.history(session, "twinning_match", match_id)
 
@@ -542,7 +553,7 @@ def percent(score: float) -> str:
     return f"{score:.0%}"
 
 
-def _sides(session: Session, match: TwinningMatch) -> tuple[int, int]:
+def sides(session: Session, match: TwinningMatch) -> tuple[int, int]:
     """The adopter's and the originator's organisation of a match."""
     need = session.get(TwinningNeed, match.need_id)
     practice = session.get(Practice, match.practice_id)
@@ -554,6 +565,22 @@ def _get_match(session: Session, match_id: int) -> TwinningMatch:
     if match is None:
         raise LookupError(f"no twinning match with id {match_id}")
     return match
+
+
+#: The adopter's and the originator's organisation, in queries joined by `with_both_sides`.
+ADOPTER = aliased(Organisation, name="adopter")
+ORIGINATOR = aliased(Organisation, name="originator")
+
+
+def with_both_sides(query: Select) -> Select:
+    """`query` of matches joined to their need, their practice, and the organisations of both
+    (`ADOPTER`, the need's, and `ORIGINATOR`, the practice's owner)."""
+    return (
+        query.join(TwinningNeed, TwinningNeed.id == TwinningMatch.need_id)
+        .join(ADOPTER, ADOPTER.id == TwinningNeed.organisation_id)
+        .join(Practice, Practice.id == TwinningMatch.practice_id)
+        .join(ORIGINATOR, ORIGINATOR.id == Practice.owner_organisation_id)
+    )
 
 
 @dataclass(frozen=True)
@@ -588,23 +615,17 @@ def twinning_matches(
     those where their organisation is the adopter or the originator.
     """
     require_role(actor, "owner", *COORDINATORS)
-    adopter, originator = aliased(Organisation), aliased(Organisation)
-    query = (
+    query = with_both_sides(
         sa_select(
             TwinningMatch,
             TwinningNeed.problem_statement,
-            adopter.name,
+            ADOPTER.name,
             TwinningNeed.country,
             Practice.title,
-            originator.name,
-            originator.country,
+            ORIGINATOR.name,
+            ORIGINATOR.country,
         )
-        .join(TwinningNeed, TwinningNeed.id == TwinningMatch.need_id)
-        .join(adopter, adopter.id == TwinningNeed.organisation_id)
-        .join(Practice, Practice.id == TwinningMatch.practice_id)
-        .join(originator, originator.id == Practice.owner_organisation_id)
-        .order_by(col(TwinningMatch.updated_at).desc(), col(TwinningMatch.id).desc())
-    )
+    ).order_by(col(TwinningMatch.updated_at).desc(), col(TwinningMatch.id).desc())
     if actor.role == "owner":
         query = query.where(
             or_(

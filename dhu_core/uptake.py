@@ -52,11 +52,13 @@ class HeadlineFigures:
     countries_covered: int
     organisations: int
     twinnings: int
+    #: Of the twinnings, those completed (their lessons learned published).
+    completed_twinnings: int = 0
 
 
 def headline_figures(engine: Engine | None = None) -> HeadlineFigures:
     """Published practices, countries with a published practice, organisations owning one
-    (the workshops' holding organisation aside), twinnings."""
+    (the workshops' holding organisation aside), twinnings and the completed ones."""
     published = LISTED
     with (engine or db.get_engine()).connect() as conn:
         practices = conn.execute(select(func.count()).where(published)).scalar_one()
@@ -70,13 +72,13 @@ def headline_figures(engine: Engine | None = None) -> HeadlineFigures:
             .join(Organisation, Organisation.id == Practice.owner_organisation_id)
             .where(published, Organisation.name != CAPTURE_ORGANISATION)
         ).scalar_one()
-        twinnings = conn.execute(
-            select(func.count())
+        twinnings, completed = conn.execute(
+            select(func.count(), func.count().filter(TwinningMatch.status == "completed"))
             .select_from(TwinningMatch)
             .join(Practice, Practice.id == TwinningMatch.practice_id)
             .where(TwinningMatch.status.in_(taxonomy.TWINNING_STATUSES), published)
-        ).scalar_one()
-    return HeadlineFigures(practices, countries, organisations, twinnings)
+        ).one()
+    return HeadlineFigures(practices, countries, organisations, twinnings, completed)
 
 
 # --- what is counted -----------------------------------------------------------------------

@@ -4,12 +4,12 @@ They run in worker processes (see tests/race.py): module-level functions of the 
 ids of the rows involved, so that they cross a process boundary by name.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Engine
 
 from dhu_core import accounts, claims, db, freshness, live, organisations, practices, twinning
-from dhu_core.calls import applications, award, evaluation
+from dhu_core.calls import applications, award, evaluation, follow_up, lessons
 from dhu_core.models import CaptureOwner, ClaimCreate, PracticeCreate, PracticeDraft, User
 
 
@@ -201,3 +201,20 @@ def award_call(engine: Engine, *, call_id: int, actor_id: int, awarded: dict, no
             session=session, actor=_actor(session, actor_id), call_id=call_id,
             awarded=awarded, reserve=[], now=now,
         )  # fmt: skip
+
+
+def mark_milestone_done(
+    engine: Engine, *, milestone_id: int, actor_id: int, version: int, done_on: date
+) -> None:
+    with db.session_scope(engine) as session:
+        follow_up.mark_milestone_done(
+            session=session, actor=_actor(session, actor_id), milestone_id=milestone_id,
+            done_on=done_on, version=version, today=done_on,
+        )  # fmt: skip
+
+
+def publish_case(engine: Engine, *, match_id: int, actor_id: int, version: int) -> None:
+    with db.session_scope(engine) as session:
+        lessons.publish_case(
+            session=session, actor=_actor(session, actor_id), match_id=match_id, version=version
+        )

@@ -220,7 +220,7 @@ def test_visitors_see_spotlights_and_digests_and_filter_by_topic(app):
     spotlights = knowledge.spotlights()
     assert spotlights
     assert spotlights[0].title in _text(app)
-    assert [t.label for t in app.tabs] == ["Digests", "Demand and supply"]
+    assert [t.label for t in app.tabs] == ["Digests", "Demand and supply", "Lessons from twinnings"]
     digests = knowledge.published_digests()
     assert _expanders(app) == [d.title for d in digests]
 
@@ -255,6 +255,7 @@ def test_a_coordinator_writes_previews_and_publishes_a_digest(app):
     assert [t.label for t in at.tabs] == [
         "Digests",
         "Demand and supply",
+        "Lessons from twinnings",
         "Write a digest",
         "Manage spotlights",
         "Newsletter",
@@ -364,7 +365,7 @@ def test_a_coordinator_composes_the_newsletter_of_a_period(app):
 def test_owners_do_not_get_the_coordinator_tools(app):
     at = sign_in(app, "demo-owner")
     at.switch_page("app_pages/knowledge.py").run()
-    assert [t.label for t in at.tabs] == ["Digests", "Demand and supply"]
+    assert [t.label for t in at.tabs] == ["Digests", "Demand and supply", "Lessons from twinnings"]
 
 
 def test_interest_in_a_need_reaches_the_inbox_of_its_organisation(app):

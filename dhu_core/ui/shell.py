@@ -66,6 +66,8 @@ PAGES = (
              SIGNED_IN, "Work"),
     PageSpec("app_pages/evaluation.py", "Evaluation", ":material/rate_review:", "evaluation",
              frozenset({"evaluator"}), "Work"),
+    PageSpec("app_pages/follow_up.py", "Twinning follow-up", ":material/flag:", "follow-up",
+             SIGNED_IN, "Work"),
     PageSpec("app_pages/review.py", "Review", ":material/fact_check:", "review",
              frozenset({"coordinator", "admin"}), "Work"),
     PageSpec("app_pages/admin.py", "Administration", ":material/admin_panel_settings:", "admin",

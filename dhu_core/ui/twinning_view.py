@@ -381,6 +381,11 @@ def twinnings(user: User) -> None:
             "practice": st.column_config.TextColumn(width="medium"),
         },
     )
+    st.page_link(
+        "app_pages/follow_up.py",
+        label="Follow the agreed twinnings: milestones, reports and lessons learned",
+        icon=":material/flag:",
+    )
     if user.role not in twinning.COORDINATORS:
         return
     _export(user)
@@ -395,6 +400,13 @@ def twinnings(user: User) -> None:
         ),
     )
     entry = by_id[match_id]
+    if entry.status in taxonomy.TWINNING_STATUSES:
+        st.page_link(
+            "app_pages/follow_up.py",
+            label="This twinning's follow-up",
+            query_params={"twinning": str(match_id)},
+            icon=":material/flag:",
+        )
     following = twinning.TRANSITIONS[entry.status]
     if following:
         with st.form(f"status-{match_id}"):
