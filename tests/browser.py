@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Screenshots kept for people to look at: failed browser tests, the map, the map page at
 #: 390 px (map-390.png) and the live view at 1920 x 1080 (live-1920x1080.png).
 ARTIFACTS = ROOT / "test-artifacts"
+#: How long a test server may take to answer: the suite runs two workers side by side.
+STARTUP_SECONDS = 180
 CHROMIUM = os.environ.get("DHU_CHROMIUM", "/usr/bin/chromium")
 #: Without these flags Chromium calls Google's services at start (refused here, and unwanted).
 CHROMIUM_ARGS = [
@@ -87,7 +89,7 @@ def streamlit_server(env: dict[str, str], log: Path, script: str = "app.py") -> 
 
 
 def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"streamlit exited early:\n{log.read_text()}")
@@ -97,7 +99,7 @@ def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
                     return
         except OSError:
             time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not answer within 60 s:\n{log.read_text()}")
+    raise RuntimeError(f"streamlit did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
 
 
 def is_local(url: str) -> bool:
