@@ -188,6 +188,8 @@ def _milestone(user: User, seen, milestone: Milestone, coordinator: bool) -> Non
     if milestone.note:
         st.caption(md_escape(milestone.note))
     key = f"milestone-{milestone.id}"
+    if seen.twinning.status not in follow_up.UNDER_WAY:
+        return
     if milestone.done_on is None:
         with st.expander(f"Mark “{label}” done"):
             done_on = st.date_input("Done on", value=seen.today, key=f"{key}-done")
