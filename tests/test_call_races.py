@@ -153,3 +153,41 @@ def test_two_coordinators_award_a_call_at_once(engine, racing):
         )
     assert {a.application_id: a.practice_id for a in awarded} == winner
     assert len(agreed) == 2 and events == 1
+
+
+def test_a_consensus_recorded_while_the_call_is_awarded(engine, racing):
+    """A coordinator records the consensus of the last unscored application while another
+    awards the call, in several races: either the consensus is refused (the call is awarded),
+    or it comes first and the award ranks by it; never an award blind to a consensus."""
+    names = [c.name for c in call_data().criteria]
+    for race in range(3):
+        with db.session_scope(engine) as session:
+            if race:
+                db.delete_all_rows(session)
+            world = award_world.build(session)
+            faro = world["faro"]
+            for evaluator in (world["evaluator"], account(session, "otto", "evaluator")):
+                evaluation.assign(
+                    session=session, actor=world["coordinator"], application_id=faro,
+                    evaluator_id=evaluator.id, now=AFTER,
+                )  # fmt: skip
+                evaluation.save_scores(
+                    session=session, actor=evaluator, application_id=faro, submit=True,
+                    marks={name: evaluation.Mark(5, "Excellent.") for name in names}, now=AFTER,
+                )  # fmt: skip
+        awarded = {world["aarhus"]: world["rehab"], world["braga"]: world["monitoring"]}
+        award_outcome, scored = racing.race(
+            ("award_call", {"call_id": world["award_call"], "actor_id": world["coordinator"].id,
+                            "awarded": awarded, "now": AFTER}),
+            ("record_consensus", {"application_id": faro, "actor_id": world["admin"].id,
+                                  "scores": dict.fromkeys(names, 5), "expected": None,
+                                  "now": AFTER}),
+        )  # fmt: skip
+        assert award_outcome.applied, award_outcome
+        if not scored.applied:
+            assert scored.error == "StateConflict" and "awarded" in scored.message, scored
+        with db.read_scope(engine) as session:
+            totals = evaluation.consensus_totals(session, world["award_call"])
+            ranks = dict(session.exec(select(CallAward.application_id, CallAward.rank)).all())
+        assert (faro in totals) == scored.applied
+        assert ranks.get(faro) == (1 if scored.applied else None), (race, scored, ranks)

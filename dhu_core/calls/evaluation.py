@@ -5,7 +5,7 @@ whose weighted total on 0-100 the award ranks by.
 
 Every change locks the application's row first (then the assignment's), so assigning, scoring
 and the consensus of one application happen one after another; the consensus also compares
-the version the coordinator saw.
+the version the coordinator saw, and locks the call first, as the award does.
 """
 
 import math
@@ -606,6 +606,12 @@ def record_consensus(
     """
     require_role(actor, *calls.COORDINATORS)
     moment = now or utcnow()
+    found = session.get(CallApplication, application_id)
+    if found is None:
+        raise LookupError(f"no application with id {application_id}")
+    # The call first, as the award locks it: a consensus is recorded before or after an award,
+    # never while the award ranks by the consensus scores.
+    db.get_for_update(session, Call, found.call_id)
     application = _locked_application(session, application_id)
     call = _closed_call(session, application.call_id, moment)
     if call.awarded_at is not None:
