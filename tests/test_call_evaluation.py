@@ -12,6 +12,7 @@ from dhu_core.calls import evaluation
 from dhu_core.calls.evaluation import Mark, ScoreProblems
 from dhu_core.models import (
     AuditEvent,
+    Call,
     CallAssignment,
     CallScore,
     FieldError,
@@ -275,3 +276,14 @@ def test_comments_and_reasons_are_bounded_plain_text(engine, world):
         )  # fmt: skip
     assert refused.value.field == "comment"
     assert _open(engine, world, "eva").marks[FIT] == Mark(4, "The practice fits.")
+
+
+def test_nothing_is_assigned_or_scored_once_the_call_is_awarded(engine, world):
+    _assign(engine, world, "eva")
+    with db.session_scope(engine) as session:
+        session.get(Call, world["call"]).awarded_at = AFTER
+    with pytest.raises(StateConflict, match="awarded"):
+        _assign(engine, world, "otto")
+    with pytest.raises(StateConflict, match="awarded"):
+        _score(engine, world, "eva", _marks(4, 4))
+    assert _open(engine, world, "eva").marks == {}

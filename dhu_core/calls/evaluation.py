@@ -90,6 +90,12 @@ def _closed_call(session: Session, call_id: int, moment: datetime) -> Call:
     return call
 
 
+def _not_awarded(call: Call) -> None:
+    """StateConflict once the call is awarded: its evaluation is settled."""
+    if call.awarded_at is not None:
+        raise StateConflict("This call is awarded: its evaluation is settled.")
+
+
 def _locked_application(session: Session, application_id: int) -> CallApplication:
     application = db.get_for_update(session, CallApplication, application_id)
     if application is None:
@@ -164,6 +170,7 @@ def assign(
     moment = now or utcnow()
     application = _locked_application(session, application_id)
     call = _closed_call(session, application.call_id, moment)
+    _not_awarded(call)
     if application.status != "submitted":
         raise FieldError("application", "Only submitted applications are evaluated.")
     evaluator = session.get(User, evaluator_id)
@@ -436,6 +443,7 @@ def save_scores(
     _assignment_of(session, actor, application_id)
     application = _locked_application(session, application_id)
     call = _closed_call(session, application.call_id, moment)
+    _not_awarded(call)
     assignment = db.get_for_update(session, CallAssignment, (application.id, actor.id))
     if assignment is None:
         raise PermissionDenied("This application is not assigned to you.")
@@ -614,8 +622,7 @@ def record_consensus(
     db.get_for_update(session, Call, found.call_id)
     application = _locked_application(session, application_id)
     call = _closed_call(session, application.call_id, moment)
-    if call.awarded_at is not None:
-        raise StateConflict("This call is awarded: its consensus scores are settled.")
+    _not_awarded(call)
     consensus = db.get_for_update(session, CallConsensus, application.id)
     if (consensus.version if consensus else None) != expected_version:
         raise audit.conflict(
