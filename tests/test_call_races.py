@@ -85,6 +85,20 @@ def test_submissions_around_the_closing_instant(engine, racing):
     assert submitted_events == RACES
 
 
+def _scored(session, world: dict, application_id: int, evaluators: list, score: int) -> None:
+    """The application assigned to the evaluators, who submit `score` for every criterion."""
+    for evaluator in evaluators:
+        evaluation.assign(
+            session=session, actor=world["coordinator"], application_id=application_id,
+            evaluator_id=evaluator.id, now=AFTER,
+        )  # fmt: skip
+        evaluation.save_scores(
+            session=session, actor=evaluator, application_id=application_id, submit=True,
+            marks={c.name: evaluation.Mark(score, "Fair.") for c in call_data().criteria},
+            now=AFTER,
+        )  # fmt: skip
+
+
 def test_two_coordinators_record_one_consensus_at_a_time(engine, racing):
     """Two coordinators record the consensus of one application at once, then change it at
     once from the version both saw: each time one change applies and the other is refused."""
@@ -92,16 +106,7 @@ def test_two_coordinators_record_one_consensus_at_a_time(engine, racing):
     with db.session_scope(engine) as session:
         world = evaluation_world.build(session)
         application = world["application"]
-        for evaluator in (world["eva"], world["otto"]):
-            evaluation.assign(
-                session=session, actor=world["coordinator"], application_id=application,
-                evaluator_id=evaluator.id, now=AFTER,
-            )  # fmt: skip
-            evaluation.save_scores(
-                session=session, actor=evaluator, application_id=application, submit=True,
-                marks={name: evaluation.Mark(3, "Fair.") for name in names},
-                now=AFTER,
-            )  # fmt: skip
+        _scored(session, world, application, [world["eva"], world["otto"]], 3)
     for expected in (None, 1):
         outcomes = racing.race(
             *(
@@ -166,15 +171,8 @@ def test_a_consensus_recorded_while_the_call_is_awarded(engine, racing):
                 db.delete_all_rows(session)
             world = award_world.build(session)
             faro = world["faro"]
-            for evaluator in (world["evaluator"], account(session, "otto", "evaluator")):
-                evaluation.assign(
-                    session=session, actor=world["coordinator"], application_id=faro,
-                    evaluator_id=evaluator.id, now=AFTER,
-                )  # fmt: skip
-                evaluation.save_scores(
-                    session=session, actor=evaluator, application_id=faro, submit=True,
-                    marks={name: evaluation.Mark(5, "Excellent.") for name in names}, now=AFTER,
-                )  # fmt: skip
+            evaluators = [world["evaluator"], account(session, "otto", "evaluator")]
+            _scored(session, world, faro, evaluators, 5)
         awarded = {world["aarhus"]: world["rehab"], world["braga"]: world["monitoring"]}
         award_outcome, scored = racing.race(
             ("award_call", {"call_id": world["award_call"], "actor_id": world["coordinator"].id,
