@@ -12,6 +12,7 @@ from dhu_core.calls import evaluation
 from dhu_core.calls.evaluation import Mark, ScoreProblems
 from dhu_core.models import (
     AuditEvent,
+    Call,
     CallAssignment,
     CallScore,
     FieldError,
@@ -224,3 +225,65 @@ def test_unassigning_removes_the_evaluators_scores(engine, world):
     with db.read_scope(engine) as session:
         assert session.exec(select(CallAssignment)).all() == []
         assert session.exec(select(CallScore)).all() == []
+
+
+def _declare(engine, world, who, reason):
+    with db.session_scope(engine) as session:
+        evaluation.declare_conflict(
+            session=session, actor=world[who], application_id=world["application"], reason=reason
+        )
+
+
+def test_a_conflict_declared_after_the_consensus_keeps_the_scores_it_rests_on(engine, world):
+    for who in ("eva", "otto"):
+        _assign(engine, world, who)
+        _score(engine, world, who, _marks(4, 3))
+    _consensus(engine, world)
+    with pytest.raises(StateConflict, match="consensus of this application is recorded"):
+        _declare(engine, world, "eva", "I remembered a conflict.")
+    with db.read_scope(engine) as session:
+        (seen,) = evaluation.call_evaluation(
+            session=session, actor=world["coordinator"], call_id=world["call"]
+        )
+    assert seen.evaluators == {"eva": "submitted", "otto": "submitted"} and not seen.conflicts
+
+
+@pytest.mark.parametrize("score", ["4", "abc", float("nan"), float("inf"), 2.5, True])
+def test_a_score_that_is_not_a_whole_number_is_refused_by_its_criterion(engine, world, score):
+    _assign(engine, world, "eva")
+    with pytest.raises(ScoreProblems) as refused:
+        _score(engine, world, "eva", {FIT: Mark(score, "")}, submit=False)
+    assert refused.value.errors == {FIT: f"give “{FIT}” a whole score from 0 to 5"}
+
+
+def test_comments_and_reasons_are_bounded_plain_text(engine, world):
+    long = "x" * (evaluation.MAX_COMMENT + 1)
+    for who in ("eva", "otto"):
+        _assign(engine, world, who)
+    for comment, problem in ((long, "at most 4,000"), ("a\x1b[31mb", "control characters")):
+        with pytest.raises(ScoreProblems, match=problem) as refused:
+            _score(engine, world, "eva", {FIT: Mark(3, comment)}, submit=False)
+        assert set(refused.value.errors) == {FIT}
+        with pytest.raises(FieldError, match=problem) as refused:
+            _declare(engine, world, "eva", comment)
+        assert refused.value.field == "reason"
+    for who in ("eva", "otto"):
+        _score(engine, world, who, _marks(4, 3))
+    with db.session_scope(engine) as session, pytest.raises(FieldError, match="at most") as refused:
+        evaluation.record_consensus(
+            session=session, actor=world["coordinator"], application_id=world["application"],
+            marks=_marks(4, 3), comment=long, now=AFTER,
+        )  # fmt: skip
+    assert refused.value.field == "comment"
+    assert _open(engine, world, "eva").marks[FIT] == Mark(4, "The practice fits.")
+
+
+def test_nothing_is_assigned_or_scored_once_the_call_is_awarded(engine, world):
+    _assign(engine, world, "eva")
+    with db.session_scope(engine) as session:
+        session.get(Call, world["call"]).awarded_at = AFTER
+    with pytest.raises(StateConflict, match="awarded"):
+        _assign(engine, world, "otto")
+    with pytest.raises(StateConflict, match="awarded"):
+        _score(engine, world, "eva", _marks(4, 4))
+    assert _open(engine, world, "eva").marks == {}

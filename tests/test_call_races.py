@@ -85,6 +85,20 @@ def test_submissions_around_the_closing_instant(engine, racing):
     assert submitted_events == RACES
 
 
+def _scored(session, world: dict, application_id: int, evaluators: list, score: int) -> None:
+    """The application assigned to the evaluators, who submit `score` for every criterion."""
+    for evaluator in evaluators:
+        evaluation.assign(
+            session=session, actor=world["coordinator"], application_id=application_id,
+            evaluator_id=evaluator.id, now=AFTER,
+        )  # fmt: skip
+        evaluation.save_scores(
+            session=session, actor=evaluator, application_id=application_id, submit=True,
+            marks={c.name: evaluation.Mark(score, "Fair.") for c in call_data().criteria},
+            now=AFTER,
+        )  # fmt: skip
+
+
 def test_two_coordinators_record_one_consensus_at_a_time(engine, racing):
     """Two coordinators record the consensus of one application at once, then change it at
     once from the version both saw: each time one change applies and the other is refused."""
@@ -92,16 +106,7 @@ def test_two_coordinators_record_one_consensus_at_a_time(engine, racing):
     with db.session_scope(engine) as session:
         world = evaluation_world.build(session)
         application = world["application"]
-        for evaluator in (world["eva"], world["otto"]):
-            evaluation.assign(
-                session=session, actor=world["coordinator"], application_id=application,
-                evaluator_id=evaluator.id, now=AFTER,
-            )  # fmt: skip
-            evaluation.save_scores(
-                session=session, actor=evaluator, application_id=application, submit=True,
-                marks={name: evaluation.Mark(3, "Fair.") for name in names},
-                now=AFTER,
-            )  # fmt: skip
+        _scored(session, world, application, [world["eva"], world["otto"]], 3)
     for expected in (None, 1):
         outcomes = racing.race(
             *(
@@ -153,3 +158,34 @@ def test_two_coordinators_award_a_call_at_once(engine, racing):
         )
     assert {a.application_id: a.practice_id for a in awarded} == winner
     assert len(agreed) == 2 and events == 1
+
+
+def test_a_consensus_recorded_while_the_call_is_awarded(engine, racing):
+    """A coordinator records the consensus of the last unscored application while another
+    awards the call, in several races: either the consensus is refused (the call is awarded),
+    or it comes first and the award ranks by it; never an award blind to a consensus."""
+    names = [c.name for c in call_data().criteria]
+    for race in range(3):
+        with db.session_scope(engine) as session:
+            if race:
+                db.delete_all_rows(session)
+            world = award_world.build(session)
+            faro = world["faro"]
+            evaluators = [world["evaluator"], account(session, "otto", "evaluator")]
+            _scored(session, world, faro, evaluators, 5)
+        awarded = {world["aarhus"]: world["rehab"], world["braga"]: world["monitoring"]}
+        award_outcome, scored = racing.race(
+            ("award_call", {"call_id": world["award_call"], "actor_id": world["coordinator"].id,
+                            "awarded": awarded, "now": AFTER}),
+            ("record_consensus", {"application_id": faro, "actor_id": world["admin"].id,
+                                  "scores": dict.fromkeys(names, 5), "expected": None,
+                                  "now": AFTER}),
+        )  # fmt: skip
+        assert award_outcome.applied, award_outcome
+        if not scored.applied:
+            assert scored.error == "StateConflict" and "awarded" in scored.message, scored
+        with db.read_scope(engine) as session:
+            totals = evaluation.consensus_totals(session, world["award_call"])
+            ranks = dict(session.exec(select(CallAward.application_id, CallAward.rank)).all())
+        assert (faro in totals) == scored.applied
+        assert ranks.get(faro) == (1 if scored.applied else None), (race, scored, ranks)

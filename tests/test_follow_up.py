@@ -179,6 +179,8 @@ def test_only_coordinators_reschedule_and_log_assistance_that_the_pair_sees(worl
         (b"PK\x03\x04\x14\x00\x00\x00", "neither"),  # a zip archive
         (b"Progress\x00report", "neither"),
         ("Fortschritt, März".encode("latin-1"), "UTF-8"),
+        (b"<html><script>alert(1)</script></html>", "neither"),  # a web page renamed .txt
+        (b'\xef\xbb\xbf <?xml version="1.0"?><svg onload="alert(1)"/>', "neither"),  # SVG
     ],
 )
 def test_a_report_that_is_neither_pdf_nor_text_is_refused(content, problem):
@@ -299,3 +301,42 @@ def test_the_report_size_limit_is_a_setting(world, engine, monkeypatch):
     finally:
         monkeypatch.delenv("DHU_REPORT_MAX_BYTES")
         get_settings.cache_clear()
+
+
+def _move(engine, world, kind: str, due_on: date, today: date = START):
+    milestone = _plan(engine, world["match"])[kind]
+    with db.session_scope(engine) as session:
+        return follow_up.reschedule_milestone(
+            session=session, actor=world["coordinator"], milestone_id=milestone.id,
+            due_on=due_on, version=milestone.version, today=today,
+        )  # fmt: skip
+
+
+def test_milestone_dates_stay_between_the_twinning_and_a_few_years_ahead(world, engine):
+    with db.read_scope(engine) as session:
+        began = session.get(TwinningMatch, world["match"]).created_at.date()
+    with pytest.raises(FieldError, match="when this twinning began") as refusal:
+        _move(engine, world, "pilot", began - timedelta(days=1))
+    assert refusal.value.field == "due_on"
+    with pytest.raises(FieldError, match="within 5 years"):
+        _move(engine, world, "pilot", date(START.year + 6, 1, 1))
+    with pytest.raises(FieldError, match="when this twinning began") as refusal:
+        _done(engine, world, "kick-off", on=date(2001, 1, 1))
+    assert refusal.value.field == "done_on"
+    assert _plan(engine, world["match"])["pilot"].due_on == follow_up.add_months(START, 9)
+
+
+def test_the_follow_up_of_a_completed_twinning_is_closed(world, engine):
+    with db.session_scope(engine) as session:
+        session.get(TwinningMatch, world["match"]).status = "completed"
+    with pytest.raises(StateConflict, match="follow-up is closed"):
+        _done(engine, world, "study-visit")
+    with pytest.raises(StateConflict, match="follow-up is closed"):
+        _move(engine, world, "pilot", date(2028, 1, 1))
+    with pytest.raises(StateConflict, match="follow-up is closed"), db.session_scope(engine) as s:
+        follow_up.log_assistance(
+            session=s, actor=world["coordinator"], match_id=world["match"], data=SESSION
+        )
+    with pytest.raises(StateConflict, match="follow-up is closed"):
+        _upload(engine, world, PDF, kind="progress")
+    assert _plan(engine, world["match"])["study-visit"].done_on is None

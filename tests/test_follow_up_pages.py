@@ -88,7 +88,11 @@ def test_following_a_twinning_from_the_dashboard_to_the_published_case(embedded_
         theirs = follow_up.own_twinnings(session=session, actor=outsider)
     assert own == [f"twinning={t.id}" for t in theirs] and match.id not in {t.id for t in theirs}
 
+    assert "Upload the report" in [b.label for b in at.button]
     case_id = _complete(match.id, coordinator)
+    _open(at, "app_pages/follow_up.py", twinning=str(match.id))
+    labels = [b.label for b in at.button]
+    assert "Upload the report" not in labels and "Mark done" not in labels, labels
     _open(at, "app_pages/knowledge.py", case=str(case_id))
     assert "Readmissions within 30 days fell" in _text(at)
     with db.read_scope() as session:

@@ -5,9 +5,10 @@ whose weighted total on 0-100 the award ranks by.
 
 Every change locks the application's row first (then the assignment's), so assigning, scoring
 and the consensus of one application happen one after another; the consensus also compares
-the version the coordinator saw.
+the version the coordinator saw, and locks the call first, as the award does.
 """
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import fmean
@@ -18,6 +19,7 @@ from dhu_core import audit, db, geo, notifications
 from dhu_core.accounts import PermissionDenied, require_role
 from dhu_core.calls import applications, calls
 from dhu_core.models import (
+    CONTROL_RE,
     SCORE_RANGE,
     Call,
     CallApplication,
@@ -43,6 +45,8 @@ ASSIGNED, SUBMITTED = "assigned", "submitted"
 MIN_EVALUATORS = 2
 #: Evaluators' scores of one criterion this far apart (highest minus lowest) are flagged.
 DISAGREEMENT_SPREAD = 2
+#: The longest comment of a score or a consensus, or reason of a conflict of interest.
+MAX_COMMENT = 4000
 
 
 class ScoreProblems(FieldError):
@@ -56,6 +60,23 @@ class ScoreProblems(FieldError):
 # --- the rules -----------------------------------------------------------------------------
 
 
+def _text_problem(text: str) -> str | None:
+    """What is wrong with a comment or a reason, if anything."""
+    if CONTROL_RE.search(text):
+        return "remove the invisible control characters"
+    if len(text) > MAX_COMMENT:
+        return f"write at most {MAX_COMMENT:,} characters (there are {len(text):,})"
+    return None
+
+
+def _checked_text(text: str, field_name: str) -> str:
+    """`text` without surrounding blanks; FieldError on `field_name` when it is unfit."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    if problem := _text_problem(text):
+        raise FieldError(field_name, problem)
+    return text
+
+
 def _closed_call(session: Session, call_id: int, moment: datetime) -> Call:
     """The call once it has closed (its applications are final); StateConflict before."""
     call = session.get(Call, call_id)
@@ -67,6 +88,12 @@ def _closed_call(session: Session, call_id: int, moment: datetime) -> Call:
             "applications are evaluated after that."
         )
     return call
+
+
+def _not_awarded(call: Call) -> None:
+    """StateConflict once the call is awarded: its evaluation is settled."""
+    if call.awarded_at is not None:
+        raise StateConflict("This call is awarded: its evaluation is settled.")
 
 
 def _locked_application(session: Session, application_id: int) -> CallApplication:
@@ -143,6 +170,7 @@ def assign(
     moment = now or utcnow()
     application = _locked_application(session, application_id)
     call = _closed_call(session, application.call_id, moment)
+    _not_awarded(call)
     if application.status != "submitted":
         raise FieldError("application", "Only submitted applications are evaluated.")
     evaluator = session.get(User, evaluator_id)
@@ -217,10 +245,11 @@ def declare_conflict(*, session: Session, actor: User, application_id: int, reas
     """An evaluator declares a conflict of interest on an application assigned to them: it is
     taken back with their scores, and they never see it again; coordinators see the reason."""
     require_role(actor, EVALUATOR)
-    reason = reason.strip()
+    reason = _checked_text(reason, "reason")
     if not reason:
         raise FieldError("reason", "say what the conflict of interest is")
     application = _locked_application(session, application_id)
+    _consensus_recorded(session, application.id)
     assignment = db.get_for_update(session, CallAssignment, (application.id, actor.id))
     if assignment is None:
         raise PermissionDenied("This application is not assigned to you.")
@@ -368,12 +397,15 @@ def _checked(criteria: list[dict], marks: dict[str, Mark], *, complete: bool) ->
     problems, kept = {}, {}
     for criterion in (c["name"] for c in criteria):
         mark = marks.get(criterion, Mark(None, ""))
-        comment = (mark.comment or "").strip()
+        comment = (mark.comment or "").replace("\r\n", "\n").strip()
+        if problem := _text_problem(comment):
+            problems[criterion] = f"comment on “{criterion}”: {problem}"
+            continue
         if mark.score is None:
             if complete or comment:
                 problems[criterion] = f"give “{criterion}” a score from {low} to {high}"
             continue
-        if isinstance(mark.score, bool) or int(mark.score) != mark.score:
+        if not _whole(mark.score):
             problems[criterion] = f"give “{criterion}” a whole score from {low} to {high}"
         elif not low <= mark.score <= high:
             problems[criterion] = f"give “{criterion}” a score from {low} to {high}"
@@ -386,6 +418,13 @@ def _checked(criteria: list[dict], marks: dict[str, Mark], *, complete: bool) ->
     if problems:
         raise ScoreProblems(problems)
     return kept
+
+
+def _whole(score: object) -> bool:
+    """Whether a score is a whole number (not a boolean, text, NaN or infinity)."""
+    if isinstance(score, bool) or not isinstance(score, int | float):
+        return False
+    return math.isfinite(score) and int(score) == score
 
 
 def save_scores(
@@ -404,6 +443,7 @@ def save_scores(
     _assignment_of(session, actor, application_id)
     application = _locked_application(session, application_id)
     call = _closed_call(session, application.call_id, moment)
+    _not_awarded(call)
     assignment = db.get_for_update(session, CallAssignment, (application.id, actor.id))
     if assignment is None:
         raise PermissionDenied("This application is not assigned to you.")
@@ -574,10 +614,15 @@ def record_consensus(
     """
     require_role(actor, *calls.COORDINATORS)
     moment = now or utcnow()
+    found = session.get(CallApplication, application_id)
+    if found is None:
+        raise LookupError(f"no application with id {application_id}")
+    # The call first, as the award locks it: a consensus is recorded before or after an award,
+    # never while the award ranks by the consensus scores.
+    db.get_for_update(session, Call, found.call_id)
     application = _locked_application(session, application_id)
     call = _closed_call(session, application.call_id, moment)
-    if call.awarded_at is not None:
-        raise StateConflict("This call is awarded: its consensus scores are settled.")
+    _not_awarded(call)
     consensus = db.get_for_update(session, CallConsensus, application.id)
     if (consensus.version if consensus else None) != expected_version:
         raise audit.conflict(
@@ -595,10 +640,11 @@ def record_consensus(
             f"{submitted} submitted so far."
         )
     kept = _checked(call.criteria, marks, complete=True)
+    comment = _checked_text(comment, "comment")
     consensus = consensus or CallConsensus(application_id=application.id, version=0)
     consensus.scores = {c: {"score": m.score, "comment": m.comment} for c, m in kept.items()}
     consensus.total = weighted_total(call.criteria, {c: m.score for c, m in kept.items()})
-    consensus.comment = comment.strip()
+    consensus.comment = comment
     consensus.decided_by_id, consensus.decided_at = actor.id, moment
     consensus.version += 1
     session.add(consensus)

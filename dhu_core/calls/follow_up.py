@@ -51,10 +51,15 @@ DEFAULT_MONTHS = {
 #: Twinnings still under way: the ones with a work plan to follow.
 UNDER_WAY = ("agreed", "in-transfer")
 MAX_NOTE = 2000
+#: How far ahead of today a milestone may fall due, in years.
+PLAN_YEARS = 5
 PDF = "application/pdf"
 TEXT = "text/plain"
 MAX_FILENAME = 120
 _UNSAFE_IN_NAME = re.compile(r"[^\w.\- ]+")
+#: The start of a text a browser could take for a web page or an image (HTML, SVG, XML):
+#: such a "plain-text" report is refused (the first non-blank character is "<").
+_MARKUP = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<")
 
 
 # --- who follows a twinning ----------------------------------------------------------------
@@ -85,6 +90,14 @@ def require_follower(session: Session, actor: User, match: TwinningMatch) -> Non
         raise PermissionDenied(
             "Only the two organisations of this twinning and coordinators follow it."
         )
+
+
+def _under_way(match: TwinningMatch) -> None:
+    """StateConflict unless the twinning is agreed or in transfer: a completed or ended
+    twinning's follow-up is closed."""
+    if match.status not in UNDER_WAY:
+        label = taxonomy.MATCH_STATUSES.label(match.status).lower()
+        raise StateConflict(f"This twinning is {label}: its follow-up is closed.")
 
 
 # --- the work plan -------------------------------------------------------------------------
@@ -150,12 +163,35 @@ def _note(note: str) -> str:
     return note
 
 
+def _check_date(match: TwinningMatch, day: date, field_name: str, today: date) -> None:
+    """FieldError when a milestone's date is before the twinning was proposed or more than
+    PLAN_YEARS ahead."""
+    first = match.created_at.date()
+    if day < first:
+        raise FieldError(field_name, f"give a date from {first:%d %B %Y}, when this twinning began")
+    if day > add_months(today, 12 * PLAN_YEARS):
+        raise FieldError(field_name, f"give a date within {PLAN_YEARS} years from today")
+
+
 def reschedule_milestone(
-    *, session: Session, actor: User, milestone_id: int, due_on: date, version: int
+    *,
+    session: Session,
+    actor: User,
+    milestone_id: int,
+    due_on: date,
+    version: int,
+    today: date | None = None,
 ) -> Milestone:
-    """Give a milestone a new due date (coordinators), as seen at `version`."""
+    """Give a milestone of a twinning under way a new due date (coordinators), as seen at
+    `version`."""
     require_role(actor, *COORDINATORS)
+    found = session.get(Milestone, milestone_id)
+    if found is None:
+        raise LookupError(f"no milestone with id {milestone_id}")
+    match = _match(session, found.match_id, lock=True)
+    _under_way(match)
     milestone = _locked_milestone(session, milestone_id, version)
+    _check_date(match, due_on, "due_on", today or date.today())
     old = milestone.due_on
     milestone.due_on, milestone.version = due_on, milestone.version + 1
     milestone.updated_at = utcnow()
@@ -191,11 +227,13 @@ def mark_milestone_done(
     # The twinning first, then its milestone: every change of both locks them in this order.
     match = _match(session, found.match_id, lock=True)
     require_follower(session, actor, match)
+    _under_way(match)
     milestone = _locked_milestone(session, milestone_id, version)
     if milestone.done_on is not None:
         raise StateConflict(f"This milestone was done on {milestone.done_on:%d %B %Y} already.")
     if done_on > (today or date.today()):
         raise FieldError("done_on", "give the date it was done: it cannot be in the future")
+    _check_date(match, done_on, "done_on", today or date.today())
     milestone.note = _note(note)
     milestone.done_on, milestone.version = done_on, milestone.version + 1
     milestone.updated_at = utcnow()
@@ -229,7 +267,7 @@ def log_assistance(
 ) -> AssistanceSession:
     """Log a technical-assistance session held with the pair (coordinators)."""
     require_role(actor, *COORDINATORS)
-    _match(session, match_id)
+    _under_way(_match(session, match_id, lock=True))
     held = AssistanceSession.model_validate(
         data.model_dump(), update={"match_id": match_id, "logged_by_id": actor.id}
     )
@@ -252,10 +290,11 @@ def log_assistance(
 
 def report_type(content: bytes) -> str:
     """The type of a report from its bytes, whatever its name says: PDF, or plain text in
-    UTF-8 without NUL bytes; FieldError for anything else."""
+    UTF-8 without NUL bytes nor markup at its start (a web page or an SVG image); FieldError
+    for anything else."""
     if content.startswith(b"%PDF-"):
         return PDF
-    if b"\x00" in content:
+    if b"\x00" in content or _MARKUP.match(content):
         raise FieldError("file", "upload a PDF or a plain-text file; this file is neither")
     try:
         content.decode("utf-8")
@@ -286,8 +325,9 @@ def upload_report(
 ) -> TwinningReport:
     """Keep a progress or final report of the pair (or a coordinator): a PDF or plain text
     checked by its content, at most `max_bytes` (DHU_REPORT_MAX_BYTES)."""
-    match = _match(session, match_id)
+    match = _match(session, match_id, lock=True)
     require_follower(session, actor, match)
+    _under_way(match)
     if kind not in taxonomy.REPORT_KINDS:
         raise FieldError("kind", "choose a progress report or the final report")
     limit = max_bytes or get_settings().dhu_report_max_bytes

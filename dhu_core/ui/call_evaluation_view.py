@@ -68,7 +68,10 @@ def _marks_form(
                 f"Score of {md_escape(name)} ({LOW} to {HIGH})", min_value=LOW, max_value=HIGH,
                 step=1, key=score_key, placeholder="not scored yet",
             )  # fmt: skip
-            comment = st.text_area(f"Comment on {md_escape(name)}", key=comment_key, height=90)
+            comment = st.text_area(
+                f"Comment on {md_escape(name)}", key=comment_key, height=90,
+                max_chars=evaluation.MAX_COMMENT,
+            )  # fmt: skip
         marks[name] = Mark(None if score is None else int(score), comment)
     return marks
 
@@ -187,7 +190,10 @@ def _conflict_form(user: User, application_id: int) -> None:
             "the coordinators see your reason."
         )
         with forms.field(CONFLICT_FORM, "reason"):
-            reason = st.text_area("Reason *", key=f"conflict-{application_id}-reason")
+            reason = st.text_area(
+                "Reason *", key=f"conflict-{application_id}-reason",
+                max_chars=evaluation.MAX_COMMENT,
+            )  # fmt: skip
         if st.button("Declare the conflict", key=f"conflict-{application_id}-declare"):
             _run(
                 lambda session: evaluation.declare_conflict(
@@ -329,9 +335,13 @@ def _consensus_form(
         overall_key = f"{prefix}-overall"
         if overall_key not in st.session_state:
             st.session_state[overall_key] = found.comment if found else ""
-        comment = st.text_area("Overall comment", key=overall_key)
+        with forms.field(form, "comment"):
+            comment = st.text_area(
+                "Overall comment", key=overall_key, max_chars=evaluation.MAX_COMMENT
+            )
         pressed = st.button("Record the consensus", type="primary", key=f"{prefix}-record")
-        forms.error_summary(form, {_field(i): name for i, name in enumerate(names)})
+        labels = {_field(i): name for i, name in enumerate(names)} | {"comment": "Overall comment"}
+        forms.error_summary(form, labels)
     if pressed:
         _run(
             lambda session: _record(session, user, item, marks, comment, names),

@@ -3,6 +3,7 @@ technical assistance, reports and lessons-learned case (`/follow-up?twinning=ID`
 published cases in the knowledge community (`/knowledge?case=ID`) and on practices' pages.
 All user text escaped."""
 
+import math
 from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
@@ -37,6 +38,8 @@ CASE_FORM = "lessons"
 ASSISTANCE_LABELS = {"held_on": "Held on", "topic": "Topic", "hours": "Hours", "notes": "Notes"}
 REPORT_LABELS = {"kind": "Kind of report", "file": "File"}
 M = TypeVar("M", bound=BaseModel)
+#: Streamlit's upload limits are in megabytes: rounded up, never below the report limit.
+MEGABYTE = 1_000_000
 
 
 def _done(message: str) -> None:
@@ -188,6 +191,8 @@ def _milestone(user: User, seen, milestone: Milestone, coordinator: bool) -> Non
     if milestone.note:
         st.caption(md_escape(milestone.note))
     key = f"milestone-{milestone.id}"
+    if seen.twinning.status not in follow_up.UNDER_WAY:
+        return
     if milestone.done_on is None:
         with st.expander(f"Mark “{label}” done"):
             done_on = st.date_input("Done on", value=seen.today, key=f"{key}-done")
@@ -277,6 +282,8 @@ def _reports(user: User, seen: follow_up.FollowUp) -> None:
             on_click="ignore",
             icon=":material/download:",
         )
+    if seen.twinning.status not in follow_up.UNDER_WAY:
+        return
     st.subheader("Upload a report", anchor=False)
     limit = get_settings().dhu_report_max_bytes
     st.caption(f"A PDF or a plain-text file, at most {follow_up.file_size(limit)}.")
@@ -285,7 +292,10 @@ def _reports(user: User, seen: follow_up.FollowUp) -> None:
         format_func=taxonomy.REPORT_KINDS.label, horizontal=True, key="report-kind",
     )  # fmt: skip
     with forms.field(REPORT_FORM, "file"):
-        upload = st.file_uploader("File *", key="report-file")
+        # The browser refuses a larger file before sending it; the service checks it again.
+        upload = st.file_uploader(
+            "File *", key="report-file", max_upload_size=math.ceil(limit / MEGABYTE)
+        )
     pressed = st.button("Upload the report", type="primary")
     forms.error_summary(REPORT_FORM, REPORT_LABELS)
     if pressed:
