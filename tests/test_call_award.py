@@ -316,6 +316,7 @@ def test_a_declined_twinning_frees_its_place_for_the_reserve_list(engine, world)
         esbjerg = session.get(CallAward, world["esbjerg"])
         coimbra = session.get(CallAward, world["coimbra"])
         match = session.get(TwinningMatch, coimbra.match_id)
+        plan = session.exec(select(Milestone).where(Milestone.match_id == match.id)).all()
         told = session.exec(
             select(OutboxMessage.context).where(
                 OutboxMessage.kind == "call-decision",
@@ -324,4 +325,5 @@ def test_a_declined_twinning_frees_its_place_for_the_reserve_list(engine, world)
         ).all()
     assert (esbjerg.outcome, esbjerg.reserve_position) == ("reserve", 1)
     assert (coimbra.reserve_position, coimbra.grant, match.status) == (None, 15000, "agreed")
+    assert len(plan) == len(follow_up.DEFAULT_MONTHS)  # the promoted twinning's work plan
     assert [context["outcome"] for context in told] == ["Reserve list", "Awarded"]
