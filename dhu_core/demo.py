@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
@@ -18,17 +19,20 @@ from sqlmodel import SQLModel
 from dhu_core import accounts, db, demo_logins, geo, taxonomy
 from dhu_core.models import (
     AppState,
+    AssistanceSession,
     AuditEvent,
     Call,
     CallApplication,
     CallApplicationPractice,
     CallAssignment,
+    CallAward,
     CallConsensus,
     CallScore,
     Digest,
     DigestPractice,
     DigestTopic,
     Membership,
+    Milestone,
     NeedTag,
     Organisation,
     Practice,
@@ -36,6 +40,7 @@ from dhu_core.models import (
     PracticeTag,
     TwinningMatch,
     TwinningNeed,
+    TwinningReport,
     User,
     utcnow,
 )
@@ -43,6 +48,8 @@ from dhu_core.models import (
 DEFAULT_PRACTICES = 300
 MIN_PRACTICES = 20
 CHUNK_ROWS = 20_000
+#: Files the demo keeps, such as a twinning's progress report.
+DEMO_FILES = Path(__file__).resolve().parent / "demo_files"
 
 START = datetime(2019, 1, 1, tzinfo=UTC)
 END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -1133,6 +1140,11 @@ def _seed(session: Session, *, practices: int, seed: int) -> DemoSummary:
     assignment_rows, score_rows, consensus_rows = _evaluations(
         call_rows[0], application_rows, user_ids
     )
+    awarded = _award(
+        call_rows[0], application_rows, chosen_rows, consensus_rows, match_rows,
+        {row["id"]: row["transfer_capacity"] for row in practice_rows}, user_ids,
+        today=seeded_at.date(),
+    )  # fmt: skip
     seeded = {
         "id": 1,
         "at": seeded_at,
@@ -1164,6 +1176,10 @@ def _seed(session: Session, *, practices: int, seed: int) -> DemoSummary:
             (CallAssignment, assignment_rows),
             (CallScore, score_rows),
             (CallConsensus, consensus_rows),
+            (CallAward, awarded.decisions),
+            (Milestone, awarded.milestones),
+            (AssistanceSession, awarded.assistance),
+            (TwinningReport, awarded.reports),
             (AuditEvent, [seeded]),
         ],
     )
@@ -1775,6 +1791,8 @@ _CALL_CRITERIA = [
 #: is the second demo owner's draft waiting for the first demo owner to confirm, the second is
 #: submitted.
 _CALL_APPLICATIONS = (3, 2)
+#: The statuses of a pair's match that an award reuses.
+_AWARDABLE = ("suggested", "shortlisted")
 
 
 def _calls(
@@ -1795,7 +1813,16 @@ def _calls(
     best[1] = next(f.id for f in facts if f.org.id == owner_org.id and f.published_at)
     needs = [need for need in need_rows if need["id"] in best]
     # The open call's first application is the demo owner's need (need 1), so it comes last.
-    taken = [needs[1 : 1 + _CALL_APPLICATIONS[0]], [needs[0], *needs[4 : 4 + 1]]]
+    open_needs = [needs[0], *needs[4 : 4 + 1]]
+    # The closed call is awarded: its applicants' best pairs are still suggested or
+    # shortlisted matches, as an award finds them, when there are enough of them.
+    status = {(m["need_id"], m["practice_id"]): m["status"] for m in match_rows}
+    others = [need for need in needs if need not in open_needs]
+    others.sort(key=lambda n: status.get((n["id"], best[n["id"]])) not in _AWARDABLE)
+    closed: dict[int, dict] = {}  # one application per organisation and call
+    for need in others:
+        closed.setdefault(need["organisation_id"], need)
+    taken = [list(closed.values())[: _CALL_APPLICATIONS[0]], open_needs]
     start = today - timedelta(days=14)
     opens = datetime(start.year, start.month, start.day, 9, tzinfo=UTC)
     dates = [{}, {"opens_at": opens, "closes_at": opens + timedelta(days=42, hours=8)}]
@@ -1817,6 +1844,7 @@ def _calls(
                 "created_at": row["opens_at"] - timedelta(days=10),
                 "updated_at": row["opens_at"] - timedelta(days=7),
                 "published_at": row["opens_at"] - timedelta(days=7),
+                "awarded_at": None,
             }
         )
         for rank, (need, fact) in enumerate(zip(applied, chosen, strict=True)):
@@ -1905,6 +1933,138 @@ def _evaluations(
             }
         )
     return assignments, scores, agreed
+
+
+#: The demo award comes this long after the closed call closes (the consensus takes ten days).
+_AWARD_AFTER = timedelta(days=14, hours=1)
+
+
+@dataclass(slots=True)
+class _Award:
+    """The rows of the closed call's award and of its twinnings' follow-up."""
+
+    decisions: list[dict]
+    milestones: list[dict]
+    assistance: list[dict]
+    reports: list[dict]
+
+
+def _award(
+    call: dict,
+    application_rows: list[dict],
+    chosen_rows: list[dict],
+    consensus_rows: list[dict],
+    match_rows: list[dict],
+    capacity: dict[int, int],
+    user_ids: dict[str, int],
+    *,
+    today: date,
+) -> _Award:
+    """The closed call awarded as `award.award_proposal` would (places and free capacity in
+    rank order, the rest in reserve): each awarded pair's match agreed with its work plan from
+    the award day; the twinnings did the milestones due by `today` (kick-off done: in
+    transfer) but the last of several, which is late; one technical-assistance session and one
+    progress report."""
+    # Imported here: `calls` imports the notifications, which the demo needs no more of.
+    from dhu_core.calls import award
+    from dhu_core.matching import ACTIVE_STATUSES
+
+    coordinator = user_ids["demo-coordinator"]
+    moment = call["closes_at"] + _AWARD_AFTER
+    call["awarded_at"] = call["updated_at"] = moment
+    totals = {row["application_id"]: row["total"] for row in consensus_rows}
+    practice_of = {row["application_id"]: row["practice_id"] for row in chosen_rows}
+    matches = {(m["need_id"], m["practice_id"]): m for m in match_rows}
+    free = dict(capacity)
+    for match in match_rows:
+        if match["status"] in ACTIVE_STATUSES:
+            free[match["practice_id"]] -= 1
+    applied = [a for a in application_rows if a["call_id"] == call["id"]]
+    ranked = sorted(applied, key=lambda a: -totals[a["id"]])  # stable: by submission
+    result = _Award([], [], [], [])
+    awarded: list[dict] = []
+    for rank, application in enumerate(ranked, 1):
+        practice_id = practice_of[application["id"]]
+        decision = {
+            "application_id": application["id"], "call_id": call["id"], "rank": rank,
+            "outcome": award.RESERVE, "reserve_position": None, "practice_id": None,
+            "match_id": None, "grant": 0, "decided_by_id": coordinator, "decided_at": moment,
+        }  # fmt: skip
+        if len(awarded) < call["places"] and free.get(practice_id, 0) > 0:
+            free[practice_id] -= 1
+            match = matches[(application["need_id"], practice_id)]
+            awarded.append(match)
+            decision.update(
+                outcome=award.AWARDED, practice_id=practice_id, match_id=match["id"],
+                grant=call["grant_per_place"],
+            )  # fmt: skip
+        else:
+            decision["reserve_position"] = rank - len(awarded)
+        result.decisions.append(decision)
+    note = f"Awarded a place in the call “{call['title']}”."
+    for number, match in enumerate(awarded, 1):
+        # The last of several twinnings is behind its plan.
+        on_time = number < len(awarded) or number == 1
+        _follow(match, note, moment, on_time, coordinator, result, today)
+    return result
+
+
+def _follow(
+    match: dict,
+    note: str,
+    moment: datetime,
+    on_time: bool,
+    coordinator: int,
+    result: _Award,
+    today: date,
+) -> None:
+    """Agree an awarded match with its work plan; on time: its milestones due by `today` done
+    (two days early), with an assistance session and a progress report on the first one."""
+    from dhu_core.calls import follow_up
+
+    start = moment.date()
+    match.update(
+        status="agreed", notes=note, created_at=min(match["created_at"], moment),
+        updated_at=moment,
+    )  # fmt: skip
+    for kind, months in follow_up.DEFAULT_MONTHS.items():
+        due = follow_up.add_months(start, months)
+        done = due - timedelta(days=2) if on_time and due <= today else None
+        result.milestones.append(
+            {
+                "id": len(result.milestones) + 1, "match_id": match["id"], "kind": kind,
+                "due_on": due, "done_on": done, "note": "Done as planned." if done else "",
+                "version": 2 if done else 1, "updated_at": moment,
+            }
+        )  # fmt: skip
+        if kind == "kick-off" and done:
+            match["status"] = "in-transfer"
+            if not result.assistance:
+                _assist(match["id"], done, coordinator, result)
+
+
+def _assist(match_id: int, kick_off: date, coordinator: int, result: _Award) -> None:
+    """The first twinning's assistance session at its kick-off and its first progress report."""
+    from dhu_core.calls import follow_up
+
+    held = datetime(kick_off.year, kick_off.month, kick_off.day, 15, tzinfo=UTC)
+    result.assistance.append(
+        {
+            "id": 1, "match_id": match_id, "held_on": kick_off, "hours": 2.5,
+            "topic": "Kick-off: the work plan, the study visit and the grant's rules",
+            "notes": "Both teams agreed the pilot ward and who reports when.",
+            "logged_by_id": coordinator, "logged_at": held,
+        }
+    )  # fmt: skip
+    content = (DEMO_FILES / "progress-report.txt").read_bytes()
+    result.reports.append(
+        {
+            "id": 1, "match_id": match_id, "kind": "progress",
+            "filename": "progress-report-1.txt", "content_type": follow_up.report_type(content),
+            "size": len(content), "content": content, "uploaded_by_id": coordinator,
+            "uploaded_at": held + timedelta(days=1),
+        }
+    )  # fmt: skip
 
 
 _SCORE_COMMENTS = {

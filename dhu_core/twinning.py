@@ -389,11 +389,13 @@ def set_match_status(
     status: str,
     note: str = "",
     expected: str | None = None,
+    tell: bool = True,
 ) -> TwinningMatch:
     """Move a match on to its next status (coordinators and admins); recorded with the note.
 
     `expected` is the status the coordinator saw: when someone changed it since, nothing
-    happens and StateConflict says who did what.
+    happens and StateConflict says who did what. `tell` False: both sides are not told (a
+    step on the way to the status they are told of).
     """
     require_role(actor, *COORDINATORS)
     match = db.get_for_update(session, TwinningMatch, match_id)
@@ -408,13 +410,20 @@ def set_match_status(
         raise _changed_first(session, match)
     if new not in TRANSITIONS[old]:
         raise FieldError("status", _transition_problem(old, new))
-    return move_match(session=session, actor=actor, match=match, status=new, note=note)
+    return move_match(session=session, actor=actor, match=match, status=new, note=note, tell=tell)
 
 
 def move_match(
-    *, session: Session, actor: User, match: TwinningMatch, status: str, note: str = ""
+    *,
+    session: Session,
+    actor: User,
+    match: TwinningMatch,
+    status: str,
+    note: str = "",
+    tell: bool = True,
 ) -> TwinningMatch:
-    """Set a locked match's next status, recorded with the note, and tell both sides.
+    """Set a locked match's next status, recorded with the note, and tell both sides (unless
+    `tell` is False).
 
     The caller has checked the actor's right and that the match may move on to `status`.
     """
@@ -437,7 +446,8 @@ def move_match(
         new=new,
         note=note,
     )
-    events.twinning_status_changed(session, match, old=old)
+    if tell:
+        events.twinning_status_changed(session, match, old=old)
     return match
 
 
@@ -470,9 +480,11 @@ def shortlist(
     score: float,
     breakdown: Mapping[str, float],
     source: str,
+    tell: bool = True,
 ) -> TwinningMatch:
     """Shortlist a pair, from the need's candidates or a call's allocation (`source`): the
-    match is kept and shortlisted, and its history says where it came from.
+    match is kept and shortlisted, and its history says where it came from (both sides told
+    unless `tell` is False).
 
     Shortlisted, not agreed: both sides still have to consent before a twinning is agreed.
     """
@@ -496,6 +508,7 @@ def shortlist(
         status="shortlisted",
         note=SHORTLISTED_FROM[source],
         expected="suggested",
+        tell=tell,
     )
 
 
@@ -510,15 +523,15 @@ def agree(
     note: str,
 ) -> TwinningMatch:
     """Agree a pair at once, as an awarded call place does: a new or suggested match is
-    shortlisted first (from the allocation) so that its history shows both steps; FieldError
-    when the match is past shortlisting."""
+    shortlisted first (from the allocation) so that its history shows both steps, though both
+    sides are told of the agreement only; FieldError when the match is past shortlisting."""
     require_role(actor, *COORDINATORS)
     _lock_need(session, need_id)
     match = _match_of(session, need_id, practice_id)
     if match is None or match.status == "suggested":
         match = shortlist(
             session=session, actor=actor, need_id=need_id, practice_id=practice_id,
-            score=score, breakdown=breakdown, source="allocation",
+            score=score, breakdown=breakdown, source="allocation", tell=False,
         )  # fmt: skip
     return set_match_status(
         session=session, actor=actor, match_id=match.id, status="agreed", note=note

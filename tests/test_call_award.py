@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from dhu_core import db, twinning
 from dhu_core.accounts import PermissionDenied
-from dhu_core.calls import award, exports
+from dhu_core.calls import award, exports, follow_up
 from dhu_core.matching import MatchingIndex, load_needs
 from dhu_core.models import (
     AuditEvent,
@@ -21,6 +21,7 @@ from dhu_core.models import (
     CallConsensus,
     CallScore,
     FieldError,
+    Milestone,
     OutboxMessage,
     StateConflict,
     TwinningMatch,
@@ -114,6 +115,34 @@ def test_the_award_agrees_twinnings_and_records_every_outcome(engine, world):
     assert events.count("call.application_decided") == 5
     with db.read_scope(engine) as session:
         assert session.get(CallAward, world["aarhus"]).call_id == world["award_call"]
+
+
+def test_each_awarded_twinning_starts_its_work_plan_and_tells_its_pair_once(engine, world):
+    with db.session_scope(engine) as session:
+        award.award_proposal(
+            session=session, actor=world["coordinator"], call_id=world["award_call"], now=AFTER
+        )
+    with db.read_scope(engine) as session:
+        match_ids = session.exec(select(TwinningMatch.id)).all()
+        plans = {
+            m: {
+                x.kind: x.due_on
+                for x in session.exec(select(Milestone).where(Milestone.match_id == m))
+            }
+            for m in match_ids
+        }
+        told = session.exec(
+            select(OutboxMessage.recipient, OutboxMessage.context).where(
+                OutboxMessage.kind == "twinning-status"
+            )
+        ).all()
+    start = AFTER.date()
+    expected = {k: follow_up.add_months(start, n) for k, n in follow_up.DEFAULT_MONTHS.items()}
+    assert len(plans) == 2 and all(plan == expected for plan in plans.values())
+    # The pair hears of the agreement once, not of the shortlisting on the way.
+    assert told and {context["status"] for _, context in told} == {"agreed"}
+    pairs = [(context["match_id"], recipient) for recipient, context in told]
+    assert len(pairs) == len(set(pairs)) and {m for m, _ in pairs} == set(match_ids)
 
 
 def test_the_award_waits_for_the_close_and_happens_once(engine, world):
@@ -287,6 +316,7 @@ def test_a_declined_twinning_frees_its_place_for_the_reserve_list(engine, world)
         esbjerg = session.get(CallAward, world["esbjerg"])
         coimbra = session.get(CallAward, world["coimbra"])
         match = session.get(TwinningMatch, coimbra.match_id)
+        plan = session.exec(select(Milestone).where(Milestone.match_id == match.id)).all()
         told = session.exec(
             select(OutboxMessage.context).where(
                 OutboxMessage.kind == "call-decision",
@@ -295,4 +325,5 @@ def test_a_declined_twinning_frees_its_place_for_the_reserve_list(engine, world)
         ).all()
     assert (esbjerg.outcome, esbjerg.reserve_position) == ("reserve", 1)
     assert (coimbra.reserve_position, coimbra.grant, match.status) == (None, 15000, "agreed")
+    assert len(plan) == len(follow_up.DEFAULT_MONTHS)  # the promoted twinning's work plan
     assert [context["outcome"] for context in told] == ["Reserve list", "Awarded"]

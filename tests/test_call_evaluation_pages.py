@@ -7,7 +7,15 @@ from sqlmodel import delete, select
 from streamlit.testing.v1 import AppTest
 
 from dhu_core import db
-from dhu_core.models import CallAssignment, CallConsensus, CallScore, User
+from dhu_core.models import (
+    Call,
+    CallApplication,
+    CallAssignment,
+    CallAward,
+    CallConsensus,
+    CallScore,
+    User,
+)
 from dhu_core.text import md_escape
 from tests.apptest import APP, sign_in
 
@@ -35,8 +43,13 @@ def _click(at: AppTest, label: str) -> AppTest:
 
 
 def _reopen(application_id: int, evaluator: str) -> None:
-    """Take back the demo consensus and the evaluator's submitted scores of an application."""
+    """Take back the demo call's award, then the consensus and the evaluator's submitted scores
+    of an application."""
     with db.session_scope() as session:
+        call = session.get(Call, session.get(CallApplication, application_id).call_id)
+        session.exec(delete(CallAward).where(CallAward.call_id == call.id))
+        call.awarded_at = None
+        session.add(call)
         evaluator_id = session.exec(select(User.id).where(User.username == evaluator)).one()
         session.exec(delete(CallConsensus).where(CallConsensus.application_id == application_id))
         session.exec(

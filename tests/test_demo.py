@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from dhu_core import accounts, db, demo, geo, organisations, taxonomy
-from dhu_core.calls import applications, calls, eligibility
+from dhu_core.calls import applications, award, calls, eligibility, follow_up
 from dhu_core.models import (
     NEED_TAG_FIELDS,
     PRACTICE_TAG_FIELDS,
@@ -25,6 +25,7 @@ from dhu_core.models import (
     TwinningMatch,
     TwinningNeed,
     User,
+    in_utc,
     utcnow,
 )
 from tests.browser import ROOT
@@ -237,6 +238,45 @@ def test_one_open_call_and_one_closed_call_with_eligible_applications(seeded):
         assert [a.status for a in applications.call_applications(
             session=session, actor=_demo_user(session, "demo-admin"), call_id=closed.id
         )] == ["submitted"] * 3  # fmt: skip
+
+
+def test_the_closed_call_is_awarded_with_twinnings_in_progress(seeded):
+    with db.read_scope(seeded) as session:
+        coordinator = _demo_user(session, "demo-coordinator")
+        listing = calls.list_calls(session=session, actor=None)
+        [open_call], [closed] = listing.open, listing.past
+        assert session.get(Call, open_call.id).awarded_at is None
+        call = session.get(Call, closed.id)
+        decided = award.outcomes(session=session, actor=coordinator, call_id=closed.id)
+        assert call.awarded_at is not None and len(decided) == 3
+        awarded = [d for d in decided if d.outcome == "awarded"]
+        assert len(awarded) == min(call.places, 3) and all(d.practice for d in awarded)
+        assert [d.rank for d in decided] == sorted(d.rank for d in decided)
+        today = utcnow().date()
+        under_way = [
+            s
+            for s in follow_up.dashboard(session=session, actor=coordinator, today=today)
+            if s.call_id == closed.id
+        ]
+        assert len(under_way) == len(awarded)
+        plans = [
+            follow_up.follow_up(session=session, actor=coordinator, match_id=s.id, today=today)
+            for s in under_way
+        ]
+    start = in_utc(call.awarded_at).date()
+    for plan in plans:
+        assert plan.twinning.status in follow_up.UNDER_WAY
+        assert [m.due_on for m in plan.milestones] == [
+            follow_up.add_months(start, months) for months in follow_up.DEFAULT_MONTHS.values()
+        ]
+        kick_off = plan.milestones[0]
+        assert (plan.twinning.status == "in-transfer") == (kick_off.done_on is not None)
+        assert all(m.done_on is None or start <= m.done_on < today for m in plan.milestones)
+    assert any(m.done_on for plan in plans for m in plan.milestones)
+    assert sum(plan.twinning.late > 0 for plan in plans) >= 1
+    assert sum(len(plan.sessions) for plan in plans) == 1
+    [report] = [r for plan in plans for r in plan.reports]
+    assert (report.kind, report.content_type) == ("progress", follow_up.TEXT)
 
 
 def _demo_user(session: Session, username: str) -> User:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from dhu_core import db, twinning
 from dhu_core.calls import follow_up, lessons
-from dhu_core.models import LessonsCase, Practice, TwinningMatch, TwinningNeed, User
+from dhu_core.models import LessonsCase, Milestone, Practice, TwinningMatch, TwinningNeed, User
 from tests import follow_world
 from tests.apptest import APP, sign_in
 
@@ -34,10 +34,14 @@ def _open(at: AppTest, page: str, **query: str) -> AppTest:
 
 
 def _outsider_twinning(outsider: User) -> TwinningMatch:
-    """An agreed demo twinning that the outsider's organisation takes no part in."""
+    """An agreed demo twinning without a work plan (not from the awarded demo call) that the
+    outsider's organisation takes no part in."""
     with db.read_scope() as session:
+        planned = set(session.exec(select(Milestone.match_id)).all())
         for match in session.exec(select(TwinningMatch).where(TwinningMatch.status == "agreed")):
-            if outsider.organisation_id not in twinning.sides(session, match):
+            if match.id not in planned and outsider.organisation_id not in twinning.sides(
+                session, match
+            ):
                 return match
     raise AssertionError("the demo data has no agreed twinning")
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from dhu_core import audit, db, notifications, organisations, twinning
 from dhu_core.accounts import require_role
-from dhu_core.calls import calls
+from dhu_core.calls import calls, follow_up
 from dhu_core.calls.applications import CONFIRMED
 from dhu_core.matching import MatchingIndex, allocate, load_needs, load_practices
 from dhu_core.models import (
@@ -248,7 +248,9 @@ def award(
             rank=application.rank, decided_by_id=actor.id, decided_at=moment,
         )  # fmt: skip
         if outcome == AWARDED:
-            _give_place(session, actor, call, application, result, awarded[result.application_id])
+            _give_place(
+                session, actor, call, application, result, awarded[result.application_id], moment
+            )
         elif outcome == RESERVE:
             result.reserve_position = positions[application.application_id]
         session.add(result)
@@ -343,9 +345,11 @@ def _give_place(
     application: RankedApplication,
     result: CallAward,
     practice_id: int,
+    moment: datetime,
 ) -> None:
     """Award `result` a place with the practice, the grant and the agreed twinning, reusing a
-    suggested or shortlisted match of the pair."""
+    suggested or shortlisted match of the pair; the twinning's work plan starts on the day of
+    the award."""
     fit = next(f for f in application.practices if f.practice_id == practice_id)
     result.outcome, result.practice_id, result.grant = AWARDED, practice_id, call.grant_per_place
     result.reserve_position = None
@@ -360,6 +364,9 @@ def _give_place(
             "awarded", f"{application.organisation} with “{fit.title}”: {refusal}"
         ) from None
     result.match_id = match.id
+    follow_up.start_work_plan(
+        session=session, actor=actor, match_id=match.id, start=in_utc(moment).date()
+    )
 
 
 def _tell(session: Session, call: Call, application: RankedApplication, result: CallAward) -> None:
@@ -529,9 +536,9 @@ def promote(
     by_id = {a.application_id: a for a in found.ranked}
     _check_practice(by_id.get(application_id), practice_id)
     _check_capacity(session, by_id, {application_id: practice_id})
-    position = result.reserve_position
-    _give_place(session, actor, call, by_id[application_id], result, practice_id)
-    result.decided_by_id, result.decided_at = actor.id, now or utcnow()
+    position, moment = result.reserve_position, now or utcnow()
+    _give_place(session, actor, call, by_id[application_id], result, practice_id, moment)
+    result.decided_by_id, result.decided_at = actor.id, moment
     session.add(result)
     for later in session.exec(
         select(CallAward).where(
