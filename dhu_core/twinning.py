@@ -427,6 +427,7 @@ def move_match(
 
     The caller has checked the actor's right and that the match may move on to `status`.
     """
+    require_role(actor, "owner", *COORDINATORS)
     old, new = match.status, status
     note = " ".join(note.split())
     if CONTROL_RE.search(note) or len(note) > MAX_NOTE:

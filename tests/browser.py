@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Screenshots kept for people to look at: failed browser tests, the map, the map page at
 #: 390 px (map-390.png) and the live view at 1920 x 1080 (live-1920x1080.png).
 ARTIFACTS = ROOT / "test-artifacts"
-#: How long a test server may take to answer: the suite runs two workers side by side.
+#: How long a test server may take to answer on a busy machine.
 STARTUP_SECONDS = 180
 CHROMIUM = os.environ.get("DHU_CHROMIUM", "/usr/bin/chromium")
 #: Without these flags Chromium calls Google's services at start (refused here, and unwanted).

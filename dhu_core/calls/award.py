@@ -91,19 +91,6 @@ class Proposal:
     reserve: list[int]
 
 
-def _closed_call(session: Session, call_id: int, moment: datetime) -> Call:
-    """The call, locked, once it has closed; StateConflict while it is open."""
-    call = db.get_for_update(session, Call, call_id)
-    if call is None or call.status != "published":
-        raise LookupError(f"no published call with id {call_id}")
-    if moment < in_utc(call.closes_at):
-        raise StateConflict(
-            f"This call is open until {in_utc(call.closes_at):%d %B %Y at %H:%M} UTC: it is "
-            "awarded after it closes."
-        )
-    return call
-
-
 def ranking(
     *,
     session: Session,
@@ -229,7 +216,9 @@ def award(
     """
     require_role(actor, *calls.COORDINATORS)
     moment = now or utcnow()
-    call = _closed_call(session, call_id, moment)
+    call = calls.closed_call(
+        session, call_id, moment, then="it is awarded after it closes", lock=True
+    )
     if call.awarded_at is not None:
         raise audit.conflict(session, "call", call.id, "This call", "awarded")
     found = ranking(session=session, actor=actor, call_id=call_id, index=index)

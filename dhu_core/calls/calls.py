@@ -71,6 +71,21 @@ def _draft(session: Session, call_id: int) -> Call:
     return call
 
 
+def closed_call(
+    session: Session, call_id: int, moment: datetime, *, then: str, lock: bool = False
+) -> Call:
+    """The published call `call_id` once it has closed at `moment` (its applications are
+    final), locked when `lock`; StateConflict while it is open, saying what happens `then`."""
+    call = db.get_for_update(session, Call, call_id) if lock else session.get(Call, call_id)
+    if call is None or call.status != "published":
+        raise LookupError(f"no published call with id {call_id}")
+    if moment < in_utc(call.closes_at):
+        raise StateConflict(
+            f"This call is open until {in_utc(call.closes_at):%d %B %Y at %H:%M} UTC: {then}."
+        )
+    return call
+
+
 def phase(call: Call | CallPublic, now: datetime | None = None) -> str:
     """Upcoming, open or closed at `now` (the server's clock by default)."""
     moment = now or utcnow()

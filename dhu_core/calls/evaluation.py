@@ -35,7 +35,6 @@ from dhu_core.models import (
     StateConflict,
     TwinningNeed,
     User,
-    in_utc,
     utcnow,
 )
 
@@ -77,17 +76,10 @@ def _checked_text(text: str, field_name: str) -> str:
     return text
 
 
-def _closed_call(session: Session, call_id: int, moment: datetime) -> Call:
-    """The call once it has closed (its applications are final); StateConflict before."""
-    call = session.get(Call, call_id)
-    if call is None or call.status != "published":
-        raise LookupError(f"no published call with id {call_id}")
-    if moment < in_utc(call.closes_at):
-        raise StateConflict(
-            f"This call closes on {in_utc(call.closes_at):%d %B %Y at %H:%M} UTC: its "
-            "applications are evaluated after that."
-        )
-    return call
+def _closed_call(session: Session, call_id: int, moment: datetime, *, lock: bool = False) -> Call:
+    return calls.closed_call(
+        session, call_id, moment, then="its applications are evaluated after it closes", lock=lock
+    )
 
 
 def _not_awarded(call: Call) -> None:
@@ -619,9 +611,8 @@ def record_consensus(
         raise LookupError(f"no application with id {application_id}")
     # The call first, as the award locks it: a consensus is recorded before or after an award,
     # never while the award ranks by the consensus scores.
-    db.get_for_update(session, Call, found.call_id)
+    call = _closed_call(session, found.call_id, moment, lock=True)
     application = _locked_application(session, application_id)
-    call = _closed_call(session, application.call_id, moment)
     _not_awarded(call)
     consensus = db.get_for_update(session, CallConsensus, application.id)
     if (consensus.version if consensus else None) != expected_version:
