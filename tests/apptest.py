@@ -27,3 +27,10 @@ def sign_in(at: AppTest, username: str, password: str | None = None) -> AppTest:
     inputs["Password"].input(password or password_of(username))
     at.button[0].click().run()
     return at.run()
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    """Click the first button labelled `label` and run the page; it raised nothing."""
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception
+    return at

@@ -12,7 +12,7 @@ from dhu_core import db, twinning
 from dhu_core.calls import award
 from dhu_core.models import Call, CallAward, utcnow
 from tests import award_world
-from tests.apptest import APP, sign_in
+from tests.apptest import APP, click, sign_in
 from tests.award_world import MARKUP
 from tests.people import PASSWORD
 
@@ -41,12 +41,6 @@ def _open(at: AppTest, call_id: int, **extra: str) -> AppTest:
     return at
 
 
-def _click(at: AppTest, label: str) -> AppTest:
-    next(b for b in at.button if b.label == label).click().run()
-    assert not at.exception
-    return at
-
-
 def test_a_coordinator_adjusts_and_awards_a_call(app, world):
     sign_in(app, "demo-coordinator")
     _open(app, world["award_call"])
@@ -61,7 +55,7 @@ def test_a_coordinator_adjusts_and_awards_a_call(app, world):
     assert aarhus.value == world["rehab"]
     aarhus.set_value(world["monitoring"]).run()
     app.checkbox(key=f"award-{world['award_call']}-sure").check().run()
-    _click(app, "Award the call")
+    click(app, "Award the call")
     assert any("has room for 1 more twinning" in e.value for e in app.error)
     assert any("Please correct 1 field: Awarded applications" in e.value for e in app.error)
     with db.read_scope() as session:
@@ -70,7 +64,7 @@ def test_a_coordinator_adjusts_and_awards_a_call(app, world):
             select(CallAward).where(CallAward.call_id == world["award_call"])
         ).all()
     app.selectbox(key=f"award-{world['award_call']}-{world['aarhus']}").set_value(world["rehab"])
-    _click(app.run(), "Award the call")
+    click(app.run(), "Award the call")
     assert "every applicant has its decision" in app.success[0].value
     outcomes = app.dataframe[0].value
     assert list(outcomes["Outcome"]) == ["Awarded", "Awarded", "Reserve list", "Reserve list",
@@ -108,7 +102,7 @@ def test_a_coordinator_gives_a_freed_place_to_the_reserve_list(app, world):
     sign_in(app, "demo-coordinator")
     _open(app, world["award_call"], tab="award")
     assert "Promote from the reserve list" in [h.value for h in app.subheader]
-    _click(app, "Give it the place")
+    click(app, "Give it the place")
     assert "Coimbra has the place" in app.success[0].value
     with db.read_scope() as session:
         assert session.get(CallAward, world["coimbra"]).outcome == "awarded"

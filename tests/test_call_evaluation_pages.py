@@ -17,7 +17,7 @@ from dhu_core.models import (
     User,
 )
 from dhu_core.text import md_escape
-from tests.apptest import APP, sign_in
+from tests.apptest import APP, click, sign_in
 
 RELEVANCE = "Relevance of the practice to the need"
 
@@ -32,12 +32,6 @@ def _open(at: AppTest, application_id: int | None = None) -> AppTest:
     if application_id is not None:
         at.query_params["application"] = str(application_id)
     at.switch_page("app_pages/evaluation.py").run()
-    assert not at.exception
-    return at
-
-
-def _click(at: AppTest, label: str) -> AppTest:
-    next(b for b in at.button if b.label == label).click().run()
     assert not at.exception
     return at
 
@@ -76,17 +70,17 @@ def test_an_evaluator_scores_an_assigned_application(app):
     assert "Chosen practices" in [h.value for h in app.subheader]
     app.number_input(key="eval-1-score-0").set_value(4)
     app.text_area(key="eval-1-comment-1").input("The plan needs a budget.")
-    _click(app, "Submit the scores")
+    click(app, "Submit the scores")
     messages = [e.value for e in app.error]
     assert any(m.startswith("Please correct 3 fields") for m in messages), messages
     assert f"Explain the score of “{RELEVANCE}” in a comment" in messages
-    _click(app, "Save draft")
+    click(app, "Save draft")
     assert any("“Readiness of the adopter” a score" in e.value for e in app.error)
     app.number_input(key="eval-1-score-1").set_value(3)
     app.number_input(key="eval-1-score-2").set_value(2)
     for number in (0, 2):
         app.text_area(key=f"eval-1-comment-{number}").input("Convincing enough.")
-    _click(app, "Submit the scores")
+    click(app, "Submit the scores")
     assert "submitted" in app.success[0].value
     with db.read_scope() as session:
         scores = session.exec(

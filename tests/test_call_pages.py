@@ -17,7 +17,7 @@ from dhu_core.models import (
 )
 from dhu_core.text import md_escape
 from tests import call_world
-from tests.apptest import APP, sign_in
+from tests.apptest import APP, click, sign_in
 from tests.call_world import call_data
 
 
@@ -51,12 +51,6 @@ def _text(at: AppTest) -> str:
 
 def _linked_calls(at: AppTest) -> list[str]:
     return [p.proto.query_string for p in at.get("page_link") if "call=" in p.proto.query_string]
-
-
-def _click(at: AppTest, label: str) -> AppTest:
-    next(b for b in at.button if b.label == label).click().run()
-    assert not at.exception
-    return at
 
 
 def test_a_visitor_sees_the_calls_and_a_call_with_its_countdown_but_no_draft(app):
@@ -97,7 +91,7 @@ def test_the_originator_confirms_taking_part_in_the_app(app):
     assert _linked_calls(app) == [f"call={call_id}"]
     _open(app, call_id)
     assert "Applications that chose your practices" in [h.value for h in app.subheader]
-    _click(app, "Confirm")
+    click(app, "Confirm")
     assert "confirmed" in app.success[0].value
     with db.read_scope() as session:
         answers = session.exec(select(CallApplicationPractice.status)).all()
@@ -109,7 +103,7 @@ def test_an_application_is_checked_on_submission_and_kept_as_a_draft(app):
     sign_in(app, "demo-owner2")
     _open(app, call_id)
     app.text_area(key=f"call-{call_id}-motivation").input("Our pilot ward starts in May.")
-    _click(app, "Submit the application")
+    click(app, "Submit the application")
     assert any("confirmed" in e.value for e in app.error)
     assert any("Please correct 1 field: Preferred practices" in e.value for e in app.error)
     with db.read_scope() as session:
@@ -123,7 +117,7 @@ def test_an_application_is_checked_on_submission_and_kept_as_a_draft(app):
             session=session, actor=_user("demo-owner"), application_id=kept.id,
             practice_id=row.practice_id, confirm=True,
         )  # fmt: skip
-    _click(app, "Submit the application")
+    click(app, "Submit the application")
     assert "submitted" in app.success[0].value
     with db.read_scope() as session:
         assert session.get(CallApplication, kept.id).status == "submitted"
@@ -159,7 +153,7 @@ def test_a_new_application_is_prefilled_with_the_suggestions_for_the_need(app):
     _open(app, call_id)
     chosen = app.multiselect(key=f"call-{call_id}-practices-{need_id}")
     assert chosen.value == best[:3]
-    _click(app, "Save the draft")
+    click(app, "Save the draft")
     assert "draft is saved" in app.success[0].value
 
 
@@ -172,9 +166,9 @@ def test_a_coordinator_publishes_a_draft_from_its_page(app):
     _open(app, draft)
     assert "Edit the draft" in [h.value for h in app.subheader]
     app.text_input[0].input("Twinning for home hospital care")
-    _click(app, "Save the draft")
+    click(app, "Save the draft")
     assert "draft is saved" in app.success[0].value
-    _click(app, "Publish the call")
+    click(app, "Publish the call")
     assert "published" in app.success[0].value
     with db.read_scope() as session:
         actions = session.exec(
@@ -192,7 +186,7 @@ def test_a_coordinators_new_call_is_checked_with_messages_next_to_the_fields(app
     sign_in(app, "demo-coordinator")
     _open(app)
     app.text_input[0].input("Call")
-    _click(app, "Save the draft")
+    click(app, "Save the draft")
     messages = [e.value for e in app.error]
     assert "Please correct 3 fields: Title, Description, Evaluation criteria" in messages
     assert "Give at least one evaluation criterion" in messages

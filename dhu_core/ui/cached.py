@@ -164,32 +164,37 @@ def published_digest(digest_id: int) -> DigestView | None:
     return _published_digest(data_version(), digest_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _published_cases(
-    version: int, text: str, practice_id: int | None, case_id: int | None
-) -> list[lessons.CaseView]:
-    with db.read_scope() as session:
-        if case_id is not None:
-            return [c for c in [lessons.published_case(session=session, case_id=case_id)] if c]
-        if practice_id is not None:
-            return lessons.cases_of_practice(session=session, practice_id=practice_id)
-        return lessons.published_cases(session=session, text=text)
-
-
 def published_cases(text: str = "") -> list[lessons.CaseView]:
     """The published lessons-learned cases containing every word of `text`."""
-    return _published_cases(data_version(), text, None, None)
+    return _published_cases(data_version(), text)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _published_cases(version: int, text: str) -> list[lessons.CaseView]:
+    with db.read_scope() as session:
+        return lessons.published_cases(session=session, text=text)
 
 
 def published_case(case_id: int) -> lessons.CaseView | None:
     """The published lessons-learned case `case_id`, or None."""
-    found = _published_cases(data_version(), "", None, case_id)
-    return found[0] if found else None
+    return _published_case(data_version(), case_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _published_case(version: int, case_id: int) -> lessons.CaseView | None:
+    with db.read_scope() as session:
+        return lessons.published_case(session=session, case_id=case_id)
 
 
 def practice_cases(practice_id: int) -> list[lessons.CaseView]:
     """The published lessons-learned cases of the twinnings that transferred a practice."""
-    return _published_cases(data_version(), "", practice_id, None)
+    return _practice_cases(data_version(), practice_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _practice_cases(version: int, practice_id: int) -> list[lessons.CaseView]:
+    with db.read_scope() as session:
+        return lessons.cases_of_practice(session=session, practice_id=practice_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
