@@ -178,6 +178,25 @@ def _bump_on_write(session: OrmSession) -> None:
         bump_data_version(session)
 
 
+def checkpoint(engine: Engine) -> None:
+    """On SQLite, copy the write-ahead log into the database file and empty it.
+
+    SQLite checkpoints by itself only in steps of 1,000 pages and never shrinks the log, so one
+    large transaction (seeding the demo data) would leave a log of its size beside the file.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    connection = engine.raw_connection()
+    try:
+        # Outside any transaction (the pragmas hook leaves pysqlite in autocommit mode): a
+        # checkpoint cannot empty the log while its own connection reads.
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        connection.close()
+
+
 def bump_data_version(session: OrmSession) -> None:
     """Mark that data changed, so caches keyed by the data version are refreshed."""
     session.execute(update(AppState).values(data_version=AppState.data_version + 1))
