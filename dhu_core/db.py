@@ -39,7 +39,13 @@ def _engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    settings = get_settings()
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=settings.dhu_db_pool_size,
+        max_overflow=settings.dhu_db_max_overflow,
+    )
 
 
 def _private_file(path: Path) -> None:
