@@ -78,7 +78,8 @@ _TSVECTOR = table("practice_search", sql_column("practice_id"), sql_column("docu
 #: bm25 weights of the FTS5 columns: title, summary, description, organisation, terms (the
 #: labels of the practice's code lists).
 _BM25 = "bm25(practice_search, 10.0, 4.0, 1.0, 2.0, 2.0)"
-#: PostgreSQL's text search configuration of migration 0008: English stems, accents folded.
+#: PostgreSQL's text search configuration of migration 0008: English stems (and accents folded
+#: where the `unaccent` extension is there; migration 0016 folds the common ones everywhere).
 _CONFIGURATION = "practice_search_english"
 _WORD = re.compile(r"[^\W_]+")
 #: Words too common to look for; PostgreSQL's `english` configuration drops the same ones.
@@ -301,7 +302,8 @@ def _hits(words: list[str], dialect: str, *, scored: bool = False) -> CTE:
     else:
         # Words hold only letters and digits, so quoting them leaves no tsquery syntax.
         terms = _all_of(words, quote="'", conjunction=" & ", either="{0} | {0}:*")
-        tsquery = func.to_tsquery(_CONFIGURATION, terms)
+        # Folded as the index is (migration 0016): "Kraków" finds "Krakow" and back.
+        tsquery = func.to_tsquery(_CONFIGURATION, func.practice_search_fold(terms))
         statement = select(_TSVECTOR.c.practice_id.label("id"))
         condition = _TSVECTOR.c.document.op("@@")(tsquery)
         score = -func.ts_rank(_TSVECTOR.c.document, tsquery)

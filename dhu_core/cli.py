@@ -10,8 +10,19 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from dhu_core import accounts, audit, db, demo, demo_logins, import_file, io, jobs, taxonomy
-from dhu_core.config import get_settings
+from dhu_core import (
+    accounts,
+    audit,
+    db,
+    demo,
+    demo_logins,
+    import_file,
+    io,
+    jobs,
+    serve,
+    taxonomy,
+)
+from dhu_core.config import UnsafeSetting, cookie_key, get_settings
 from dhu_core.models import FieldError, field_errors
 
 #: Who the command line acts as, in the audit trail.
@@ -64,6 +75,69 @@ def demo_command(practices: int, seed: int, reset: bool) -> None:
     )
     if get_settings().embedded:
         click.echo("Start the app with: streamlit run app.py")
+
+
+@main.command("serve")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="How many app processes to run.",
+)
+@click.option("--port", default=8080, show_default=True, help="The port nginx listens on.")
+@click.option(
+    "--address", default="127.0.0.1", show_default=True, help="The address nginx listens on."
+)
+@click.option(
+    "--worker-port",
+    default=8501,
+    show_default=True,
+    help="The first app process's port; the others follow it (8501, 8502, ...).",
+)
+@click.option(
+    "--nginx-config",
+    is_flag=True,
+    help="Print the nginx site file for these processes (Debian's nginx) and stop.",
+)
+@click.option(
+    "--no-proxy", is_flag=True, help="Run the app processes only (nginx runs on its own)."
+)
+def serve_command(
+    workers: int, port: int, address: str, worker_port: int, nginx_config: bool, no_proxy: bool
+) -> None:
+    """Run several app processes on one PostgreSQL database behind nginx, until Ctrl-C."""
+    listen = f"{address}:{port}"
+    ports = serve.worker_ports(worker_port, workers)
+    if nginx_config:
+        click.echo(serve.site_config(listen=listen, worker_ports=ports), nl=False)
+        return
+    settings = get_settings()
+    if settings.embedded and workers > 1:
+        raise click.ClickException(
+            "several processes share one PostgreSQL database: set DATABASE_URL "
+            "(and run `dhu init-db` once)"
+        )
+    if not db.is_at_head():
+        raise click.ClickException("the database is not on the newest schema: run `dhu init-db`")
+    try:
+        cookie_key(settings)  # one key for every process, made before they start
+    except UnsafeSetting as error:
+        raise click.ClickException(str(error)) from error
+    try:
+        with serve.running(
+            workers=workers,
+            listen=listen,
+            first_port=worker_port,
+            proxy=not no_proxy,
+            announce=click.echo,
+        ) as processes:
+            click.echo("Serving; Ctrl-C stops every process.")
+            status = serve.serve_until_stopped(processes, announce=click.echo)
+    except serve.ServeError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("Stopped.")
+    sys.exit(status)
 
 
 @main.command("create-user")
@@ -243,3 +317,7 @@ def bench_command(practices: int, workdir: Path | None) -> None:
 def _report(title: str, figures: dict) -> None:
     click.echo(f"{title}:")
     click.echo(json.dumps(figures, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     dhu_data_dir: Path = DATA_DIR
+    #: PostgreSQL connections each app process keeps open, and may open beyond them at busy
+    #: moments: processes x (pool size + overflow) must stay below the server's max_connections.
+    dhu_db_pool_size: int = Field(default=5, ge=1, le=1000)
+    dhu_db_max_overflow: int = Field(default=10, ge=0, le=1000)
     dhu_cookie_key: str | None = None
     #: Where the audience reaches this app (the quick-capture QR code points here); unset: the
     #: address each browser used to open the app (see `public_url`).

@@ -39,7 +39,13 @@ def _engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    settings = get_settings()
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=settings.dhu_db_pool_size,
+        max_overflow=settings.dhu_db_max_overflow,
+    )
 
 
 def _private_file(path: Path) -> None:
@@ -176,6 +182,25 @@ def _bump_on_write(session: OrmSession) -> None:
     if session.info.pop("wrote", False) and not session.info.get(_BOOKKEEPING):
         search_index.refresh(session)
         bump_data_version(session)
+
+
+def checkpoint(engine: Engine) -> None:
+    """On SQLite, copy the write-ahead log into the database file and empty it.
+
+    SQLite checkpoints by itself only in steps of 1,000 pages and never shrinks the log, so one
+    large transaction (seeding the demo data) would leave a log of its size beside the file.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    connection = engine.raw_connection()
+    try:
+        # Outside any transaction (the pragmas hook leaves pysqlite in autocommit mode): a
+        # checkpoint cannot empty the log while its own connection reads.
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        connection.close()
 
 
 def bump_data_version(session: OrmSession) -> None:

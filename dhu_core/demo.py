@@ -1040,6 +1040,7 @@ def seed_demo(
                 "database or replace an existing demo data set (reset)"
             )
         summary = _seed(session, practices=practices, seed=seed)
+    db.checkpoint(engine)
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
 
@@ -1055,6 +1056,7 @@ def reset_demo(
     with db.session_scope(engine) as session:
         db.delete_all_rows(session)
         summary = _seed(session, practices=practices, seed=seed)
+    db.checkpoint(engine)
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
 

@@ -327,6 +327,21 @@ def test_an_unmigrated_database_is_refused(tmp_path):
     engine.dispose()
 
 
+def test_seeding_and_resetting_leave_no_large_write_ahead_log(tmp_path):
+    database = tmp_path / "dhu.sqlite3"
+    wal = tmp_path / "dhu.sqlite3-wal"
+    engine = db.get_engine(f"sqlite:///{database}")
+    try:
+        db.upgrade(engine)
+        demo.seed_demo(engine=engine, practices=PRACTICES)
+        assert not wal.exists() or wal.stat().st_size == 0
+        demo.reset_demo(engine=engine, practices=PRACTICES)
+        assert not wal.exists() or wal.stat().st_size == 0
+        assert len(rows(engine, Practice.id)) == PRACTICES
+    finally:
+        engine.dispose()
+
+
 def test_too_few_practices_are_refused(engine):
     with pytest.raises(demo.DemoError, match="at least"):
         demo.seed_demo(engine=engine, practices=5)
