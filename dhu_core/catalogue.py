@@ -29,7 +29,7 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session
 
-from dhu_core import db, freshness, geo, taxonomy
+from dhu_core import changes, db, freshness, geo, taxonomy
 from dhu_core import params as url
 from dhu_core.config import DATA_DIR
 from dhu_core.models import (
@@ -632,9 +632,10 @@ _FACET_INDEXES: dict[tuple[str, int], FacetIndex] = {}
 
 
 def _facet_index(session: Session, outdated_before: datetime) -> FacetIndex:
-    """The facet index of this database at its current data version, with practices confirmed
-    before `outdated_before` as "may be outdated" (one kept per process)."""
-    key = (str(session.get_bind().url), db.data_version_in(session), outdated_before)
+    """The facet index of this database at the catalogue's current version, with practices
+    confirmed before `outdated_before` as "may be outdated" (one kept per process)."""
+    version = db.data_version_in(session, scopes=[changes.CATALOGUE])
+    key = (str(session.get_bind().url), version, outdated_before)
     index = _FACET_INDEXES.get(key)
     if index is None:
         index = FacetIndex.build(session, outdated_before)

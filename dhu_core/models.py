@@ -133,13 +133,27 @@ def _url(value: Any) -> str | None:
 
 
 class AppState(SQLModel, table=True):
-    """One row: the data version that every write bumps, and whether the data are demo data."""
+    """One row: whether the data are demo data."""
 
     __tablename__ = "app_state"
 
     id: int = Field(default=1, primary_key=True)
-    data_version: int = Field(default=0)
     demo: bool = Field(default=False)
+
+
+class DataChange(SQLModel, table=True):
+    """One scope of data that one write transaction changed (see `dhu_core.changes`): an
+    append-only log whose newest ids make the versions that cached reads are keyed by."""
+
+    __tablename__ = "data_change"
+    __table_args__ = (
+        Index("ix_data_change_scope_id", "scope", "id"),
+        # An id is never used twice, even after rows are pruned (SQLite would reuse them).
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=20)
 
 
 # --- organisations -----------------------------------------------------------------------
