@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ConfigDict, ValidationError, ValidationInfo, field_validator
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
@@ -152,7 +152,11 @@ class DataChange(SQLModel, table=True):
         {"sqlite_autoincrement": True},
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    #: 64 bits: the log starts at the clock's microseconds (see migration 0015).
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    )
     scope: str = Field(max_length=20)
 
 
