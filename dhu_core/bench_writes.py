@@ -58,7 +58,7 @@ def run_concurrent_writes_bench(*, url: str, writers: int = 20, transactions: in
     db.upgrade(engine)
     if engine.dialect.name != "postgresql":
         return {"skipped": "lock waits are sampled on PostgreSQL only"}
-    owner = _an_organisation(engine, create=True)
+    owner = _an_organisation(engine, own=True)
     start = threading.Barrier(writers + 1)
     latencies: list[float] = []
     waits: list[int] = []
@@ -109,11 +109,14 @@ WHERE datname = current_database() AND wait_event_type = 'Lock'
 """
 
 
-def _an_organisation(engine: Engine, *, create: bool = False) -> int:
+def _an_organisation(engine: Engine, *, own: bool = False) -> int:
+    """Any organisation's id, or (`own`) that of this benchmark's, created on first use."""
     with db.session_scope(engine) as session:
-        found = session.execute(select(func.min(Organisation.id))).scalar()
-        if found is None or create:
-            organisation = Organisation(name=f"{MARKER} organisation", country="DE")
+        name = f"{MARKER} organisation"
+        mine = select(Organisation.id).where(Organisation.name == name)
+        found = session.execute(mine if own else select(func.min(Organisation.id))).scalar()
+        if found is None:
+            organisation = Organisation(name=name, country="DE")
             session.add(organisation)
             session.flush()
             return organisation.id

@@ -229,7 +229,7 @@ def matching_ids(
 ) -> list[int]:
     """Ids of the listed practices matching `query` in its sort order (paging ignored): all,
     or the first `limit`. Straight from SQL, without the facet index a page of `search`
-    builds after each change."""
+    builds after each change of the catalogue."""
     engine = engine or db.get_engine()
     ordered = _ordered(query, engine.dialect.name, freshness.outdated_before(now)).limit(limit)
     with db.read_scope(engine) as session:
@@ -487,9 +487,10 @@ class FacetIndex:
     """The facet values of every published practice as a 0/1 matrix (practice × value), with
     its DHI codes (for filters) and publication time (for the order).
 
-    Counting a set of practices is then one sparse matrix-vector product. Built once per data
-    version and day (see `_facet_index`): every write changes the version, and the next search
-    rebuilds it; practices become "may be outdated" from one day to the next.
+    Counting a set of practices is then one sparse matrix-vector product. Built once per
+    catalogue version and day (see `_facet_index`): a publication or an edit of a listed
+    practice changes the version (a draft does not), and the next search rebuilds it; practices
+    become "may be outdated" from one day to the next.
     """
 
     def __init__(
@@ -501,7 +502,7 @@ class FacetIndex:
         self.published = published
         #: The text hits of the last searches: paging through a search, or changing its
         #: filters, does not run its full-text query again (~40 ms for a common word at
-        #: 100,000 practices). Kept as long as the index, so until the next write.
+        #: 100,000 practices). Kept as long as the index, so until the catalogue changes.
         self._hits: OrderedDict[tuple[str, ...], _Hits] = OrderedDict()
         self._hits_lock = threading.Lock()
         self.columns = sorted({(facet, value) for _, facet, value in pairs})
