@@ -29,7 +29,7 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session
 
-from dhu_core import db, freshness, geo, taxonomy
+from dhu_core import changes, db, freshness, geo, taxonomy
 from dhu_core import params as url
 from dhu_core.config import DATA_DIR
 from dhu_core.models import (
@@ -230,7 +230,7 @@ def matching_ids(
 ) -> list[int]:
     """Ids of the listed practices matching `query` in its sort order (paging ignored): all,
     or the first `limit`. Straight from SQL, without the facet index a page of `search`
-    builds after each change."""
+    builds after each change of the catalogue."""
     engine = engine or db.get_engine()
     ordered = _ordered(query, engine.dialect.name, freshness.outdated_before(now)).limit(limit)
     with db.read_scope(engine) as session:
@@ -489,9 +489,10 @@ class FacetIndex:
     """The facet values of every published practice as a 0/1 matrix (practice × value), with
     its DHI codes (for filters) and publication time (for the order).
 
-    Counting a set of practices is then one sparse matrix-vector product. Built once per data
-    version and day (see `_facet_index`): every write changes the version, and the next search
-    rebuilds it; practices become "may be outdated" from one day to the next.
+    Counting a set of practices is then one sparse matrix-vector product. Built once per
+    catalogue version and day (see `_facet_index`): a publication or an edit of a listed
+    practice changes the version (a draft does not), and the next search rebuilds it; practices
+    become "may be outdated" from one day to the next.
     """
 
     def __init__(
@@ -503,7 +504,7 @@ class FacetIndex:
         self.published = published
         #: The text hits of the last searches: paging through a search, or changing its
         #: filters, does not run its full-text query again (~40 ms for a common word at
-        #: 100,000 practices). Kept as long as the index, so until the next write.
+        #: 100,000 practices). Kept as long as the index, so until the catalogue changes.
         self._hits: OrderedDict[tuple[str, ...], _Hits] = OrderedDict()
         self._hits_lock = threading.Lock()
         self.columns = sorted({(facet, value) for _, facet, value in pairs})
@@ -634,9 +635,10 @@ _FACET_INDEXES: dict[tuple[str, int], FacetIndex] = {}
 
 
 def _facet_index(session: Session, outdated_before: datetime) -> FacetIndex:
-    """The facet index of this database at its current data version, with practices confirmed
-    before `outdated_before` as "may be outdated" (one kept per process)."""
-    key = (str(session.get_bind().url), db.data_version_in(session), outdated_before)
+    """The facet index of this database at the catalogue's current version, with practices
+    confirmed before `outdated_before` as "may be outdated" (one kept per process)."""
+    version = db.data_version_in(session, scopes=[changes.CATALOGUE])
+    key = (str(session.get_bind().url), version, outdated_before)
     index = _FACET_INDEXES.get(key)
     if index is None:
         index = FacetIndex.build(session, outdated_before)

@@ -22,7 +22,7 @@ from dhu_core import (
     serve,
     taxonomy,
 )
-from dhu_core.config import UnsafeSetting, cookie_key, get_settings
+from dhu_core.config import UnsafeSetting, cookie_key, get_settings, normalise_database_url
 from dhu_core.models import FieldError, field_errors
 
 #: Who the command line acts as, in the audit trail.
@@ -268,14 +268,20 @@ def run_jobs(every: int | None) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the benchmark databases (default: a temporary folder).",
 )
-def bench_command(practices: int, workdir: Path | None) -> None:
+@click.option(
+    "--postgresql",
+    "postgresql_url",
+    help="A PostgreSQL database (its URL) to time 20 concurrent writers on: brought to the "
+    "newest schema; of what they write, only an organisation 'Benchwrite organisation' stays.",
+)
+def bench_command(practices: int, workdir: Path | None, postgresql_url: str | None) -> None:
     """Measure search, similarity, import, uptake, the map page, matching, freshness, e-mail
-    delivery and the JSON API.
+    delivery, the JSON API, and what a write costs the first search after it.
 
     Runs on new SQLite files of generated demo data; the configured database is not touched.
     """
     # Imported here: they pull in scikit-learn and SciPy, which the other commands don't need.
-    from dhu_core import bench, bench_api, bench_matching, bench_outbox, bench_uptake
+    from dhu_core import bench, bench_api, bench_matching, bench_outbox, bench_uptake, bench_writes
 
     gc.freeze()  # as the app does once it has started (see dhu_core/ui/shell.py)
     with tempfile.TemporaryDirectory() as temporary:
@@ -294,6 +300,10 @@ def bench_command(practices: int, workdir: Path | None) -> None:
             "GET /api/v1/practices over HTTP, beside datasette on the same file",
             bench_api.run_api_bench(database=path),
         )
+        _report(
+            "first catalogue search after a write (a draft, a publication)",
+            bench_writes.run_first_search_bench(engine=engine),
+        )
         _report("similar practices", bench.run_similarity_bench(engine=engine))
         _report("import of 10,000 rows", io.run_import_bench(engine=engine))
         _report("twinning matching", bench_matching.run_matching_bench(engine=engine))
@@ -308,6 +318,13 @@ def bench_command(practices: int, workdir: Path | None) -> None:
         _report(
             "e-mail outbox to a local SMTP server", bench_outbox.run_outbox_bench(workdir=folder)
         )
+        if postgresql_url:
+            _report(
+                "20 concurrent writers on PostgreSQL",
+                bench_writes.run_concurrent_writes_bench(
+                    url=normalise_database_url(postgresql_url)
+                ),
+            )
         sizes = tuple(sorted({1_000, 10_000, practices}))
         click.echo("uptake aggregation and the /map page:")
         for row in bench_uptake.run_uptake_bench(sizes=sizes, workdir=folder):

@@ -1,8 +1,8 @@
-"""Engines, sessions, migrations and the data version: the one place that opens the database."""
+"""Engines, sessions, migrations and data versions: the one place that opens the database."""
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -16,9 +16,9 @@ from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
-from dhu_core import search_index
+from dhu_core import changes, search_index
 from dhu_core.config import get_settings
-from dhu_core.models import AppState
+from dhu_core.models import AppState, DataChange
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 T = TypeVar("T")
@@ -165,6 +165,7 @@ def _refuse_writes_when_read_only(session: OrmSession, _context, _instances) -> 
 def _note_write(session: OrmSession, _flush_context) -> None:
     if session.new or session.dirty or session.deleted:
         session.info["wrote"] = True
+        changes.note_objects(session)
 
 
 @event.listens_for(OrmSession, "do_orm_execute")
@@ -174,14 +175,16 @@ def _note_statement_write(state) -> None:
         if state.session.info.get(_READ_ONLY):
             raise ReadOnlyTransaction("this transaction was opened read-only (db.read_scope)")
         state.session.info["wrote"] = True
+        changes.note_statement(state.session, state.statement)
 
 
 @event.listens_for(OrmSession, "before_commit")
-def _bump_on_write(session: OrmSession) -> None:
+def _record_changes(session: OrmSession) -> None:
     session.flush()  # commit flushes after this hook; flush first so every change is seen
     if session.info.pop("wrote", False) and not session.info.get(_BOOKKEEPING):
-        search_index.refresh(session)
-        bump_data_version(session)
+        if changes.wrote_search_tables(session):
+            search_index.refresh(session)
+        changes.record(session)
 
 
 def checkpoint(engine: Engine) -> None:
@@ -204,19 +207,22 @@ def checkpoint(engine: Engine) -> None:
 
 
 def bump_data_version(session: OrmSession) -> None:
-    """Mark that data changed, so caches keyed by the data version are refreshed."""
-    session.execute(update(AppState).values(data_version=AppState.data_version + 1))
+    """Mark every scope as changed by this transaction (after writes no hook sees, such as
+    a migration's or a bulk load's), so every cached read is refreshed."""
+    session.info["wrote"] = True
+    changes.note_scopes(session, changes.SCOPES)
 
 
-def data_version(engine: Engine | None = None) -> int:
-    """A number that every write increases; part of every cache key."""
+def data_version(engine: Engine | None = None, *, scopes: Iterable[str] | None = None) -> int:
+    """A number that grows with every committed write to one of `scopes` (default: any);
+    part of the key of every cached read of them (see `dhu_core.changes`)."""
     with (engine or get_engine()).connect() as conn:
-        return conn.execute(select(AppState.data_version)).scalar_one()
+        return changes.version(conn, scopes)
 
 
-def data_version_in(session: OrmSession) -> int:
-    """The data version as seen inside `session`'s transaction."""
-    return session.execute(select(AppState.data_version)).scalar_one()
+def data_version_in(session: OrmSession, *, scopes: Iterable[str] | None = None) -> int:
+    """The version of `scopes` (default: all) as seen inside `session`'s transaction."""
+    return changes.version(session, scopes)
 
 
 def is_demo(engine: Engine | None = None) -> bool:
@@ -263,9 +269,12 @@ def is_at_head(engine: Engine | None = None) -> bool:
 
 
 def delete_all_rows(session: OrmSession) -> None:
-    """Empty every table (children first) and reset the application state; one transaction."""
+    """Empty every table (children first) and reset the application state; one transaction.
+
+    The change log stays: versions must keep growing, or caches would answer from before.
+    """
     for table in reversed(SQLModel.metadata.sorted_tables):
-        if table.name != AppState.__tablename__:
+        if table.name not in (AppState.__tablename__, DataChange.__tablename__):
             session.execute(table.delete())
     session.execute(update(AppState).values(demo=False))
     bump_data_version(session)

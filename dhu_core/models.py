@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ConfigDict, ValidationError, ValidationInfo, field_validator
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
@@ -133,13 +133,31 @@ def _url(value: Any) -> str | None:
 
 
 class AppState(SQLModel, table=True):
-    """One row: the data version that every write bumps, and whether the data are demo data."""
+    """One row: whether the data are demo data."""
 
     __tablename__ = "app_state"
 
     id: int = Field(default=1, primary_key=True)
-    data_version: int = Field(default=0)
     demo: bool = Field(default=False)
+
+
+class DataChange(SQLModel, table=True):
+    """One scope of data that one write transaction changed (see `dhu_core.changes`): an
+    append-only log whose newest ids make the versions that cached reads are keyed by."""
+
+    __tablename__ = "data_change"
+    __table_args__ = (
+        Index("ix_data_change_scope_id", "scope", "id"),
+        # An id is never used twice, even after rows are pruned (SQLite would reuse them).
+        {"sqlite_autoincrement": True},
+    )
+
+    #: 64 bits: the log starts at the clock's microseconds (see migration 0015).
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    )
+    scope: str = Field(max_length=20)
 
 
 # --- organisations -----------------------------------------------------------------------

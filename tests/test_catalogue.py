@@ -1001,7 +1001,7 @@ def test_the_folding_migration_can_be_undone_and_redone(fresh_engine):
     with db.session_scope(fresh_engine) as session:
         add_practice(session, BREATHING, datetime(2025, 10, 1, tzinfo=UTC))
     config = db.alembic_config(fresh_engine)
-    command.downgrade(config, "0014")
+    command.downgrade(config, "0015")
     with fresh_engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM practice_search").scalar() == 1
         if fresh_engine.dialect.name == "postgresql":

@@ -40,10 +40,11 @@ def test_every_write_bumps_the_data_version(engine):
     before = db.data_version(engine)
     with db.session_scope(engine) as session:
         session.add(Organisation(name="Versioned", country="DE"))
-    assert db.data_version(engine) == before + 1
+    written = db.data_version(engine)
+    assert written > before
     with db.session_scope(engine) as session:
         session.exec(select(Organisation)).all()
-    assert db.data_version(engine) == before + 1
+    assert db.data_version(engine) == written
 
 
 def test_a_bulk_statement_bumps_the_data_version_too(engine):
@@ -52,9 +53,10 @@ def test_a_bulk_statement_bumps_the_data_version_too(engine):
     before = db.data_version(engine)
     with db.session_scope(engine) as session:
         session.execute(insert(Organisation), [{"name": "Bulk", "country": "DE"}])
+    inserted = db.data_version(engine)
     with db.session_scope(engine) as session:
         session.execute(update(Organisation).values(city="Berlin"))
-    assert db.data_version(engine) == before + 2
+    assert before < inserted < db.data_version(engine)
 
 
 def test_a_failed_transaction_writes_nothing(engine):

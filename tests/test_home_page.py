@@ -4,6 +4,7 @@ import sqlite3
 
 from streamlit.testing.v1 import AppTest
 
+from dhu_core.changes import SCOPES
 from tests.apptest import APP
 
 
@@ -61,7 +62,7 @@ def test_a_new_practice_shows_on_the_next_rerun(embedded_app):
             "UPDATE practice SET status = 'published' WHERE id = "
             "(SELECT min(id) FROM practice WHERE status != 'published')"
         )
-        conn.execute("UPDATE app_state SET data_version = data_version + 1")
+        conn.executemany("INSERT INTO data_change (scope) VALUES (?)", [(s,) for s in SCOPES])
     at.run()
     assert _metric(at, "Published practices") == before + 1
 

@@ -8,6 +8,7 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from dhu_core import db, exchange, knowledge, live, practices
+from dhu_core.changes import SCOPES
 from dhu_core.config import get_settings
 from dhu_core.models import (
     DigestInput,
@@ -443,7 +444,8 @@ def test_an_administrator_resets_the_demo_data_after_confirming(app, embedded_ap
 
 def test_the_demo_reset_is_not_offered_on_a_database_without_demo_data(app, embedded_app):
     with sqlite3.connect(embedded_app / "dhu.sqlite3") as conn:
-        conn.execute("UPDATE app_state SET demo = 0, data_version = data_version + 1")
+        conn.execute("UPDATE app_state SET demo = 0")
+        conn.executemany("INSERT INTO data_change (scope) VALUES (?)", [(s,) for s in SCOPES])
     at = sign_in(app, "demo-admin")
     at.switch_page("app_pages/admin.py").run()
     assert not [b for b in at.button if b.label == "Reset the demo data"]

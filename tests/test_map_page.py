@@ -9,6 +9,7 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from dhu_core import geo, maps
+from dhu_core.changes import SCOPES
 from tests.apptest import APP
 
 #: Published practices per deployment country, of the given types, maturities, domain, WHO
@@ -200,7 +201,7 @@ def test_a_country_in_the_url_opens_its_panel_and_titles_are_escaped(embedded_ap
             "(SELECT min(p.id) FROM practice p JOIN practice_country pc ON pc.practice_id = p.id "
             "WHERE p.status = 'published' AND pc.country = 'PT')"
         )
-        conn.execute("UPDATE app_state SET data_version = data_version + 1")
+        conn.executemany("INSERT INTO data_change (scope) VALUES (?)", [(s,) for s in SCOPES])
 
     at = _map_page(country="PT")
 
@@ -218,7 +219,7 @@ def test_a_new_practice_shows_on_the_next_rerun(embedded_app):
             "SELECT min(id) FROM practice WHERE status != 'published'"
         ).fetchone()[0]
         conn.execute("UPDATE practice SET status = 'published' WHERE id = ?", (practice_id,))
-        conn.execute("UPDATE app_state SET data_version = data_version + 1")
+        conn.executemany("INSERT INTO data_change (scope) VALUES (?)", [(s,) for s in SCOPES])
         countries = [
             row[0]
             for row in conn.execute(

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dhu_core import clients, db
+from dhu_core import changes, clients, db
 from dhu_core.api import readiness
 from dhu_core.config import Settings, get_settings, public_url, server_trusted, trusted_proxies
 from dhu_core.errors import log_failure
@@ -43,6 +43,8 @@ PREFLIGHT_HEADERS = {
     "Access-Control-Max-Age": "86400",
 }
 CACHE_CONTROL = "public, max-age=60"
+#: What the API shows: practices, the uptake by country, digests with their authors' names.
+SCOPES = (changes.CATALOGUE, changes.TWINNING, changes.KNOWLEDGE, changes.ACCOUNTS)
 
 
 class NotFound(LookupError):
@@ -223,7 +225,7 @@ class ApiMiddleware:
                 503, "The database is not ready: its operator has to run `dhu init-db`."
             )
         tag = entity_tag(
-            version=await run_in_threadpool(db.data_version),
+            version=await run_in_threadpool(functools.partial(db.data_version, scopes=SCOPES)),
             day=datetime.now(UTC).date().isoformat(),
             base=str(request.base_url),
             path=request.url.path,

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from dhu_core import db, spreadsheet, taxonomy
+from dhu_core import changes, db, spreadsheet, taxonomy
 from dhu_core.config import DATA_DIR, get_settings
 from dhu_core.errors import log_failure
 from dhu_core.models import LISTED, Practice, PracticePublic, utcnow
@@ -32,6 +32,8 @@ from dhu_core.practices import load_public
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 FILE_NAME = "dhu-practices"
+#: What the files hold: the listed practices (a new file is written when these change).
+SCOPES = (changes.CATALOGUE,)
 #: Practices read per query while a file is written.
 CHUNK = 1000
 #: A file of an older data version is deleted this long after it was written (a request may
@@ -97,7 +99,7 @@ def open_data_file(fmt: str, *, licence: Licence, engine: Engine | None = None) 
         licence=licence,
         engine=engine,
     )
-    version = db.data_version(engine)
+    version = db.data_version(engine, scopes=SCOPES)
     if (path := snapshot.path(version)).exists():
         return path
     if (previous := snapshot.newest()) is None:
@@ -140,7 +142,7 @@ class _Snapshot:
         """Write the file of the data as they are now, in one snapshot, and return it."""
         self.folder.mkdir(parents=True, exist_ok=True)
         with db.read_scope(self.engine) as session:
-            path = self.path(db.data_version_in(session))
+            path = self.path(db.data_version_in(session, scopes=SCOPES))
             if not path.exists():
                 _write(path, self.fmt, session, base_url=self.base_url, licence=self.licence)
         _forget_old(self.folder, self.fmt, keep=path)

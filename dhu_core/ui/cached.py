@@ -1,4 +1,8 @@
-"""Cached reads, keyed by their arguments and the data version, so a write shows at once."""
+"""Cached reads, keyed by their arguments and the version of the data they show, so a write
+shows at once, and a write elsewhere (a draft, a message) leaves them as they are.
+
+Each read names the scopes it shows (see `dhu_core.changes`); when unsure, name one more.
+"""
 
 from datetime import date, datetime, timedelta
 
@@ -20,13 +24,23 @@ from dhu_core import (
     uptake,
 )
 from dhu_core.calls import lessons
+from dhu_core.changes import ACCOUNTS, CATALOGUE, DRAFTS, KNOWLEDGE, ORGANISATIONS, TWINNING
 from dhu_core.knowledge import DigestView
 from dhu_core.models import PracticePublic, utcnow
 
+#: Published practices with their organisations, tags and deployments.
+PRACTICES = (CATALOGUE,)
+#: Practices and the twinnings between them (the map, the home page's figures, suggestions).
+UPTAKE = (CATALOGUE, TWINNING)
+#: Digests (with their authors' names) and the practices they link.
+DIGESTS = (KNOWLEDGE, CATALOGUE, ACCOUNTS)
+#: Lessons-learned cases: a twinning's need, practice and organisations.
+CASES = (KNOWLEDGE, CATALOGUE, TWINNING)
 
-def data_version() -> int:
-    """The current data version (one cheap query per rerun)."""
-    return db.data_version()
+
+def data_version(*scopes: str) -> int:
+    """The current version of `scopes` (one cheap query per call)."""
+    return db.data_version(scopes=scopes)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -41,12 +55,12 @@ def _newest_practices(version: int, limit: int) -> list:
 
 def headline_figures() -> uptake.HeadlineFigures:
     """Home page figures for the current data."""
-    return _headline_figures(data_version())
+    return _headline_figures(data_version(*UPTAKE))
 
 
 def newest_practices(limit: int = 5) -> list:
     """The newest published practices for the current data."""
-    return _newest_practices(data_version(), limit)
+    return _newest_practices(data_version(*PRACTICES), limit)
 
 
 def is_demo() -> bool:
@@ -61,7 +75,7 @@ def _enabled_demo_accounts(version: int) -> list[str]:
 
 def enabled_demo_accounts() -> list[str]:
     """The demo accounts that exist and are enabled in the current data."""
-    return _enabled_demo_accounts(data_version())
+    return _enabled_demo_accounts(data_version(ACCOUNTS))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -71,7 +85,7 @@ def _organisation_choices(version: int) -> dict[int, str]:
 
 def organisation_choices() -> dict[int, str]:
     """Every organisation as id -> label, for select boxes."""
-    return _organisation_choices(data_version())
+    return _organisation_choices(data_version(ORGANISATIONS))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -82,7 +96,7 @@ def _search(version: int, day: date, query: catalogue.CatalogueQuery) -> catalog
 def search(query: catalogue.CatalogueQuery) -> catalogue.CataloguePage:
     """A catalogue page for the current data and day (practices become "may be outdated" from
     one day to the next)."""
-    return _search(data_version(), utcnow().date(), query)
+    return _search(data_version(*PRACTICES), utcnow().date(), query)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -92,7 +106,7 @@ def _public_practice(version: int, practice_id: int) -> PracticePublic | None:
 
 def public_practice(practice_id: int) -> PracticePublic | None:
     """A listed or archived practice (its address opens both), or None."""
-    return _public_practice(data_version(), practice_id)
+    return _public_practice(data_version(*PRACTICES), practice_id)
 
 
 @st.cache_resource(show_spinner="Indexing practices for similarity…", max_entries=1)
@@ -107,7 +121,7 @@ def _titles(ids: list[int]) -> dict[int, str]:
 def similar_to_text(title: str, summary: str, *, exclude: int | None = None) -> list:
     """(id, title, score) of the published practices most like this text, scored as if it
     were published in place of practice `exclude` (the one being edited, never listed)."""
-    found = _similarity_index(data_version()).similar_to_text(
+    found = _similarity_index(data_version(*PRACTICES)).similar_to_text(
         title, summary, k=5, replacing=exclude
     )
     titles = _titles([i for i, _ in found])
@@ -116,7 +130,7 @@ def similar_to_text(title: str, summary: str, *, exclude: int | None = None) -> 
 
 def similar_to_practice(practice_id: int) -> list:
     """(id, title, score) of the published practices most like this one."""
-    found = _similarity_index(data_version()).similar_to_practice(practice_id, k=5)
+    found = _similarity_index(data_version(*PRACTICES)).similar_to_practice(practice_id, k=5)
     titles = _titles([i for i, _ in found])
     return [(i, titles[i], score) for i, score in found if i in titles]
 
@@ -131,7 +145,7 @@ def _spotlights(version: int) -> list[PracticePublic]:
 
 def spotlights() -> list[PracticePublic]:
     """Featured practices with their analysis."""
-    return _spotlights(data_version())
+    return _spotlights(data_version(*PRACTICES))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -141,7 +155,7 @@ def _digest_topics(version: int) -> dict[str, int]:
 
 def digest_topics() -> dict[str, int]:
     """Topic -> number of published digests."""
-    return _digest_topics(data_version())
+    return _digest_topics(data_version(*DIGESTS))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -151,7 +165,7 @@ def _published_digests(version: int, topic: str | None, text: str) -> list:
 
 def published_digests(topic: str | None = None, text: str = "") -> list:
     """Published digests with `topic` and the words of `text`, newest first."""
-    return _published_digests(data_version(), topic, text)
+    return _published_digests(data_version(*DIGESTS), topic, text)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -161,12 +175,12 @@ def _published_digest(version: int, digest_id: int) -> DigestView | None:
 
 def published_digest(digest_id: int) -> DigestView | None:
     """The published digest `digest_id`, or None."""
-    return _published_digest(data_version(), digest_id)
+    return _published_digest(data_version(*DIGESTS), digest_id)
 
 
 def published_cases(text: str = "") -> list[lessons.CaseView]:
     """The published lessons-learned cases containing every word of `text`."""
-    return _published_cases(data_version(), text)
+    return _published_cases(data_version(*CASES), text)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -177,7 +191,7 @@ def _published_cases(version: int, text: str) -> list[lessons.CaseView]:
 
 def published_case(case_id: int) -> lessons.CaseView | None:
     """The published lessons-learned case `case_id`, or None."""
-    return _published_case(data_version(), case_id)
+    return _published_case(data_version(*CASES), case_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -188,7 +202,7 @@ def _published_case(version: int, case_id: int) -> lessons.CaseView | None:
 
 def practice_cases(practice_id: int) -> list[lessons.CaseView]:
     """The published lessons-learned cases of the twinnings that transferred a practice."""
-    return _practice_cases(data_version(), practice_id)
+    return _practice_cases(data_version(*CASES), practice_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -204,7 +218,7 @@ def _linked_practices(version: int, ids: tuple[int, ...]) -> list[PracticePublic
 
 def linked_practices(ids: list[int]) -> list[PracticePublic]:
     """The published practices among `ids`, in that order."""
-    return _linked_practices(data_version(), tuple(ids))
+    return _linked_practices(data_version(*PRACTICES), tuple(ids))
 
 
 def practice_titles(ids: list[int]) -> dict[int, str]:
@@ -219,7 +233,7 @@ def _open_needs(version: int, text: str) -> list:
 
 def open_needs(text: str = "") -> list:
     """Open twinning needs for the demand and supply board."""
-    return _open_needs(data_version(), text)
+    return _open_needs(data_version(*UPTAKE), text)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -229,7 +243,7 @@ def _offerings(version: int, text: str) -> list[PracticePublic]:
 
 def offerings(text: str = "") -> list[PracticePublic]:
     """Transferable published practices for the demand and supply board."""
-    return _offerings(data_version(), text)
+    return _offerings(data_version(*PRACTICES), text)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -240,7 +254,7 @@ def _captures_since(version: int, since: datetime) -> int:
 def captures_last_hour() -> int:
     """Quick captures of the last hour (counted again at most once a minute or per write)."""
     minute = utcnow().replace(second=0, microsecond=0)
-    return _captures_since(data_version(), minute - timedelta(hours=1))
+    return _captures_since(data_version(DRAFTS), minute - timedelta(hours=1))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -250,7 +264,7 @@ def _uptake_by_country(version: int) -> pd.DataFrame:
 
 def uptake_by_country() -> pd.DataFrame:
     """Every map metric per core country, counting all published practices."""
-    return _uptake_by_country(data_version())
+    return _uptake_by_country(data_version(*UPTAKE))
 
 
 # --- uptake map ----------------------------------------------------------------------------
@@ -263,7 +277,7 @@ def _uptake_overview(version: int, filters: uptake.UptakeFilters) -> uptake.Upta
 
 def uptake_overview(filters: uptake.UptakeFilters) -> uptake.Uptake:
     """Uptake by country, flows, twinnings and practice profiles for `filters` and current data."""
-    return _uptake_overview(data_version(), filters)
+    return _uptake_overview(data_version(*UPTAKE), filters)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -275,7 +289,7 @@ def _country_detail(
 
 def country_detail(filters: uptake.UptakeFilters, country: str) -> uptake.CountryDetail:
     """A country's practice profile and practices for `filters` and the current data."""
-    return _country_detail(data_version(), filters, country)
+    return _country_detail(data_version(*UPTAKE), filters, country)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -285,7 +299,7 @@ def _registration_years(version: int) -> tuple[int, int]:
 
 def registration_years() -> tuple[int, int]:
     """The years in which practices were registered, for the year filter."""
-    return _registration_years(data_version())
+    return _registration_years(data_version(*PRACTICES))
 
 
 @st.cache_resource(show_spinner="Preparing the twinning matcher…", max_entries=1)
@@ -295,4 +309,4 @@ def _matching_index(version: int) -> matching.MatchingIndex:
 
 def matching_index() -> matching.MatchingIndex:
     """The practices open for twinning, as matrices, for the current data."""
-    return _matching_index(data_version())
+    return _matching_index(data_version(*UPTAKE))

@@ -1,7 +1,7 @@
 """catalogue search folds accents on PostgreSQL without the unaccent extension too
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-01
 
 Migration 0008 folds accents on PostgreSQL only where the `unaccent` extension could be created
@@ -20,7 +20,7 @@ from alembic import op
 from dhu_core import search_index
 
 revision: str = "0016"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -44,6 +44,9 @@ FOLD = f"""
     AS $$ SELECT translate(value, '{ACCENTED}', '{PLAIN}') $$
 """
 
+#: Searches cached by the catalogue's version (see migration 0015) must see the new index.
+CATALOGUE_CHANGED = "INSERT INTO data_change (scope) VALUES ('catalogue')"
+
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
@@ -51,7 +54,7 @@ def upgrade() -> None:
     op.execute(FOLD)
     op.execute(_view(folded=True))
     search_index.rebuild_all(op.get_bind())
-    op.execute(_revision_0008().BUMP_DATA_VERSION)
+    op.execute(CATALOGUE_CHANGED)
 
 
 def downgrade() -> None:
@@ -60,7 +63,7 @@ def downgrade() -> None:
     op.execute(_view(folded=False))
     op.execute("DROP FUNCTION practice_search_fold(text)")
     search_index.rebuild_all(op.get_bind())
-    op.execute(_revision_0008().BUMP_DATA_VERSION)
+    op.execute(CATALOGUE_CHANGED)
 
 
 def _view(*, folded: bool) -> str:
