@@ -6,8 +6,9 @@ Debian's Chromium plays the big screens (1400 x 900 px, `/live`) and the audienc
 wide). Each audience member opens a tab of its own, so a Streamlit session, a WebSocket and a
 run of the page of its own; the tabs share one browser context, so Streamlit's frontend (about
 2.5 MB of JavaScript and a font) comes from its cache after the first ones, as on phones that
-opened the app before. With `cold`, each member gets an empty browser context instead, as a
-phone's first visit, whose loading of the frontend then costs the server's own CPU here.
+opened the app before. With `cold`, and always behind nginx (whose route cookie keeps a
+browser to one process), each member gets an empty browser context instead, as a phone's
+first visit, whose loading of the frontend then costs the server's own CPU here.
 Audience members arrive one after the other, spread over the first part of the workshop, at
 most `concurrency` at once so that a small machine copes: each opens `/capture`, fills in the
 form and sends it.
@@ -135,7 +136,12 @@ def run_workshop_bench(
             url = f"http://{listen}" if processes.nginx else _app_url(processes)
             named = {f"app process {n}": p.pid for n, p in enumerate(processes.apps, start=1)}
             if processes.nginx:
-                named["nginx"] = processes.nginx.pid
+                # nginx's one worker does the work (worker_processes 1), its master waits.
+                for pid in _descendants(processes.nginx.pid, "nginx"):
+                    named["nginx worker"] = pid
+            # Behind nginx, a browser keeps to the process of its route cookie: each member
+            # needs a browser of its own to be sent to a process of its own.
+            cold = cold or workers > 1
             workshop = _Workshop(url, audience, screens, seconds, every, concurrency, cold)
             return asyncio.run(workshop.run(named))
 
@@ -180,21 +186,23 @@ class _Workshop:
                 sampler = _Sampler(processes, chromium_parent=os.getpid())
                 sampler.start()
                 watching = asyncio.create_task(self._watch(pages))
-                started = time.monotonic()
-                gate = asyncio.Semaphore(self.concurrency)
-                # The audience arrives over the first part of the workshop, each member a few
-                # seconds from the form to the confirmation.
-                spread = max(self.seconds - 10, 1) / len(self.members)
-                await asyncio.gather(
-                    *(
-                        self._capture(browser, shared, member, started + index * spread, gate)
-                        for index, member in enumerate(self.members)
+                try:
+                    started = time.monotonic()
+                    gate = asyncio.Semaphore(self.concurrency)
+                    # The audience arrives over the first part of the workshop, each member a
+                    # few seconds from the form to the confirmation.
+                    spread = max(self.seconds - 10, 1) / len(self.members)
+                    await asyncio.gather(
+                        *(
+                            self._capture(browser, shared, member, started + index * spread, gate)
+                            for index, member in enumerate(self.members)
+                        )
                     )
-                )
-                sent = time.monotonic()
-                await self._until_counted(baseline)
-                watching.cancel()
-                usage = sampler.stop()
+                    sent = time.monotonic()
+                    await self._until_counted(baseline)
+                finally:
+                    watching.cancel()
+                    usage = sampler.stop()
             finally:
                 await browser.close()
         return self._figures(baseline, started, sent, usage)
