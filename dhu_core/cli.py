@@ -274,14 +274,31 @@ def run_jobs(every: int | None) -> None:
     help="A PostgreSQL database (its URL) to time 20 concurrent writers on: brought to the "
     "newest schema; of what they write, only an organisation 'Benchwrite organisation' stays.",
 )
-def bench_command(practices: int, workdir: Path | None, postgresql_url: str | None) -> None:
+@click.option(
+    "--audience",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 1_000),
+    help="Audience members of the workshop (see dhu bench-workshop).",
+)
+def bench_command(
+    practices: int, workdir: Path | None, postgresql_url: str | None, audience: int
+) -> None:
     """Measure search, similarity, import, uptake, the map page, matching, freshness, e-mail
-    delivery, the JSON API, and what a write costs the first search after it.
+    delivery, the JSON API, what a write costs the first search after it, and a full workshop.
 
     Runs on new SQLite files of generated demo data; the configured database is not touched.
     """
     # Imported here: they pull in scikit-learn and SciPy, which the other commands don't need.
-    from dhu_core import bench, bench_api, bench_matching, bench_outbox, bench_uptake, bench_writes
+    from dhu_core import (
+        bench,
+        bench_api,
+        bench_matching,
+        bench_outbox,
+        bench_uptake,
+        bench_workshop,
+        bench_writes,
+    )
 
     gc.freeze()  # as the app does once it has started (see dhu_core/ui/shell.py)
     with tempfile.TemporaryDirectory() as temporary:
@@ -303,6 +320,10 @@ def bench_command(practices: int, workdir: Path | None, postgresql_url: str | No
         _report(
             "first catalogue search after a write (a draft, a publication)",
             bench_writes.run_first_search_bench(engine=engine),
+        )
+        _report(
+            f"a workshop: {audience} quick captures in 60 s while 3 /live screens refresh",
+            bench_workshop.run_workshop_bench(audience=audience, workdir=folder / "workshop"),
         )
         _report("similar practices", bench.run_similarity_bench(engine=engine))
         _report("import of 10,000 rows", io.run_import_bench(engine=engine))
@@ -329,6 +350,84 @@ def bench_command(practices: int, workdir: Path | None, postgresql_url: str | No
         click.echo("uptake aggregation and the /map page:")
         for row in bench_uptake.run_uptake_bench(sizes=sizes, workdir=folder):
             click.echo("  " + ", ".join(f"{key} {value}" for key, value in row.items()))
+
+
+@main.command("bench-workshop")
+@click.option(
+    "--audience",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 1_000),
+    help="Audience members, each sending one quick capture.",
+)
+@click.option(
+    "--screens",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 10),
+    help="Big screens showing /live.",
+)
+@click.option(
+    "--seconds",
+    default=60,
+    show_default=True,
+    type=click.IntRange(10, 3_600),
+    help="The time within which the audience sends its captures.",
+)
+@click.option(
+    "--every",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 60),
+    help="The screens' refresh interval in seconds (/live?every=N).",
+)
+@click.option(
+    "--concurrency",
+    default=6,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Audience members with the page open at once (browser contexts).",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="App processes; more than one run behind nginx, as dhu serve runs them.",
+)
+@click.option(
+    "--cold",
+    is_flag=True,
+    help="Each audience member in an empty browser context, without Streamlit's frontend cached.",
+)
+@click.option("--database-url", help="The database (default: a new embedded one, demo data).")
+def bench_workshop_command(
+    audience: int,
+    screens: int,
+    seconds: int,
+    every: int,
+    concurrency: int,
+    workers: int,
+    cold: bool,
+    database_url: str | None,
+) -> None:
+    """Measure a workshop: an audience sends quick captures from Chromium while /live screens
+    refresh; errors, captures counted, the capture form's page time, CPU and memory."""
+    from dhu_core import bench_workshop
+
+    figures = bench_workshop.run_workshop_bench(
+        audience=audience,
+        screens=screens,
+        seconds=seconds,
+        every=every,
+        concurrency=concurrency,
+        workers=workers,
+        cold=cold,
+        database_url=database_url,
+    )
+    _report(
+        f"a workshop: {audience} quick captures in {seconds} s, {screens} /live screens", figures
+    )
 
 
 def _report(title: str, figures: dict) -> None:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     dhu_public_url: str | None = None
     #: Reverse proxies whose X-Forwarded-For names the client: addresses or networks, with commas.
     dhu_trusted_proxies: str = ""
+    #: Quick captures one client address may send in 10 minutes: a workshop audience often
+    #: shares one address (the venue's Wi-Fi), so set it to the audience's size.
+    dhu_captures_per_address: int = Field(default=20, ge=1, le=10_000)
     #: Serve a database with enabled demo accounts on a network address anyway (a workshop).
     dhu_allow_demo_accounts_on_network: bool = False
     #: The mail server for notifications: `smtp://user:pass@host:587` (STARTTLS),

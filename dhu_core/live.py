@@ -88,10 +88,15 @@ def captures_since(since: datetime, *, engine: Engine | None = None) -> int:
 # --- quick capture -----------------------------------------------------------------------
 
 
-#: A workshop audience often shares one address (the venue's Wi-Fi), so the limit per client
-#: address is higher than the one per browser session and per e-mail address.
-CAPTURES_PER_ADDRESS = ratelimits.Limit("capture-address", uses=20, window=CAPTURE_WINDOW)
 CAPTURES_PER_EMAIL = ratelimits.Limit("capture-email", uses=CAPTURE_LIMIT, window=CAPTURE_WINDOW)
+
+
+def captures_per_address() -> ratelimits.Limit:
+    """The limit per client address: a workshop audience often shares one address (the venue's
+    Wi-Fi), so it is higher than the one per browser session and per e-mail address, and set by
+    DHU_CAPTURES_PER_ADDRESS for the audience expected."""
+    uses = get_settings().dhu_captures_per_address
+    return ratelimits.Limit("capture-address", uses=uses, window=CAPTURE_WINDOW)
 
 
 class CaptureLimit(Exception):
@@ -135,7 +140,8 @@ def capture_practice(
     wait = capture_wait(earlier, moment)
     if wait is not None:
         raise CaptureLimit(wait)
-    for limit, key in ((CAPTURES_PER_ADDRESS, client), (CAPTURES_PER_EMAIL, data.contact_email)):
+    limits = ((captures_per_address(), client), (CAPTURES_PER_EMAIL, data.contact_email))
+    for limit, key in limits:
         try:
             ratelimits.use(session, limit, key, now=moment)
         except ratelimits.RateLimited as limited:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from dhu_core.config import PROJECT_ROOT
 
@@ -92,16 +93,21 @@ def running(
     first_port: int,
     proxy: bool = True,
     announce: Callable[[str], None] = print,
+    environ: dict[str, str] | None = None,
+    output: IO | None = None,
 ) -> Iterator[Processes]:
     """Run the app processes (and nginx in front unless `proxy` is false) until the block ends;
-    yield them once every app process answers."""
+    yield them once every app process answers. They run in `environ` (default: this process's
+    environment) and write to `output` (default: this process's output)."""
     ports = worker_ports(first_port, workers)
-    env = worker_environment(dict(os.environ))
+    env = worker_environment(dict(os.environ if environ is None else environ))
     binary = _nginx_binary() if proxy else None
     with ExitStack() as stack:
         apps = []
         for number, port in enumerate(ports, start=1):
-            process = stack.enter_context(_child(_streamlit(port), env=env, cwd=PROJECT_ROOT))
+            process = stack.enter_context(
+                _child(_streamlit(port), env=env, cwd=PROJECT_ROOT, output=output)
+            )
             apps.append(process)
             announce(f"app process {number}: pid {process.pid}, http://127.0.0.1:{port}")
         for process, port in zip(apps, ports, strict=True):
@@ -119,7 +125,7 @@ def running(
                 "-g",
                 "daemon off;",
             ]
-            nginx = stack.enter_context(_child(command, env=env, cwd=folder))
+            nginx = stack.enter_context(_child(command, env=env, cwd=folder, output=output))
             _wait_until_healthy(nginx, f"http://{listen}")
             announce(f"nginx: pid {nginx.pid}, http://{listen}")
         yield Processes(apps=apps, nginx=nginx)
@@ -182,8 +188,10 @@ def _write_nginx_files(folder: Path, site: str) -> None:
 
 
 @contextmanager
-def _child(command: list[str], *, env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen]:
-    process = subprocess.Popen(command, env=env, cwd=cwd)
+def _child(
+    command: list[str], *, env: dict[str, str], cwd: Path, output: IO | None = None
+) -> Iterator[subprocess.Popen]:
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=output, stderr=output)
     try:
         yield process
     finally:

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import pytest
 
 from dhu_core import demo_logins
+from dhu_core.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 (the tests' names)
 from dhu_core.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,18 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 #: How long a test server may take to answer on a busy machine.
 STARTUP_SECONDS = 180
-CHROMIUM = os.environ.get("DHU_CHROMIUM", "/usr/bin/chromium")
-#: Without these flags Chromium calls Google's services at start (refused here, and unwanted).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-]
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 

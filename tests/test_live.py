@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from dhu_core import accounts, db, demo, live, practices, uptake
 from dhu_core.accounts import PermissionDenied, visitor
-from dhu_core.config import Settings, public_url
+from dhu_core.config import Settings, get_settings, public_url
 from dhu_core.models import (
     AuditEvent,
     CaptureCreate,
@@ -393,7 +393,8 @@ def test_a_new_browser_session_does_not_reset_the_limit_per_email(engine):
 
 
 def test_a_new_browser_session_does_not_reset_the_limit_per_client_address(engine):
-    uses = live.CAPTURES_PER_ADDRESS.uses
+    uses = live.captures_per_address().uses
+    assert uses == 20
     for number in range(uses):
         _capture_from(engine, "198.51.100.4", f"person{number}@example.org", NOW)
     with pytest.raises(live.CaptureLimit):
@@ -401,3 +402,17 @@ def test_a_new_browser_session_does_not_reset_the_limit_per_client_address(engin
     _capture_from(engine, "198.51.100.5", "another@example.org", NOW + timedelta(minutes=1))
     with db.read_scope(engine) as session:
         assert len(session.exec(select(Practice)).all()) == uses + 1
+
+
+def test_a_workshop_sets_the_limit_per_client_address_to_its_audience(engine, monkeypatch):
+    """A room of 30 behind one address: DHU_CAPTURES_PER_ADDRESS=30 lets all of them send."""
+    monkeypatch.setenv("DHU_CAPTURES_PER_ADDRESS", "30")
+    get_settings.cache_clear()
+    try:
+        for number in range(30):
+            _capture_from(engine, "198.51.100.4", f"person{number}@example.org", NOW)
+        with pytest.raises(live.CaptureLimit):
+            _capture_from(engine, "198.51.100.4", "another@example.org", NOW)
+    finally:
+        monkeypatch.delenv("DHU_CAPTURES_PER_ADDRESS")
+        get_settings.cache_clear()
