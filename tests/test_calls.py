@@ -136,6 +136,25 @@ def test_a_call_is_validated_as_typed():
         call_data(currency="USD")
 
 
+def test_a_new_call_starts_from_the_criteria_of_the_call_drafted_last(engine, world):
+    with db.session_scope(engine) as session:
+        assert [c.name for c in calls.latest_criteria(session)] == [
+            "Fit of the practice to the need", "Feasibility of the work plan",
+        ]  # fmt: skip
+        criteria = [{"name": "Cost of the transfer", "weight": 1, "guidance": "Lower is better"}]
+        calls.create_call(
+            session=session, actor=world["coordinator"], data=call_data(criteria=criteria)
+        )
+        assert [c.model_dump() for c in calls.latest_criteria(session)] == [
+            {"name": "Cost of the transfer", "weight": 1.0, "guidance": "Lower is better"}
+        ]
+
+
+def test_the_first_call_starts_without_criteria(engine):
+    with db.read_scope(engine) as session:
+        assert calls.latest_criteria(session) == []
+
+
 def test_the_list_puts_calls_by_phase_and_shows_drafts_to_coordinators_only(engine, world):
     with db.session_scope(engine) as session:
         coordinator = world["coordinator"]

@@ -107,3 +107,19 @@ def test_following_a_twinning_from_the_dashboard_to_the_published_case(embedded_
     assert any(f"case={case_id}" in p.proto.query_string for p in at.get("page_link"))
     _open(at, "app_pages/home.py")
     assert any("completed" in c.value for c in at.caption)
+
+
+def test_what_is_typed_for_one_twinning_stays_with_it(embedded_app):
+    at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "demo-coordinator")
+    with db.read_scope() as session:
+        rows = follow_up.dashboard(session=session, actor=_user("demo-coordinator"))
+    first, second = rows[0].id, rows[1].id
+
+    _open(at, "app_pages/follow_up.py", twinning=str(first))
+    next(t for t in at.text_input if t.label == "Topic *").input("Data protection").run()
+    next(b for b in at.button if b.label == "Save the case").click().run()
+    assert any("Please correct 6 fields" in e.value for e in at.error)
+
+    _open(at, "app_pages/follow_up.py", twinning=str(second))
+    assert [t.value for t in at.text_input if t.label == "Topic *"] == [""]
+    assert not at.error

@@ -8,7 +8,16 @@ from sqlmodel import Session, col, select
 
 from dhu_core import audit, db
 from dhu_core.accounts import require_role
-from dhu_core.models import Call, CallCreate, CallPublic, StateConflict, User, in_utc, utcnow
+from dhu_core.models import (
+    Call,
+    CallCreate,
+    CallCriterion,
+    CallPublic,
+    StateConflict,
+    User,
+    in_utc,
+    utcnow,
+)
 
 COORDINATORS = ("coordinator", "admin")
 #: A call's phase for its readers, by the clock: before it opens, while open, after it closes.
@@ -31,6 +40,15 @@ def create_call(*, session: Session, actor: User, data: CallCreate) -> Call:
     session.flush()
     audit.record(session, actor, "call.created", "call", call.id, title=call.title)
     return call
+
+
+def latest_criteria(session: Session) -> list[CallCriterion]:
+    """The evaluation criteria of the call drafted last, from which a new call starts (none
+    before the first call)."""
+    latest = session.exec(
+        select(Call).order_by(col(Call.created_at).desc(), col(Call.id).desc()).limit(1)
+    ).first()
+    return [CallCriterion(**criterion) for criterion in latest.criteria] if latest else []
 
 
 def update_call(*, session: Session, actor: User, call_id: int, data: CallCreate) -> Call:

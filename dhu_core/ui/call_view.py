@@ -351,7 +351,12 @@ def call_form(user: User, call: CallPublic | None) -> None:
     prefix = f"callform-{call.id if call else 'new'}"
     start = call.opens_at if call else datetime.combine(utcnow().date(), time(9), tzinfo=UTC)
     end = call.closes_at if call else start + timedelta(days=42)
-    criteria = [c.model_dump() for c in call.criteria] if call else []
+    if call is None:
+        # A new call starts from the last one's criteria: a coordinator edits rather than
+        # retypes them.
+        with db.read_scope() as session:
+            starting = calls.latest_criteria(session)
+    criteria = [c.model_dump() for c in (call.criteria if call else starting)]
     with st.form(prefix):
         st.subheader("Edit the draft" if call else "Draft a new call")
         with forms.field(CALL_FORM, "title"):

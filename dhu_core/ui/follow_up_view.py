@@ -76,6 +76,12 @@ def _validated(form: str, model: type[M], values: dict) -> M:
         raise  # not reached: showing the errors reruns the page
 
 
+def _form(name: str, seen: follow_up.FollowUp) -> str:
+    """The name of a form of one twinning: its fields' values and messages stay with that
+    twinning when another one is opened."""
+    return f"{name}-{seen.twinning.id}"
+
+
 def link(summary: follow_up.TwinningSummary) -> None:
     """A link to a twinning's follow-up page."""
     st.page_link(
@@ -165,8 +171,9 @@ def _work_plan(user: User, seen: follow_up.FollowUp, coordinator: bool) -> None:
     if not seen.milestones:
         st.info("This twinning has no work plan yet.")
         if coordinator and seen.twinning.status in follow_up.UNDER_WAY:
-            start = st.date_input("Start of the work plan", value=seen.today, key="plan-start")
-            if st.button("Make the work plan", type="primary"):
+            key = f"plan-{seen.twinning.id}"
+            start = st.date_input("Start of the work plan", value=seen.today, key=f"{key}-start")
+            if st.button("Make the work plan", type="primary", key=f"{key}-make"):
                 _change(
                     lambda s: follow_up.start_work_plan(
                         session=s, actor=user, match_id=seen.twinning.id, start=start
@@ -236,28 +243,28 @@ def _assistance(user: User, seen: follow_up.FollowUp, coordinator: bool) -> None
     if not coordinator:
         return
     st.subheader("Log a session", anchor=False)
-    values = {}
-    with forms.field(ASSISTANCE_FORM, "held_on"):
-        values["held_on"] = st.date_input("Held on *", value=seen.today, key="assist-held")
-    with forms.field(ASSISTANCE_FORM, "topic"):
-        values["topic"] = st.text_input("Topic *", key="assist-topic")
-    with forms.field(ASSISTANCE_FORM, "hours"):
+    form, values = _form(ASSISTANCE_FORM, seen), {}
+    with forms.field(form, "held_on"):
+        values["held_on"] = st.date_input("Held on *", value=seen.today, key=f"{form}-held")
+    with forms.field(form, "topic"):
+        values["topic"] = st.text_input("Topic *", key=f"{form}-topic")
+    with forms.field(form, "hours"):
         values["hours"] = st.number_input(
-            "Hours *", min_value=0.0, max_value=100.0, step=0.5, key="assist-hours"
+            "Hours *", min_value=0.0, max_value=100.0, step=0.5, key=f"{form}-hours"
         )
-    with forms.field(ASSISTANCE_FORM, "notes"):
-        values["notes"] = st.text_area("Notes", key="assist-notes")
-    forms.revalidate(ASSISTANCE_FORM, values)
-    pressed = st.button("Log the session", type="primary")
-    forms.error_summary(ASSISTANCE_FORM, ASSISTANCE_LABELS)
+    with forms.field(form, "notes"):
+        values["notes"] = st.text_area("Notes", key=f"{form}-notes")
+    forms.revalidate(form, values)
+    pressed = st.button("Log the session", type="primary", key=f"{form}-log")
+    forms.error_summary(form, ASSISTANCE_LABELS)
     if pressed:
-        data = _validated(ASSISTANCE_FORM, AssistanceInput, values)
+        data = _validated(form, AssistanceInput, values)
         _change(
             lambda s: follow_up.log_assistance(
                 session=s, actor=user, match_id=seen.twinning.id, data=data
             ),
             "The session is logged.",
-            ASSISTANCE_FORM,
+            form,
         )
 
 
@@ -287,20 +294,21 @@ def _reports(user: User, seen: follow_up.FollowUp) -> None:
     st.subheader("Upload a report", anchor=False)
     limit = get_settings().dhu_report_max_bytes
     st.caption(f"A PDF or a plain-text file, at most {follow_up.file_size(limit)}.")
+    form = _form(REPORT_FORM, seen)
     kind = st.radio(
         "Kind of report", options=list(taxonomy.REPORT_KINDS),
-        format_func=taxonomy.REPORT_KINDS.label, horizontal=True, key="report-kind",
+        format_func=taxonomy.REPORT_KINDS.label, horizontal=True, key=f"{form}-kind",
     )  # fmt: skip
-    with forms.field(REPORT_FORM, "file"):
+    with forms.field(form, "file"):
         # The browser refuses a larger file before sending it; the service checks it again.
         upload = st.file_uploader(
-            "File *", key="report-file", max_upload_size=math.ceil(limit / MEGABYTE)
+            "File *", key=f"{form}-file", max_upload_size=math.ceil(limit / MEGABYTE)
         )
-    pressed = st.button("Upload the report", type="primary")
-    forms.error_summary(REPORT_FORM, REPORT_LABELS)
+    pressed = st.button("Upload the report", type="primary", key=f"{form}-upload")
+    forms.error_summary(form, REPORT_LABELS)
     if pressed:
         if upload is None:
-            forms.show_errors_and_rerun(REPORT_FORM, {"file": "choose a file to upload"})
+            forms.show_errors_and_rerun(form, {"file": "choose a file to upload"})
             return
         _change(
             lambda s: follow_up.upload_report(
@@ -312,7 +320,7 @@ def _reports(user: User, seen: follow_up.FollowUp) -> None:
                 content=upload.getvalue(),
             ),  # fmt: skip
             "The report is uploaded.",
-            REPORT_FORM,
+            form,
         )
 
 
@@ -329,21 +337,23 @@ def _case(user: User, seen: follow_up.FollowUp, coordinator: bool) -> None:
         "the knowledge community once the final report is uploaded; the twinning is then "
         "completed."
     )
-    state = st.session_state
+    state, form = st.session_state, _form(CASE_FORM, seen)
     values = {}
     for part, label in LESSONS_PARTS.items():
         key = f"case-{seen.twinning.id}-{part}"
         if key not in state and case is not None:
             state[key] = getattr(case, part)
-        with forms.field(CASE_FORM, part):
+        with forms.field(form, part):
             values[part] = st.text_area(f"{label} *", key=key, max_chars=5000)
-    forms.revalidate(CASE_FORM, values)
+    forms.revalidate(form, values)
     left, right = st.columns(2)
-    save = left.button("Save the case", type="primary")
-    publish = coordinator and case is not None and right.button("Publish the case")
-    forms.error_summary(CASE_FORM, dict(LESSONS_PARTS))
+    save = left.button("Save the case", type="primary", key=f"{form}-save")
+    publish = (
+        coordinator and case is not None and right.button("Publish the case", key=f"{form}-publish")
+    )
+    forms.error_summary(form, dict(LESSONS_PARTS))
     if save:
-        data = _validated(CASE_FORM, LessonsInput, values)
+        data = _validated(form, LessonsInput, values)
         _change(
             lambda s: lessons.save_case(
                 session=s,
@@ -353,7 +363,7 @@ def _case(user: User, seen: follow_up.FollowUp, coordinator: bool) -> None:
                 version=case.version if case else None,
             ),  # fmt: skip
             "The case is saved.",
-            CASE_FORM,
+            form,
         )
     if publish:
         _change(
@@ -361,7 +371,7 @@ def _case(user: User, seen: follow_up.FollowUp, coordinator: bool) -> None:
                 session=s, actor=user, match_id=seen.twinning.id, version=case.version
             ),
             "The case is published and the twinning completed.",
-            CASE_FORM,
+            form,
         )
 
 
