@@ -129,7 +129,7 @@ def sign_in(page, url: str, username: str, password: str) -> None:
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text(f"Signed in as {username}").wait_for(timeout=30_000)
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60
     while not any(c["name"] == "dhu_session" for c in page.context.cookies()):
         if time.monotonic() > deadline:
             raise AssertionError("the session cookie was never set")

@@ -298,7 +298,9 @@ def _application_form(user, call, own, needs) -> None:
         )
     titles = {s.practice.id: f"{s.practice.title} ({s.practice.organisation})" for s in suggestions}
     chosen = [p.practice_id for p in own.practices] if own and own.need_id == need_id else []
-    titles.update({p.practice_id: p.title for p in own.practices} if own else {})
+    for practice in own.practices if own else []:
+        # The same label as a suggestion's: Streamlit keeps a multiselect's choice by label.
+        titles.setdefault(practice.practice_id, f"{practice.title} ({practice.originator})")
     key = f"{prefix}-practices-{need_id}"
     if key not in state:
         # The platform's suggestions pre-fill a new choice; a saved one is kept as it was.

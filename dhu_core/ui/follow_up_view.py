@@ -154,8 +154,12 @@ def twinning_page(user: User, match_id: int) -> None:
         f"{taxonomy.MATCH_STATUSES.label(summary.status)}"
     )
     coordinator = follow_up.is_coordinator(user)
+    # Bound to the address (`&tab=Reports`): the tab stays open when a form reruns the page,
+    # and a link can open it.
     plan, assistance, reports, case = st.tabs(
-        ["Work plan", "Technical assistance", "Reports", "Lessons learned"]
+        ["Work plan", "Technical assistance", "Reports", "Lessons learned"],
+        key="tab",
+        bind="query-params",
     )
     with plan:
         _work_plan(user, seen, coordinator)
