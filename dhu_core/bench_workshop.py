@@ -27,6 +27,7 @@ import socket
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,7 +144,10 @@ def run_workshop_bench(
             # needs a browser of its own to be sent to a process of its own.
             cold = cold or workers > 1
             workshop = _Workshop(url, audience, screens, seconds, every, concurrency, cold)
-            return asyncio.run(workshop.run(named))
+            # In a thread of its own: the caller may run an event loop already (a test run
+            # that drives a browser with Playwright's synchronous API does).
+            with ThreadPoolExecutor(max_workers=1) as runner:
+                return runner.submit(asyncio.run, workshop.run(named)).result()
 
 
 def _app_url(processes: serve.Processes) -> str:
