@@ -106,12 +106,12 @@ def running(
         apps = []
         for number, port in enumerate(ports, start=1):
             process = stack.enter_context(
-                _child(_streamlit(port), env=env, cwd=PROJECT_ROOT, output=output)
+                _child(streamlit_command(port), env=env, cwd=PROJECT_ROOT, output=output)
             )
             apps.append(process)
             announce(f"app process {number}: pid {process.pid}, http://127.0.0.1:{port}")
         for process, port in zip(apps, ports, strict=True):
-            _wait_until_healthy(process, f"http://127.0.0.1:{port}")
+            wait_until_healthy(process, f"http://127.0.0.1:{port}")
         nginx = None
         if binary:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dhu-nginx-")))
@@ -126,7 +126,7 @@ def running(
                 "daemon off;",
             ]
             nginx = stack.enter_context(_child(command, env=env, cwd=folder, output=output))
-            _wait_until_healthy(nginx, f"http://{listen}")
+            wait_until_healthy(nginx, f"http://{listen}")
             announce(f"nginx: pid {nginx.pid}, http://{listen}")
         yield Processes(apps=apps, nginx=nginx)
 
@@ -154,13 +154,14 @@ def serve_until_stopped(processes: Processes, announce: Callable[[str], None] = 
     return 0
 
 
-def _streamlit(port: int) -> list[str]:
+def streamlit_command(port: int, script: str = "app.py") -> list[str]:
+    """The command that runs the app (or another `script`) on 127.0.0.1:`port`."""
     return [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        script,
         "--server.headless",
         "true",
         "--server.port",
@@ -204,7 +205,9 @@ def _child(
             process.wait()
 
 
-def _wait_until_healthy(process: subprocess.Popen, url: str) -> None:
+def wait_until_healthy(process: subprocess.Popen, url: str) -> None:
+    """Return once `url` answers its health check; ServeError if `process` ends first or
+    nothing answers within STARTUP_SECONDS."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -3,9 +3,7 @@
 import os
 import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from dhu_core import demo_logins
+from dhu_core import demo_logins, serve
 from dhu_core.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 (the tests' names)
 from dhu_core.config import Settings
 
@@ -21,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Screenshots kept for people to look at: failed browser tests, the map, the map page at
 #: 390 px (map-390.png) and the live view at 1920 x 1080 (live-1920x1080.png).
 ARTIFACTS = ROOT / "test-artifacts"
-#: How long a test server may take to answer on a busy machine.
-STARTUP_SECONDS = 180
+#: How long a test server may take to answer on a busy machine (as for `dhu serve`).
+STARTUP_SECONDS = serve.STARTUP_SECONDS
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
@@ -46,28 +44,17 @@ def streamlit_server(env: dict[str, str], log: Path, script: str = "app.py") -> 
     """Run the app (or another `script`) on a free port until the block ends; yield its base
     URL once healthy."""
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        script,
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    command = serve.streamlit_command(port, script)
     with open(log, "w") as out:
         process = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_until_healthy(url, process, log)
+            try:
+                serve.wait_until_healthy(process, url)
+            except serve.ServeError as failure:
+                raise RuntimeError(f"{failure}:\n{log.read_text()}") from None
             yield url
         finally:
             process.terminate()
@@ -75,20 +62,6 @@ def streamlit_server(env: dict[str, str], log: Path, script: str = "app.py") -> 
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
 
 
 def is_local(url: str) -> bool:
