@@ -103,9 +103,11 @@ def _open(page, address: str, text: str) -> None:
 
 
 def _click(page, button: str, result: str, within=None) -> None:
-    """Click `button` and wait for the `result` text of the rerun it starts."""
+    """Click `button`, wait for the `result` text of the rerun it starts and for that run to
+    end (a click during a run can land on an element the run is replacing)."""
     (within or page).get_by_role("button", name=button, exact=True).click()
     expect(page.get_by_text(result).first).to_be_visible(timeout=STEP)
+    settle(page)
 
 
 def _choose(page, label: str, option: str) -> None:
