@@ -857,17 +857,25 @@ def allocate_call(
 # --- loading -----------------------------------------------------------------------------
 
 
+#: `is_open_for_twinning` as conditions on `Practice`, for queries.
+OPEN_FOR_TWINNING = (LISTED, Practice.transferable.is_(True), Practice.maturity >= MIN_MATURITY)
+
+
+def open_practice_ids(session: Session, practice_ids: Iterable[int]) -> set[int]:
+    """The practices among `practice_ids` open for twinning now, read from the database: an
+    index may be older than the data."""
+    return set(
+        session.exec(
+            select(Practice.id).where(col(Practice.id).in_(list(practice_ids)), *OPEN_FOR_TWINNING)
+        ).all()
+    )
+
+
 def load_practices(
     session: Session, practice_ids: Sequence[int] | None = None, *, open_only: bool = True
 ) -> list[PracticeProfile]:
     """Practices with their codes and active twinnings: by default all open for twinning."""
-    conditions = []
-    if open_only:
-        conditions += [
-            LISTED,
-            Practice.transferable.is_(True),
-            Practice.maturity >= MIN_MATURITY,
-        ]
+    conditions = list(OPEN_FOR_TWINNING) if open_only else []
     if practice_ids is not None:
         conditions.append(col(Practice.id).in_(practice_ids))
     # Plain columns rather than ORM objects: a hundred thousand practices load in a second.
