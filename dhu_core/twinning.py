@@ -29,6 +29,7 @@ from dhu_core.matching import (
     clean_weights,
     explain,
     load_needs,
+    load_practices,
     open_practice_ids,
 )
 from dhu_core.models import (
@@ -316,7 +317,8 @@ def express_interest(
     match = _match_of(session, need_id, practice_id)
     if match is None:
         index = index or MatchingIndex.build(session)
-        candidate = index.candidate(need, practice_id)
+        [practice] = load_practices(session, [practice_id])  # as it is now (see _require_open)
+        candidate = index.candidate(need, practice_id, practice=practice)
         if candidate is None:
             raise ValueError("this practice is not open for twinning with this need")
         match = _new_match(session, need_id, practice_id, candidate.score, candidate.breakdown)

@@ -260,6 +260,23 @@ def test_a_practice_closed_since_the_index_is_neither_suggested_nor_taken(engine
         assert session.exec(select(TwinningMatch)).all() == []
 
 
+def test_interest_in_a_practice_opened_since_the_index_is_scored_as_it_is_now(engine, team):
+    need_id = new_need(engine, team)
+    with db.session_scope(engine) as session:
+        session.get(Practice, team["practice"]).transferable = False
+    index = MatchingIndex.build(engine)
+    with db.session_scope(engine) as session:
+        session.get(Practice, team["practice"]).transferable = True
+    with db.session_scope(engine) as session:
+        match = twinning.express_interest(
+            session=session, actor=team["owner"], need_id=need_id,
+            practice_id=team["practice"], index=index,
+        )  # fmt: skip
+        fresh = MatchingIndex.build(session)
+        need = twinning.get_need(session=session, actor=team["owner"], need_id=need_id)
+        assert match.score == pytest.approx(fresh.candidate(need, team["practice"]).score)
+
+
 def test_a_match_is_saved_by_coordinators_only(engine, team):
     need_id = new_need(engine, team)
     with pytest.raises(PermissionDenied), db.session_scope(engine) as session:

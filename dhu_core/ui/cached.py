@@ -150,13 +150,13 @@ def start_indexes() -> None:
     indexes.matching.refresh(data_version(*UPTAKE))
 
 
-def _served(index: BackgroundIndex, version: int, *, current: bool = False):
+def _served(index: BackgroundIndex, version: int):
     """The newest built `index`, a build of `version` started if it is newer; only the
-    process's first request waits (or one asking for the `current` index)."""
-    if index.ready and (not current or (index.version or 0) >= version):
+    process's first request waits."""
+    if index.ready:
         return index.get(version)
     with st.spinner(f"Preparing the {index.name}…"):
-        return index.get(version, current=current)
+        return index.get(version)
 
 
 def similar_to_text(title: str, summary: str, *, exclude: int | None = None) -> list:
@@ -344,11 +344,8 @@ def registration_years() -> tuple[int, int]:
     return _registration_years(data_version(*PRACTICES))
 
 
-def matching_index(*, current: bool = False) -> matching.MatchingIndex:
+def matching_index() -> matching.MatchingIndex:
     """The practices open for twinning, as matrices: the newest built index, which may be a
-    few seconds older than the data while the next one is built (see `_served`).
-
-    `current` waits for the index of the current data, for writes that keep its scores (the
-    award of a call); a suggestion is checked against the database when it is chosen.
-    """
-    return _served(_indexes().matching, data_version(*UPTAKE), current=current)
+    few seconds older than the data while the next one is built (see `_served`). What is
+    chosen from it is checked against the database (see `twinning.shortlist`)."""
+    return _served(_indexes().matching, data_version(*UPTAKE))

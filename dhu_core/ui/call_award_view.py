@@ -172,7 +172,7 @@ def _award(user: User, call_id: int, awarded: dict, reserve: list, versions: dic
             awarded=awarded,
             reserve=reserve,
             expected=versions,
-            index=cached.matching_index(current=True),
+            index=cached.matching_index(),
         ),  # fmt: skip
         "The call is awarded: every applicant has its decision.",
     )
@@ -252,7 +252,7 @@ def promotion(
                 call_id=call.id,
                 application_id=chosen,
                 practice_id=practice_id,
-                index=cached.matching_index(current=True),
+                index=cached.matching_index(),
             ),  # fmt: skip
             f"{names[chosen].split('. ', 1)[1]} has the place and is told.",
         )
