@@ -1,5 +1,6 @@
 """Benchmarks of what a write costs the others, for `dhu bench`: the first catalogue search after
-a draft or a publication, and many writers at once on PostgreSQL.
+a draft or a publication, how soon another process finds a publication, and many writers at
+once on PostgreSQL.
 
 The first search after a write is the one that pays for whatever the write made stale (the
 catalogue's facet index); a draft changes nothing the catalogue shows, so its first search should
@@ -7,6 +8,9 @@ cost what a warm one does. Concurrent writers show whether every write transacti
 row that all of them update.
 """
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -48,6 +52,71 @@ def run_first_search_bench(*, engine: Engine, rounds: int = 10) -> dict:
         "first search after a publication": timing_figures(after_publication),
         "publications found by the next search": f"{found} of {rounds}",
     }
+
+
+#: Seconds between two searches of the watching process, and how long it looks at most.
+POLL_SECONDS = 0.005
+WATCH_SECONDS = 60.0
+
+
+def run_visibility_bench(*, engine: Engine, rounds: int = 10) -> dict:
+    """The time from the commit of a publication until a second process (another app server)
+    finds the practice by a catalogue search for its title's unique word, polling every
+    `POLL_SECONDS`: p50 and p95 of `rounds` publications on the same database."""
+    owner = _an_organisation(engine)
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", __name__, engine.url.render_as_string(hide_password=False)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        env=os.environ.copy(),
+    )
+    seen, missed = [], 0
+    try:
+        for number in range(rounds):
+            word = f"{MARKER}visible{number}x{os.getpid()}"
+            practice_id = _save_draft(engine, owner, f"{MARKER} {word}")
+            watcher.stdin.write(f"{word} {practice_id}\n")
+            assert watcher.stdout.readline().split() == ["watching", word]
+            _publish(engine, practice_id)
+            committed = time.time()
+            answer = watcher.stdout.readline().split()
+            if answer[:2] == ["found", word]:
+                seen.append((float(answer[2]) - committed) * 1000)
+            else:
+                missed += 1
+    finally:
+        watcher.stdin.close()
+        watcher.wait(timeout=WATCH_SECONDS)
+        with db.session_scope(engine) as session:
+            session.execute(delete(Practice).where(Practice.title.startswith(MARKER)))
+    return {
+        "publication found by another process's search": timing_figures(seen),
+        "poll interval ms": POLL_SECONDS * 1000,
+        "not found within 60 s": missed,
+    }
+
+
+def watch(url: str) -> None:
+    """The second process of `run_visibility_bench`: for each "WORD ID" line read, say
+    "watching WORD", search for WORD until practice ID is found, then say "found WORD TIME"
+    (or "missing WORD" after `WATCH_SECONDS`)."""
+    engine = db.get_engine(url)
+    search(SEARCH, engine=engine)
+    for line in sys.stdin:
+        word, practice_id = line.split()
+        query = CatalogueQuery(text=word)
+        search(query, engine=engine)
+        print("watching", word, flush=True)
+        deadline = time.monotonic() + WATCH_SECONDS
+        while time.monotonic() < deadline:
+            if int(practice_id) in {p.id for p in search(query, engine=engine).practices}:
+                print("found", word, repr(time.time()), flush=True)
+                break
+            time.sleep(POLL_SECONDS)
+        else:
+            print("missing", word, flush=True)
 
 
 def run_concurrent_writes_bench(*, url: str, writers: int = 20, transactions: int = 50) -> dict:
@@ -156,3 +225,7 @@ def _time(call: Callable[[], object]) -> float:
     started = time.perf_counter()
     call()
     return (time.perf_counter() - started) * 1000
+
+
+if __name__ == "__main__":
+    watch(sys.argv[1])

@@ -322,6 +322,10 @@ def bench_command(
             bench_writes.run_first_search_bench(engine=engine),
         )
         _report(
+            "a publication found by a second process's catalogue search",
+            bench_writes.run_visibility_bench(engine=engine),
+        )
+        _report(
             f"a workshop: {audience} quick captures in 60 s while 3 /live screens refresh",
             bench_workshop.run_workshop_bench(audience=audience, workdir=folder / "workshop"),
         )

@@ -12,6 +12,7 @@ prescriptions" meets "eRezept" and "ordonnance numérique", and "prescriptions" 
 import csv
 import difflib
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
@@ -19,6 +20,7 @@ from functools import cache
 import snowballstemmer
 import stop_words
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from snowballstemmer.basestemmer import BaseStemmer
 
 from dhu_core.config import DATA_DIR
 
@@ -130,8 +132,17 @@ def stop_word_set() -> frozenset[str]:
     return frozenset(found)
 
 
-_STEMMER = snowballstemmer.stemmer("english")
+#: A Snowball stemmer keeps the word it stems in itself: one per thread (pages and the
+#: indexes built in the background stem at the same time).
+_STEMMERS = threading.local()
 _STEMS: dict[str, str] = {}
+
+
+def _stemmer() -> BaseStemmer:
+    found = getattr(_STEMMERS, "english", None)
+    if found is None:
+        found = _STEMMERS.english = snowballstemmer.stemmer("english")
+    return found
 
 
 def stem(word: str) -> str:
@@ -141,7 +152,7 @@ def stem(word: str) -> str:
     """
     found = _STEMS.get(word)
     if found is None:
-        found = _STEMS[word] = word if len(word) <= SHORT_WORD else _STEMMER.stemWord(word)
+        found = _STEMS[word] = word if len(word) <= SHORT_WORD else _stemmer().stemWord(word)
     return found
 
 

@@ -550,14 +550,39 @@ class MatchingIndex:
         need: NeedProfile,
         practice_id: int,
         weights: Mapping[str, float] | None = None,
+        *,
+        practice: PracticeProfile | None = None,
     ) -> Candidate | None:
-        """The score of one practice for a need; None when the filters exclude the pair."""
+        """The score of one practice for a need; None when the filters exclude the pair.
+
+        `practice`, the practice's profile read now, is scored as it is rather than as it was
+        when the index was built: opened or closed for twinning, its capacity, its text if
+        it was published since (weighted over the indexed practices).
+        """
+        if practice is not None:
+            return self._candidate_now(need, practice, clean_weights(weights))
         column = self._column_of.get(practice_id)
         if column is None or self.practices[column].organisation_id == need.organisation_id:
             return None
         chosen = [(0, np.array([column]))]
         described = self._describe([need])
         return self._candidates([need], described, clean_weights(weights), chosen)[0][0]
+
+    def _candidate_now(
+        self, need: NeedProfile, practice: PracticeProfile, weights: dict[str, float]
+    ) -> Candidate | None:
+        if not is_open_for_twinning(practice) or practice.organisation_id == need.organisation_id:
+            return None
+        column = self._column_of.get(practice.id)
+        if column is not None and self.practices[column].text == practice.text:
+            statement = self.text.vectors([need.problem_statement], correct=True)
+            similarity = float(statement.multiply(self.text.matrix[column]).sum())
+        else:  # published or edited since the index was built
+            wanted = self.text.weights(need.problem_statement, correct=True)
+            offered = self.text.weights(practice.text)
+            similarity = sum(w * offered.get(term, 0.0) for term, w in wanted.items())
+        breakdown = criteria(need, practice, similarity)
+        return Candidate(practice.id, weighted_score(breakdown, weights), breakdown)
 
     def top_k(
         self,
@@ -857,17 +882,25 @@ def allocate_call(
 # --- loading -----------------------------------------------------------------------------
 
 
+#: `is_open_for_twinning` as conditions on `Practice`, for queries.
+OPEN_FOR_TWINNING = (LISTED, Practice.transferable.is_(True), Practice.maturity >= MIN_MATURITY)
+
+
+def open_practice_ids(session: Session, practice_ids: Iterable[int]) -> set[int]:
+    """The practices among `practice_ids` open for twinning now, read from the database: an
+    index may be older than the data."""
+    return set(
+        session.exec(
+            select(Practice.id).where(col(Practice.id).in_(list(practice_ids)), *OPEN_FOR_TWINNING)
+        ).all()
+    )
+
+
 def load_practices(
     session: Session, practice_ids: Sequence[int] | None = None, *, open_only: bool = True
 ) -> list[PracticeProfile]:
     """Practices with their codes and active twinnings: by default all open for twinning."""
-    conditions = []
-    if open_only:
-        conditions += [
-            LISTED,
-            Practice.transferable.is_(True),
-            Practice.maturity >= MIN_MATURITY,
-        ]
+    conditions = list(OPEN_FOR_TWINNING) if open_only else []
     if practice_ids is not None:
         conditions.append(col(Practice.id).in_(practice_ids))
     # Plain columns rather than ORM objects: a hundred thousand practices load in a second.

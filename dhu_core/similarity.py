@@ -109,6 +109,19 @@ class TextModel:
             shape=(len(texts), self.matrix.shape[1]),
         )
 
+    def weights(self, text: str, *, correct: bool = False) -> dict[str, float]:
+        """A text's unit-length vector as term -> weight, its unknown terms weighted too (as
+        `vectors` counts them in the length): to compare two texts neither of which is indexed.
+        """
+        analyse = self.speller.analyse if correct else health_terms.analyse
+        weights = {}
+        for term, count in Counter(analyse(text)).items():
+            column = self._column.get(term)
+            idf = self._unseen_idf * _boost(term) if column is None else self._idf[column]
+            weights[term] = (1.0 + math.log(count)) * float(idf)
+        length = math.sqrt(sum(w * w for w in weights.values()))
+        return {term: w / length for term, w in weights.items()} if length else {}
+
     def similarities_as_indexed(
         self, text: str, *, replacing: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -29,6 +29,8 @@ from dhu_core.matching import (
     clean_weights,
     explain,
     load_needs,
+    load_practices,
+    open_practice_ids,
 )
 from dhu_core.models import (
     CONTROL_RE,
@@ -267,6 +269,11 @@ class Suggestion:
     reasons: list[str]
 
 
+#: Suggestions asked of the index beyond those shown, in place of practices closed since it
+#: was built.
+STALE_MARGIN = 5
+
+
 def suggest_practices(
     *,
     session: Session,
@@ -279,8 +286,11 @@ def suggest_practices(
     """The best practices for a need, explained (pass a cached `index` to skip loading it)."""
     need = get_need(session=session, actor=actor, need_id=need_id)
     index = index or MatchingIndex.build(session)
+    # A cached index may be seconds older than the data: a practice closed since is left out.
+    found = index.top_k([need], weights, k + STALE_MARGIN)[0]
+    still_open = open_practice_ids(session, [c.practice_id for c in found])
     suggestions = []
-    for candidate in index.top_k([need], weights, k)[0]:
+    for candidate in [c for c in found if c.practice_id in still_open][:k]:
         practice = index.practice(candidate.practice_id)
         suggestions.append(Suggestion(candidate, practice, explain(candidate, need, practice)))
     return suggestions
@@ -302,11 +312,13 @@ def express_interest(
         need.organisation_id,
         "Only the need's own organisation can express its interest.",
     )
+    _require_open(session, practice_id)
     _lock_need(session, need_id)
     match = _match_of(session, need_id, practice_id)
     if match is None:
         index = index or MatchingIndex.build(session)
-        candidate = index.candidate(need, practice_id)
+        [practice] = load_practices(session, [practice_id])  # as it is now (see _require_open)
+        candidate = index.candidate(need, practice_id, practice=practice)
         if candidate is None:
             raise ValueError("this practice is not open for twinning with this need")
         match = _new_match(session, need_id, practice_id, candidate.score, candidate.breakdown)
@@ -352,6 +364,20 @@ def save_match(
         session.add(match)
     audit.record(session, actor, "twinning.match_saved", "twinning_match", match.id, score=score)
     return match
+
+
+def _require_open(session: Session, practice_id: int) -> None:
+    """Lock the practice; StateConflict unless it is open for twinning now. Suggestions come
+    from an index that may be a few seconds older than the data. (Practices are locked before
+    needs, as the award of a call does.)"""
+    practice = db.get_for_update(session, Practice, practice_id)
+    if practice is None:
+        raise LookupError(f"no practice with id {practice_id}")
+    if practice_id not in open_practice_ids(session, [practice_id]):
+        raise StateConflict(
+            f"“{practice.title}” is no longer open for twinning: it changed since this list was "
+            "made. Reload the page to see the practices open now."
+        )
 
 
 def _lock_need(session: Session, need_id: int) -> TwinningNeed | None:
@@ -488,8 +514,27 @@ def shortlist(
     unless `tell` is False).
 
     Shortlisted, not agreed: both sides still have to consent before a twinning is agreed.
+    StateConflict when the practice is no longer open for twinning.
     """
     require_role(actor, *COORDINATORS)
+    _require_open(session, practice_id)
+    return _shortlist(
+        session=session, actor=actor, need_id=need_id, practice_id=practice_id,
+        score=score, breakdown=breakdown, source=source, tell=tell,
+    )  # fmt: skip
+
+
+def _shortlist(
+    *,
+    session: Session,
+    actor: User,
+    need_id: int,
+    practice_id: int,
+    score: float,
+    breakdown: Mapping[str, float],
+    source: str,
+    tell: bool = True,
+) -> TwinningMatch:
     _lock_need(session, need_id)
     existing = _match_of(session, need_id, practice_id)
     if existing is not None and existing.status != "suggested":
@@ -530,7 +575,8 @@ def agree(
     _lock_need(session, need_id)
     match = _match_of(session, need_id, practice_id)
     if match is None or match.status == "suggested":
-        match = shortlist(
+        # An awarded call's practice was confirmed by its originator: it need not be open.
+        match = _shortlist(
             session=session, actor=actor, need_id=need_id, practice_id=practice_id,
             score=score, breakdown=breakdown, source="allocation", tell=False,
         )  # fmt: skip
@@ -806,7 +852,12 @@ def propose_allocation(
     if not needs or places <= 0:
         return []
     index = index or MatchingIndex.build(session)
+    pairs = allocate_call(index, needs, places, weights)
+    # A cached index may be seconds older than the data: a pair whose practice closed since is
+    # left out (accepting it would be refused, see `shortlist`).
+    still_open = open_practice_ids(session, [c.practice_id for _, c in pairs])
     return [
         ProposedPair(need, index.practice(candidate.practice_id), candidate)
-        for need, candidate in allocate_call(index, needs, places, weights)
+        for need, candidate in pairs
+        if candidate.practice_id in still_open
     ]

@@ -1,6 +1,7 @@
 """The terms of a text: folding, stems, function words and the health lexicon."""
 
 import csv
+import threading
 
 import pytest
 
@@ -158,3 +159,29 @@ def test_misspelt_words_are_read_as_known_ones():
     assert speller.analyse("rehabilitaton") == analyse("rehabilitation")
     assert speller.analyse("telemonitorng") == analyse("telemonitoring")
     assert speller.analyse("Tartu") == analyse("Tartu")  # short or unlike anything: kept
+
+
+def test_threads_stem_at_the_same_time(monkeypatch):
+    """Pages and the indexes built in the background stem at once (a shared Snowball stemmer
+    broke mid-word)."""
+    monkeypatch.setattr(health_terms, "_STEMS", {})
+    words = [f"{stem}{ending}" for stem in ("telemonitor", "rehabilit", "vaccin", "prescrib")
+             for ending in ("ing", "ation", "ations", "ed", "ers", "ingly")] * 200  # fmt: skip
+    expected = {word: health_terms.snowballstemmer.stemmer("english").stemWord(word)
+                for word in words}  # fmt: skip
+    errors: list[BaseException] = []
+
+    def stem_all() -> None:
+        try:
+            for word in words:
+                health_terms._STEMS.pop(word, None)
+                assert health_terms.stem(word) == expected[word]
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=stem_all) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

@@ -326,6 +326,27 @@ def test_one_pair_scores_as_in_the_ranking():
     assert index.candidate(NEED, 999) is None
 
 
+def test_one_pair_is_scored_as_the_practice_is_now_when_its_profile_is_given():
+    """An index may be seconds older than the data: the practice read now decides."""
+    practices = others()
+    index = MatchingIndex(practices)
+    for candidate in index.top_k([NEED], k=5)[0]:
+        profile = next(p for p in practices if p.id == candidate.practice_id)
+        now = index.candidate(NEED, profile.id, practice=profile)
+        assert now.score == pytest.approx(candidate.score)
+        assert now.breakdown == pytest.approx(candidate.breakdown)
+        busier = dataclasses.replace(profile, transfer_capacity=1, active_twinnings=1)
+        assert index.candidate(NEED, profile.id, practice=busier).breakdown["capacity"] == 0
+        closed = dataclasses.replace(profile, status="archived")
+        assert index.candidate(NEED, profile.id, practice=closed) is None
+    assert index.candidate(NEED, 999) is None
+    for published_since in (perfect(999), dataclasses.replace(practices[3], id=999)):
+        found = index.candidate(NEED, 999, practice=published_since)
+        indexed = MatchingIndex([*practices, published_since]).candidate(NEED, 999)
+        assert found.score == pytest.approx(indexed.score, abs=0.02)
+        assert found.breakdown == pytest.approx(indexed.breakdown, abs=0.05)
+
+
 def test_an_empty_index_suggests_nothing():
     assert MatchingIndex([]).top_k([NEED], k=3) == [[]]
     assert rank(NEED, [perfect(status="draft")]) == []

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from dhu_core import accounts, db, twinning
 from dhu_core.accounts import PermissionDenied
-from dhu_core.matching import DEFAULT_WEIGHTS
+from dhu_core.matching import DEFAULT_WEIGHTS, MatchingIndex
 from dhu_core.models import (
     AuditEvent,
     FieldError,
@@ -18,6 +18,7 @@ from dhu_core.models import (
     Organisation,
     Practice,
     PracticeTag,
+    StateConflict,
     TwinningMatch,
     TwinningNeedCreate,
     field_errors,
@@ -220,6 +221,60 @@ def test_interest_keeps_the_match_suggested_and_is_recorded(engine, team):
         twinning.express_interest(
             session=session, actor=team["stranger"], need_id=need_id, practice_id=team["practice"]
         )
+
+
+@pytest.mark.parametrize(
+    "closed", [{"status": "archived"}, {"transferable": False}, {"maturity": 1}]
+)
+def test_a_practice_closed_since_the_index_is_neither_suggested_nor_taken(engine, team, closed):
+    """The pages' index may be seconds older than the data: what is chosen from it is checked
+    against the database."""
+    need_id = new_need(engine, team)
+    index = MatchingIndex.build(engine)
+    with db.session_scope(engine) as session:
+        practice = session.get(Practice, team["practice"])
+        for field, value in closed.items():
+            setattr(practice, field, value)
+        session.add(practice)
+    with db.session_scope(engine) as session:
+        suggested = twinning.suggest_practices(
+            session=session, actor=team["owner"], need_id=need_id, index=index
+        )
+        proposed = twinning.propose_allocation(
+            session=session, actor=team["coordinator"], places=3, index=index
+        )
+    assert suggested == [] and proposed == []
+    closed_since = pytest.raises(StateConflict, match="no longer open for twinning")
+    with closed_since, db.session_scope(engine) as session:
+        twinning.express_interest(
+            session=session, actor=team["owner"], need_id=need_id,
+            practice_id=team["practice"], index=index,
+        )  # fmt: skip
+    closed_since = pytest.raises(StateConflict, match="no longer open for twinning")
+    with closed_since, db.session_scope(engine) as session:
+        twinning.shortlist(
+            session=session, actor=team["coordinator"], need_id=need_id,
+            practice_id=team["practice"], score=0.5, breakdown={}, source="candidates",
+        )  # fmt: skip
+    with db.session_scope(engine) as session:
+        assert session.exec(select(TwinningMatch)).all() == []
+
+
+def test_interest_in_a_practice_opened_since_the_index_is_scored_as_it_is_now(engine, team):
+    need_id = new_need(engine, team)
+    with db.session_scope(engine) as session:
+        session.get(Practice, team["practice"]).transferable = False
+    index = MatchingIndex.build(engine)
+    with db.session_scope(engine) as session:
+        session.get(Practice, team["practice"]).transferable = True
+    with db.session_scope(engine) as session:
+        match = twinning.express_interest(
+            session=session, actor=team["owner"], need_id=need_id,
+            practice_id=team["practice"], index=index,
+        )  # fmt: skip
+        fresh = MatchingIndex.build(session)
+        need = twinning.get_need(session=session, actor=team["owner"], need_id=need_id)
+        assert match.score == pytest.approx(fresh.candidate(need, team["practice"]).score)
 
 
 def test_a_match_is_saved_by_coordinators_only(engine, team):

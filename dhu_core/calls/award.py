@@ -131,7 +131,8 @@ def ranking(
 
     def fit(need_id: int, practice_id: int) -> PracticeFit:
         profile = profiles[practice_id]
-        candidate = index.candidate(needs[need_id], practice_id)
+        # The practice as it is now: the cached index may be a few seconds older.
+        candidate = index.candidate(needs[need_id], practice_id, practice=profile)
         return PracticeFit(
             practice_id, profile.title, profile.organisation,
             None if candidate is None else candidate.score,

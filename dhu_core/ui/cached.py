@@ -4,6 +4,7 @@ shows at once, and a write elsewhere (a draft, a message) leaves them as they ar
 Each read names the scopes it shows (see `dhu_core.changes`); when unsure, name one more.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -25,6 +26,8 @@ from dhu_core import (
 )
 from dhu_core.calls import lessons
 from dhu_core.changes import ACCOUNTS, CATALOGUE, DRAFTS, KNOWLEDGE, ORGANISATIONS, TWINNING
+from dhu_core.config import get_settings
+from dhu_core.indexes import BackgroundIndex
 from dhu_core.knowledge import DigestView
 from dhu_core.models import PracticePublic, utcnow
 
@@ -109,28 +112,67 @@ def public_practice(practice_id: int) -> PracticePublic | None:
     return _public_practice(data_version(*PRACTICES), practice_id)
 
 
-@st.cache_resource(show_spinner="Indexing practices for similarity…", max_entries=1)
-def _similarity_index(version: int) -> similarity.SimilarityIndex:
-    return similarity.SimilarityIndex.build()
+def _similarity_index() -> similarity.SimilarityIndex:
+    return _served(_indexes().similarity, data_version(*PRACTICES))
 
 
 def _titles(ids: list[int]) -> dict[int, str]:
     return {p.id: p.title for p in practices.public_titles(ids)}
 
 
+@dataclass(frozen=True)
+class _Indexes:
+    similarity: BackgroundIndex[similarity.SimilarityIndex]
+    matching: BackgroundIndex[matching.MatchingIndex]
+
+
+def _indexes() -> _Indexes:
+    """This process's indexes of the configured database."""
+    return _indexes_of(get_settings().sqlalchemy_url)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _indexes_of(url: str) -> _Indexes:
+    engine = db.get_engine(url)
+    return _Indexes(
+        BackgroundIndex(
+            lambda: similarity.SimilarityIndex.build(engine=engine), name="similarity index"
+        ),
+        BackgroundIndex(lambda: matching.MatchingIndex.build(engine), name="matching index"),
+    )
+
+
+def start_indexes() -> None:
+    """Start building the indexes in the background, so the first visitor needing one finds
+    it ready (once per process: they are built again only when the data moves on)."""
+    indexes = _indexes()
+    indexes.similarity.refresh(data_version(*PRACTICES))
+    indexes.matching.refresh(data_version(*UPTAKE))
+
+
+def _served(index: BackgroundIndex, version: int):
+    """The newest built `index`, a build of `version` started if it is newer; only the
+    process's first request waits."""
+    if index.ready:
+        return index.get(version)
+    with st.spinner(f"Preparing the {index.name}…"):
+        return index.get(version)
+
+
 def similar_to_text(title: str, summary: str, *, exclude: int | None = None) -> list:
     """(id, title, score) of the published practices most like this text, scored as if it
-    were published in place of practice `exclude` (the one being edited, never listed)."""
-    found = _similarity_index(data_version(*PRACTICES)).similar_to_text(
-        title, summary, k=5, replacing=exclude
-    )
+    were published in place of practice `exclude` (the one being edited, never listed).
+
+    The index may be a few seconds older than the data: a practice unpublished since is left
+    out (`_titles` reads the listed ones), one published since shows once it is indexed."""
+    found = _similarity_index().similar_to_text(title, summary, k=5, replacing=exclude)
     titles = _titles([i for i, _ in found])
     return [(i, titles[i], score) for i, score in found if i in titles]
 
 
 def similar_to_practice(practice_id: int) -> list:
     """(id, title, score) of the published practices most like this one."""
-    found = _similarity_index(data_version(*PRACTICES)).similar_to_practice(practice_id, k=5)
+    found = _similarity_index().similar_to_practice(practice_id, k=5)
     titles = _titles([i for i, _ in found])
     return [(i, titles[i], score) for i, score in found if i in titles]
 
@@ -302,11 +344,8 @@ def registration_years() -> tuple[int, int]:
     return _registration_years(data_version(*PRACTICES))
 
 
-@st.cache_resource(show_spinner="Preparing the twinning matcher…", max_entries=1)
-def _matching_index(version: int) -> matching.MatchingIndex:
-    return matching.MatchingIndex.build(db.get_engine())
-
-
 def matching_index() -> matching.MatchingIndex:
-    """The practices open for twinning, as matrices, for the current data."""
-    return _matching_index(data_version(*UPTAKE))
+    """The practices open for twinning, as matrices: the newest built index, which may be a
+    few seconds older than the data while the next one is built (see `_served`). What is
+    chosen from it is checked against the database (see `twinning.shortlist`)."""
+    return _served(_indexes().matching, data_version(*UPTAKE))

@@ -115,6 +115,7 @@ def _prepared() -> bool:
     trusted_proxies(settings)
     prepare_database(settings)
     background.start()
+    cached.start_indexes()
     # The ~130,000 objects of the loaded libraries live as long as the server: keep them out
     # of CPython's full collections, which otherwise add ~60 ms to every few requests.
     gc.freeze()
