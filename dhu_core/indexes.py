@@ -18,6 +18,11 @@ log = logging.getLogger(__name__)
 
 Index = TypeVar("Index")
 
+#: One build at a time in a process: a publication makes both indexes stale at once, and two
+#: builds side by side would hold both old and both new indexes (and their working memory) at
+#: once, for no gain on the GIL.
+_ONE_BUILD_AT_A_TIME = threading.Lock()
+
 
 class BackgroundIndex(Generic[Index]):
     """The newest built index of one kind in this process, rebuilt in the background.
@@ -89,7 +94,8 @@ class BackgroundIndex(Generic[Index]):
             with self._changed:
                 target = self._wanted
             try:
-                index = self._build()
+                with _ONE_BUILD_AT_A_TIME:
+                    index = self._build()
             except Exception as error:
                 log.exception("building the %s for data version %s failed", self.name, target)
                 with self._changed:

@@ -295,3 +295,18 @@ def test_a_practice_unpublished_since_the_index_is_never_shown_as_similar(engine
     assert stale.version < cached.data_version(*cached.PRACTICES)  # still the old index
     assert kept in {i for i, _, _ in by_text}
     assert gone not in {i for i, _, _ in by_text} | {i for i, _, _ in by_practice}
+
+
+def test_two_indexes_of_a_process_are_built_one_after_the_other(builds):
+    """A publication makes both indexes stale: built side by side, they would hold both old
+    and both new indexes in memory at once."""
+    similar = BackgroundIndex(builds, name="similarity index")
+    matches = BackgroundIndex(builds, name="matching index")
+    similar.refresh(1)
+    matches.refresh(1)
+    number, gate = builds.next()
+    assert builds.started.empty() and builds.running == 1
+    gate.set()
+    builds.finish_next()
+    assert similar.get(1, current=True) and matches.get(1, current=True)
+    assert builds.most_at_once == 1
