@@ -55,6 +55,9 @@ NEVER = -(2**62)
 
 #: The freshness columns come first in every index, whether or not a practice has them.
 _FRESHNESS_COLUMNS = tuple(("freshness", value) for value in FRESHNESS)
+#: A listing's keys hold the practice's id in their low bits (ids are 32-bit integers).
+_ID_BITS = 32
+_ID_MASK = (1 << _ID_BITS) - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -79,9 +82,9 @@ class Listing:
     confirmed: np.ndarray
     #: Every (facet, value) any practice has or had; the freshness ones first.
     columns: tuple[tuple[str, str], ...]
-    #: One entry per value a practice has: the practice's id and the value's column.
-    owners: np.ndarray
-    values: np.ndarray
+    #: One key per value a practice has, `column << 32 | practice id`, in order: by column,
+    #: then by practice, as the matrix is laid out (see `_matrix`).
+    keys: np.ndarray
 
     def patched(self, changed: np.ndarray, fresh: "Listing") -> "Listing":
         """This listing with the practices `changed` as `fresh` has them (absent there: no
@@ -90,8 +93,11 @@ class Listing:
         for column in fresh.columns:
             columns.setdefault(column, len(columns))
         remap = np.array([columns[column] for column in fresh.columns], dtype=np.int64)
-        kept = ~np.isin(self.ids, changed, kind="table")
-        entries = ~np.isin(self.owners, changed, kind="table")
+        added = np.sort(remap[fresh.keys >> _ID_BITS] << _ID_BITS | fresh.keys & _ID_MASK)
+        gone = np.zeros(max(self.ids.max(initial=0), changed.max()) + 1, dtype=bool)
+        gone[changed] = True
+        keys = self.keys[~gone[self.keys & _ID_MASK]]
+        kept = ~gone[self.ids]
         ids = np.concatenate([self.ids[kept], fresh.ids])
         order = np.argsort(ids, kind="stable")
         return Listing(
@@ -99,16 +105,12 @@ class Listing:
             published=np.concatenate([self.published[kept], fresh.published])[order],
             confirmed=np.concatenate([self.confirmed[kept], fresh.confirmed])[order],
             columns=tuple(columns),
-            owners=np.concatenate([self.owners[entries], fresh.owners]),
-            values=np.concatenate([self.values[entries], remap[fresh.values]]),
+            keys=np.insert(keys, np.searchsorted(keys, added), added),
         )
 
     def entries(self) -> set[tuple[int, str, str]]:
         """Every (practice, facet, value), to compare listings however they were put together."""
-        return {
-            (int(owner), *self.columns[value])
-            for owner, value in zip(self.owners, self.values, strict=True)
-        }
+        return {(int(key & _ID_MASK), *self.columns[key >> _ID_BITS]) for key in self.keys}
 
 
 def read_listing(session: Session, *conditions: ColumnElement[bool]) -> Listing:
@@ -155,16 +157,13 @@ def read_listing(session: Session, *conditions: ColumnElement[bool]) -> Listing:
             holds(practice_id, DHI_CODE, code)
         elif kind in TAG_FACETS:
             holds(practice_id, kind, code)
-    # Once each: two DHI codes of one group make one "dhi" value.
-    width = len(columns)
-    held = np.unique(np.array(owners, dtype=np.int64) * width + np.array(values, dtype=np.int64))
+    keys = np.array(values, dtype=np.int64) << _ID_BITS | np.array(owners, dtype=np.int64)
     return Listing(
         ids=np.array([row.id for row in rows], dtype=np.int64),
         published=np.array([microseconds(row.published_at) for row in rows], dtype=np.int64),
         confirmed=np.array([microseconds(row.last_confirmed_at) for row in rows], dtype=np.int64),
         columns=tuple(columns),
-        owners=held // width,
-        values=held % width,
+        keys=np.unique(keys),  # once each: two DHI codes of one group make one "dhi" value
     )
 
 
@@ -292,17 +291,22 @@ class FacetIndex:
 
 
 def _matrix(listing: Listing, outdated_before: datetime) -> sparse.csc_matrix:
-    """The practices × values 0/1 matrix of `listing`, freshness as of `outdated_before`."""
+    """The practices × values 0/1 matrix of `listing`, freshness as of `outdated_before`.
+
+    Laid out straight from the keys' order (column by column, rows in order), as a sort of
+    a million entries would take longer than the rest of a search.
+    """
     size = len(listing.ids)
-    row_of = np.zeros(int(listing.ids.max(initial=0)) + 1, dtype=np.int64)
-    row_of[listing.ids] = np.arange(size)
-    dated = np.flatnonzero(listing.confirmed != NEVER)
-    outdated = listing.confirmed[dated] < microseconds(outdated_before)
-    rows = np.concatenate([row_of[listing.owners], dated])
-    columns = np.concatenate([listing.values, outdated.astype(np.int64)])
-    return sparse.csc_matrix(
-        (np.ones(len(rows)), (rows, columns)), shape=(size, len(listing.columns))
-    )
+    row_of = np.zeros(int(listing.ids.max(initial=0)) + 1, dtype=np.int32)
+    row_of[listing.ids] = np.arange(size, dtype=np.int32)
+    current = listing.confirmed >= microseconds(outdated_before)
+    fresh = np.flatnonzero(current).astype(np.int32)
+    outdated = np.flatnonzero(~current & (listing.confirmed != NEVER)).astype(np.int32)
+    columns = np.arange(len(_FRESHNESS_COLUMNS), len(listing.columns) + 1) << _ID_BITS
+    starts = np.searchsorted(listing.keys, columns) + len(fresh) + len(outdated)
+    rows = np.concatenate([fresh, outdated, row_of[listing.keys & _ID_MASK]])
+    starts = np.concatenate([[0, len(fresh)], starts]).astype(np.int32)
+    return sparse.csc_matrix((np.ones(len(rows)), rows, starts), shape=(size, len(listing.columns)))
 
 
 def _changed(notes: Iterable[str | None]) -> np.ndarray | None:
