@@ -59,6 +59,8 @@ _FRESHNESS_COLUMNS = tuple(("freshness", value) for value in FRESHNESS)
 _ID_BITS = 32
 _ID_MASK = (1 << _ID_BITS) - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: The values of every matrix (see `_ones`).
+_ONES = np.ones(0)
 
 
 @dataclass(frozen=True)
@@ -107,10 +109,6 @@ class Listing:
             columns=tuple(columns),
             keys=np.insert(keys, np.searchsorted(keys, added), added),
         )
-
-    def entries(self) -> set[tuple[int, str, str]]:
-        """Every (practice, facet, value), to compare listings however they were put together."""
-        return {(int(key & _ID_MASK), *self.columns[key >> _ID_BITS]) for key in self.keys}
 
 
 def read_listing(session: Session, *conditions: ColumnElement[bool]) -> Listing:
@@ -306,7 +304,17 @@ def _matrix(listing: Listing, outdated_before: datetime) -> sparse.csc_matrix:
     starts = np.searchsorted(listing.keys, columns) + len(fresh) + len(outdated)
     rows = np.concatenate([fresh, outdated, row_of[listing.keys & _ID_MASK]])
     starts = np.concatenate([[0, len(fresh)], starts]).astype(np.int32)
-    return sparse.csc_matrix((np.ones(len(rows)), rows, starts), shape=(size, len(listing.columns)))
+    return sparse.csc_matrix((_ones(len(rows)), rows, starts), shape=(size, len(listing.columns)))
+
+
+def _ones(count: int) -> np.ndarray:
+    """`count` ones, read-only: a view of one array that every matrix shares (making 8 MB of
+    them anew took longer than the rest of a patch on a busy machine)."""
+    global _ONES
+    if len(_ONES) < count:
+        _ONES = np.ones(count + count // 8)
+        _ONES.flags.writeable = False
+    return _ONES[:count]
 
 
 def _changed(notes: Iterable[str | None]) -> np.ndarray | None:
