@@ -289,7 +289,7 @@ def record(session: Session) -> None:
     ]
     # Through the connection: the session's own hooks must not take the log for data.
     connection = session.connection()
-    ids = connection.execute(_LOG.insert().returning(_LOG.c.id), rows).scalars()
+    ids = connection.execute(_LOG.insert().returning(_LOG.c.id), rows).scalars().all()
     if random.random() < 1 / PRUNE_ONE_IN:  # noqa: S311 (not for security)
         _prune(connection, scopes, min(ids))
 
