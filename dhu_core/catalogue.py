@@ -6,14 +6,11 @@ policies there are and can widen the choice (values within a facet are OR, facet
 """
 
 import re
-import threading
-from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
-from scipy import sparse
 from sqlalchemy import (
     CTE,
     ColumnElement,
@@ -29,9 +26,10 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session
 
-from dhu_core import changes, db, freshness, geo, taxonomy
+from dhu_core import db, facet_index, freshness, geo, taxonomy
 from dhu_core import params as url
 from dhu_core.config import DATA_DIR
+from dhu_core.facet_index import DHI_CODE, FACETS, FRESHNESS, FacetIndex, Hits
 from dhu_core.models import (
     LISTED,
     FieldError,
@@ -42,29 +40,12 @@ from dhu_core.models import (
 )
 from dhu_core.practices import load_public
 
-#: Facet names, as in the URL parameters (the DHI facet counts groups 1.0 to 4.0).
-FACETS = (
-    "type",
-    "maturity",
-    "country",
-    "domain",
-    "dhi",
-    "standard",
-    "language",
-    "transferable",
-    "freshness",
-)
-#: Values of the freshness facet: confirmed within the reminder period, or "may be outdated".
-FRESHNESS = ("current", "outdated")
 SORTS = ("relevance", "newest", "oldest", "title", "maturity")
 #: Ten cards fill a phone's screen about six times; twenty made the page 5,000–7,600 px long.
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 #: Far beyond any real catalogue, and small enough that the row offset fits any database.
 MAX_PAGE = 1_000_000
-#: How many searches' text hits each facet index keeps (at most ~0.3 MB each at 100,000
-#: practices).
-KEPT_HITS = 32
 #: Longer search text from a URL is cut to this many characters.
 MAX_TEXT = 200
 #: The last word of a search also matches longer words from this length on ("tele" finds
@@ -199,7 +180,7 @@ def search(
     page_size = min(max(query.page_size, 1), MAX_PAGE_SIZE)
     outdated_before = freshness.outdated_before(now)
     with db.read_scope(engine) as session:
-        index = _facet_index(session, outdated_before)
+        index = facet_index.current(session, outdated_before)
         words = _words(query.text)
         hits = index.hits(words, lambda: _scored_hits(session, index, words, dialect))
         matched, facets = _matched_and_facets(query, index, hits)
@@ -229,8 +210,7 @@ def matching_ids(
     limit: int | None = None,
 ) -> list[int]:
     """Ids of the listed practices matching `query` in its sort order (paging ignored): all,
-    or the first `limit`. Straight from SQL, without the facet index a page of `search`
-    builds after each change of the catalogue."""
+    or the first `limit`. Straight from SQL, without the facet index that `search` keeps."""
     engine = engine or db.get_engine()
     ordered = _ordered(query, engine.dialect.name, freshness.outdated_before(now)).limit(limit)
     with db.read_scope(engine) as session:
@@ -275,12 +255,6 @@ def _int(raw: object, *, default: int, least: int, most: int) -> int:
 
 
 # --- SQL -----------------------------------------------------------------------------------
-
-#: Facets that come from a practice's tags (the others from its columns and deployments).
-_TAG_FACETS = ("domain", "dhi", "standard", "language")
-#: The `FacetIndex` keeps a practice's DHI codes too, for filters on a category or intervention
-#: (the "dhi" facet counts groups only).
-_DHI_CODE = "dhi-code"
 
 
 def _words(text: str) -> list[str] | None:
@@ -417,27 +391,18 @@ def _ordered(query: CatalogueQuery, dialect: str, outdated_before: datetime) -> 
     return _matching(query, dialect, outdated_before, Practice.id).order_by(*order)
 
 
-@dataclass(frozen=True)
-class _Hits:
-    """The published practices that hold the search words: their rows in the `FacetIndex`, and
-    their scores (best lowest)."""
-
-    rows: np.ndarray
-    scores: np.ndarray
-
-
-def _scored_hits(session: Session, index: "FacetIndex", words: list[str], dialect: str) -> _Hits:
+def _scored_hits(session: Session, index: FacetIndex, words: list[str], dialect: str) -> Hits:
     """Run the full-text search once; what the page, the total and the facets start from."""
     hits = _hits(words, dialect, scored=True)
     found = session.execute(select(hits.c.id, hits.c.score)).all()
     ids = np.fromiter((row[0] for row in found), dtype=np.int64, count=len(found))
     scores = np.fromiter((row[1] for row in found), dtype=np.float64, count=len(found))
     rows, published = index.locate(ids)
-    return _Hits(rows=rows, scores=scores[published])
+    return Hits(rows=rows, scores=scores[published])
 
 
 def _matched_and_facets(
-    query: CatalogueQuery, index: "FacetIndex", hits: _Hits | None
+    query: CatalogueQuery, index: FacetIndex, hits: Hits | None
 ) -> tuple[np.ndarray | None, dict[str, dict[str, int]]]:
     """The `FacetIndex` rows of the matching practices (None: all), and the counts per value of
     each facet.
@@ -472,8 +437,8 @@ def _chosen_values(query: CatalogueQuery, skip: str) -> dict[str, list[str]]:
         "freshness": [query.freshness] if query.freshness else [],
         "country": list(query.countries),
     } | _chosen_tags(query)
-    chosen[_DHI_CODE] = chosen.pop("dhi")
-    skipped = _DHI_CODE if skip == "dhi" else skip
+    chosen[DHI_CODE] = chosen.pop("dhi")
+    skipped = DHI_CODE if skip == "dhi" else skip
     return {facet: values for facet, values in chosen.items() if values and facet != skipped}
 
 
@@ -485,178 +450,5 @@ def _filters_on(query: CatalogueQuery, facet: str) -> bool:
     return bool(getattr(query, _LIST_PARAMS[facet][0]))
 
 
-class FacetIndex:
-    """The facet values of every published practice as a 0/1 matrix (practice × value), with
-    its DHI codes (for filters) and publication time (for the order).
-
-    Counting a set of practices is then one sparse matrix-vector product. Built once per
-    catalogue version and day (see `_facet_index`): a publication or an edit of a listed
-    practice changes the version (a draft does not), and the next search rebuilds it; practices
-    become "may be outdated" from one day to the next.
-    """
-
-    def __init__(
-        self, ids: np.ndarray, pairs: list[tuple[int, str, str]], published: np.ndarray
-    ) -> None:
-        self.ids = ids
-        self.size = len(ids)
-        #: When each practice was published (microseconds), to order equally relevant ones.
-        self.published = published
-        #: The text hits of the last searches: paging through a search, or changing its
-        #: filters, does not run its full-text query again (~40 ms for a common word at
-        #: 100,000 practices). Kept as long as the index, so until the catalogue changes.
-        self._hits: OrderedDict[tuple[str, ...], _Hits] = OrderedDict()
-        self._hits_lock = threading.Lock()
-        self.columns = sorted({(facet, value) for _, facet, value in pairs})
-        self._column = column_of = {column: i for i, column in enumerate(self.columns)}
-        rows = np.searchsorted(ids, np.fromiter((p for p, _, _ in pairs), dtype=np.int64))
-        cols = np.fromiter((column_of[(f, v)] for _, f, v in pairs), dtype=np.int64)
-        matrix = sparse.csr_matrix(
-            (np.ones(len(pairs)), (rows, cols)), shape=(self.size, len(self.columns))
-        )
-        self.matrix = (matrix > 0).astype(np.float64).tocsc()  # a DHI group counts once
-
-    @classmethod
-    def build(cls, session: Session, outdated_before: datetime) -> "FacetIndex":
-        """Read the facet values of the listed practices (three queries); those confirmed
-        before `outdated_before` may be outdated."""
-        published = LISTED
-        rows = session.exec(
-            select(
-                Practice.id,
-                Practice.practice_type,
-                Practice.maturity,
-                Practice.transferable,
-                Practice.published_at,
-                Practice.last_confirmed_at,
-            )
-            .where(published)
-            .order_by(Practice.id)
-        ).all()
-        pairs = [(row.id, "type", row.practice_type) for row in rows if row.practice_type]
-        pairs += [
-            (row.id, "maturity", str(row.maturity)) for row in rows if row.maturity is not None
-        ]
-        pairs += [
-            (row.id, "transferable", "yes" if row.transferable else "no")
-            for row in rows
-            if row.transferable is not None
-        ]
-        pairs += [
-            (
-                row.id,
-                "freshness",
-                "outdated" if _before(row.last_confirmed_at, outdated_before) else "current",
-            )
-            for row in rows
-            if row.last_confirmed_at is not None
-        ]
-        countries = select(PracticeCountry.practice_id, PracticeCountry.country).join(
-            Practice, Practice.id == PracticeCountry.practice_id
-        )
-        pairs += [(i, "country", c) for i, c in session.exec(countries.where(published))]
-        tags = select(PracticeTag.practice_id, PracticeTag.kind, PracticeTag.code).join(
-            Practice, Practice.id == PracticeTag.practice_id
-        )
-        for i, kind, code in session.exec(tags.where(published)):
-            if kind == "dhi":
-                pairs += [(i, "dhi", taxonomy.dhi_group(code)), (i, _DHI_CODE, code)]
-            elif kind in _TAG_FACETS:
-                pairs.append((i, kind, code))
-        return cls(
-            np.array([row[0] for row in rows], dtype=np.int64),
-            pairs,
-            np.array([_microseconds(row[4]) for row in rows], dtype=np.int64),
-        )
-
-    def hits(self, words: list[str] | None, search: Callable[[], _Hits]) -> _Hits | None:
-        """The hits of `words` (None without words): those of a recent search of the same
-        words, else `search()`, then kept (the last `KEPT_HITS`)."""
-        if words is None:
-            return None
-        key = tuple(words)
-        with self._hits_lock:
-            if (kept := self._hits.get(key)) is not None:
-                self._hits.move_to_end(key)
-                return kept
-        found = search()
-        with self._hits_lock:
-            self._hits[key] = found
-            while len(self._hits) > KEPT_HITS:
-                self._hits.popitem(last=False)
-        return found
-
-    def locate(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The rows of the published practices among `ids`, and which of `ids` they are."""
-        if not self.size:
-            return ids[:0], np.zeros(len(ids), dtype=bool)
-        rows = np.searchsorted(self.ids, ids).clip(0, self.size - 1)
-        found = self.ids[rows] == ids
-        return rows[found], found
-
-    def counts(self, rows: np.ndarray | None) -> dict[str, Counter[str]]:
-        """Facet -> value -> how many of the practices at `rows` (None: all) have it."""
-        if rows is None:
-            weights = np.ones(self.size)
-        else:
-            weights = np.zeros(self.size)
-            weights[rows] = 1.0
-        totals = self.matrix.T @ weights if self.size else np.zeros(len(self.columns))
-        counts: dict[str, Counter[str]] = {facet: Counter() for facet in FACETS}
-        for (facet, value), n in zip(self.columns, totals, strict=True):
-            if n and facet in counts:
-                counts[facet][value] = int(n)
-        return counts
-
-    def matching(self, chosen: dict[str, list[str]], rows: np.ndarray | None) -> np.ndarray | None:
-        """Of the practices at `rows` (None: all), the rows of those with one of the `chosen`
-        values of every facet; None when nothing is chosen and `rows` is None."""
-        if not chosen:
-            return rows
-        keep = np.ones(self.size, dtype=bool)
-        for facet, values in chosen.items():
-            columns = [self._column.get((facet, value)) for value in values]
-            wanted = [column for column in columns if column is not None]
-            keep &= np.asarray(self.matrix[:, wanted].sum(axis=1)).ravel() > 0
-        rows = np.arange(self.size) if rows is None else rows
-        return rows[keep[rows]]
-
-    def by_relevance(self, rows: np.ndarray | None, hits: _Hits) -> np.ndarray:
-        """The ids of the practices at `rows` (None: all hits) by score, then newest first,
-        as `_ordered` sorts them in SQL."""
-        score = np.full(self.size, np.inf)
-        score[hits.rows] = hits.scores
-        rows = hits.rows if rows is None else rows
-        order = np.lexsort((-self.ids[rows], -self.published[rows], score[rows]))
-        return self.ids[rows[order]]
-
-
-_FACET_INDEXES: dict[tuple[str, int], FacetIndex] = {}
-
-
-def _facet_index(session: Session, outdated_before: datetime) -> FacetIndex:
-    """The facet index of this database at the catalogue's current version, with practices
-    confirmed before `outdated_before` as "may be outdated" (one kept per process)."""
-    version = db.data_version_in(session, scopes=[changes.CATALOGUE])
-    key = (str(session.get_bind().url), version, outdated_before)
-    index = _FACET_INDEXES.get(key)
-    if index is None:
-        index = FacetIndex.build(session, outdated_before)
-        _FACET_INDEXES.clear()
-        _FACET_INDEXES[key] = index
-    return index
-
-
 def _largest_first(item: tuple[str, int]) -> tuple[int, str]:
     return -item[1], item[0]
-
-
-def _before(moment: datetime, limit: datetime) -> bool:
-    return moment.replace(tzinfo=moment.tzinfo or UTC) < limit
-
-
-def _microseconds(moment: datetime | None) -> int:
-    """A time as a sortable number; a practice without a publication time sorts as the oldest."""
-    if moment is None:
-        return -(2**62)
-    return int(moment.replace(tzinfo=moment.tzinfo or UTC).timestamp() * 1_000_000)

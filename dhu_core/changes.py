@@ -11,12 +11,28 @@ Appending rows takes no lock that other writers wait for, unlike one counter row
 every write. Two writers' ids can commit out of order on PostgreSQL, though (the later id
 first), so a version is not just the newest id: it also counts the rows within `WINDOW` ids of
 it, which a late commit increases. Old rows are pruned now and then, never within the window.
+
+A catalogue row also says which practices' facet values the transaction changed (`practices`),
+so that each process patches its facet index with just those (`dhu_core.facet_index`, which
+reads the rows it has not taken up yet with `rows_since`). Catalogue rows are kept `KEPT` ids
+back for it, far beyond the window.
 """
 
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import Connection, Executable, Insert, func, inspect, select, union_all
+from sqlalchemy import (
+    Connection,
+    Delete,
+    Executable,
+    Insert,
+    Update,
+    func,
+    inspect,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
@@ -121,14 +137,26 @@ SIGN_IN_FIELDS = frozenset(
     {"last_login_at", "failed_logins", "locked_until", "sessions_valid_after", "password_hash"}
 )
 
+#: The columns of a practice that its facets show (see `dhu_core.facet_index`).
+FACET_COLUMNS = frozenset(
+    {"status", "practice_type", "maturity", "transferable", "published_at", "last_confirmed_at"}
+)
+#: A transaction that changed the facet values of more practices than this notes "not known
+#: which" on its catalogue row: the facet index is built again rather than patched.
+MOST_PRACTICES = 500
+
 #: How many ids late a commit may be and still change the versions (see the module's text).
 WINDOW = 1024
+#: How many ids back the rows of a scope are kept when more than `WINDOW`: the catalogue's,
+#: which a process whose facet index is older reads to bring it up to date.
+KEPT = {CATALOGUE: 2**20}
 #: One write transaction in this many prunes the change log of its scopes.
 PRUNE_ONE_IN = 64
 
 _SCOPES = "dhu_scopes"
 _TABLES = "dhu_tables"
 _PRACTICES = "dhu_practices"
+_FACETED = "dhu_faceted"
 _LOG = DataChange.__table__
 
 
@@ -137,11 +165,19 @@ def note_scopes(session: Session, scopes: Iterable[str]) -> None:
     session.info.setdefault(_SCOPES, set()).update(scopes)
 
 
+def note_faceted(session: Session, practices: Iterable[int] | None) -> None:
+    """Mark the facet values of `practices` as changed by this transaction (None: of practices
+    not known, which makes every process build its facet index again)."""
+    noted = session.info.get(_FACETED, set())
+    session.info[_FACETED] = None if practices is None or noted is None else noted | {*practices}
+
+
 def note_statement(session: Session, statement: Executable) -> None:
     """Note an INSERT, UPDATE or DELETE statement run through the session."""
     table = getattr(getattr(statement, "table", None), "name", "")
     session.info.setdefault(_TABLES, set()).add(table)
-    of_practices = _of_practices(statement) if table in PRACTICE_ROWS else None
+    note_faceted(session, _faceted_by(statement, table))
+    of_practices = _named(statement, "practice_id") if table in PRACTICE_ROWS else None
     if of_practices is not None:
         session.info.setdefault(_PRACTICES, set()).update(of_practices)
     elif table == "organisation" and isinstance(statement, Insert):
@@ -152,11 +188,26 @@ def note_statement(session: Session, statement: Executable) -> None:
         note_scopes(session, TABLE_SCOPES.get(table, SCOPES))
 
 
-def _of_practices(statement: Executable) -> list[int] | None:
-    """The practices whose rows a statement on their tags or deployments writes, when it says
-    so plainly (`WHERE practice_id = 1` or `IN (1, 2)`); else None."""
+def _faceted_by(statement: Executable, table: str) -> list[int] | None:
+    """The practices whose facet values a statement on `table` changes, when it says so plainly
+    (`WHERE id = 1`, `WHERE practice_id IN (1, 2)`); none for an UPDATE of practices that sets
+    no column their facets show (a reminder's time); else None (not known)."""
+    if table in PRACTICE_ROWS:
+        return _named(statement, "practice_id")
+    if table != "practice":
+        return [] if table in TABLE_SCOPES else None
+    if isinstance(statement, Update):
+        values = getattr(statement, "_values", None) or {}
+        if values and not {getattr(key, "key", key) for key in values} & FACET_COLUMNS:
+            return []
+    return _named(statement, "id") if isinstance(statement, Update | Delete) else None
+
+
+def _named(statement: Executable, key: str) -> list[int] | None:
+    """The values a statement's WHERE clause holds the column `key` to, when that is all it
+    says (`WHERE key = 1` or `key IN (1, 2)`); else None."""
     where = getattr(statement, "whereclause", None)
-    if not isinstance(where, BinaryExpression) or getattr(where.left, "key", "") != "practice_id":
+    if not isinstance(where, BinaryExpression) or getattr(where.left, "key", "") != key:
         return None
     if not isinstance(where.right, BindParameter) or where.right.value is None:
         return None
@@ -176,14 +227,19 @@ def note_objects(session: Session) -> None:
         session.info.setdefault(_TABLES, set()).add(table)
         if isinstance(instance, Practice):
             note_scopes(session, _practice_scopes(instance, new=instance in session.new))
+            if instance not in session.dirty or _facets_changed(instance):
+                note_faceted(session, [instance.id])
         elif isinstance(instance, PracticeTag | PracticeCountry):
             practices.add(instance.practice_id)
+            note_faceted(session, [instance.practice_id])
         elif isinstance(instance, Organisation) and instance in session.new:
             note_scopes(session, (ORGANISATIONS,))
         elif isinstance(instance, User) and instance in session.dirty and _signed_in(instance):
             note_scopes(session, (SIGN_IN,))
         else:
             note_scopes(session, TABLE_SCOPES.get(table, SCOPES))
+            if table not in TABLE_SCOPES:
+                note_faceted(session, None)
 
 
 def _practice_scopes(practice: Practice, *, new: bool) -> set[str]:
@@ -194,6 +250,12 @@ def _practice_scopes(practice: Practice, *, new: bool) -> set[str]:
     if not statuses or (history.added and not history.deleted and not new):
         return {CATALOGUE, DRAFTS}
     return {_scope_of(status) for status in statuses}
+
+
+def _facets_changed(practice: Practice) -> bool:
+    """True when this flush changes a column of the practice that its facets show."""
+    attributes = inspect(practice).attrs
+    return any(attributes[name].history.has_changes() for name in FACET_COLUMNS)
 
 
 def _signed_in(account: User) -> bool:
@@ -215,17 +277,30 @@ def record(session: Session) -> None:
     """Append this transaction's scopes to the change log (call it just before commit)."""
     _resolve_practices(session)
     scopes = sorted(session.info.pop(_SCOPES, set()))
+    faceted = session.info.pop(_FACETED, set())
     session.info.pop(_TABLES, None)
     if not scopes:
         return
+    practices = None
+    if faceted is not None and len(faceted) <= MOST_PRACTICES:
+        practices = " ".join(str(practice_id) for practice_id in sorted(faceted))
+    rows = [
+        {"scope": scope, "practices": practices if scope == CATALOGUE else None} for scope in scopes
+    ]
     # Through the connection: the session's own hooks must not take the log for data.
     connection = session.connection()
-    ids = connection.execute(
-        _LOG.insert().returning(_LOG.c.id), [{"scope": scope} for scope in scopes]
-    ).scalars()
-    oldest_kept = min(ids) - WINDOW
+    ids = connection.execute(_LOG.insert().returning(_LOG.c.id), rows).scalars().all()
     if random.random() < 1 / PRUNE_ONE_IN:  # noqa: S311 (not for security)
-        connection.execute(_LOG.delete().where(_LOG.c.scope.in_(scopes), _LOG.c.id <= oldest_kept))
+        _prune(connection, scopes, min(ids))
+
+
+def _prune(connection: Connection, scopes: list[str], newest: int) -> None:
+    """Delete the rows of `scopes` more than `WINDOW` ids (or their `KEPT` ids) older than
+    `newest`."""
+    for kept in {KEPT.get(scope, WINDOW) for scope in scopes}:
+        pruned = [scope for scope in scopes if KEPT.get(scope, WINDOW) == kept]
+        older = _LOG.c.id <= newest - kept
+        connection.execute(_LOG.delete().where(_LOG.c.scope.in_(pruned), older))
 
 
 def _resolve_practices(session: Session) -> None:
@@ -255,3 +330,35 @@ def version(connection: Connection | Session, scopes: Iterable[str] | None = Non
         select(func.max(ids), func.count()).where(scope.in_(scopes), ids > newest - WINDOW)
     ).one()
     return (top or 0) * WINDOW + within
+
+
+@dataclass(frozen=True)
+class Seen:
+    """How far a reader has taken up the rows of one scope: the newest id, and the ids within
+    `WINDOW` of it (a late commit may still add a row below the newest)."""
+
+    top: int
+    ids: frozenset[int]
+
+
+def rows_since(
+    connection: Connection | Session, scope: str, seen: Seen | None
+) -> tuple[list[str | None], Seen] | None:
+    """The `practices` of the rows of `scope` that `seen` has not taken up (with None, those
+    within `WINDOW` of the newest), and what is seen with them; None when rows it has not taken
+    up may have been pruned since."""
+    ids = _LOG.c.id
+    in_scope = _LOG.c.scope == scope
+    if seen is None:
+        floor = select(func.max(ids)).where(in_scope).scalar_subquery() - WINDOW
+    else:
+        floor = seen.top - WINDOW
+    # One statement, so that a prune it sees comes with the newer row of its transaction.
+    rows = connection.execute(select(ids, _LOG.c.practices).where(in_scope, ids > floor)).all()
+    before = seen or Seen(top=0, ids=frozenset())
+    top = max([row.id for row in rows], default=before.top)
+    if seen is not None and top - seen.top > KEPT.get(scope, WINDOW) - WINDOW:
+        return None
+    new = [row.practices for row in rows if row.id not in before.ids]
+    within = {row.id for row in rows} | before.ids
+    return new, Seen(top, frozenset(i for i in within if i > top - WINDOW))

@@ -211,6 +211,7 @@ def bump_data_version(session: OrmSession) -> None:
     a migration's or a bulk load's), so every cached read is refreshed."""
     session.info["wrote"] = True
     changes.note_scopes(session, changes.SCOPES)
+    changes.note_faceted(session, None)
 
 
 def data_version(engine: Engine | None = None, *, scopes: Iterable[str] | None = None) -> int:

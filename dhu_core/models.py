@@ -158,6 +158,10 @@ class DataChange(SQLModel, table=True):
         sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
     )
     scope: str = Field(max_length=20)
+    #: On a catalogue row, the ids of the practices whose facet values the transaction changed
+    #: (space-separated; empty when none did); None when it is not known which (see
+    #: `dhu_core.facet_index`).
+    practices: str | None = Field(default=None, sa_type=Text)
 
 
 # --- organisations -----------------------------------------------------------------------
