@@ -19,12 +19,13 @@ from functools import cache
 
 import snowballstemmer
 import stop_words
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from snowballstemmer.basestemmer import BaseStemmer
 
 from dhu_core.config import DATA_DIR
 
 TERMS_FILE = DATA_DIR / "health_terms.csv"
+#: English function words left out of the text model (scikit-learn's list; see data/SOURCES.md).
+FUNCTION_WORDS_FILE = DATA_DIR / "english_function_words.txt"
 #: Function words of these languages are left out (the English ones come with scikit-learn).
 STOP_WORD_LANGUAGES = ("german", "french", "italian", "spanish", "portuguese", "polish", "swedish")
 #: Marks a concept; words never contain it, so a concept never meets a word of the same name.
@@ -126,7 +127,7 @@ class Lexicon:
 @cache
 def stop_word_set() -> frozenset[str]:
     """Function words of English and the seven other languages, folded."""
-    found = set(ENGLISH_STOP_WORDS)
+    found = set(FUNCTION_WORDS_FILE.read_text(encoding="utf-8").split())
     for language in STOP_WORD_LANGUAGES:
         found.update(fold(word) for word in stop_words.get_stop_words(language))
     return frozenset(found)

@@ -9,12 +9,12 @@ keeps the words that no practice uses in its vector's length, as words of one te
 """
 
 import math
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy import Engine, select
 
 from dhu_core import db, health_terms
@@ -44,21 +44,16 @@ class TextModel:
             known_words.update(found)
             return health_terms.Lexicon.shipped().terms(health_terms.stems(found), found)
 
-        self.vectorizer = TfidfVectorizer(analyzer=analyse, sublinear_tf=True)
-        try:
-            self.matrix = self.vectorizer.fit_transform(texts).tocsr()
-            self.fitted = True
-        except ValueError:  # no texts, or none with a word that is not a function word
-            self.matrix = sparse.csr_matrix((len(texts), 0))
-            self.fitted = False
+        self.matrix, self._column, idf = _tf_idf(texts, analyse)
+        # No texts, or none with a word that is not a function word.
+        self.fitted = bool(self._column)
         self.speller = health_terms.Speller(known_words)
         self._terms: dict[int, dict[int, float]] = {}
-        self._column = self.vectorizer.vocabulary_ if self.fitted else {}
         # A term's weight beside its TF-IDF: CONCEPT_WEIGHT for concepts, 1 for words.
         self._boost = np.ones(len(self._column))
         for term, column in self._column.items():
             self._boost[column] = _boost(term)
-        self._idf = self.vectorizer.idf_ * self._boost if self.fitted else np.zeros(0)
+        self._idf = idf * self._boost
         if self.fitted:
             self.matrix.data *= self._boost[self.matrix.indices]
             self.matrix = _unit_rows(self.matrix)
@@ -178,6 +173,38 @@ def _unit_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
 def _idf(texts: int, df: np.ndarray | float) -> np.ndarray | float:
     """scikit-learn's smoothed idf of terms in `df` of `texts` texts."""
     return np.log((texts + 1) / (df + 1)) + 1.0
+
+
+def _tf_idf(
+    texts: Sequence[str], analyse: Callable[[str], list[str]]
+) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray]:
+    """The sublinear TF-IDF rows of `texts` (not yet of unit length), the column of each term
+    (in the terms' alphabetical order) and each term's idf: what scikit-learn's
+    `TfidfVectorizer(analyzer=analyse, sublinear_tf=True)` computes, without importing
+    scikit-learn into every app process (about 120 MB resident each)."""
+    first_column: dict[str, int] = {}
+    indptr, indices, counts = array("q", [0]), array("q"), array("d")
+    for text in texts:
+        for term, count in Counter(analyse(text)).items():
+            indices.append(first_column.setdefault(term, len(first_column)))
+            counts.append(count)
+        indptr.append(len(indices))
+    terms = sorted(first_column)
+    column = {term: number for number, term in enumerate(terms)}
+    renumbered = np.empty(len(terms), dtype=np.int64)
+    renumbered[[first_column[term] for term in terms]] = np.arange(len(terms))
+    matrix = sparse.csr_matrix(
+        (
+            np.log(np.frombuffer(counts, dtype=np.float64)) + 1.0,
+            renumbered[np.frombuffer(indices, dtype=np.int64)],
+            np.frombuffer(indptr, dtype=np.int64),
+        ),
+        shape=(len(texts), len(terms)),
+    )
+    matrix.sort_indices()
+    idf = _idf(len(texts), np.bincount(matrix.indices, minlength=len(terms)))
+    matrix.data *= idf[matrix.indices]
+    return matrix, column, np.asarray(idf, dtype=np.float64)
 
 
 class SimilarityIndex:

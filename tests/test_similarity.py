@@ -1,11 +1,15 @@
 """Similar practices: the TF-IDF index over titles and summaries of published practices."""
 
+import subprocess
+import sys
+
+import numpy as np
 import pytest
 from sqlmodel import select
 
-from dhu_core import bench, db, demo
+from dhu_core import bench, db, demo, health_terms, similarity
 from dhu_core.models import Organisation, Practice
-from dhu_core.similarity import MIN_SCORE, SimilarityIndex
+from dhu_core.similarity import MIN_SCORE, SimilarityIndex, practice_text
 
 PRACTICES = {
     "Diabetes coach app": "A mobile app that coaches people with type 2 diabetes towards better "
@@ -232,3 +236,31 @@ def test_the_form_and_the_detail_page_show_one_similarity(engine):
     edited = dict(index.similar_to_text(*draft, k=10, replacing=new_id))
     assert edited[other] == pytest.approx(detail, abs=1e-6)
     assert new_id not in edited
+
+
+def test_the_text_model_weighs_terms_as_scikit_learn_does():
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+    texts = [practice_text(title, summary) for title, summary in PRACTICES.items()]
+    texts += ["", "the and of", "Diabetes diabetes DIABETES app", "Télésurveillance cardiaque"]
+    matrix, column, idf = similarity._tf_idf(texts, health_terms.analyse)
+    reference = TfidfVectorizer(analyzer=health_terms.analyse, sublinear_tf=True, norm=None)
+    expected = reference.fit_transform(texts).tocsr()
+
+    assert column == reference.vocabulary_
+    assert np.allclose(idf, reference.idf_)
+    assert abs(matrix - expected).max() < 1e-12
+    assert health_terms.stop_word_set() >= ENGLISH_STOP_WORDS
+
+
+def test_texts_of_function_words_only_make_no_terms():
+    matrix, column, idf = similarity._tf_idf(["the and of", ""], health_terms.analyse)
+    assert matrix.shape == (2, 0) and column == {} and len(idf) == 0
+
+
+def test_app_pages_do_not_import_scikit_learn():
+    """Its import alone holds ~33 MB more in every app process (see the README)."""
+    modules = ["dhu_core.ui.cached", "dhu_core.twinning", "dhu_core.need_tags", "dhu_core.calls"]
+    code = f"import sys; import {', '.join(modules)}; print(any(m.startswith('sklearn') for m in sys.modules))"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "False"
