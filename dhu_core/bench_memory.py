@@ -20,13 +20,12 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 from sqlalchemy import Engine
-
 from sqlmodel import col, select
 
 from dhu_core import accounts, db, demo_logins, facet_index, matching, serve, similarity
 from dhu_core.chromium import CHROMIUM, CHROMIUM_ARGS
-from dhu_core.demo_logins import DemoLogin
 from dhu_core.demo import DEMO_USERNAMES
+from dhu_core.demo_logins import DemoLogin
 from dhu_core.models import User, utcnow
 
 #: The demo roles that sign in, one after the other (the visitor comes first).
@@ -70,16 +69,18 @@ def deep_size(value: object, seen: set[int] | None = None) -> int:
     return size
 
 
-def run_memory_bench(*, database: Path, logins: Iterable[DemoLogin], workdir: Path) -> dict:
-    """Visit every page as a visitor and as each demo role, on one app process serving the
-    SQLite database at `database`; its resident memory after each role, and its peak."""
+def run_memory_bench(
+    *, database: Path, logins: Iterable[DemoLogin], workdir: Path, roles: Iterable[str] = ROLES
+) -> dict:
+    """Visit every page as a visitor and as each demo role of `roles`, on one app process
+    serving the SQLite database at `database`; its resident memory after each, and its peak."""
     try:
         import playwright  # noqa: F401 (a test dependency; imported where the browser starts)
     except ImportError:
         return {"skipped": "the tour needs Playwright: pip install -e '.[test]'"}
     if not Path(CHROMIUM).exists():
         return {"skipped": f"the tour needs Chromium ({CHROMIUM}): apt-get install chromium"}
-    by_role = {login.role: login for login in logins}
+    by_role = {login.role: login for login in logins if login.role in set(roles)}
     workdir.mkdir(parents=True, exist_ok=True)
     environ = {
         **os.environ,
@@ -114,9 +115,7 @@ def _tour(url: str, pid: int, by_role: dict[str, DemoLogin]) -> dict:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            for role in ("visitor", *ROLES):
-                if role != "visitor" and role not in by_role:
-                    continue
+            for role in ("visitor", *by_role):
                 context = browser.new_context(viewport={"width": 1400, "height": 900})
                 page = context.new_page()
                 page.set_default_timeout(PAGE_TIMEOUT_MS)
@@ -201,4 +200,8 @@ if __name__ == "__main__":  # on a copy of a demo database: python -m dhu_core.b
     tour_logins = new_demo_passwords(copy)
     copy.dispose()
     with tempfile.TemporaryDirectory() as temporary:
-        print(run_memory_bench(database=Path(sys.argv[1]), logins=tour_logins, workdir=Path(temporary)))
+        print(
+            run_memory_bench(
+                database=Path(sys.argv[1]), logins=tour_logins, workdir=Path(temporary)
+            )
+        )

@@ -294,6 +294,7 @@ def bench_command(
         bench,
         bench_api,
         bench_matching,
+        bench_memory,
         bench_outbox,
         bench_uptake,
         bench_workshop,
@@ -328,6 +329,13 @@ def bench_command(
         _report(
             f"a workshop: {audience} quick captures in 60 s while 3 /live screens refresh",
             bench_workshop.run_workshop_bench(audience=audience, workdir=folder / "workshop"),
+        )
+        _report("what each index holds", bench_memory.run_index_sizes(engine=engine))
+        _report(
+            "an app process's resident memory, every page visited by every role",
+            bench_memory.run_memory_bench(
+                database=path, logins=seeded.logins, workdir=folder / "memory"
+            ),
         )
         _report("similar practices", bench.run_similarity_bench(engine=engine))
         _report("import of 10,000 rows", io.run_import_bench(engine=engine))

@@ -261,6 +261,9 @@ def test_texts_of_function_words_only_make_no_terms():
 def test_app_pages_do_not_import_scikit_learn():
     """Its import alone holds ~33 MB more in every app process (see the README)."""
     modules = ["dhu_core.ui.cached", "dhu_core.twinning", "dhu_core.need_tags", "dhu_core.calls"]
-    code = f"import sys; import {', '.join(modules)}; print(any(m.startswith('sklearn') for m in sys.modules))"
+    code = (
+        f"import sys; import {', '.join(modules)}; "
+        "print(any(m.startswith('sklearn') for m in sys.modules))"
+    )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "False"
