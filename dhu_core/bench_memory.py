@@ -196,6 +196,7 @@ def new_demo_passwords(engine: Engine) -> list[DemoLogin]:
 
 if __name__ == "__main__":  # on a copy of a demo database: python -m dhu_core.bench_memory COPY
     copy = db.get_engine(f"sqlite:///{sys.argv[1]}")
+    db.upgrade(copy)
     print(run_index_sizes(engine=copy))
     tour_logins = new_demo_passwords(copy)
     copy.dispose()
