@@ -93,8 +93,8 @@ class Member:
     number: int
     page_ms: float | None = None
     #: The app's part of the page time: from the page's first message over its WebSocket (asking
-    #: for a run of the page) until the form is drawn; the rest is the browser loading
-    #: Streamlit's frontend.
+    #: for a run of the page) until the form is drawn; the rest is opening the WebSocket (and in
+    #: Chromium, loading Streamlit's frontend).
     app_ms: float | None = None
     #: From sending the form until the confirmation is shown.
     sent_ms: float | None = None
