@@ -1,5 +1,6 @@
 """The Streamlit options of .streamlit/config.toml, as Streamlit itself reads them from the
-project's folder (a misspelt section or option would be ignored there)."""
+project's folder (a misspelt section or option would be ignored there), and what the app process
+loads before its first visitor."""
 
 import os
 import subprocess
@@ -24,3 +25,15 @@ def _option(name: str) -> str:
 
 def test_no_full_garbage_collection_follows_every_run_of_a_page():
     assert _option("runner.postScriptGC") == "False"
+
+
+def test_the_app_process_loads_the_pages_libraries_before_its_first_visitor():
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, app; print('sklearn' in sys.modules)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert loaded.stdout.strip().splitlines()[-1] == "True"
