@@ -394,11 +394,26 @@ def bench_command(
     help="The screens' refresh interval in seconds (/live?every=N).",
 )
 @click.option(
-    "--concurrency",
-    default=6,
+    "--members",
+    default="websocket",
     show_default=True,
-    type=click.IntRange(1, 100),
-    help="Audience members with the page open at once (browser contexts).",
+    type=click.Choice(["websocket", "chromium"]),
+    help="Each audience member a Streamlit session over a WebSocket of its own (the server's "
+    "work, without a browser's), or a Chromium tab (the whole page, with the browsers on this "
+    "machine's cores).",
+)
+@click.option(
+    "--fill-seconds",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0, 60),
+    help="WebSocket members: the time between the form drawn and sending it.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 1_000),
+    help="Audience members with the page open at once [default: all WebSocket members, "
+    "6 Chromium tabs].",
 )
 @click.option(
     "--workers",
@@ -410,7 +425,7 @@ def bench_command(
 @click.option(
     "--cold",
     is_flag=True,
-    help="Each audience member in an empty browser context, without Streamlit's frontend cached.",
+    help="Chromium members: each in an empty browser context, without Streamlit's frontend cached.",
 )
 @click.option("--database-url", help="The database (default: a new embedded one, demo data).")
 def bench_workshop_command(
@@ -418,13 +433,16 @@ def bench_workshop_command(
     screens: int,
     seconds: int,
     every: int,
-    concurrency: int,
+    members: str,
+    fill_seconds: float,
+    concurrency: int | None,
     workers: int,
     cold: bool,
     database_url: str | None,
 ) -> None:
-    """Measure a workshop: an audience sends quick captures from Chromium while /live screens
-    refresh; errors, captures counted, the capture form's page time, CPU and memory."""
+    """Measure a workshop: an audience sends quick captures (over WebSockets, or from Chromium)
+    while /live screens refresh in Chromium; errors, captures counted, the capture form's page
+    time, CPU and memory of each process."""
     from dhu_core import bench_workshop
 
     figures = bench_workshop.run_workshop_bench(
@@ -432,6 +450,8 @@ def bench_workshop_command(
         screens=screens,
         seconds=seconds,
         every=every,
+        members=members,
+        fill_seconds=fill_seconds,
         concurrency=concurrency,
         workers=workers,
         cold=cold,
