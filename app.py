@@ -5,7 +5,7 @@ import streamlit as st
 
 from dhu_core import api, nodelay
 
-# The pages' shell and cached reads pull in scikit-learn and SciPy (seconds of imports): load
+# The pages' shell and cached reads pull in the text model and SciPy (seconds of imports): load
 # them with the process, before it answers its health check, rather than in the first visitor's
 # page run (each process of `dhu serve --workers N` had one slow first visitor).
 from dhu_core.ui import shell  # noqa: F401

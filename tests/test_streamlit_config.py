@@ -29,7 +29,7 @@ def test_no_full_garbage_collection_follows_every_run_of_a_page():
 
 def test_the_app_process_loads_the_pages_libraries_before_its_first_visitor():
     loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, app; print('sklearn' in sys.modules)"],
+        [sys.executable, "-c", "import sys, app; print('dhu_core.similarity' in sys.modules)"],
         cwd=ROOT,
         capture_output=True,
         text=True,
