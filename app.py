@@ -3,12 +3,14 @@ process. `streamlit run app.py` serves both, and so does `uvicorn app:app`."""
 
 import streamlit as st
 
-from dhu_core import api, nodelay
+from dhu_core import api, catalogue, matching, need_tags, nodelay, similarity, twinning, uptake
 
-# The pages' shell and cached reads pull in the text model and SciPy (seconds of imports): load
-# them with the process, before it answers its health check, rather than in the first visitor's
-# page run (each process of `dhu serve --workers N` had one slow first visitor).
-from dhu_core.ui import shell  # noqa: F401
+#: The pages' services pull in the text model, SciPy and pandas (seconds of imports): loaded with
+#: the process, before it answers its health check, rather than in the first visitor's page run
+#: (each process of `dhu serve --workers N` had one slow first visitor). Not the pages' own
+#: modules (`dhu_core.ui`): a component declared outside a page run never shows, and the sign-in
+#: cookie is written by one.
+LOADED_WITH_THE_PROCESS = (catalogue, matching, need_tags, similarity, twinning, uptake)
 
 nodelay.enable()
 

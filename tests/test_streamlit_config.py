@@ -37,3 +37,20 @@ def test_the_app_process_loads_the_pages_libraries_before_its_first_visitor():
     )
 
     assert loaded.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_the_app_process_loads_no_page_module_before_a_page_runs():
+    """A component declared outside a page run never shows (the sign-in cookie's does)."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, app; print(any(m.startswith('dhu_core.ui') for m in sys.modules))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert loaded.stdout.strip().splitlines()[-1] == "False"
