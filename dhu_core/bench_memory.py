@@ -9,7 +9,6 @@ country. After each role, the app process's resident memory (VmRSS) and its peak
 """
 
 import os
-import socket
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -88,7 +87,7 @@ def run_memory_bench(
         "DHU_DATA_DIR": str(workdir),
         "DHU_JOBS_IN_APP": "false",
     }
-    port = _free_port()
+    port = serve.free_port()
     with (
         open(workdir / "app.log", "w") as log,
         serve.running(
@@ -174,12 +173,6 @@ def _megabytes(pid: int, *, field: str = "VmRSS") -> str:
         if line.startswith(field + ":"):
             return f"{int(line.split()[1]) / 1024:.0f} MB"
     return "unknown"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def new_demo_passwords(engine: Engine) -> list[DemoLogin]:

@@ -40,7 +40,6 @@ no route cookie, so nginx spreads them over the app processes.
 
 import asyncio
 import os
-import socket
 import tempfile
 import threading
 import time
@@ -158,13 +157,13 @@ def run_workshop_bench(
             "DHU_JOBS_IN_APP": "false",
             "DHU_CAPTURES_PER_ADDRESS": str(max(audience, 20)),
         }
-        listen = f"127.0.0.1:{_free_port()}"
+        listen = f"127.0.0.1:{serve.free_port()}"
         with (
             open(folder / "app.log", "w") as log,
             serve.running(
                 workers=workers,
                 listen=listen,
-                first_port=_free_port(),
+                first_port=serve.free_port(),
                 proxy=workers > 1,
                 announce=lambda _: None,
                 environ=environ,
@@ -196,12 +195,6 @@ def _app_url(processes: serve.Processes) -> str:
     """The address of the only app process (its command line names its port)."""
     command = processes.apps[0].args
     return f"http://127.0.0.1:{command[command.index('--server.port') + 1]}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _Workshop:

@@ -8,6 +8,7 @@ nginx of its own, from a folder of its own, until Ctrl-C or SIGTERM.
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -83,6 +84,13 @@ def worker_environment(environ: dict[str, str]) -> dict[str, str]:
     env = dict(environ)
     env.setdefault("DHU_TRUSTED_PROXIES", "127.0.0.1")
     return env
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @contextmanager
