@@ -181,7 +181,7 @@ def _tf_idf(
     """The sublinear TF-IDF rows of `texts` (not yet of unit length), the column of each term
     (in the terms' alphabetical order) and each term's idf: what scikit-learn's
     `TfidfVectorizer(analyzer=analyse, sublinear_tf=True)` computes, without importing
-    scikit-learn into every app process (about 120 MB resident each)."""
+    scikit-learn into every app process (33 MB resident each, measured)."""
     first_column: dict[str, int] = {}
     indptr, indices, counts = array("q", [0]), array("q"), array("d")
     for text in texts:
