@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from dhu_core.ui import auth, shell
+from dhu_core.ui import auth, language, shell
 
 st.set_page_config(page_icon=shell.ICON, layout="wide")
 shell.prepare()
+language.choose()
 authenticator = auth.authenticator()
 user = auth.restore_session(authenticator)
 page = shell.navigation(user)

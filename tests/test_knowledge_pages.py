@@ -40,7 +40,8 @@ def _text(at: AppTest) -> str:
 
 
 def _html(at: AppTest) -> str:
-    return "\n".join(element.proto.body for element in at.get("html"))
+    """The HTML of the page's content (the sidebar's own script, the language menu's, left out)."""
+    return "\n".join(element.proto.body for element in at.main.get("html"))
 
 
 def _expanders(at: AppTest) -> list[str]:

@@ -41,7 +41,7 @@ def test_a_protected_page_asks_a_visitor_to_sign_in_then_opens(app, page, conten
     assert not app.exception
     assert [t.value for t in app.title] == ["Sign in"]
     assert {t.label for t in app.text_input} >= {"Username", "Password"}
-    assert not app.dataframe and not app.selectbox
+    assert not app.main.dataframe and not app.main.selectbox  # the page content stays hidden
 
     username = "demo-admin"
     inputs = {t.label: t for t in app.text_input}

@@ -18,10 +18,11 @@ from dhu_core.config import (
     settings_problems,
     trusted_proxies,
 )
+from dhu_core.i18n import N_, _
 from dhu_core.models import User
 from dhu_core.notifications import background
 from dhu_core.text import md_escape
-from dhu_core.ui import auth, cached
+from dhu_core.ui import auth, cached, language
 
 #: Shipped with the app: an icon given by name would be fetched from Google's font servers.
 ICON = str(Path(__file__).parent / "assets" / "icon.png")
@@ -39,7 +40,7 @@ class PageSpec:
     icon: str
     url_path: str
     roles: frozenset[str]
-    section: str = "Platform"
+    section: str = N_("Platform")
     #: Reached by links only (an invitation), never listed in the menu.
     hidden: bool = False
     #: A view for a projector: no demo banner above it (it says so itself, and hides the rest).
@@ -50,61 +51,65 @@ EVERYONE = frozenset({VISITOR, "owner", "evaluator", "coordinator", "admin"})
 SIGNED_IN = frozenset({"owner", "coordinator", "admin"})
 
 PAGES = (
-    PageSpec("app_pages/home.py", "Home", ":material/home:", "", EVERYONE),
-    PageSpec("app_pages/map.py", "Uptake map", ":material/public:", "map", EVERYONE),
-    PageSpec("app_pages/radar.py", "RADAR", ":material/radar:", "radar", EVERYONE),
-    PageSpec("app_pages/knowledge.py", "Knowledge", ":material/menu_book:", "knowledge", EVERYONE),
-    PageSpec("app_pages/live.py", "Live", ":material/live_tv:", "live", EVERYONE,
+    PageSpec("app_pages/home.py", N_("Home"), ":material/home:", "", EVERYONE),
+    PageSpec("app_pages/map.py", N_("Uptake map"), ":material/public:", "map", EVERYONE),
+    PageSpec("app_pages/radar.py", N_("RADAR"), ":material/radar:", "radar", EVERYONE),
+    PageSpec("app_pages/knowledge.py", N_("Knowledge"), ":material/menu_book:", "knowledge",
+             EVERYONE),
+    PageSpec("app_pages/live.py", N_("Live"), ":material/live_tv:", "live", EVERYONE,
              full_screen=True),
-    PageSpec("app_pages/calls.py", "Twinning calls", ":material/campaign:", "calls", EVERYONE),
-    PageSpec("app_pages/capture.py", "Quick capture", ":material/qr_code_2:", "capture", EVERYONE),
-    PageSpec("app_pages/register.py", "Register a practice", ":material/edit_note:", "register",
-             frozenset({"owner"}), "Work"),
-    PageSpec("app_pages/my_practices.py", "My practices", ":material/inventory_2:",
-             "my-practices", SIGNED_IN, "Work"),
-    PageSpec("app_pages/twinning.py", "Twinning", ":material/handshake:", "twinning",
-             SIGNED_IN, "Work"),
-    PageSpec("app_pages/evaluation.py", "Evaluation", ":material/rate_review:", "evaluation",
-             frozenset({"evaluator"}), "Work"),
-    PageSpec("app_pages/follow_up.py", "Twinning follow-up", ":material/flag:", "follow-up",
-             SIGNED_IN, "Work"),
-    PageSpec("app_pages/review.py", "Review", ":material/fact_check:", "review",
-             frozenset({"coordinator", "admin"}), "Work"),
-    PageSpec("app_pages/admin.py", "Administration", ":material/admin_panel_settings:", "admin",
-             frozenset({"admin"}), "Work"),
-    PageSpec("app_pages/sign_in.py", "Sign in", ":material/login:", "sign-in",
-             frozenset({VISITOR}), "Account"),
-    PageSpec("app_pages/sign_up.py", "Create an account", ":material/person_add:", "sign-up",
-             frozenset({VISITOR}), "Account"),
-    PageSpec("app_pages/account.py", "My account", ":material/account_circle:", "account",
-             SIGNED_IN | {"evaluator"}, "Account"),
-    PageSpec("app_pages/organisation.py", "My organisation", ":material/groups:", "organisation",
-             SIGNED_IN, "Account"),
-    PageSpec("app_pages/join.py", "Join an organisation", ":material/group_add:", "join",
-             EVERYONE, "Account", hidden=True),
-    PageSpec("app_pages/inbox.py", "Inbox", ":material/inbox:", "inbox", SIGNED_IN, "Account"),
-    PageSpec("app_pages/unsubscribe.py", "Unsubscribe", ":material/unsubscribe:", "unsubscribe",
-             EVERYONE, "Account", hidden=True),
-    PageSpec("app_pages/forgot_password.py", "Forgot password", ":material/lock_reset:",
-             "forgot-password", frozenset({VISITOR}), "Account", hidden=True),
-    PageSpec("app_pages/reset_password.py", "Set a new password", ":material/lock_reset:",
-             "reset-password", EVERYONE, "Account", hidden=True),
-    PageSpec("app_pages/about.py", "About", ":material/info:", "about", EVERYONE, "About"),
-    PageSpec("app_pages/help.py", "Help", ":material/help:", "help", EVERYONE, "About"),
-    PageSpec("app_pages/data_api.py", "Data and API", ":material/api:", "data-and-api",
-             EVERYONE, "About"),
-    PageSpec("app_pages/privacy.py", "Privacy notice", ":material/privacy_tip:", "privacy",
-             EVERYONE, "About"),
-    PageSpec("app_pages/accessibility.py", "Accessibility statement",
-             ":material/accessibility_new:", "accessibility", EVERYONE, "About"),
+    PageSpec("app_pages/calls.py", N_("Twinning calls"), ":material/campaign:", "calls",
+             EVERYONE),
+    PageSpec("app_pages/capture.py", N_("Quick capture"), ":material/qr_code_2:", "capture",
+             EVERYONE),
+    PageSpec("app_pages/register.py", N_("Register a practice"), ":material/edit_note:", "register",
+             frozenset({"owner"}), N_("Work")),
+    PageSpec("app_pages/my_practices.py", N_("My practices"), ":material/inventory_2:",
+             "my-practices", SIGNED_IN, N_("Work")),
+    PageSpec("app_pages/twinning.py", N_("Twinning"), ":material/handshake:", "twinning",
+             SIGNED_IN, N_("Work")),
+    PageSpec("app_pages/evaluation.py", N_("Evaluation"), ":material/rate_review:", "evaluation",
+             frozenset({"evaluator"}), N_("Work")),
+    PageSpec("app_pages/follow_up.py", N_("Twinning follow-up"), ":material/flag:", "follow-up",
+             SIGNED_IN, N_("Work")),
+    PageSpec("app_pages/review.py", N_("Review"), ":material/fact_check:", "review",
+             frozenset({"coordinator", "admin"}), N_("Work")),
+    PageSpec("app_pages/admin.py", N_("Administration"), ":material/admin_panel_settings:", "admin",
+             frozenset({"admin"}), N_("Work")),
+    PageSpec("app_pages/sign_in.py", N_("Sign in"), ":material/login:", "sign-in",
+             frozenset({VISITOR}), N_("Account")),
+    PageSpec("app_pages/sign_up.py", N_("Create an account"), ":material/person_add:", "sign-up",
+             frozenset({VISITOR}), N_("Account")),
+    PageSpec("app_pages/account.py", N_("My account"), ":material/account_circle:", "account",
+             SIGNED_IN | {"evaluator"}, N_("Account")),
+    PageSpec("app_pages/organisation.py", N_("My organisation"), ":material/groups:",
+             "organisation", SIGNED_IN, N_("Account")),
+    PageSpec("app_pages/join.py", N_("Join an organisation"), ":material/group_add:", "join",
+             EVERYONE, N_("Account"), hidden=True),
+    PageSpec("app_pages/inbox.py", N_("Inbox"), ":material/inbox:", "inbox", SIGNED_IN,
+             N_("Account")),
+    PageSpec("app_pages/unsubscribe.py", N_("Unsubscribe"), ":material/unsubscribe:", "unsubscribe",
+             EVERYONE, N_("Account"), hidden=True),
+    PageSpec("app_pages/forgot_password.py", N_("Forgot password"), ":material/lock_reset:",
+             "forgot-password", frozenset({VISITOR}), N_("Account"), hidden=True),
+    PageSpec("app_pages/reset_password.py", N_("Set a new password"), ":material/lock_reset:",
+             "reset-password", EVERYONE, N_("Account"), hidden=True),
+    PageSpec("app_pages/about.py", N_("About"), ":material/info:", "about", EVERYONE, N_("About")),
+    PageSpec("app_pages/help.py", N_("Help"), ":material/help:", "help", EVERYONE, N_("About")),
+    PageSpec("app_pages/data_api.py", N_("Data and API"), ":material/api:", "data-and-api",
+             EVERYONE, N_("About")),
+    PageSpec("app_pages/privacy.py", N_("Privacy notice"), ":material/privacy_tip:", "privacy",
+             EVERYONE, N_("About")),
+    PageSpec("app_pages/accessibility.py", N_("Accessibility statement"),
+             ":material/accessibility_new:", "accessibility", EVERYONE, N_("About")),
 )  # fmt: skip
 #: The pages linked from the footer of every page, with the footer's short labels.
 FOOTER_LINKS = {
-    "about": "About",
-    "help": "Help",
-    "data-and-api": "Data and API",
-    "privacy": "Privacy",
-    "accessibility": "Accessibility",
+    "about": N_("About"),
+    "help": N_("Help"),
+    "data-and-api": N_("Data and API"),
+    "privacy": N_("Privacy"),
+    "accessibility": N_("Accessibility"),
 }
 
 
@@ -161,10 +166,10 @@ def navigation(user: User | None):
     for spec in PAGES:
         if role not in spec.roles and spec.roles <= {VISITOR}:
             continue
-        sections.setdefault(spec.section, []).append(
+        sections.setdefault(_(spec.section), []).append(
             st.Page(
                 spec.path,
-                title=spec.title,
+                title=_(spec.title),
                 icon=spec.icon,
                 url_path=spec.url_path or None,
                 default=not spec.url_path,
@@ -177,11 +182,16 @@ def navigation(user: User | None):
 
 
 def sidebar(user: User | None, authenticator) -> None:
-    """Who is signed in, and the sign-out button."""
+    """The language menu; who is signed in, and the sign-out button."""
+    language.menu()
     if user is None:
         return
     with st.sidebar:
-        st.caption(f"Signed in as {md_escape(user.username)} · {taxonomy.ROLES.label(user.role)}")
+        st.caption(
+            _("Signed in as {user} · {role}").format(
+                user=md_escape(user.username), role=taxonomy.ROLES.label(user.role)
+            )
+        )
         auth.logout_button(authenticator)
 
 
@@ -193,8 +203,10 @@ def demo_banner(page) -> None:
     """Say clearly when the data shown are generated demo data (full-screen pages say it)."""
     if cached.is_demo() and not _full_screen(page):
         st.info(
-            "**Demo data.** The organisations, practices and twinnings shown here are generated "
-            "for demonstration and do not describe real projects.",
+            _(
+                "**Demo data.** The organisations, practices and twinnings shown here are "
+                "generated for demonstration and do not describe real projects."
+            ),
             icon=":material/science:",
         )
 
@@ -202,7 +214,7 @@ def demo_banner(page) -> None:
 def run_page(page) -> None:
     """Run the page under its own tab title and the platform's stylesheet, with the footer
     under it; an unexpected error is logged with an id, and only the id is shown."""
-    tab_title(page.title)
+    tab_title(page.title)  # already in the page's language (navigation)
     st.html(STYLESHEET)
     content = st.container()
     # Drawn before the page runs, under the page's container: a page that stops early (the
@@ -214,6 +226,9 @@ def run_page(page) -> None:
             page.run()
         except Exception as error:  # noqa: BLE001 (st.stop and st.rerun are no Exception)
             show_failure(error)
+        finally:
+            # Pages write their own parameters (filters, the open practice): keep ?lang= too.
+            language.keep_in_address()
 
 
 def footer() -> None:
@@ -221,7 +236,7 @@ def footer() -> None:
     paths = {spec.url_path: spec.path for spec in PAGES}
     with st.container(horizontal=True, gap="small", key="dhu-footer"):
         for url_path, label in FOOTER_LINKS.items():
-            st.page_link(paths[url_path], label=label)
+            st.page_link(paths[url_path], label=_(label))
 
 
 def guarded(function: Callable[..., None]) -> Callable[..., None]:
@@ -241,9 +256,11 @@ def show_failure(error: Exception) -> None:
     """Log `error` with its traceback under a new id; tell the visitor that id, nothing more."""
     reference = errors.log_failure(error)
     st.error(
-        "Something went wrong on our side, and nothing you typed was stored by this step. "
-        f"Please try again; if it happens again, tell the platform team the error id "
-        f"**{reference}**.",
+        _(
+            "Something went wrong on our side, and nothing you typed was stored by this step. "
+            "Please try again; if it happens again, tell the platform team the error id "
+            "**{reference}**."
+        ).format(reference=reference),
         icon=":material/error:",
     )
 
@@ -260,8 +277,8 @@ def page_for_role(*roles: str) -> User:
     """
     user = auth.current_user()
     if user is None:
-        st.title("Sign in")
-        st.info("Sign in to open this page.", icon=":material/lock:")
+        st.title(_("Sign in"))
+        st.info(_("Sign in to open this page."), icon=":material/lock:")
         auth.login_form()
         st.stop()
     if user.role not in roles:

@@ -1,0 +1,153 @@
+"""The interface's languages: the catalogues are complete and current, and a page is drawn in the
+language its address, the browser's earlier choice or the browser itself asks for."""
+
+import re
+from datetime import date
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from streamlit.testing.v1 import AppTest
+
+from dhu_core import i18n
+from tests.apptest import APP
+from tests.browser import ROOT
+
+TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
+PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
+
+
+def _template() -> dict:
+    with (i18n.LOCALE_DIR / "messages.pot").open("rb") as pot:
+        return {message.id: message for message in read_po(pot) if message.id}
+
+
+def _catalogue(code: str):
+    with i18n.catalogue_path(code).open("rb") as po_file:
+        return read_po(po_file, locale=code)
+
+
+def test_the_template_holds_every_text_marked_in_the_code():
+    with (ROOT / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    marked = {
+        message[2] if isinstance(message[2], str) else message[2][0]
+        for message in extract_from_dir(str(ROOT), method_map, options_map)
+    }
+    in_template = {key if isinstance(key, str) else key[0] for key in _template()}
+    assert marked - in_template == set(), "run pybabel extract and update (README, Languages)"
+    assert in_template - marked == set(), "texts no longer in the code: run pybabel extract"
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_every_text_is_translated(code):
+    catalogue = _catalogue(code)
+    for key, template in _template().items():
+        message = catalogue.get(key)
+        assert message is not None, (code, key)
+        assert not message.fuzzy, (code, key)
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert len(forms) == (catalogue.num_plurals if message.pluralizable else 1), (code, key)
+        for form in forms:
+            assert form.strip(), (code, key)
+            original = template.id if isinstance(template.id, str) else template.id[0]
+            # The same placeholders and the same Markdown emphasis as the English text.
+            assert sorted(PLACEHOLDER.findall(form)) == sorted(PLACEHOLDER.findall(original)), (
+                code,
+                key,
+                form,
+            )
+            assert form.count("**") == original.count("**"), (code, key, form)
+
+
+def test_plural_forms_follow_each_language():
+    counted = ("{count} completed", "{count} completed")
+    cases = {
+        ("fr", 0): "0 terminé",  # French counts zero as one
+        ("fr", 2): "2 terminés",
+        ("it", 0): "0 conclusi",
+        ("it", 1): "1 concluso",
+        ("es", 1): "1 completado",
+        ("es", 5): "5 completados",
+        ("en", 0): "0 completed",
+    }
+    for (code, count), expected in cases.items():
+        with i18n.language(code):
+            assert i18n.ngettext(*counted, count).format(count=count) == expected
+
+
+def test_the_address_wins_then_the_earlier_choice_then_the_browser():
+    assert i18n.chosen(asked="fr", remembered="de", browser="it-IT") == "fr"
+    assert i18n.chosen(asked=None, remembered="de", browser="it-IT") == "de"
+    assert i18n.chosen(asked="xx", remembered=None, browser="es-ES") == "es"
+    assert i18n.chosen(asked=None, remembered=None, browser="pt-BR") == "en"
+    assert i18n.chosen(asked="DE_at", remembered=None, browser=None) == "de"
+    assert i18n.chosen(asked="<script>", remembered="", browser="") == "en"
+
+
+def test_numbers_and_dates_are_written_as_each_language_writes_them():
+    written = {}
+    for code in i18n.LANGUAGES:
+        with i18n.language(code):
+            written[code] = (
+                i18n.format_number(12345),
+                i18n.format_percent(0.7),
+                i18n.format_date(date(2026, 12, 1)),
+            )
+    assert written["en"] == ("12,345", "70%", "Dec 1, 2026")
+    assert written["de"] == ("12.345", "70\u00a0%", "01.12.2026")
+    assert written["fr"][0] == "12\u202f345" and written["fr"][2] == "1 déc. 2026"
+    assert written["es"][2] == "1 dic 2026"
+    assert written["it"][2] == "1 dic 2026"
+
+
+def test_a_thread_draws_in_its_own_language():
+    with i18n.language("de"):
+        assert i18n._("Uptake map") == "Verbreitungskarte"
+        with i18n.language("it"):
+            assert i18n._("Uptake map") == "Mappa della diffusione"
+        assert i18n.current() == "de"
+    assert i18n.current() == "en"
+    assert i18n._("Uptake map") == "Uptake map"
+
+
+def _menu_labels(at: AppTest) -> list[str]:
+    return [link.label for link in at.get("page_link")]
+
+
+def test_a_page_opened_with_lang_is_drawn_in_that_language(embedded_app):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "de"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Digital Health Uptake"
+    assert "Neueste Praktiken" in [header.value for header in at.subheader]
+    assert {"Veröffentlichte Praktiken", "Erfasste Länder"} <= {m.label for m in at.metric}
+    assert any("Demodaten" in info.value for info in at.info)
+    assert {"Über uns", "Hilfe", "Datenschutz"} <= set(_menu_labels(at))
+    assert at.sidebar.selectbox[0].value == "de"
+    # Figures are written the German way.
+    assert all("," not in metric.value for metric in at.metric)
+
+
+def test_choosing_a_language_redraws_the_page_and_keeps_it_in_the_address(embedded_app):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert "Newest practices" in [header.value for header in at.subheader]
+    at.sidebar.selectbox[0].select("fr").run()
+    assert not at.exception
+    assert "Pratiques les plus récentes" in [header.value for header in at.subheader]
+    assert at.query_params["lang"] == "fr"
+    # The choice outlives the address: the next run without ?lang= stays in French.
+    at.query_params.clear()
+    at.run()
+    assert "Pratiques les plus récentes" in [header.value for header in at.subheader]
+    assert at.query_params["lang"] == "fr"
+
+
+def test_an_unknown_language_in_the_address_falls_back_to_english(embedded_app):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "xx<script>"
+    at.run()
+    assert not at.exception
+    assert "Newest practices" in [header.value for header in at.subheader]
