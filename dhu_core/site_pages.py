@@ -134,7 +134,7 @@ def _twinning_criteria() -> str:
 def _maturity_levels() -> str:
     levels = taxonomy.MATURITY_LEVELS
     return "\n".join(
-        f"{code}. **{md_escape(levels.label(code))}**: {md_escape(levels.definitions[code])}"
+        f"{code}. **{md_escape(levels.label(code))}**: {md_escape(levels.definition(code))}"
         for code in levels
     )
 

@@ -171,12 +171,11 @@ def _facet(facet: str, query: CatalogueQuery, counts: dict[str, int]) -> None:
 
 def _options(facet: str) -> dict:
     if facet == "country":
-        return geo.country_names()
+        return geo.shown_country_names()
     if facet == "dhi":
-        return {code: f"{code} {label}" for code, label in taxonomy.DHI_GROUPS.labels.items()} | {
-            code: f"{code} {label}" for code, label in taxonomy.DHI_CODES.labels.items()
-        }
-    return FACETS[facet][1].labels
+        labels = taxonomy.DHI_GROUPS.shown_labels() | taxonomy.DHI_CODES.shown_labels()
+        return {code: f"{code} {label}" for code, label in labels.items()}
+    return FACETS[facet][1].shown_labels()
 
 
 def freshness_label(value: str) -> str:

@@ -98,7 +98,7 @@ def _fields(practice: PracticePublic) -> None:
             [
                 f"- **Maturity:** {practice.maturity} · "
                 f"{taxonomy.MATURITY_LEVELS.label(practice.maturity)} — "
-                f"{taxonomy.MATURITY_LEVELS.definitions.get(practice.maturity, '')}",
+                f"{taxonomy.MATURITY_LEVELS.definition(practice.maturity)}",
                 f"- **Start year:** {practice.start_year or '—'}",
                 f"- **Health domains:** {labels(practice.health_domains, taxonomy.HEALTH_DOMAINS)}",
                 f"- **Standards:** {labels(practice.standards, taxonomy.STANDARDS)}",
