@@ -5,12 +5,14 @@ import re
 from datetime import date
 
 import pytest
+import streamlit
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from streamlit.testing.v1 import AppTest
 
 from dhu_core import i18n
+from dhu_core.config import get_settings
 from tests.apptest import APP
 from tests.browser import ROOT
 
@@ -151,3 +153,97 @@ def test_an_unknown_language_in_the_address_falls_back_to_english(embedded_app):
     at.run()
     assert not at.exception
     assert "Newest practices" in [header.value for header in at.subheader]
+
+
+# --- pages in German: headings and labels translated, no English text of the catalogue left --
+
+
+@pytest.fixture(scope="module")
+def app_data(tmp_path_factory):
+    """One embedded database for this module's page tests (seeded on the first page run)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("DATABASE_URL", raising=False)
+        env.setenv("DHU_DATA_DIR", str(tmp_path_factory.mktemp("i18n-pages")))
+        _clear_caches()
+        yield
+    _clear_caches()
+
+
+def _clear_caches() -> None:
+    get_settings.cache_clear()
+    streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()
+
+
+def _in_german(page: str, **query: str) -> AppTest:
+    """`page` opened by a link with `?lang=de` (and `query`), checked to have run cleanly."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "de"
+    at.run()
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception and not at.error, page
+    return at
+
+
+_TEXT_ELEMENTS = ["title", "header", "subheader", "markdown", "caption", "info", "warning"]
+_TEXT_ELEMENTS += ["success", "error", "expander", "tab", "metric", "page_link", "button"]
+_TEXT_ELEMENTS += ["text_input", "text_area", "selectbox", "multiselect", "radio", "checkbox"]
+_TEXT_ELEMENTS += ["toggle", "number_input", "date_input", "slider", "select_slider"]
+
+
+def _shown_texts(at: AppTest) -> list[str]:
+    """Every heading, text, label, placeholder, help and option the page shows."""
+    texts = []
+    for kind in _TEXT_ELEMENTS:
+        for element in at.get(kind):
+            for name in ("body", "value", "label", "placeholder", "help"):
+                value = getattr(element.proto, name, None)
+                if isinstance(value, str) and value:
+                    texts.append(value)
+            texts += [str(option) for option in getattr(element.proto, "options", [])]
+    return texts
+
+
+def _english_left(at: AppTest) -> list[str]:
+    """The page's texts still in English where the German catalogue has its own words."""
+    german = {
+        message.id: message.string
+        for message in _catalogue("de")
+        if isinstance(message.id, str) and message.id and message.string != message.id
+    }
+    long = [english for english in german if len(english) >= 25]
+    return [
+        text
+        for text in _shown_texts(at)
+        if text in german or any(english in text for english in long)
+    ]
+
+
+SITE_PAGES = {
+    "about": ("Über die DHU-Plattform", "<h2>Drei Säulen</h2>", "Three pillars"),
+    "help": ("Hilfe", "<h2>Glossar</h2>", "Glossary"),
+    "privacy": ("Datenschutzhinweis", "<h2>Ihre Rechte</h2>", "Your rights"),
+    "accessibility": ("Erklärung zur Barrierefreiheit", "<h2>Rückmeldung</h2>", "Feedback"),
+    "data_api": ("Daten und API", "<h2>Die JSON-API</h2>", "The JSON API"),
+}
+
+
+@pytest.mark.parametrize("page", SITE_PAGES)
+def test_a_site_page_in_german(app_data, page):
+    heading, german, english = SITE_PAGES[page]
+    at = _in_german(page)
+    assert [title.value for title in at.title] == [heading]
+    text = "\n".join(element.proto.body for element in at.get("html"))
+    assert german in text and english not in text
+    assert {"Über uns", "Hilfe", "Datenschutz"} <= {
+        link.proto.label for link in at.get("page_link")
+    }
+    assert _english_left(at) == []
+
+
+def test_the_check_for_english_left_finds_an_english_page(app_data):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/about.py").run()
+    assert {"About the DHU Platform", "Help", "Language"} <= set(_english_left(at))
