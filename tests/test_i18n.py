@@ -42,6 +42,13 @@ def test_the_template_holds_every_text_marked_in_the_code():
     assert in_template - marked == set(), "texts no longer in the code: run pybabel extract"
 
 
+def test_no_marked_text_hides_in_an_f_string():
+    """pybabel does not look into f-strings: a text marked there would never be translated."""
+    hidden = re.compile(r"""\{_\(\s*["']""")
+    sources = [*(ROOT / "app_pages").rglob("*.py"), *(ROOT / "dhu_core").rglob("*.py")]
+    assert [str(path) for path in sources if hidden.search(path.read_text("utf-8"))] == []
+
+
 @pytest.mark.parametrize("code", TRANSLATED)
 def test_every_text_is_translated(code):
     catalogue = _catalogue(code)
@@ -175,15 +182,21 @@ def _clear_caches() -> None:
     streamlit.cache_resource.clear()
 
 
-def _in_german(page: str, **query: str) -> AppTest:
-    """`page` opened by a link with `?lang=de` (and `query`), checked to have run cleanly."""
+def _in_german(page: str) -> AppTest:
+    """`page` opened by a link with `?lang=de`, checked to have run cleanly."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["lang"] = "de"
-    at.run()
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.switch_page(f"app_pages/{page}.py").run()
-    assert not at.exception and not at.error, page
+    _run_in_german(at)
+    at.switch_page(f"app_pages/{page}.py")
+    return _run_in_german(at)
+
+
+def _run_in_german(at: AppTest) -> AppTest:
+    # AppTest formats the widgets' values with their format_func in the test's own thread:
+    # that thread draws in German too, as the page's does.
+    with i18n.language("de"):
+        at.run()
+    assert not at.exception and not at.error
     return at
 
 
@@ -191,6 +204,7 @@ _TEXT_ELEMENTS = ["title", "header", "subheader", "markdown", "caption", "info",
 _TEXT_ELEMENTS += ["success", "error", "expander", "tab", "metric", "page_link", "button"]
 _TEXT_ELEMENTS += ["text_input", "text_area", "selectbox", "multiselect", "radio", "checkbox"]
 _TEXT_ELEMENTS += ["toggle", "number_input", "date_input", "slider", "select_slider"]
+_TEXT_ELEMENTS += ["button_group"]
 
 
 def _shown_texts(at: AppTest) -> list[str]:
@@ -202,7 +216,8 @@ def _shown_texts(at: AppTest) -> list[str]:
                 value = getattr(element.proto, name, None)
                 if isinstance(value, str) and value:
                     texts.append(value)
-            texts += [str(option) for option in getattr(element.proto, "options", [])]
+            for option in getattr(element.proto, "options", []):
+                texts.append(option if isinstance(option, str) else option.content)
     return texts
 
 
@@ -247,3 +262,30 @@ def test_the_check_for_english_left_finds_an_english_page(app_data):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("app_pages/about.py").run()
     assert {"About the DHU Platform", "Help", "Language"} <= set(_english_left(at))
+
+
+def test_the_radar_catalogue_in_german(app_data):
+    at = _in_german("radar")
+    assert [title.value for title in at.title] == ["RADAR"]
+    assert [box.label for box in at.text_input] == ["Suche"]
+    assert at.selectbox(key="radar_sort").label == "Sortieren nach"
+    assert at.toggle(key="radar_show").label == "Filter zeigen"
+    assert "Praktiken · Seite 1 von" in at.subheader[0].value
+    pills = {element.proto.label for element in at.get("button_group")}
+    assert {"Art", "Reife", "Einsatzland", "Zur Weitergabe bereit"} <= pills
+    types = [option.content for option in at.get("button_group")[0].proto.options]
+    assert any(option.startswith("Politik (") for option in types), types
+    assert any("eingesetzt in" in caption.value for caption in at.caption)
+    assert _english_left(at) == []
+
+
+def test_a_practice_in_german(app_data):
+    at = _in_german("radar")
+    at.query_params["practice"] = "1"
+    _run_in_german(at)
+    assert "Zurück zum Katalog" in [link.proto.label for link in at.get("page_link")]
+    assert not at.warning
+    shown = "\n".join(_shown_texts(at))
+    assert "**Reife:**" in shown and "**Gesundheitsbereiche:**" in shown
+    assert "Ähnliche Praktiken" in [header.value for header in at.subheader]
+    assert _english_left(at) == []
