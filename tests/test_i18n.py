@@ -289,3 +289,38 @@ def test_a_practice_in_german(app_data):
     assert "**Reife:**" in shown and "**Gesundheitsbereiche:**" in shown
     assert "Ähnliche Praktiken" in [header.value for header in at.subheader]
     assert _english_left(at) == []
+
+
+def test_signing_in_in_german(app_data):
+    at = _in_german("sign_in")
+    assert [title.value for title in at.title] == ["Anmelden"]
+    assert [box.label for box in at.text_input] == ["Benutzername", "Passwort"]
+    assert "Anmelden" in [button.label for button in at.get("button")]
+    links = [link.proto.label for link in at.get("page_link")]
+    assert {"Passwort vergessen?", "Noch kein Konto? Als Inhaber einer Praktik registrieren"} <= (
+        set(links)
+    )
+    assert _english_left(at) == []
+
+
+def test_creating_an_account_in_german(app_data):
+    at = _in_german("sign_up")
+    assert [title.value for title in at.title] == ["Konto anlegen"]
+    assert at.radio[0].label == "Ihre Organisation *"
+    labels = [box.label for box in at.text_input]
+    assert labels[:3] == ["Benutzername *", "Ihr Name *", "E-Mail *"]
+    assert at.text_input(key="su_password").help.startswith("Mindestens 12 Zeichen")
+    assert _english_left(at) == []
+    # A failed submission names the fields to correct in German.
+    submit = next(button for button in at.button if button.label == "Konto erstellen")
+    with i18n.language("de"):
+        submit.click().run()
+    assert any("Bitte korrigieren Sie" in error.value for error in at.error)
+    assert _english_left(at) == []
+
+
+def test_forgetting_a_password_in_german(app_data):
+    at = _in_german("forgot_password")
+    assert [title.value for title in at.title] == ["Passwort vergessen?"]
+    assert [box.label for box in at.text_input] == ["E-Mail-Adresse Ihres Kontos"]
+    assert _english_left(at) == []
