@@ -324,3 +324,24 @@ def test_forgetting_a_password_in_german(app_data):
     assert [title.value for title in at.title] == ["Passwort vergessen?"]
     assert [box.label for box in at.text_input] == ["E-Mail-Adresse Ihres Kontos"]
     assert _english_left(at) == []
+
+
+def test_the_knowledge_community_in_german(app_data):
+    at = _in_german("knowledge")
+    assert [title.value for title in at.title] == ["Wissensgemeinschaft"]
+    tabs = [tab.label for tab in at.tabs]
+    assert tabs == ["Zusammenfassungen", "Nachfrage und Angebot", "Lehren aus Twinnings"]
+    assert at.selectbox(key="kn_topic").label == "Thema"
+    assert at.text_input(key="kn_text").label == "Zusammenfassungen durchsuchen"
+    assert any(caption.value.endswith("Zusammenfassungen") for caption in at.caption)
+    assert any(info.value.startswith("Melden Sie sich an") for info in at.info)
+    assert _english_left(at) == []
+
+
+def test_a_digest_in_german(app_data):
+    at = _in_german("knowledge")
+    at.query_params["digest"] = "1"
+    _run_in_german(at)
+    links = [link.proto.label for link in at.get("page_link")]
+    assert {"Link zu dieser Zusammenfassung", "Alle Zusammenfassungen"} <= set(links)
+    assert _english_left(at) == []
