@@ -22,7 +22,7 @@ if st.session_state.pop("password_changed", False):
 with st.form(FORM, clear_on_submit=False):
     current = st.text_input("Current password", type="password")
     forms.field_error(FORM, "current")
-    new = st.text_input("New password", type="password", help=accounts.PASSWORD_RULES)
+    new = st.text_input("New password", type="password", help=accounts.password_rules())
     forms.field_error(FORM, "new")
     submitted = st.form_submit_button("Change password")
 

@@ -93,7 +93,9 @@ with st.form(FORM):
     left.text_input("E-mail *", key="ca_email")
     with left:
         forms.field_error(FORM, "email")
-    right.text_input("Password *", type="password", key="ca_password", help=accounts.PASSWORD_RULES)
+    right.text_input(
+        "Password *", type="password", key="ca_password", help=accounts.password_rules()
+    )
     with right:
         forms.field_error(FORM, "password")
     left.selectbox(

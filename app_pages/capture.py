@@ -32,7 +32,7 @@ with st.form(FORM):
     forms.field_error(FORM, "title")
     st.selectbox(
         "Country *",
-        options=list(geo.country_names()),
+        options=list(geo.shown_country_names()),
         format_func=geo.country_name,
         index=None,
         placeholder="Choose…",

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dhu_core import geo, knowledge, params, taxonomy
+from dhu_core.i18n import _, format_number, ngettext
 from dhu_core.text import md_escape, md_escape_paragraphs
 from dhu_core.ui import (
     auth,
@@ -18,10 +19,12 @@ user = auth.current_user()
 coordinator = user is not None and user.role in knowledge.COORDINATORS
 state = st.session_state
 
-st.title("Knowledge community")
+st.title(_("Knowledge community"))
 st.markdown(
-    "Plain-language digests on priority topics, spotlights on mature solutions, and the place "
-    "where those looking for a solution meet those offering one."
+    _(
+        "Plain-language digests on priority topics, spotlights on mature solutions, and the "
+        "place where those looking for a solution meet those offering one."
+    )
 )
 if message := state.pop(knowledge_forms.MESSAGE, None):
     st.success(message)
@@ -30,7 +33,7 @@ opened_case = params.identifier(st.query_params.get_all("case"))
 if opened_case is not None:
     follow_up_view.case(cached.published_case(opened_case))
     st.page_link(
-        "app_pages/knowledge.py", label="Knowledge community", icon=":material/arrow_back:"
+        "app_pages/knowledge.py", label=_("Knowledge community"), icon=":material/arrow_back:"
     )
     # Written even when unchanged: a link to this page leaves the address bar as it was.
     st.query_params.from_dict({"case": str(opened_case)})
@@ -38,22 +41,23 @@ if opened_case is not None:
 
 spotlights = cached.spotlights()
 if spotlights:
-    st.subheader("Spotlights on mature solutions")
+    st.subheader(_("Spotlights on mature solutions"))
     knowledge_view.spotlight_grid(spotlights[:3])
     if more := spotlights[3:]:
-        with st.expander(f"{len(more)} more spotlights"):
+        more_label = ngettext("{count} more spotlight", "{count} more spotlights", len(more))
+        with st.expander(more_label.format(count=format_number(len(more)))):
             knowledge_view.spotlight_grid(more)
 
-tabs = ["Digests", "Demand and supply", "Lessons from twinnings"]
+tabs = [_("Digests"), _("Demand and supply"), _("Lessons from twinnings")]
 if coordinator:
-    tabs += ["Write a digest", "Manage spotlights", "Newsletter"]
+    tabs += [_("Write a digest"), _("Manage spotlights"), _("Newsletter")]
 digests_tab, board_tab, lessons_tab, *coordinator_tabs = st.tabs(tabs)
 
 with digests_tab:
     opened = params.identifier(st.query_params.get_all("digest"))
     if opened is not None:
         knowledge_view.opened_digest(cached.published_digest(opened))
-        st.page_link("app_pages/knowledge.py", label="All digests", icon=":material/arrow_back:")
+        st.page_link("app_pages/knowledge.py", label=_("All digests"), icon=":material/arrow_back:")
         # Written even when unchanged: a link to this page leaves the address bar as it was.
         st.query_params.from_dict({"digest": str(opened)})
     else:
@@ -64,32 +68,35 @@ with digests_tab:
             state["kn_text"] = st.query_params.get("q", "")
         topic_column, text_column = st.columns([1, 2])
         topic = topic_column.selectbox(
-            "Topic",
+            _("Topic"),
             options=list(topics),
             format_func=lambda t: f"{t} ({topics[t]})",
             index=None,
-            placeholder="All topics",
+            placeholder=_("All topics"),
             key="kn_topic",
         )
-        text = text_column.text_input("Search the digests", key="kn_text").strip()
+        text = text_column.text_input(_("Search the digests"), key="kn_text").strip()
         st.query_params.from_dict(
             {name: value for name, value in (("topic", topic), ("q", text)) if value}
         )
         digests = cached.published_digests(topic, text)
-        st.caption(f"{len(digests)} digest{'' if len(digests) == 1 else 's'}")
+        count = len(digests)
+        st.caption(
+            ngettext("{count} digest", "{count} digests", count).format(count=format_number(count))
+        )
         for digest in digests:
             with st.expander(md_escape(digest.title), expanded=len(digests) == 1):
                 knowledge_view.digest(digest)
 
 with board_tab:
     if user is None:
-        st.info("Sign in to see who is looking for what, and to express your interest.")
+        st.info(_("Sign in to see who is looking for what, and to express your interest."))
     else:
-        board_text = st.text_input("Search the board", key="board_text").strip()
+        board_text = st.text_input(_("Search the board"), key="board_text").strip()
         looking, offering = st.columns(2)
         with looking:
-            st.subheader("Looking for", anchor=False)
-            st.caption("Open twinning needs of health authorities and providers.")
+            st.subheader(_("Looking for"), anchor=False)
+            st.caption(_("Open twinning needs of health authorities and providers."))
             for need in cached.open_needs(board_text):
                 with st.container(border=True):
                     st.markdown(f"**{md_escape(need.organisation)}**")
@@ -102,8 +109,8 @@ with board_tab:
                     if need.organisation_id != user.organisation_id:
                         interest_form.interest_button(user, need_id=need.id)
         with offering:
-            st.subheader("Offering", anchor=False)
-            st.caption("Published practices whose owners are willing to transfer them.")
+            st.subheader(_("Offering"), anchor=False)
+            st.caption(_("Published practices whose owners are willing to transfer them."))
             for practice in cached.offerings(board_text):
                 practice_view.card(practice)
                 if practice.owner_organisation_id != user.organisation_id:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dhu_core.catalogue import CatalogueQuery
+from dhu_core.i18n import _, format_percent
 from dhu_core.ui import (
     auth,
     cached,
@@ -17,26 +18,34 @@ params = {key: st.query_params.get_all(key) for key in st.query_params}
 if "practice" in params:
     practice_id = catalogue_filters.practice_id(params["practice"])
     practice = cached.public_practice(practice_id) if practice_id else None
-    st.page_link("app_pages/radar.py", label="Back to the catalogue", icon=":material/arrow_back:")
+    st.page_link(
+        "app_pages/radar.py", label=_("Back to the catalogue"), icon=":material/arrow_back:"
+    )
     if practice is None:
-        st.warning("This practice does not exist or is not published.")
+        st.warning(_("This practice does not exist or is not published."))
         st.stop()
     # A link to the page already open leaves the address bar as it was: write the practice in.
     st.query_params.from_dict({"practice": str(practice.id)})
     practice_view.detail_page(practice, auth.current_user())
     follow_up_view.practice_cases(practice.id)
-    st.subheader("Similar practices")
+    st.subheader(_("Similar practices"))
     similar = cached.similar_to_practice(practice.id)
     for other_id, title, score in similar:
-        practice_view.link(other_id, title, note=f" · {score:.0%} similar")
+        practice_view.link(
+            other_id,
+            title,
+            note=" · " + _("{share} similar").format(share=format_percent(round(score, 2))),
+        )
     if not similar:
-        st.caption("No similar practice found.")
+        st.caption(_("No similar practice found."))
     st.stop()
 
 st.title("RADAR")
 st.markdown(
-    "Digital health practices registered by their owners across Europe: policies, strategies, "
-    "apps, services, assessment frameworks and models, at every maturity level."
+    _(
+        "Digital health practices registered by their owners across Europe: policies, "
+        "strategies, apps, services, assessment frameworks and models, at every maturity level."
+    )
 )
 query = catalogue_filters.current_query(CatalogueQuery.from_params(params))
 result = cached.search(query)

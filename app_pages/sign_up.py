@@ -4,46 +4,49 @@ import streamlit as st
 from pydantic import ValidationError
 
 from dhu_core import accounts, claims, geo, organisations, ratelimits, taxonomy
+from dhu_core.i18n import _
 from dhu_core.models import ClaimCreate, FieldError, StateConflict, field_errors
 from dhu_core.text import md_escape
 from dhu_core.ui import auth, cached, claim_view, forms, membership_view
 
 FORM = "sign-up"
 LABELS = {
-    "username": "Username",
-    "display_name": "Your name",
-    "email": "E-mail",
-    "password": "Password",
-    "password_again": "Password again",
-    "invitation": "Invitation",
-    "organisation_id": "Organisation to join",
-    "organisation_name": "New organisation's name",
-    "organisation_country": "Country",
-    "role": claim_view.ROLE_LABEL.rstrip(" *"),
+    "username": _("Username"),
+    "display_name": _("Your name"),
+    "email": _("E-mail"),
+    "password": _("Password"),
+    "password_again": _("Password again"),
+    "invitation": _("Invitation"),
+    "organisation_id": _("Organisation to join"),
+    "organisation_name": _("New organisation's name"),
+    "organisation_country": _("Country"),
+    "role": _(claim_view.ROLE_LABEL).rstrip(" *"),
 }
 JOIN, NEW = "join", "new"
 state = st.session_state
 
-st.title("Create an account")
+st.title(_("Create an account"))
 st.markdown(
-    "Register as a **practice owner** to add your organisation's digital health practices to "
-    "the RADAR and to state twinning needs. Fields marked * are required."
+    _(
+        "Register as a **practice owner** to add your organisation's digital health practices "
+        "to the RADAR and to state twinning needs. Fields marked * are required."
+    )
 )
 
 if done := state.get("signed_up"):
     st.success(done, icon=":material/check_circle:")
-    st.page_link("app_pages/sign_in.py", label="Sign in", icon=":material/login:")
+    st.page_link("app_pages/sign_in.py", label=_("Sign in"), icon=":material/login:")
     st.stop()
 
 invitation = membership_view.invitation_from_url()
 claim = claim_view.claim_from_url() if invitation is None else None
 if invitation is None and claim is None:
     st.radio(
-        "Your organisation *",
+        _("Your organisation *"),
         options=(JOIN, NEW),
         format_func={
-            JOIN: "It is registered here: ask to join it (a member or a coordinator approves)",
-            NEW: "Register a new organisation",
+            JOIN: _("It is registered here: ask to join it (a member or a coordinator approves)"),
+            NEW: _("Register a new organisation"),
         }.get,
         key="su_how",
     )
@@ -51,53 +54,55 @@ if invitation is None and claim is None:
 joining = invitation is None and claim is None and state.su_how == JOIN
 creating = invitation is None and claim is None and state.su_how == NEW
 with st.form(FORM):
-    st.text_input("Username *", key="su_username", help="3 to 60 letters, digits, . _ or -")
+    st.text_input(_("Username *"), key="su_username", help=_("3 to 60 letters, digits, . _ or -"))
     forms.field_error(FORM, "username")
-    st.text_input("Your name *", key="su_display_name")
+    st.text_input(_("Your name *"), key="su_display_name")
     forms.field_error(FORM, "display_name")
-    st.text_input("E-mail *", key="su_email")
+    st.text_input(_("E-mail *"), key="su_email")
     forms.field_error(FORM, "email")
-    st.text_input("Password *", type="password", key="su_password", help=accounts.PASSWORD_RULES)
+    st.text_input(
+        _("Password *"), type="password", key="su_password", help=accounts.password_rules()
+    )
     forms.field_error(FORM, "password")
-    st.text_input("Password again *", type="password", key="su_password_again")
+    st.text_input(_("Password again *"), type="password", key="su_password_again")
     forms.field_error(FORM, "password_again")
 
     forms.field_error(FORM, "invitation")
     if claim is not None:
-        st.text_input(claim_view.ROLE_LABEL, key="su_role", help=claim_view.ROLE_HELP)
+        st.text_input(_(claim_view.ROLE_LABEL), key="su_role", help=_(claim_view.ROLE_HELP))
         forms.field_error(FORM, "role")
     elif joining:
         choices = cached.organisation_choices()
         st.selectbox(
-            "Organisation to join *",
+            _("Organisation to join *"),
             options=list(choices),
             format_func=choices.get,
             index=None,
-            placeholder="Type to find your organisation…",
+            placeholder=_("Type to find your organisation…"),
             key="su_organisation_id",
         )
         forms.field_error(FORM, "organisation_id")
         forms.field_error(FORM, "organisation_name")
     elif creating:
         new_org = st.columns(3)
-        new_org[0].text_input("New organisation's name *", key="su_organisation_name")
+        new_org[0].text_input(_("New organisation's name *"), key="su_organisation_name")
         new_org[1].selectbox(
-            "Type",
+            _("Type"),
             options=list(taxonomy.ORGANISATION_TYPES),
             format_func=taxonomy.ORGANISATION_TYPES.label,
             key="su_organisation_type",
         )
         new_org[2].selectbox(
-            "Country *",
+            _("Country *"),
             options=list(geo.countries()),
             format_func=geo.country_name,
             index=None,
-            placeholder="Choose…",
+            placeholder=_("Choose…"),
             key="su_organisation_country",
         )
         forms.field_error(FORM, "organisation_name")
         forms.field_error(FORM, "organisation_country")
-    submitted = st.form_submit_button("Create account", type="primary")
+    submitted = st.form_submit_button(_("Create account"), type="primary")
     # Joining, a missing organisation is reported under the one field on screen for it.
     joining_labels = LABELS | {"organisation_name": LABELS["organisation_id"]}
     forms.error_summary(FORM, joining_labels if joining else LABELS)
@@ -118,7 +123,7 @@ if submitted:
             organisation_country=state.get("su_organisation_country") if creating else None,
         )
         if state.su_password != state.su_password_again:
-            problems |= {"password_again": "the passwords differ"}
+            problems |= {"password_again": _("the passwords differ")}
         if problems:
             forms.show_errors_and_rerun(FORM, problems)
         if claim is not None:
@@ -139,10 +144,12 @@ if submitted:
         st.rerun()
     user, organisation = md_escape(registration.user.username), md_escape(registration.organisation)
     state.signed_up = (
-        f"Account **{user}** created as a member of **{organisation}**. You can sign in now."
+        _("Account **{user}** created as a member of **{organisation}**. You can sign in now.")
         if registration.status == "active"
-        else f"Account **{user}** created. Your request to join **{organisation}** waits for one "
-        "of its members or a coordinator; until then you see only what is public. You can sign "
-        "in now."
-    )
+        else _(
+            "Account **{user}** created. Your request to join **{organisation}** waits for one "
+            "of its members or a coordinator; until then you see only what is public. You can "
+            "sign in now."
+        )
+    ).format(user=user, organisation=organisation)
     st.rerun()

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from dhu_core import audit, db, geo, strength, taxonomy
+from dhu_core.i18n import _
 from dhu_core.models import (
     EMAIL_RE,
     AuditEvent,
@@ -40,11 +41,16 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_BYTES = 72
 #: zxcvbn's score 3: "safely unguessable", about 10^8 guesses or more.
 MIN_PASSWORD_SCORE = 3
-PASSWORD_RULES = (
-    f"At least {MIN_PASSWORD_LENGTH} characters (at most {MAX_PASSWORD_BYTES} bytes). A few "
-    "uncommon words make a strong password; common passwords, names and keyboard patterns are "
-    "refused."
-)
+
+
+def password_rules() -> str:
+    """What a password must be, in the page's language (the help of password fields)."""
+    return _(
+        "At least {minimum} characters (at most {maximum} bytes). A few uncommon words make a "
+        "strong password; common passwords, names and keyboard patterns are refused."
+    ).format(minimum=MIN_PASSWORD_LENGTH, maximum=MAX_PASSWORD_BYTES)
+
+
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 LOGIN_FAILED = "The username or password is not right."
 LOGIN_LOCKED = "Too many failed attempts from here. Wait 15 minutes, then try again."

@@ -25,8 +25,18 @@ SEQUENTIAL = alt.Scale(scheme="yellowgreenblue", domainMin=0)
 COUNT_LEGEND = alt.Legend(
     tickMinStep=1, format=",d", orient="bottom", direction="horizontal", gradientLength=140
 )
-TYPE_LABELS = [taxonomy.PRACTICE_TYPES.label(code) for code in taxonomy.PRACTICE_TYPES]
-TYPE_COLOURS = alt.Scale(domain=TYPE_LABELS, range=list(OKABE_ITO[: len(TYPE_LABELS)]))
+
+
+def _type_labels() -> list[str]:
+    """The practice types' labels in the page's language, in the list's order."""
+    return list(taxonomy.PRACTICE_TYPES.shown_labels().values())
+
+
+def _type_colours() -> alt.Scale:
+    labels = _type_labels()
+    return alt.Scale(domain=labels, range=list(OKABE_ITO[: len(labels)]))
+
+
 #: Characters per line of a chart's title (about 300 px of Streamlit's title font).
 TITLE_WIDTH = 34
 #: Characters per line of a category label, and the height of a band per line of its label.
@@ -100,7 +110,7 @@ def practices_by_type(frame: pd.DataFrame, *, title: str = "Practices by type") 
     return _horizontal_bars(
         frame,
         category="type",
-        labels=TYPE_LABELS,
+        labels=_type_labels(),
         value=alt.X("practices:Q", title="Practices", axis=alt.Axis(tickMinStep=1, format=",d")),
         chart_title=_title(title),
         tooltip=[alt.Tooltip("type:N", title="Type"), alt.Tooltip("practices:Q", format=",")],
@@ -136,7 +146,7 @@ def registrations_over_time(frame: pd.DataFrame) -> alt.Chart:
             color=alt.Color(
                 "type:N",
                 title="Type",
-                scale=TYPE_COLOURS,
+                scale=_type_colours(),
                 # One column under the chart: the longest type still fits on a phone.
                 legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0),
             ),
@@ -156,7 +166,8 @@ def domains_by_type(frame: pd.DataFrame) -> alt.Chart:
     domains = [taxonomy.HEALTH_DOMAINS.label(code) for code in taxonomy.HEALTH_DOMAINS]
     shown = [label for label in domains if label in set(frame["domain"])]
     y_axis, band = _category_axis(shown, width=34)
-    types, _ = _category_axis(TYPE_LABELS, width=16)
+    type_labels = _type_labels()
+    types, _ = _category_axis(type_labels, width=16)
     # Wide: the types wrapped on lines across the top of their columns; narrow: upright.
     x_axis = alt.Axis(
         orient="top",
@@ -167,7 +178,7 @@ def domains_by_type(frame: pd.DataFrame) -> alt.Chart:
         labelFlush=False,
     )
     base = alt.Chart(frame).encode(
-        x=alt.X("type:N", title=None, sort=TYPE_LABELS, axis=x_axis),
+        x=alt.X("type:N", title=None, sort=type_labels, axis=x_axis),
         y=alt.Y("domain:N", title=None, sort=shown, axis=y_axis),
     )
     cells = base.mark_rect(stroke="#FFFFFF", strokeWidth=1).encode(

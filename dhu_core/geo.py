@@ -2,10 +2,14 @@
 
 import csv
 import json
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from babel import Locale
+
+from dhu_core import i18n
 from dhu_core.config import DATA_DIR
 
 
@@ -56,7 +60,8 @@ def country_shapes() -> dict[str, Any]:
 
 @cache
 def country_names() -> dict[str, str]:
-    """Name of every country that can be chosen: the core list and the other shapes on the map."""
+    """English name of every country that can be chosen: the core list and the other shapes on
+    the map."""
     names = {
         f["properties"]["iso_a2"]: f["properties"]["name"]
         for f in country_shapes()["features"]
@@ -66,9 +71,28 @@ def country_names() -> dict[str, str]:
     return dict(sorted(names.items(), key=lambda item: item[1]))
 
 
+def shown_country_names() -> dict[str, str]:
+    """`country_names()` in the page's language, sorted by those names."""
+    return _country_names_in(i18n.current())
+
+
 def country_name(code: str) -> str:
-    """The English short name of `code`, or the code itself when unknown."""
-    return country_names().get(code, code)
+    """The short name of `code` in the page's language, or the code itself when unknown."""
+    return shown_country_names().get(code, code)
+
+
+@cache
+def _country_names_in(language: str) -> dict[str, str]:
+    if language == i18n.DEFAULT:
+        return country_names()
+    territories = Locale.parse(language).territories
+    names = {code: territories.get(code, name) for code, name in country_names().items()}
+    return dict(sorted(names.items(), key=lambda item: _sort_key(item[1])))
+
+
+def _sort_key(name: str) -> str:
+    """Österreich among the O's, Éire among the E's."""
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
 
 
 def normalise_country(value: object) -> str:

@@ -1,7 +1,8 @@
 """The platform's own pages: About, Help, Data and API, the privacy notice and the accessibility
 statement, as Markdown for `knowledge.render_markdown`.
 
-Their texts are the files of data/pages/, whose `{{name}}` placeholders are filled here: the
+Their texts are the files of data/pages/ (`about.md` in English, `about.de.md` in German, …,
+English where a language has none), whose `{{name}}` placeholders are filled here: the
 operator's settings escaped for Markdown, the glossaries generated from the code lists. An
 operator's own privacy notice or accessibility statement replaces the default text; it is
 Markdown like a digest, so it is only ever shown through the same sanitising renderer.
@@ -14,13 +15,12 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
-from dhu_core import matching, taxonomy
+from dhu_core import i18n, matching, taxonomy
 from dhu_core.config import DATA_DIR, Settings, operator_contact_link
+from dhu_core.i18n import _
 from dhu_core.text import md_escape
 
 PAGES_DIR = DATA_DIR / "pages"
-#: How the texts name the operator while DHU_OPERATOR_NAME is unset: true of any installation.
-UNNAMED_OPERATOR = "the operator of this installation"
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 log = logging.getLogger(__name__)
@@ -82,27 +82,31 @@ def data_and_api(*, settings: Settings, base_path: str, app_url: str) -> str:
 
 
 def _operator(settings: Settings) -> dict[str, str]:
-    """The operator's name (for the middle of a sentence) and a sentence on how to reach it."""
-    name = md_escape(settings.dhu_operator_name) or UNNAMED_OPERATOR
+    """The operator's name (for the middle of a sentence) and a sentence on how to reach it.
+    While DHU_OPERATOR_NAME is unset the texts say what is true of any installation."""
+    name = md_escape(settings.dhu_operator_name) or _("the operator of this installation")
     contact = settings.dhu_operator_contact
     link = operator_contact_link(contact) if contact else None
     return {
         "operator_name": name,
         "operator_contact": (
-            f"Contact: [{md_escape(contact)}](<{link}>)."
+            _("Contact: {address}.").format(address=f"[{md_escape(contact)}](<{link}>)")
             if link
-            else "No contact address has been given for this installation yet."
+            else _("No contact address has been given for this installation yet.")
         ),
     }
 
 
 def _filled(name: str, values: dict[str, str]) -> str:
-    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], _text(name))
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], _text(name, i18n.current()))
 
 
 @cache
-def _text(name: str) -> str:
-    return (PAGES_DIR / name).read_text(encoding="utf-8")
+def _text(name: str, language: str) -> str:
+    """The text of page `name` ("about.md") in `language`, else in English."""
+    translated = PAGES_DIR / name.replace(".md", f".{language}.md")
+    path = translated if language != i18n.DEFAULT and translated.exists() else PAGES_DIR / name
+    return path.read_text(encoding="utf-8")
 
 
 def _operator_file(path: Path | None, setting: str) -> str | None:
@@ -122,19 +126,27 @@ def _operator_file(path: Path | None, setting: str) -> str | None:
 
 
 def _twinning_criteria() -> str:
+    language = i18n.current()
     with open(PAGES_DIR / "twinning_criteria.csv", encoding="utf-8") as f:
-        means = {row["criterion"]: row["means"] for row in csv.DictReader(f)}
-    rows = [
-        f"| {md_escape(label)} | {md_escape(means[name])} | {matching.DEFAULT_WEIGHTS[name]:g} |"
-        for name, label in matching.CRITERIA.items()
-    ]
-    return "\n".join(["| criterion | 1 means | default weight |", "|---|---|---|", *rows])
+        explained = {row["criterion"]: row for row in csv.DictReader(f)}
+    rows = []
+    for name, english in matching.CRITERIA.items():
+        row = explained[name]
+        label, means = (
+            (english, row["means"])
+            if language == i18n.DEFAULT
+            else (row[f"label_{language}"], row[f"means_{language}"])
+        )
+        weight = i18n.format_number(matching.DEFAULT_WEIGHTS[name])
+        rows.append(f"| {md_escape(label)} | {md_escape(means)} | {weight} |")
+    header = _("| criterion | 1 means | default weight |")
+    return "\n".join([header, "|---|---|---|", *rows])
 
 
 def _maturity_levels() -> str:
     levels = taxonomy.MATURITY_LEVELS
     return "\n".join(
-        f"{code}. **{md_escape(levels.label(code))}**: {md_escape(levels.definitions[code])}"
+        f"{code}. **{md_escape(levels.label(code))}**: {md_escape(levels.definition(code))}"
         for code in levels
     )
 

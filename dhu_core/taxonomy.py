@@ -1,21 +1,34 @@
-"""Code lists of the platform: one `CodeList` each, accepting a code or a label in any case."""
+"""Code lists of the platform: one `CodeList` each, accepting a code or a label in any case.
+
+The labels, in every language of the interface, are the rows of data/code_list_labels.csv (the
+WHO DHI codes' English labels come from data/who_dhi_classification.csv); `label()` gives the one
+of the page being drawn, `labels` the English ones that imports, the API and exports use.
+"""
 
 import csv
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
 import pycountry
+from babel import Locale
 
+from dhu_core import i18n
 from dhu_core.config import DATA_DIR
+
+LABELS_FILE = DATA_DIR / "code_list_labels.csv"
 
 
 @dataclass(frozen=True, eq=False)
 class CodeList:
-    """An ordered list of codes with labels (and optional plain-language definitions)."""
+    """An ordered list of codes with English labels (and optional plain-language definitions),
+    and the labels and definitions in the interface's other languages."""
 
     name: str
     labels: dict[str, str]
     definitions: dict[str, str] = field(default_factory=dict)
+    #: language -> code -> label, and language -> code -> definition, for languages but English.
+    translations: dict[str, dict] = field(default_factory=dict)
+    translated_definitions: dict[str, dict] = field(default_factory=dict)
 
     def __contains__(self, code: object) -> bool:
         return code in self.labels
@@ -27,11 +40,21 @@ class CodeList:
         return len(self.labels)
 
     def label(self, code: str) -> str:
-        """The label of `code`, or the code itself when unknown."""
-        return self.labels.get(code, code)
+        """The label of `code` in the page's language, or the code itself when unknown."""
+        english = self.labels.get(code, code)
+        return self.translations.get(i18n.current(), {}).get(code, english)
+
+    def definition(self, code: str) -> str:
+        """The definition of `code` in the page's language ("" when it has none)."""
+        english = self.definitions.get(code, "")
+        return self.translated_definitions.get(i18n.current(), {}).get(code, english)
+
+    def shown_labels(self) -> dict:
+        """Every code with its label in the page's language, in the list's order."""
+        return {code: self.label(code) for code in self.labels}
 
     def normalise(self, value: object) -> str:
-        """The code for `value` given as a code or a label, in any letter case."""
+        """The code for `value` given as a code or an English label, in any letter case."""
         text = str(value).strip()
         code = self._lookup.get(text.casefold())
         if code is None:
@@ -47,146 +70,54 @@ class CodeList:
         return table
 
 
-PRACTICE_TYPES = CodeList(
-    "practice type",
-    {
-        "policy": "Policy",
-        "strategy": "Strategy",
-        "app": "App",
-        "service": "Complex solution or service",
-        "framework": "Assessment framework",
-        "model": "Care or business model",
-    },
-)
+@cache
+def _label_rows() -> dict[str, list[dict]]:
+    """The rows of the labels file by list name, in the file's order."""
+    rows: dict[str, list[dict]] = {}
+    with open(LABELS_FILE, encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            rows.setdefault(row["list"], []).append(row)
+    return rows
 
-MATURITY_LEVELS = CodeList(
-    "maturity level",
-    {1: "Concept", 2: "Pilot", 3: "Deployed", 4: "Scaled", 5: "Cross-border"},
-    {
-        1: "An idea or design, not yet tried with real users.",
-        2: "Tried with real users in a time-limited pilot or trial.",
-        3: "In routine use at one site or in one region.",
-        4: "In routine use in several regions or nationwide.",
-        5: "In routine use in more than one country.",
-    },
-)
 
-HEALTH_DOMAINS = CodeList(
-    "health domain",
-    {
-        "cardiovascular": "Cardiovascular",
-        "cancer": "Cancer",
-        "diabetes": "Diabetes",
-        "mental-health": "Mental health",
-        "neurology": "Neurology",
-        "respiratory": "Respiratory",
-        "musculoskeletal": "Musculoskeletal",
-        "ent": "Ear, nose and throat",
-        "womens-health": "Women's health",
-        "ageing-and-care": "Ageing and long-term care",
-        "prevention": "Prevention and health promotion",
-        "maternal-and-child": "Maternal and child health",
-        "infectious-disease": "Infectious disease",
-        "rehabilitation": "Rehabilitation",
-        "palliative-care": "Palliative care",
-        "medication": "Medication",
-        "records-and-access": "Records and access (EHRs, patient portals, data exchange)",
-        "telehealth": "Telehealth",
-        "digital-literacy": "Digital health literacy",
-        "general": "General",
-    },
-)
+def _by_language(rows: list[dict], code=str) -> tuple[dict, dict[str, dict]]:
+    """English labels and, per other language, the labels of `rows` (an empty or missing cell
+    leaves the English label in place; the tests fail on it)."""
+    english = {code(row["code"]): row[i18n.DEFAULT] for row in rows}
+    others = {
+        language: {code(row["code"]): row[language] for row in rows if row.get(language)}
+        for language in i18n.LANGUAGES
+        if language != i18n.DEFAULT
+    }
+    return english, others
 
-STANDARDS = CodeList(
-    "standard",
-    {
-        "fhir": "HL7 FHIR",
-        "hl7v2": "HL7 v2",
-        "cda": "HL7 CDA",
-        "openehr": "openEHR",
-        "ihe": "IHE profiles",
-        "snomed-ct": "SNOMED CT",
-        "loinc": "LOINC",
-        "icd-10": "ICD-10",
-        "icd-11": "ICD-11",
-        "dicom": "DICOM",
-        "eehrxf": "European EHR exchange format (EEHRxF)",
-        "iso-13606": "ISO 13606",
-    },
-)
 
-ORGANISATION_TYPES = CodeList(
-    "organisation type",
-    {
-        "health-authority": "Health authority",
-        "healthcare-provider": "Healthcare provider",
-        "company": "Company or SME",
-        "research": "Research or academia",
-        "patient-organisation": "Patient or citizen organisation",
-        "accelerator": "Accelerator or innovation hub",
-        "policy-maker": "Policy maker",
-        "other": "Other",
-    },
-)
+def _code_list(name: str, *, code=str, definitions: str | None = None) -> CodeList:
+    labels, translations = _by_language(_label_rows()[name], code)
+    defined, translated_definitions = (
+        _by_language(_label_rows()[definitions], code) if definitions else ({}, {})
+    )
+    return CodeList(name, labels, defined, translations, translated_definitions)
 
-TWINNING_TYPES = CodeList(
-    "twinning type",
-    {
-        "knowledge-exchange": "Knowledge exchange",
-        "partial-adoption": "Partial adoption",
-        "full-adoption": "Full adoption",
-    },
-)
 
-PRACTICE_STATUSES = CodeList(
-    "practice status",
-    {
-        "draft": "Draft",
-        "submitted": "Submitted for review",
-        "published": "Published",
-        "rejected": "Rejected",
-        "archived": "Archived",
-    },
-)
-
-MATCH_STATUSES = CodeList(
-    "twinning status",
-    {
-        "suggested": "Suggested",
-        "shortlisted": "Shortlisted",
-        "agreed": "Agreed",
-        "in-transfer": "In transfer",
-        "completed": "Completed",
-        "declined": "Declined",
-    },
-)
+PRACTICE_TYPES = _code_list("practice type")
+MATURITY_LEVELS = _code_list("maturity level", code=int, definitions="maturity level definition")
+HEALTH_DOMAINS = _code_list("health domain")
+STANDARDS = _code_list("standard")
+ORGANISATION_TYPES = _code_list("organisation type")
+TWINNING_TYPES = _code_list("twinning type")
+PRACTICE_STATUSES = _code_list("practice status")
+MATCH_STATUSES = _code_list("twinning status")
 
 #: Statuses of a match that count as a twinning (a pair both sides committed to).
 TWINNING_STATUSES = ("agreed", "in-transfer", "completed")
 
 #: The milestones of a twinning's work plan, in the order they fall due.
-MILESTONE_KINDS = CodeList(
-    "milestone",
-    {
-        "kick-off": "Kick-off",
-        "study-visit": "Study visit",
-        "adaptation": "Adaptation",
-        "pilot": "Pilot",
-        "final-report": "Final report",
-    },
-)
+MILESTONE_KINDS = _code_list("milestone")
 
-REPORT_KINDS = CodeList("report", {"progress": "Progress report", "final": "Final report"})
+REPORT_KINDS = _code_list("report")
 
-ROLES = CodeList(
-    "role",
-    {
-        "owner": "Practice owner",
-        "evaluator": "Evaluator",
-        "coordinator": "Coordinator",
-        "admin": "Administrator",
-    },
-)
+ROLES = _code_list("role")
 
 #: The official languages of the EU and of the other countries on the map, listed first.
 EUROPEAN_LANGUAGES = [
@@ -234,13 +165,25 @@ EUROPEAN_LANGUAGES = [
 
 
 def _languages() -> CodeList:
+    """Languages by ISO 639-1 code, named in each interface language by Babel's CLDR data."""
     codes = list(dict.fromkeys(EUROPEAN_LANGUAGES))
     others = sorted(
         (lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")),
         key=lambda c: pycountry.languages.get(alpha_2=c).name,
     )
     codes += [c for c in others if c not in codes]
-    return CodeList("language", {c: pycountry.languages.get(alpha_2=c).name for c in codes})
+    english = {c: pycountry.languages.get(alpha_2=c).name for c in codes}
+    translations = {}
+    for language in i18n.LANGUAGES:
+        if language != i18n.DEFAULT:
+            names = Locale.parse(language).languages
+            # CLDR writes French, Italian and Spanish language names in lower case.
+            translations[language] = {c: _capitalised(names[c]) for c in codes if c in names}
+    return CodeList("language", english, translations=translations)
+
+
+def _capitalised(name: str) -> str:
+    return name[:1].upper() + name[1:]
 
 
 LANGUAGES = _languages()
@@ -251,7 +194,12 @@ def _dhi() -> tuple[CodeList, CodeList]:
         rows = list(csv.DictReader(f))
     codes = {r["code"]: r["label"] for r in rows if r["level"] != "group"}
     groups = {r["code"]: r["label"] for r in rows if r["level"] == "group"}
-    return CodeList("WHO DHI code", codes), CodeList("WHO DHI group", groups)
+    _, code_translations = _by_language(_label_rows()["WHO DHI code"])
+    _, group_translations = _by_language(_label_rows()["WHO DHI group"])
+    return (
+        CodeList("WHO DHI code", codes, translations=code_translations),
+        CodeList("WHO DHI group", groups, translations=group_translations),
+    )
 
 
 #: WHO Classification of Digital Health Interventions v1: categories (x.y) and interventions.

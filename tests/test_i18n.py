@@ -5,12 +5,14 @@ import re
 from datetime import date
 
 import pytest
+import streamlit
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from streamlit.testing.v1 import AppTest
 
 from dhu_core import i18n
+from dhu_core.config import get_settings
 from tests.apptest import APP
 from tests.browser import ROOT
 
@@ -38,6 +40,13 @@ def test_the_template_holds_every_text_marked_in_the_code():
     in_template = {key if isinstance(key, str) else key[0] for key in _template()}
     assert marked - in_template == set(), "run pybabel extract and update (README, Languages)"
     assert in_template - marked == set(), "texts no longer in the code: run pybabel extract"
+
+
+def test_no_marked_text_hides_in_an_f_string():
+    """pybabel does not look into f-strings: a text marked there would never be translated."""
+    hidden = re.compile(r"""\{_\(\s*["']""")
+    sources = [*(ROOT / "app_pages").rglob("*.py"), *(ROOT / "dhu_core").rglob("*.py")]
+    assert [str(path) for path in sources if hidden.search(path.read_text("utf-8"))] == []
 
 
 @pytest.mark.parametrize("code", TRANSLATED)
@@ -151,3 +160,188 @@ def test_an_unknown_language_in_the_address_falls_back_to_english(embedded_app):
     at.run()
     assert not at.exception
     assert "Newest practices" in [header.value for header in at.subheader]
+
+
+# --- pages in German: headings and labels translated, no English text of the catalogue left --
+
+
+@pytest.fixture(scope="module")
+def app_data(tmp_path_factory):
+    """One embedded database for this module's page tests (seeded on the first page run)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("DATABASE_URL", raising=False)
+        env.setenv("DHU_DATA_DIR", str(tmp_path_factory.mktemp("i18n-pages")))
+        _clear_caches()
+        yield
+    _clear_caches()
+
+
+def _clear_caches() -> None:
+    get_settings.cache_clear()
+    streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()
+
+
+def _in_german(page: str) -> AppTest:
+    """`page` opened by a link with `?lang=de`, checked to have run cleanly."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "de"
+    _run_in_german(at)
+    at.switch_page(f"app_pages/{page}.py")
+    return _run_in_german(at)
+
+
+def _run_in_german(at: AppTest) -> AppTest:
+    # AppTest formats the widgets' values with their format_func in the test's own thread:
+    # that thread draws in German too, as the page's does.
+    with i18n.language("de"):
+        at.run()
+    assert not at.exception and not at.error
+    return at
+
+
+_TEXT_ELEMENTS = ["title", "header", "subheader", "markdown", "caption", "info", "warning"]
+_TEXT_ELEMENTS += ["success", "error", "expander", "tab", "metric", "page_link", "button"]
+_TEXT_ELEMENTS += ["text_input", "text_area", "selectbox", "multiselect", "radio", "checkbox"]
+_TEXT_ELEMENTS += ["toggle", "number_input", "date_input", "slider", "select_slider"]
+_TEXT_ELEMENTS += ["button_group"]
+
+
+def _shown_texts(at: AppTest) -> list[str]:
+    """Every heading, text, label, placeholder, help and option the page shows."""
+    texts = []
+    for kind in _TEXT_ELEMENTS:
+        for element in at.get(kind):
+            for name in ("body", "value", "label", "placeholder", "help"):
+                value = getattr(element.proto, name, None)
+                if isinstance(value, str) and value:
+                    texts.append(value)
+            for option in getattr(element.proto, "options", []):
+                texts.append(option if isinstance(option, str) else option.content)
+    return texts
+
+
+def _english_left(at: AppTest) -> list[str]:
+    """The page's texts still in English where the German catalogue has its own words."""
+    german = {
+        message.id: message.string
+        for message in _catalogue("de")
+        if isinstance(message.id, str) and message.id and message.string != message.id
+    }
+    long = [english for english in german if len(english) >= 25]
+    return [
+        text
+        for text in _shown_texts(at)
+        if text in german or any(english in text for english in long)
+    ]
+
+
+SITE_PAGES = {
+    "about": ("Über die DHU-Plattform", "<h2>Drei Säulen</h2>", "Three pillars"),
+    "help": ("Hilfe", "<h2>Glossar</h2>", "Glossary"),
+    "privacy": ("Datenschutzhinweis", "<h2>Ihre Rechte</h2>", "Your rights"),
+    "accessibility": ("Erklärung zur Barrierefreiheit", "<h2>Rückmeldung</h2>", "Feedback"),
+    "data_api": ("Daten und API", "<h2>Die JSON-API</h2>", "The JSON API"),
+}
+
+
+@pytest.mark.parametrize("page", SITE_PAGES)
+def test_a_site_page_in_german(app_data, page):
+    heading, german, english = SITE_PAGES[page]
+    at = _in_german(page)
+    assert [title.value for title in at.title] == [heading]
+    text = "\n".join(element.proto.body for element in at.get("html"))
+    assert german in text and english not in text
+    assert {"Über uns", "Hilfe", "Datenschutz"} <= {
+        link.proto.label for link in at.get("page_link")
+    }
+    assert _english_left(at) == []
+
+
+def test_the_check_for_english_left_finds_an_english_page(app_data):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/about.py").run()
+    assert {"About the DHU Platform", "Help", "Language"} <= set(_english_left(at))
+
+
+def test_the_radar_catalogue_in_german(app_data):
+    at = _in_german("radar")
+    assert [title.value for title in at.title] == ["RADAR"]
+    assert [box.label for box in at.text_input] == ["Suche"]
+    assert at.selectbox(key="radar_sort").label == "Sortieren nach"
+    assert at.toggle(key="radar_show").label == "Filter zeigen"
+    assert "Praktiken · Seite 1 von" in at.subheader[0].value
+    pills = {element.proto.label for element in at.get("button_group")}
+    assert {"Art", "Reife", "Einsatzland", "Zur Weitergabe bereit"} <= pills
+    types = [option.content for option in at.get("button_group")[0].proto.options]
+    assert any(option.startswith("Politik (") for option in types), types
+    assert any("eingesetzt in" in caption.value for caption in at.caption)
+    assert _english_left(at) == []
+
+
+def test_a_practice_in_german(app_data):
+    at = _in_german("radar")
+    at.query_params["practice"] = "1"
+    _run_in_german(at)
+    assert "Zurück zum Katalog" in [link.proto.label for link in at.get("page_link")]
+    assert not at.warning
+    shown = "\n".join(_shown_texts(at))
+    assert "**Reife:**" in shown and "**Gesundheitsbereiche:**" in shown
+    assert "Ähnliche Praktiken" in [header.value for header in at.subheader]
+    assert _english_left(at) == []
+
+
+def test_signing_in_in_german(app_data):
+    at = _in_german("sign_in")
+    assert [title.value for title in at.title] == ["Anmelden"]
+    assert [box.label for box in at.text_input] == ["Benutzername", "Passwort"]
+    assert "Anmelden" in [button.label for button in at.get("button")]
+    links = [link.proto.label for link in at.get("page_link")]
+    assert {"Passwort vergessen?", "Noch kein Konto? Als Inhaber einer Praktik registrieren"} <= (
+        set(links)
+    )
+    assert _english_left(at) == []
+
+
+def test_creating_an_account_in_german(app_data):
+    at = _in_german("sign_up")
+    assert [title.value for title in at.title] == ["Konto anlegen"]
+    assert at.radio[0].label == "Ihre Organisation *"
+    labels = [box.label for box in at.text_input]
+    assert labels[:3] == ["Benutzername *", "Ihr Name *", "E-Mail *"]
+    assert at.text_input(key="su_password").help.startswith("Mindestens 12 Zeichen")
+    assert _english_left(at) == []
+    # A failed submission names the fields to correct in German.
+    submit = next(button for button in at.button if button.label == "Konto erstellen")
+    with i18n.language("de"):
+        submit.click().run()
+    assert any("Bitte korrigieren Sie" in error.value for error in at.error)
+    assert _english_left(at) == []
+
+
+def test_forgetting_a_password_in_german(app_data):
+    at = _in_german("forgot_password")
+    assert [title.value for title in at.title] == ["Passwort vergessen?"]
+    assert [box.label for box in at.text_input] == ["E-Mail-Adresse Ihres Kontos"]
+    assert _english_left(at) == []
+
+
+def test_the_knowledge_community_in_german(app_data):
+    at = _in_german("knowledge")
+    assert [title.value for title in at.title] == ["Wissensgemeinschaft"]
+    tabs = [tab.label for tab in at.tabs]
+    assert tabs == ["Zusammenfassungen", "Nachfrage und Angebot", "Lehren aus Twinnings"]
+    assert at.selectbox(key="kn_topic").label == "Thema"
+    assert at.text_input(key="kn_text").label == "Zusammenfassungen durchsuchen"
+    assert any(caption.value.endswith("Zusammenfassungen") for caption in at.caption)
+    assert any(info.value.startswith("Melden Sie sich an") for info in at.info)
+    assert _english_left(at) == []
+
+
+def test_a_digest_in_german(app_data):
+    at = _in_german("knowledge")
+    at.query_params["digest"] = "1"
+    _run_in_german(at)
+    links = [link.proto.label for link in at.get("page_link")]
+    assert {"Link zu dieser Zusammenfassung", "Alle Zusammenfassungen"} <= set(links)
+    assert _english_left(at) == []

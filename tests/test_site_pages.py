@@ -10,7 +10,7 @@ import pytest
 import streamlit
 from streamlit.testing.v1 import AppTest
 
-from dhu_core import matching, site_pages, taxonomy
+from dhu_core import i18n, matching, site_pages, taxonomy
 from dhu_core.config import Settings, get_settings
 from dhu_core.knowledge import render_markdown
 from tests.apptest import APP, sign_in
@@ -185,6 +185,42 @@ def test_data_and_api_lists_every_endpoint_of_the_openapi_document():
     text = site_pages.data_and_api(settings=Settings(), base_path="", app_url="http://x")
     missing = [path for path in openapi.document()["paths"] if path not in text]
     assert missing == []
+
+
+# --- the pages in other languages ----------------------------------------------------------
+
+PAGE_FILES = ["about", "help", "privacy", "accessibility", "data-and-api"]
+LINK = re.compile(r"\]\(([^)]*)\)")
+
+
+@pytest.mark.parametrize("language", [code for code in i18n.LANGUAGES if code != i18n.DEFAULT])
+@pytest.mark.parametrize("name", PAGE_FILES)
+def test_every_page_has_a_translation_with_the_same_placeholders_links_and_sections(name, language):
+    english = (site_pages.PAGES_DIR / f"{name}.md").read_text(encoding="utf-8")
+    translated = (site_pages.PAGES_DIR / f"{name}.{language}.md").read_text(encoding="utf-8")
+    placeholders = re.compile(r"\{\{\s*\w+\s*\}\}")
+    assert sorted(placeholders.findall(translated)) == sorted(placeholders.findall(english))
+    assert LINK.findall(translated) == LINK.findall(english)
+    headings = re.compile(r"^#+ ", re.MULTILINE)
+    assert len(headings.findall(translated)) == len(headings.findall(english))
+    with open(site_pages.PAGES_DIR / "twinning_criteria.csv", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            assert row[f"label_{language}"].strip() and row[f"means_{language}"].strip(), row
+
+
+def test_a_page_is_shown_in_the_page_language_with_its_generated_parts():
+    with i18n.language("de"):
+        about = site_pages.about(settings=Settings())
+        help_page = unescape(render_markdown(site_pages.help_page(settings=Settings())))
+    assert "## Drei Säulen" in about and "Three pillars" not in about
+    assert "betreibt der Betreiber dieser Installation" in about
+    assert "Für diese Installation wurde noch keine Kontaktadresse angegeben." in about
+    assert "<th>Kriterium</th>" in help_page
+    assert re.search(r"<td>Gesundheitsbereiche</td>\s*<td>[^<]+</td>\s*<td>3</td>", help_page)
+    assert "<strong>Grenzüberschreitend</strong>: Im Regelbetrieb in mehr als" in help_page
+    assert "<li>2.4 Telemedizin</li>" in help_page
+    # English is the fallback, and stays the default.
+    assert "## Three pillars" in site_pages.about(settings=Settings())
 
 
 # --- the pages in the app ------------------------------------------------------------------

@@ -16,6 +16,7 @@ import streamlit_authenticator as stauth
 
 from dhu_core import accounts, clients, db
 from dhu_core.config import cookie_key, get_settings, server_trusted, trusted_proxies
+from dhu_core.i18n import _
 from dhu_core.models import User, utcnow
 
 COOKIE_NAME = "dhu_session"
@@ -191,9 +192,9 @@ def login_form() -> None:
         location="main",
         fields={
             "Form name": "",
-            "Username": "Username",
-            "Password": "Password",
-            "Login": "Sign in",
+            "Username": _("Username"),
+            "Password": _("Password"),
+            "Login": _("Sign in"),
         },
         key="sign-in",
     )
@@ -205,6 +206,6 @@ def login_form() -> None:
 
 def logout_button(auth: stauth.Authenticate) -> None:
     """A sign-out button in the sidebar; it ends the session on the server too."""
-    auth.logout("Sign out", location="sidebar", key="sign-out")
+    auth.logout(_("Sign out"), location="sidebar", key="sign-out")
     if st.session_state.get(_COOKIE_TODO) == "delete":
         st.rerun()  # rebuild the menu for a visitor

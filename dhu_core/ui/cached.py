@@ -16,6 +16,7 @@ from dhu_core import (
     demo,
     demo_logins,
     exchange,
+    i18n,
     knowledge,
     live,
     matching,
@@ -313,13 +314,14 @@ def uptake_by_country() -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _uptake_overview(version: int, filters: uptake.UptakeFilters) -> uptake.Uptake:
+def _uptake_overview(version: int, filters: uptake.UptakeFilters, language: str) -> uptake.Uptake:
+    # `language`: the frames hold code-list labels and country names in the page's language.
     return uptake.overview(filters)
 
 
 def uptake_overview(filters: uptake.UptakeFilters) -> uptake.Uptake:
     """Uptake by country, flows, twinnings and practice profiles for `filters` and current data."""
-    return _uptake_overview(data_version(*UPTAKE), filters)
+    return _uptake_overview(data_version(*UPTAKE), filters, i18n.current())
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -8,21 +8,23 @@ import streamlit as st
 
 from dhu_core import freshness, geo, taxonomy
 from dhu_core.catalogue import SORTS, CatalogueQuery
+from dhu_core.i18n import N_, _, format_number
 from dhu_core.text import md_escape
 
 SORT_LABELS = {
-    "relevance": "Best match",
-    "newest": "Newest",
-    "oldest": "Oldest",
-    "title": "Title A–Z",
-    "maturity": "Most mature",
+    "relevance": N_("Best match"),
+    "newest": N_("Newest"),
+    "oldest": N_("Oldest"),
+    "title": N_("Title A–Z"),
+    "maturity": N_("Most mature"),
 }
 #: Willing to transfer: the facet's values, as they appear in the facet counts too.
 TRANSFERABLE = {True: "yes", False: "no"}
+TRANSFERABLE_LABELS = {True: N_("yes"), False: N_("no")}
 #: Freshness: the facet's values and their labels (the period is a setting).
 FRESHNESS = {
-    "current": "Confirmed in the last {months} months",
-    "outdated": "May be outdated",
+    "current": N_("Confirmed in the last {months} months"),
+    "outdated": N_("May be outdated"),
 }
 #: Facet -> (query attribute, code list of the options).
 FACETS = {
@@ -35,15 +37,15 @@ FACETS = {
     "language": ("languages", taxonomy.LANGUAGES),
 }
 FACET_TITLES = {
-    "type": "Type",
-    "maturity": "Maturity",
-    "country": "Country of deployment",
-    "domain": "Health domain",
-    "dhi": "WHO intervention group",
-    "standard": "Standard",
-    "language": "Language",
-    "transferable": "Willing to transfer",
-    "freshness": "Freshness",
+    "type": N_("Type"),
+    "maturity": N_("Maturity"),
+    "country": N_("Country of deployment"),
+    "domain": N_("Health domain"),
+    "dhi": N_("WHO intervention group"),
+    "standard": N_("Standard"),
+    "language": N_("Language"),
+    "transferable": N_("Willing to transfer"),
+    "freshness": N_("Freshness"),
 }
 #: A facet lists its most frequent values up to this many until the visitor asks for all:
 #: the whole list of countries or languages would make a phone's page several screens long.
@@ -72,7 +74,7 @@ def current_query(initial: CatalogueQuery) -> CatalogueQuery:
             radar_page=initial.page,
             _radar_filters=dataclasses.replace(initial, page=1),
         )
-        for facet, (attribute, _) in FACETS.items():
+        for facet, (attribute, _code_list) in FACETS.items():
             state[f"radar_{facet}"] = list(getattr(initial, attribute))
     query = CatalogueQuery(
         text=state.radar_text.strip(),
@@ -83,7 +85,7 @@ def current_query(initial: CatalogueQuery) -> CatalogueQuery:
         # A facet without values to list is not drawn, and Streamlit then forgets its key.
         **{
             attribute: tuple(state.get(f"radar_{facet}", []))
-            for facet, (attribute, _) in FACETS.items()
+            for facet, (attribute, _code_list) in FACETS.items()
         },
     )
     if state["_radar_filters"] != query:  # other filters start again at page 1
@@ -103,11 +105,13 @@ def search_box() -> None:
     st.html(f"<style>{STYLE}</style>")
     text_column, sort_column = st.columns([3, 1])
     text_column.text_input(
-        "Search",
+        _("Search"),
         key="radar_text",
-        placeholder="Words from the title, summary, organisation, country, standard…",
+        placeholder=_("Words from the title, summary, organisation, country, standard…"),
     )
-    sort_column.selectbox("Sort by", options=SORTS, format_func=SORT_LABELS.get, key="radar_sort")
+    sort_column.selectbox(
+        _("Sort by"), options=SORTS, format_func=lambda sort: _(SORT_LABELS[sort]), key="radar_sort"
+    )
 
 
 def facets(query: CatalogueQuery, counts: dict[str, dict[str, int]]) -> None:
@@ -118,23 +122,28 @@ def facets(query: CatalogueQuery, counts: dict[str, dict[str, int]]) -> None:
     """
     chosen = len(active_filters(query))
     with st.container(key="radar_filter_switch"):
-        st.toggle(f"Show filters ({chosen} chosen)" if chosen else "Show filters", key="radar_show")
+        st.toggle(
+            _("Show filters ({count} chosen)").format(count=chosen)
+            if chosen
+            else _("Show filters"),
+            key="radar_show",
+        )
     folded = not st.session_state.get("radar_show")
     with st.container(key="radar_facets_folded" if folded else "radar_facets_open"):
         for facet in FACETS:
             _facet(facet, query, counts.get(facet, {}))
         yes_no = counts.get("transferable", {})
         st.pills(
-            FACET_TITLES["transferable"],
+            _(FACET_TITLES["transferable"]),
             options=list(TRANSFERABLE),
             format_func=lambda value: _counted(
-                TRANSFERABLE[value], yes_no.get(TRANSFERABLE[value])
+                _(TRANSFERABLE_LABELS[value]), yes_no.get(TRANSFERABLE[value])
             ),
             key="radar_transferable",
         )
         fresh = counts.get("freshness", {})
         st.pills(
-            FACET_TITLES["freshness"],
+            _(FACET_TITLES["freshness"]),
             options=list(FRESHNESS),
             format_func=lambda value: _counted(freshness_label(value), fresh.get(value)),
             key="radar_freshness",
@@ -153,7 +162,7 @@ def _facet(facet: str, query: CatalogueQuery, counts: dict[str, int]) -> None:
     if not options:
         return
     st.pills(
-        FACET_TITLES[facet],
+        _(FACET_TITLES[facet]),
         options=options,
         selection_mode="multi",
         format_func=lambda value: _counted(labels.get(value, str(value)), counts.get(str(value))),
@@ -161,7 +170,7 @@ def _facet(facet: str, query: CatalogueQuery, counts: dict[str, int]) -> None:
     )
     if len(frequent) > SHORT_LIST:
         st.button(
-            "Show fewer" if show_all else f"Show all {len(frequent)}",
+            _("Show fewer") if show_all else _("Show all {count}").format(count=len(frequent)),
             key=f"radar_more_{facet}",
             type="tertiary",
             on_click=_flip,
@@ -171,21 +180,20 @@ def _facet(facet: str, query: CatalogueQuery, counts: dict[str, int]) -> None:
 
 def _options(facet: str) -> dict:
     if facet == "country":
-        return geo.country_names()
+        return geo.shown_country_names()
     if facet == "dhi":
-        return {code: f"{code} {label}" for code, label in taxonomy.DHI_GROUPS.labels.items()} | {
-            code: f"{code} {label}" for code, label in taxonomy.DHI_CODES.labels.items()
-        }
-    return FACETS[facet][1].labels
+        labels = taxonomy.DHI_GROUPS.shown_labels() | taxonomy.DHI_CODES.shown_labels()
+        return {code: f"{code} {label}" for code, label in labels.items()}
+    return FACETS[facet][1].shown_labels()
 
 
 def freshness_label(value: str) -> str:
     """The label of a value of the freshness facet."""
-    return FRESHNESS[value].format(months=freshness.Periods.configured().reminder_months)
+    return _(FRESHNESS[value]).format(months=freshness.Periods.configured().reminder_months)
 
 
 def _counted(label: str, count: int | None) -> str:
-    return f"{label} ({count:,})" if count is not None else label
+    return f"{label} ({format_number(count)})" if count is not None else label
 
 
 def _flip(key: str) -> None:
@@ -194,16 +202,16 @@ def _flip(key: str) -> None:
 
 def pager(query: CatalogueQuery, pages: int) -> None:
     """Previous / next page buttons; the new page opens at the top of the results."""
-    previous, _, following = st.columns([1, 4, 1])
+    previous, _middle, following = st.columns([1, 4, 1])
     previous.button(
-        "Previous",
+        _("Previous"),
         disabled=query.page <= 1,
         icon=":material/chevron_left:",
         on_click=_turn,
         args=(query.page - 1,),
     )
     following.button(
-        "Next",
+        _("Next"),
         disabled=query.page >= pages,
         icon=":material/chevron_right:",
         on_click=_turn,
@@ -225,7 +233,7 @@ def clear_buttons(query: CatalogueQuery) -> None:
     """A button per search word and chosen filter that takes it away, and one for them all."""
     removals = active_filters(query)
     if query.text:
-        removals.insert(0, (f"Search: {query.text}", _clear_text))
+        removals.insert(0, (_("Search: {words}").format(words=query.text), _clear_text))
     columns = st.columns(2)
     for index, (label, remove) in enumerate(removals):
         columns[index % 2].button(
@@ -236,22 +244,22 @@ def clear_buttons(query: CatalogueQuery) -> None:
             width="stretch",
         )
     if len(removals) > 1:
-        st.button("Clear the search and all filters", on_click=_clear_all)
+        st.button(_("Clear the search and all filters"), on_click=_clear_all)
 
 
 def active_filters(query: CatalogueQuery) -> list[tuple[str, Callable[[], None]]]:
     """(label, how to remove it) of every chosen filter value."""
     active = []
-    for facet, (attribute, _) in FACETS.items():
+    for facet, (attribute, _code_list) in FACETS.items():
         labels = _options(facet)
         for value in getattr(query, attribute):
-            label = f"{FACET_TITLES[facet]}: {labels.get(value, value)}"
+            label = f"{_(FACET_TITLES[facet])}: {labels.get(value, value)}"
             active.append((label, lambda f=facet, v=value: _remove(f, v)))
     if query.transferable is not None:
-        label = f"{FACET_TITLES['transferable']}: {TRANSFERABLE[query.transferable]}"
+        label = f"{_(FACET_TITLES['transferable'])}: {_(TRANSFERABLE_LABELS[query.transferable])}"
         active.append((label, lambda: st.session_state.update(radar_transferable=None)))
     if query.freshness is not None:
-        label = f"{FACET_TITLES['freshness']}: {freshness_label(query.freshness)}"
+        label = f"{_(FACET_TITLES['freshness'])}: {freshness_label(query.freshness)}"
         active.append((label, lambda: st.session_state.update(radar_freshness=None)))
     return active
 

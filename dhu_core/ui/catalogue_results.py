@@ -6,6 +6,7 @@ import streamlit as st
 
 from dhu_core import catalogue, io, spreadsheet
 from dhu_core.catalogue import CataloguePage, CatalogueQuery
+from dhu_core.i18n import _, format_number, ngettext
 from dhu_core.text import md_escape
 from dhu_core.ui import addresses, catalogue_filters, practice_view
 
@@ -17,11 +18,19 @@ DOWNLOADS = (("csv", "text/csv"), ("xlsx", spreadsheet.XLSX_MIME), ("json", "app
 def results(query: CatalogueQuery, result: CataloguePage) -> None:
     """The page of practices with its heading and pager, or why nothing matches."""
     if not result.total:
-        st.subheader("No practice matches", anchor=ANCHOR)
+        st.subheader(_("No practice matches"), anchor=ANCHOR)
         _hint(query)
         return
-    noun = "practice" if result.total == 1 else "practices"
-    st.subheader(f"{result.total:,} {noun} · page {result.page} of {result.pages:,}", anchor=ANCHOR)
+    heading = ngettext(
+        "{count} practice · page {page} of {pages}",
+        "{count} practices · page {page} of {pages}",
+        result.total,
+    ).format(
+        count=format_number(result.total),
+        page=format_number(result.page),
+        pages=format_number(result.pages),
+    )
+    st.subheader(heading, anchor=ANCHOR)
     if catalogue_filters.page_turned():
         _scroll_to_heading(result.page)
     for practice in result.practices:
@@ -33,13 +42,17 @@ def results(query: CatalogueQuery, result: CataloguePage) -> None:
 def _hint(query: CatalogueQuery) -> None:
     if query.text:
         words = md_escape(query.text)
+        hint = _(
+            "Nothing holds every word of “{words}”. Check the spelling, or use fewer words."
+        ).format(words=words)
+        if catalogue_filters.active_filters(query):
+            hint += " " + _("Or remove a filter:")
+        st.info(hint, icon=":material/search_off:")
+    else:
         st.info(
-            f"Nothing holds every word of “{words}”. Check the spelling, or use fewer words."
-            + (" Or remove a filter:" if catalogue_filters.active_filters(query) else ""),
+            _("No practice has all the filters chosen. Remove one:"),
             icon=":material/search_off:",
         )
-    else:
-        st.info("No practice has all the filters chosen. Remove one:", icon=":material/search_off:")
     catalogue_filters.clear_buttons(query)
 
 
@@ -55,8 +68,8 @@ def _scroll_to_heading(page: int) -> None:
 
 
 def _downloads(query: CatalogueQuery) -> None:
-    with st.expander("Download or follow this result", icon=":material/download:"):
-        st.caption("Exactly the practices matching the search and filters above.")
+    with st.expander(_("Download or follow this result"), icon=":material/download:"):
+        st.caption(_("Exactly the practices matching the search and filters above."))
         st.markdown(following_links(query))
         for column, (fmt, mime) in zip(st.columns(3), DOWNLOADS, strict=True):
             column.download_button(
@@ -78,8 +91,11 @@ def following_links(query: CatalogueQuery) -> str:
     base = addresses.base_path()
     feed = f"{base}/api/v1/feeds/practices.atom" + (f"?{search}" if search else "")
     api = f"{base}/api/v1/practices" + (f"?{search}" if search else "")
+    feed_label = _("Atom feed of new practices like these")
+    api_label = _("The same in the JSON API")
+    open_data_label = _("About the open data")
     return (
-        f":material/rss_feed: [Atom feed of new practices like these]({feed}) · "
-        f":material/data_object: [The same in the JSON API]({api}) · "
-        f"[About the open data]({base}/data-and-api)"
+        f":material/rss_feed: [{feed_label}]({feed}) · "
+        f":material/data_object: [{api_label}]({api}) · "
+        f"[{open_data_label}]({base}/data-and-api)"
     )

@@ -6,13 +6,14 @@ from pydantic import ValidationError
 
 from dhu_core import claims, db, geo
 from dhu_core.accounts import PermissionDenied
+from dhu_core.i18n import N_, _
 from dhu_core.models import ClaimCreate, FieldError, PracticePublic, StateConflict, User
 from dhu_core.models import field_errors as errors_of
 from dhu_core.text import md_escape
 from dhu_core.ui import forms
 
-ROLE_LABEL = "Your role in the organisation *"
-ROLE_HELP = "What you do there, such as 'head of digital services' or 'project lead'."
+ROLE_LABEL = N_("Your role in the organisation *")
+ROLE_HELP = N_("What you do there, such as 'head of digital services' or 'project lead'.")
 REFUSALS = (StateConflict, PermissionDenied, LookupError)
 
 
@@ -58,9 +59,9 @@ def claim_button(practice: PracticePublic, viewer: User | None) -> None:
 def _claim_form(practice: PracticePublic, viewer: User, key: str) -> None:
     with st.form(key, border=False):
         with forms.field(key, "role"):
-            st.text_input(ROLE_LABEL, key=f"{key}-role", help=ROLE_HELP)
+            st.text_input(_(ROLE_LABEL), key=f"{key}-role", help=_(ROLE_HELP))
         sent = st.form_submit_button("Send the claim", type="primary")
-        forms.error_summary(key, {"role": ROLE_LABEL.rstrip(" *")})
+        forms.error_summary(key, {"role": _(ROLE_LABEL).rstrip(" *")})
     if not sent:
         return
     try:
@@ -87,16 +88,22 @@ def claim_from_url() -> PracticePublic | None:
     practice = claims.claimable_practice(raw)
     if practice is None:
         st.warning(
-            "This practice cannot be claimed: it is not published, or its organisation has "
-            "members by now (ask one of them to invite you).",
+            _(
+                "This practice cannot be claimed: it is not published, or its organisation has "
+                "members by now (ask one of them to invite you)."
+            ),
             icon=":material/info:",
         )
         return None
     st.info(
-        f"You claim **{md_escape(practice.title)}** of "
-        f"**{md_escape(practice.owner_organisation)}** "
-        f"({geo.country_name(practice.owner_country)}). A coordinator checks your claim and "
-        "e-mails you the decision.",
+        _(
+            "You claim **{practice}** of **{organisation}** ({country}). A coordinator checks "
+            "your claim and e-mails you the decision."
+        ).format(
+            practice=md_escape(practice.title),
+            organisation=md_escape(practice.owner_organisation),
+            country=geo.country_name(practice.owner_country),
+        ),
         icon=":material/badge:",
     )
     return practice

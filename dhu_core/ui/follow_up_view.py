@@ -16,6 +16,7 @@ from dhu_core import db, geo, taxonomy
 from dhu_core.accounts import PermissionDenied
 from dhu_core.calls import follow_up, lessons
 from dhu_core.config import get_settings
+from dhu_core.i18n import _, format_number, ngettext
 from dhu_core.models import (
     LESSONS_PARTS,
     AssistanceInput,
@@ -419,10 +420,11 @@ def case(found: lessons.CaseView | None) -> None:
 
 def lessons_section() -> None:
     """The published cases, searchable, each linking to its own page."""
-    st.caption("What adopters and originators learned from twinnings completed on the platform.")
-    text = st.text_input("Search the lessons", key="lessons_text").strip()
+    st.caption(_("What adopters and originators learned from twinnings completed on the platform."))
+    text = st.text_input(_("Search the lessons"), key="lessons_text").strip()
     found = cached.published_cases(text)
-    st.caption(f"{len(found)} case{'' if len(found) == 1 else 's'}")
+    count = len(found)
+    st.caption(ngettext("{count} case", "{count} cases", count).format(count=format_number(count)))
     for item in found:
         with st.container(border=True):
             case_link(item)
@@ -434,6 +436,6 @@ def practice_cases(practice_id: int) -> None:
     """On a practice's page: the lessons from the twinnings that transferred it."""
     found = cached.practice_cases(practice_id)
     if found:
-        st.subheader("Lessons from twinnings", anchor=False)
+        st.subheader(_("Lessons from twinnings"), anchor=False)
         for item in found:
             case_link(item)

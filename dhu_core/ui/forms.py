@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import streamlit as st
 from pydantic import BaseModel, ValidationError
 
+from dhu_core.i18n import ngettext
 from dhu_core.models import field_errors
 
 #: Numbers the failed submits, so that each one's focus script is new to the browser and runs.
@@ -98,8 +99,11 @@ def error_summary(form: str, labels: dict[str, str]) -> None:
     if wrong:
         named = list(dict.fromkeys(labels.get(name, name.replace("_", " ")) for name in wrong))
         st.error(
-            f"Please correct {len(named)} field{'s' if len(named) > 1 else ''}: "
-            + ", ".join(named),
+            ngettext(
+                "Please correct {count} field: {fields}",
+                "Please correct {count} fields: {fields}",
+                len(named),
+            ).format(count=len(named), fields=", ".join(named)),
             icon=":material/error:",
         )
     attempt = st.session_state.pop(f"_focus_{form}", None)

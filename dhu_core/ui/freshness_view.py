@@ -5,29 +5,35 @@ from datetime import datetime
 
 import streamlit as st
 
-from dhu_core import db, freshness, overview
+from dhu_core import db, freshness, i18n, overview
 from dhu_core.accounts import PermissionDenied
+from dhu_core.i18n import N_, _
 from dhu_core.models import PracticePublic, StateConflict, User, is_listed
 
-OUTDATED = "May be outdated"
+OUTDATED = N_("May be outdated")
 _MESSAGE = "freshness_message"
 _COUNTED = "freshness_views_counted"
 
 
 def day(moment: datetime | None) -> str:
-    """A date as people read it: 3 March 2026."""
-    return f"{moment.day} {moment:%B %Y}" if moment else "—"
+    """A date as people read it: 3 March 2026, 3. März 2026."""
+    if not moment:
+        return "—"
+    if i18n.current() == i18n.DEFAULT:
+        return f"{moment.day} {moment:%B %Y}"
+    return i18n.format_date(moment, form="long")
 
 
 def outdated_badge(last_confirmed_at: datetime | None) -> None:
     """The "may be outdated" badge, for a practice not confirmed for the reminder period."""
     if freshness.may_be_outdated(last_confirmed_at):
-        st.badge(OUTDATED, icon=":material/history:", color="orange")
+        st.badge(_(OUTDATED), icon=":material/history:", color="orange")
 
 
 def confirmed_line(practice: PracticePublic) -> str:
     """When the practice was last confirmed as current, as a line of text."""
-    return f":material/verified: Last confirmed as current on {day(practice.last_confirmed_at)}"
+    on = day(practice.last_confirmed_at)
+    return ":material/verified: " + _("Last confirmed as current on {date}").format(date=on)
 
 
 def status_line(practice: PracticePublic) -> None:
@@ -35,7 +41,11 @@ def status_line(practice: PracticePublic) -> None:
     confirmed = confirmed_line(practice)
     if is_listed(practice.status) and freshness.may_be_outdated(practice.last_confirmed_at):
         months = freshness.Periods.configured().reminder_months
-        st.caption(f"{confirmed}, more than {months} months ago")
+        st.caption(
+            _("{confirmed}, more than {months} months ago").format(
+                confirmed=confirmed, months=months
+            )
+        )
         outdated_badge(practice.last_confirmed_at)
     else:
         st.caption(confirmed)
@@ -44,11 +54,13 @@ def status_line(practice: PracticePublic) -> None:
 def archived_notice(practice: PracticePublic) -> None:
     """What an archived practice's page says above everything else."""
     st.warning(
-        f"**This practice is archived** (since {day(practice.archived_at)}): its organisation "
-        "did not confirm after a reminder that it is still current, so it is no longer listed in "
-        "the catalogue, counted on the uptake map or suggested for twinning. Its details below "
-        "may be out of date. Its organisation or a coordinator can restore it with one "
-        "confirmation.",
+        _(
+            "**This practice is archived** (since {date}): its organisation did not confirm "
+            "after a reminder that it is still current, so it is no longer listed in the "
+            "catalogue, counted on the uptake map or suggested for twinning. Its details below "
+            "may be out of date. Its organisation or a coordinator can restore it with one "
+            "confirmation."
+        ).format(date=day(practice.archived_at)),
         icon=":material/inventory_2:",
     )
 

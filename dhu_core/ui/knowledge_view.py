@@ -3,10 +3,11 @@
 import streamlit as st
 
 from dhu_core import knowledge
+from dhu_core.i18n import _
 from dhu_core.knowledge import DigestView
 from dhu_core.models import PracticePublic
 from dhu_core.text import md_escape
-from dhu_core.ui import cached, practice_view, shell
+from dhu_core.ui import cached, freshness_view, practice_view, shell
 
 
 def rich_text(markdown: str | None) -> None:
@@ -40,19 +41,19 @@ def spotlight_grid(practices: list[PracticePublic], *, first_paragraph_only: boo
 def digest(item: DigestView) -> None:
     """A digest's topics, author and date, its link when published, its sanitised text, and its
     practices as cards."""
-    published = f"{item.published_at:%d %B %Y}" if item.published_at else "not published"
+    published = freshness_view.day(item.published_at) if item.published_at else _("not published")
     st.caption(f"{topics_line(item.topics)}  \n{md_escape(item.author or 'DHU')} · {published}")
     if item.status == "published":
         st.page_link(
             "app_pages/knowledge.py",
-            label="Link to this digest",
+            label=_("Link to this digest"),
             icon=":material/link:",
             query_params={"digest": str(item.id)},
         )
     rich_text(item.body)
     linked = cached.linked_practices(item.practice_ids)
     if linked:
-        st.markdown("**Practices in this digest**")
+        st.markdown("**" + _("Practices in this digest") + "**")
         for practice in linked:
             practice_view.card(practice)
 
@@ -60,8 +61,8 @@ def digest(item: DigestView) -> None:
 def opened_digest(item: DigestView | None) -> None:
     """The digest a link opened (`?digest=ID`), under its title as the heading and tab title."""
     if item is None:
-        st.warning("This digest does not exist or is not published.")
+        st.warning(_("This digest does not exist or is not published."))
         return
-    shell.tab_title(item.title, "Knowledge")
+    shell.tab_title(item.title, _("Knowledge"))
     st.header(md_escape(item.title), anchor=False)
     digest(item)

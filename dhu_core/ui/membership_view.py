@@ -4,6 +4,7 @@ import streamlit as st
 
 from dhu_core import db, geo, organisations, tokens
 from dhu_core.accounts import PermissionDenied
+from dhu_core.i18n import _, format_date
 from dhu_core.models import FieldError, StateConflict, User, field_errors
 from dhu_core.text import md_escape
 from dhu_core.ui import addresses, cached, forms
@@ -31,9 +32,15 @@ def invitation_from_url() -> str | None:
         st.error(str(error).capitalize(), icon=":material/link_off:")
         return None
     st.info(
-        f"**{md_escape(view.invited_by)}** invites you to join **{md_escape(view.organisation)}** "
-        f"({geo.country_name(view.country)}). The invitation is valid until "
-        f"{view.expires_at:%d %B %Y}.",
+        _(
+            "**{member}** invites you to join **{organisation}** ({country}). The invitation is "
+            "valid until {date}."
+        ).format(
+            member=md_escape(view.invited_by),
+            organisation=md_escape(view.organisation),
+            country=geo.country_name(view.country),
+            date=format_date(view.expires_at, form="long"),
+        ),
         icon=":material/group_add:",
     )
     return token

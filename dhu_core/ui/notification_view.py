@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from dhu_core import db, notifications, password_reset, ratelimits, tokens
-from dhu_core.accounts import PASSWORD_RULES
+from dhu_core.accounts import password_rules
 from dhu_core.config import LOCAL_URL, get_settings
+from dhu_core.i18n import _
 from dhu_core.models import EMAIL_RE, FieldError, StateConflict, User, field_errors
 from dhu_core.notifications import delivery, kinds
 from dhu_core.text import md_escape
@@ -94,14 +95,14 @@ def forgot_password_page() -> None:
         st.success(sent, icon=":material/mail:")
         return
     with st.form(FORGOT_FORM):
-        st.text_input("E-mail address of your account", key="fp_email")
+        st.text_input(_("E-mail address of your account"), key="fp_email")
         forms.field_error(FORGOT_FORM, "email")
-        asked = st.form_submit_button("Send me a link", type="primary")
+        asked = st.form_submit_button(_("Send me a link"), type="primary")
     if asked:
         email = " ".join(st.session_state.fp_email.split())
         if not EMAIL_RE.match(email):
             forms.show_errors_and_rerun(
-                FORGOT_FORM, {"email": "enter an e-mail address such as name@example.org"}
+                FORGOT_FORM, {"email": _("enter an e-mail address such as name@example.org")}
             )
         try:
             answer = password_reset.request_link(email=email, client=auth.client_address())
@@ -130,7 +131,7 @@ def reset_password_page() -> None:
         return
     st.markdown(f"New password for **{md_escape(user.username)}**.")
     with st.form(RESET_FORM):
-        st.text_input("New password", type="password", help=PASSWORD_RULES, key="rp_new")
+        st.text_input("New password", type="password", help=password_rules(), key="rp_new")
         forms.field_error(RESET_FORM, "new")
         st.text_input("New password again", type="password", key="rp_again")
         forms.field_error(RESET_FORM, "again")

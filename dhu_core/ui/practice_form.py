@@ -89,24 +89,24 @@ def draw() -> None:
             options=list(taxonomy.MATURITY_LEVELS),
             format_func=lambda level: (
                 f"{level} · {taxonomy.MATURITY_LEVELS.label(level)}: "
-                f"{taxonomy.MATURITY_LEVELS.definitions[level]}"
+                f"{taxonomy.MATURITY_LEVELS.definition(level)}"
             ),
             index=None,
             key=KEYS["maturity"],
         )
 
     st.subheader("2 · Where it is deployed")
-    _multi("countries", geo.country_names())
+    _multi("countries", geo.shown_country_names())
 
     st.subheader("3 · Classification")
-    _multi("health_domains", taxonomy.HEALTH_DOMAINS.labels)
+    _multi("health_domains", taxonomy.HEALTH_DOMAINS.shown_labels())
     _multi(
         "dhi_codes",
-        {code: f"{code} {label}" for code, label in taxonomy.DHI_CODES.labels.items()},
+        {code: f"{code} {label}" for code, label in taxonomy.DHI_CODES.shown_labels().items()},
         help="WHO Classification of Digital Health Interventions v1.0.",
     )
-    _multi("standards", taxonomy.STANDARDS.labels)
-    _multi("languages", taxonomy.LANGUAGES.labels)
+    _multi("standards", taxonomy.STANDARDS.shown_labels())
+    _multi("languages", taxonomy.LANGUAGES.shown_labels())
 
     st.subheader("4 · Evidence and transfer")
     _text("evidence", area=True)

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dhu_core import geo, taxonomy
+from dhu_core.i18n import _
 from dhu_core.models import PracticePublic, User
 from dhu_core.text import md_escape, md_escape_paragraphs
 from dhu_core.ui import claim_view, freshness_view, interest_form, shell
@@ -46,13 +47,14 @@ def facts(practice: PracticePublic) -> str:
         f"{taxonomy.PRACTICE_TYPES.label(practice.practice_type)} · "
         f"{practice.maturity} {taxonomy.MATURITY_LEVELS.label(practice.maturity)} · "
         f"{md_escape(practice.owner_organisation)}, {geo.country_name(practice.owner_country)} · "
-        f"deployed in {deployed}"
+        + _("deployed in {countries}").format(countries=deployed)
     )
 
 
 def map_link(country: str) -> str:
     """A Markdown link to `country` on the uptake map."""
-    return f"[{geo.country_name(country)} on the uptake map](/map?country={country})"
+    label = _("{country} on the uptake map").format(country=geo.country_name(country))
+    return f"[{label}](/map?country={country})"
 
 
 def detail_page(practice: PracticePublic, viewer: User | None) -> None:
@@ -92,33 +94,35 @@ def _fields(practice: PracticePublic) -> None:
     if practice.description:
         st.markdown(md_escape_paragraphs(practice.description))
     left, right = st.columns(2)
-    transferable = {True: "yes", False: "no", None: "not stated"}[practice.transferable]
+    transferable = {True: _("yes"), False: _("no"), None: _("not stated")}[practice.transferable]
+    maturity = (
+        f"{practice.maturity} · {taxonomy.MATURITY_LEVELS.label(practice.maturity)} — "
+        f"{taxonomy.MATURITY_LEVELS.definition(practice.maturity)}"
+    )
     left.markdown(
-        "\n".join(
+        _fact_list(
             [
-                f"- **Maturity:** {practice.maturity} · "
-                f"{taxonomy.MATURITY_LEVELS.label(practice.maturity)} — "
-                f"{taxonomy.MATURITY_LEVELS.definitions.get(practice.maturity, '')}",
-                f"- **Start year:** {practice.start_year or '—'}",
-                f"- **Health domains:** {labels(practice.health_domains, taxonomy.HEALTH_DOMAINS)}",
-                f"- **Standards:** {labels(practice.standards, taxonomy.STANDARDS)}",
-                f"- **Languages:** {labels(practice.languages, taxonomy.LANGUAGES)}",
+                (_("Maturity"), maturity),
+                (_("Start year"), str(practice.start_year or "—")),
+                (_("Health domains"), labels(practice.health_domains, taxonomy.HEALTH_DOMAINS)),
+                (_("Standards"), labels(practice.standards, taxonomy.STANDARDS)),
+                (_("Languages"), labels(practice.languages, taxonomy.LANGUAGES)),
             ]
         )
     )
     right.markdown(
-        "\n".join(
+        _fact_list(
             [
-                f"- **Transferable:** {transferable}",
-                f"- **Twinnings it can support at once:** {practice.transfer_capacity}",
-                f"- **Licence:** {md_escape(practice.licence) or '—'}",
-                f"- **Website:** {md_escape(practice.website) or '—'}",
-                f"- **Contact:** {md_escape(practice.contact_email) or '—'}",
+                (_("Transferable"), transferable),
+                (_("Twinnings it can support at once"), str(practice.transfer_capacity)),
+                (_("Licence"), md_escape(practice.licence) or "—"),
+                (_("Website"), md_escape(practice.website) or "—"),
+                (_("Contact"), md_escape(practice.contact_email) or "—"),
             ]
         )
     )
     if practice.dhi_codes:
-        st.markdown("**WHO digital health interventions**")
+        st.markdown("**" + _("WHO digital health interventions") + "**")
         st.markdown(
             "\n".join(
                 f"- {code} {md_escape(taxonomy.DHI_CODES.label(code))}"
@@ -126,17 +130,22 @@ def _fields(practice: PracticePublic) -> None:
             )
         )
     for heading, text in (
-        ("Evidence and outcomes", practice.evidence),
-        ("Support offered to adopters", practice.support_offered),
+        (_("Evidence and outcomes"), practice.evidence),
+        (_("Support offered to adopters"), practice.support_offered),
     ):
         if text:
             st.markdown(f"**{heading}**")
             st.markdown(md_escape_paragraphs(text))
-    st.markdown("**Deployments**")
+    st.markdown("**" + _("Deployments") + "**")
     st.dataframe(
         {
-            "country": [geo.country_name(c) for c in practice.countries],
-            "code": practice.countries,
+            _("country"): [geo.country_name(c) for c in practice.countries],
+            _("code"): practice.countries,
         },
         hide_index=True,
     )
+
+
+def _fact_list(facts: list[tuple[str, str]]) -> str:
+    """A Markdown list of `**label:** value` lines."""
+    return "\n".join(f"- **{label}:** {value}" for label, value in facts)
