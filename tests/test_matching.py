@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from dhu_core import db, demo, taxonomy
+from dhu_core import db, demo, matching, taxonomy
 from dhu_core.bench_matching import run_matching_bench
 from dhu_core.matching import (
     CRITERIA,
@@ -290,10 +290,9 @@ def test_top_k_equals_the_plain_loop(needs, candidates, weights, k):
         same(vectorised, rank_loop(need, candidates, weights, k))
 
 
-def test_top_k_equals_the_plain_loop_on_a_larger_case():
-    candidates = others(count=400, seed=3)
-    rng = random.Random(4)
-    batch = [
+def batch_of_needs(count, seed):
+    rng = random.Random(seed)
+    return [
         NeedProfile(
             id=i,
             organisation_id=rng.randint(1, 9),
@@ -303,11 +302,43 @@ def test_top_k_equals_the_plain_loop_on_a_larger_case():
             dhi_codes=tuple(rng.sample(DHI, rng.randint(0, 2))),
             languages=tuple(rng.sample(LANGUAGES, rng.randint(0, 2))),
         )
-        for i in range(40)
+        for i in range(count)
     ]
+
+
+def test_top_k_equals_the_plain_loop_on_a_larger_case():
+    candidates = others(count=400, seed=3)
+    batch = batch_of_needs(40, seed=4)
     index = MatchingIndex(candidates)
     for need, vectorised in zip(batch, index.top_k(batch, k=10), strict=True):
         same(vectorised, rank_loop(need, candidates, k=10, text=index.text))
+
+
+def test_top_k_in_blocks_side_by_side_equals_the_plain_loop_with_ties(monkeypatch):
+    """Blocks of a few needs, scored in threads, over practices many of which tie exactly."""
+    originals = others(count=300, seed=5)
+    copies = [dataclasses.replace(p, id=p.id + 1000) for p in originals[::3]]
+    candidates = [*copies, *originals]
+    monkeypatch.setattr(matching, "BLOCK_CELLS", 3 * len(candidates))
+    batch = batch_of_needs(25, seed=6)
+    index = MatchingIndex(candidates)
+    for need, vectorised in zip(batch, index.top_k(batch, k=12), strict=True):
+        same(vectorised, rank_loop(need, candidates, k=12, text=index.text))
+
+
+def test_scores_closer_than_float32_tells_apart_rank_as_in_the_plain_loop():
+    """Scores are summed in float32 to choose the contenders, then ranked in float64."""
+    # One more step of maturity against one less free place: 6e-8 / 3 / 3.5 better, about
+    # 6e-9, a difference float64 tells and float32 (7 digits) does not.
+    weights = {"maturity": 1.5 + 6e-8, "capacity": 1.0, "text": 1.0}
+    lower = perfect(1, maturity=2, transfer_capacity=2)
+    higher = perfect(2, maturity=3, transfer_capacity=1)
+    candidates = [lower, higher]
+    index = MatchingIndex(candidates)
+    for k in (1, 2):
+        reference = rank_loop(NEED, candidates, weights, k)
+        assert reference[0].practice_id == 2
+        same(index.top_k([NEED], weights, k)[0], reference)
 
 
 def test_only_practices_with_free_capacity_when_asked():
