@@ -833,12 +833,14 @@ class _Scoring:
         self.with_text = bool(weights["text"]) and index.text.fitted
         self.text_shares = weights["text"] * shares.ravel()
         self.statements = (sparse.diags(self.text_shares / TEXT_FULL) @ statements).tocsr()
-        self.statements32 = self.statements.astype(np.float32)
-        by_term = index.text.by_term
-        self.by_term32 = sparse.csr_matrix(
-            (by_term.data.astype(np.float32), by_term.indices, by_term.indptr), shape=by_term.shape
-        )
         self.texts = index.text.matrix
+        if self.with_text:
+            self.statements32 = self.statements.astype(np.float32)
+            by_term = index.text.by_term
+            self.by_term32 = sparse.csr_matrix(
+                (by_term.data.astype(np.float32), by_term.indices, by_term.indptr),
+                shape=by_term.shape,
+            )
         self.own = [index._table.rows_of(need.organisation_id) for need in needs]
         self.full = index._full if available_only else np.zeros(0, dtype=np.intp)
         self.width = len(index)
