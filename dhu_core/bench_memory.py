@@ -65,7 +65,18 @@ def deep_size(value: object, seen: set[int] | None = None) -> int:
         size += sum(deep_size(item, seen) for item in value)
     elif hasattr(value, "__dict__"):
         size += deep_size(vars(value), seen)
+    for name in _slots(type(value)):
+        size += deep_size(getattr(value, name, None), seen)
     return size
+
+
+def _slots(cls: type) -> list[str]:
+    """The names of the slots of a class and of its bases (a slotted object has no __dict__)."""
+    names = []
+    for klass in cls.__mro__:
+        slots = vars(klass).get("__slots__", ())
+        names += [slots] if isinstance(slots, str) else list(slots)
+    return [name for name in names if name not in ("__dict__", "__weakref__")]
 
 
 def run_memory_bench(

@@ -7,8 +7,10 @@ empty is left out of that need's mean, rather than counted as met. The ranking r
 practices in seconds; `rank_loop` is the plain reference it is tested against.
 """
 
+import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -84,8 +86,15 @@ RANK_DECIMALS = 9
 TEXT_FULL = 0.7
 #: Columns per chunk whose maxima bound a row's k-th best score from below.
 CHUNK = 64
-#: Score cells computed at once (needs in a block × practices): about 32 MB of float64.
-BLOCK_CELLS = 4_000_000
+#: Score cells computed at once (needs in a block × practices): 4 MB of float32, which stay
+#: in the processor's cache from one step to the next (measured: 15 % faster than 16 MB).
+BLOCK_CELLS = 1_000_000
+#: Blocks of needs scored side by side (numpy lets go of the interpreter in most of the work).
+THREADS = 2
+#: Well beyond how far a score summed in float32 may lie from the same sum in float64 (and
+#: from the rounding of RANK_DECIMALS): a pair this close to a need's k-th best float32 score
+#: or above is scored again in float64, and ranked on that.
+FLOAT32_MARGIN = 1e-4
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +351,8 @@ class _Layout:
     row, scored once per need: a hundred thousand practices have a few thousand of each.
     A need's rows are built so that, summed over a criterion's columns, their product with a
     practice's rows is the criterion's value (0 for a criterion the need does not ask about,
-    whose weight then does not count either).
+    whose weight then does not count either). `code_set_of` and `profile_of` give each
+    practice's row of `code_rows` and `profile_rows`.
     """
 
     def __init__(self, practices: Sequence[PracticeProfile]) -> None:
@@ -354,13 +364,13 @@ class _Layout:
                 "standard": list(taxonomy.STANDARDS),
             }
         )
-        self.code_sets, self.code_set_of = _distinct(_code_set(p) for p in practices)
-        self.profiles, self.profile_of = _distinct(_profile(p) for p in practices)
+        code_sets, self.code_set_of = _distinct(_code_set(p) for p in practices)
+        profiles, self.profile_of = _distinct(_profile(p) for p in practices)
         self.profile = _Columns(
             {
                 "type": list(taxonomy.PRACTICE_TYPES),
-                "language": sorted({key[1] for key in self.profiles}, key=sorted),
-                "country": sorted({key[2] for key in self.profiles}),
+                "language": sorted({key[1] for key in profiles}, key=sorted),
+                "country": sorted({key[2] for key in profiles}),
                 "maturity": ["steps above pilot"],
                 "capacity": ["free places"],
                 "one": [1],
@@ -373,6 +383,8 @@ class _Layout:
         for languages, column in self.profile.index["language"].items():
             for language in languages:
                 self.language_sets_with[language].append(column)
+        self.code_rows = self._code_matrix(code_sets)
+        self.profile_rows = sparse.csr_matrix(self._profile_matrix(profiles))
 
     def columns(self, name: str) -> list[int]:
         """The columns (of the codes or of the profiles) that add up to a criterion."""
@@ -391,13 +403,13 @@ class _Layout:
             column_weights[self.columns(name)] = weights[name]
         return column_weights
 
-    def code_matrix(self) -> sparse.csr_matrix:
+    def _code_matrix(self, code_sets: Sequence[tuple]) -> sparse.csr_matrix:
         """One row per set of codes: ones and halves only, so float32 holds them exactly."""
         rows: list[int] = []
         columns: list[int] = []
         values: list[float] = []
         index = self.codes.index
-        for row, (domains, dhi_codes, standards) in enumerate(self.code_sets):
+        for row, (domains, dhi_codes, standards) in enumerate(code_sets):
             cells: dict[int, float] = {}
             for group, codes in (("domain", domains), ("standard", standards)):
                 cells.update({index[group][c]: 1.0 for c in codes if c in index[group]})
@@ -408,7 +420,7 @@ class _Layout:
             values += cells.values()
         return sparse.csr_matrix(
             (np.array(values, dtype=np.float32), (rows, columns)),
-            shape=(len(self.code_sets), self.codes.width),
+            shape=(len(code_sets), self.codes.width),
         )
 
     def _dhi_credits(self, practice_codes: Iterable[str]) -> dict[str, float]:
@@ -421,11 +433,11 @@ class _Layout:
         credits = {code: dhi_credit(code, practice_codes) for code in reachable}
         return {code: credit for code, credit in credits.items() if credit}
 
-    def profile_matrix(self) -> np.ndarray:
+    def _profile_matrix(self, profiles: Sequence[tuple]) -> np.ndarray:
         """One row per profile."""
-        matrix = np.zeros((len(self.profiles), self.profile.width))
+        matrix = np.zeros((len(profiles), self.profile.width))
         index = self.profile.index
-        for row, (practice_type, languages, country, steps, free) in enumerate(self.profiles):
+        for row, (practice_type, languages, country, steps, free) in enumerate(profiles):
             if practice_type in index["type"]:
                 matrix[row, index["type"][practice_type]] = 1.0
             matrix[row, index["language"][languages]] = 1.0
@@ -436,7 +448,7 @@ class _Layout:
         return matrix
 
     def need_codes(self, needs: Sequence[NeedProfile]) -> np.ndarray:
-        """One row per need, the counterpart of `code_matrix`."""
+        """One row per need, the counterpart of `code_rows`."""
         matrix = np.zeros((len(needs), self.codes.width))
         index = self.codes.index
         for row, need in enumerate(needs):
@@ -451,7 +463,7 @@ class _Layout:
         return matrix
 
     def need_profiles(self, needs: Sequence[NeedProfile]) -> np.ndarray:
-        """One row per need, the counterpart of `profile_matrix`."""
+        """One row per need, the counterpart of `profile_rows`."""
         matrix = np.zeros((len(needs), self.profile.width))
         index, groups = self.profile.index, self.profile.groups
         for row, need in enumerate(needs):
@@ -477,26 +489,40 @@ def _products(needs: np.ndarray, rows: sparse.csr_matrix) -> np.ndarray:
 def _text_products(statements: sparse.csr_matrix, by_term: sparse.csr_matrix) -> np.ndarray:
     """Each statement's row times the practices' texts, added up term by term into a dense
     block: a need has a few terms, and no sparse result has to be built and then unpacked."""
-    products = np.zeros((statements.shape[0], by_term.shape[1]))
+    products = np.zeros((statements.shape[0], by_term.shape[1]), dtype=by_term.dtype)
     starts, ends = by_term.indptr[:-1], by_term.indptr[1:]
     for row in range(statements.shape[0]):
         target = products[row]
         for start in range(statements.indptr[row], statements.indptr[row + 1]):
             term, weight = statements.indices[start], statements.data[start]
             found = slice(starts[term], ends[term])
-            target[by_term.indices[found]] += weight * by_term.data[found]
+            # Since numpy 1.25, several times faster than `target[indices] += ...`.
+            np.add.at(target, by_term.indices[found], weight * by_term.data[found])
     return products
 
 
-def _at_least_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Per row, a score that at least `k` of its columns reach, at most the k-th best: the
-    k-th best of the maxima of chunks of `CHUNK` columns, much cheaper to find than it."""
+def _contenders(scores: np.ndarray, k: int, margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the columns of finite score within `margin` of its k-th best score or above
+    (and maybe a few more), as (rows, columns): found through the maxima of chunks of `CHUNK`
+    columns, the k-th best of which bounds the k-th best score from below."""
     count = scores.shape[1]
-    chunks = -(-count // CHUNK)
-    if chunks < k:
-        return np.partition(scores, count - k, axis=1)[:, count - k]
-    maxima = np.maximum.reduceat(scores, np.arange(0, count, CHUNK), axis=1)
-    return np.partition(maxima, chunks - k, axis=1)[:, chunks - k]
+    starts = np.arange(0, count, CHUNK)
+    if len(starts) < k:
+        threshold = np.partition(scores, count - k, axis=1)[:, count - k] - margin
+        rows, columns = np.nonzero(scores >= threshold[:, None])
+    else:
+        maxima = np.maximum.reduceat(scores, starts, axis=1)
+        threshold = np.partition(maxima, len(starts) - k, axis=1)[:, len(starts) - k] - margin
+        # Only the chunks whose maximum reaches the threshold hold columns that do.
+        rows, chunks = np.nonzero(maxima >= threshold[:, None])
+        rows = np.repeat(rows, CHUNK)
+        columns = (chunks[:, None] * CHUNK + np.arange(CHUNK)).ravel()
+        inside = columns < count
+        rows, columns = rows[inside], columns[inside]
+        reached = scores[rows, columns] >= threshold[rows]
+        rows, columns = rows[reached], columns[reached]
+    finite = np.isfinite(scores[rows, columns])
+    return rows[finite], columns[finite]
 
 
 def _inverse(totals: Sequence[float]) -> np.ndarray:
@@ -512,23 +538,114 @@ def _distinct(keys: Iterable[tuple]) -> tuple[list[tuple], np.ndarray]:
     return list(row_of), np.array(rows, dtype=np.intp)
 
 
-class MatchingIndex:
-    """The practices open for twinning as matrices, ready to rank against many needs at once."""
+class _Coded:
+    """A column of values that repeat: each distinct value once, and each row's number."""
+
+    def __init__(self, values: Iterable[Hashable]) -> None:
+        self.values, codes = _distinct(values)
+        self.codes = codes.astype(np.min_scalar_type(max(len(self.values) - 1, 0)))
+
+    def __getitem__(self, row: int) -> Hashable:
+        return self.values[self.codes[row]]
+
+
+class _Texts:
+    """Short texts in one block of UTF-8, and where each ends."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        encoded = [text.encode() for text in texts]
+        self.block = b"".join(encoded)
+        self.ends = np.cumsum([len(text) for text in encoded], dtype=np.int64)
+
+    def __getitem__(self, row: int) -> str:
+        return self.block[self.ends[row - 1] if row else 0 : self.ends[row]].decode()
+
+
+def text_fingerprint(text: str) -> int:
+    """Eight bytes of a text's BLAKE2 digest: whether a text changed, in any process (`hash`
+    differs from one process to the next, and an index may be built in another one)."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+#: The fields of a practice's profile that the index keeps as coded columns.
+_CODED_FIELDS = (
+    "country",
+    "practice_type",
+    "status",
+    "organisation",
+    "health_domains",
+    "dhi_codes",
+    "standards",
+    "languages",
+)
+
+
+class _PracticeTable:
+    """The indexed practices as columns, a row per practice in id order, rather than a profile
+    per practice: those, with their strings, held 64 of the 97 MB of an index of 47,000
+    practices (`bench_memory.deep_size`)."""
 
     def __init__(self, practices: Sequence[PracticeProfile]) -> None:
-        self.practices = sorted(
-            (p for p in practices if is_open_for_twinning(p)), key=lambda p: p.id
+        self.ids = np.array([p.id for p in practices], dtype=np.int64)
+        self.organisation_ids = np.array([p.organisation_id for p in practices], dtype=np.int64)
+        self.maturities = np.array([p.maturity for p in practices], dtype=np.int8)
+        self.capacities = np.array([p.transfer_capacity for p in practices], dtype=np.int32)
+        self.active = np.array([p.active_twinnings for p in practices], dtype=np.int32)
+        self.titles = _Texts(p.title for p in practices)
+        # Only whether the text changed since is asked (see `MatchingIndex.candidate`).
+        self.fingerprints = np.array([text_fingerprint(p.text) for p in practices], np.uint64)
+        self.coded = {name: _Coded(getattr(p, name) for p in practices) for name in _CODED_FIELDS}
+        # The rows of each organisation's practices, one organisation after the other.
+        order = np.argsort(self.organisation_ids, kind="stable")
+        self.organisations, starts = np.unique(self.organisation_ids[order], return_index=True)
+        self.by_organisation = order.astype(np.int32)
+        self.organisation_bounds = np.append(starts, len(order)).astype(np.int32)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row(self, practice_id: int) -> int | None:
+        """The row of the practice with this id, None when there is none."""
+        row = int(np.searchsorted(self.ids, practice_id))
+        return row if row < len(self.ids) and self.ids[row] == practice_id else None
+
+    def profile(self, row: int) -> PracticeProfile:
+        """The practice's profile, without its summary (not kept)."""
+        return PracticeProfile(
+            id=int(self.ids[row]),
+            organisation_id=int(self.organisation_ids[row]),
+            title=self.titles[row],
+            maturity=int(self.maturities[row]),
+            transferable=True,
+            transfer_capacity=int(self.capacities[row]),
+            active_twinnings=int(self.active[row]),
+            **{name: column[row] for name, column in self.coded.items()},
         )
-        self.text = TextModel([p.text for p in self.practices])
-        self._layout = _Layout(self.practices)
-        self._codes = self._layout.code_matrix()
-        self._profiles = sparse.csr_matrix(self._layout.profile_matrix())
-        by_organisation: dict[int, list[int]] = defaultdict(list)
-        for column, practice in enumerate(self.practices):
-            by_organisation[practice.organisation_id].append(column)
-        self._by_organisation = {o: np.array(c) for o, c in by_organisation.items()}
-        self._full = np.array([c for c, p in enumerate(self.practices) if not p.free_capacity])
-        self._column_of = {p.id: column for column, p in enumerate(self.practices)}
+
+    def free_capacity(self, rows: int | slice = slice(None)) -> np.ndarray:
+        """The practices' free capacity (see `PracticeProfile.free_capacity`)."""
+        return np.maximum(self.capacities[rows] - self.active[rows], 0)
+
+    def rows_of(self, organisation_id: int) -> np.ndarray | None:
+        """The rows of an organisation's practices; None when it has none."""
+        at = int(np.searchsorted(self.organisations, organisation_id))
+        if at == len(self.organisations) or self.organisations[at] != organisation_id:
+            return None
+        return self.by_organisation[self.organisation_bounds[at] : self.organisation_bounds[at + 1]]
+
+
+class MatchingIndex:
+    """The practices open for twinning as matrices, ready to rank against many needs at once.
+
+    A practice is in a column of its own (in id order), of the text model's rows too.
+    """
+
+    def __init__(self, practices: Sequence[PracticeProfile]) -> None:
+        indexed = sorted((p for p in practices if is_open_for_twinning(p)), key=lambda p: p.id)
+        self.text = TextModel([p.text for p in indexed])
+        self._layout = _Layout(indexed)
+        self._table = _PracticeTable(indexed)
+        self._full = np.flatnonzero(self._table.free_capacity() == 0)
 
     @classmethod
     def build(cls, source: Session | Engine) -> "MatchingIndex":
@@ -539,11 +656,37 @@ class MatchingIndex:
         return cls(load_practices(source))
 
     def __len__(self) -> int:
-        return len(self.practices)
+        return len(self._table)
+
+    @property
+    def ids(self) -> np.ndarray:
+        """The ids of the indexed practices, in column order (increasing)."""
+        return self._table.ids
+
+    @property
+    def practices(self) -> list[PracticeProfile]:
+        """Every indexed practice's profile in column order, made on each call (see
+        `practice`)."""
+        return [self._table.profile(column) for column in range(len(self))]
 
     def practice(self, practice_id: int) -> PracticeProfile:
-        """The indexed practice with this id (KeyError when it is not open for twinning)."""
-        return self.practices[self._column_of[practice_id]]
+        """The indexed practice with this id (KeyError when it is not open for twinning),
+        without its summary: the index keeps its text's fingerprint only."""
+        column = self._table.row(practice_id)
+        if column is None:
+            raise KeyError(practice_id)
+        return self._table.profile(column)
+
+    def free_capacity(self, practice_id: int) -> int:
+        """`practice(practice_id).free_capacity`, without making the profile."""
+        column = self._table.row(practice_id)
+        if column is None:
+            raise KeyError(practice_id)
+        return int(self._table.free_capacity(column))
+
+    def practice_at(self, column: int) -> PracticeProfile:
+        """The practice in a column (a row of the text model), as `practice` gives it."""
+        return self._table.profile(column)
 
     def candidate(
         self,
@@ -561,20 +704,23 @@ class MatchingIndex:
         """
         if practice is not None:
             return self._candidate_now(need, practice, clean_weights(weights))
-        column = self._column_of.get(practice_id)
-        if column is None or self.practices[column].organisation_id == need.organisation_id:
+        column = self._table.row(practice_id)
+        if column is None or self._table.organisation_ids[column] == need.organisation_id:
             return None
-        chosen = [(0, np.array([column]))]
         described = self._describe([need])
-        return self._candidates([need], described, clean_weights(weights), chosen)[0][0]
+        weights = clean_weights(weights)
+        return self._candidates(
+            [need], described, weights, np.zeros(1, np.intp), np.array([column])
+        )[0][0]
 
     def _candidate_now(
         self, need: NeedProfile, practice: PracticeProfile, weights: dict[str, float]
     ) -> Candidate | None:
         if not is_open_for_twinning(practice) or practice.organisation_id == need.organisation_id:
             return None
-        column = self._column_of.get(practice.id)
-        if column is not None and self.practices[column].text == practice.text:
+        column = self._table.row(practice.id)
+        fingerprint = text_fingerprint(practice.text)
+        if column is not None and int(self._table.fingerprints[column]) == fingerprint:
             statement = self.text.vectors([need.problem_statement], correct=True)
             similarity = float(statement.multiply(self.text.matrix[column]).sum())
         else:  # published or edited since the index was built
@@ -597,37 +743,21 @@ class MatchingIndex:
         `available_only` leaves out practices whose originator has no free capacity.
         """
         weights = clean_weights(weights)
-        if not needs or not self.practices or k <= 0:
+        if not needs or not len(self) or k <= 0:
             return [[] for _ in needs]
-        layout = self._layout
         described = self._describe(needs)
-        need_codes, need_profiles, statements = described
-        # Each need's criteria weigh by their share of the weights that count for that need.
-        shares = _inverse([sum(weights[n] for n in counted(need)) for need in needs])[:, None]
-        codes = need_codes * layout.column_weights(layout.codes, _CODE_CRITERIA, weights) * shares
-        used = np.flatnonzero(codes.any(axis=0))
-        codes, code_rows = codes[:, used], self._codes[:, used].astype(np.float64)
-        profiles = need_profiles * shares
-        profiles *= layout.column_weights(layout.profile, _PROFILE_CRITERIA, weights)
-        text_shares = weights["text"] * shares.ravel()
-        statements = sparse.diags(text_shares / TEXT_FULL) @ statements
-        block = max(1, BLOCK_CELLS // len(self.practices))
-        chosen: list[tuple[int, np.ndarray]] = []
-        for start in range(0, len(needs), block):
-            rows = slice(start, start + block)
-            scores = _products(profiles[rows], self._profiles)[:, layout.profile_of]
-            scores += _products(codes[rows], code_rows)[:, layout.code_set_of]
-            if weights["text"] and self.text.fitted:
-                text = _text_products(statements[rows], self.text.by_term)
-                scores += np.minimum(text, text_shares[rows, None], out=text)
-            for offset, need in enumerate(needs[rows]):
-                own = self._by_organisation.get(need.organisation_id)
-                if own is not None:
-                    scores[offset, own] = -np.inf
-            if available_only and len(self._full):
-                scores[:, self._full] = -np.inf
-            chosen += enumerate(self._best(scores, k), start)
-        return self._candidates(needs, described, weights, chosen)
+        scoring = _Scoring(self, needs, described, weights, available_only)
+        block = max(1, BLOCK_CELLS // len(self))
+        blocks = [slice(start, start + block) for start in range(0, len(needs), block)]
+        if len(blocks) == 1:
+            chosen = [scoring.best(blocks[0], k)]
+        else:
+            # numpy lets go of the interpreter in the bulk of the work: blocks run side by side.
+            with ThreadPoolExecutor(max_workers=THREADS) as pool:
+                chosen = list(pool.map(lambda rows: scoring.best(rows, k), blocks))
+        rows = np.concatenate([rows for rows, _ in chosen])
+        columns = np.concatenate([columns for _, columns in chosen])
+        return self._candidates(needs, described, weights, rows, columns)
 
     def _describe(self, needs: Sequence[NeedProfile]) -> tuple:
         """The needs' rows of codes and of profiles, and their problem statements' TF-IDF."""
@@ -637,44 +767,24 @@ class MatchingIndex:
             self.text.vectors([need.problem_statement for need in needs], correct=True),
         )
 
-    @staticmethod
-    def _best(scores: np.ndarray, k: int) -> list[np.ndarray]:
-        """Per row, the columns of the `k` best finite scores, best first, ties by column."""
-        k = min(k, scores.shape[1])
-        # Anything within rounding of the k-th best score may tie with it once rounded.
-        margin = 2 * 10.0**-RANK_DECIMALS
-        best = []
-        for row, threshold in zip(scores, _at_least_k(scores, k), strict=True):
-            columns = np.flatnonzero(row >= threshold - margin)
-            columns = columns[np.isfinite(row[columns])]
-            keys = _rank_key(row[columns])
-            if len(columns) > k:
-                cut = np.partition(keys, len(keys) - k)[len(keys) - k]
-                above = columns[keys > cut]
-                # flatnonzero gives columns in order, so the lowest ids win the ties.
-                columns = np.concatenate([above, columns[keys == cut][: k - len(above)]])
-                keys = _rank_key(row[columns])
-            best.append(columns[np.lexsort((columns, -keys))])
-        return best
-
     def _candidates(
         self,
         needs: Sequence[NeedProfile],
         described: tuple,
         weights: dict[str, float],
-        chosen: list[tuple[int, np.ndarray]],
+        rows: np.ndarray,
+        columns: np.ndarray,
     ) -> list[list[Candidate]]:
-        """The chosen pairs with their breakdown and score, computed for those pairs only."""
+        """The chosen pairs (need row, practice column; each need's best first) with their
+        breakdown and score, computed for those pairs only."""
         need_codes, need_profiles, statements = described
         results: list[list[Candidate]] = [[] for _ in range(len(need_codes))]
-        rows = np.concatenate([np.full(len(columns), row) for row, columns in chosen])
-        columns = np.concatenate([columns for _, columns in chosen]).astype(np.intp)
         if not len(rows):
             return results
         layout = self._layout
-        code_products = need_codes[rows] * self._codes[layout.code_set_of[columns]].toarray()
+        code_products = need_codes[rows] * layout.code_rows[layout.code_set_of[columns]].toarray()
         profile_products = (
-            need_profiles[rows] * self._profiles[layout.profile_of[columns]].toarray()
+            need_profiles[rows] * layout.profile_rows[layout.profile_of[columns]].toarray()
         )
         values = {
             name: (code_products if name in _CODE_CRITERIA else profile_products)[
@@ -689,8 +799,78 @@ class MatchingIndex:
         for pair, (row, column) in enumerate(zip(rows.tolist(), columns.tolist(), strict=True)):
             breakdown = {name: float(values[name][pair]) for name in counted(needs[row])}
             score = weighted_score(breakdown, weights)
-            results[row].append(Candidate(self.practices[column].id, score, breakdown))
+            results[row].append(Candidate(int(self._table.ids[column]), score, breakdown))
         return results
+
+
+class _Scoring:
+    """Needs scored against every indexed practice, a block of needs at a time.
+
+    A block's scores are summed in float32, half the memory to go through; they only pick the
+    pairs that may be among a need's `k` best. Those are scored again in float64, as in
+    `rank_loop`, and ranked on that.
+    """
+
+    def __init__(
+        self,
+        index: "MatchingIndex",
+        needs: Sequence[NeedProfile],
+        described: tuple,
+        weights: dict[str, float],
+        available_only: bool,
+    ) -> None:
+        layout = index._layout
+        need_codes, need_profiles, statements = described
+        # Each need's criteria weigh by their share of the weights that count for that need.
+        shares = _inverse([sum(weights[n] for n in counted(need)) for need in needs])[:, None]
+        codes = need_codes * layout.column_weights(layout.codes, _CODE_CRITERIA, weights) * shares
+        used = np.flatnonzero(codes.any(axis=0))
+        self.codes, self.code_rows = codes[:, used], layout.code_rows[:, used].astype(np.float64)
+        self.profiles = need_profiles * shares
+        self.profiles *= layout.column_weights(layout.profile, _PROFILE_CRITERIA, weights)
+        self.profile_rows = layout.profile_rows
+        self.profile_of, self.code_set_of = layout.profile_of, layout.code_set_of
+        self.with_text = bool(weights["text"]) and index.text.fitted
+        self.text_shares = weights["text"] * shares.ravel()
+        self.statements = (sparse.diags(self.text_shares / TEXT_FULL) @ statements).tocsr()
+        self.texts = index.text.matrix
+        if self.with_text:
+            self.statements32 = self.statements.astype(np.float32)
+            by_term = index.text.by_term
+            self.by_term32 = sparse.csr_matrix(
+                (by_term.data.astype(np.float32), by_term.indices, by_term.indptr),
+                shape=by_term.shape,
+            )
+        self.own = [index._table.rows_of(need.organisation_id) for need in needs]
+        self.full = index._full if available_only else np.zeros(0, dtype=np.intp)
+        self.width = len(index)
+
+    def best(self, rows: slice, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs of the block's needs with their `k` best finite scores: (need rows,
+        practice columns), each need's best first, ties by column."""
+        profile_scores = _products(self.profiles[rows], self.profile_rows)
+        code_scores = _products(self.codes[rows], self.code_rows)
+        scores = np.take(profile_scores.astype(np.float32), self.profile_of, axis=1)
+        scores += np.take(code_scores.astype(np.float32), self.code_set_of, axis=1)
+        caps = self.text_shares[rows]
+        if self.with_text:
+            text = _text_products(self.statements32[rows], self.by_term32)
+            scores += np.minimum(text, caps.astype(np.float32)[:, None], out=text)
+        for offset, own in enumerate(self.own[rows]):
+            if own is not None:
+                scores[offset, own] = -np.inf
+        if len(self.full):
+            scores[:, self.full] = -np.inf
+        need_rows, columns = _contenders(scores, min(k, self.width), FLOAT32_MARGIN)
+        exact = profile_scores[need_rows, self.profile_of[columns]]
+        exact += code_scores[need_rows, self.code_set_of[columns]]
+        if self.with_text:
+            similarity = self.statements[rows][need_rows].multiply(self.texts[columns]).sum(axis=1)
+            exact += np.minimum(np.asarray(similarity).ravel(), caps[need_rows])
+        order = np.lexsort((columns, -_rank_key(exact), need_rows))
+        need_rows, columns = need_rows[order], columns[order]
+        place = np.arange(len(need_rows)) - np.searchsorted(need_rows, need_rows)
+        return need_rows[place < k] + rows.start, columns[place < k]
 
 
 # --- explanations ------------------------------------------------------------------------
@@ -874,7 +1054,7 @@ def allocate_call(
     # capacity: were those all full, it would take as many other allocated needs to fill them.
     ranked = index.top_k(needs, weights, min(len(needs), places), available_only=True)
     candidates = {(row, c.practice_id): c for row, found in enumerate(ranked) for c in found}
-    capacities = {p: index.practice(p).free_capacity for _, p in candidates}
+    capacities = {p: index.free_capacity(p) for _, p in candidates}
     pairs = allocate({pair: c.score for pair, c in candidates.items()}, capacities, places)
     return [(needs[row], candidates[row, practice_id]) for row, practice_id in pairs]
 

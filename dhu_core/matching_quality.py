@@ -214,9 +214,9 @@ def measure(demo_practices: Sequence[PracticeProfile]) -> dict[str, object]:
     figures["tags"] = _tag_figures(labelled_index, [*labelled, *for_demo])
     figures["heldout_tags"] = _tag_figures(heldout_index, heldout)
     figures |= {
-        "labelled_practices": sum(p.id in LABELLED for p in labelled_index.practices),
+        "labelled_practices": sum(int(i) in LABELLED for i in labelled_index.ids),
         "labelled_needs": len(labelled),
-        "heldout_practices": sum(p.id in HELDOUT for p in heldout_index.practices),
+        "heldout_practices": sum(int(i) in HELDOUT for i in heldout_index.ids),
         "heldout_needs": len(heldout),
         "demo_practices_open": len(demo_index),
         "demo_needs": len(for_demo),

@@ -53,7 +53,7 @@ def suggest(statement: str, index: MatchingIndex) -> SuggestedTags:
         "practice_types": defaultdict(float),
     }
     for column in nearest.tolist():
-        practice, weight = index.practices[column], float(similarity[column])
+        practice, weight = index.practice_at(column), float(similarity[column])
         for domain in set(practice.health_domains):
             votes["health_domains"][domain] += weight
         for category in {dhi_category(code) for code in practice.dhi_codes}:

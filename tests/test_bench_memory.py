@@ -1,5 +1,7 @@
 """The memory benchmark: what each index holds, and an app process toured by every role."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -16,6 +18,15 @@ def test_deep_size_counts_arrays_and_what_objects_refer_to():
 
     assert bench_memory.deep_size(Holder()) >= 100 * 8 + 1000 * 8
     assert bench_memory.deep_size(Holder()) < 100 * 8 + 1000 * 8 + 3_000
+
+
+def test_deep_size_counts_what_objects_with_slots_refer_to():
+    @dataclasses.dataclass(slots=True)
+    class Slotted:
+        text: str
+
+    text = "x" * 10_000
+    assert bench_memory.deep_size(Slotted(text)) >= len(text)
 
 
 def test_each_index_has_a_size(engine):

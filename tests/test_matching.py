@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from dhu_core import db, demo, taxonomy
+from dhu_core import bench_memory, db, demo, matching, taxonomy
 from dhu_core.bench_matching import run_matching_bench
 from dhu_core.matching import (
     CRITERIA,
@@ -26,6 +26,7 @@ from dhu_core.matching import (
     criteria,
     dhi_credit,
     explain,
+    is_open_for_twinning,
     load_needs,
     load_practices,
     rank,
@@ -290,10 +291,9 @@ def test_top_k_equals_the_plain_loop(needs, candidates, weights, k):
         same(vectorised, rank_loop(need, candidates, weights, k))
 
 
-def test_top_k_equals_the_plain_loop_on_a_larger_case():
-    candidates = others(count=400, seed=3)
-    rng = random.Random(4)
-    batch = [
+def batch_of_needs(count, seed):
+    rng = random.Random(seed)
+    return [
         NeedProfile(
             id=i,
             organisation_id=rng.randint(1, 9),
@@ -303,11 +303,43 @@ def test_top_k_equals_the_plain_loop_on_a_larger_case():
             dhi_codes=tuple(rng.sample(DHI, rng.randint(0, 2))),
             languages=tuple(rng.sample(LANGUAGES, rng.randint(0, 2))),
         )
-        for i in range(40)
+        for i in range(count)
     ]
+
+
+def test_top_k_equals_the_plain_loop_on_a_larger_case():
+    candidates = others(count=400, seed=3)
+    batch = batch_of_needs(40, seed=4)
     index = MatchingIndex(candidates)
     for need, vectorised in zip(batch, index.top_k(batch, k=10), strict=True):
         same(vectorised, rank_loop(need, candidates, k=10, text=index.text))
+
+
+def test_top_k_in_blocks_side_by_side_equals_the_plain_loop_with_ties(monkeypatch):
+    """Blocks of a few needs, scored in threads, over practices many of which tie exactly."""
+    originals = others(count=300, seed=5)
+    copies = [dataclasses.replace(p, id=p.id + 1000) for p in originals[::3]]
+    candidates = [*copies, *originals]
+    monkeypatch.setattr(matching, "BLOCK_CELLS", 3 * len(candidates))
+    batch = batch_of_needs(25, seed=6)
+    index = MatchingIndex(candidates)
+    for need, vectorised in zip(batch, index.top_k(batch, k=12), strict=True):
+        same(vectorised, rank_loop(need, candidates, k=12, text=index.text))
+
+
+def test_scores_closer_than_float32_tells_apart_rank_as_in_the_plain_loop():
+    """Scores are summed in float32 to choose the contenders, then ranked in float64."""
+    # One more step of maturity against one less free place: 6e-8 / 3 / 3.5 better, about
+    # 6e-9, a difference float64 tells and float32 (7 digits) does not.
+    weights = {"maturity": 1.5 + 6e-8, "capacity": 1.0, "text": 1.0}
+    lower = perfect(1, maturity=2, transfer_capacity=2)
+    higher = perfect(2, maturity=3, transfer_capacity=1)
+    candidates = [lower, higher]
+    index = MatchingIndex(candidates)
+    for k in (1, 2):
+        reference = rank_loop(NEED, candidates, weights, k)
+        assert reference[0].practice_id == 2
+        same(index.top_k([NEED], weights, k)[0], reference)
 
 
 def test_only_practices_with_free_capacity_when_asked():
@@ -345,6 +377,47 @@ def test_one_pair_is_scored_as_the_practice_is_now_when_its_profile_is_given():
         indexed = MatchingIndex([*practices, published_since]).candidate(NEED, 999)
         assert found.score == pytest.approx(indexed.score, abs=0.02)
         assert found.breakdown == pytest.approx(indexed.breakdown, abs=0.05)
+
+
+def test_one_pair_is_scored_on_its_text_as_it_is_now_when_it_was_edited_since():
+    practices = others()
+    before = next(p for p in practices if is_open_for_twinning(p))
+    index = MatchingIndex(practices)
+    edited = dataclasses.replace(
+        before,
+        title="Heart failure patients are readmitted",
+        summary="we want remote monitoring at home",
+    )
+    now = index.candidate(NEED, before.id, practice=edited).breakdown["text"]
+    now_indexed = [edited if p.id == before.id else p for p in practices]
+    rebuilt = MatchingIndex(now_indexed).candidate(NEED, before.id)
+    assert now == pytest.approx(rebuilt.breakdown["text"], abs=0.05)
+    assert now > index.candidate(NEED, before.id).breakdown["text"] + 0.2
+
+
+def test_the_index_gives_each_practice_back_as_it_was_given_but_its_summary():
+    practices = others(count=60)
+    practices[0] = dataclasses.replace(practices[0], title="Tervis kodus – ülevaade 🫀")
+    index = MatchingIndex(practices)
+    indexed = sorted((p for p in practices if is_open_for_twinning(p)), key=lambda p: p.id)
+    expected = [dataclasses.replace(p, summary="") for p in indexed]
+    assert index.practices == expected
+    assert [index.practice(p.id) for p in indexed] == expected
+    assert [index.free_capacity(p.id) for p in indexed] == [p.free_capacity for p in indexed]
+    assert index.ids.tolist() == [p.id for p in indexed]
+    with pytest.raises(KeyError):
+        index.practice(999)
+
+
+def test_the_index_keeps_columns_rather_than_an_object_per_practice():
+    """A profile per practice with its strings weighed about 1.4 KB at 100,000 practices."""
+    practices = [
+        dataclasses.replace(p, summary=" ".join([p.summary] * 10))
+        for p in others(count=3000, seed=9)
+    ]
+    index = MatchingIndex(practices)
+    beside_text = bench_memory.deep_size(index) - bench_memory.deep_size(index.text)
+    assert beside_text < 250 * len(index)
 
 
 def test_an_empty_index_suggests_nothing():
