@@ -33,3 +33,11 @@ def test_every_exclusion_names_a_rule_axe_knows_and_streamlit_markup(demo_server
         assert exclusion.rule in rules
         assert exclusion.within.startswith("[data-testid=")
         assert page.locator(exclusion.within).count() >= 1, exclusion.within
+
+
+def test_the_page_declares_its_language(demo_server, page):
+    """English, the interface's only language so far (Streamlit's page says so itself)."""
+    url, _ = demo_server
+    for path, title in (("/", "Home"), ("/map", "Uptake map"), ("/accessibility", "Accessibility")):
+        axe_audit.open_page(page, url + path, title)
+        assert page.evaluate("document.documentElement.lang") == "en", path
