@@ -39,6 +39,9 @@ WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SEVERE = ("serious", "critical")
 EXCLUSIONS = Path(__file__).parent / "data" / "axe_exclusions.csv"
 
+#: No run of the page under way: Streamlit fades the elements of a page that is rerunning
+#: (stale), which axe would take for text of too little contrast. /live reruns every 5 s.
+QUIET = """() => !document.querySelector('[data-stale="true"], [data-testid="stStatusWidget"]')"""
 #: Whether each node a violation names lies inside an element of Streamlit's matching `within`
 #: (a CSS selector): only those nodes may be excused.
 NODES_WITHIN = """([targets, within]) => targets.map(target => {
@@ -105,6 +108,16 @@ def audit(page, excused: list[Exclusion] = ()) -> list[Violation]:
     return violations
 
 
+def audit_quiet_page(page, excused: list[Exclusion] = (), attempts: int = 3) -> list[Violation]:
+    """`audit` of the page at rest: again if a rerun of the page began while axe ran."""
+    for _ in range(attempts):
+        page.wait_for_function(QUIET, timeout=30_000)
+        violations = audit(page, excused)
+        if page.evaluate(QUIET):
+            break
+    return violations
+
+
 def open_page(page, url: str, title: str) -> None:
     """Open `url` and wait until the app has drawn the page of that `title` (its tab's title)."""
     page.goto(url)
@@ -126,7 +139,7 @@ def audit_role(
         for spec in menu(role):
             path = "/" + spec.url_path
             open_page(page, url + path, spec.title)
-            yield path, audit(page, excused)
+            yield path, audit_quiet_page(page, excused)
     finally:
         context.close()
 
