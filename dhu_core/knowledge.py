@@ -47,6 +47,9 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 URL_SCHEMES = {"http", "https", "mailto"}
+#: Code and tables wider than a phone scroll sideways in their own box (app.css): in the tab
+#: order, a keyboard can scroll them too (WCAG 2.1.1; axe's scrollable-region-focusable).
+KEYBOARD_SCROLLED = {"pre": {"tabindex": "0"}, "table": {"tabindex": "0"}}
 
 
 def render_markdown(text: str | None) -> str:
@@ -58,7 +61,7 @@ def render_markdown(text: str | None) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
-        set_tag_attribute_values={"a": {"target": "_blank"}},
+        set_tag_attribute_values={"a": {"target": "_blank"}, **KEYBOARD_SCROLLED},
     )
 
 

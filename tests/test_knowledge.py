@@ -74,6 +74,17 @@ def test_rendered_markdown_keeps_ordinary_formatting():
     assert "style=" not in html
 
 
+def test_code_and_tables_that_scroll_sideways_can_be_reached_by_keyboard():
+    """They scroll in their own box on a phone (app.css): axe's scrollable-region-focusable."""
+    html = knowledge.render_markdown("```\ncurl /api/v1/practices\n```\n\n| a |\n|---|\n| 1 |")
+    focusable = [
+        tag
+        for tag, name, value in HtmlElements(html).attributes
+        if name == "tabindex" and value == "0"
+    ]
+    assert focusable == ["pre", "table"]
+
+
 @pytest.fixture
 def people(engine):
     """Two organisations, an owner in each, a coordinator, and three published practices."""

@@ -8,7 +8,7 @@ import pandas as pd
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
-from dhu_core import geo, maps
+from dhu_core import geo, maps, uptake
 from dhu_core.changes import SCOPES
 from tests.apptest import APP
 
@@ -160,6 +160,30 @@ def test_widgets_write_the_filters_to_the_url(embedded_app):
     estonia = next(f for f in layer["data"]["features"] if f["properties"]["iso_a2"] == "EE")
     per_million = deployed["EE"] * 1e6 / geo.countries()["EE"].population
     assert estonia["properties"]["detail"].startswith(f"{per_million:,.1f} practices per million")
+
+
+def _figures_table(at: AppTest) -> tuple[list[str], dict[str, list[str]]]:
+    """The header and the rows (by the country's name) of the map's figures as a table."""
+    body = next(e.proto.body for e in at.get("html") if "Figures per country" in e.proto.body)
+    header = re.findall(r'<th scope="col">([^<]*)</th>', body)
+    rows = re.findall(r'<tr><th scope="row">([^<]*)</th>(.*?)</tr>', body)
+    return header, {name: re.findall(r"<td>([^<]*)</td>", cells) for name, cells in rows}
+
+
+def test_the_map_has_its_figures_as_a_table_too(embedded_app):
+    """The map's equivalent for screen readers (issue 16): every figure of every country."""
+    at = _map_page(type="app")
+    header, rows = _figures_table(at)
+
+    assert header == ["Country", *(metric.label for metric in uptake.METRICS.values())]
+    deployed = _deployed(embedded_app / "dhu.sqlite3", types=["app"])
+    names = {geo.country_name(code): code for code in geo.countries()}
+    assert list(rows) == sorted(names)
+    assert {names[name]: int(cells[0].replace(",", "")) for name, cells in rows.items()} == (
+        deployed
+    )
+    estonia = deployed["EE"] * 1e6 / geo.countries()["EE"].population
+    assert rows["Estonia"][1] == f"{estonia:,.1f}"
 
 
 def test_choosing_a_country_opens_its_panel(embedded_app):

@@ -137,7 +137,31 @@ def uptake_map(data: uptake.Uptake, metric: str) -> None:
         f"{spec.description} Grey: no data (outside the platform's 42 countries). Arcs: "
         "twinnings, from the originator's country (orange) to the adopter's (crimson)."
     )
+    with st.expander("The map's figures as a table", icon=":material/table:"):
+        figures_table(data.countries)
     download(data.countries, "uptake-by-country")
+
+
+def figures_table(countries: pd.DataFrame) -> None:
+    """Every figure of the map per country, as a table a screen reader can read (the map's
+    equivalent for those who cannot see it); it scrolls sideways by keyboard on a phone."""
+    header = "".join(
+        f'<th scope="col">{html.escape(m.label)}</th>' for m in uptake.METRICS.values()
+    )
+    rows = "".join(
+        f'<tr><th scope="row">{html.escape(row["name"])}</th>'
+        + "".join(
+            f"<td>{row[code]:,.{spec.decimals}f}</td>" for code, spec in uptake.METRICS.items()
+        )
+        + "</tr>"
+        for _, row in countries.sort_values("name").iterrows()
+    )
+    st.html(
+        '<div class="dhu-rich-text dhu-figures"><table tabindex="0">'
+        "<caption>Figures per country, with the filters chosen above</caption>"
+        f'<thead><tr><th scope="col">Country</th>{header}</tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
+    )
 
 
 def map_legend(frame: pd.DataFrame, title: str) -> None:
