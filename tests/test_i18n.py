@@ -360,7 +360,8 @@ def test_quick_capture_in_german(app_data):
     send = next(button for button in at.button if button.label == "Senden")
     with i18n.language("de"):
         send.click().run()
-    assert at.error
+    messages = [error.value for error in at.error]
+    assert "Wählen Sie das Land" in messages and "Titel: mindestens 3 Zeichen nötig" in messages
     assert _english_left(at) == []
 
 
@@ -417,6 +418,11 @@ def test_registering_a_practice_in_german(app_data):
         "Bitte korrigieren Sie 5 Felder: Titel, Zusammenfassung, Art der Praktik, Reife, "
         "Einsatzländer"
     )
+    # Each field's own message, written by the data model, in German too.
+    messages = [error.value for error in at.error]
+    assert "Titel: mindestens 3 Zeichen nötig" in messages
+    assert "Wählen Sie die Art der Praktik" in messages
+    assert "Nennen Sie mindestens ein Land, in dem sie eingesetzt wird" in messages
     assert _english_left(at) == []
 
 
