@@ -599,6 +599,10 @@ def test_the_labels_are_searchable_in_every_interface_language(engine, ids):
     assert titles(engine, text="osterreich") == ["Diabetes coach app"]
     # Languages by their names too ("Néerlandais" is Dutch in French).
     assert titles(engine, text="neerlandais") == ["Prevention programme in primary care"]
+    # The articles and prepositions of those languages are left out as English ones are.
+    assert set(titles(engine, text="le dossier du patient")) == records
+    assert set(titles(engine, text="die elektronische Patientenakte")) == records
+    assert set(titles(engine, text="los portales para el paciente")) == records
 
 
 def test_every_word_must_be_found_in_some_field(engine, lungs):
