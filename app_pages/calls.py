@@ -5,10 +5,11 @@ import streamlit as st
 
 from dhu_core import params
 from dhu_core.calls import calls
+from dhu_core.i18n import _
 from dhu_core.ui import auth, call_award_view, call_view
 
 user = auth.current_user()
-st.title("Twinning calls")
+st.title(_("Twinning calls"))
 if message := st.session_state.pop(call_view.MESSAGE, None):
     st.success(message)
 
@@ -19,16 +20,19 @@ if opened is not None:
         call_award_view.award_page(user, opened)
     else:
         call_view.call_page(user, opened)
-    st.page_link("app_pages/calls.py", label="All calls", icon=":material/arrow_back:")
+    st.page_link("app_pages/calls.py", label=_("All calls"), icon=":material/arrow_back:")
     # Written even when unchanged: a link to this page leaves the address bar as it was.
     shown = {"call": str(opened)}
     st.query_params.from_dict(shown | ({"tab": tab} if tab == call_award_view.TAB else {}))
 else:
     st.markdown(
-        "A call offers places, each with a grant, to adopter organisations that take up a "
-        "practice with its originator's help. Apply with one of your needs while a call is open."
+        _(
+            "A call offers places, each with a grant, to adopter organisations that take up a "
+            "practice with its originator's help. Apply with one of your needs while a call is "
+            "open."
+        )
     )
     call_view.call_list(user)
     if calls.is_coordinator(user):
-        with st.expander("Draft a new call"):
+        with st.expander(_("Draft a new call")):
             call_view.call_form(user, None)

@@ -4,6 +4,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from dhu_core import accounts, db, geo, live
+from dhu_core.i18n import _
 from dhu_core.models import CaptureCreate, FieldError, field_errors, utcnow
 from dhu_core.ui import auth, capture_view, forms, practice_form
 
@@ -17,33 +18,35 @@ KEYS = {
 }
 state = st.session_state
 
-st.title("Register your practice in 30 seconds")
+st.title(_("Register your practice in 30 seconds"))
 st.markdown(
-    "Name your digital health practice, where it runs and how to reach you. A coordinator will "
-    "get in touch to complete it before it appears on the platform."
+    _(
+        "Name your digital health practice, where it runs and how to reach you. A coordinator "
+        "will get in touch to complete it before it appears on the platform."
+    )
 )
 if state.pop("capture_done", False):
     for key in KEYS.values():
         state.pop(key, None)
-    st.success("Thank you! Your practice is registered; a coordinator will contact you.")
+    st.success(_("Thank you! Your practice is registered; a coordinator will contact you."))
 
 with st.form(FORM):
-    st.text_input("Name of the practice *", key=KEYS["title"])
+    st.text_input(_("Name of the practice *"), key=KEYS["title"])
     forms.field_error(FORM, "title")
     st.selectbox(
-        "Country *",
+        _("Country *"),
         options=list(geo.shown_country_names()),
         format_func=geo.country_name,
         index=None,
-        placeholder="Choose…",
+        placeholder=_("Choose…"),
         key=KEYS["country"],
     )
     forms.field_error(FORM, "country")
     practice_form.practice_type_select(FORM, KEYS["practice_type"])
-    st.text_input("Your e-mail *", key=KEYS["contact_email"])
+    st.text_input(_("Your e-mail *"), key=KEYS["contact_email"])
     forms.field_error(FORM, "contact_email")
     forms.field_error(FORM, "form")
-    sent = st.form_submit_button("Send", type="primary", icon=":material/send:")
+    sent = st.form_submit_button(_("Send"), type="primary", icon=":material/send:")
 
 if sent:
     earlier = state.setdefault("capture_times", [])

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from dhu_core.i18n import _
 from dhu_core.ui import my_practices_view, shell
 
 user = shell.page_for_role("owner", "coordinator", "admin")
-st.title("My practices")
+st.title(_("My practices"))
 my_practices_view.show(user)

@@ -63,8 +63,14 @@ _BM25 = "bm25(practice_search, 10.0, 4.0, 1.0, 2.0, 2.0)"
 #: where the `unaccent` extension is there; migration 0016 folds the common ones everywhere).
 _CONFIGURATION = "practice_search_english"
 _WORD = re.compile(r"[^\W_]+")
-#: Words too common to look for; PostgreSQL's `english` configuration drops the same ones.
-STOP_WORDS = frozenset((DATA_DIR / "english_stop_words.txt").read_text(encoding="utf-8").split())
+#: Words too common to look for: PostgreSQL's `english` configuration drops the same English
+#: ones; the articles and prepositions of the other interface languages go too, since the index
+#: holds the code lists' labels in every language ("dossier du patient" needs no "du").
+STOP_WORDS = frozenset(
+    word
+    for name in ("english_stop_words.txt", "interface_stop_words.txt")
+    for word in (DATA_DIR / name).read_text(encoding="utf-8").split()
+)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from dhu_core import audit, db, demo, demo_logins, organisations, practices, ratelimits
 from dhu_core.accounts import require_role, system_actor
 from dhu_core.config import get_settings
+from dhu_core.i18n import ngettext
 from dhu_core.models import (
     AuditEvent,
     CaptureCreate,
@@ -104,11 +105,17 @@ class CaptureLimit(Exception):
 
     def __init__(self, wait: timedelta) -> None:
         minutes = max(1, round(wait.total_seconds() / 60))
+        # Raised while a page is drawn: in that page's language.
         super().__init__(
-            f"Many practices were sent from here or with this e-mail address in the last "
-            f"{CAPTURE_WINDOW.seconds // 60} minutes. Please wait about {minutes} "
-            f"minute{'s' if minutes > 1 else ''} before sending another one; what you typed "
-            "stays here."
+            ngettext(
+                "Many practices were sent from here or with this e-mail address in the last "
+                "{window} minutes. Please wait about {count} minute before sending another one; "
+                "what you typed stays here.",
+                "Many practices were sent from here or with this e-mail address in the last "
+                "{window} minutes. Please wait about {count} minutes before sending another "
+                "one; what you typed stays here.",
+                minutes,
+            ).format(window=CAPTURE_WINDOW.seconds // 60, count=minutes)
         )
         self.wait = wait
 

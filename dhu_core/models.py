@@ -14,6 +14,7 @@ from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from dhu_core import geo, taxonomy
+from dhu_core.i18n import N_, _
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$", re.IGNORECASE)
@@ -60,16 +61,24 @@ CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def _clean(text: str) -> str:
     if CONTROL_RE.search(text):
-        raise ValueError("remove the invisible control characters from this text")
+        raise ValueError(_("remove the invisible control characters from this text"))
     return text
 
 
 def _text(value: Any, name: str, min_len: int, max_len: int) -> str:
+    """`value` as one line of `min_len` to `max_len` characters; `name` (marked with `N_`) names
+    the field in the messages, in the page's language."""
     text = _clean(" ".join(str(value or "").split()))
     if len(text) < min_len:
-        raise ValueError(f"{name} needs at least {min_len} characters")
+        raise ValueError(
+            _("{name} needs at least {count} characters").format(name=_(name), count=min_len)
+        )
     if len(text) > max_len:
-        raise ValueError(f"{name} can have at most {max_len} characters (it has {len(text)})")
+        raise ValueError(
+            _("{name} can have at most {most} characters (it has {count})").format(
+                name=_(name), most=max_len, count=len(text)
+            )
+        )
     return text
 
 
@@ -118,14 +127,14 @@ def _codes_of_field(cls: type, v: Any, info: ValidationInfo) -> list[str]:
 def _email(value: Any) -> str | None:
     text = _optional(value)
     if text is not None and (len(text) > 254 or not EMAIL_RE.match(text)):
-        raise ValueError("enter an e-mail address such as name@example.org")
+        raise ValueError(_("enter an e-mail address such as name@example.org"))
     return text
 
 
 def _url(value: Any) -> str | None:
     text = _optional(value)
     if text is not None and (len(text) > 500 or not URL_RE.match(text)):
-        raise ValueError("enter a web address starting with https:// or http://")
+        raise ValueError(_("enter a web address starting with https:// or http://"))
     return text
 
 
@@ -179,7 +188,7 @@ class OrganisationCreate(OrganisationBase):
     @field_validator("name", mode="before")
     @classmethod
     def _name(cls, v: Any) -> str:
-        return _text(v, "name", 2, 200)
+        return _text(v, N_("name"), 2, 200)
 
     @field_validator("organisation_type", mode="before")
     @classmethod
@@ -347,7 +356,7 @@ class ClaimCreate(SQLModel):
     @field_validator("role", mode="before")
     @classmethod
     def _role(cls, v: Any) -> str:
-        text = _text(v, "your role", 3, 200)
+        text = _text(v, N_("your role"), 3, 200)
         if not re.search(r"[^\W\d_]", text):
             raise ValueError("say in words what you do there, such as 'head of digital services'")
         return text
@@ -386,19 +395,19 @@ class PracticeDraft(PracticeBase):
     @field_validator("title", mode="before")
     @classmethod
     def _title(cls, v: Any) -> str:
-        return _text(v, "title", 3, 200)
+        return _text(v, N_("title"), 3, 200)
 
     @field_validator("summary", mode="before")
     @classmethod
     def _summary(cls, v: Any) -> str:
-        return _text(v, "summary", 10, 500) if _optional(v) else ""
+        return _text(v, N_("summary"), 10, 500) if _optional(v) else ""
 
     @field_validator("description", "evidence", "support_offered", "licence", mode="before")
     @classmethod
     def _free_text(cls, v: Any) -> str | None:
         text = _optional(v)
         if text is not None and len(text) > 20_000:
-            raise ValueError("this text can have at most 20,000 characters")
+            raise ValueError(_("this text can have at most 20,000 characters"))
         return text
 
     @field_validator("practice_type", mode="before")
@@ -417,8 +426,10 @@ class PracticeDraft(PracticeBase):
             return taxonomy.MATURITY_LEVELS.normalise(v)
         except ValueError:
             raise ValueError(
-                "the maturity level is 1 (concept), 2 (pilot), 3 (deployed), 4 (scaled) "
-                f"or 5 (cross-border), not '{v}'"
+                _(
+                    "the maturity level is 1 (concept), 2 (pilot), 3 (deployed), 4 (scaled) "
+                    "or 5 (cross-border), not '{value}'"
+                ).format(value=v)
             ) from None
 
     @field_validator("start_year", mode="before")
@@ -432,9 +443,13 @@ class PracticeDraft(PracticeBase):
                 raise ValueError
             year = int(number)
         except (ValueError, OverflowError):
-            raise ValueError("enter the start year as four digits, such as 2021") from None
+            raise ValueError(_("enter the start year as four digits, such as 2021")) from None
         if not FIRST_YEAR <= year <= utcnow().year:
-            raise ValueError(f"the start year must lie between {FIRST_YEAR} and {utcnow().year}")
+            raise ValueError(
+                _("the start year must lie between {first} and {last}").format(
+                    first=FIRST_YEAR, last=utcnow().year
+                )
+            )
         return year
 
     @field_validator("transferable", mode="before")
@@ -449,7 +464,7 @@ class PracticeDraft(PracticeBase):
             return True
         if text in ("no", "n", "false", "0"):
             return False
-        raise ValueError("answer yes, no, or leave it empty")
+        raise ValueError(_("answer yes, no, or leave it empty"))
 
     @field_validator("website", mode="before")
     @classmethod
@@ -484,23 +499,23 @@ class PracticeCreate(PracticeDraft):
     @field_validator("summary", mode="before")
     @classmethod
     def _summary(cls, v: Any) -> str:
-        return _text(v, "summary", 10, 500)
+        return _text(v, N_("summary"), 10, 500)
 
     @field_validator("practice_type", mode="before")
     @classmethod
     def _type(cls, v: Any) -> str:
-        return _required(PracticeDraft._type(v), "choose the type of practice")
+        return _required(PracticeDraft._type(v), _("choose the type of practice"))
 
     @field_validator("maturity", mode="before")
     @classmethod
     def _maturity(cls, v: Any) -> int:
-        return _required(PracticeDraft._maturity(v), "choose the maturity level")
+        return _required(PracticeDraft._maturity(v), _("choose the maturity level"))
 
     @field_validator("countries", mode="before")
     @classmethod
     def _countries(cls, v: Any) -> list[str]:
         return _required(
-            PracticeDraft._countries(v), "name at least one country where it is deployed"
+            PracticeDraft._countries(v), _("name at least one country where it is deployed")
         )
 
 
@@ -661,12 +676,12 @@ class TwinningNeedCreate(TwinningNeedBase):
     @field_validator("problem_statement", mode="before")
     @classmethod
     def _problem(cls, v: Any) -> str:
-        return _text(v, "problem statement", 20, 5000)
+        return _text(v, N_("problem statement"), 20, 5000)
 
     @field_validator("country", mode="before")
     @classmethod
     def _country(cls, v: Any) -> str:
-        return geo.normalise_country(_required(_optional(v), "choose the country"))
+        return geo.normalise_country(_required(_optional(v), _("choose the country")))
 
     @field_validator("twinning_type", mode="before")
     @classmethod
@@ -748,7 +763,7 @@ class CallCriterion(SQLModel):
     @field_validator("name", mode="before")
     @classmethod
     def _name(cls, v: Any) -> str:
-        return _text(v, "criterion", 3, 200)
+        return _text(v, N_("criterion"), 3, 200)
 
     @field_validator("weight")
     @classmethod
@@ -786,7 +801,7 @@ class CallCreate(CallBase):
     @field_validator("title", mode="before")
     @classmethod
     def _title(cls, v: Any) -> str:
-        return _text(v, "title", 5, 200)
+        return _text(v, N_("title"), 5, 200)
 
     @field_validator("description", mode="before")
     @classmethod
@@ -1078,7 +1093,7 @@ class AssistanceInput(AssistanceBase):
     @field_validator("topic", mode="before")
     @classmethod
     def _topic(cls, v: Any) -> str:
-        return _text(v, "the topic", 3, 200)
+        return _text(v, N_("the topic"), 3, 200)
 
     @field_validator("notes", mode="before")
     @classmethod
@@ -1177,7 +1192,7 @@ class DigestCreate(DigestBase):
     @field_validator("title", mode="before")
     @classmethod
     def _title(cls, v: Any) -> str:
-        return _text(v, "title", 3, 200)
+        return _text(v, N_("title"), 3, 200)
 
     @field_validator("body", mode="before")
     @classmethod
@@ -1408,24 +1423,24 @@ class CaptureCreate(SQLModel):
     @field_validator("title", mode="before")
     @classmethod
     def _title(cls, v: Any) -> str:
-        return _text(v, "title", 3, 200)
+        return _text(v, N_("title"), 3, 200)
 
     @field_validator("country", mode="before")
     @classmethod
     def _country(cls, v: Any) -> str:
-        return geo.normalise_country(_required(_optional(v), "choose the country"))
+        return geo.normalise_country(_required(_optional(v), _("choose the country")))
 
     @field_validator("practice_type", mode="before")
     @classmethod
     def _type(cls, v: Any) -> str:
         return taxonomy.PRACTICE_TYPES.normalise(
-            _required(_optional(v), "choose the type of practice")
+            _required(_optional(v), _("choose the type of practice"))
         )
 
     @field_validator("contact_email", mode="before")
     @classmethod
     def _contact_email(cls, v: Any) -> str:
-        return _required(_email(v), "enter an e-mail address so that we can follow up")
+        return _required(_email(v), _("enter an e-mail address so that we can follow up"))
 
 
 class CaptureOwner(SQLModel):
@@ -1444,14 +1459,14 @@ class CaptureOwner(SQLModel):
     def _organisation_id(cls, v: int | None, info: ValidationInfo) -> int | None:
         if info.data.get("new"):
             return None
-        return _required(v, "choose the organisation that owns the practice")
+        return _required(v, _("choose the organisation that owns the practice"))
 
     @field_validator("organisation_name", mode="before")
     @classmethod
     def _organisation_name(cls, v: Any, info: ValidationInfo) -> str | None:
         if not info.data.get("new"):
             return None
-        return _text(_required(_optional(v), "name the new organisation"), "name", 2, 200)
+        return _text(_required(_optional(v), _("name the new organisation")), N_("name"), 2, 200)
 
     @field_validator("organisation_type", mode="before")
     @classmethod
@@ -1464,7 +1479,7 @@ class CaptureOwner(SQLModel):
         if not info.data.get("new"):
             return None
         return geo.normalise_country(
-            _required(_optional(v), "choose the new organisation's country")
+            _required(_optional(v), _("choose the new organisation's country"))
         )
 
     def new_organisation(self) -> OrganisationCreate | None:

@@ -2,8 +2,9 @@
 
 Migration 0008 builds `practice_search`: per practice its title, summary, description, owner
 organisation and *terms*, the labels of its type, maturity level, health domains, WHO DHI
-interventions, standards, languages and deployment countries (so "FHIR" or "Estonia" find it).
-The labels come from the code lists through the table `practice_search_label`.
+interventions, standards, languages and deployment countries (so "FHIR" or "Estonia" find it),
+in each interface language ("Estland", "dossier patient"). The labels come from the code lists
+and Babel's country names through the table `practice_search_label`.
 
 Database triggers on practices, their tags and deployments and organisations only queue the
 practice (table `practice_search_stale`); each write transaction rebuilds the queued entries
@@ -13,11 +14,13 @@ of once per tag.
 """
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Connection, column, delete, exists, insert, select, table, text, update
 from sqlalchemy.orm import Session
 
-from dhu_core import geo, taxonomy
+from dhu_core import geo, i18n, taxonomy
 
 LABELS = table("practice_search_label", column("kind"), column("code"), column("terms"))
 STALE = table("practice_search_stale", column("practice_id"))
@@ -73,27 +76,33 @@ def rebuild_all(connection: Connection | Session) -> None:
 
 
 def label_rows() -> list[dict[str, str]]:
-    """The indexed words of every code a practice can carry: kind, code and terms."""
+    """The indexed words of every code a practice can carry: kind, code and terms.
+
+    The terms hold the code's label in each interface language, so that a French visitor's
+    "dossier patient" finds a practice written in English about patient records, and "Estland"
+    or "Alemania" the practices deployed there.
+    """
     return [
-        *_coded("type", taxonomy.PRACTICE_TYPES.labels),
+        *_coded("type", taxonomy.PRACTICE_TYPES),
         *(
-            {"kind": "maturity", "code": str(level), "terms": label}
-            for level, label in taxonomy.MATURITY_LEVELS.labels.items()
+            {
+                "kind": "maturity",
+                "code": str(level),
+                "terms": _terms(taxonomy.MATURITY_LEVELS, level),
+            }
+            for level in taxonomy.MATURITY_LEVELS
         ),
-        *_coded("domain", taxonomy.HEALTH_DOMAINS.labels),
-        *(
-            {"kind": "dhi", "code": code, "terms": _dhi_terms(code)}
-            for code in taxonomy.DHI_CODES.labels
-        ),
-        *_coded("standard", taxonomy.STANDARDS.labels),
+        *_coded("domain", taxonomy.HEALTH_DOMAINS),
+        *({"kind": "dhi", "code": code, "terms": _dhi_terms(code)} for code in taxonomy.DHI_CODES),
+        *_coded("standard", taxonomy.STANDARDS),
         # Two-letter codes of languages and countries stay out: "it", "no" and "be" are words.
         *(
-            {"kind": "language", "code": code, "terms": label}
-            for code, label in taxonomy.LANGUAGES.labels.items()
+            {"kind": "language", "code": code, "terms": _terms(taxonomy.LANGUAGES, code)}
+            for code in taxonomy.LANGUAGES
         ),
         *(
-            {"kind": "country", "code": code, "terms": name}
-            for code, name in geo.country_names().items()
+            {"kind": "country", "code": code, "terms": _in_every_language(geo.country_name, code)}
+            for code in geo.country_names()
         ),
     ]
 
@@ -131,23 +140,45 @@ def sync_labels(connection: Connection | Session) -> bool:
     return True
 
 
-def _coded(kind: str, labels: dict[str, str]) -> list[dict[str, str]]:
-    """Label rows whose code is a word of its own (`fhir`, `hl7v2`), added when the label lacks
+def _coded(kind: str, code_list: taxonomy.CodeList) -> list[dict[str, str]]:
+    """Label rows whose code is a word of its own (`fhir`, `hl7v2`), added when the labels lack
     it."""
-    return [
-        {"kind": kind, "code": code, "terms": label if _within(code, label) else f"{label} {code}"}
-        for code, label in labels.items()
-    ]
+    rows = []
+    for code in code_list:
+        terms = _terms(code_list, code)
+        rows.append(
+            {
+                "kind": kind,
+                "code": code,
+                "terms": terms if _within(code, terms) else f"{terms} {code}",
+            }
+        )
+    return rows
 
 
 def _within(code: str, label: str) -> bool:
     return set(_WORD.findall(code.casefold())) <= set(_WORD.findall(label.casefold()))
 
 
+def _terms(code_list: taxonomy.CodeList, code) -> str:
+    """The label of `code` in every interface language."""
+    return _in_every_language(code_list.label, code)
+
+
 def _dhi_terms(code: str) -> str:
-    """An intervention's label and its category's (1.4.1 also says "Personal health tracking")."""
+    """An intervention's labels and its category's (1.4.1 also says "Personal health
+    tracking")."""
     category = ".".join(code.split(".")[:2])
-    labels = [taxonomy.DHI_CODES.label(code)]
+    terms = _terms(taxonomy.DHI_CODES, code)
     if category != code and category in taxonomy.DHI_CODES:
-        labels.append(taxonomy.DHI_CODES.label(category))
-    return " ".join(labels)
+        terms += " " + _terms(taxonomy.DHI_CODES, category)
+    return terms
+
+
+def _in_every_language(label: Callable[[Any], str], code) -> str:
+    """`label(code)` in each interface language, each different wording once (English first)."""
+    wordings = []
+    for language in i18n.LANGUAGES:
+        with i18n.language(language):
+            wordings.append(label(code))
+    return " ".join(dict.fromkeys(wordings))

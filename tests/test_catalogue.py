@@ -577,6 +577,34 @@ def test_the_labels_of_the_code_lists_are_searchable(engine, ids):
     assert titles(engine, text="assessment framework") == ["Hospital data exchange framework"]
 
 
+def test_the_labels_are_searchable_in_every_interface_language(engine, ids):
+    # Practices written in English, found by their code lists' labels in French, German, Spanish
+    # and Italian: the health domain "Records and access (EHRs, patient portals, ...)" and the
+    # European EHR exchange format.
+    records = {"National eHealth strategy", "Hospital data exchange framework"}
+    assert set(titles(engine, text="dossier patient")) == records
+    assert set(titles(engine, text="Patientenakten")) == records
+    assert set(titles(engine, text="portales del paciente")) == records
+    assert set(titles(engine, text="fascicoli portali")) == records
+    # WHO DHI 1.4.1, "Acceso de los usuarios a su propia historia clínica".
+    assert titles(engine, text="historia clinica propia") == ["Diabetes coach app"]
+    assert titles(engine, text="Diabète Allemagne") == ["Diabetes coach app"]
+    # Countries by their names in the interface languages (Babel's), folded as any word.
+    assert titles(engine, text="Estland") == ["National eHealth strategy"]
+    assert set(titles(engine, text="Alemania")) == {
+        "Diabetes coach app",
+        "Heart failure telemonitoring",
+    }
+    assert titles(engine, text="Österreich") == titles(engine, text="osterreich")
+    assert titles(engine, text="osterreich") == ["Diabetes coach app"]
+    # Languages by their names too ("Néerlandais" is Dutch in French).
+    assert titles(engine, text="neerlandais") == ["Prevention programme in primary care"]
+    # The articles and prepositions of those languages are left out as English ones are.
+    assert set(titles(engine, text="le dossier du patient")) == records
+    assert set(titles(engine, text="die elektronische Patientenakte")) == records
+    assert set(titles(engine, text="los portales para el paciente")) == records
+
+
 def test_every_word_must_be_found_in_some_field(engine, lungs):
     assert titles(engine, text="COPD rehabilitation") == ["Breathing exercises at home"]
     assert set(titles(engine, text="COPD")) == {
@@ -603,12 +631,14 @@ def test_title_matches_rank_first_then_the_other_fields(engine, lungs):
     assert titles(engine, text="rehabilitation")[0] == "Rehabilitation after stroke"
     records = titles(engine, text="records")
     assert records[0] == "National eHealth strategy"  # in its summary and its health domain
-    # In a health domain (records and access) or a WHO DHI intervention ("medical records").
+    # In a health domain (records and access) or a WHO DHI intervention ("medical records");
+    # the last word also matches as a prefix: WHO DHI 1.1.3 in Spanish holds "recordatorios".
     assert set(records) == {
         "National eHealth strategy",
         "Hospital data exchange framework",
         "Diabetes coach app",
         "Heart failure telemonitoring",
+        "Prevention programme in primary care",
     }
     assert titles(engine, text="data exchange")[:2] == [
         "Hospital data exchange framework",

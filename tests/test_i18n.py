@@ -2,7 +2,7 @@
 language its address, the browser's earlier choice or the browser itself asks for."""
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import streamlit
@@ -12,8 +12,9 @@ from babel.messages.pofile import read_po
 from streamlit.testing.v1 import AppTest
 
 from dhu_core import i18n
+from dhu_core.calls import calls
 from dhu_core.config import get_settings
-from tests.apptest import APP
+from tests.apptest import APP, sign_in
 from tests.browser import ROOT
 
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
@@ -344,4 +345,92 @@ def test_a_digest_in_german(app_data):
     _run_in_german(at)
     links = [link.proto.label for link in at.get("page_link")]
     assert {"Link zu dieser Zusammenfassung", "Alle Zusammenfassungen"} <= set(links)
+    assert _english_left(at) == []
+
+
+def test_quick_capture_in_german(app_data):
+    at = _in_german("capture")
+    assert [title.value for title in at.title] == ["Registrieren Sie Ihre Praktik in 30 Sekunden"]
+    assert [box.label for box in at.text_input] == ["Name der Praktik *", "Ihre E-Mail *"]
+    assert at.selectbox(key="qc_country").label == "Land *"
+    assert at.selectbox(key="qc_country").placeholder == "Auswählen …"
+    assert "Deutschland" in at.selectbox(key="qc_country").options
+    assert _english_left(at) == []
+    # A capture sent without its fields names them in German.
+    send = next(button for button in at.button if button.label == "Senden")
+    with i18n.language("de"):
+        send.click().run()
+    messages = [error.value for error in at.error]
+    assert "Wählen Sie das Land" in messages and "Titel: mindestens 3 Zeichen nötig" in messages
+    assert _english_left(at) == []
+
+
+def test_the_twinning_calls_in_german(app_data):
+    at = _in_german("calls")
+    assert [title.value for title in at.title] == ["Twinning-Ausschreibungen"]
+    headings = [header.value for header in at.subheader]
+    assert headings and set(headings) <= {
+        "Offene Ausschreibungen",
+        "Kommende Ausschreibungen",
+        "Vergangene Ausschreibungen",
+    }
+    captions = [caption.value for caption in at.caption]
+    assert captions and all(" UTC · " in caption for caption in captions), captions
+    assert all("Plätze, je" in caption or "Platz, je" in caption for caption in captions)
+    assert _english_left(at) == []
+
+
+def test_the_time_left_in_each_language():
+    closes = datetime(2026, 12, 10, 12, tzinfo=UTC)
+    left = closes - timedelta(days=3, hours=1, minutes=5)
+    assert calls.time_left(closes, left) == "3 days and 1 hour"
+    with i18n.language("de"):
+        assert calls.time_left(closes, left) == "3 Tagen und 1 Stunde"
+    with i18n.language("fr"):
+        assert calls.time_left(closes, closes - timedelta(minutes=1)) == "1 minute"
+    with i18n.language("es"):
+        assert calls.time_left(closes, closes) == "cerrada"
+
+
+def _signed_in_in_german(username: str, page: str) -> AppTest:
+    """`page` for the demo account `username`, after it signed in, in German."""
+    at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), username)
+    at.query_params["lang"] = "de"
+    _run_in_german(at)
+    at.switch_page(f"app_pages/{page}.py")
+    return _run_in_german(at)
+
+
+def test_registering_a_practice_in_german(app_data):
+    at = _signed_in_in_german("demo-owner", "register")
+    assert [title.value for title in at.title] == ["Praktik eintragen"]
+    headings = [header.value for header in at.subheader]
+    assert headings[:2] == ["1 · Worum es geht", "2 · Wo sie eingesetzt wird"]
+    assert at.text_input(key="pf_title").label == "Titel *"
+    assert at.multiselect(key="pf_countries").label == "Einsatzländer *"
+    assert at.radio(key="pf_transferable").options == ["ja", "nein", "nicht entschieden"]
+    assert _english_left(at) == []
+    # A failed submission names the fields to correct by their German labels.
+    with i18n.language("de"):
+        at.selectbox(key="register_choice").set_value(0).run()
+        next(b for b in at.button if b.label == "Zur Prüfung einreichen").click().run()
+    assert at.error[-1].value == (
+        "Bitte korrigieren Sie 5 Felder: Titel, Zusammenfassung, Art der Praktik, Reife, "
+        "Einsatzländer"
+    )
+    # Each field's own message, written by the data model, in German too.
+    messages = [error.value for error in at.error]
+    assert "Titel: mindestens 3 Zeichen nötig" in messages
+    assert "Wählen Sie die Art der Praktik" in messages
+    assert "Nennen Sie mindestens ein Land, in dem sie eingesetzt wird" in messages
+    assert _english_left(at) == []
+
+
+def test_my_practices_in_german(app_data):
+    at = _signed_in_in_german("demo-owner", "my_practices")
+    assert [title.value for title in at.title] == ["Meine Praktiken"]
+    labels = {metric.label for metric in at.metric}
+    assert {"Aufrufe, letzte 30 Tage", "Interessensbekundungen", "Twinnings"} <= labels
+    assert any(caption.value.startswith("Status: ") for caption in at.caption)
+    assert any("Zuletzt bestätigt am" in caption.value for caption in at.caption)
     assert _english_left(at) == []

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from dhu_core import audit, db
 from dhu_core.accounts import require_role
+from dhu_core.i18n import _, ngettext
 from dhu_core.models import (
     Call,
     CallCreate,
@@ -116,13 +117,20 @@ def time_left(closes_at: datetime, now: datetime | None = None) -> str:
     """The time until `closes_at` in words, to its two largest units ("3 days and 4 hours")."""
     seconds = int((in_utc(closes_at) - (now or utcnow())).total_seconds())
     if seconds <= 0:
-        return "closed"
-    units = []
-    for name, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
-        count, seconds = divmod(seconds, size)
-        if count:
-            units.append(f"{count} {name}{'s' if count != 1 else ''}")
-    return " and ".join(units[:2])
+        return _("closed")
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    words = [
+        (ngettext("{count} day", "{count} days", days), days),
+        (ngettext("{count} hour", "{count} hours", hours), hours),
+        (ngettext("{count} minute", "{count} minutes", minutes), minutes),
+        (ngettext("{count} second", "{count} seconds", seconds), seconds),
+    ]
+    units = [word.format(count=count) for word, count in words if count]
+    if len(units) == 1:
+        return units[0]
+    return _("{first} and {second}").format(first=units[0], second=units[1])
 
 
 def get_call(*, session: Session, actor: User | None, call_id: int) -> CallPublic:

@@ -7,10 +7,11 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import db, geo, taxonomy, twinning
+from dhu_core import db, geo, i18n, taxonomy, twinning
 from dhu_core.accounts import PermissionDenied
 from dhu_core.calls import applications, calls
 from dhu_core.calls.eligibility import Ineligible
+from dhu_core.i18n import _, ngettext
 from dhu_core.models import (
     ApplicationDraft,
     CallCreate,
@@ -68,11 +69,23 @@ def when(call: CallPublic, now: datetime | None = None) -> str:
     moment = now or utcnow()
     phase = calls.phase(call, moment)
     if phase == calls.UPCOMING:
-        return f"Opens on {call.opens_at:%d %B %Y at %H:%M} UTC"
+        return _("Opens on {moment} UTC").format(moment=_moment(call.opens_at))
     if phase == calls.OPEN:
         left = calls.time_left(call.closes_at, moment)
-        return f"Closes in {left}, on {call.closes_at:%d %B %Y at %H:%M} UTC"
-    return f"Closed on {call.closes_at:%d %B %Y at %H:%M} UTC"
+        return _("Closes in {left}, on {moment} UTC").format(
+            left=left, moment=_moment(call.closes_at)
+        )
+    return _("Closed on {moment} UTC").format(moment=_moment(call.closes_at))
+
+
+def _moment(moment: datetime) -> str:
+    """A day and time as the page's language writes them (05 March 2026 at 12:00)."""
+    day = (
+        f"{moment:%d %B %Y}"
+        if i18n.current() == i18n.DEFAULT
+        else i18n.format_date(moment, form="long")
+    )
+    return _("{date} at {time}").format(date=day, time=f"{moment:%H:%M}")
 
 
 # --- the list ----------------------------------------------------------------------------
@@ -83,10 +96,10 @@ def call_list(user: User | None) -> None:
     with db.read_scope() as session:
         listing = calls.list_calls(session=session, actor=user)
     sections = [
-        ("Open calls", listing.open, "No call is open now."),
-        ("Upcoming calls", listing.upcoming, None),
-        ("Past calls", listing.past, None),
-        ("Drafts (coordinators only)", listing.drafts, None),
+        (_("Open calls"), listing.open, _("No call is open now.")),
+        (_("Upcoming calls"), listing.upcoming, None),
+        (_("Past calls"), listing.past, None),
+        (_("Drafts (coordinators only)"), listing.drafts, None),
     ]
     for heading, found, empty in sections:
         if not found and empty is None:
@@ -101,8 +114,15 @@ def call_list(user: User | None) -> None:
 
 
 def _places(call: CallPublic) -> str:
-    place = "place" if call.places == 1 else "places"
-    return f"{call.places} {place}, {call.grant_per_place:,} {call.currency} each"
+    return ngettext(
+        "{count} place, {grant} {currency} each",
+        "{count} places, {grant} {currency} each",
+        call.places,
+    ).format(
+        count=call.places,
+        grant=i18n.format_number(call.grant_per_place),
+        currency=call.currency,
+    )
 
 
 # --- a call's page -----------------------------------------------------------------------

@@ -3,7 +3,8 @@
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import db, geo, live, taxonomy
+from dhu_core import db, geo, i18n, live, taxonomy
+from dhu_core.i18n import N_, _, ngettext
 from dhu_core.models import (
     CaptureOwner,
     FieldError,
@@ -19,35 +20,42 @@ OWNER_FORM = "capture-owner"
 LISTED, NEW = "listed", "new"
 #: CaptureOwner field -> label, for the summary next to the button.
 OWNER_LABELS = {
-    "organisation_id": "Organisation",
-    "organisation_name": "New organisation's name",
-    "organisation_country": "New organisation's country",
+    "organisation_id": N_("Organisation"),
+    "organisation_name": N_("New organisation's name"),
+    "organisation_country": N_("New organisation's country"),
 }
 state = st.session_state
 
 
 def _when(capture: live.Capture) -> str:
-    return f"{capture.created_at:%d %b %Y, %H:%M}"
+    moment = capture.created_at
+    if i18n.current() == i18n.DEFAULT:
+        return f"{moment:%d %b %Y, %H:%M}"
+    return f"{i18n.format_date(moment)}, {moment:%H:%M}"
+
+
+def _owner_labels() -> dict[str, str]:
+    return {name: _(label) for name, label in OWNER_LABELS.items()}
 
 
 def owner_fields(form: str, key: str, country: str) -> dict:
     """Who owns the practice: an organisation of the list, or a new one registered now (its
     country starts as `country`); the values for CaptureOwner."""
     how = st.radio(
-        "Owner of the practice *",
+        _("Owner of the practice *"),
         options=[LISTED, NEW],
-        format_func={LISTED: "An organisation of the list", NEW: "A new organisation"}.get,
+        format_func={LISTED: _("An organisation of the list"), NEW: _("A new organisation")}.get,
         horizontal=True,
         key=f"{key}_how",
     )
     if how == LISTED:
         choices = cached.organisation_choices()
         chosen = st.selectbox(
-            "Organisation *",
+            _("Organisation *"),
             options=list(choices),
             format_func=choices.get,
             index=None,
-            placeholder="Type to find the organisation…",
+            placeholder=_("Type to find the organisation…"),
             key=f"{key}_id",
         )
         forms.field_error(form, "organisation_id")
@@ -55,18 +63,18 @@ def owner_fields(form: str, key: str, country: str) -> dict:
     state.setdefault(f"{key}_country", country)
     name, kind, where = st.columns(3)
     with name:
-        st.text_input("New organisation's name *", key=f"{key}_name")
+        st.text_input(_("New organisation's name *"), key=f"{key}_name")
         forms.field_error(form, "organisation_name")
     with kind:
         st.selectbox(
-            "Type",
+            _("Type"),
             options=list(taxonomy.ORGANISATION_TYPES),
             format_func=taxonomy.ORGANISATION_TYPES.label,
             key=f"{key}_type",
         )
     with where:
         st.selectbox(
-            "New organisation's country *",
+            _("New organisation's country *"),
             options=list(geo.countries()),
             format_func=geo.country_name,
             index=None,
@@ -100,25 +108,29 @@ def _validated(owner: dict) -> tuple[PracticeCreate, CaptureOwner]:
 
 def completion(user: User) -> None:
     """Captures waiting: each completed with its owner and published, or discarded."""
-    st.subheader("Captures to complete")
+    st.subheader(_("Captures to complete"))
     if message := state.pop("capture_message", None):
         st.success(message)
     with db.read_scope() as session:
         captures = {c.id: c for c in live.open_captures(session=session, actor=user)}
     st.caption(
-        "Complete a capture with the owner's help: the organisation that owns the practice, "
-        "chosen from the list or registered here, is its owner once published. Discard what is "
-        "no practice."
+        _(
+            "Complete a capture with the owner's help: the organisation that owns the practice, "
+            "chosen from the list or registered here, is its owner once published. Discard what "
+            "is no practice."
+        )
     )
     chosen = st.selectbox(
-        "Capture",
+        _("Capture"),
         options=list(captures),
         format_func=lambda i: (
             f"{captures[i].title} · {geo.country_name(captures[i].country)} · "
             f"{captures[i].contact_email} · {_when(captures[i])}"
         ),
         index=None,
-        placeholder=f"{len(captures)} waiting: choose one…",
+        placeholder=ngettext(
+            "{count} waiting: choose one…", "{count} waiting: choose one…", len(captures)
+        ).format(count=len(captures)),
         key="qc_complete",
     )
     if chosen is not None:
@@ -134,10 +146,10 @@ def _complete(user: User, capture: live.Capture) -> None:
             )
         state["qc_loaded"] = capture.id
     practice_form.draw()
-    st.subheader("6 · Owner")
+    st.subheader(_("6 · Owner"))
     owner = owner_fields(practice_form.FORM, "qc_owner", capture.country)
     publish, discard = st.columns(2)
-    if publish.button("Publish", type="primary", icon=":material/publish:"):
+    if publish.button(_("Publish"), type="primary", icon=":material/publish:"):
         data, whose = _validated(owner)
         try:
             with db.session_scope() as session:
@@ -150,17 +162,17 @@ def _complete(user: User, capture: live.Capture) -> None:
             publish.warning(str(conflict), icon=":material/sync_problem:")
             st.stop()
         forms.clear_errors(practice_form.FORM)
-        _done(f"Published: {md_escape(data.title)}")
+        _done(_("Published: {title}").format(title=md_escape(data.title)))
     with publish:
-        forms.error_summary(practice_form.FORM, OWNER_LABELS)
-    if discard.button("Discard", icon=":material/delete:"):
+        forms.error_summary(practice_form.FORM, _owner_labels())
+    if discard.button(_("Discard"), icon=":material/delete:"):
         try:
             with db.session_scope() as session:
                 live.discard_capture(session=session, actor=user, practice_id=capture.id)
         except StateConflict as conflict:
             discard.warning(str(conflict), icon=":material/sync_problem:")
             st.stop()
-        _done(f"Discarded: {md_escape(capture.title)}")
+        _done(_("Discarded: {title}").format(title=md_escape(capture.title)))
 
 
 def _done(message: str) -> None:
@@ -175,23 +187,29 @@ def _published_without_owner(user: User) -> None:
         waiting = {c.id: c for c in live.published_captures(session=session, actor=user)}
     if not waiting:
         return
-    st.subheader("Published captures without their owner")
+    st.subheader(_("Published captures without their owner"))
     st.caption(
-        "These captures were published while the workshop's holding organisation still stood "
-        "as their owner. Give each the organisation that really owns it."
+        _(
+            "These captures were published while the workshop's holding organisation still "
+            "stood as their owner. Give each the organisation that really owns it."
+        )
     )
     chosen = st.selectbox(
-        "Published capture",
+        _("Published capture"),
         options=list(waiting),
         format_func=lambda i: f"{waiting[i].title} · {geo.country_name(waiting[i].country)}",
         index=None,
-        placeholder=f"{len(waiting)} without their owner: choose one…",
+        placeholder=ngettext(
+            "{count} without their owner: choose one…",
+            "{count} without their owner: choose one…",
+            len(waiting),
+        ).format(count=len(waiting)),
         key="qc_unowned",
     )
     if chosen is None:
         return
     owner = owner_fields(OWNER_FORM, "qc_assign", waiting[chosen].country)
-    if st.button("Give it this owner", type="primary", icon=":material/domain:"):
+    if st.button(_("Give it this owner"), type="primary", icon=":material/domain:"):
         try:
             whose = CaptureOwner(**owner)
             with db.session_scope() as session:
@@ -204,7 +222,9 @@ def _published_without_owner(user: User) -> None:
             st.warning(str(conflict), icon=":material/sync_problem:")
             st.stop()
         forms.clear_errors(OWNER_FORM)
-        state["capture_message"] = f"Owner given: {md_escape(waiting[chosen].title)}"
+        state["capture_message"] = _("Owner given: {title}").format(
+            title=md_escape(waiting[chosen].title)
+        )
         del state["qc_unowned"]
         st.rerun()
-    forms.error_summary(OWNER_FORM, OWNER_LABELS)
+    forms.error_summary(OWNER_FORM, _owner_labels())

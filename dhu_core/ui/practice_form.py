@@ -3,36 +3,38 @@
 import streamlit as st
 
 from dhu_core import geo, taxonomy
+from dhu_core.i18n import N_, _
 from dhu_core.models import FIRST_YEAR, PracticeDraft
 from dhu_core.ui import forms
 
 FORM = "practice"
 #: Form field -> its label; the fields are those of PracticeDraft, in the order of the form.
 LABELS = {
-    "title": "Title",
-    "summary": "Summary",
-    "description": "Description",
-    "practice_type": "Type of practice",
-    "start_year": "Start year",
-    "maturity": "Maturity",
-    "countries": "Countries of deployment",
-    "health_domains": "Health domains",
-    "dhi_codes": "WHO digital health interventions",
-    "standards": "Interoperability standards",
-    "languages": "Languages",
-    "evidence": "Evidence and outcomes",
-    "licence": "Licence",
-    "transferable": "Willing to transfer it to others?",
-    "transfer_capacity": "Twinnings you can support at once",
-    "support_offered": "Support offered to adopters",
-    "website": "Website",
-    "contact_email": "Contact e-mail",
+    "title": N_("Title"),
+    "summary": N_("Summary"),
+    "description": N_("Description"),
+    "practice_type": N_("Type of practice"),
+    "start_year": N_("Start year"),
+    "maturity": N_("Maturity"),
+    "countries": N_("Countries of deployment"),
+    "health_domains": N_("Health domains"),
+    "dhi_codes": N_("WHO digital health interventions"),
+    "standards": N_("Interoperability standards"),
+    "languages": N_("Languages"),
+    "evidence": N_("Evidence and outcomes"),
+    "licence": N_("Licence"),
+    "transferable": N_("Willing to transfer it to others?"),
+    "transfer_capacity": N_("Twinnings you can support at once"),
+    "support_offered": N_("Support offered to adopters"),
+    "website": N_("Website"),
+    "contact_email": N_("Contact e-mail"),
 }
 #: Needed for review (PracticeCreate); marked with * on the form.
 REQUIRED = ("title", "summary", "practice_type", "maturity", "countries")
 #: Form field -> widget key.
 KEYS = {name: f"pf_{name}" for name in LABELS}
 TRANSFERABLE = {"yes": True, "no": False, "not decided": None}
+TRANSFERABLE_LABELS = {"yes": N_("yes"), "no": N_("no"), "not decided": N_("not decided")}
 
 
 def load(draft: PracticeDraft | None) -> None:
@@ -68,9 +70,9 @@ def draw() -> None:
     if KEYS["title"] not in st.session_state:
         load(None)
     forms.revalidate(FORM, values())
-    st.subheader("1 · What it is")
-    _text("title", help="A short, descriptive name.")
-    _text("summary", area=True, help="Two or three sentences (10 to 500 characters).")
+    st.subheader(_("1 · What it is"))
+    _text("title", help=_("A short, descriptive name."))
+    _text("summary", area=True, help=_("Two or three sentences (10 to 500 characters)."))
     _text("description", area=True)
     left, right = st.columns(2)
     with left:
@@ -95,27 +97,28 @@ def draw() -> None:
             key=KEYS["maturity"],
         )
 
-    st.subheader("2 · Where it is deployed")
+    st.subheader(_("2 · Where it is deployed"))
     _multi("countries", geo.shown_country_names())
 
-    st.subheader("3 · Classification")
+    st.subheader(_("3 · Classification"))
     _multi("health_domains", taxonomy.HEALTH_DOMAINS.shown_labels())
     _multi(
         "dhi_codes",
         {code: f"{code} {label}" for code, label in taxonomy.DHI_CODES.shown_labels().items()},
-        help="WHO Classification of Digital Health Interventions v1.0.",
+        help=_("WHO Classification of Digital Health Interventions v1.0."),
     )
     _multi("standards", taxonomy.STANDARDS.shown_labels())
     _multi("languages", taxonomy.LANGUAGES.shown_labels())
 
-    st.subheader("4 · Evidence and transfer")
+    st.subheader(_("4 · Evidence and transfer"))
     _text("evidence", area=True)
-    _text("licence", help="For example: open source (EUPL-1.2), proprietary…")
+    _text("licence", help=_("For example: open source (EUPL-1.2), proprietary…"))
     left, right = st.columns(2)
     with left, forms.field(FORM, "transferable"):
         st.radio(
             _label("transferable"),
             options=list(TRANSFERABLE),
+            format_func=lambda answer: _(TRANSFERABLE_LABELS[answer]),
             horizontal=True,
             key=KEYS["transferable"],
         )
@@ -129,10 +132,10 @@ def draw() -> None:
         )
     _text("support_offered", area=True)
 
-    st.subheader("5 · Contacts")
+    st.subheader(_("5 · Contacts"))
     left, right = st.columns(2)
     with left:
-        _text("website", help="Starting with https://")
+        _text("website", help=_("Starting with https://"))
     with right:
         _text("contact_email")
 
@@ -141,11 +144,11 @@ def practice_type_select(form: str, key: str) -> None:
     """The required choice of practice type, with its message under it."""
     with forms.field(form, "practice_type"):
         st.selectbox(
-            "Type of practice *",
+            _("Type of practice *"),
             options=list(taxonomy.PRACTICE_TYPES),
             format_func=taxonomy.PRACTICE_TYPES.label,
             index=None,
-            placeholder="Choose…",
+            placeholder=_("Choose…"),
             key=key,
         )
 
@@ -153,8 +156,14 @@ def practice_type_select(form: str, key: str) -> None:
 _LISTS = ("countries", "health_domains", "dhi_codes", "standards", "languages")
 
 
+def labels() -> dict[str, str]:
+    """Form field -> its label in the page's language (for the error summary)."""
+    return {name: _(label) for name, label in LABELS.items()}
+
+
 def _label(name: str) -> str:
-    return f"{LABELS[name]} *" if name in REQUIRED else LABELS[name]
+    label = _(LABELS[name])
+    return f"{label} *" if name in REQUIRED else label
 
 
 def _text(name: str, *, area: bool = False, help: str | None = None) -> None:
