@@ -16,6 +16,7 @@ from dhu_core import (
     demo,
     demo_logins,
     exchange,
+    indexes,
     knowledge,
     live,
     matching,
@@ -133,12 +134,14 @@ def _indexes() -> _Indexes:
 
 @st.cache_resource(show_spinner=False, max_entries=1)
 def _indexes_of(url: str) -> _Indexes:
-    engine = db.get_engine(url)
+    """Each built in a process of its own (see `indexes.built_apart`)."""
     return _Indexes(
         BackgroundIndex(
-            lambda: similarity.SimilarityIndex.build(engine=engine), name="similarity index"
+            lambda: indexes.built_apart(indexes.similarity_index, url), name="similarity index"
         ),
-        BackgroundIndex(lambda: matching.MatchingIndex.build(engine), name="matching index"),
+        BackgroundIndex(
+            lambda: indexes.built_apart(indexes.matching_index, url), name="matching index"
+        ),
     )
 
 
