@@ -8,23 +8,16 @@ request of a process, before any index exists, waits for one. What an index olde
 data could get wrong is checked against the database where it matters (see
 `dhu_core.ui.cached` and `dhu_core.twinning`).
 
-The app builds each index in a Python process of its own (`built_apart`), which hands back only
-the finished index: what a build reads and computes on the way goes with that process, instead
-of staying in the app process's heap (see `built_apart`).
+The app builds each index in a Python process of its own (`dhu_core.build_process`), which
+hands back only the finished index: what a build reads and computes on the way goes with that
+process instead of staying in the app process's heap.
 """
 
 import logging
-import os
-import pickle
-import subprocess
-import sys
-import tempfile
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Generic, TypeVar
 
-import dhu_core
 from dhu_core import db, matching, similarity
 
 log = logging.getLogger(__name__)
@@ -124,76 +117,11 @@ class BackgroundIndex(Generic[Index]):
                     return
 
 
-class BuildError(RuntimeError):
-    """A build in a process of its own failed; the message ends with what that process wrote."""
-
-
-#: How much of a failed build process's error output its error repeats.
-ERROR_TAIL = 4000
-
-
-def built_apart(build: Callable[..., Index], *args: object) -> Index:
-    """`build(*args)` run in a new Python process, its result handed back pickled.
-
-    Built in the app process, an index at 100,000 practices left two to three times its own
-    size resident after the build (the rows read and the matrices on the way, freed but kept
-    by the allocator, measured with `python -m dhu_core.bench_memory`); built here, that memory
-    goes with the build's process. A new interpreter, not a fork: the app process runs threads.
-    `build` and `args` must pickle (a module's function, strings); BuildError when it fails.
-    """
-    job = pickle.dumps((build, args), protocol=pickle.HIGHEST_PROTOCOL)
-    with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dhu_core.indexes"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            env=_build_environment(),
-        )
-        try:
-            with process.stdin:
-                process.stdin.write(job)
-            # Read as it comes: an array is made straight from its bytes, never two copies.
-            with process.stdout:
-                try:
-                    # Our own child's output, through a pipe only this process holds.
-                    index = pickle.load(process.stdout)  # noqa: S301
-                except (EOFError, pickle.UnpicklingError):
-                    index = None
-        finally:
-            status = process.wait()
-        if status or index is None:
-            errors.seek(0)
-            said = errors.read().decode(errors="replace")[-ERROR_TAIL:]
-            raise BuildError(f"the build process ended with status {status}: {said}")
-        return index
-
-
-def _build_environment() -> dict[str, str]:
-    """This process's environment, with this `dhu_core` first on the path (as in a checkout
-    run with PYTHONPATH)."""
-    root = str(Path(dhu_core.__file__).resolve().parent.parent)
-    path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": root if not path else os.pathsep.join([root, path])}
-
-
 def similarity_index(url: str) -> similarity.SimilarityIndex:
-    """The similarity index of the database at `url` (for `built_apart`)."""
+    """The similarity index of the database at `url` (for `build_process.built_apart`)."""
     return similarity.SimilarityIndex.build(engine=db.get_engine(url))
 
 
 def matching_index(url: str) -> matching.MatchingIndex:
-    """The matching index of the database at `url` (for `built_apart`)."""
+    """The matching index of the database at `url` (for `build_process.built_apart`)."""
     return matching.MatchingIndex.build(db.get_engine(url))
-
-
-def _build_here() -> None:
-    """The build process: run the job pickled on stdin, write its result pickled to stdout."""
-    build, args = pickle.load(sys.stdin.buffer)  # noqa: S301 (written by the parent)
-    index = build(*args)
-    pickle.dump(index, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    sys.stdout.buffer.flush()
-
-
-if __name__ == "__main__":
-    _build_here()

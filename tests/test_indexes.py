@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterator
 import pytest
 import streamlit
 
-from dhu_core import db, indexes, matching, similarity
+from dhu_core import build_process, db, indexes, matching, similarity
+from dhu_core.build_process import BuildError
 from dhu_core.config import get_settings
-from dhu_core.indexes import BackgroundIndex, BuildError
+from dhu_core.indexes import BackgroundIndex
 from dhu_core.models import Organisation, Practice
 from dhu_core.ui import cached
 
@@ -199,7 +200,7 @@ def app_indexes(engine, monkeypatch) -> Iterator[Builders]:
 
         return run
 
-    monkeypatch.setattr(indexes, "built_apart", recorded(indexes.built_apart))
+    monkeypatch.setattr(build_process, "built_apart", recorded(build_process.built_apart))
     yield builders
     builders.open.set()
     get_settings.cache_clear()
@@ -322,7 +323,7 @@ def test_an_index_built_in_a_process_of_its_own_is_the_one_built_here(engine):
     add_practices(engine, {"Stroke rehabilitation at home": "Video exercises after a stroke."})
     url = database_url(engine)
 
-    similar_apart = indexes.built_apart(indexes.similarity_index, url)
+    similar_apart = build_process.built_apart(indexes.similarity_index, url)
     similar_here = similarity.SimilarityIndex.build(engine=engine)
     assert len(similar_apart) == len(similar_here) == 4
     assert (similar_apart.model.matrix != similar_here.model.matrix).nnz == 0
@@ -333,7 +334,7 @@ def test_an_index_built_in_a_process_of_its_own_is_the_one_built_here(engine):
     text = ("Heart failure at home", "Nurses call patients about their weight")
     assert similar_apart.similar_to_text(*text) == similar_here.similar_to_text(*text)
 
-    matches_apart = indexes.built_apart(indexes.matching_index, url)
+    matches_apart = build_process.built_apart(indexes.matching_index, url)
     matches_here = matching.MatchingIndex.build(engine)
     assert [p.id for p in matches_apart.practices] == [p.id for p in matches_here.practices]
     need = matching.NeedProfile(
@@ -350,7 +351,7 @@ def test_an_index_built_in_a_process_of_its_own_is_the_one_built_here(engine):
 def test_a_failed_build_apart_raises_with_what_the_process_said(tmp_path):
     missing = f"sqlite:///{tmp_path / 'empty.sqlite3'}"  # created empty: no practice table
     with pytest.raises(BuildError, match="no such table: practice") as raised:
-        indexes.built_apart(indexes.similarity_index, missing)
+        build_process.built_apart(indexes.similarity_index, missing)
     assert "status 1" in str(raised.value)
 
 
@@ -358,7 +359,8 @@ def test_a_failed_build_apart_is_logged_and_the_old_index_keeps_serving(engine, 
     add_practices(engine, TELEMONITORING)
     urls = [database_url(engine)]
     holder = BackgroundIndex(
-        lambda: indexes.built_apart(indexes.similarity_index, urls[-1]), name="similarity index"
+        lambda: build_process.built_apart(indexes.similarity_index, urls[-1]),
+        name="similarity index",
     )
     first = holder.get(1)
     assert len(first) == 2

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dhu_core import (
+    build_process,
     catalogue,
     db,
     demo,
@@ -134,13 +135,14 @@ def _indexes() -> _Indexes:
 
 @st.cache_resource(show_spinner=False, max_entries=1)
 def _indexes_of(url: str) -> _Indexes:
-    """Each built in a process of its own (see `indexes.built_apart`)."""
+    """Each built in a process of its own (see `dhu_core.build_process`)."""
     return _Indexes(
         BackgroundIndex(
-            lambda: indexes.built_apart(indexes.similarity_index, url), name="similarity index"
+            lambda: build_process.built_apart(indexes.similarity_index, url),
+            name="similarity index",
         ),
         BackgroundIndex(
-            lambda: indexes.built_apart(indexes.matching_index, url), name="matching index"
+            lambda: build_process.built_apart(indexes.matching_index, url), name="matching index"
         ),
     )
 
