@@ -63,9 +63,21 @@ def deep_size(value: object, seen: set[int] | None = None) -> int:
         size += sum(deep_size(k, seen) + deep_size(v, seen) for k, v in value.items())
     elif isinstance(value, list | tuple | set | frozenset):
         size += sum(deep_size(item, seen) for item in value)
-    elif hasattr(value, "__dict__"):
-        size += deep_size(vars(value), seen)
+    else:
+        if hasattr(value, "__dict__"):
+            size += deep_size(vars(value), seen)
+        # The fields of a class with slots (a frozen dataclass's, a practice profile's).
+        for klass in type(value).__mro__:
+            for name in _slots(klass):
+                if hasattr(value, name):
+                    size += deep_size(getattr(value, name), seen)
     return size
+
+
+def _slots(klass: type) -> tuple[str, ...]:
+    slots = vars(klass).get("__slots__", ())
+    names = (slots,) if isinstance(slots, str) else tuple(slots)
+    return tuple(name for name in names if name not in ("__dict__", "__weakref__"))
 
 
 def run_memory_bench(

@@ -1,5 +1,7 @@
 """The memory benchmark: what each index holds, and an app process toured by every role."""
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -16,6 +18,16 @@ def test_deep_size_counts_arrays_and_what_objects_refer_to():
 
     assert bench_memory.deep_size(Holder()) >= 100 * 8 + 1000 * 8
     assert bench_memory.deep_size(Holder()) < 100 * 8 + 1000 * 8 + 3_000
+
+
+def test_deep_size_counts_the_fields_of_a_class_with_slots():
+    @dataclass(frozen=True, slots=True)
+    class Profile:
+        title: str
+        codes: tuple[str, ...]
+
+    text = "x" * 10_000
+    assert bench_memory.deep_size(Profile(text, ("a" * 5_000,))) > 15_000
 
 
 def test_each_index_has_a_size(engine):
