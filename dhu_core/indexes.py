@@ -7,12 +7,18 @@ a daemon thread, then swaps it in; until then the previous one keeps serving. On
 request of a process, before any index exists, waits for one. What an index older than the
 data could get wrong is checked against the database where it matters (see
 `dhu_core.ui.cached` and `dhu_core.twinning`).
+
+The app builds each index in a Python process of its own (`dhu_core.build_process`), which
+hands back only the finished index: what a build reads and computes on the way goes with that
+process instead of staying in the app process's heap.
 """
 
 import logging
 import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
+
+from dhu_core import db, matching, similarity
 
 log = logging.getLogger(__name__)
 
@@ -109,3 +115,13 @@ class BackgroundIndex(Generic[Index]):
                 if self._wanted == target:
                     self._building = False
                     return
+
+
+def similarity_index(url: str) -> similarity.SimilarityIndex:
+    """The similarity index of the database at `url` (for `build_process.built_apart`)."""
+    return similarity.SimilarityIndex.build(engine=db.get_engine(url))
+
+
+def matching_index(url: str) -> matching.MatchingIndex:
+    """The matching index of the database at `url` (for `build_process.built_apart`)."""
+    return matching.MatchingIndex.build(db.get_engine(url))

@@ -252,6 +252,28 @@ def test_a_bulk_statement_naming_no_practice_builds_the_index_again(engine, owne
     assert reads == ["all", "all"]
 
 
+def test_a_large_catalogue_is_read_again_in_a_process_of_its_own(
+    engine, owner, reads, monkeypatch
+):
+    """From `APART_FROM` practices, a full read runs in a build process (this one reads
+    nothing) and gives the index a read here gives."""
+    monkeypatch.setattr(facet_index, "APART_FROM", 2)
+    add(engine, owner)
+    kept(engine)
+    assert reads == ["all"]  # one practice: read here
+    add(engine, owner, title="Stroke rehabilitation", maturity=4)
+    write(engine, lambda s: s.execute(update(Practice).values(transferable=False)))
+    index = assert_up_to_date(engine)
+    assert reads == ["all"]  # read in the build process
+    assert index.counts(None)["transferable"] == {"no": 2}
+    assert index.seen == fresh_log(engine)
+
+
+def fresh_log(engine) -> changes.Seen:
+    with db.read_scope(engine) as session:
+        return changes.rows_since(session, changes.CATALOGUE, None)[1]
+
+
 def test_history_pruned_away_builds_the_index_again(engine, owner, reads, monkeypatch):
     practice_id = add(engine, owner)
     kept(engine)

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import streamlit
 
-from dhu_core import db, matching, similarity
+from dhu_core import build_process, db, indexes, matching, similarity
+from dhu_core.build_process import BuildError
 from dhu_core.config import get_settings
 from dhu_core.indexes import BackgroundIndex
 from dhu_core.models import Organisation, Practice
@@ -184,7 +185,8 @@ class Builders:
 
 @pytest.fixture
 def app_indexes(engine, monkeypatch) -> Iterator[Builders]:
-    """cached's indexes on the test database, their builds recorded."""
+    """cached's indexes on the test database, their builds (each in a process of its own)
+    recorded."""
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     streamlit.cache_resource.clear()
@@ -198,10 +200,7 @@ def app_indexes(engine, monkeypatch) -> Iterator[Builders]:
 
         return run
 
-    monkeypatch.setattr(
-        similarity.SimilarityIndex, "build", recorded(similarity.SimilarityIndex.build)
-    )
-    monkeypatch.setattr(matching.MatchingIndex, "build", recorded(matching.MatchingIndex.build))
+    monkeypatch.setattr(build_process, "built_apart", recorded(build_process.built_apart))
     yield builders
     builders.open.set()
     get_settings.cache_clear()
@@ -310,3 +309,68 @@ def test_two_indexes_of_a_process_are_built_one_after_the_other(builds):
     builds.finish_next()
     assert similar.get(1, current=True) and matches.get(1, current=True)
     assert builds.most_at_once == 1
+
+
+# --- builds in a process of their own ------------------------------------------------------
+
+
+def database_url(engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def test_an_index_built_in_a_process_of_its_own_is_the_one_built_here(engine):
+    ids = add_practices(engine, {**TELEMONITORING, **NEW})
+    add_practices(engine, {"Stroke rehabilitation at home": "Video exercises after a stroke."})
+    url = database_url(engine)
+
+    similar_apart = build_process.built_apart(indexes.similarity_index, url)
+    similar_here = similarity.SimilarityIndex.build(engine=engine)
+    assert len(similar_apart) == len(similar_here) == 4
+    assert (similar_apart.model.matrix != similar_here.model.matrix).nnz == 0
+    for practice_id in ids.values():
+        assert similar_apart.similar_to_practice(practice_id) == similar_here.similar_to_practice(
+            practice_id
+        )
+    text = ("Heart failure at home", "Nurses call patients about their weight")
+    assert similar_apart.similar_to_text(*text) == similar_here.similar_to_text(*text)
+
+    matches_apart = build_process.built_apart(indexes.matching_index, url)
+    matches_here = matching.MatchingIndex.build(engine)
+    assert [p.id for p in matches_apart.practices] == [p.id for p in matches_here.practices]
+    need = matching.NeedProfile(
+        id=1,
+        organisation_id=1,
+        country="DE",
+        problem_statement="Heart failure patients called at home about their weight",
+        languages=("en",),
+    )
+    ranked = matches_here.top_k([need], k=4)
+    assert ranked[0] and matches_apart.top_k([need], k=4) == ranked
+
+
+def test_a_failed_build_apart_raises_with_what_the_process_said(tmp_path):
+    missing = f"sqlite:///{tmp_path / 'empty.sqlite3'}"  # created empty: no practice table
+    with pytest.raises(BuildError, match="no such table: practice") as raised:
+        build_process.built_apart(indexes.similarity_index, missing)
+    assert "status 1" in str(raised.value)
+
+
+def test_a_failed_build_apart_is_logged_and_the_old_index_keeps_serving(engine, tmp_path, caplog):
+    add_practices(engine, TELEMONITORING)
+    urls = [database_url(engine)]
+    holder = BackgroundIndex(
+        lambda: build_process.built_apart(indexes.similarity_index, urls[-1]),
+        name="similarity index",
+    )
+    first = holder.get(1)
+    assert len(first) == 2
+
+    urls.append(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    with (
+        caplog.at_level(logging.ERROR, logger="dhu_core.indexes"),
+        pytest.raises(RuntimeError, match="similarity index could not be built"),
+    ):
+        holder.get(2, current=True)
+    assert "building the similarity index for data version 2 failed" in caplog.text
+    assert "no such table: practice" in caplog.text
+    assert holder.get(2) is first and holder.version == 1

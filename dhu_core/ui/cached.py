@@ -11,12 +11,14 @@ import pandas as pd
 import streamlit as st
 
 from dhu_core import (
+    build_process,
     catalogue,
     db,
     demo,
     demo_logins,
     exchange,
     i18n,
+    indexes,
     knowledge,
     live,
     matching,
@@ -134,12 +136,15 @@ def _indexes() -> _Indexes:
 
 @st.cache_resource(show_spinner=False, max_entries=1)
 def _indexes_of(url: str) -> _Indexes:
-    engine = db.get_engine(url)
+    """Each built in a process of its own (see `dhu_core.build_process`)."""
     return _Indexes(
         BackgroundIndex(
-            lambda: similarity.SimilarityIndex.build(engine=engine), name="similarity index"
+            lambda: build_process.built_apart(indexes.similarity_index, url),
+            name="similarity index",
         ),
-        BackgroundIndex(lambda: matching.MatchingIndex.build(engine), name="matching index"),
+        BackgroundIndex(
+            lambda: build_process.built_apart(indexes.matching_index, url), name="matching index"
+        ),
     )
 
 
