@@ -252,9 +252,7 @@ def test_a_bulk_statement_naming_no_practice_builds_the_index_again(engine, owne
     assert reads == ["all", "all"]
 
 
-def test_a_large_catalogue_is_read_again_in_a_process_of_its_own(
-    engine, owner, reads, monkeypatch
-):
+def test_a_large_catalogue_is_read_again_in_a_process_of_its_own(engine, owner, reads, monkeypatch):
     """From `APART_FROM` practices, a full read runs in a build process (this one reads
     nothing) and gives the index a read here gives."""
     monkeypatch.setattr(facet_index, "APART_FROM", 2)
