@@ -3,20 +3,23 @@
 import streamlit as st
 
 from dhu_core import uptake
+from dhu_core.i18n import _
 from dhu_core.ui import cached, uptake_view
 
 span = cached.registration_years()
 uptake_view.open_from_url(span)
 
-st.title("Uptake map")
+st.title(_("Uptake map"))
 st.markdown(
-    "Where digital health practices registered on the platform are deployed across Europe, "
-    "where they come from, and how countries compare. Click a country for its practices."
+    _(
+        "Where digital health practices registered on the platform are deployed across Europe, "
+        "where they come from, and how countries compare. Click a country for its practices."
+    )
 )
 filters = uptake_view.filters(span)
 data = cached.uptake_overview(filters)
 if data.profile.empty:
-    st.info("No published practice matches these filters.", icon=":material/filter_list_off:")
+    st.info(_("No published practice matches these filters."), icon=":material/filter_list_off:")
 
 metric = uptake_view.metric_choice()
 map_column, panel = st.columns([2, 1], gap="large")

@@ -17,6 +17,8 @@ import altair as alt
 import pandas as pd
 
 from dhu_core import taxonomy, uptake
+from dhu_core.i18n import _, format_number
+from dhu_core.text import lower_first
 
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
 PRIMARY = "#0B6E75"
@@ -105,56 +107,54 @@ def _horizontal_bars(
     )
 
 
-def practices_by_type(frame: pd.DataFrame, *, title: str = "Practices by type") -> alt.Chart:
+def practices_by_type(frame: pd.DataFrame, *, title: str | None = None) -> alt.Chart:
     """Horizontal bars: practices per type (from `uptake.by_type`)."""
     return _horizontal_bars(
         frame,
         category="type",
         labels=_type_labels(),
-        value=alt.X("practices:Q", title="Practices", axis=alt.Axis(tickMinStep=1, format=",d")),
-        chart_title=_title(title),
-        tooltip=[alt.Tooltip("type:N", title="Type"), alt.Tooltip("practices:Q", format=",")],
+        value=alt.X("practices:Q", title=_("Practices"), axis=alt.Axis(tickMinStep=1, format=",d")),
+        chart_title=_title(title or _("Practices by type")),
+        tooltip=[alt.Tooltip("type:N", title=_("Type")), _practices_tooltip()],
     )
 
 
-def maturity_distribution(
-    frame: pd.DataFrame, *, title: str = "Maturity of the practices"
-) -> alt.Chart:
+def maturity_distribution(frame: pd.DataFrame, *, title: str | None = None) -> alt.Chart:
     """Horizontal bars per maturity level, concept to cross-border (from `uptake.by_maturity`)."""
     return _horizontal_bars(
         frame,
         category="level",
         labels=list(frame["level"]),
-        value=alt.X("practices:Q", title="Practices", axis=alt.Axis(tickMinStep=1, format=",d")),
-        chart_title=_title(title),
-        tooltip=[alt.Tooltip("level:N", title="Maturity"), alt.Tooltip("practices:Q", format=",")],
+        value=alt.X("practices:Q", title=_("Practices"), axis=alt.Axis(tickMinStep=1, format=",d")),
+        chart_title=_title(title or _("Maturity of the practices")),
+        tooltip=[alt.Tooltip("level:N", title=_("Maturity")), _practices_tooltip()],
     )
 
 
 def registrations_over_time(frame: pd.DataFrame) -> alt.Chart:
     """Stacked bars: practices registered per year, by type (from `uptake.by_year`)."""
     return (
-        alt.Chart(frame, title=_title("Registrations per year"))
+        alt.Chart(frame, title=_title(_("Registrations per year")))
         .mark_bar()
         .encode(
             x=alt.X(
                 "year:O",
-                title="Year of registration",
+                title=_("Year of registration"),
                 axis=alt.Axis(labelAngle=0, labelFlush=False),
             ),
-            y=alt.Y("sum(practices):Q", title="Practices", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("sum(practices):Q", title=_("Practices"), axis=alt.Axis(tickMinStep=1)),
             color=alt.Color(
                 "type:N",
-                title="Type",
+                title=_("Type"),
                 scale=_type_colours(),
                 # One column under the chart: the longest type still fits on a phone.
                 legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0),
             ),
             order=alt.Order("practice_type:N"),
             tooltip=[
-                alt.Tooltip("year:O", title="Year"),
-                alt.Tooltip("type:N", title="Type"),
-                alt.Tooltip("practices:Q", format=","),
+                alt.Tooltip("year:O", title=_("Year")),
+                alt.Tooltip("type:N", title=_("Type")),
+                _practices_tooltip(),
             ],
         )
         .properties(**FIT, height=220)
@@ -167,7 +167,7 @@ def domains_by_type(frame: pd.DataFrame) -> alt.Chart:
     shown = [label for label in domains if label in set(frame["domain"])]
     y_axis, band = _category_axis(shown, width=34)
     type_labels = _type_labels()
-    types, _ = _category_axis(type_labels, width=16)
+    types = _category_axis(type_labels, width=16)[0]
     # Wide: the types wrapped on lines across the top of their columns; narrow: upright.
     x_axis = alt.Axis(
         orient="top",
@@ -182,15 +182,15 @@ def domains_by_type(frame: pd.DataFrame) -> alt.Chart:
         y=alt.Y("domain:N", title=None, sort=shown, axis=y_axis),
     )
     cells = base.mark_rect(stroke="#FFFFFF", strokeWidth=1).encode(
-        color=alt.Color("practices:Q", title="Practices", scale=SEQUENTIAL, legend=COUNT_LEGEND),
+        color=alt.Color("practices:Q", title=_("Practices"), scale=SEQUENTIAL, legend=COUNT_LEGEND),
         tooltip=[
-            alt.Tooltip("domain:N", title="Health domain"),
-            alt.Tooltip("type:N", title="Type"),
-            alt.Tooltip("practices:Q", format=","),
+            alt.Tooltip("domain:N", title=_("Health domain")),
+            alt.Tooltip("type:N", title=_("Type")),
+            _practices_tooltip(),
         ],
     )
     return (cells + _cell_labels(base, frame)).properties(
-        title=_title("Health domains by type of practice"),
+        title=_title(_("Health domains by type of practice")),
         **FIT,
         height=alt.Step(band),
     )
@@ -205,7 +205,9 @@ def cross_border_flows(frame: pd.DataFrame) -> alt.Chart:
         flow=lambda f: f["origin_name"] + " → " + f["country_name"]
     )
     subtitle = (
-        f"The {len(largest)} largest of {len(frame):,} flows; the download has them all."
+        _("The {shown} largest of {count} flows; the download has them all.").format(
+            shown=len(largest), count=format_number(len(frame))
+        )
         if len(frame) > len(largest)
         else None
     )
@@ -215,14 +217,14 @@ def cross_border_flows(frame: pd.DataFrame) -> alt.Chart:
         labels=list(largest["flow"]),
         value=alt.X(
             "practices:Q",
-            title=_lines("Practices of the owner's country deployed in the other", 30),
+            title=_lines(_("Practices of the owner's country deployed in the other"), 30),
             axis=alt.Axis(tickMinStep=1, format=",d"),
         ),
-        chart_title=_title("Cross-border uptake: who adopts practices from whom", subtitle),
+        chart_title=_title(_("Cross-border uptake: who adopts practices from whom"), subtitle),
         tooltip=[
-            alt.Tooltip("origin_name:N", title="From"),
-            alt.Tooltip("country_name:N", title="Deployed in"),
-            alt.Tooltip("practices:Q", format=","),
+            alt.Tooltip("origin_name:N", title=_("From")),
+            alt.Tooltip("country_name:N", title=_("Deployed in")),
+            _practices_tooltip(),
         ],
     )
 
@@ -246,8 +248,8 @@ def indicator_comparison(comparison: uptake.IndicatorComparison) -> alt.Chart:
     point; every point names its country and the indicator's year in its tooltip.
     """
     metric, indicator, year = comparison.metric, comparison.indicator, comparison.year
-    label = uptake.METRICS[metric].label
-    public = uptake.INDICATORS[indicator]
+    label = _(uptake.METRICS[metric].label)
+    public = _(uptake.INDICATORS[indicator])
     frame = comparison.frame
     top = _nice_ceiling(frame[metric].max() if len(frame) else 0)
     places = _label_places(frame[indicator], frame[metric], 100, top)
@@ -262,17 +264,22 @@ def indicator_comparison(comparison: uptake.IndicatorComparison) -> alt.Chart:
     base = alt.Chart(frame).encode(
         x=alt.X(
             f"{indicator}:Q",
-            title=_lines(f"{public}, {year} (% of individuals aged 16-74)", 40),
+            title=_lines(
+                _("{indicator}, {year} (% of individuals aged 16-74)").format(
+                    indicator=public, year=year
+                ),
+                40,
+            ),
             scale=alt.Scale(domain=[0, 100]),
         ),
         y=alt.Y(f"{metric}:Q", title=_lines(label, 30), scale=alt.Scale(domain=[0, top])),
     )
     points = base.mark_circle(size=80, color=PRIMARY, opacity=0.85).encode(
         tooltip=[
-            alt.Tooltip("name:N", title="Country"),
+            alt.Tooltip("name:N", title=_("Country")),
             alt.Tooltip(f"{metric}:Q", title=label, format=",.4~f"),
             alt.Tooltip(f"{indicator}:Q", title=f"{public} (%)"),
-            alt.Tooltip("year:O", title="Year of the indicator"),
+            alt.Tooltip("year:O", title=_("Year of the indicator")),
         ]
     )
     # One text layer, each code placed by its own row (a layer per place costs 4 times more).
@@ -288,7 +295,9 @@ def indicator_comparison(comparison: uptake.IndicatorComparison) -> alt.Chart:
         .encode(text="country:N")
     )
     return alt.layer(points, labels).properties(
-        title=_title(f"{label} and people {public.lower()}"),
+        title=_title(
+            _("{figure} and people {indicator}").format(figure=label, indicator=lower_first(public))
+        ),
         **FIT,
         height=320,
     )
@@ -334,6 +343,10 @@ def _label_places(xs: pd.Series, ys: pd.Series, x_end: float, y_end: float) -> l
 
 def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _practices_tooltip() -> alt.Tooltip:
+    return alt.Tooltip("practices:Q", title=_("practices"), format=",")
 
 
 def _cell_labels(base: alt.Chart, frame: pd.DataFrame) -> alt.Chart:

@@ -18,6 +18,7 @@ import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
 from dhu_core import geo, uptake
+from dhu_core.i18n import N_, _, format_number
 
 #: Zero, then the classes of positive values from pale to dark (ColorBrewer YlGnBu).
 PALETTE = (
@@ -42,6 +43,12 @@ COUNTRY_LAYER = "countries"
 TOOLTIP = {
     "html": "<b>{title}</b><br/>{detail}",
     "style": {"backgroundColor": "#13293D", "color": "#FFFFFF", "fontSize": "14px"},
+}
+#: How an arc's tooltip names the state of its twinning.
+TWINNING_STATES = {
+    "agreed": N_("twinning agreed"),
+    "in-transfer": N_("twinning in-transfer"),
+    "completed": N_("twinning completed"),
 }
 VIEW = pdk.ViewState(latitude=54.0, longitude=13.0, zoom=2.6, min_zoom=2, max_zoom=8)
 #: The sea: the whole world behind the countries (there is no base map).
@@ -76,14 +83,18 @@ def colour_classes(values: pd.Series, *, decimals: int = 0, count: int = 5) -> l
 def _range_label(low: float, high: float, decimals: int) -> str:
     if decimals:
         if low == 0:
-            return f"up to {_number(high, decimals)}"
+            return _("up to {number}").format(number=_number(high, decimals))
         return f"{_number(low, decimals)}–{_number(high, decimals)}"
     first = int(low) + 1
-    return f"{first:,}" if first == high else f"{first:,}–{int(high):,}"
+    return (
+        format_number(first)
+        if first == high
+        else f"{format_number(first)}–{format_number(int(high))}"
+    )
 
 
 def _number(value: float, decimals: int) -> str:
-    return f"{value:,.{decimals}f}"
+    return format_number(value, decimals=decimals)
 
 
 def colour_of(value: float | None, classes: list[ColourClass]) -> tuple[int, int, int]:
@@ -96,7 +107,7 @@ def colour_of(value: float | None, classes: list[ColourClass]) -> tuple[int, int
 def legend(countries: pd.DataFrame, metric: str) -> pd.DataFrame:
     """The map's legend: one row per colour class, then "No data", with hex colours."""
     classes = colour_classes(countries[metric], decimals=uptake.METRICS[metric].decimals)
-    rows = [(c.label, _hex(c.colour)) for c in classes] + [("No data", _hex(NO_DATA))]
+    rows = [(c.label, _hex(c.colour)) for c in classes] + [(_("No data"), _hex(NO_DATA))]
     return pd.DataFrame(rows, columns=["label", "colour"])
 
 
@@ -136,7 +147,7 @@ def uptake_map(
                 "properties": {
                     "iso_a2": code,
                     "title": _text(names[code]),
-                    "detail": _text(f"{_number(value, spec.decimals)} {spec.unit}"),
+                    "detail": _text(f"{_number(value, spec.decimals)} {_(spec.unit)}"),
                     "fill": [*colour_of(value, classes), 235],
                 },
             }
@@ -211,8 +222,13 @@ def _arc_layer(twinnings: pd.DataFrame) -> pdk.Layer:
                     "width": COMPLETED_ARC_WIDTH if row.status == "completed" else ARC_WIDTH,
                     "title": _text(row.title),
                     "detail": _text(
-                        f"{row.originator} ({geo.country_name(origin)}) → {row.adopter} "
-                        f"({geo.country_name(country)}) · twinning {row.status}"
+                        _("{originator} ({origin}) → {adopter} ({country}) · {status}").format(
+                            originator=row.originator,
+                            origin=geo.country_name(origin),
+                            adopter=row.adopter,
+                            country=geo.country_name(country),
+                            status=_(TWINNING_STATES.get(row.status, row.status)),
+                        )
                     ),
                 }
             )

@@ -18,3 +18,8 @@ def md_escape_paragraphs(text: str | None) -> str:
     """Like `md_escape`, keeping the blank-line paragraphs of longer text."""
     paragraphs = (md_escape(p) for p in str(text or "").replace("\r\n", "\n").split("\n\n"))
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def lower_first(text: str) -> str:
+    """`text` with its first letter small, the rest as written ("Online-Termine" stays)."""
+    return text[:1].lower() + text[1:]

@@ -31,6 +31,7 @@ from sqlalchemy.sql import Select
 from dhu_core import db, geo, taxonomy
 from dhu_core import params as url
 from dhu_core.config import DATA_DIR
+from dhu_core.i18n import N_
 from dhu_core.models import (
     FIRST_YEAR,
     LISTED,
@@ -98,44 +99,46 @@ class Metric:
 #: The map's metrics; each code is also the column of `country_uptake`.
 METRICS: dict[str, Metric] = {
     "deployed": Metric(
-        "Practices deployed",
-        "Published practices deployed in the country.",
-        "practices deployed",
+        N_("Practices deployed"),
+        N_("Published practices deployed in the country."),
+        N_("practices deployed"),
     ),
     "per_million": Metric(
-        "Per million inhabitants",
-        "Practices deployed in the country per million inhabitants (World Bank, 2024).",
-        "practices per million inhabitants",
+        N_("Per million inhabitants"),
+        N_("Practices deployed in the country per million inhabitants (World Bank, 2024)."),
+        N_("practices per million inhabitants"),
         decimals=1,
     ),
     "mature": Metric(
-        "Mature practices",
-        "Practices deployed in the country at maturity 3 (deployed) or above.",
-        "mature practices",
+        N_("Mature practices"),
+        N_("Practices deployed in the country at maturity 3 (deployed) or above."),
+        N_("mature practices"),
     ),
     "adopted": Metric(
-        "Adopted from abroad",
-        "Practices deployed in the country whose owner organisation is in another country.",
-        "practices adopted from another country",
+        N_("Adopted from abroad"),
+        N_("Practices deployed in the country whose owner organisation is in another country."),
+        N_("practices adopted from another country"),
     ),
     "originated": Metric(
-        "Originating here",
-        "Practices whose owner organisation is in the country, wherever they are deployed.",
-        "practices originating here",
+        N_("Originating here"),
+        N_("Practices whose owner organisation is in the country, wherever they are deployed."),
+        N_("practices originating here"),
     ),
     "twinnings": Metric(
-        "Twinnings",
-        "Agreed, in-transfer and completed twinnings the country takes part in, as adopter or "
-        "as originator.",
-        "twinnings",
+        N_("Twinnings"),
+        N_(
+            "Agreed, in-transfer and completed twinnings the country takes part in, as adopter "
+            "or as originator."
+        ),
+        N_("twinnings"),
     ),
 }
 
 #: Eurostat indicators of digital health use in data/ehealth_indicators.csv (individuals 16-74).
 INDICATORS = {
-    "I_IUAPR": "Accessing personal health records online",
-    "I_IUMAPP": "Making an appointment with a practitioner via a website",
-    "I_IHIF": "Seeking health-related information online",
+    "I_IUAPR": N_("Accessing personal health records online"),
+    "I_IUMAPP": N_("Making an appointment with a practitioner via a website"),
+    "I_IHIF": N_("Seeking health-related information online"),
 }
 INDICATOR_SOURCE = "Eurostat, isoc_ci_ac_i (CC BY 4.0)"
 DEFAULT_METRIC = "deployed"
@@ -324,7 +327,7 @@ def country_uptake(filters: UptakeFilters, *, engine: Engine | None = None) -> p
         deployed, mature, adopted, originated, twinnings = map(int, counts.get(code, [0] * 5))
         per_million = round(deployed * 1_000_000 / country.population, 3)
         rows.append(
-            (code, country.name, country.population, deployed, per_million)
+            (code, geo.country_name(code), country.population, deployed, per_million)
             + (mature, adopted, originated, twinnings)
         )
     return pd.DataFrame(rows, columns=["country", "name", "population", *METRICS])

@@ -1,6 +1,7 @@
 """The interface's languages: the catalogues are complete and current, and a page is drawn in the
 language its address, the browser's earlier choice or the browser itself asks for."""
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -433,4 +434,86 @@ def test_my_practices_in_german(app_data):
     assert {"Aufrufe, letzte 30 Tage", "Interessensbekundungen", "Twinnings"} <= labels
     assert any(caption.value.startswith("Status: ") for caption in at.caption)
     assert any("Zuletzt bestätigt am" in caption.value for caption in at.caption)
+    assert _english_left(at) == []
+
+
+def _chart_texts(at: AppTest) -> list[str]:
+    """Every title, subtitle, axis title, legend title and tooltip title of the page's charts
+    (a title wrapped onto lines, whole)."""
+    texts: list[str] = []
+
+    def gather(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("title", "subtitle", "text") and isinstance(value, str | list):
+                    texts.append(value if isinstance(value, str) else " ".join(map(str, value)))
+                gather(value)
+        elif isinstance(node, list):
+            for item in node:
+                gather(item)
+
+    for element in at.get("vega_lite_chart"):
+        gather(json.loads(element.proto.spec))
+    return texts
+
+
+def _html(at: AppTest, marker: str) -> str:
+    return next(e.proto.body for e in at.get("html") if marker in e.proto.body)
+
+
+def _uptake_map_in_german(**params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "de"
+    _run_in_german(at)
+    at.switch_page("app_pages/map.py")
+    at.query_params.update(params)
+    return _run_in_german(at)
+
+
+def test_the_uptake_map_in_german(app_data):
+    at = _uptake_map_in_german()
+    assert [title.value for title in at.title] == ["Verbreitungskarte"]
+    assert {box.label for box in at.multiselect} == {
+        "Art der Praktik",
+        "Reife",
+        "Gesundheitsbereich",
+        "WHO-Interventionsgruppe",
+        "Standard",
+    }
+    assert "Politik" in at.multiselect(key="map_type").options
+    assert at.slider(key="map_years").label == "Jahr der Eintragung"
+    assert at.get("button_group")[0].proto.label == "Auf der Karte zeigen"
+    assert {"Filter", "Die Zahlen der Karte als Tabelle"} <= {e.label for e in at.expander}
+    assert at.selectbox(key="map_country").placeholder == "Land wählen"
+    assert "Deutschland" in at.selectbox(key="map_country").options
+    assert _english_left(at) == []
+    legend = _html(at, "dhu-legend-title")
+    assert "Legende: Eingesetzte Praktiken" in legend and "Keine Daten" in legend
+    table = _html(at, "<caption>")
+    assert "Zahlen je Land, mit den oben gewählten Filtern" in table
+    header = re.findall(r'<th scope="col">([^<]*)</th>', table)
+    assert header[:3] == ["Land", "Eingesetzte Praktiken", "Je Million Einwohner"]
+    assert '<th scope="row">Deutschland</th>' in table
+    assert '<th scope="row">Österreich</th>' in table
+    # Tooltips on the map: the country's German name and what its figure counts.
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    features = next(layer for layer in deck["layers"] if layer["id"] == "countries")["data"]
+    germany = next(f for f in features["features"] if f["properties"]["iso_a2"] == "DE")
+    assert germany["properties"]["title"] == "Deutschland"
+    assert germany["properties"]["detail"].endswith(" eingesetzte Praktiken")
+    shown = _chart_texts(at)
+    assert {"Praktiken nach Art", "Reife der Praktiken", "Eintragungen je Jahr"} <= set(shown)
+    assert "Grenzüberschreitende Verbreitung: wer Praktiken von wem übernimmt" in shown
+    english = {m.id for m in _catalogue("de") if isinstance(m.id, str) and m.id != m.string}
+    assert [text for text in shown if text in english] == []
+
+
+def test_a_country_on_the_uptake_map_in_german(app_data):
+    at = _uptake_map_in_german(country="EE")
+    assert "Estland" in [header.value for header in at.subheader]
+    labels = {metric.label for metric in at.metric}
+    assert {"Praktiken", "Länder mit Verbreitung", "Eingesetzte Praktiken"} <= labels
+    assert any(md.value == "**In Estland eingesetzte Praktiken**" for md in at.markdown)
+    assert any("in RADAR öffnen](/radar?country=EE" in md.value for md in at.markdown)
+    assert {"Nach Art", "Nach Reife"} <= set(_chart_texts(at))
     assert _english_left(at) == []

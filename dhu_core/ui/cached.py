@@ -305,14 +305,15 @@ def captures_last_hour() -> int:
     return _captures_since(data_version(DRAFTS), minute - timedelta(hours=1))
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _uptake_by_country(version: int) -> pd.DataFrame:
+@st.cache_data(show_spinner=False, max_entries=8)
+def _uptake_by_country(version: int, language: str) -> pd.DataFrame:
+    # `language`: the frame holds the countries' names in the page's language.
     return uptake.country_uptake(uptake.UptakeFilters())
 
 
 def uptake_by_country() -> pd.DataFrame:
     """Every map metric per core country, counting all published practices."""
-    return _uptake_by_country(data_version(*UPTAKE))
+    return _uptake_by_country(data_version(*UPTAKE), i18n.current())
 
 
 # --- uptake map ----------------------------------------------------------------------------

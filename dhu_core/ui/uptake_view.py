@@ -8,22 +8,18 @@ import pandas as pd
 import streamlit as st
 
 from dhu_core import charts, geo, maps, spreadsheet, taxonomy, uptake
-from dhu_core.text import md_escape
+from dhu_core.i18n import N_, _, format_number
+from dhu_core.text import lower_first, md_escape
 from dhu_core.ui import cached
 
-#: Filter widgets: URL parameter (also the widget key's end) -> (label, options code -> label).
+#: Filter widgets: URL parameter (also the widget key's end) -> (label, its code list, whether
+#: an option shows its code before its label).
 FILTERS = {
-    "type": ("Type of practice", taxonomy.PRACTICE_TYPES.labels),
-    "maturity": (
-        "Maturity",
-        {level: f"{level} {label}" for level, label in taxonomy.MATURITY_LEVELS.labels.items()},
-    ),
-    "domain": ("Health domain", taxonomy.HEALTH_DOMAINS.labels),
-    "dhi": (
-        "WHO intervention group",
-        {code: f"{code} {label}" for code, label in taxonomy.DHI_GROUPS.labels.items()},
-    ),
-    "standard": ("Standard", taxonomy.STANDARDS.labels),
+    "type": (N_("Type of practice"), taxonomy.PRACTICE_TYPES, False),
+    "maturity": (N_("Maturity"), taxonomy.MATURITY_LEVELS, True),
+    "domain": (N_("Health domain"), taxonomy.HEALTH_DOMAINS, False),
+    "dhi": (N_("WHO intervention group"), taxonomy.DHI_GROUPS, True),
+    "standard": (N_("Standard"), taxonomy.STANDARDS, False),
 }
 #: Containers whose key starts with this show st.metric labels whole, on several lines if need
 #: be (Streamlit cuts them with "…" to one line).
@@ -69,14 +65,18 @@ def open_from_url(span: tuple[int, int]) -> None:
 
 def filters(span: tuple[int, int]) -> uptake.UptakeFilters:
     """The filter widgets, in a panel; the filters they set."""
-    with st.expander("Filters", icon=":material/filter_list:"):
+    with st.expander(_("Filters"), icon=":material/filter_list:"):
         columns = st.columns(3)
-        for index, (name, (label, options)) in enumerate(FILTERS.items()):
+        for index, (name, (label, code_list, coded)) in enumerate(FILTERS.items()):
+            options = {
+                code: f"{code} {shown}" if coded else shown
+                for code, shown in code_list.shown_labels().items()
+            }
             columns[index % 3].multiselect(
-                label, options=list(options), format_func=options.get, key=f"map_{name}"
+                _(label), options=list(options), format_func=options.get, key=f"map_{name}"
             )
         columns[len(FILTERS) % 3].slider(
-            "Year of registration",
+            _("Year of registration"),
             min_value=span[0],
             max_value=max(span[1], span[0] + 1),
             key="map_years",
@@ -97,9 +97,9 @@ def metric_choice() -> str:
     if state.get("map_metric") not in uptake.METRICS:
         state.map_metric = state.get("map_metric_shown", uptake.DEFAULT_METRIC)
     state.map_metric_shown = st.segmented_control(
-        "Show on the map",
+        _("Show on the map"),
         options=list(uptake.METRICS),
-        format_func=lambda code: uptake.METRICS[code].label,
+        format_func=lambda code: _(uptake.METRICS[code].label),
         required=True,
         key="map_metric",
     )
@@ -130,14 +130,18 @@ def uptake_map(data: uptake.Uptake, metric: str) -> None:
         selection_mode="single-object",
         key=_deck_key(),
         height=600,
-        alt=f"Map of Europe: {spec.label.lower()} per country",
+        alt=_("Map of Europe: {figure} per country").format(figure=lower_first(_(spec.label))),
     )
-    map_legend(maps.legend(data.countries, metric), spec.label)
+    map_legend(maps.legend(data.countries, metric), _(spec.label))
     st.caption(
-        f"{spec.description} Grey: no data (outside the platform's 42 countries). Arcs: "
-        "twinnings, from the originator's country (orange) to the adopter's (crimson)."
+        _(spec.description)
+        + " "
+        + _(
+            "Grey: no data (outside the platform's 42 countries). Arcs: twinnings, from the "
+            "originator's country (orange) to the adopter's (crimson)."
+        )
     )
-    with st.expander("The map's figures as a table", icon=":material/table:"):
+    with st.expander(_("The map's figures as a table"), icon=":material/table:"):
         figures_table(data.countries)
     download(data.countries, "uptake-by-country")
 
@@ -146,35 +150,37 @@ def figures_table(countries: pd.DataFrame) -> None:
     """Every figure of the map per country, as a table a screen reader can read (the map's
     equivalent for those who cannot see it); it scrolls sideways by keyboard on a phone."""
     header = "".join(
-        f'<th scope="col">{html.escape(m.label)}</th>' for m in uptake.METRICS.values()
+        f'<th scope="col">{html.escape(_(m.label))}</th>' for m in uptake.METRICS.values()
     )
     rows = "".join(
         f'<tr><th scope="row">{html.escape(row["name"])}</th>'
         + "".join(
-            f"<td>{row[code]:,.{spec.decimals}f}</td>" for code, spec in uptake.METRICS.items()
+            f"<td>{format_number(row[code], decimals=spec.decimals)}</td>"
+            for code, spec in uptake.METRICS.items()
         )
         + "</tr>"
-        for _, row in countries.sort_values("name").iterrows()
+        for row in countries.sort_values("name").to_dict("records")
     )
+    caption = html.escape(_("Figures per country, with the filters chosen above"))
     st.html(
         '<div class="dhu-rich-text dhu-figures"><table tabindex="0">'
-        "<caption>Figures per country, with the filters chosen above</caption>"
-        f'<thead><tr><th scope="col">Country</th>{header}</tr></thead>'
+        f"<caption>{caption}</caption>"
+        f'<thead><tr><th scope="col">{html.escape(_("Country"))}</th>{header}</tr></thead>'
         f"<tbody>{rows}</tbody></table></div>"
     )
 
 
 def map_legend(frame: pd.DataFrame, title: str) -> None:
     """The map's colour classes as labelled swatches, wrapping onto more lines when narrow."""
+    name = _("Legend: {title}").format(title=title)
     items = "".join(
         f'<span class="dhu-legend-item" role="listitem">'
         f'<span class="dhu-swatch" style="background:{colour}"></span>{html.escape(label)}</span>'
         for label, colour in frame[["label", "colour"]].itertuples(index=False)
     )
     st.html(
-        f"{_LEGEND_STYLE}<div class='dhu-legend' role='list' aria-label='Legend: "
-        f"{html.escape(title)}'><span class='dhu-legend-title'>{html.escape(title)}</span>"
-        f"{items}</div>"
+        f"{_LEGEND_STYLE}<div class='dhu-legend' role='list' aria-label='{html.escape(name)}'>"
+        f"<span class='dhu-legend-title'>{html.escape(title)}</span>{items}</div>"
     )
 
 
@@ -188,18 +194,21 @@ def country_panel(data: uptake.Uptake, chosen: uptake.UptakeFilters) -> str | No
     wrapping_figures()
     with st.container(key=f"{FIGURES}-map"):
         figures = st.columns(2)
-        figures[0].metric("Practices", f"{int(data.profile['practices'].sum()):,}")
+        figures[0].metric(_("Practices"), format_number(int(data.profile["practices"].sum())))
         figures[1].metric(
-            "Countries with uptake", f"{int((data.countries['deployed'] > 0).sum()):,}"
+            _("Countries with uptake"), format_number(int((data.countries["deployed"] > 0).sum()))
         )
-        figures[0].metric("Deployments abroad", f"{int(data.flows['practices'].sum()):,}")
-        figures[1].metric("Twinnings", f"{len(data.twinnings):,}")
+        figures[0].metric(
+            _("Deployments abroad"), format_number(int(data.flows["practices"].sum()))
+        )
+        figures[1].metric(_("Twinnings"), format_number(len(data.twinnings)))
+    shown_names = geo.shown_country_names()
     country = st.selectbox(
-        "Country: click it on the map, or choose it here",
-        options=list(geo.countries()),
+        _("Country: click it on the map, or choose it here"),
+        options=[code for code in shown_names if code in geo.countries()],
         format_func=geo.country_name,
         index=None,
-        placeholder="Choose a country",
+        placeholder=_("Choose a country"),
         key="map_country",
         on_change=_on_country_chosen,
     )
@@ -215,17 +224,17 @@ def _country(data: uptake.Uptake, chosen: uptake.UptakeFilters, country: str) ->
     with st.container(key=f"{FIGURES}-country"):
         cells = st.columns(2)
         for index, (code, spec) in enumerate(uptake.METRICS.items()):
-            value = f"{row[code]:,.{spec.decimals}f}"
-            cells[index % 2].metric(spec.label, value, help=spec.description)
+            value = format_number(row[code], decimals=spec.decimals)
+            cells[index % 2].metric(_(spec.label), value, help=_(spec.description))
     types, levels = uptake.by_type(detail.profile), uptake.by_maturity(detail.profile)
-    chart(charts.practices_by_type(types, title="By type"), types, f"{country}-by-type")
+    chart(charts.practices_by_type(types, title=_("By type")), types, f"{country}-by-type")
     chart(
-        charts.maturity_distribution(levels, title="By maturity"),
+        charts.maturity_distribution(levels, title=_("By maturity")),
         levels,
         f"{country}-by-maturity",
     )
     shown = detail.practices
-    st.markdown(f"**Practices deployed in {row['name']}**")
+    st.markdown(_("**Practices deployed in {country}**").format(country=row["name"]))
     with st.container(height=320):
         st.markdown(
             "\n".join(
@@ -235,10 +244,16 @@ def _country(data: uptake.Uptake, chosen: uptake.UptakeFilters, country: str) ->
                 f"{md_escape(p.organisation)}, {geo.country_name(p.origin)}"
                 for p in shown.itertuples()
             )
-            or "No practice matches the filters."
+            or _("No practice matches the filters.")
         )
-    more = f"all {row['deployed']:,} in RADAR" if row["deployed"] > len(shown) else "in RADAR"
-    st.markdown(f"[Open these practices {more}]({uptake.radar_url(chosen, country)})")
+    link = (
+        _("[Open these practices all {count} in RADAR]({url})")
+        if row["deployed"] > len(shown)
+        else _("[Open these practices in RADAR]({url})")
+    )
+    st.markdown(
+        link.format(count=format_number(row["deployed"]), url=uptake.radar_url(chosen, country))
+    )
     download(shown, f"{country}-practices")
 
 
@@ -265,23 +280,30 @@ def practice_charts(data: uptake.Uptake) -> None:
 def indicator_comparison(countries: pd.DataFrame, metric: str) -> str:
     """The map's metric beside a public indicator chosen here; the indicator."""
     indicator = st.selectbox(
-        "Public indicator",
+        _("Public indicator"),
         options=list(uptake.INDICATORS),
-        format_func=uptake.INDICATORS.get,
+        format_func=lambda code: _(uptake.INDICATORS[code]),
         key="map_indicator",
     )
     compared = uptake.indicator_comparison(countries, metric, indicator)
     chart(charts.indicator_comparison(compared), compared.frame, "indicator-comparison")
+    source = _(
+        "Source: {source}, {year}, the latest year, for every country; percent of individuals "
+        "aged 16 to 74."
+    ).format(source=uptake.INDICATOR_SOURCE, year=compared.year)
     left_out = (
-        f" No {compared.year} value for {', '.join(compared.missing)}, so they are left out."
+        [
+            _("No {year} value for {countries}, so they are left out.").format(
+                year=compared.year, countries=", ".join(compared.missing)
+            )
+        ]
         if compared.missing
-        else ""
+        else []
     )
-    st.caption(
-        f"Source: {uptake.INDICATOR_SOURCE}, {compared.year}, the latest year, for every "
-        f"country; percent of individuals aged 16 to 74.{left_out} A country's code is shown "
-        "where it fits; every point names its country when pointed at."
+    shown = _(
+        "A country's code is shown where it fits; every point names its country when pointed at."
     )
+    st.caption(" ".join([source, *left_out, shown]))
     return indicator
 
 
