@@ -8,9 +8,9 @@ request of a process, before any index exists, waits for one. What an index olde
 data could get wrong is checked against the database where it matters (see
 `dhu_core.ui.cached` and `dhu_core.twinning`).
 
-The app builds each index in a Python process of its own (`dhu_core.build_process`), which
-hands back only the finished index: what a build reads and computes on the way goes with that
-process instead of staying in the app process's heap.
+The app builds each index of a large catalogue in a Python process of its own
+(`dhu_core.build_process`), which hands back only the finished index: what a build reads and
+computes on the way goes with that process instead of staying in the app process's heap.
 """
 
 import logging
@@ -18,7 +18,10 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from dhu_core import db, matching, similarity
+from sqlalchemy import func, select
+
+from dhu_core import build_process, db, matching, similarity
+from dhu_core.models import Practice
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,9 @@ Index = TypeVar("Index")
 #: builds side by side would hold both old and both new indexes (and their working memory) at
 #: once, for no gain on the GIL.
 _ONE_BUILD_AT_A_TIME = threading.Lock()
+#: From this many practices an index is built in a process of its own; below it, starting a
+#: Python process (seconds of imports) costs more than the build, and spares little memory.
+APART_FROM = 10_000
 
 
 class BackgroundIndex(Generic[Index]):
@@ -115,6 +121,15 @@ class BackgroundIndex(Generic[Index]):
                 if self._wanted == target:
                     self._building = False
                     return
+
+
+def built(index_of: Callable[[str], Index], url: str) -> Index:
+    """`index_of(url)`: in a process of its own from `APART_FROM` practices, else in this one."""
+    with db.read_scope(db.get_engine(url)) as session:
+        practices = session.execute(select(func.count()).select_from(Practice)).scalar_one()
+    if practices < APART_FROM:
+        return index_of(url)
+    return build_process.built_apart(index_of, url)
 
 
 def similarity_index(url: str) -> similarity.SimilarityIndex:

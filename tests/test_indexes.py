@@ -201,6 +201,8 @@ def app_indexes(engine, monkeypatch) -> Iterator[Builders]:
         return run
 
     monkeypatch.setattr(build_process, "built_apart", recorded(build_process.built_apart))
+    # Every build in a process of its own, as for a large catalogue, however small this one is.
+    monkeypatch.setattr(indexes, "APART_FROM", 0)
     yield builders
     builders.open.set()
     get_settings.cache_clear()
@@ -374,3 +376,22 @@ def test_a_failed_build_apart_is_logged_and_the_old_index_keeps_serving(engine, 
     assert "building the similarity index for data version 2 failed" in caplog.text
     assert "no such table: practice" in caplog.text
     assert holder.get(2) is first and holder.version == 1
+
+
+def test_a_small_catalogue_is_indexed_in_the_app_process_a_large_one_apart(engine, monkeypatch):
+    """Starting a Python process costs seconds of imports: worth it only for a large catalogue
+    (a queue of such builds made a test run's pages wait for minutes)."""
+    add_practices(engine, {"Asthma diary": "An app for asthma.", "Asthma coach": "Coaching."})
+    url = engine.url.render_as_string(hide_password=False)
+    apart = []
+    real = build_process.built_apart
+    monkeypatch.setattr(
+        build_process, "built_apart", lambda *args: apart.append(args) or real(*args)
+    )
+
+    small = indexes.built(indexes.matching_index, url)
+    assert apart == [] and len(small) == 2
+
+    monkeypatch.setattr(indexes, "APART_FROM", 2)
+    large = indexes.built(indexes.matching_index, url)
+    assert apart == [(indexes.matching_index, url)] and len(large) == 2

@@ -11,7 +11,6 @@ import pandas as pd
 import streamlit as st
 
 from dhu_core import (
-    build_process,
     catalogue,
     db,
     demo,
@@ -136,15 +135,12 @@ def _indexes() -> _Indexes:
 
 @st.cache_resource(show_spinner=False, max_entries=1)
 def _indexes_of(url: str) -> _Indexes:
-    """Each built in a process of its own (see `dhu_core.build_process`)."""
+    """Each built in a process of its own for a large catalogue (see `indexes.built`)."""
     return _Indexes(
         BackgroundIndex(
-            lambda: build_process.built_apart(indexes.similarity_index, url),
-            name="similarity index",
+            lambda: indexes.built(indexes.similarity_index, url), name="similarity index"
         ),
-        BackgroundIndex(
-            lambda: build_process.built_apart(indexes.matching_index, url), name="matching index"
-        ),
+        BackgroundIndex(lambda: indexes.built(indexes.matching_index, url), name="matching index"),
     )
 
 
