@@ -24,6 +24,9 @@ class BuildError(RuntimeError):
     """A build in a process of its own failed; the message ends with what that process wrote."""
 
 
+#: From this many practices an index is built in a process of its own; below it, starting a
+#: Python process (seconds of imports) costs more than the build, and spares little memory.
+APART_FROM = 10_000
 #: How much of a failed build process's error output its error repeats.
 ERROR_TAIL = 4000
 

@@ -52,11 +52,6 @@ KEPT_HITS = 32
 MOST_PATCHED = 2000
 #: The time of a practice never published or confirmed, as a number: before any other.
 NEVER = -(2**62)
-#: From this many listed practices, an index is read in a process of its own (see
-#: `dhu_core.build_process`): at 100,000, reading it here left 60 MB more resident than the
-#: index holds, and took 230 MB at its peak. Below, starting that process takes longer than
-#: reading a few MB.
-APART_FROM = 10_000
 
 #: The freshness columns come first in every index, whether or not a practice has them.
 _FRESHNESS_COLUMNS = tuple(("freshness", value) for value in FRESHNESS)
@@ -362,10 +357,12 @@ def current(session: Session, outdated_before: datetime) -> FacetIndex:
 
 
 def _built(session: Session, outdated_before: datetime) -> FacetIndex:
-    """A new index of every listed practice; read in a process of its own from `APART_FROM`
-    practices (it then reads the database as it is when it starts, no older)."""
+    """A new index of every listed practice; read in a process of its own from
+    `build_process.APART_FROM` practices (at 100,000, reading it here left 60 MB more resident
+    than the index holds, and took 230 MB at its peak); it then reads the database as it is
+    when it starts, no older."""
     listed = session.execute(select(func.count()).select_from(Practice).where(LISTED)).scalar_one()
-    if listed < APART_FROM:
+    if listed < build_process.APART_FROM:
         return FacetIndex.build(session, outdated_before)
     url = session.get_bind().url.render_as_string(hide_password=False)
     listing, seen = build_process.built_apart(listing_of, url)

@@ -24,7 +24,7 @@ from gettext import NullTranslations
 from io import BytesIO
 from pathlib import Path
 
-from babel import Locale, dates, numbers
+from babel import dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -114,11 +114,6 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 def N_(message: str) -> str:  # noqa: N802 (gettext's own name for the marker)
     """Mark `message` for translation where it is defined; `_()` translates it where shown."""
     return message
-
-
-def locale() -> Locale:
-    """Babel's locale of the page's language, for numbers and dates."""
-    return Locale.parse(current())
 
 
 def format_number(value: float, *, decimals: int | None = None) -> str:

@@ -31,9 +31,6 @@ Index = TypeVar("Index")
 #: builds side by side would hold both old and both new indexes (and their working memory) at
 #: once, for no gain on the GIL.
 _ONE_BUILD_AT_A_TIME = threading.Lock()
-#: From this many practices an index is built in a process of its own; below it, starting a
-#: Python process (seconds of imports) costs more than the build, and spares little memory.
-APART_FROM = 10_000
 
 
 class BackgroundIndex(Generic[Index]):
@@ -124,10 +121,11 @@ class BackgroundIndex(Generic[Index]):
 
 
 def built(index_of: Callable[[str], Index], url: str) -> Index:
-    """`index_of(url)`: in a process of its own from `APART_FROM` practices, else in this one."""
+    """`index_of(url)`: in a process of its own from `build_process.APART_FROM` practices, else
+    in this one."""
     with db.read_scope(db.get_engine(url)) as session:
         practices = session.execute(select(func.count()).select_from(Practice)).scalar_one()
-    if practices < APART_FROM:
+    if practices < build_process.APART_FROM:
         return index_of(url)
     return build_process.built_apart(index_of, url)
 

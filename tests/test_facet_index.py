@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, delete, insert, update
 from sqlmodel import select
 
-from dhu_core import changes, db, facet_index, freshness
+from dhu_core import build_process, changes, db, facet_index, freshness
 from dhu_core.catalogue import CatalogueQuery, search
 from dhu_core.facet_index import FacetIndex
 from dhu_core.models import DataChange, Organisation, Practice, PracticeCountry, PracticeTag
@@ -255,7 +255,7 @@ def test_a_bulk_statement_naming_no_practice_builds_the_index_again(engine, owne
 def test_a_large_catalogue_is_read_again_in_a_process_of_its_own(engine, owner, reads, monkeypatch):
     """From `APART_FROM` practices, a full read runs in a build process (this one reads
     nothing) and gives the index a read here gives."""
-    monkeypatch.setattr(facet_index, "APART_FROM", 2)
+    monkeypatch.setattr(build_process, "APART_FROM", 2)
     add(engine, owner)
     kept(engine)
     assert reads == ["all"]  # one practice: read here

@@ -202,7 +202,7 @@ def app_indexes(engine, monkeypatch) -> Iterator[Builders]:
 
     monkeypatch.setattr(build_process, "built_apart", recorded(build_process.built_apart))
     # Every build in a process of its own, as for a large catalogue, however small this one is.
-    monkeypatch.setattr(indexes, "APART_FROM", 0)
+    monkeypatch.setattr(build_process, "APART_FROM", 0)
     yield builders
     builders.open.set()
     get_settings.cache_clear()
@@ -392,6 +392,6 @@ def test_a_small_catalogue_is_indexed_in_the_app_process_a_large_one_apart(engin
     small = indexes.built(indexes.matching_index, url)
     assert apart == [] and len(small) == 2
 
-    monkeypatch.setattr(indexes, "APART_FROM", 2)
+    monkeypatch.setattr(build_process, "APART_FROM", 2)
     large = indexes.built(indexes.matching_index, url)
     assert apart == [(indexes.matching_index, url)] and len(large) == 2
