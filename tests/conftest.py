@@ -20,6 +20,7 @@ from tests.browser import (
     require_chromium,
     streamlit_server,
 )
+from tests.german import clear_caches
 from tests.race import Racers, racers
 
 # App processes started by the tests run no scheduled jobs of their own (freshness passes
@@ -150,3 +151,14 @@ def racing(migrated_engine) -> Iterator[Racers]:
     """Two worker processes on the test database, released together for each race."""
     with racers(migrated_engine.url.render_as_string(hide_password=False)) as pair:
         yield pair
+
+
+@pytest.fixture(scope="module")
+def app_data(tmp_path_factory):
+    """One embedded database for this module's page tests (seeded on the first page run)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("DATABASE_URL", raising=False)
+        env.setenv("DHU_DATA_DIR", str(tmp_path_factory.mktemp("i18n-pages")))
+        clear_caches()
+        yield
+    clear_caches()

@@ -6,7 +6,6 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import streamlit
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
@@ -14,9 +13,17 @@ from streamlit.testing.v1 import AppTest
 
 from dhu_core import i18n
 from dhu_core.calls import calls
-from dhu_core.config import get_settings
-from tests.apptest import APP, sign_in
+from tests.apptest import APP
 from tests.browser import ROOT
+from tests.german import (
+    chart_texts,
+    english_left,
+    html,
+    in_german,
+    run_in_german,
+    shown_texts,
+    signed_in_in_german,
+)
 
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
@@ -167,77 +174,6 @@ def test_an_unknown_language_in_the_address_falls_back_to_english(embedded_app):
 # --- pages in German: headings and labels translated, no English text of the catalogue left --
 
 
-@pytest.fixture(scope="module")
-def app_data(tmp_path_factory):
-    """One embedded database for this module's page tests (seeded on the first page run)."""
-    with pytest.MonkeyPatch.context() as env:
-        env.delenv("DATABASE_URL", raising=False)
-        env.setenv("DHU_DATA_DIR", str(tmp_path_factory.mktemp("i18n-pages")))
-        _clear_caches()
-        yield
-    _clear_caches()
-
-
-def _clear_caches() -> None:
-    get_settings.cache_clear()
-    streamlit.cache_data.clear()
-    streamlit.cache_resource.clear()
-
-
-def _in_german(page: str) -> AppTest:
-    """`page` opened by a link with `?lang=de`, checked to have run cleanly."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["lang"] = "de"
-    _run_in_german(at)
-    at.switch_page(f"app_pages/{page}.py")
-    return _run_in_german(at)
-
-
-def _run_in_german(at: AppTest) -> AppTest:
-    # AppTest formats the widgets' values with their format_func in the test's own thread:
-    # that thread draws in German too, as the page's does.
-    with i18n.language("de"):
-        at.run()
-    assert not at.exception and not at.error
-    return at
-
-
-_TEXT_ELEMENTS = ["title", "header", "subheader", "markdown", "caption", "info", "warning"]
-_TEXT_ELEMENTS += ["success", "error", "expander", "tab", "metric", "page_link", "button"]
-_TEXT_ELEMENTS += ["text_input", "text_area", "selectbox", "multiselect", "radio", "checkbox"]
-_TEXT_ELEMENTS += ["toggle", "number_input", "date_input", "slider", "select_slider"]
-_TEXT_ELEMENTS += ["button_group"]
-
-
-def _shown_texts(at: AppTest) -> list[str]:
-    """Every heading, text, label, placeholder, help and option the page shows."""
-    texts = []
-    for kind in _TEXT_ELEMENTS:
-        for element in at.get(kind):
-            for name in ("body", "value", "label", "placeholder", "help"):
-                value = getattr(element.proto, name, None)
-                if isinstance(value, str) and value:
-                    texts.append(value)
-            for option in getattr(element.proto, "options", []):
-                texts.append(option if isinstance(option, str) else option.content)
-    return texts
-
-
-def _english_left(at: AppTest) -> list[str]:
-    """The page's texts still in English where the German catalogue has its own words."""
-    german = {
-        message.id: message.string
-        for message in _catalogue("de")
-        if isinstance(message.id, str) and message.id and message.string != message.id
-    }
-    long = [english for english in german if len(english) >= 25]
-    return [
-        text
-        for text in _shown_texts(at)
-        if text in german or any(english in text for english in long)
-    ]
-
-
 SITE_PAGES = {
     "about": ("Über die DHU-Plattform", "<h2>Drei Säulen</h2>", "Three pillars"),
     "help": ("Hilfe", "<h2>Glossar</h2>", "Glossary"),
@@ -250,24 +186,24 @@ SITE_PAGES = {
 @pytest.mark.parametrize("page", SITE_PAGES)
 def test_a_site_page_in_german(app_data, page):
     heading, german, english = SITE_PAGES[page]
-    at = _in_german(page)
+    at = in_german(page)
     assert [title.value for title in at.title] == [heading]
     text = "\n".join(element.proto.body for element in at.get("html"))
     assert german in text and english not in text
     assert {"Über uns", "Hilfe", "Datenschutz"} <= {
         link.proto.label for link in at.get("page_link")
     }
-    assert _english_left(at) == []
+    assert english_left(at) == []
 
 
 def test_the_check_for_english_left_finds_an_english_page(app_data):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("app_pages/about.py").run()
-    assert {"About the DHU Platform", "Help", "Language"} <= set(_english_left(at))
+    assert {"About the DHU Platform", "Help", "Language"} <= set(english_left(at))
 
 
 def test_the_radar_catalogue_in_german(app_data):
-    at = _in_german("radar")
+    at = in_german("radar")
     assert [title.value for title in at.title] == ["RADAR"]
     assert [box.label for box in at.text_input] == ["Suche"]
     assert at.selectbox(key="radar_sort").label == "Sortieren nach"
@@ -278,23 +214,23 @@ def test_the_radar_catalogue_in_german(app_data):
     types = [option.content for option in at.get("button_group")[0].proto.options]
     assert any(option.startswith("Politik (") for option in types), types
     assert any("eingesetzt in" in caption.value for caption in at.caption)
-    assert _english_left(at) == []
+    assert english_left(at) == []
 
 
 def test_a_practice_in_german(app_data):
-    at = _in_german("radar")
+    at = in_german("radar")
     at.query_params["practice"] = "1"
-    _run_in_german(at)
+    run_in_german(at)
     assert "Zurück zum Katalog" in [link.proto.label for link in at.get("page_link")]
     assert not at.warning
-    shown = "\n".join(_shown_texts(at))
+    shown = "\n".join(shown_texts(at))
     assert "**Reife:**" in shown and "**Gesundheitsbereiche:**" in shown
     assert "Ähnliche Praktiken" in [header.value for header in at.subheader]
-    assert _english_left(at) == []
+    assert english_left(at) == []
 
 
 def test_signing_in_in_german(app_data):
-    at = _in_german("sign_in")
+    at = in_german("sign_in")
     assert [title.value for title in at.title] == ["Anmelden"]
     assert [box.label for box in at.text_input] == ["Benutzername", "Passwort"]
     assert "Anmelden" in [button.label for button in at.get("button")]
@@ -302,34 +238,34 @@ def test_signing_in_in_german(app_data):
     assert {"Passwort vergessen?", "Noch kein Konto? Als Inhaber einer Praktik registrieren"} <= (
         set(links)
     )
-    assert _english_left(at) == []
+    assert english_left(at) == []
 
 
 def test_creating_an_account_in_german(app_data):
-    at = _in_german("sign_up")
+    at = in_german("sign_up")
     assert [title.value for title in at.title] == ["Konto anlegen"]
     assert at.radio[0].label == "Ihre Organisation *"
     labels = [box.label for box in at.text_input]
     assert labels[:3] == ["Benutzername *", "Ihr Name *", "E-Mail *"]
     assert at.text_input(key="su_password").help.startswith("Mindestens 12 Zeichen")
-    assert _english_left(at) == []
+    assert english_left(at) == []
     # A failed submission names the fields to correct in German.
     submit = next(button for button in at.button if button.label == "Konto erstellen")
     with i18n.language("de"):
         submit.click().run()
     assert any("Bitte korrigieren Sie" in error.value for error in at.error)
-    assert _english_left(at) == []
+    assert english_left(at) == []
 
 
 def test_forgetting_a_password_in_german(app_data):
-    at = _in_german("forgot_password")
+    at = in_german("forgot_password")
     assert [title.value for title in at.title] == ["Passwort vergessen?"]
     assert [box.label for box in at.text_input] == ["E-Mail-Adresse Ihres Kontos"]
-    assert _english_left(at) == []
+    assert english_left(at) == []
 
 
 def test_the_knowledge_community_in_german(app_data):
-    at = _in_german("knowledge")
+    at = in_german("knowledge")
     assert [title.value for title in at.title] == ["Wissensgemeinschaft"]
     tabs = [tab.label for tab in at.tabs]
     assert tabs == ["Zusammenfassungen", "Nachfrage und Angebot", "Lehren aus Twinnings"]
@@ -337,37 +273,37 @@ def test_the_knowledge_community_in_german(app_data):
     assert at.text_input(key="kn_text").label == "Zusammenfassungen durchsuchen"
     assert any(caption.value.endswith("Zusammenfassungen") for caption in at.caption)
     assert any(info.value.startswith("Melden Sie sich an") for info in at.info)
-    assert _english_left(at) == []
+    assert english_left(at) == []
 
 
 def test_a_digest_in_german(app_data):
-    at = _in_german("knowledge")
+    at = in_german("knowledge")
     at.query_params["digest"] = "1"
-    _run_in_german(at)
+    run_in_german(at)
     links = [link.proto.label for link in at.get("page_link")]
     assert {"Link zu dieser Zusammenfassung", "Alle Zusammenfassungen"} <= set(links)
-    assert _english_left(at) == []
+    assert english_left(at) == []
 
 
 def test_quick_capture_in_german(app_data):
-    at = _in_german("capture")
+    at = in_german("capture")
     assert [title.value for title in at.title] == ["Registrieren Sie Ihre Praktik in 30 Sekunden"]
     assert [box.label for box in at.text_input] == ["Name der Praktik *", "Ihre E-Mail *"]
     assert at.selectbox(key="qc_country").label == "Land *"
     assert at.selectbox(key="qc_country").placeholder == "Auswählen …"
     assert "Deutschland" in at.selectbox(key="qc_country").options
-    assert _english_left(at) == []
+    assert english_left(at) == []
     # A capture sent without its fields names them in German.
     send = next(button for button in at.button if button.label == "Senden")
     with i18n.language("de"):
         send.click().run()
     messages = [error.value for error in at.error]
     assert "Wählen Sie das Land" in messages and "Titel: mindestens 3 Zeichen nötig" in messages
-    assert _english_left(at) == []
+    assert english_left(at) == []
 
 
 def test_the_twinning_calls_in_german(app_data):
-    at = _in_german("calls")
+    at = in_german("calls")
     assert [title.value for title in at.title] == ["Twinning-Ausschreibungen"]
     headings = [header.value for header in at.subheader]
     assert headings and set(headings) <= {
@@ -378,7 +314,7 @@ def test_the_twinning_calls_in_german(app_data):
     captions = [caption.value for caption in at.caption]
     assert captions and all(" UTC · " in caption for caption in captions), captions
     assert all("Plätze, je" in caption or "Platz, je" in caption for caption in captions)
-    assert _english_left(at) == []
+    assert english_left(at) == []
 
 
 def test_the_time_left_in_each_language():
@@ -393,24 +329,15 @@ def test_the_time_left_in_each_language():
         assert calls.time_left(closes, closes) == "cerrada"
 
 
-def _signed_in_in_german(username: str, page: str) -> AppTest:
-    """`page` for the demo account `username`, after it signed in, in German."""
-    at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), username)
-    at.query_params["lang"] = "de"
-    _run_in_german(at)
-    at.switch_page(f"app_pages/{page}.py")
-    return _run_in_german(at)
-
-
 def test_registering_a_practice_in_german(app_data):
-    at = _signed_in_in_german("demo-owner", "register")
+    at = signed_in_in_german("demo-owner", "register")
     assert [title.value for title in at.title] == ["Praktik eintragen"]
     headings = [header.value for header in at.subheader]
     assert headings[:2] == ["1 · Worum es geht", "2 · Wo sie eingesetzt wird"]
     assert at.text_input(key="pf_title").label == "Titel *"
     assert at.multiselect(key="pf_countries").label == "Einsatzländer *"
     assert at.radio(key="pf_transferable").options == ["ja", "nein", "nicht entschieden"]
-    assert _english_left(at) == []
+    assert english_left(at) == []
     # A failed submission names the fields to correct by their German labels.
     with i18n.language("de"):
         at.selectbox(key="register_choice").set_value(0).run()
@@ -424,50 +351,26 @@ def test_registering_a_practice_in_german(app_data):
     assert "Titel: mindestens 3 Zeichen nötig" in messages
     assert "Wählen Sie die Art der Praktik" in messages
     assert "Nennen Sie mindestens ein Land, in dem sie eingesetzt wird" in messages
-    assert _english_left(at) == []
+    assert english_left(at) == []
 
 
 def test_my_practices_in_german(app_data):
-    at = _signed_in_in_german("demo-owner", "my_practices")
+    at = signed_in_in_german("demo-owner", "my_practices")
     assert [title.value for title in at.title] == ["Meine Praktiken"]
     labels = {metric.label for metric in at.metric}
     assert {"Aufrufe, letzte 30 Tage", "Interessensbekundungen", "Twinnings"} <= labels
     assert any(caption.value.startswith("Status: ") for caption in at.caption)
     assert any("Zuletzt bestätigt am" in caption.value for caption in at.caption)
-    assert _english_left(at) == []
-
-
-def _chart_texts(at: AppTest) -> list[str]:
-    """Every title, subtitle, axis title, legend title and tooltip title of the page's charts
-    (a title wrapped onto lines, whole)."""
-    texts: list[str] = []
-
-    def gather(node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("title", "subtitle", "text") and isinstance(value, str | list):
-                    texts.append(value if isinstance(value, str) else " ".join(map(str, value)))
-                gather(value)
-        elif isinstance(node, list):
-            for item in node:
-                gather(item)
-
-    for element in at.get("vega_lite_chart"):
-        gather(json.loads(element.proto.spec))
-    return texts
-
-
-def _html(at: AppTest, marker: str) -> str:
-    return next(e.proto.body for e in at.get("html") if marker in e.proto.body)
+    assert english_left(at) == []
 
 
 def _uptake_map_in_german(**params: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["lang"] = "de"
-    _run_in_german(at)
+    run_in_german(at)
     at.switch_page("app_pages/map.py")
     at.query_params.update(params)
-    return _run_in_german(at)
+    return run_in_german(at)
 
 
 def test_the_uptake_map_in_german(app_data):
@@ -486,10 +389,10 @@ def test_the_uptake_map_in_german(app_data):
     assert {"Filter", "Die Zahlen der Karte als Tabelle"} <= {e.label for e in at.expander}
     assert at.selectbox(key="map_country").placeholder == "Land wählen"
     assert "Deutschland" in at.selectbox(key="map_country").options
-    assert _english_left(at) == []
-    legend = _html(at, "dhu-legend-title")
+    assert english_left(at) == []
+    legend = html(at, "dhu-legend-title")
     assert "Legende: Eingesetzte Praktiken" in legend and "Keine Daten" in legend
-    table = _html(at, "<caption>")
+    table = html(at, "<caption>")
     assert "Zahlen je Land, mit den oben gewählten Filtern" in table
     header = re.findall(r'<th scope="col">([^<]*)</th>', table)
     assert header[:3] == ["Land", "Eingesetzte Praktiken", "Je Million Einwohner"]
@@ -501,7 +404,7 @@ def test_the_uptake_map_in_german(app_data):
     germany = next(f for f in features["features"] if f["properties"]["iso_a2"] == "DE")
     assert germany["properties"]["title"] == "Deutschland"
     assert germany["properties"]["detail"].endswith(" eingesetzte Praktiken")
-    shown = _chart_texts(at)
+    shown = chart_texts(at)
     assert {"Praktiken nach Art", "Reife der Praktiken", "Eintragungen je Jahr"} <= set(shown)
     assert "Grenzüberschreitende Verbreitung: wer Praktiken von wem übernimmt" in shown
     english = {m.id for m in _catalogue("de") if isinstance(m.id, str) and m.id != m.string}
@@ -515,5 +418,5 @@ def test_a_country_on_the_uptake_map_in_german(app_data):
     assert {"Praktiken", "Länder mit Verbreitung", "Eingesetzte Praktiken"} <= labels
     assert any(md.value == "**In Estland eingesetzte Praktiken**" for md in at.markdown)
     assert any("in RADAR öffnen](/radar?country=EE" in md.value for md in at.markdown)
-    assert {"Nach Art", "Nach Reife"} <= set(_chart_texts(at))
-    assert _english_left(at) == []
+    assert {"Nach Art", "Nach Reife"} <= set(chart_texts(at))
+    assert english_left(at) == []
