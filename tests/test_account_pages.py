@@ -166,7 +166,7 @@ def test_an_owner_cannot_reach_the_admin_page(app):
     at.switch_page("app_pages/admin.py").run()
     assert not at.exception
     assert [w.value for w in at.warning] == [
-        "This page is for administrators; your account's role is Practice owner."
+        "This page is for: Administrator. Your account's role: Practice owner."
     ]
     assert not at.dataframe and not at.subheader
 

@@ -118,7 +118,7 @@ def test_a_page_for_another_role_says_whom_it_is_for(demo_server, page):
     url, database = demo_server
     sign_in(page, url, "demo-owner", demo_password(database, "demo-owner"))
     _open(page, url + "/admin", "Signed in as demo-owner · Practice owner")
-    expect(page.get_by_text("This page is for administrators")).to_be_visible()
+    expect(page.get_by_text("This page is for: Administrator.")).to_be_visible()
     assert page.get_by_text("Page not found").count() == 0
     assert page.get_by_role("heading", name="Audit log").count() == 0
 

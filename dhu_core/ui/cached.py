@@ -29,6 +29,7 @@ from dhu_core import (
 from dhu_core.calls import lessons
 from dhu_core.changes import ACCOUNTS, CATALOGUE, DRAFTS, KNOWLEDGE, ORGANISATIONS, TWINNING
 from dhu_core.config import get_settings
+from dhu_core.i18n import N_, _
 from dhu_core.indexes import BackgroundIndex
 from dhu_core.knowledge import DigestView
 from dhu_core.models import PracticePublic, utcnow
@@ -133,6 +134,13 @@ def _indexes() -> _Indexes:
     return _indexes_of(get_settings().sqlalchemy_url)
 
 
+#: What a visitor reads while the first request of a process waits for an index.
+_PREPARING = {
+    "similarity index": N_("Preparing the similar practices…"),
+    "matching index": N_("Preparing the twinning suggestions…"),
+}
+
+
 @st.cache_resource(show_spinner=False, max_entries=1)
 def _indexes_of(url: str) -> _Indexes:
     """Each built in a process of its own for a large catalogue (see `indexes.built`)."""
@@ -157,7 +165,7 @@ def _served(index: BackgroundIndex, version: int):
     process's first request waits."""
     if index.ready:
         return index.get(version)
-    with st.spinner(f"Preparing the {index.name}…"):
+    with st.spinner(_(_PREPARING[index.name])):
         return index.get(version)
 
 

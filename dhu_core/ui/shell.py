@@ -282,10 +282,11 @@ def page_for_role(*roles: str) -> User:
         auth.login_form()
         st.stop()
     if user.role not in roles:
-        allowed = " or ".join(f"{taxonomy.ROLES.label(role).lower()}s" for role in roles)
+        allowed = ", ".join(taxonomy.ROLES.label(role) for role in sorted(roles))
         st.warning(
-            f"This page is for {allowed}; your account's role is "
-            f"{taxonomy.ROLES.label(user.role)}.",
+            _("This page is for: {roles}. Your account's role: {role}.").format(
+                roles=allowed, role=taxonomy.ROLES.label(user.role)
+            ),
             icon=":material/block:",
         )
         st.stop()
