@@ -5,7 +5,7 @@ import json
 
 import streamlit as st
 
-from dhu_core import i18n
+from dhu_core import i18n, taxonomy
 from dhu_core.i18n import _
 
 #: The address's parameter that names the language (a shared link opens in it).
@@ -75,3 +75,15 @@ def _switched() -> None:
     st.session_state[_CHOSEN] = language
     st.session_state[_MENU + "_changed"] = True
     st.query_params[QUERY] = language
+
+
+def written_in_badge(code: str) -> None:
+    """A badge saying which language a practice or digest is written in, when it is not the
+    interface's: its content is shown as written."""
+    if code and code != i18n.current():
+        label = taxonomy.LANGUAGES.label(code)
+        st.badge(
+            _("Written in {language}").format(language=label),
+            icon=":material/translate:",
+            color="gray",
+        )
