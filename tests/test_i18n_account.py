@@ -60,6 +60,7 @@ def _click(at: AppTest, label: str) -> AppTest:
 
 
 def _invitation_token(inviter: str) -> str:
+    open_app()
     with db.session_scope() as session:
         made = organisations.invite(
             session=session, actor=_user(inviter), email="colleague@example.org"

@@ -191,7 +191,7 @@ def join_requests_panel(user: User) -> None:
                     username=md_escape(request.username),
                     email=md_escape(request.email),
                     organisation=md_escape(request.organisation),
-                    country=request.country,
+                    country=geo.country_name(request.country),
                 )
                 + f" · {format_date(request.created_at)} {request.created_at:%H:%M} UTC"
             )
