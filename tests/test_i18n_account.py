@@ -274,3 +274,26 @@ def test_the_refusals_stay_english_outside_a_page(app_data):
         assert str(refused.value) == refusal
     with pytest.raises(tokens.InvalidToken, match="^this link is not valid; ask for a new one$"):
         tokens.read("invitation", "1.2.3")
+
+
+def test_a_refused_sign_in_in_german(app_data):
+    at = in_german("sign_in")
+    at.text_input[0].input("demo-owner")
+    at.text_input[1].input("not the password of this account")
+    _click(at, "Anmelden")
+    assert [error.value for error in at.error] == ["Benutzername oder Passwort ist nicht richtig."]
+    assert english_left(at) == []
+
+
+def test_a_weak_password_and_a_missing_organisation_in_german(app_data):
+    at = in_german("sign_up")
+    at.text_input(key="su_username").input("nora-de")
+    at.text_input(key="su_display_name").input("Nora Owner")
+    at.text_input(key="su_email").input("nora.sign-up@example.org")
+    at.text_input(key="su_password").input("short")
+    at.text_input(key="su_password_again").input("short")
+    _click(at, "Konto erstellen")
+    errors = [error.value for error in at.error]
+    assert "Verwenden Sie mindestens 12 Zeichen" in errors
+    assert "Wählen Sie Ihre Organisation aus der Liste oder nennen Sie eine neue" in errors
+    assert english_left(at) == []
