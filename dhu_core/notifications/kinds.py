@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 
+from dhu_core.i18n import N_
+
 IMMEDIATELY = "immediately"
 WEEKLY = "weekly"
 NEVER = "never"
-CHOICES = {IMMEDIATELY: "Immediately", WEEKLY: "In a weekly digest", NEVER: "Never"}
+CHOICES = {IMMEDIATELY: N_("Immediately"), WEEKLY: N_("In a weekly digest"), NEVER: N_("Never")}
 
 
 @dataclass(frozen=True)
@@ -30,57 +32,57 @@ KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
         # optional: revision (True for an edit of a published practice)
-        Kind("practice-approved", "A practice of your organisation was published", PRACTICE),
+        Kind("practice-approved", N_("A practice of your organisation was published"), PRACTICE),
         Kind(
             "practice-rejected",
-            "A practice of your organisation was sent back, with the reason",
+            N_("A practice of your organisation was sent back, with the reason"),
             (*PRACTICE, "reason"),
         ),
         Kind(
             "review-waiting",
-            "A practice or an edit waits for review (coordinators)",
+            N_("A practice or an edit waits for review (coordinators)"),
             (*PRACTICE, "organisation"),
             roles=("coordinator", "admin"),
         ),
         # optional: sender_organisation
         Kind(
             "interest-received",
-            "Someone expressed interest in your practice or need",
+            N_("Someone expressed interest in your practice or need"),
             ("sender", "about", "about_title", "text"),
         ),
         Kind(
             "twinning-status",
-            "A twinning of your organisation changed status",
+            N_("A twinning of your organisation changed status"),
             ("practice_title", "need_organisation", "status", "old_status"),
         ),
         # optional: archive_on (the date it is archived without a confirmation)
         Kind(
             "freshness-reminder",
-            "A practice of your organisation needs confirming as current",
+            N_("A practice of your organisation needs confirming as current"),
             (*PRACTICE, "last_confirmed"),
         ),
         # optional: organisation, pending (asks to join it)
         Kind(
             "account-needs-role",
-            "A new account needs a role or a decision (administrators)",
+            N_("A new account needs a role or a decision (administrators)"),
             ("username", "display_name", "role"),
             roles=("admin",),
         ),
         # token: of the link /join?invitation=TOKEN; expires: a date as text
         Kind(
             "invitation",
-            "An invitation to join an organisation",
+            N_("An invitation to join an organisation"),
             ("inviter", "organisation", "token", "expires"),
         ),
         # closes: the call's closing time as text
         Kind(
             "call-confirmation",
-            "An application to a twinning call chose a practice of your organisation",
+            N_("An application to a twinning call chose a practice of your organisation"),
             ("call_id", "call_title", "adopter", "practice_title", "closes"),
         ),
         Kind(
             "call-assignment",
-            "An application to a twinning call was assigned to you to evaluate (evaluators)",
+            N_("An application to a twinning call was assigned to you to evaluate (evaluators)"),
             ("call_title", "application_id", "adopter"),
             roles=("evaluator",),
         ),
@@ -88,24 +90,24 @@ KINDS: dict[str, Kind] = {
         # reserve_position, practice_title, grant, total (empty when they do not apply)
         Kind(
             "call-decision",
-            "The decision on your organisation's application to a twinning call",
+            N_("The decision on your organisation's application to a twinning call"),
             ("call_id", "call_title", "outcome", "comment"),
         ),
         # optional: reason (of a declined claim)
         Kind(
             "claim-decided",
-            "A coordinator decided your claim of a practice",
+            N_("A coordinator decided your claim of a practice"),
             (*PRACTICE, "approved", "organisation"),
         ),
         Kind(
             "password-reset",
-            "A link to set a new password",
+            N_("A link to set a new password"),
             ("username", "token", "expires"),
             optional=False,
         ),
         Kind(
             "digest",
-            "The weekly digest of the messages you chose to get weekly",
+            N_("The weekly digest of the messages you chose to get weekly"),
             ("count",),
             optional=False,
         ),
