@@ -168,6 +168,8 @@ def register_owner(
         email=data.email,
         display_name=data.display_name,
         organisation_id=organisation.id if organisation else None,
+        # The language of the sign-up page: the new account's e-mails are written in it.
+        language=i18n.current(),
     )
     audit.record(session, user, "account.registered", "account", user.id)
     if data.invitation:

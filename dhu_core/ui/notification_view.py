@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dhu_core import db, notifications, password_reset, ratelimits, tokens
+from dhu_core import db, i18n, notifications, password_reset, ratelimits, tokens
 from dhu_core.accounts import password_rules
 from dhu_core.config import LOCAL_URL, get_settings
 from dhu_core.i18n import _
@@ -24,6 +24,12 @@ def preferences_form(user: User) -> None:
         f"Sent to {md_escape(user.email)}. Weekly digests go out on Monday mornings. "
         "Password-reset links always come at once, since you ask for them."
     )
+    st.caption(
+        _(
+            "E-mails to you are written in {language}, the language you chose last in the "
+            "menu at the top of the sidebar; choose another one there to change it."
+        ).format(language=i18n.LANGUAGES.get(user.language, i18n.LANGUAGES[i18n.DEFAULT]))
+    )
     if st.session_state.pop("preferences_saved", False):
         st.success("Your choices are saved.", icon=":material/check:")
     with db.read_scope() as session:
@@ -31,10 +37,10 @@ def preferences_form(user: User) -> None:
     with st.form(PREFERENCES_FORM):
         choices = {
             kind.name: st.selectbox(
-                kind.label,
+                _(kind.label),
                 options=list(notifications.CHOICES),
                 index=list(notifications.CHOICES).index(chosen[kind.name]),
-                format_func=notifications.CHOICES.get,
+                format_func=lambda choice: _(notifications.CHOICES[choice]),
                 key=f"pref_{kind.name}",
             )
             for kind in kinds.choosable(user.role)
@@ -73,7 +79,7 @@ def unsubscribe_page() -> None:
         return
     st.markdown(
         f"Stop these e-mails to **{md_escape(what.address)}**:\n"
-        + "\n".join(f"- {md_escape(label)}" for label in what.kinds)
+        + "\n".join(f"- {md_escape(_(label))}" for label in what.kinds)
     )
     if st.button("Unsubscribe", type="primary", icon=":material/unsubscribe:"):
         try:
