@@ -134,6 +134,15 @@ def test_what_a_reader_fills_in_stays_escaped_in_every_language():
         assert "<strong>&lt;script&gt;x&lt;/script&gt; &amp; co</strong>" in rendered.html
 
 
+def test_a_percent_sign_in_a_text_is_written_as_it_is():
+    """Jinja's new-style gettext %-formats every text: a "%" in a translation must not break
+    the message (the delivery would retry it until it gives up)."""
+    template = render.environment(render.TEMPLATES).from_string(
+        '{{ _("A 70 % share, {n}").format(n=1) }} {{ ngettext("%s one", "%s two", 2) }}'
+    )
+    assert template.render() == "A 70 % share, 1 %s two"
+
+
 def test_rendering_leaves_the_threads_language_as_it_was():
     with i18n.language("it"):
         _render("invitation", "de")
