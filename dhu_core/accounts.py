@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from dhu_core import audit, db, geo, strength, taxonomy
+from dhu_core import audit, db, geo, i18n, strength, taxonomy
 from dhu_core.i18n import N_, _, ngettext
 from dhu_core.models import (
     EMAIL_RE,
@@ -422,6 +422,7 @@ def create_user(
     email: str,
     display_name: str | None = None,
     organisation_id: int | None = None,
+    language: str = i18n.DEFAULT,
 ) -> User:
     """Create an account with a hashed password; FieldError when the name or e-mail is taken.
 
@@ -451,6 +452,7 @@ def create_user(
         role=role,
         organisation_id=organisation_id,
         password_hash=hash_password(password),
+        language=i18n.supported(language) or i18n.DEFAULT,
     )
     session.add(user)
     session.flush()
@@ -465,6 +467,18 @@ def create_user(
         )
         session.flush()
     return user
+
+
+def set_language(*, session: Session, actor: User, language: str) -> None:
+    """Record the interface language the signed-in account chose: its e-mails are written in it
+    from now on. A language the platform does not have is ignored."""
+    code = i18n.supported(language)
+    if code is None or actor is None or actor.id is None:
+        return
+    account = db.get_for_update(session, User, actor.id)
+    if account is not None and account.language != code:
+        account.language = code
+        session.add(account)
 
 
 # --- administration ----------------------------------------------------------------------

@@ -236,6 +236,8 @@ def _write_reminders(
                 "practice_title": title,
                 "last_confirmed": _day(confirmed),
                 "archive_on": _day(archive_on),
+                "last_confirmed_on": confirmed.date().isoformat(),
+                "archived_on": archive_on.date().isoformat(),
             },
             now=now,
         )

@@ -247,6 +247,8 @@ class User(UserBase, table=True):
     sessions_valid_after: datetime | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = Field(default=None)
+    #: The interface language the account chose last (its e-mails are written in it).
+    language: str = Field(default="en", max_length=5)
 
 
 class UserPublic(UserBase):
@@ -1260,6 +1262,8 @@ class OutboxMessage(SQLModel, table=True):
     subject: str = Field(max_length=300)
     #: What the message templates of `kind` are filled with (JSON: names, ids, reasons).
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    #: The language the message is written in: its recipient's, when it was written.
+    language: str = Field(default="en", max_length=5)
     #: The same key and recipient make one message only (a reminder job run twice a day).
     dedupe_key: str | None = Field(default=None, max_length=200)
     status: str = Field(default="pending", max_length=20)

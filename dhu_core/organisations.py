@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from dhu_core import audit, db, geo, notifications, ratelimits, tokens
+from dhu_core import audit, db, geo, i18n, notifications, ratelimits, tokens
 from dhu_core.accounts import OwnerRegistration, PermissionDenied, create_user, require_role
 from dhu_core.i18n import _
 from dhu_core.models import (
@@ -171,6 +171,8 @@ def register_owner(
         email=data.email,
         display_name=data.display_name,
         organisation_id=organisation.id if organisation else None,
+        # The language of the sign-up page: the new account's e-mails are written in it.
+        language=i18n.current(),
     )
     audit.record(session, user, "account.registered", "account", user.id)
     if data.invitation:
@@ -342,9 +344,12 @@ def invite(*, session: Session, actor: User, email: str, now: datetime | None = 
             "inviter": actor.display_name,
             "organisation": session.get(Organisation, actor.organisation_id).name,
             "expires": f"{membership.expires_at:%d %B %Y}",
+            "expires_on": membership.expires_at.date().isoformat(),
             "token": token,
         },
         now=moment,
+        # Whoever is invited has no account yet: the inviter's language is the best guess.
+        language=i18n.current(),
     )
     return Invitation(membership, token)
 

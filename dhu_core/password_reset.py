@@ -62,6 +62,7 @@ def request_link(
                     "username": user.username,
                     "token": tokens.make(_purpose(user), user.id, expires),
                     "expires": f"{expires:%d %B %Y, %H:%M} UTC",
+                    "expires_at": expires.isoformat(),
                 },
                 now=moment,
             )

@@ -124,6 +124,7 @@ def save_application(
                 "adopter": adopter,
                 "practice_title": practice.title,
                 "closes": f"{in_utc(call.closes_at):%d %B %Y %H:%M} UTC",
+                "closes_at": in_utc(call.closes_at).isoformat(),
             },
             dedupe_key=f"call-confirmation:{application.id}:{practice.id}",
         )

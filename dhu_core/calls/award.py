@@ -18,6 +18,7 @@ from dhu_core import audit, db, notifications, organisations, twinning
 from dhu_core.accounts import require_role
 from dhu_core.calls import calls, follow_up
 from dhu_core.calls.applications import CONFIRMED
+from dhu_core.i18n import N_
 from dhu_core.matching import MatchingIndex, allocate, load_needs, load_practices
 from dhu_core.models import (
     Call,
@@ -36,7 +37,11 @@ from dhu_core.models import (
 )
 
 AWARDED, RESERVE, NOT_AWARDED = "awarded", "reserve", "not-awarded"
-OUTCOME_LABELS = {AWARDED: "Awarded", RESERVE: "Reserve list", NOT_AWARDED: "Not awarded"}
+OUTCOME_LABELS = {
+    AWARDED: N_("Awarded"),
+    RESERVE: N_("Reserve list"),
+    NOT_AWARDED: N_("Not awarded"),
+}
 
 
 @dataclass(frozen=True)
@@ -374,6 +379,10 @@ def _tell(session: Session, call: Call, application: RankedApplication, result: 
             "practice_title": decision.practice or "",
             "grant": f"{decision.grant:,} {decision.currency}" if decision.grant else "",
             "total": "" if decision.total is None else f"{decision.total:.1f}",
+            # The grant and the score as numbers, written in the reader's language.
+            "grant_amount": decision.grant or 0,
+            "currency": decision.currency,
+            "total_score": decision.total,
             "scores": [
                 {"criterion": s.criterion, "score": s.score, "comment": s.comment}
                 for s in decision.scores

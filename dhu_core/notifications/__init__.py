@@ -26,7 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
-from dhu_core import db, single_use, tokens
+from dhu_core import db, i18n, single_use, tokens
 from dhu_core.accounts import PermissionDenied
 from dhu_core.i18n import _
 from dhu_core.models import (
@@ -74,6 +74,7 @@ def enqueue(
     context: dict[str, Any],
     dedupe_key: str | None = None,
     now: datetime | None = None,
+    language: str | None = None,
 ) -> list[OutboxMessage]:
     """Write one message of `kind` per recipient (an account or an e-mail address) into the
     outbox, in `session`'s transaction, as each recipient chose: due now, held for the weekly
@@ -82,11 +83,16 @@ def enqueue(
     Disabled accounts and accounts without an address get nothing; an address given twice
     gets one message. With `dedupe_key`, a recipient who already has a message with that key
     gets no second one (a reminder job run twice). `context` must be JSON (names, ids, text).
+
+    Each message is written in its recipient's language: an account's own (`User.language`),
+    `language` for a bare address (the sender's guess, an invitation's), else English. The
+    context keeps codes and ISO dates that `render` writes in that language when it is sent.
     """
     kind_of = kinds.get(kind)
-    title = render.subject(kind, context)
+    # Renders the whole message: a context the templates cannot fill fails here.
+    titles = {i18n.DEFAULT: render.subject(kind, context)}
     moment = now or utcnow()
-    addressed = _addresses(to)
+    addressed = _addresses(to, language)
     if not addressed:
         return []
     if dedupe_key is not None:
@@ -102,16 +108,19 @@ def enqueue(
         addressed = {a: u for a, u in addressed.items() if a not in sent_before}
     choices = _choices(session, kind, list(addressed)) if kind_of.optional else {}
     messages = []
-    for address, account_id in addressed.items():
+    for address, (account_id, written_in) in addressed.items():
         choice = choices.get(address, IMMEDIATELY)
         if choice == NEVER:
             continue
         weekly = choice == WEEKLY
+        if written_in not in titles:
+            titles[written_in] = render.subject(kind, context, language=written_in)
         message = OutboxMessage(
             kind=kind,
             recipient=address,
             account_id=account_id,
-            subject=title,
+            subject=titles[written_in],
+            language=written_in,
             context=context,
             dedupe_key=dedupe_key,
             status=WEEKLY if weekly else "pending",
@@ -143,19 +152,23 @@ def _forget_due(session: OrmSession) -> None:
     session.info.pop(_DUE, None)
 
 
-def _addresses(recipients: Iterable[Recipient]) -> dict[str, int | None]:
-    """Each recipient's address in lower case, with its account id (None for an address)."""
-    addressed: dict[str, int | None] = {}
+def _addresses(
+    recipients: Iterable[Recipient], language: str | None
+) -> dict[str, tuple[int | None, str]]:
+    """Each recipient's address in lower case, with its account id (None for an address) and
+    the language to write to it in."""
+    addressed: dict[str, tuple[int | None, str]] = {}
     for recipient in recipients:
         if isinstance(recipient, User):
             if recipient.disabled or recipient.id is None or not recipient.email:
                 continue
-            addressed.setdefault(recipient.email.strip().lower(), recipient.id)
+            written_in = i18n.supported(recipient.language) or i18n.DEFAULT
+            addressed.setdefault(recipient.email.strip().lower(), (recipient.id, written_in))
         else:
             address = str(recipient).strip().lower()
             if not EMAIL_RE.match(address):
                 raise ValueError(f"not an e-mail address: {recipient!r}")
-            addressed.setdefault(address, None)
+            addressed.setdefault(address, (None, i18n.supported(language) or i18n.DEFAULT))
     return addressed
 
 

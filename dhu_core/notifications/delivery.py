@@ -279,13 +279,17 @@ def compose(
     url = mail_url(settings)
     token = notifications.unsubscribe_token(message, now=now)
     unsubscribe_url = f"{url}/unsubscribe?token={token}" if token else None
+    # In the recipient's language, whichever language this thread (a delivery step in the
+    # background, `dhu run-jobs`) draws in.
+    language = message.language
     items = [
-        render.render(item.kind, item.context, url=url, unsubscribe_url=None)
+        render.render(item.kind, item.context, url=url, unsubscribe_url=None, language=language)
         for item in items or []
     ]
     content = render.render(
-        message.kind, message.context, url=url, unsubscribe_url=unsubscribe_url, items=items
-    )
+        message.kind, message.context, url=url, unsubscribe_url=unsubscribe_url, items=items,
+        language=language,
+    )  # fmt: skip
     from_ = sender(settings)
     domain = parseaddr(from_)[1].rpartition("@")[2] or "localhost"
     email = EmailMessage()
@@ -400,6 +404,7 @@ def gather_digests(session: Session, *, now: datetime) -> int:
             to=[recipient],
             context={"count": len(items)},
             now=now,
+            language=items[-1].language,
         )
         digest.account_id = items[-1].account_id
         for item in items:

@@ -11,6 +11,7 @@ from dhu_core.notifications import (
     enqueue,
     organisation_members,
 )
+from dhu_core.notifications.render import AN_ORGANISATION
 
 #: How much of a free text (a need, a message) an e-mail quotes.
 QUOTE = 300
@@ -23,7 +24,7 @@ def _quote(text: str) -> str:
 
 def _organisation_name(session: Session, organisation_id: int | None) -> str:
     organisation = session.get(Organisation, organisation_id) if organisation_id else None
-    return organisation.name if organisation else "an organisation"
+    return organisation.name if organisation else AN_ORGANISATION
 
 
 def practice_decided(
@@ -104,8 +105,11 @@ def twinning_status_changed(session: Session, match: TwinningMatch, *, old: str)
             "match_id": match.id,
             "practice_title": practice.title,
             "need_organisation": _organisation_name(session, need.organisation_id),
-            "status": taxonomy.MATCH_STATUSES.label(match.status).lower(),
-            "old_status": taxonomy.MATCH_STATUSES.label(old).lower(),
+            # In English for the record; written in the reader's language from the codes.
+            "status": taxonomy.MATCH_STATUSES.labels.get(match.status, match.status).lower(),
+            "old_status": taxonomy.MATCH_STATUSES.labels.get(old, old).lower(),
+            "status_code": match.status,
+            "old_status_code": old,
         },
     )
 
@@ -121,6 +125,7 @@ def account_registered(session: Session, user: User, *, organisation: str, pendi
             "display_name": user.display_name,
             "organisation": organisation,
             "pending": pending,
-            "role": taxonomy.ROLES.label(user.role),
+            "role": taxonomy.ROLES.labels.get(user.role, user.role),
+            "role_code": user.role,
         },
     )

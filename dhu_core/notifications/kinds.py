@@ -16,6 +16,7 @@ class Kind:
     need, and whether a recipient may turn it off."""
 
     name: str
+    #: Marked for translation; shown with `_(kind.label)`.
     label: str
     #: The keys `enqueue`'s context must have (the templates may use more, optional ones).
     needs: tuple[str, ...] = ()

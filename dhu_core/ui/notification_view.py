@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dhu_core import db, notifications, password_reset, ratelimits, tokens
+from dhu_core import db, i18n, notifications, password_reset, ratelimits, tokens
 from dhu_core.accounts import password_rules
 from dhu_core.config import LOCAL_URL, get_settings
 from dhu_core.i18n import N_, _, format_number
@@ -25,6 +25,12 @@ def preferences_form(user: User) -> None:
             "Sent to {address}. Weekly digests go out on Monday mornings. Password-reset links "
             "always come at once, since you ask for them."
         ).format(address=md_escape(user.email))
+    )
+    st.caption(
+        _(
+            "E-mails to you are written in {language}, the language you chose last in the "
+            "menu at the top of the sidebar; choose another one there to change it."
+        ).format(language=i18n.LANGUAGES.get(user.language, i18n.LANGUAGES[i18n.DEFAULT]))
     )
     if st.session_state.pop("preferences_saved", False):
         st.success(_("Your choices are saved."), icon=":material/check:")
