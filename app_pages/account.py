@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dhu_core import accounts, db, taxonomy
+from dhu_core.i18n import _
 from dhu_core.models import FieldError, field_errors
 from dhu_core.text import md_escape
 from dhu_core.ui import auth, forms, notification_view, shell
@@ -10,21 +11,21 @@ from dhu_core.ui import auth, forms, notification_view, shell
 FORM = "change-password"
 user = shell.page_for_role("owner", "evaluator", "coordinator", "admin")
 
-st.title("My account")
+st.title(_("My account"))
 st.markdown(
     f"**{md_escape(user.display_name)}** · {md_escape(user.username)} · "
     f"{md_escape(user.email)} · {taxonomy.ROLES.label(user.role)}"
 )
 
-st.subheader("Change password")
+st.subheader(_("Change password"))
 if st.session_state.pop("password_changed", False):
-    st.success("Password changed. Your other sessions have ended.")
+    st.success(_("Password changed. Your other sessions have ended."))
 with st.form(FORM, clear_on_submit=False):
-    current = st.text_input("Current password", type="password")
+    current = st.text_input(_("Current password"), type="password")
     forms.field_error(FORM, "current")
-    new = st.text_input("New password", type="password", help=accounts.password_rules())
+    new = st.text_input(_("New password"), type="password", help=accounts.password_rules())
     forms.field_error(FORM, "new")
-    submitted = st.form_submit_button("Change password")
+    submitted = st.form_submit_button(_("Change password"))
 
 if submitted:
     try:

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
+from dhu_core.i18n import _
 from dhu_core.ui import cached, membership_view, shell
 
 user = shell.page_for_role("owner", "coordinator", "admin")
-st.title("My organisation")
+st.title(_("My organisation"))
 if message := st.session_state.pop("organisation_message", None):
     st.success(message)
 
@@ -14,7 +15,7 @@ if user.organisation_id is None:
     st.stop()
 
 st.caption(cached.organisation_choices().get(user.organisation_id, ""))
-st.subheader("Requests to join")
+st.subheader(_("Requests to join"))
 membership_view.join_requests_panel(user)
-st.subheader("Members")
+st.subheader(_("Members"))
 membership_view.members_panel(user)

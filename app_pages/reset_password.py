@@ -2,7 +2,8 @@
 
 import streamlit as st
 
+from dhu_core.i18n import _
 from dhu_core.ui import notification_view
 
-st.title("Set a new password")
+st.title(_("Set a new password"))
 notification_view.reset_password_page()

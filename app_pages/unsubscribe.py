@@ -2,7 +2,8 @@
 
 import streamlit as st
 
+from dhu_core.i18n import _
 from dhu_core.ui import notification_view
 
-st.title("Unsubscribe")
+st.title(_("Unsubscribe"))
 notification_view.unsubscribe_page()

@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from dhu_core import audit, db, geo, strength, taxonomy
-from dhu_core.i18n import _
+from dhu_core import audit, db, geo, i18n, strength, taxonomy
+from dhu_core.i18n import N_, _, ngettext
 from dhu_core.models import (
     EMAIL_RE,
     AuditEvent,
@@ -52,11 +52,9 @@ def password_rules() -> str:
 
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
-LOGIN_FAILED = "The username or password is not right."
-LOGIN_LOCKED = "Too many failed attempts from here. Wait 15 minutes, then try again."
-LOGIN_DELAYED = (
-    "Too many failed attempts for this account. Wait {seconds} second{s}, then try again."
-)
+#: The refusals of a sign-in, in the default language (translated where they are raised).
+LOGIN_FAILED = N_("The username or password is not right.")
+LOGIN_LOCKED = N_("Too many failed attempts from here. Wait 15 minutes, then try again.")
 #: Failures of an account (from any address) before each attempt must wait: 1 s, 2 s, 4 s…
 FREE_FAILURES = 3
 MAX_DELAY = timedelta(minutes=1)
@@ -126,17 +124,17 @@ def password_problem(
     dates, repeats), with the username and `personal` words (name, e-mail) known to guessers.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"use at least {MIN_PASSWORD_LENGTH} characters"
+        return _("use at least {count} characters").format(count=MIN_PASSWORD_LENGTH)
     if len(password.encode()) > MAX_PASSWORD_BYTES:
-        return (
-            f"use at most {MAX_PASSWORD_BYTES} bytes: {MAX_PASSWORD_BYTES} plain letters, digits "
-            "or spaces; an accented letter or a symbol may count as 2 to 4"
-        )
+        return _(
+            "use at most {count} bytes: {count} plain letters, digits or spaces; an accented "
+            "letter or a symbol may count as 2 to 4"
+        ).format(count=MAX_PASSWORD_BYTES)
     if username and username.casefold() in password.casefold():
-        return "the password must not contain the username"
+        return _("the password must not contain the username")
     guess = strength.estimate(password, personal=[username, *personal])
     if guess.score < MIN_PASSWORD_SCORE:
-        return " ".join(["this password is too easy to guess.", guess.advice]).strip()
+        return " ".join([_("this password is too easy to guess."), guess.advice]).strip()
     return None
 
 
@@ -146,11 +144,11 @@ def password_problem(
 def require_role(actor: User | None, *roles: str) -> User:
     """The actor, when signed in, enabled and holding one of `roles`; else PermissionDenied."""
     if actor is None:
-        raise PermissionDenied("Sign in first.")
+        raise PermissionDenied(_("Sign in first."))
     if actor.disabled:
-        raise PermissionDenied("This account is disabled.")
+        raise PermissionDenied(_("This account is disabled."))
     if roles and actor.role not in roles:
-        raise PermissionDenied("Your role does not allow this.")
+        raise PermissionDenied(_("Your role does not allow this."))
     return actor
 
 
@@ -214,7 +212,7 @@ def authenticate(
             audit.record(
                 session, visitor(), "login.failed", "account", user and user.id, username=key
             )
-            refusal = LOGIN_LOCKED if pair.locked_until else LOGIN_FAILED
+            refusal = _(LOGIN_LOCKED) if pair.locked_until else _(LOGIN_FAILED)
     raise LoginFailed(refusal)
 
 
@@ -255,12 +253,17 @@ def _refusal(throttles: tuple[LoginThrottle, LoginThrottle], moment: datetime) -
     """Why an attempt now is refused before its password is looked at, or None."""
     pair, account = throttles
     if pair.locked_until and pair.locked_until > moment:
-        return LOGIN_LOCKED
+        return _(LOGIN_LOCKED)
     if account.last_failed_at:
         wait = account.last_failed_at + account_delay(account.failures) - moment
         if wait > timedelta(0):
             seconds = math.ceil(wait.total_seconds())
-            return LOGIN_DELAYED.format(seconds=seconds, s="" if seconds == 1 else "s")
+            return ngettext(
+                "Too many failed attempts for this account. Wait {seconds} second, then try again.",
+                "Too many failed attempts for this account. Wait {seconds} seconds, then try "
+                "again.",
+                seconds,
+            ).format(seconds=seconds)
     return None
 
 
@@ -302,7 +305,7 @@ def change_password(
     require_role(actor)
     user = session.get(User, actor.id)
     if not check_password(current, user.password_hash):
-        raise FieldError("current", "the current password is not right")
+        raise FieldError("current", _("the current password is not right"))
     problem = password_problem(
         new, username=user.username, personal=[user.display_name, user.email]
     )
@@ -330,7 +333,9 @@ class AccountInput(BaseModel):
     def _username(cls, v: Any) -> str:
         name = str(v or "").strip().lower()
         if not USERNAME_RE.match(name):
-            raise ValueError("use 3 to 60 characters: letters, digits, dots, dashes or underscores")
+            raise ValueError(
+                _("use 3 to 60 characters: letters, digits, dots, dashes or underscores")
+            )
         return name
 
     @field_validator("display_name", mode="before")
@@ -338,7 +343,7 @@ class AccountInput(BaseModel):
     def _display_name(cls, v: Any) -> str:
         name = " ".join(str(v or "").split())
         if not 2 <= len(name) <= 120:
-            raise ValueError("enter your name (2 to 120 characters)")
+            raise ValueError(_("enter your name (2 to 120 characters)"))
         return name
 
     @field_validator("email", mode="before")
@@ -346,7 +351,7 @@ class AccountInput(BaseModel):
     def _email(cls, v: Any) -> str:
         email = str(v or "").strip().lower()
         if len(email) > 254 or not EMAIL_RE.match(email):
-            raise ValueError("enter an e-mail address such as name@example.org")
+            raise ValueError(_("enter an e-mail address such as name@example.org"))
         return email
 
     @field_validator("password")
@@ -388,9 +393,9 @@ class OwnerRegistration(AccountInput):
             return None
         joining = info.data.get("organisation_id") is not None
         if joining and name:
-            raise ValueError("either ask to join an organisation of the list or name a new one")
+            raise ValueError(_("either ask to join an organisation of the list or name a new one"))
         if not joining and name is None:
-            raise ValueError("choose your organisation from the list or name a new one")
+            raise ValueError(_("choose your organisation from the list or name a new one"))
         return name
 
     @field_validator("organisation_type", mode="before")
@@ -404,7 +409,7 @@ class OwnerRegistration(AccountInput):
         if not info.data.get("organisation_name"):
             return None
         if not v:
-            raise ValueError("choose the country of the new organisation")
+            raise ValueError(_("choose the country of the new organisation"))
         return geo.normalise_country(v)
 
 
@@ -417,6 +422,7 @@ def create_user(
     email: str,
     display_name: str | None = None,
     organisation_id: int | None = None,
+    language: str = i18n.DEFAULT,
 ) -> User:
     """Create an account with a hashed password; FieldError when the name or e-mail is taken.
 
@@ -429,11 +435,16 @@ def create_user(
     email = email.strip().lower()
     db.lock_name(session, "account")  # two sign-ups of one name: the second is told it is taken
     if session.exec(select(User).where(User.username == username)).first():
-        raise FieldError("username", f"the username '{username}' is taken")
+        raise FieldError(
+            "username", _("the username '{username}' is taken").format(username=username)
+        )
     if session.exec(select(User).where(User.email == email)).first():
-        raise FieldError("email", "an account with this e-mail address exists")
+        raise FieldError("email", _("an account with this e-mail address exists"))
     if organisation_id is not None and session.get(Organisation, organisation_id) is None:
-        raise FieldError("organisation_id", f"there is no organisation with id {organisation_id}")
+        raise FieldError(
+            "organisation_id",
+            _("there is no organisation with id {id}").format(id=organisation_id),
+        )
     user = User(
         username=username,
         display_name=display_name or username,
@@ -441,6 +452,7 @@ def create_user(
         role=role,
         organisation_id=organisation_id,
         password_hash=hash_password(password),
+        language=i18n.supported(language) or i18n.DEFAULT,
     )
     session.add(user)
     session.flush()
@@ -455,6 +467,18 @@ def create_user(
         )
         session.flush()
     return user
+
+
+def set_language(*, session: Session, actor: User, language: str) -> None:
+    """Record the interface language the signed-in account chose: its e-mails are written in it
+    from now on. A language the platform does not have is ignored."""
+    code = i18n.supported(language)
+    if code is None or actor is None or actor.id is None:
+        return
+    account = db.get_for_update(session, User, actor.id)
+    if account is not None and account.language != code:
+        account.language = code
+        session.add(account)
 
 
 # --- administration ----------------------------------------------------------------------
@@ -494,7 +518,7 @@ def set_role(
     StateConflict says who changed it. The acting administrator is enabled and an
     administrator when the change is made, so an administrator always remains.
     """
-    user = _account_to_change(session, actor, user_id, "change your own role")
+    user = _account_to_change(session, actor, user_id, N_("You cannot change your own role."))
     role = taxonomy.ROLES.normalise(role)
     if expected is not None and user.role != expected:
         raise audit.conflict(
@@ -510,7 +534,7 @@ def set_disabled(
     *, session: Session, actor: User, user_id: int, disabled: bool, now: Clock = utcnow
 ) -> User:
     """Disable or enable an account (administrators only); disabling ends its sessions."""
-    user = _account_to_change(session, actor, user_id, "disable your own account")
+    user = _account_to_change(session, actor, user_id, N_("You cannot disable your own account."))
     if user.disabled == disabled:
         raise audit.conflict(
             session, "account", user.id, "This account", "disabled" if disabled else "enabled"
@@ -524,9 +548,10 @@ def set_disabled(
     return user
 
 
-def _account_to_change(session: Session, actor: User, user_id: int, what: str) -> User:
+def _account_to_change(session: Session, actor: User, user_id: int, refusal: str) -> User:
     """The account to change, locked, after checking under the same lock that the actor is
-    still an enabled administrator (another administrator may have just demoted them)."""
+    still an enabled administrator (another administrator may have just demoted them);
+    PermissionDenied(`refusal`, translated) when it is the actor's own."""
     require_role(actor, "admin")
     # Every administrator row is locked in one order before the account itself, so that two
     # administrators changing each other wait for one another instead of deadlocking.
@@ -541,9 +566,9 @@ def _account_to_change(session: Session, actor: User, user_id: int, what: str) -
         raise audit.conflict(session, "account", actor.id, "Your role", "changed")
     user = db.get_for_update(session, User, user_id)
     if user is None:
-        raise LookupError("no such account")
+        raise LookupError(_("no such account"))
     if user.id == actor.id:
-        raise PermissionDenied(f"You cannot {what}.")
+        raise PermissionDenied(_(refusal))
     return user
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 
 from dhu_core import audit, db, geo, i18n, notifications, ratelimits, tokens
 from dhu_core.accounts import OwnerRegistration, PermissionDenied, create_user, require_role
+from dhu_core.i18n import _
 from dhu_core.models import (
     EMAIL_RE,
     FieldError,
@@ -97,8 +98,10 @@ def create_organisation(*, session: Session, data: OrganisationCreate) -> Organi
     if existing is not None or data.name.casefold() == CAPTURE_ORGANISATION.casefold():
         raise FieldError(
             "organisation_name",
-            f"an organisation of this name is registered in {geo.country_name(data.country)} "
-            "already: choose it in the list to ask to join it",
+            _(
+                "an organisation of this name is registered in {country} already: choose it in "
+                "the list to ask to join it"
+            ).format(country=geo.country_name(data.country)),
         )
     organisation = Organisation.model_validate(data)
     session.add(organisation)
@@ -168,6 +171,8 @@ def register_owner(
         email=data.email,
         display_name=data.display_name,
         organisation_id=organisation.id if organisation else None,
+        # The language of the sign-up page: the new account's e-mails are written in it.
+        language=i18n.current(),
     )
     audit.record(session, user, "account.registered", "account", user.id)
     if data.invitation:
@@ -199,17 +204,17 @@ def request_to_join(*, session: Session, account: User, organisation_id: int) ->
     require_role(account)
     organisation = session.get(Organisation, organisation_id)
     if organisation is None or organisation.name == CAPTURE_ORGANISATION:
-        raise FieldError("organisation_id", "choose an organisation from the list")
+        raise FieldError("organisation_id", _("choose an organisation from the list"))
     account = db.get_for_update(session, User, account.id)
     if account.organisation_id is not None:
-        raise FieldError("organisation_id", "your account acts for an organisation already")
+        raise FieldError("organisation_id", _("your account acts for an organisation already"))
     pending = session.exec(
         select(Membership).where(
             Membership.account_id == account.id, Membership.status == "pending"
         )
     ).first()
     if pending is not None:
-        raise FieldError("organisation_id", "your request to join an organisation is waiting")
+        raise FieldError("organisation_id", _("your request to join an organisation is waiting"))
     membership = Membership(
         organisation_id=organisation_id, account_id=account.id, status="pending"
     )
@@ -272,16 +277,16 @@ def decide_request(
     require_role(actor, *SIGNED_IN)
     membership = db.get_for_update(session, Membership, membership_id)
     if membership is None or membership.status == "invited":
-        raise LookupError(f"no request to join with id {membership_id}")
+        raise LookupError(_("no request to join with id {id}").format(id=membership_id))
     if actor.role not in COORDINATORS and actor.organisation_id != membership.organisation_id:
-        raise PermissionDenied("Only members of the organisation and coordinators decide this.")
+        raise PermissionDenied(_("Only members of the organisation and coordinators decide this."))
     if membership.status != "pending":
         raise audit.conflict(
             session, "membership", membership.id, "This request", membership.status
         )
     account = db.get_for_update(session, User, membership.account_id)
     if approve and account.organisation_id is not None:
-        raise StateConflict("This person acts for another organisation by now.")
+        raise StateConflict(_("This person acts for another organisation by now."))
     membership.status = "active" if approve else "declined"
     membership.decided_by_id, membership.decided_at = actor.id, utcnow()
     if approve:
@@ -311,10 +316,10 @@ def invite(*, session: Session, actor: User, email: str, now: datetime | None = 
     e-mailed to the colleague (through the outbox, with this transaction)."""
     require_role(actor, *SIGNED_IN)
     if actor.organisation_id is None:
-        raise PermissionDenied("Only members of an organisation invite colleagues to it.")
+        raise PermissionDenied(_("Only members of an organisation invite colleagues to it."))
     address = " ".join(str(email or "").split()).lower()
     if len(address) > 254 or not EMAIL_RE.match(address):
-        raise FieldError("email", "enter an e-mail address such as name@example.org")
+        raise FieldError("email", _("enter an e-mail address such as name@example.org"))
     moment = now or utcnow()
     membership = Membership(
         organisation_id=actor.organisation_id,
@@ -367,7 +372,7 @@ def invitation(*, session: Session, token: str, now: datetime | None = None) -> 
     return InvitationView(
         organisation=organisation.name,
         country=organisation.country,
-        invited_by=inviter.display_name if inviter else "a coordinator",
+        invited_by=inviter.display_name if inviter else _("a coordinator"),
         expires_at=membership.expires_at,
     )
 
@@ -380,7 +385,7 @@ def accept_invitation(
     membership = _open_invitation(session, token, now=now, lock=True)
     account = db.get_for_update(session, User, account.id)
     if account.organisation_id is not None:
-        raise FieldError("invitation", "your account acts for an organisation already")
+        raise FieldError("invitation", _("your account acts for an organisation already"))
     membership.account_id, membership.status = account.id, "active"
     membership.decided_at = now or utcnow()
     account.organisation_id = membership.organisation_id
@@ -400,9 +405,9 @@ def _open_invitation(
     get = db.get_for_update if lock else Session.get
     membership = get(session, Membership, membership_id)
     if membership is None or membership.status != "invited":
-        raise tokens.InvalidToken("this invitation was used or withdrawn; ask for a new one")
+        raise tokens.InvalidToken(_("this invitation was used or withdrawn; ask for a new one"))
     if membership.expires_at is None or membership.expires_at < moment:
-        raise tokens.InvalidToken("this invitation has expired; ask for a new one")
+        raise tokens.InvalidToken(_("this invitation has expired; ask for a new one"))
     return membership
 
 
@@ -411,7 +416,7 @@ def withdraw_invitation(*, session: Session, actor: User, membership_id: int) ->
     require_role(actor, *SIGNED_IN)
     membership = db.get_for_update(session, Membership, membership_id)
     if membership is None or membership.organisation_id != actor.organisation_id:
-        raise PermissionDenied("Only members of the organisation withdraw its invitations.")
+        raise PermissionDenied(_("Only members of the organisation withdraw its invitations."))
     if membership.status != "invited":
         raise audit.conflict(session, "membership", membership.id, "This invitation", "used")
     membership.status, membership.decided_by_id = "cancelled", actor.id
@@ -507,7 +512,7 @@ def leave(*, session: Session, actor: User, successor_id: int | None) -> Members
     require_role(actor, *SIGNED_IN)
     organisation_id = acting_organisation(session, actor)
     if organisation_id is None:
-        raise StateConflict("Your account acts for no organisation (any more).")
+        raise StateConflict(_("Your account acts for no organisation (any more)."))
     active = session.scalars(
         select(Membership)
         .where(Membership.organisation_id == organisation_id, Membership.status == "active")
@@ -517,7 +522,7 @@ def leave(*, session: Session, actor: User, successor_id: int | None) -> Members
     ).all()
     own = next((m for m in active if m.account_id == actor.id), None)
     if own is None:
-        raise StateConflict("You have just left the organisation (in another window).")
+        raise StateConflict(_("You have just left the organisation (in another window)."))
     others = {
         m.account_id: m
         for m in active
@@ -526,11 +531,13 @@ def leave(*, session: Session, actor: User, successor_id: int | None) -> Members
     if not others:
         raise FieldError(
             "successor",
-            "you are the last member: invite a colleague first; you can leave once they have "
-            "accepted",
+            _(
+                "you are the last member: invite a colleague first; you can leave once they "
+                "have accepted"
+            ),
         )
     if successor_id not in others:
-        raise FieldError("successor", "choose the member who takes over from you")
+        raise FieldError("successor", _("choose the member who takes over from you"))
     account = db.get_for_update(session, User, actor.id)
     successor = session.get(User, successor_id)
     handed_over = session.scalars(

@@ -13,13 +13,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
 from dhu_core import accounts, audit, db, notifications, ratelimits, single_use, tokens
+from dhu_core.i18n import N_, _
 from dhu_core.models import FieldError, User, utcnow
 
 PURPOSE = "password-reset"
 LIFETIME = timedelta(hours=1)
 CLIENT_LIMIT = ratelimits.Limit("password-reset", 10, timedelta(hours=1))
 ADDRESS_LIMIT = ratelimits.Limit("password-reset-address", 3, timedelta(hours=1))
-SENT = (
+#: The answer to every request for a link (translated where it is shown).
+SENT = N_(
     "If an account has this e-mail address, a link to set a new password is on its way to it. "
     "The link works once, for one hour. Nothing arrived? Check the spam folder, or ask an "
     "administrator."
@@ -73,14 +75,14 @@ def account_for(
 ) -> User:
     """The account a reset link is for (locked); InvalidToken when forged, expired or used."""
     if single_use.is_spent(session, token):
-        raise tokens.InvalidToken(single_use.USED)
+        raise tokens.InvalidToken(_(single_use.USED))
     try:
         account_id = int(str(token).strip().split(".")[0])
     except ValueError:
-        raise tokens.InvalidToken("this link is not complete; copy the whole link") from None
+        raise tokens.InvalidToken(_("this link is not complete; copy the whole link")) from None
     user = db.get_for_update(session, User, account_id) if lock else session.get(User, account_id)
     if user is None or user.disabled:
-        raise tokens.InvalidToken("this link is not valid; ask for a new one")
+        raise tokens.InvalidToken(_("this link is not valid; ask for a new one"))
     tokens.read(_purpose(user), token, now=now)
     return user
 

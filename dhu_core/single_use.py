@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 from sqlmodel import Session, delete
 
 from dhu_core import db
+from dhu_core.i18n import N_, _
 from dhu_core.models import SpentToken, utcnow
 from dhu_core.tokens import InvalidToken
 
-USED = "this link has been used already; ask for a new one if you need it"
+#: The refusal of a used link (translated where it is raised).
+USED = N_("this link has been used already; ask for a new one if you need it")
 
 
 def _digest(token: str) -> str:
@@ -24,7 +26,7 @@ def spend(session: Session, purpose: str, token: str, *, now: datetime | None = 
     digest = _digest(token)
     db.lock_name(session, f"token:{digest}")
     if session.get(SpentToken, digest) is not None:
-        raise InvalidToken(USED)
+        raise InvalidToken(_(USED))
     moment = now or utcnow()
     session.exec(delete(SpentToken).where(SpentToken.expires_at < moment))
     session.add(SpentToken(digest=digest, purpose=purpose, spent_at=moment, expires_at=expires))

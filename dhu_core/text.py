@@ -23,3 +23,8 @@ def md_escape_paragraphs(text: str | None) -> str:
 def lower_first(text: str) -> str:
     """`text` with its first letter small, the rest as written ("Online-Termine" stays)."""
     return text[:1].lower() + text[1:]
+
+
+def upper_first(text: str) -> str:
+    """`text` with its first letter capital, the rest as written (a refusal as a sentence)."""
+    return text[:1].upper() + text[1:]

@@ -11,6 +11,7 @@ import hmac
 from datetime import datetime, timedelta
 
 from dhu_core.config import cookie_key, get_settings
+from dhu_core.i18n import _
 from dhu_core.models import utcnow
 
 
@@ -43,11 +44,11 @@ def read(purpose: str, token: str, *, now: datetime | None = None) -> int:
         subject, expires, given = str(token).strip().split(".")
         payload = f"{int(subject)}.{int(expires)}"
     except ValueError:
-        raise InvalidToken("this link is not complete; copy the whole link") from None
+        raise InvalidToken(_("this link is not complete; copy the whole link")) from None
     if not hmac.compare_digest(given, signature(purpose, payload)):
-        raise InvalidToken("this link is not valid; ask for a new one")
+        raise InvalidToken(_("this link is not valid; ask for a new one"))
     if int(expires) < (now or utcnow()).timestamp():
-        raise InvalidToken("this link has expired; ask for a new one")
+        raise InvalidToken(_("this link has expired; ask for a new one"))
     return int(subject)
 
 

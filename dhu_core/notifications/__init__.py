@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from dhu_core import db, i18n, single_use, tokens
 from dhu_core.accounts import PermissionDenied
+from dhu_core.i18n import _
 from dhu_core.models import (
     EMAIL_RE,
     Membership,
@@ -290,10 +291,10 @@ def unsubscribe_link(
     """
     message_id = tokens.read(UNSUBSCRIBE, token, now=now)
     if single_use.is_spent(session, token):
-        raise tokens.InvalidToken(single_use.USED)
+        raise tokens.InvalidToken(_(single_use.USED))
     message = session.get(OutboxMessage, message_id)
     if message is None:
-        raise tokens.InvalidToken("this link is not valid any more; choose on your account page")
+        raise tokens.InvalidToken(_("this link is not valid any more; choose on your account page"))
     if message.kind == "digest":
         turned_off = [k for k, c in _address_choices(session, message.recipient) if c == WEEKLY]
     else:

@@ -51,8 +51,13 @@ def environment(*folders: Path) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
     )
     # New-style gettext: in HTML a translated text is trusted, and `.format()` escapes what
-    # fills its placeholders.
-    made.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # fills its placeholders. It %-formats every text; the texts use `{placeholders}`, so a
+    # "%" in one (a French "70 %") is doubled first.
+    made.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda message: i18n._(message).replace("%", "%%"),
+        lambda singular, plural, n: i18n.ngettext(singular, plural, n).replace("%", "%%"),
+        newstyle=True,
+    )
     made.globals.update(quoted=quoted, strong=strong, link=link, lang=i18n.current)
     return made
 

@@ -17,9 +17,10 @@ import jinja2
 import nh3
 from sqlalchemy import Engine, func, select
 
-from dhu_core import db, geo, knowledge, taxonomy
+from dhu_core import db, geo, i18n, knowledge, taxonomy
 from dhu_core.accounts import require_role
 from dhu_core.config import get_settings, mail_url
+from dhu_core.i18n import _
 from dhu_core.models import LISTED, Practice, PracticePublic, User, in_utc
 from dhu_core.notifications import render
 from dhu_core.open_data.links import digest_url, practice_url
@@ -50,11 +51,20 @@ def compose(
     until: date,
     engine: Engine | None = None,
     base_url: str | None = None,
+    language: str | None = None,
 ) -> Newsletter:
     """What was published from `since` to `until` (both days included, UTC) (coordinators).
 
-    Links start with `base_url` (default: DHU_PUBLIC_URL, as in e-mails).
+    Links start with `base_url` (default: DHU_PUBLIC_URL, as in e-mails). It is written in
+    `language`, by default the coordinator's page's; its links open the pages in it.
     """
+    with i18n.language(language or i18n.current()):
+        return _compose(actor=actor, since=since, until=until, engine=engine, base_url=base_url)
+
+
+def _compose(
+    *, actor: User, since: date, until: date, engine: Engine | None, base_url: str | None
+) -> Newsletter:
     require_role(actor, *knowledge.COORDINATORS)
     if until < since:
         raise ValueError("the period ends before it starts")
@@ -75,14 +85,14 @@ def compose(
         "period": _period(since, until),
         "counts": counts,
         "more": practice_count - len(practices),
-        "catalogue_url": f"{base}/radar?sort=newest",
-        "knowledge_url": f"{base}/knowledge",
+        "catalogue_url": render.with_language(f"{base}/radar?sort=newest"),
+        "knowledge_url": render.with_language(f"{base}/knowledge"),
         "url": base,
         "practices": [_practice(p, base) for p in practices],
         "digests": [
             {
                 "title": d.title,
-                "url": digest_url(base, d.id),
+                "url": render.with_language(digest_url(base, d.id)),
                 "topics": ", ".join(d.topics),
                 "excerpt": _excerpt(d.body),
             }
@@ -121,7 +131,7 @@ def _published_between(
 def _practice(practice: PracticePublic, base_url: str) -> dict[str, Any]:
     return {
         "title": practice.title,
-        "url": practice_url(base_url, practice.id),
+        "url": render.with_language(practice_url(base_url, practice.id)),
         "organisation": practice.owner_organisation,
         "countries": ", ".join(geo.country_name(c) for c in practice.countries),
         "kind": taxonomy.PRACTICE_TYPES.label(practice.practice_type or ""),
@@ -142,8 +152,10 @@ def _excerpt(markdown: str | None) -> str:
 
 def _period(since: date, until: date) -> str:
     if since == until:
-        return f"{since:%-d %B %Y}"
-    return f"{since:%-d %B %Y} to {until:%-d %B %Y}"
+        return i18n.format_date(since, form="long")
+    return _("{start} to {end}").format(
+        start=i18n.format_date(since, form="long"), end=i18n.format_date(until, form="long")
+    )
 
 
 def _markdown_url(url: str) -> str:
@@ -153,17 +165,10 @@ def _markdown_url(url: str) -> str:
 
 @cache
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        # The newsletter's own templates, in the frame of the platform's e-mails.
-        loader=jinja2.FileSystemLoader([TEMPLATES, render.TEMPLATES]),
-        # HTML escaped; the Markdown template escapes with the `md` filter.
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    # The newsletter's own templates, in the frame of the platform's e-mails; HTML escaped,
+    # the Markdown template escapes with the `md` filter.
+    environment = render.environment(TEMPLATES, render.TEMPLATES)
     environment.filters["md"] = md_escape
     environment.filters["md_url"] = _markdown_url
-    environment.filters["number"] = "{:,}".format
+    environment.filters["number"] = i18n.format_number
     return environment

@@ -5,8 +5,9 @@ import json
 
 import streamlit as st
 
-from dhu_core import i18n, taxonomy
+from dhu_core import accounts, db, i18n, taxonomy
 from dhu_core.i18n import _
+from dhu_core.ui import auth
 
 #: The address's parameter that names the language (a shared link opens in it).
 QUERY = "lang"
@@ -75,6 +76,12 @@ def _switched() -> None:
     st.session_state[_CHOSEN] = language
     st.session_state[_MENU + "_changed"] = True
     st.query_params[QUERY] = language
+    # A signed-in account keeps the choice: its e-mails are written in it from now on.
+    user = auth.current_user()
+    if user is not None:
+        # Bookkeeping: no cached page shows an account's language.
+        with db.session_scope(bookkeeping=True) as session:
+            accounts.set_language(session=session, actor=user, language=language)
 
 
 def written_in_badge(code: str) -> None:

@@ -6,7 +6,7 @@ from dhu_core import db, geo, organisations, tokens
 from dhu_core.accounts import PermissionDenied
 from dhu_core.i18n import _, format_date
 from dhu_core.models import FieldError, StateConflict, User, field_errors
-from dhu_core.text import md_escape
+from dhu_core.text import md_escape, upper_first
 from dhu_core.ui import addresses, cached, forms
 
 INVITE_FORM = "invite"
@@ -29,7 +29,7 @@ def invitation_from_url() -> str | None:
         with db.read_scope() as session:
             view = organisations.invitation(session=session, token=token)
     except tokens.InvalidToken as error:
-        st.error(str(error).capitalize(), icon=":material/link_off:")
+        st.error(upper_first(str(error)), icon=":material/link_off:")
         return None
     st.info(
         _(
@@ -50,19 +50,19 @@ def accept(user: User, token: str) -> None:
     """The button that accepts an invitation for the signed-in account."""
     if user.organisation_id is not None:
         st.warning(
-            "Your account acts for an organisation already, so it cannot join another one.",
+            _("Your account acts for an organisation already, so it cannot join another one."),
             icon=":material/info:",
         )
         return
-    if st.button("Join the organisation", type="primary", icon=":material/group_add:"):
+    if st.button(_("Join the organisation"), type="primary", icon=":material/group_add:"):
         try:
             with db.session_scope() as session:
                 organisations.accept_invitation(session=session, account=user, token=token)
         except (FieldError, tokens.InvalidToken) as error:
-            st.error(str(error).capitalize(), icon=":material/error:")
+            st.error(upper_first(str(error)), icon=":material/error:")
         else:
             st.query_params.clear()
-            st.session_state["organisation_message"] = "Welcome: you are a member now."
+            st.session_state["organisation_message"] = _("Welcome: you are a member now.")
             st.switch_page("app_pages/organisation.py")
 
 
@@ -72,56 +72,60 @@ def members_panel(user: User) -> None:
         people = organisations.members(session=session, actor=user)
     st.dataframe(
         {
-            "name": [m.name or "(invited)" for m in people],
-            "e-mail": [m.email for m in people],
-            "status": [
-                f"invited, until {m.expires_at:%d %b %Y}" if m.status == "invited" else "member"
+            _("name"): [m.name or _("(invited)") for m in people],
+            _("e-mail"): [m.email for m in people],
+            _("status"): [
+                _("invited, until {date}").format(date=format_date(m.expires_at))
+                if m.status == "invited"
+                else _("member")
                 for m in people
             ],
-            "since": [f"{m.since:%d %b %Y}" for m in people],
+            _("since"): [format_date(m.since) for m in people],
         },
         hide_index=True,
     )
     open_invitations = {m.membership_id: m for m in people if m.status == "invited"}
     if open_invitations:
         chosen = st.selectbox(
-            "Open invitation",
+            _("Open invitation"),
             options=list(open_invitations),
             format_func=lambda i: open_invitations[i].email,
             index=None,
-            placeholder="Choose an invitation to withdraw…",
+            placeholder=_("Choose an invitation to withdraw…"),
         )
-        if chosen is not None and st.button("Withdraw the invitation"):
+        if chosen is not None and st.button(_("Withdraw the invitation")):
             _decide(
                 lambda session: organisations.withdraw_invitation(
                     session=session, actor=user, membership_id=chosen
                 ),
-                "Invitation withdrawn.",
+                _("Invitation withdrawn."),
             )
     _invite_form(user)
     _leave_form(user, [m for m in people if m.status == "active" and m.account_id != user.id])
 
 
 def _leave_form(user: User, colleagues: list[organisations.Member]) -> None:
-    st.subheader("Leave the organisation")
+    st.subheader(_("Leave the organisation"))
     if not colleagues:
         st.caption(
-            "You are its only member: invite a colleague first, so that somebody keeps its "
-            "practices and needs; you can leave once they have accepted."
+            _(
+                "You are its only member: invite a colleague first, so that somebody keeps its "
+                "practices and needs; you can leave once they have accepted."
+            )
         )
         return
     with st.form(LEAVE_FORM):
         successor = st.selectbox(
-            "Hand over to *",
+            _("Hand over to *"),
             options=[m.account_id for m in colleagues],
             format_func={m.account_id: f"{m.name} ({m.email})" for m in colleagues}.get,
             index=None,
-            placeholder="Choose the member who takes over…",
-            help="Practices that name your e-mail address as their contact get theirs.",
+            placeholder=_("Choose the member who takes over…"),
+            help=_("Practices that name your e-mail address as their contact get theirs."),
         )
         forms.field_error(LEAVE_FORM, "successor")
-        left = st.form_submit_button("Leave the organisation", icon=":material/logout:")
-        forms.error_summary(LEAVE_FORM, {"successor": "Hand over to"})
+        left = st.form_submit_button(_("Leave the organisation"), icon=":material/logout:")
+        forms.error_summary(LEAVE_FORM, {"successor": _("Hand over to")})
     if left:
         try:
             with db.session_scope() as session:
@@ -132,31 +136,34 @@ def _leave_form(user: User, colleagues: list[organisations.Member]) -> None:
             st.warning(str(refusal), icon=":material/sync_problem:")
             return
         forms.clear_errors(LEAVE_FORM)
-        st.session_state["organisation_message"] = (
+        st.session_state["organisation_message"] = _(
             "You have left the organisation. Its practices and needs stay with its members."
         )
         st.rerun()
 
 
 def _invite_form(user: User) -> None:
-    st.subheader("Invite a colleague")
+    st.subheader(_("Invite a colleague"))
     st.caption(
-        f"Your colleague gets the invitation by e-mail. Its link is valid for "
-        f"{organisations.INVITATION_DAYS} days and works once: whoever opens it can join your "
-        "organisation."
+        _(
+            "Your colleague gets the invitation by e-mail. Its link is valid for {days} days "
+            "and works once: whoever opens it can join your organisation."
+        ).format(days=organisations.INVITATION_DAYS)
     )
     if sent := st.session_state.pop("invitation_sent", None):
         address, link = sent
         st.success(
-            f"Invitation e-mailed to {md_escape(address)}. If it does not arrive, pass on this "
-            "link yourself (shown only once):"
+            _(
+                "Invitation e-mailed to {address}. If it does not arrive, pass on this link "
+                "yourself (shown only once):"
+            ).format(address=md_escape(address))
         )
         st.code(link, language=None, wrap_lines=True)
     with st.form(INVITE_FORM, clear_on_submit=True):
-        email = st.text_input("Colleague's e-mail *", key="invite_email")
+        email = st.text_input(_("Colleague's e-mail *"), key="invite_email")
         forms.field_error(INVITE_FORM, "email")
-        sent = st.form_submit_button("Create the invitation", icon=":material/person_add:")
-        forms.error_summary(INVITE_FORM, {"email": "Colleague's e-mail"})
+        sent = st.form_submit_button(_("Create the invitation"), icon=":material/person_add:")
+        forms.error_summary(INVITE_FORM, {"email": _("Colleague's e-mail")})
     if sent:
         try:
             with db.session_scope() as session:
@@ -173,17 +180,24 @@ def join_requests_panel(user: User) -> None:
     with db.read_scope() as session:
         requests = organisations.join_requests(session=session, actor=user)
     if not requests:
-        st.caption("No request to join is waiting.")
+        st.caption(_("No request to join is waiting."))
     for request in requests:
         with st.container(border=True):
             st.markdown(
-                f"**{md_escape(request.display_name)}** ({md_escape(request.username)}, "
-                f"{md_escape(request.email)}) asks to join **{md_escape(request.organisation)}** "
-                f"({request.country}) · {request.created_at:%d %b %Y %H:%M} UTC"
+                _(
+                    "**{name}** ({username}, {email}) asks to join **{organisation}** ({country})"
+                ).format(
+                    name=md_escape(request.display_name),
+                    username=md_escape(request.username),
+                    email=md_escape(request.email),
+                    organisation=md_escape(request.organisation),
+                    country=geo.country_name(request.country),
+                )
+                + f" · {format_date(request.created_at)} {request.created_at:%H:%M} UTC"
             )
             columns = st.columns(2)
             for column, label, approving in zip(
-                columns, ("Approve", "Decline"), (True, False), strict=True
+                columns, (_("Approve"), _("Decline")), (True, False), strict=True
             ):
                 if column.button(label, key=f"join-{request.id}-{approving}"):
                     _decide(
@@ -195,8 +209,9 @@ def join_requests_panel(user: User) -> None:
                                 approve=approving,
                             )
                         ),
-                        f"{'Approved' if approving else 'Declined'}: "
-                        f"{md_escape(request.display_name)}.",
+                        (_("Approved: {name}.") if approving else _("Declined: {name}.")).format(
+                            name=md_escape(request.display_name)
+                        ),
                     )
 
 
@@ -206,27 +221,31 @@ def ask_to_join(user: User) -> None:
         waiting = organisations.pending_request(session=session, account=user)
     if waiting is not None:
         st.info(
-            f"Your request to join **{md_escape(waiting.organisation)}** is waiting for one of "
-            "its members or a coordinator.",
+            _(
+                "Your request to join **{organisation}** is waiting for one of its members or a "
+                "coordinator."
+            ).format(organisation=md_escape(waiting.organisation)),
             icon=":material/hourglass_top:",
         )
         return
     st.markdown(
-        "Your account acts for no organisation yet. Ask to join yours, or open the invitation "
-        "link a colleague sent you."
+        _(
+            "Your account acts for no organisation yet. Ask to join yours, or open the "
+            "invitation link a colleague sent you."
+        )
     )
     choices = cached.organisation_choices()
     with st.form(JOIN_FORM):
         organisation_id = st.selectbox(
-            "Organisation to join *",
+            _("Organisation to join *"),
             options=list(choices),
             format_func=choices.get,
             index=None,
-            placeholder="Type to find your organisation…",
+            placeholder=_("Type to find your organisation…"),
         )
         forms.field_error(JOIN_FORM, "organisation_id")
-        asked = st.form_submit_button("Ask to join", type="primary")
-        forms.error_summary(JOIN_FORM, {"organisation_id": "Organisation to join"})
+        asked = st.form_submit_button(_("Ask to join"), type="primary")
+        forms.error_summary(JOIN_FORM, {"organisation_id": _("Organisation to join")})
     if asked:
         try:
             with db.session_scope() as session:

@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from dhu_core import db, notifications, password_reset, ratelimits, tokens
+from dhu_core import db, i18n, notifications, password_reset, ratelimits, tokens
 from dhu_core.accounts import password_rules
 from dhu_core.config import LOCAL_URL, get_settings
-from dhu_core.i18n import _
+from dhu_core.i18n import N_, _, format_number
 from dhu_core.models import EMAIL_RE, FieldError, StateConflict, User, field_errors
 from dhu_core.notifications import delivery, kinds
-from dhu_core.text import md_escape
+from dhu_core.text import md_escape, upper_first
 from dhu_core.ui import auth, forms
 
 PREFERENCES_FORM = "email-preferences"
@@ -19,27 +19,35 @@ RESET_FORM = "reset-password"
 
 def preferences_form(user: User) -> None:
     """Per kind of message: immediately, in a weekly digest, or never."""
-    st.subheader("E-mail notifications")
+    st.subheader(_("E-mail notifications"))
     st.caption(
-        f"Sent to {md_escape(user.email)}. Weekly digests go out on Monday mornings. "
-        "Password-reset links always come at once, since you ask for them."
+        _(
+            "Sent to {address}. Weekly digests go out on Monday mornings. Password-reset links "
+            "always come at once, since you ask for them."
+        ).format(address=md_escape(user.email))
+    )
+    st.caption(
+        _(
+            "E-mails to you are written in {language}, the language you chose last in the "
+            "menu at the top of the sidebar; choose another one there to change it."
+        ).format(language=i18n.LANGUAGES.get(user.language, i18n.LANGUAGES[i18n.DEFAULT]))
     )
     if st.session_state.pop("preferences_saved", False):
-        st.success("Your choices are saved.", icon=":material/check:")
+        st.success(_("Your choices are saved."), icon=":material/check:")
     with db.read_scope() as session:
         chosen = notifications.preferences(session, actor=user)
     with st.form(PREFERENCES_FORM):
         choices = {
             kind.name: st.selectbox(
-                kind.label,
+                _(kind.label),
                 options=list(notifications.CHOICES),
                 index=list(notifications.CHOICES).index(chosen[kind.name]),
-                format_func=notifications.CHOICES.get,
+                format_func=lambda choice: _(notifications.CHOICES[choice]),
                 key=f"pref_{kind.name}",
             )
             for kind in kinds.choosable(user.role)
         }
-        saved = st.form_submit_button("Save my choices")
+        saved = st.form_submit_button(_("Save my choices"))
     if saved:
         with db.session_scope() as session:
             notifications.set_preferences(session, actor=user, choices=choices)
@@ -50,7 +58,7 @@ def preferences_form(user: User) -> None:
 def _token() -> str | None:
     token = st.query_params.get("token")
     if not token:
-        st.info("Open the whole link from the e-mail.", icon=":material/link:")
+        st.info(_("Open the whole link from the e-mail."), icon=":material/link:")
     return token or None
 
 
@@ -66,23 +74,24 @@ def unsubscribe_page() -> None:
         with db.read_scope() as session:
             what = notifications.describe(session, token=token)
     except tokens.InvalidToken as error:
-        st.error(str(error).capitalize(), icon=":material/link_off:")
+        st.error(upper_first(str(error)), icon=":material/link_off:")
         return
     if not what.kinds:
-        st.info("Nothing is sent to this address weekly any more.", icon=":material/info:")
+        st.info(_("Nothing is sent to this address weekly any more."), icon=":material/info:")
         return
     st.markdown(
-        f"Stop these e-mails to **{md_escape(what.address)}**:\n"
-        + "\n".join(f"- {md_escape(label)}" for label in what.kinds)
+        _("Stop these e-mails to **{address}**:").format(address=md_escape(what.address))
+        + "\n"
+        + "\n".join(f"- {md_escape(_(label))}" for label in what.kinds)
     )
-    if st.button("Unsubscribe", type="primary", icon=":material/unsubscribe:"):
+    if st.button(_("Unsubscribe"), type="primary", icon=":material/unsubscribe:"):
         try:
             with db.session_scope() as session:
                 notifications.unsubscribe(session, token=token)
         except tokens.InvalidToken as error:
-            st.error(str(error).capitalize(), icon=":material/link_off:")
+            st.error(upper_first(str(error)), icon=":material/link_off:")
             return
-        st.session_state[f"unsubscribed_{token}"] = (
+        st.session_state[f"unsubscribed_{token}"] = _(
             "Done: you will not get these e-mails any more. Signed in, you can choose again "
             "under My account."
         )
@@ -92,7 +101,7 @@ def unsubscribe_page() -> None:
 def forgot_password_page() -> None:
     """Ask for a reset link by e-mail address; the answer never tells if an account has it."""
     if sent := st.session_state.get("reset_link_sent"):
-        st.success(sent, icon=":material/mail:")
+        st.success(_(sent), icon=":material/mail:")
         return
     with st.form(FORGOT_FORM):
         st.text_input(_("E-mail address of your account"), key="fp_email")
@@ -119,34 +128,34 @@ def reset_password_page() -> None:
     if token is None:
         return
     if st.session_state.get(f"password_reset_{token}"):
-        st.success("Your new password is set. Sign in with it.", icon=":material/check:")
-        st.page_link("app_pages/sign_in.py", label="Sign in", icon=":material/login:")
+        st.success(_("Your new password is set. Sign in with it."), icon=":material/check:")
+        st.page_link("app_pages/sign_in.py", label=_("Sign in"), icon=":material/login:")
         return
     try:
         with db.read_scope() as session:
             user = password_reset.account_for(session, token=token, lock=False)
     except tokens.InvalidToken as error:
-        st.error(str(error).capitalize(), icon=":material/link_off:")
-        st.page_link("app_pages/forgot_password.py", label="Ask for a new link")
+        st.error(upper_first(str(error)), icon=":material/link_off:")
+        st.page_link("app_pages/forgot_password.py", label=_("Ask for a new link"))
         return
-    st.markdown(f"New password for **{md_escape(user.username)}**.")
+    st.markdown(_("New password for **{username}**.").format(username=md_escape(user.username)))
     with st.form(RESET_FORM):
-        st.text_input("New password", type="password", help=password_rules(), key="rp_new")
+        st.text_input(_("New password"), type="password", help=password_rules(), key="rp_new")
         forms.field_error(RESET_FORM, "new")
-        st.text_input("New password again", type="password", key="rp_again")
+        st.text_input(_("New password again"), type="password", key="rp_again")
         forms.field_error(RESET_FORM, "again")
-        chosen = st.form_submit_button("Set the new password", type="primary")
+        chosen = st.form_submit_button(_("Set the new password"), type="primary")
     if chosen:
         new, again = st.session_state.rp_new, st.session_state.rp_again
         if new != again:
-            forms.show_errors_and_rerun(RESET_FORM, {"again": "the two passwords differ"})
+            forms.show_errors_and_rerun(RESET_FORM, {"again": _("the two passwords differ")})
         try:
             with db.session_scope() as session:
                 password_reset.set_password(session=session, token=token, new=new)
         except FieldError as error:
             forms.show_errors_and_rerun(RESET_FORM, field_errors(error))
         except tokens.InvalidToken as error:
-            st.error(str(error).capitalize(), icon=":material/link_off:")
+            st.error(upper_first(str(error)), icon=":material/link_off:")
             return
         forms.clear_errors(RESET_FORM)
         st.session_state[f"password_reset_{token}"] = True
@@ -154,59 +163,76 @@ def reset_password_page() -> None:
 
 
 STATUS_LABELS = {
-    "pending": "waiting to be sent",
-    "weekly": "held for a weekly digest",
-    "sending": "being sent",
-    "sent": "sent",
-    "digested": "sent in a digest",
-    "failed": "failed (given up)",
-    "unknown": "unknown (the sender stopped)",
+    "pending": N_("waiting to be sent"),
+    "weekly": N_("held for a weekly digest"),
+    "sending": N_("being sent"),
+    "sent": N_("sent"),
+    "digested": N_("sent in a digest"),
+    "failed": N_("failed (given up)"),
+    "unknown": N_("unknown (the sender stopped)"),
 }
+
+
+def _status(status: str) -> str:
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
 
 
 def outbox_section(admin: User) -> None:
     """The outbox for administrators: what waits, what failed, and sending it again."""
-    st.subheader("E-mail outbox")
+    st.subheader(_("E-mail outbox"))
     with db.read_scope() as session:
         view = delivery.outbox(session, actor=admin)
     if not get_settings().dhu_smtp_url:
         st.info(
-            "No mail server is set (DHU_SMTP_URL), so no e-mail goes out: the messages wait "
-            "here until one is set. See the README, Configuration.",
+            _(
+                "No mail server is set (DHU_SMTP_URL), so no e-mail goes out: the messages wait "
+                "here until one is set. See the README, Configuration."
+            ),
             icon=":material/mail_lock:",
         )
     if not get_settings().dhu_public_url:
         st.info(
-            f"DHU_PUBLIC_URL is not set, so links in e-mails point at {LOCAL_URL}; set it to "
-            "the address people reach the platform at.",
+            _(
+                "DHU_PUBLIC_URL is not set, so links in e-mails point at {address}; set it to "
+                "the address people reach the platform at."
+            ).format(address=LOCAL_URL),
             icon=":material/link:",
         )
     st.caption(
-        " · ".join(f"{STATUS_LABELS.get(s, s)}: {n:,}" for s, n in sorted(view.counts.items()))
-        or "No e-mail yet."
+        " · ".join(f"{_status(s)}: {format_number(n)}" for s, n in sorted(view.counts.items()))
+        or _("No e-mail yet.")
     )
-    for title, rows in (("Waiting", view.waiting), ("Failed or unknown", view.needs_a_look)):
+    for title, rows in (
+        (_("Waiting"), view.waiting),
+        (_("Failed or unknown"), view.needs_a_look),
+    ):
         if rows:
             st.markdown(f"**{title}**")
             st.dataframe(_table(rows), hide_index=True)
     if view.needs_a_look:
         chosen = st.selectbox(
-            "Message to send again",
+            _("Message to send again"),
             options=[m.id for m in view.needs_a_look],
             format_func=lambda i: next(
-                f"#{m.id} to {m.recipient}: {m.subject}" for m in view.needs_a_look if m.id == i
+                _("#{id} to {recipient}: {subject}").format(
+                    id=m.id, recipient=m.recipient, subject=m.subject
+                )
+                for m in view.needs_a_look
+                if m.id == i
             ),
             index=None,
-            placeholder="Choose a failed or unknown message…",
+            placeholder=_("Choose a failed or unknown message…"),
         )
-        if chosen is not None and st.button("Send it again", icon=":material/send:"):
+        if chosen is not None and st.button(_("Send it again"), icon=":material/send:"):
             try:
                 with db.session_scope() as session:
                     delivery.send_again(session, actor=admin, message_id=chosen)
             except (LookupError, StateConflict) as refusal:
                 st.warning(str(refusal), icon=":material/sync_problem:")
             else:
-                st.session_state["admin_message"] = f"Message #{chosen} will be sent again."
+                st.session_state["admin_message"] = _("Message #{id} will be sent again.").format(
+                    id=chosen
+                )
                 st.rerun()
 
 
@@ -214,11 +240,11 @@ def _table(rows) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": [m.id for m in rows],
-            "to": [m.recipient for m in rows],
-            "subject": [m.subject for m in rows],
-            "status": [STATUS_LABELS.get(m.status, m.status) for m in rows],
-            "due (UTC)": [m.due_at.strftime("%Y-%m-%d %H:%M") for m in rows],
-            "attempts": [m.attempts for m in rows],
-            "last error": [m.last_error or "" for m in rows],
+            _("to"): [m.recipient for m in rows],
+            _("subject"): [m.subject for m in rows],
+            _("status"): [_status(m.status) for m in rows],
+            _("due (UTC)"): [m.due_at.strftime("%Y-%m-%d %H:%M") for m in rows],
+            _("attempts"): [m.attempts for m in rows],
+            _("last error"): [m.last_error or "" for m in rows],
         }
     )
