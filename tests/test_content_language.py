@@ -65,3 +65,16 @@ def test_the_register_form_offers_the_language_in_english_too(embedded_app):
     assert box.value == "en" and box.label == "Written in"
     with i18n.language("en"):
         assert "German" in box.options
+
+
+def test_a_digest_written_in_another_language_says_so(embedded_app):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    with sqlite3.connect(embedded_app / "dhu.sqlite3") as connection:
+        digest = connection.execute("SELECT min(id) FROM digest WHERE status = 'published'")
+        digest_id = digest.fetchone()[0]
+        connection.execute("UPDATE digest SET language = 'it' WHERE id = ?", (digest_id,))
+    at.switch_page("app_pages/knowledge.py")
+    at.query_params["digest"] = str(digest_id)
+    at.run()
+    assert not at.exception
+    assert any("Written in Italian" in badge for badge in _badges(at)), _badges(at)
