@@ -37,6 +37,7 @@ COLUMNS = (
     "contact_email",
     "start_year",
     "transferable",
+    "text_language",
 )
 REQUIRED_COLUMNS = COLUMNS[:7]
 FORMATS = ("csv", "xlsx")

@@ -81,6 +81,8 @@ class DigestView:
     author: str | None
     created_at: datetime
     published_at: datetime | None
+    #: The language it is written in (ISO 639-1).
+    language: str = "en"
 
 
 def published_digests(
@@ -147,7 +149,7 @@ def save_digest(
     require_role(actor, *COORDINATORS)
     _check_published(session, data.practice_ids)
     digest = _get(session, digest_id, lock=True) if digest_id else Digest(author_id=actor.id)
-    digest.title, digest.body = data.title, data.body
+    digest.title, digest.body, digest.language = data.title, data.body, data.language
     session.add(digest)
     session.flush()
     for model in (DigestTopic, DigestPractice):
@@ -228,6 +230,7 @@ def _views(session: Session, digests: list[Digest]) -> list[DigestView]:
             author=authors.get(d.author_id),
             created_at=d.created_at,
             published_at=d.published_at,
+            language=d.language,
         )
         for d in digests
     ]

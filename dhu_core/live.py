@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from dhu_core import audit, db, demo, demo_logins, organisations, practices, ratelimits
+from dhu_core import audit, db, demo, demo_logins, i18n, organisations, practices, ratelimits
 from dhu_core.accounts import require_role, system_actor
 from dhu_core.config import get_settings
 from dhu_core.i18n import ngettext
@@ -156,6 +156,8 @@ def capture_practice(
     organisation_id = _capture_organisation(session, data.country)
     practice = Practice(
         title=data.title,
+        # Typed into the page in its language: the capture is taken to be written in it.
+        text_language=i18n.current(),
         practice_type=data.practice_type,
         contact_email=data.contact_email,
         owner_organisation_id=organisation_id,

@@ -82,6 +82,17 @@ def _text(value: Any, name: str, min_len: int, max_len: int) -> str:
     return text
 
 
+def text_language(value: Any) -> str:
+    """The ISO 639-1 code of the language a text is written in, given as a code or an English
+    name; English when none is given."""
+    if _optional(value) is None:
+        return "en"
+    try:
+        return taxonomy.LANGUAGES.normalise(value)
+    except ValueError:
+        raise ValueError(_("choose the language the text is written in")) from None
+
+
 def _optional(value: Any) -> str | None:
     text = _clean(str(value).strip()) if value is not None else ""
     return text or None
@@ -369,6 +380,9 @@ class ClaimCreate(SQLModel):
 
 class PracticeBase(SQLModel):
     title: str = Field(max_length=200)
+    #: The language its title and texts are written in (ISO 639-1): content stays in it, and a
+    #: reader of another interface language sees a badge that says which it is.
+    text_language: str = Field(default="en", max_length=5)
     summary: str = Field(default="", max_length=500)
     description: str | None = Field(default=None, sa_type=Text)
     #: Empty only in drafts: a practice is submitted, and so published, only when complete.
@@ -403,6 +417,11 @@ class PracticeDraft(PracticeBase):
     @classmethod
     def _summary(cls, v: Any) -> str:
         return _text(v, N_("summary"), 10, 500) if _optional(v) else ""
+
+    @field_validator("text_language", mode="before")
+    @classmethod
+    def _text_language(cls, v: Any) -> str:
+        return text_language(v)
 
     @field_validator("description", "evidence", "support_offered", "licence", mode="before")
     @classmethod
@@ -1185,6 +1204,8 @@ class LessonsCase(LessonsBase, table=True):
 class DigestBase(SQLModel):
     title: str = Field(max_length=200)
     body: str = Field(sa_type=Text)
+    #: The language it is written in (ISO 639-1), as for a practice's `text_language`.
+    language: str = Field(default="en", max_length=5)
 
 
 class DigestCreate(DigestBase):
@@ -1203,6 +1224,11 @@ class DigestCreate(DigestBase):
         if len(text) < 20:
             raise ValueError("the digest needs at least 20 characters of text")
         return text
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, v: Any) -> str:
+        return text_language(v)
 
     @field_validator("topics", mode="before")
     @classmethod

@@ -125,6 +125,7 @@ def test_practice_json_has_every_public_field_with_labels(client):
     assert all(c["label"] == geo.country_name(c["code"]) for c in practice["countries"])
     assert set(practice["owner_organisation"]) == {"name", "country"}
     assert practice["published_at"].endswith("Z")
+    assert practice["text_language"] == {"code": "en", "label": "English"}
 
 
 def _random_params(rng: random.Random, words: list[str]) -> dict[str, list[str]]:

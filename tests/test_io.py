@@ -438,7 +438,7 @@ def test_xlsx_import(engine, tmp_path):
     sheet = workbook.active
     sheet.append([c.upper() for c in COLUMNS] + [None])
     for row in GOOD_ROWS[:2]:
-        cells = [row[c] or None for c in COLUMNS]
+        cells = [row.get(c) or None for c in COLUMNS]
         cells[COLUMNS.index("maturity")] = int(row["maturity"])
         sheet.append(cells)
     sheet.append([None] * len(COLUMNS))
@@ -655,3 +655,23 @@ def test_the_workshop_captures_name_is_no_owner_an_import_can_name(engine, tmp_p
         "row 2, column owner_organisation: this name is kept for workshop captures; "
         "name the real owner"
     ]
+
+
+def test_an_import_row_records_the_language_its_text_is_written_in(engine):
+    rows = [
+        practice_row(title="Telemonitoring bei Herzinsuffizienz", text_language="de"),
+        practice_row(title="Télésurveillance cardiaque", text_language="French"),
+        practice_row(title="Heart failure coaching"),
+        practice_row(title="Teleconsulta", text_language="Castilian dialect"),
+    ]
+    report = import_practices(rows, engine=engine, actor=CLI)
+    assert report.imported == 3
+    assert [(e.row, e.column) for e in report.errors] == [(5, "text_language")]
+    assert "choose the language the text is written in" in report.errors[0].message
+    with db.read_scope(engine) as session:
+        languages = dict(session.execute(select(Practice.title, Practice.text_language)).all())
+    assert languages == {
+        "Telemonitoring bei Herzinsuffizienz": "de",
+        "Télésurveillance cardiaque": "fr",
+        "Heart failure coaching": "en",
+    }

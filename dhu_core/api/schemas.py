@@ -44,6 +44,7 @@ class Practice(_Model):
     id: int
     url: str = Field(description="The practice's page on the platform")
     title: str
+    text_language: Code = Field(description="The language its title and texts are written in")
     summary: str
     description: str | None
     practice_type: Code
@@ -132,6 +133,7 @@ class Digest(_Model):
     id: int
     url: str = Field(description="The digest's page on the platform")
     title: str
+    language: Code = Field(description="The language it is written in")
     topics: list[str]
     body: str = Field(description="The text in Markdown")
     html: str = Field(description="The text as sanitised HTML")
@@ -183,6 +185,7 @@ def practice(item: PracticePublic, *, base: str, now: datetime | None = None) ->
         id=item.id,
         url=f"{base}/radar?practice={item.id}",
         title=item.title,
+        text_language=_code(taxonomy.LANGUAGES, item.text_language),
         summary=item.summary,
         description=item.description,
         practice_type=_code(taxonomy.PRACTICE_TYPES, item.practice_type),
@@ -213,6 +216,7 @@ def digest(item: DigestView, practices: list[PracticePublic], *, base: str) -> D
         id=item.id,
         url=f"{base}/knowledge?digest={item.id}",
         title=item.title,
+        language=_code(taxonomy.LANGUAGES, item.language),
         topics=item.topics,
         body=item.body,
         html=render_markdown(item.body),

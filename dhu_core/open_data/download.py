@@ -209,6 +209,7 @@ def _record(p: PracticePublic, base_url: str) -> dict[str, Any]:
         "id": p.id,
         "url": practice_url(base_url, p.id),
         "title": p.title,
+        "text_language": p.text_language,
         "summary": p.summary,
         "description": p.description,
         "practice_type": p.practice_type,

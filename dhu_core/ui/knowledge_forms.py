@@ -6,7 +6,7 @@ from datetime import timedelta
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import db, knowledge
+from dhu_core import db, i18n, knowledge
 from dhu_core.catalogue import CatalogueQuery
 from dhu_core.knowledge import DigestView
 from dhu_core.models import (
@@ -20,7 +20,7 @@ from dhu_core.models import (
 )
 from dhu_core.open_data import newsletter
 from dhu_core.text import md_escape
-from dhu_core.ui import addresses, cached, forms, knowledge_view, practice_view
+from dhu_core.ui import addresses, cached, forms, knowledge_view, practice_form, practice_view
 
 MESSAGE = "knowledge_message"
 DIGEST_FORM = "digest"
@@ -29,12 +29,14 @@ NEW = 0
 #: Digest field -> widget key.
 DIGEST_KEYS = {
     "title": "kd_title",
+    "language": "kd_language",
     "topics": "kd_topics",
     "body": "kd_body",
     "practice_ids": "kd_practices",
 }
 DIGEST_LABELS = {
     "title": "Title",
+    "language": "Written in",
     "topics": "Topics",
     "body": "Text",
     "practice_ids": "Linked practices",
@@ -69,6 +71,7 @@ def digest_editor(actor: User) -> None:
     with editor:
         with forms.field(DIGEST_FORM, "title"):
             st.text_input("Title *", key="kd_title")
+        practice_form.text_language_select(DIGEST_FORM, DIGEST_KEYS["language"])
         with forms.field(DIGEST_FORM, "topics"):
             st.multiselect(
                 "Topics *",
@@ -102,6 +105,7 @@ def digest_editor(actor: User) -> None:
                     author=actor.display_name,
                     created_at=utcnow(),
                     published_at=None,
+                    language=state["kd_language"],
                 )
             )
 
@@ -150,6 +154,7 @@ def _load_digest(item: DigestView | None) -> None:
     forms.load(
         {
             "kd_title": item.title if item else "",
+            "kd_language": item.language if item else i18n.current(),
             "kd_topics": list(item.topics) if item else [],
             "kd_body": item.body if item else "",
             "kd_practices": list(item.practice_ids) if item else [],

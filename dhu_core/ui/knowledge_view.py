@@ -7,7 +7,7 @@ from dhu_core.i18n import _
 from dhu_core.knowledge import DigestView
 from dhu_core.models import PracticePublic
 from dhu_core.text import md_escape
-from dhu_core.ui import cached, freshness_view, practice_view, shell
+from dhu_core.ui import cached, freshness_view, language, practice_view, shell
 
 
 def rich_text(markdown: str | None) -> None:
@@ -43,6 +43,7 @@ def digest(item: DigestView) -> None:
     practices as cards."""
     published = freshness_view.day(item.published_at) if item.published_at else _("not published")
     st.caption(f"{topics_line(item.topics)}  \n{md_escape(item.author or 'DHU')} · {published}")
+    language.written_in_badge(item.language)
     if item.status == "published":
         st.page_link(
             "app_pages/knowledge.py",

@@ -5,7 +5,7 @@ import json
 
 import streamlit as st
 
-from dhu_core import accounts, db, i18n
+from dhu_core import accounts, db, i18n, taxonomy
 from dhu_core.i18n import _
 from dhu_core.ui import auth
 
@@ -82,3 +82,15 @@ def _switched() -> None:
         # Bookkeeping: no cached page shows an account's language.
         with db.session_scope(bookkeeping=True) as session:
             accounts.set_language(session=session, actor=user, language=language)
+
+
+def written_in_badge(code: str) -> None:
+    """A badge saying which language a practice or digest is written in, when it is not the
+    interface's: its content is shown as written."""
+    if code and code != i18n.current():
+        label = taxonomy.LANGUAGES.label(code)
+        st.badge(
+            _("Written in {language}").format(language=label),
+            icon=":material/translate:",
+            color="gray",
+        )

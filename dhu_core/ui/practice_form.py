@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dhu_core import geo, taxonomy
+from dhu_core import geo, i18n, taxonomy
 from dhu_core.i18n import N_, _
 from dhu_core.models import FIRST_YEAR, PracticeDraft
 from dhu_core.ui import forms
@@ -11,6 +11,7 @@ FORM = "practice"
 #: Form field -> its label; the fields are those of PracticeDraft, in the order of the form.
 LABELS = {
     "title": N_("Title"),
+    "text_language": N_("Written in"),
     "summary": N_("Summary"),
     "description": N_("Description"),
     "practice_type": N_("Type of practice"),
@@ -50,6 +51,8 @@ def load(draft: PracticeDraft | None) -> None:
         | {
             KEYS["transferable"]: transferable,
             KEYS["transfer_capacity"]: data.get("transfer_capacity", 1),
+            # A new practice is written in the language of the page it is typed into.
+            KEYS["text_language"]: data.get("text_language") or i18n.current(),
         }
     )
     forms.clear_errors(FORM)
@@ -72,6 +75,7 @@ def draw() -> None:
     forms.revalidate(FORM, values())
     st.subheader(_("1 · What it is"))
     _text("title", help=_("A short, descriptive name."))
+    text_language_select(FORM, KEYS["text_language"])
     _text("summary", area=True, help=_("Two or three sentences (10 to 500 characters)."))
     _text("description", area=True)
     left, right = st.columns(2)
@@ -149,6 +153,21 @@ def practice_type_select(form: str, key: str) -> None:
             format_func=taxonomy.PRACTICE_TYPES.label,
             index=None,
             placeholder=_("Choose…"),
+            key=key,
+        )
+
+
+def text_language_select(form: str, key: str) -> None:
+    """The language the texts are written in, with its message under it."""
+    with forms.field(form, "text_language"):
+        st.selectbox(
+            _("Written in"),
+            options=list(taxonomy.LANGUAGES),
+            format_func=taxonomy.LANGUAGES.label,
+            help=_(
+                "The language of the title and texts. They are shown as you write them; readers "
+                "of the platform in another language see which language it is."
+            ),
             key=key,
         )
 

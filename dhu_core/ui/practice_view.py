@@ -6,7 +6,7 @@ from dhu_core import geo, taxonomy
 from dhu_core.i18n import _
 from dhu_core.models import PracticePublic, User
 from dhu_core.text import md_escape, md_escape_paragraphs
-from dhu_core.ui import claim_view, freshness_view, interest_form, shell
+from dhu_core.ui import claim_view, freshness_view, interest_form, language, shell
 
 
 def labels(codes: list, code_list: taxonomy.CodeList) -> str:
@@ -37,6 +37,7 @@ def card(practice: PracticePublic, *, linked: bool = True) -> None:
             else facts(practice)
         )
         freshness_view.outdated_badge(practice.last_confirmed_at)
+        language.written_in_badge(practice.text_language)
         st.markdown(md_escape(practice.summary))
 
 
@@ -69,6 +70,7 @@ def detail_page(practice: PracticePublic, viewer: User | None) -> None:
         freshness_view.archived_notice(practice)
     st.title(md_escape(practice.title), anchor=False)
     st.caption(facts(practice))
+    language.written_in_badge(practice.text_language)
     freshness_view.status_line(practice)
     if not archived:
         st.markdown(f":material/public: {map_link(practice.owner_country)}")
@@ -86,6 +88,7 @@ def detail(practice: PracticePublic) -> None:
     """Every public field of a practice, under its title, inside another page."""
     st.header(md_escape(practice.title), anchor=False)
     st.caption(facts(practice))
+    language.written_in_badge(practice.text_language)
     _fields(practice)
 
 
