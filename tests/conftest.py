@@ -162,3 +162,16 @@ def app_data(tmp_path_factory):
         clear_caches()
         yield
     clear_caches()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_engine(request, tmp_path) -> Iterator[Engine]:
+    """A new, empty database (not migrated) on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        yield db.get_engine(url)
+        db.get_engine(url).dispose()
+        return
+    for url in _pg_database():
+        yield db.get_engine(url)
+        db.get_engine(url).dispose()

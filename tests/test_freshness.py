@@ -1,12 +1,11 @@
 """Freshness: last confirmed, reminders, archiving and restoring, with the clock moved (both
 databases); the owner's overview and its view counter."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlmodel import col, select
 
 from dhu_core import (
@@ -38,7 +37,6 @@ from dhu_core.models import (
     TwinningNeed,
     utcnow,
 )
-from tests.conftest import _pg_database
 from tests.people import account
 
 COMPLETE = dict(
@@ -406,19 +404,6 @@ def test_my_practices_counts_interests_and_twinnings_and_shows_freshness(engine,
 
 
 # --- migration 0010 ------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_engine(request, tmp_path) -> Iterator[Engine]:
-    """A new, empty database (not migrated) on each backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-        yield db.get_engine(url)
-        db.get_engine(url).dispose()
-        return
-    for url in _pg_database():
-        yield db.get_engine(url)
-        db.get_engine(url).dispose()
 
 
 def test_the_migration_takes_the_last_change_as_the_last_confirmation_and_can_be_undone(

@@ -5,13 +5,12 @@ language comes from its sign-up page and the sidebar's menu (migration 0018 on b
 import json
 import re
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
@@ -21,7 +20,6 @@ from dhu_core.models import Organisation, OutboxMessage, User, utcnow
 from dhu_core.notifications import delivery, kinds, render
 from dhu_core.open_data import newsletter
 from tests.apptest import APP, sign_in
-from tests.conftest import _pg_database
 from tests.german import catalogue, clear_caches
 from tests.mailserver import mail_server
 from tests.people import account
@@ -316,19 +314,6 @@ def test_the_newsletter_is_written_in_the_coordinators_language(engine):
 
 
 # --- migration 0018 -----------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_engine(request, tmp_path) -> Iterator[Engine]:
-    """A new, empty database (not migrated) on each backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-        yield db.get_engine(url)
-        db.get_engine(url).dispose()
-        return
-    for url in _pg_database():
-        yield db.get_engine(url)
-        db.get_engine(url).dispose()
 
 
 def test_the_migration_gives_accounts_and_messages_english_and_can_be_undone(fresh_engine):
