@@ -1,6 +1,7 @@
 """Browser: every page in the menu of a visitor, an owner, an evaluator, a coordinator and an
 administrator, drawn in German, shows no English text of the catalogue (issue 16): the rendered
-text is compared with every message that German translates."""
+text is compared with every message that German translates. A signed-in role tours the pages
+its menu adds to the visitor's."""
 
 import pytest
 
@@ -38,6 +39,16 @@ def english_left(text: str, short: set[str], long: list[str]) -> list[str]:
     return sorted(found)
 
 
+def _pages_of(role: str) -> list[shell.PageSpec]:
+    """The pages of `role`'s menu; a signed-in role's without the visitor's, which the visitor's
+    tour reads (the run stays short: each page once, by the first role that has it)."""
+    pages = axe_audit.menu(role)
+    if role == shell.VISITOR:
+        return pages
+    public = set(axe_audit.menu(shell.VISITOR))
+    return [spec for spec in pages if spec not in public]
+
+
 def test_the_check_finds_english_text():
     short, long = english_of_the_catalogue()
     assert english_left("Uptake map\nSomething else", short, long) == ["Uptake map"]
@@ -55,7 +66,7 @@ def test_every_page_in_german_has_no_english_text_of_the_catalogue(demo_server, 
         username = ROLES[role]
         if username:
             sign_in(page, url, username, demo_password(database, username))
-        for spec in axe_audit.menu(role):
+        for spec in _pages_of(role):
             with i18n.language("de"):
                 title = i18n._(spec.title)
             axe_audit.open_page(page, f"{url}/{spec.url_path}?lang=de", title)
