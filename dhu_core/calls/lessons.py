@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from dhu_core import audit, db, taxonomy, twinning
 from dhu_core.accounts import require_role
 from dhu_core.calls import follow_up
+from dhu_core.i18n import _
 from dhu_core.models import (
     LESSONS_PARTS,
     FieldError,
@@ -49,15 +50,15 @@ def save_case(
     is the one the writer saw (None: there was no case yet)."""
     match = db.get_for_update(session, TwinningMatch, match_id)
     if match is None:
-        raise LookupError(f"no twinning with id {match_id}")
+        raise LookupError(_("no twinning with id {id}").format(id=match_id))
     follow_up.require_follower(session, actor, match)
     if match.status not in taxonomy.TWINNING_STATUSES:
-        raise StateConflict("Lessons are written for an agreed twinning.")
+        raise StateConflict(_("Lessons are written for an agreed twinning."))
     case = _case(session, match_id)
     if (case.version if case else None) != version:
-        raise _changed(session, case) if case else StateConflict("This case no longer exists.")
+        raise _changed(session, case) if case else StateConflict(_("This case no longer exists."))
     if case is not None and case.status == "published":
-        raise StateConflict("This case is published already; it can no longer be changed.")
+        raise StateConflict(_("This case is published already; it can no longer be changed."))
     case = case or LessonsCase(match_id=match_id, version=0)
     for part in LESSONS_PARTS:
         setattr(case, part, getattr(data, part))
@@ -74,18 +75,23 @@ def publish_case(*, session: Session, actor: User, match_id: int, version: int) 
     require_role(actor, *twinning.COORDINATORS)
     match = db.get_for_update(session, TwinningMatch, match_id)
     if match is None:
-        raise LookupError(f"no twinning with id {match_id}")
+        raise LookupError(_("no twinning with id {id}").format(id=match_id))
     case = _case(session, match_id)
     if case is None:
-        raise FieldError("case", "write the lessons-learned case first")
+        raise FieldError("case", _("write the lessons-learned case first"))
     if case.version != version or case.status == "published":
         raise _changed(session, case)
     if not follow_up.has_final_report(session, match_id):
-        raise FieldError("case", "the pair's final report is needed before the case is published")
+        raise FieldError(
+            "case", _("the pair's final report is needed before the case is published")
+        )
     if "completed" not in twinning.TRANSITIONS[match.status]:
         label = taxonomy.MATCH_STATUSES.label(match.status).lower()
         raise FieldError(
-            "case", f"a twinning is completed once in transfer (after its kick-off); it is {label}"
+            "case",
+            _(
+                "a twinning is completed once in transfer (after its kick-off); it is {status}"
+            ).format(status=label),
         )
     case.status, case.published_at, case.published_by_id = "published", utcnow(), actor.id
     case.version += 1
