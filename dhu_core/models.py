@@ -1164,10 +1164,11 @@ class LessonsInput(LessonsBase):
     @field_validator(*LESSONS_PARTS, mode="before")
     @classmethod
     def _part(cls, v: Any, info: ValidationInfo) -> str:
-        # The part's heading in quotes; in small letters in English ("“context” needs …").
+        # The part's heading in the language's quotes; in small letters in English ("“context”
+        # needs …").
         name = _(LESSONS_PARTS[info.field_name])
         name = name.lower() if current() == DEFAULT else name
-        return _long_text(v, "“" + name + "”", *LESSONS_LIMITS)
+        return _long_text(v, _("“{name}”").format(name=name), *LESSONS_LIMITS)
 
 
 class LessonsCase(LessonsBase, table=True):
