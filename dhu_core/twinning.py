@@ -513,11 +513,10 @@ SHORTLISTED_FROM = {
     "candidates": N_("Shortlisted from the need's ranked candidates."),
     "allocation": N_("Accepted from the call's allocation."),
 }
+#: The note of a twinning completed by the publication of its lessons-learned case.
+COMPLETED_BY_LESSONS = N_("Lessons learned published to the knowledge community.")
 #: The notes the platform writes into a match's history, which `describe` translates.
-PLATFORM_NOTES = {
-    *SHORTLISTED_FROM.values(),
-    N_("Lessons learned published to the knowledge community."),
-}
+PLATFORM_NOTES = {*SHORTLISTED_FROM.values(), COMPLETED_BY_LESSONS}
 
 
 def shortlist(
@@ -626,7 +625,8 @@ def describe(event: AuditEvent) -> str:
         note = detail.get("note")
         if not note:
             return change
-        return f"{change}: “{_(note) if note in PLATFORM_NOTES else note}”"
+        quoted = _("“{name}”").format(name=_(note) if note in PLATFORM_NOTES else note)
+        return f"{change}: {quoted}"
     if event.action == "twinning.match_saved":
         return _("Kept as a suggestion, scored {score}").format(
             score=percent(detail.get("score", 0.0))

@@ -11,7 +11,14 @@ from streamlit.testing.v1 import AppTest
 
 from dhu_core import db, i18n, twinning
 from dhu_core.calls import follow_up
-from dhu_core.models import AssistanceInput, FieldError, Milestone, TwinningMatch, User
+from dhu_core.models import (
+    AssistanceInput,
+    AuditEvent,
+    FieldError,
+    Milestone,
+    TwinningMatch,
+    User,
+)
 from tests.german import (
     catalogue,
     chart_texts,
@@ -259,3 +266,29 @@ def test_the_live_view_in_german(app_data):
     legend = next(e.proto.body for e in at.get("html") if "dhu-legend-title" in e.proto.body)
     assert "Eingesetzte Praktiken" in legend and "Keine Daten" in legend
     assert english_left(at) == []
+
+
+def test_a_twinnings_history_speaks_the_readers_language():
+    shortlisted = AuditEvent(
+        action="twinning.status_changed",
+        entity="twinning_match",
+        entity_id=1,
+        detail={
+            "old": "suggested",
+            "new": "shortlisted",
+            "note": twinning.SHORTLISTED_FROM["candidates"],
+        },
+    )
+    saved = AuditEvent(
+        action="twinning.match_saved", entity="twinning_match", entity_id=1, detail={"score": 0.7}
+    )
+    assert twinning.describe(shortlisted) == (
+        "Suggested → Shortlisted: “Shortlisted from the need's ranked candidates.”"
+    )
+    assert twinning.describe(saved) == "Kept as a suggestion, scored 70%"
+    with i18n.language("de"):
+        assert twinning.describe(shortlisted) == (
+            "Vorgeschlagen → In der engeren Wahl: „Aus den geordneten Kandidaten des Bedarfs in "
+            "die engere Wahl genommen.“"
+        )
+        assert twinning.describe(saved) == "Als Vorschlag behalten, Bewertung 70\u00a0%"

@@ -102,7 +102,7 @@ def publish_case(*, session: Session, actor: User, match_id: int, version: int) 
         actor=actor,
         match=match,
         status="completed",
-        note="Lessons learned published to the knowledge community.",
+        note=twinning.COMPLETED_BY_LESSONS,
     )
     return case
 
