@@ -19,6 +19,7 @@ from dhu_core.models import (
     TwinningMatch,
     User,
 )
+from tests.browser import settle
 from tests.german import (
     catalogue,
     chart_texts,
@@ -292,3 +293,16 @@ def test_a_twinnings_history_speaks_the_readers_language():
             "die engere Wahl genommen.“"
         )
         assert twinning.describe(saved) == "Als Vorschlag behalten, Bewertung 70\u00a0%"
+
+
+@pytest.mark.browser
+def test_the_live_view_stays_in_german_when_it_refreshes(demo_server, page):
+    """The board is a fragment that reruns alone every few seconds: each rerun in German."""
+    url, _ = demo_server
+    page.goto(url + "/live?lang=de&every=1")
+    page.get_by_role("heading", name="Neueste Praktiken").wait_for(timeout=60_000)
+    settle(page)
+    page.wait_for_timeout(4_000)  # the board is drawn again, alone, every second
+    text = page.get_by_test_id("stMain").inner_text()
+    assert "Neueste Praktiken" in text and "Diese Ansicht wird alle 1 s aktualisiert." in text
+    assert "Newest practices" not in text and "refreshes every" not in text
