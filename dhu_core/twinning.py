@@ -50,6 +50,7 @@ from dhu_core.models import (
     utcnow,
 )
 from dhu_core.notifications import events
+from dhu_core.text import lower_first
 
 COORDINATORS = ("coordinator", "admin")
 #: The statuses a match may take next; completed and declined are final.
@@ -489,13 +490,13 @@ def move_match(
 
 
 def _changed_first(session: Session, match: TwinningMatch) -> StateConflict:
-    label = taxonomy.MATCH_STATUSES.label(match.status).lower()
+    label = lower_first(taxonomy.MATCH_STATUSES.label(match.status))
     return audit.conflict(session, "twinning_match", match.id, "This twinning", f"set to {label}")
 
 
 def _transition_problem(old: str, new: str) -> str:
     def label(status: str) -> str:
-        return taxonomy.MATCH_STATUSES.label(status).lower()
+        return lower_first(taxonomy.MATCH_STATUSES.label(status))
 
     if not TRANSITIONS[old]:
         return _("a {old} twinning is final; it cannot become {new}").format(

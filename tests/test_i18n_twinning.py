@@ -306,3 +306,25 @@ def test_the_live_view_stays_in_german_when_it_refreshes(demo_server, page):
     text = page.get_by_test_id("stMain").inner_text()
     assert "Neueste Praktiken" in text and "Diese Ansicht wird alle 1 s aktualisiert." in text
     assert "Newest practices" not in text and "refreshes every" not in text
+
+
+def test_a_refused_status_names_the_statuses_as_german_writes_them(app_data):
+    in_german("live")  # the demo data are seeded
+    coordinator = _user("demo-coordinator")
+    with db.read_scope() as session:
+        match_id = session.exec(
+            select(TwinningMatch.id).where(TwinningMatch.status == "in-transfer")
+        ).first()
+    with (
+        db.session_scope() as session,
+        i18n.language("de"),
+        pytest.raises(FieldError) as refused,
+    ):
+        twinning.set_match_status(
+            session=session, actor=coordinator, match_id=match_id, status="agreed"
+        )
+    # Only the first letter made small: German nouns keep their capital.
+    assert str(refused.value) == (
+        "ein Twinning im Status „in Übertragung“ kann als Nächstes abgeschlossen oder abgelehnt "
+        "werden, nicht vereinbart"
+    )

@@ -34,6 +34,7 @@ from dhu_core.models import (
     User,
     utcnow,
 )
+from dhu_core.text import lower_first
 
 COORDINATORS = twinning.COORDINATORS
 #: Months after the start of a work plan when each milestone falls due, by default.
@@ -97,7 +98,7 @@ def _under_way(match: TwinningMatch) -> None:
     """StateConflict unless the twinning is agreed or in transfer: a completed or ended
     twinning's follow-up is closed."""
     if match.status not in UNDER_WAY:
-        label = taxonomy.MATCH_STATUSES.label(match.status).lower()
+        label = lower_first(taxonomy.MATCH_STATUSES.label(match.status))
         raise StateConflict(
             _("This twinning is {status}: its follow-up is closed.").format(status=label)
         )
@@ -121,7 +122,7 @@ def start_work_plan(
     require_role(actor, *COORDINATORS)
     match = _match(session, match_id, lock=True)
     if match.status not in UNDER_WAY:
-        label = taxonomy.MATCH_STATUSES.label(match.status).lower()
+        label = lower_first(taxonomy.MATCH_STATUSES.label(match.status))
         raise StateConflict(
             _("A work plan is made for an agreed twinning; this one is {status}.").format(
                 status=label

@@ -26,6 +26,7 @@ from dhu_core.models import (
     User,
     utcnow,
 )
+from dhu_core.text import lower_first
 
 
 def _case(session: Session, match_id: int) -> LessonsCase | None:
@@ -86,7 +87,7 @@ def publish_case(*, session: Session, actor: User, match_id: int, version: int) 
             "case", _("the pair's final report is needed before the case is published")
         )
     if "completed" not in twinning.TRANSITIONS[match.status]:
-        label = taxonomy.MATCH_STATUSES.label(match.status).lower()
+        label = lower_first(taxonomy.MATCH_STATUSES.label(match.status))
         raise FieldError(
             "case",
             _(

@@ -16,7 +16,7 @@ from dhu_core.models import (
     field_errors,
 )
 from dhu_core.spreadsheet import XLSX_MIME
-from dhu_core.text import md_escape
+from dhu_core.text import lower_first, md_escape
 from dhu_core.ui import cached, forms, practice_view
 
 NEED_FORM = "need"
@@ -463,7 +463,7 @@ def twinnings(user: User) -> None:
                     st.warning(str(conflict), icon=":material/sync_problem:")
                 else:
                     label = taxonomy.MATCH_STATUSES.label(status)
-                    _done(_("Now {status}.").format(status=label.lower()))
+                    _done(_("Now {status}.").format(status=lower_first(label)))
     with st.expander(_("History")), db.read_scope() as session:
         for event in twinning.match_history(session=session, actor=user, match_id=match_id):
             actor = event.actor_name or _("system")
