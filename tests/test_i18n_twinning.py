@@ -19,6 +19,7 @@ from dhu_core.models import (
     TwinningMatch,
     User,
 )
+from tests.apptest import APP, sign_in
 from tests.browser import settle
 from tests.german import (
     catalogue,
@@ -328,3 +329,24 @@ def test_a_refused_status_names_the_statuses_as_german_writes_them(app_data):
         "ein Twinning im Status „in Übertragung“ kann als Nächstes abgeschlossen oder abgelehnt "
         "werden, nicht vereinbart"
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "page", "heading"),
+    [
+        ("fr", "twinning", "Besoins et candidats"),
+        ("it", "twinning", "Bisogni e candidati"),
+        ("es", "twinning", "Necesidades y candidatas"),
+        ("fr", "follow_up", "Suivi des jumelages"),
+        ("it", "follow_up", "Monitoraggio dei gemellaggi"),
+        ("es", "follow_up", "Seguimiento de hermanamientos"),
+    ],
+)
+def test_the_pages_run_in_the_other_languages(app_data, code, page, heading):
+    at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "demo-coordinator")
+    at.query_params["lang"] = code
+    at.switch_page(f"app_pages/{page}.py")
+    with i18n.language(code):
+        at.run()
+    assert not at.exception and not at.error
+    assert heading in [*_tabs(at), *(title.value for title in at.title)]
