@@ -3,21 +3,25 @@
 import streamlit as st
 
 from dhu_core import twinning
+from dhu_core.i18n import _
 from dhu_core.ui import shell, twinning_view
 
 user = shell.page_for_role("owner", "coordinator", "admin")
-st.title("Twinning")
+st.title(_("Twinning"))
 st.markdown(
-    "An adopter states what it needs; the platform ranks practices whose owners are willing to "
-    "transfer them and explains every score. Coordinators turn the best pairs into twinnings "
-    "and follow them to completion."
+    _(
+        "An adopter states what it needs; the platform ranks practices whose owners are willing "
+        "to transfer them and explains every score. Coordinators turn the best pairs into "
+        "twinnings and follow them to completion."
+    )
 )
 if message := st.session_state.pop("twinning_message", None):
     st.success(message)
 
 if user.role in twinning.COORDINATORS:
     needs_tab, twinnings_tab, call_tab, weights_tab = st.tabs(
-        ["Needs and candidates", "Twinnings", "Call allocation", "Weights"], key="coordinator_tab"
+        [_("Needs and candidates"), _("Twinnings"), _("Call allocation"), _("Weights")],
+        key="coordinator_tab",
     )
     with needs_tab:
         twinning_view.coordinator_needs(user)
@@ -29,7 +33,7 @@ if user.role in twinning.COORDINATORS:
         twinning_view.weights_editor(user)
 else:
     mine_tab, new_tab, twinnings_tab = st.tabs(
-        ["My needs", "State a need", "My twinnings"], key="owner_tab"
+        [_("My needs"), _("State a need"), _("My twinnings")], key="owner_tab"
     )
     with mine_tab:
         twinning_view.owner_needs(user)

@@ -376,9 +376,9 @@ def score_breakdown(rows: list[dict]) -> alt.Chart:
         ),
         chart_title=None,
         tooltip=[
-            alt.Tooltip("criterion:N"),
-            alt.Tooltip("value:Q", format=".0%"),
-            alt.Tooltip("weight:Q"),
-            alt.Tooltip("contribution:Q", title="share of the score", format=".0%"),
+            alt.Tooltip("criterion:N", title=_("Criterion")),
+            alt.Tooltip("value:Q", title=_("Value"), format=".0%"),
+            alt.Tooltip("weight:Q", title=_("Weight")),
+            alt.Tooltip("contribution:Q", title=_("share of the score"), format=".0%"),
         ],
     )

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from dhu_core import audit, db, demo, demo_logins, i18n, organisations, practices, ratelimits
 from dhu_core.accounts import require_role, system_actor
 from dhu_core.config import get_settings
-from dhu_core.i18n import ngettext
+from dhu_core.i18n import _, ngettext
 from dhu_core.models import (
     AuditEvent,
     CaptureCreate,
@@ -237,7 +237,7 @@ def assign_capture_owner(
     require_role(actor, *COORDINATORS)
     practice = db.get_for_update(session, Practice, practice_id)
     if practice is None or practice.status != "published":
-        raise LookupError(f"no published capture with id {practice_id}")
+        raise LookupError(_("no published capture with id {id}").format(id=practice_id))
     if session.get(Organisation, practice.owner_organisation_id).name != CAPTURE_ORGANISATION:
         raise audit.conflict(session, "practice", practice.id, "This capture", "given its owner")
     practice.owner_organisation_id = _owner(session, actor, owner)
@@ -287,7 +287,7 @@ def _owner(session: Session, actor: User, owner: CaptureOwner) -> int:
         return organisation.id
     organisation = session.get(Organisation, owner.organisation_id)
     if organisation is None or organisation.name == CAPTURE_ORGANISATION:
-        raise FieldError("organisation_id", "choose an organisation of the list")
+        raise FieldError("organisation_id", _("choose an organisation of the list"))
     return organisation.id
 
 
@@ -309,7 +309,7 @@ def _open_capture(
     get = db.get_for_update if lock else Session.get
     practice = get(session, Practice, practice_id)
     if practice is None or not _was_captured(session, practice):
-        raise LookupError(f"no quick capture with id {practice_id}")
+        raise LookupError(_("no quick capture with id {id}").format(id=practice_id))
     if practice.status != "draft":
         raise audit.conflict(
             session,

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+from babel.lists import format_list
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from dhu_core import db, geo, taxonomy
+from dhu_core import db, geo, i18n, taxonomy
+from dhu_core.i18n import N_, _, ngettext
 from dhu_core.models import (
     LISTED,
     NEED_TAG_FIELDS,
@@ -38,15 +40,15 @@ from dhu_core.similarity import TextModel, practice_text
 
 #: The criteria of a match, in the order they are shown, with their labels.
 CRITERIA: dict[str, str] = {
-    "domain": "Health domains",
-    "dhi": "WHO DHI codes",
-    "type": "Type of practice",
-    "maturity": "Maturity",
-    "language": "Shared language",
-    "standard": "Compatible standards",
-    "text": "Similar problem",
-    "cross_border": "Cross-border transfer",
-    "capacity": "Originator's free capacity",
+    "domain": N_("Health domains"),
+    "dhi": N_("WHO DHI codes"),
+    "type": N_("Type of practice"),
+    "maturity": N_("Maturity"),
+    "language": N_("Shared language"),
+    "standard": N_("Compatible standards"),
+    "text": N_("Similar problem"),
+    "cross_border": N_("Cross-border transfer"),
+    "capacity": N_("Originator's free capacity"),
 }
 DEFAULT_WEIGHTS: dict[str, float] = {
     "domain": 3.0,
@@ -876,102 +878,143 @@ class _Scoring:
 # --- explanations ------------------------------------------------------------------------
 
 
-#: How an explanation says that a criterion is not part of the need's score.
-LEFT_OUT = "left out of the score"
-
-
 def explain(candidate: Candidate, need: NeedProfile, practice: PracticeProfile) -> list[str]:
-    """One plain sentence per criterion: why this practice scores as it does for this need, and
-    which criteria the need says nothing about (they are left out of its score)."""
+    """One plain sentence per criterion, in the page's language: why this practice scores as it
+    does for this need, and which criteria the need says nothing about (they are left out of
+    its score)."""
+    maturity = taxonomy.MATURITY_LEVELS.label(practice.maturity)
     return [
-        _explain_codes(
-            need.health_domains, practice.health_domains, taxonomy.HEALTH_DOMAINS, "health domain"
-        ),
+        _explain_domains(need.health_domains, practice.health_domains),
         _explain_dhi(need.dhi_codes, practice.dhi_codes),
         _explain_type(need.practice_types, practice.practice_type),
-        f"maturity {practice.maturity} of 5: "
-        f"{taxonomy.MATURITY_LEVELS.label(practice.maturity).lower()}",
+        _("maturity {level} of 5: {label}").format(
+            level=practice.maturity,
+            label=maturity.lower() if i18n.current() == i18n.DEFAULT else maturity,
+        ),
         _explain_languages(need.languages, practice.languages),
         _explain_standards(need.standards, practice.standards),
         _explain_text(candidate.breakdown["text"]),
         (
-            f"a transfer from {geo.country_name(practice.country)} "
-            f"to {geo.country_name(need.country)}"
+            _("a transfer from {origin} to {destination}").format(
+                origin=geo.country_name(practice.country),
+                destination=geo.country_name(need.country),
+            )
             if practice.country != need.country
-            else f"from the same country ({geo.country_name(need.country)})"
+            else _("from the same country ({country})").format(
+                country=geo.country_name(need.country)
+            )
         ),
         _explain_capacity(practice.free_capacity),
     ]
 
 
 def _listing(code_list: taxonomy.CodeList, codes: Iterable[str]) -> str:
+    """The codes' labels as a list in the page's language ("A, B and C", "A, B et C")."""
     labels = [str(code_list.label(code)) for code in codes]
-    if not labels:
-        return ""
-    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+    return format_list(labels, locale=i18n.current()) if labels else ""
 
 
-def _explain_codes(
-    wanted: Sequence[str], offered: Sequence[str], code_list: taxonomy.CodeList, noun: str
-) -> str:
+def _explain_domains(wanted: Sequence[str], offered: Sequence[str]) -> str:
     if not wanted:
-        return f"no {noun} asked for: {LEFT_OUT}"
+        return _("no health domain asked for: left out of the score")
     shared = [code for code in wanted if code in offered]
     if not shared:
-        return f"shares no {noun} asked for"
-    of = f"{len(shared)} of {len(wanted)} {noun}s" if len(wanted) > 1 else f"the {noun}"
-    return f"shares {of}: {_listing(code_list, shared)}"
+        return _("shares no health domain asked for")
+    listed = _listing(taxonomy.HEALTH_DOMAINS, shared)
+    if len(wanted) == 1:
+        return _("shares the health domain: {domains}").format(domains=listed)
+    return ngettext(
+        "shares {count} of {asked} health domains: {domains}",
+        "shares {count} of {asked} health domains: {domains}",
+        len(shared),
+    ).format(count=len(shared), asked=len(wanted), domains=listed)
 
 
 def _explain_dhi(wanted: Sequence[str], offered: Sequence[str]) -> str:
     if not wanted:
-        return f"no WHO DHI code asked for: {LEFT_OUT}"
+        return _("no WHO DHI code asked for: left out of the score")
     credits = [dhi_credit(code, offered) for code in wanted]
     full, half = credits.count(1.0), credits.count(0.5)
-    text = f"covers {full} of {len(wanted)} WHO DHI codes" if full else "covers no WHO DHI code"
+    text = (
+        ngettext(
+            "covers {count} of {asked} WHO DHI codes",
+            "covers {count} of {asked} WHO DHI codes",
+            full,
+        ).format(count=full, asked=len(wanted))
+        if full
+        else _("covers no WHO DHI code")
+    )
     if half:
-        text += f"; {half} only through a related code of the same category"
+        text += "; " + ngettext(
+            "{count} only through a related code of the same category",
+            "{count} only through a related code of the same category",
+            half,
+        ).format(count=half)
     return text
 
 
 def _explain_type(wanted: Sequence[str], practice_type: str | None) -> str:
     label = taxonomy.PRACTICE_TYPES.label(practice_type or "")
     if not wanted:
-        return f"no type of practice asked for: {LEFT_OUT} (this is: {label})"
+        return _("no type of practice asked for: left out of the score (this is: {type})").format(
+            type=label
+        )
     if practice_type in wanted:
-        return f"a type asked for: {label}"
-    return f"not a type asked for ({_listing(taxonomy.PRACTICE_TYPES, wanted)}); this is: {label}"
+        return _("a type asked for: {type}").format(type=label)
+    return _("not a type asked for ({asked}); this is: {type}").format(
+        asked=_listing(taxonomy.PRACTICE_TYPES, wanted), type=label
+    )
 
 
 def _explain_languages(wanted: Sequence[str], offered: Sequence[str]) -> str:
-    stated = _listing(taxonomy.LANGUAGES, offered) or "no stated language"
+    stated = _listing(taxonomy.LANGUAGES, offered) or _("no stated language")
     if not wanted:
-        return f"no language asked for: {LEFT_OUT} (it is in {stated})"
+        return _("no language asked for: left out of the score (it is in {languages})").format(
+            languages=stated
+        )
     shared = [code for code in offered if code in wanted]
     if shared:
-        return f"in {_listing(taxonomy.LANGUAGES, shared)}"
-    return f"in none of the languages asked for (it is in {_listing(taxonomy.LANGUAGES, offered)})"
+        return _("in {languages}").format(languages=_listing(taxonomy.LANGUAGES, shared))
+    return _("in none of the languages asked for (it is in {languages})").format(
+        languages=_listing(taxonomy.LANGUAGES, offered)
+    )
 
 
 def _explain_standards(wanted: Sequence[str], offered: Sequence[str]) -> str:
     if not wanted:
-        return f"no standards in place were given: {LEFT_OUT}"
+        return _("no standards in place were given: left out of the score")
     shared = [code for code in wanted if code in offered]
     if shared:
-        return f"both use {_listing(taxonomy.STANDARDS, shared)}"
+        return _("both use {standards}").format(standards=_listing(taxonomy.STANDARDS, shared))
     uses = _listing(taxonomy.STANDARDS, offered)
-    return "uses none of the standards in place" + (f" (it uses {uses})" if uses else "")
+    if uses:
+        return _("uses none of the standards in place (it uses {standards})").format(standards=uses)
+    return _("uses none of the standards in place")
 
 
 def _explain_text(value: float) -> str:
-    degree = "closely" if value >= 0.6 else "partly" if value >= 0.2 else "hardly"
-    return f"its title and summary {degree} resemble the problem statement ({value:.0%})"
+    share = i18n.format_percent(value)
+    if value >= 0.6:
+        return _("its title and summary closely resemble the problem statement ({share})").format(
+            share=share
+        )
+    if value >= 0.2:
+        return _("its title and summary partly resemble the problem statement ({share})").format(
+            share=share
+        )
+    return _("its title and summary hardly resemble the problem statement ({share})").format(
+        share=share
+    )
 
 
 def _explain_capacity(free: int) -> str:
     if not free:
-        return "the originator has no free capacity for another twinning now"
-    return f"the originator can take {free} more twinning{'s' if free > 1 else ''}"
+        return _("the originator has no free capacity for another twinning now")
+    return ngettext(
+        "the originator can take {count} more twinning",
+        "the originator can take {count} more twinnings",
+        free,
+    ).format(count=free)
 
 
 def breakdown_rows(
@@ -984,7 +1027,7 @@ def breakdown_rows(
     total = sum(weights[name] for name in names)
     return [
         {
-            "criterion": CRITERIA[name],
+            "criterion": _(CRITERIA[name]),
             "value": candidate.breakdown[name],
             "weight": weights[name],
             "contribution": weights[name] * candidate.breakdown[name] / total if total else 0.0,
@@ -1017,7 +1060,7 @@ def allocate(
     }
     limit_row = len(need_row) + len(practice_row)
     rows, columns = [], []
-    for column, ((need, practice), _) in enumerate(pairs):
+    for column, ((need, practice), _score) in enumerate(pairs):
         rows += [need_row[need], practice_row[practice], limit_row]
         columns += [column] * 3
     matrix = sparse.csr_matrix(

@@ -14,7 +14,7 @@ from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from dhu_core import geo, taxonomy
-from dhu_core.i18n import N_, _
+from dhu_core.i18n import DEFAULT, N_, _, current, format_number
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$", re.IGNORECASE)
@@ -1092,12 +1092,19 @@ class Milestone(SQLModel, table=True):
 
 
 def _long_text(value: Any, name: str, min_len: int, max_len: int) -> str:
-    """Free text with its paragraphs kept, between `min_len` and `max_len` characters."""
+    """Free text with its paragraphs kept, between `min_len` and `max_len` characters; `name`
+    names the field in the messages, in the page's language."""
     text = _clean(str(value or "").replace("\r\n", "\n").strip())
     if len(text) < min_len:
-        raise ValueError(f"{name} needs at least {min_len} characters")
+        raise ValueError(
+            _("{name} needs at least {count} characters").format(name=name, count=min_len)
+        )
     if len(text) > max_len:
-        raise ValueError(f"{name} can have at most {max_len:,} characters (it has {len(text):,})")
+        raise ValueError(
+            _("{name} can have at most {most} characters (it has {count})").format(
+                name=name, most=format_number(max_len), count=format_number(len(text))
+            )
+        )
     return text
 
 
@@ -1119,7 +1126,7 @@ class AssistanceInput(AssistanceBase):
     @field_validator("notes", mode="before")
     @classmethod
     def _notes(cls, v: Any) -> str:
-        return _long_text(v, "the notes", 0, 5000)
+        return _long_text(v, _("the notes"), 0, 5000)
 
 
 class AssistanceSession(AssistanceBase, table=True):
@@ -1153,12 +1160,12 @@ class TwinningReport(SQLModel, table=True):
 
 #: The parts of a lessons-learned case, with the labels pages give them, in order.
 LESSONS_PARTS = {
-    "context": "Context",
-    "transferred": "What was transferred",
-    "adapted": "What had to be adapted",
-    "barriers": "Barriers",
-    "costs": "Costs",
-    "outcome": "Outcome",
+    "context": N_("Context"),
+    "transferred": N_("What was transferred"),
+    "adapted": N_("What had to be adapted"),
+    "barriers": N_("Barriers"),
+    "costs": N_("Costs"),
+    "outcome": N_("Outcome"),
 }
 LESSONS_LIMITS = (20, 5000)
 
@@ -1178,8 +1185,11 @@ class LessonsInput(LessonsBase):
     @field_validator(*LESSONS_PARTS, mode="before")
     @classmethod
     def _part(cls, v: Any, info: ValidationInfo) -> str:
-        name = LESSONS_PARTS[info.field_name].lower()
-        return _long_text(v, f"“{name}”", *LESSONS_LIMITS)
+        # The part's heading in the language's quotes; in small letters in English ("“context”
+        # needs …").
+        name = _(LESSONS_PARTS[info.field_name])
+        name = name.lower() if current() == DEFAULT else name
+        return _long_text(v, _("“{name}”").format(name=name), *LESSONS_LIMITS)
 
 
 class LessonsCase(LessonsBase, table=True):

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from dhu_core import audit, db, geo, need_tags, organisations, params, spreadsheet, taxonomy
 from dhu_core.accounts import PermissionDenied, require_role
+from dhu_core.i18n import N_, _, format_date, format_number, format_percent
 from dhu_core.matching import (
     CRITERIA,
     Candidate,
@@ -49,6 +50,7 @@ from dhu_core.models import (
     utcnow,
 )
 from dhu_core.notifications import events
+from dhu_core.text import lower_first
 
 COORDINATORS = ("coordinator", "admin")
 #: The statuses a match may take next; completed and declined are final.
@@ -84,12 +86,12 @@ def create_need(
     own = organisations.acting_organisation(session, actor)
     organisation_id = organisation_id or own
     if organisation_id is None:
-        raise PermissionDenied("Your account belongs to no organisation; ask an administrator.")
+        raise PermissionDenied(_("Your account belongs to no organisation; ask an administrator."))
     if actor.role == "owner" and organisation_id != own:
-        raise PermissionDenied("You can state needs only for your own organisation.")
+        raise PermissionDenied(_("You can state needs only for your own organisation."))
     # Locked so that a second click, or a colleague at the same moment, finds the first need.
     if db.get_for_update(session, Organisation, organisation_id) is None:
-        raise FieldError("organisation_id", "the chosen organisation does not exist")
+        raise FieldError("organisation_id", _("the chosen organisation does not exist"))
     _refuse_a_repeated_need(session, organisation_id, data)
     need = TwinningNeed.model_validate(
         data.model_dump(exclude=set(NEED_TAG_FIELDS.values())),
@@ -129,8 +131,9 @@ def _refuse_a_repeated_need(
         if " ".join(need.problem_statement.split()).casefold() == statement:
             raise FieldError(
                 "problem_statement",
-                f"your organisation stated this need already on {need.created_at:%d %B %Y}; "
-                "find it under “My needs”",
+                _(
+                    "your organisation stated this need already on {date}; find it under “My needs”"
+                ).format(date=format_date(need.created_at, form="long")),
             )
 
 
@@ -157,10 +160,11 @@ def own_needs(*, session: Session, actor: User) -> list[NeedProfile]:
 #: How far a need has come, for the coordinators' filter: the statuses of its matches.
 NEED_PROGRESS = taxonomy.CodeList(
     "progress",
+    # English labels, marked: the page shows them translated.
     {
-        "untwinned": "No twinning yet",
-        "shortlisted": "Shortlisted",
-        "twinned": "Agreed, in transfer or completed",
+        "untwinned": N_("No twinning yet"),
+        "shortlisted": N_("Shortlisted"),
+        "twinned": N_("Agreed, in transfer or completed"),
     },
 )
 #: The match statuses that put a need in a progress class ("untwinned": that keep it out).
@@ -253,7 +257,7 @@ def get_need(*, session: Session, actor: User, need_id: int) -> NeedProfile:
     if not found:
         raise LookupError(f"no twinning need with id {need_id}")
     if actor.role == "owner" and found[0].organisation_id != actor.organisation_id:
-        raise PermissionDenied("Only the need's organisation and coordinators see this need.")
+        raise PermissionDenied(_("Only the need's organisation and coordinators see this need."))
     return found[0]
 
 
@@ -310,7 +314,7 @@ def express_interest(
         session,
         actor,
         need.organisation_id,
-        "Only the need's own organisation can express its interest.",
+        _("Only the need's own organisation can express its interest."),
     )
     _require_open(session, practice_id)
     _lock_need(session, need_id)
@@ -320,7 +324,7 @@ def express_interest(
         [practice] = load_practices(session, [practice_id])  # as it is now (see _require_open)
         candidate = index.candidate(need, practice_id, practice=practice)
         if candidate is None:
-            raise ValueError("this practice is not open for twinning with this need")
+            raise ValueError(_("this practice is not open for twinning with this need"))
         match = _new_match(session, need_id, practice_id, candidate.score, candidate.breakdown)
     audit.record(session, actor, INTEREST, "twinning_match", match.id, need=need_id)
     practice = session.get(Practice, practice_id)
@@ -352,7 +356,7 @@ def save_match(
     if need is None or practice is None:
         raise LookupError("no such need or practice")
     if need.organisation_id == practice.owner_organisation_id:
-        raise ValueError("a need is not matched with a practice of its own organisation")
+        raise ValueError(_("a need is not matched with a practice of its own organisation"))
     values = [score, *breakdown.values()]
     if set(breakdown) - set(CRITERIA) or not all(0.0 <= value <= 1.0 for value in values):
         raise ValueError("a score and the values of its criteria lie between 0 and 1")
@@ -375,8 +379,10 @@ def _require_open(session: Session, practice_id: int) -> None:
         raise LookupError(f"no practice with id {practice_id}")
     if practice_id not in open_practice_ids(session, [practice_id]):
         raise StateConflict(
-            f"“{practice.title}” is no longer open for twinning: it changed since this list was "
-            "made. Reload the page to see the practices open now."
+            _(
+                "“{practice}” is no longer open for twinning: it changed since this list was "
+                "made. Reload the page to see the practices open now."
+            ).format(practice=practice.title)
         )
 
 
@@ -457,7 +463,12 @@ def move_match(
     old, new = match.status, status
     note = " ".join(note.split())
     if CONTROL_RE.search(note) or len(note) > MAX_NOTE:
-        raise FieldError("note", f"write a note of at most {MAX_NOTE:,} plain characters")
+        raise FieldError(
+            "note",
+            _("write a note of at most {count} plain characters").format(
+                count=format_number(MAX_NOTE)
+            ),
+        )
     match.status = new
     match.updated_at = utcnow()
     if note:
@@ -479,23 +490,34 @@ def move_match(
 
 
 def _changed_first(session: Session, match: TwinningMatch) -> StateConflict:
-    label = taxonomy.MATCH_STATUSES.label(match.status).lower()
+    label = lower_first(taxonomy.MATCH_STATUSES.label(match.status))
     return audit.conflict(session, "twinning_match", match.id, "This twinning", f"set to {label}")
 
 
 def _transition_problem(old: str, new: str) -> str:
-    label = taxonomy.MATCH_STATUSES.label
+    def label(status: str) -> str:
+        return lower_first(taxonomy.MATCH_STATUSES.label(status))
+
     if not TRANSITIONS[old]:
-        return f"a {label(old).lower()} twinning is final; it cannot become {label(new).lower()}"
-    options = " or ".join(label(s).lower() for s in TRANSITIONS[old])
-    return f"a {label(old).lower()} twinning can next be {options}, not {label(new).lower()}"
+        return _("a {old} twinning is final; it cannot become {new}").format(
+            old=label(old), new=label(new)
+        )
+    options = _(" or ").join(label(s) for s in TRANSITIONS[old])
+    return _("a {old} twinning can next be {options}, not {new}").format(
+        old=label(old), options=options, new=label(new)
+    )
 
 
-#: Why a pair was shortlisted, as its history tells it.
+#: Why a pair was shortlisted, as its history tells it (in English: its history shows it in
+#: the reader's language, see `describe`).
 SHORTLISTED_FROM = {
-    "candidates": "Shortlisted from the need's ranked candidates.",
-    "allocation": "Accepted from the call's allocation.",
+    "candidates": N_("Shortlisted from the need's ranked candidates."),
+    "allocation": N_("Accepted from the call's allocation."),
 }
+#: The note of a twinning completed by the publication of its lessons-learned case.
+COMPLETED_BY_LESSONS = N_("Lessons learned published to the knowledge community.")
+#: The notes the platform writes into a match's history, which `describe` translates.
+PLATFORM_NOTES = {*SHORTLISTED_FROM.values(), COMPLETED_BY_LESSONS}
 
 
 def shortlist(
@@ -590,27 +612,34 @@ def match_history(*, session: Session, actor: User, match_id: int) -> list[Audit
     require_role(actor, "owner", *COORDINATORS)
     match = _get_match(session, match_id)
     if actor.role == "owner" and actor.organisation_id not in sides(session, match):
-        raise PermissionDenied("Only the two organisations and coordinators see this history.")
+        raise PermissionDenied(_("Only the two organisations and coordinators see this history."))
     return audit.history(session, "twinning_match", match_id)
 
 
 def describe(event: AuditEvent) -> str:
-    """One plain sentence for an event of a match's history (no internal event names)."""
+    """One plain sentence for an event of a match's history (no internal event names), in the
+    page's language (the notes the platform wrote too)."""
     detail = event.detail or {}
     if event.action == "twinning.status_changed":
         label = taxonomy.MATCH_STATUSES.label
         change = f"{label(detail.get('old', ''))} → {label(detail.get('new', ''))}"
-        return f"{change}: “{detail['note']}”" if detail.get("note") else change
+        note = detail.get("note")
+        if not note:
+            return change
+        quoted = _("“{name}”").format(name=_(note) if note in PLATFORM_NOTES else note)
+        return f"{change}: {quoted}"
     if event.action == "twinning.match_saved":
-        return f"Kept as a suggestion, scored {percent(detail.get('score', 0.0))}"
+        return _("Kept as a suggestion, scored {score}").format(
+            score=percent(detail.get("score", 0.0))
+        )
     if event.action == INTEREST:
-        return "The adopter's organisation said it is interested"
+        return _("The adopter's organisation said it is interested")
     return event.action.rsplit(".", 1)[-1].replace("_", " ").capitalize()
 
 
 def percent(score: float) -> str:
-    """A score as every page shows it: a whole percentage, such as 70%."""
-    return f"{score:.0%}"
+    """A score as every page shows it: a whole percentage, such as 70% (70 % in German)."""
+    return format_percent(score)
 
 
 def sides(session: Session, match: TwinningMatch) -> tuple[int, int]:
@@ -794,7 +823,7 @@ def save_weight_profile(
     require_role(actor, *COORDINATORS)
     name = " ".join(str(name or "").split())
     if not 2 <= len(name) <= 60 or CONTROL_RE.search(name):
-        raise FieldError("name", "give the profile a name of 2 to 60 characters")
+        raise FieldError("name", _("give the profile a name of 2 to 60 characters"))
     try:
         cleaned = clean_weights(weights)
     except ValueError as error:
@@ -855,7 +884,7 @@ def propose_allocation(
     pairs = allocate_call(index, needs, places, weights)
     # A cached index may be seconds older than the data: a pair whose practice closed since is
     # left out (accepting it would be refused, see `shortlist`).
-    still_open = open_practice_ids(session, [c.practice_id for _, c in pairs])
+    still_open = open_practice_ids(session, [c.practice_id for _need, c in pairs])
     return [
         ProposedPair(need, index.practice(candidate.practice_id), candidate)
         for need, candidate in pairs

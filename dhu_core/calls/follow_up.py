@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from dhu_core import audit, db, organisations, taxonomy, twinning
 from dhu_core.accounts import PermissionDenied, require_role
 from dhu_core.config import get_settings
+from dhu_core.i18n import _, format_date, format_number
 from dhu_core.models import (
     CONTROL_RE,
     AssistanceInput,
@@ -33,6 +34,7 @@ from dhu_core.models import (
     User,
     utcnow,
 )
+from dhu_core.text import lower_first
 
 COORDINATORS = twinning.COORDINATORS
 #: Months after the start of a work plan when each milestone falls due, by default.
@@ -72,7 +74,7 @@ def _match(session: Session, match_id: int, *, lock: bool = False) -> TwinningMa
         else session.get(TwinningMatch, match_id)
     )
     if found is None:
-        raise LookupError(f"no twinning with id {match_id}")
+        raise LookupError(_("no twinning with id {id}").format(id=match_id))
     return found
 
 
@@ -88,7 +90,7 @@ def require_follower(session: Session, actor: User, match: TwinningMatch) -> Non
         return
     if organisations.acting_organisation(session, actor) not in twinning.sides(session, match):
         raise PermissionDenied(
-            "Only the two organisations of this twinning and coordinators follow it."
+            _("Only the two organisations of this twinning and coordinators follow it.")
         )
 
 
@@ -96,8 +98,10 @@ def _under_way(match: TwinningMatch) -> None:
     """StateConflict unless the twinning is agreed or in transfer: a completed or ended
     twinning's follow-up is closed."""
     if match.status not in UNDER_WAY:
-        label = taxonomy.MATCH_STATUSES.label(match.status).lower()
-        raise StateConflict(f"This twinning is {label}: its follow-up is closed.")
+        label = lower_first(taxonomy.MATCH_STATUSES.label(match.status))
+        raise StateConflict(
+            _("This twinning is {status}: its follow-up is closed.").format(status=label)
+        )
 
 
 # --- the work plan -------------------------------------------------------------------------
@@ -118,8 +122,12 @@ def start_work_plan(
     require_role(actor, *COORDINATORS)
     match = _match(session, match_id, lock=True)
     if match.status not in UNDER_WAY:
-        label = taxonomy.MATCH_STATUSES.label(match.status).lower()
-        raise StateConflict(f"A work plan is made for an agreed twinning; this one is {label}.")
+        label = lower_first(taxonomy.MATCH_STATUSES.label(match.status))
+        raise StateConflict(
+            _("A work plan is made for an agreed twinning; this one is {status}.").format(
+                status=label
+            )
+        )
     if _milestones(session, match_id):
         raise audit.conflict(session, "twinning_match", match_id, "The work plan", "made")
     milestones = [
@@ -149,7 +157,7 @@ def _locked_milestone(session: Session, milestone_id: int, version: int) -> Mile
     """The milestone, locked, as the actor saw it (`version`), else StateConflict."""
     milestone = db.get_for_update(session, Milestone, milestone_id)
     if milestone is None:
-        raise LookupError(f"no milestone with id {milestone_id}")
+        raise LookupError(_("no milestone with id {id}").format(id=milestone_id))
     if milestone.version != version:
         label = taxonomy.MILESTONE_KINDS.label(milestone.kind)
         raise audit.conflict(session, "twinning_milestone", milestone.id, label, "changed")
@@ -159,7 +167,12 @@ def _locked_milestone(session: Session, milestone_id: int, version: int) -> Mile
 def _note(note: str) -> str:
     note = " ".join(str(note or "").split())
     if CONTROL_RE.search(note) or len(note) > MAX_NOTE:
-        raise FieldError("note", f"write a note of at most {MAX_NOTE:,} plain characters")
+        raise FieldError(
+            "note",
+            _("write a note of at most {count} plain characters").format(
+                count=format_number(MAX_NOTE)
+            ),
+        )
     return note
 
 
@@ -168,9 +181,16 @@ def _check_date(match: TwinningMatch, day: date, field_name: str, today: date) -
     PLAN_YEARS ahead."""
     first = match.created_at.date()
     if day < first:
-        raise FieldError(field_name, f"give a date from {first:%d %B %Y}, when this twinning began")
+        raise FieldError(
+            field_name,
+            _("give a date from {date}, when this twinning began").format(
+                date=format_date(first, form="long")
+            ),
+        )
     if day > add_months(today, 12 * PLAN_YEARS):
-        raise FieldError(field_name, f"give a date within {PLAN_YEARS} years from today")
+        raise FieldError(
+            field_name, _("give a date within {count} years from today").format(count=PLAN_YEARS)
+        )
 
 
 def reschedule_milestone(
@@ -187,7 +207,7 @@ def reschedule_milestone(
     require_role(actor, *COORDINATORS)
     found = session.get(Milestone, milestone_id)
     if found is None:
-        raise LookupError(f"no milestone with id {milestone_id}")
+        raise LookupError(_("no milestone with id {id}").format(id=milestone_id))
     match = _match(session, found.match_id, lock=True)
     _under_way(match)
     milestone = _locked_milestone(session, milestone_id, version)
@@ -223,16 +243,20 @@ def mark_milestone_done(
     `version`; a done kick-off moves an agreed twinning to "in transfer"."""
     found = session.get(Milestone, milestone_id)
     if found is None:
-        raise LookupError(f"no milestone with id {milestone_id}")
+        raise LookupError(_("no milestone with id {id}").format(id=milestone_id))
     # The twinning first, then its milestone: every change of both locks them in this order.
     match = _match(session, found.match_id, lock=True)
     require_follower(session, actor, match)
     _under_way(match)
     milestone = _locked_milestone(session, milestone_id, version)
     if milestone.done_on is not None:
-        raise StateConflict(f"This milestone was done on {milestone.done_on:%d %B %Y} already.")
+        raise StateConflict(
+            _("This milestone was done on {date} already.").format(
+                date=format_date(milestone.done_on, form="long")
+            )
+        )
     if done_on > (today or date.today()):
-        raise FieldError("done_on", "give the date it was done: it cannot be in the future")
+        raise FieldError("done_on", _("give the date it was done: it cannot be in the future"))
     _check_date(match, done_on, "done_on", today or date.today())
     milestone.note = _note(note)
     milestone.done_on, milestone.version = done_on, milestone.version + 1
@@ -295,12 +319,12 @@ def report_type(content: bytes) -> str:
     if content.startswith(b"%PDF-"):
         return PDF
     if b"\x00" in content or _MARKUP.match(content):
-        raise FieldError("file", "upload a PDF or a plain-text file; this file is neither")
+        raise FieldError("file", _("upload a PDF or a plain-text file; this file is neither"))
     try:
         content.decode("utf-8")
     except UnicodeDecodeError:
         raise FieldError(
-            "file", "upload a PDF or a plain-text file in UTF-8; this file is neither"
+            "file", _("upload a PDF or a plain-text file in UTF-8; this file is neither")
         ) from None
     return TEXT
 
@@ -329,15 +353,17 @@ def upload_report(
     require_follower(session, actor, match)
     _under_way(match)
     if kind not in taxonomy.REPORT_KINDS:
-        raise FieldError("kind", "choose a progress report or the final report")
+        raise FieldError("kind", _("choose a progress report or the final report"))
     limit = max_bytes or get_settings().dhu_report_max_bytes
     if not content:
-        raise FieldError("file", "this file is empty")
+        raise FieldError("file", _("this file is empty"))
     if len(content) > limit:
         raise FieldError(
-            "file", f"a report can have at most {file_size(limit)}; this one has "
-            f"{file_size(len(content))}",
-        )  # fmt: skip
+            "file",
+            _("a report can have at most {limit}; this one has {size}").format(
+                limit=file_size(limit), size=file_size(len(content))
+            ),
+        )
     content_type = report_type(content)
     report = TwinningReport(
         match_id=match_id,
@@ -364,15 +390,17 @@ def upload_report(
 
 
 def file_size(size: int) -> str:
-    """A size in bytes as people read it: 840 kB, 4.2 MB."""
-    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{max(size / 1000, 1):.0f} kB"
+    """A size in bytes as people read it in the page's language: 840 kB, 4.2 MB (4,2 MB)."""
+    if size >= 100_000:
+        return f"{format_number(size / 1_000_000, decimals=1)} MB"
+    return f"{format_number(max(size / 1000, 1), decimals=0)} kB"
 
 
 def download_report(*, session: Session, actor: User, report_id: int) -> TwinningReport:
     """A report with its bytes, for the pair and coordinators; the download is audited."""
     report = session.get(TwinningReport, report_id)
     if report is None:
-        raise LookupError(f"no report with id {report_id}")
+        raise LookupError(_("no report with id {id}").format(id=report_id))
     require_follower(session, actor, _match(session, report.match_id))
     audit.record(
         session, actor, "follow_up.report_downloaded", "twinning_match", report.match_id,
@@ -535,7 +563,9 @@ def follow_up(
     today = today or date.today()
     found = _summaries(session, today, match_ids=[match_id])
     if not found:
-        raise LookupError(f"twinning {match_id} is not agreed: there is nothing to follow yet")
+        raise LookupError(
+            _("twinning {id} is not agreed: there is nothing to follow yet").format(id=match_id)
+        )
     reports = session.execute(
         sa_select(
             TwinningReport.id,

@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from dhu_core import audit, db, taxonomy, twinning
 from dhu_core.accounts import require_role
 from dhu_core.calls import follow_up
+from dhu_core.i18n import _
 from dhu_core.models import (
     LESSONS_PARTS,
     FieldError,
@@ -25,6 +26,7 @@ from dhu_core.models import (
     User,
     utcnow,
 )
+from dhu_core.text import lower_first
 
 
 def _case(session: Session, match_id: int) -> LessonsCase | None:
@@ -49,15 +51,15 @@ def save_case(
     is the one the writer saw (None: there was no case yet)."""
     match = db.get_for_update(session, TwinningMatch, match_id)
     if match is None:
-        raise LookupError(f"no twinning with id {match_id}")
+        raise LookupError(_("no twinning with id {id}").format(id=match_id))
     follow_up.require_follower(session, actor, match)
     if match.status not in taxonomy.TWINNING_STATUSES:
-        raise StateConflict("Lessons are written for an agreed twinning.")
+        raise StateConflict(_("Lessons are written for an agreed twinning."))
     case = _case(session, match_id)
     if (case.version if case else None) != version:
-        raise _changed(session, case) if case else StateConflict("This case no longer exists.")
+        raise _changed(session, case) if case else StateConflict(_("This case no longer exists."))
     if case is not None and case.status == "published":
-        raise StateConflict("This case is published already; it can no longer be changed.")
+        raise StateConflict(_("This case is published already; it can no longer be changed."))
     case = case or LessonsCase(match_id=match_id, version=0)
     for part in LESSONS_PARTS:
         setattr(case, part, getattr(data, part))
@@ -74,18 +76,23 @@ def publish_case(*, session: Session, actor: User, match_id: int, version: int) 
     require_role(actor, *twinning.COORDINATORS)
     match = db.get_for_update(session, TwinningMatch, match_id)
     if match is None:
-        raise LookupError(f"no twinning with id {match_id}")
+        raise LookupError(_("no twinning with id {id}").format(id=match_id))
     case = _case(session, match_id)
     if case is None:
-        raise FieldError("case", "write the lessons-learned case first")
+        raise FieldError("case", _("write the lessons-learned case first"))
     if case.version != version or case.status == "published":
         raise _changed(session, case)
     if not follow_up.has_final_report(session, match_id):
-        raise FieldError("case", "the pair's final report is needed before the case is published")
-    if "completed" not in twinning.TRANSITIONS[match.status]:
-        label = taxonomy.MATCH_STATUSES.label(match.status).lower()
         raise FieldError(
-            "case", f"a twinning is completed once in transfer (after its kick-off); it is {label}"
+            "case", _("the pair's final report is needed before the case is published")
+        )
+    if "completed" not in twinning.TRANSITIONS[match.status]:
+        label = lower_first(taxonomy.MATCH_STATUSES.label(match.status))
+        raise FieldError(
+            "case",
+            _(
+                "a twinning is completed once in transfer (after its kick-off); it is {status}"
+            ).format(status=label),
         )
     case.status, case.published_at, case.published_by_id = "published", utcnow(), actor.id
     case.version += 1
@@ -96,7 +103,7 @@ def publish_case(*, session: Session, actor: User, match_id: int, version: int) 
         actor=actor,
         match=match,
         status="completed",
-        note="Lessons learned published to the knowledge community.",
+        note=twinning.COMPLETED_BY_LESSONS,
     )
     return case
 

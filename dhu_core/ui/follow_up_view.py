@@ -16,7 +16,7 @@ from dhu_core import db, geo, taxonomy
 from dhu_core.accounts import PermissionDenied
 from dhu_core.calls import follow_up, lessons
 from dhu_core.config import get_settings
-from dhu_core.i18n import _, format_number, ngettext
+from dhu_core.i18n import N_, _, format_date, format_number, ngettext
 from dhu_core.models import (
     LESSONS_PARTS,
     AssistanceInput,
@@ -36,8 +36,13 @@ MESSAGE = "follow_up_message"
 ASSISTANCE_FORM = "assistance"
 REPORT_FORM = "report"
 CASE_FORM = "lessons"
-ASSISTANCE_LABELS = {"held_on": "Held on", "topic": "Topic", "hours": "Hours", "notes": "Notes"}
-REPORT_LABELS = {"kind": "Kind of report", "file": "File"}
+ASSISTANCE_LABELS = {
+    "held_on": N_("Held on"),
+    "topic": N_("Topic"),
+    "hours": N_("Hours"),
+    "notes": N_("Notes"),
+}
+REPORT_LABELS = {"kind": N_("Kind of report"), "file": N_("File")}
 M = TypeVar("M", bound=BaseModel)
 #: Streamlit's upload limits are in megabytes: rounded up, never below the report limit.
 MEGABYTE = 1_000_000
@@ -57,7 +62,8 @@ def _change(action: Callable[[Session], object], message: str, form: str | None 
     except (ValidationError, FieldError) as error:
         messages = {k: md_escape(v) for k, v in field_errors(error).items()}
         if form is None:
-            st.error(" ".join(messages.values()).capitalize(), icon=":material/error:")
+            message = " ".join(messages.values())
+            st.error(message[:1].upper() + message[1:], icon=":material/error:")
         else:
             forms.show_errors_and_rerun(form, messages)
     except (StateConflict, PermissionDenied, LookupError) as refusal:
@@ -96,14 +102,21 @@ def link(summary: follow_up.TwinningSummary) -> None:
 def _next_step(summary: follow_up.TwinningSummary) -> str:
     status = taxonomy.MATCH_STATUSES.label(summary.status)
     if not summary.planned:
-        return f"{status} · no work plan yet"
+        return _("{status} · no work plan yet").format(status=status)
     milestone = summary.next_milestone
     if milestone is None:
-        return f"{status} · every milestone done"
-    next_one = (
-        f"next: {taxonomy.MILESTONE_KINDS.label(milestone.kind)} due {milestone.due_on:%d %b %Y}"
+        return _("{status} · every milestone done").format(status=status)
+    next_one = _("next: {milestone} due {date}").format(
+        milestone=taxonomy.MILESTONE_KINDS.label(milestone.kind),
+        date=format_date(milestone.due_on),
     )
-    late = f" · :red[**{summary.late} late**]" if summary.late else ""
+    late = (
+        " · :red[**"
+        + ngettext("{count} late", "{count} late", summary.late).format(count=summary.late)
+        + "**]"
+        if summary.late
+        else ""
+    )
     return f"{status} · {next_one}{late}"
 
 
@@ -125,18 +138,19 @@ def dashboard(user: User) -> None:
     with db.read_scope() as session:
         rows = follow_up.dashboard(session=session, actor=user)
     late = sum(1 for row in rows if row.late)
-    st.caption(
-        f"{len(rows)} twinning{'' if len(rows) == 1 else 's'} under way · {late} with late "
-        "milestones"
-    )
-    twinning_list(rows, "No twinning is under way.")
+    under_way = ngettext(
+        "{count} twinning under way", "{count} twinnings under way", len(rows)
+    ).format(count=format_number(len(rows)))
+    with_late = _("{count} with late milestones").format(count=format_number(late))
+    st.caption(f"{under_way} · {with_late}")
+    twinning_list(rows, _("No twinning is under way."))
 
 
 def own_twinnings(user: User) -> None:
     """The twinnings of the user's organisation, to follow."""
     with db.read_scope() as session:
         rows = follow_up.own_twinnings(session=session, actor=user)
-    twinning_list(rows, "Your organisation has no agreed twinning yet.")
+    twinning_list(rows, _("Your organisation has no agreed twinning yet."))
 
 
 def twinning_page(user: User, match_id: int) -> None:
@@ -148,7 +162,7 @@ def twinning_page(user: User, match_id: int) -> None:
         st.warning(str(refusal), icon=":material/block:")
         return
     summary = seen.twinning
-    shell.tab_title(summary.practice, "Follow-up")
+    shell.tab_title(summary.practice, _("Follow-up"))
     st.header(md_escape(summary.practice), anchor=False)
     st.caption(
         f"{md_escape(summary.originator)} → {md_escape(summary.adopter)} · "
@@ -158,7 +172,7 @@ def twinning_page(user: User, match_id: int) -> None:
     # Bound to the address (`&tab=Reports`): the tab stays open when a form reruns the page,
     # and a link can open it.
     plan, assistance, reports, case = st.tabs(
-        ["Work plan", "Technical assistance", "Reports", "Lessons learned"],
+        [_("Work plan"), _("Technical assistance"), _("Reports"), _("Lessons learned")],
         key="tab",
         bind="query-params",
     )
@@ -174,16 +188,16 @@ def twinning_page(user: User, match_id: int) -> None:
 
 def _work_plan(user: User, seen: follow_up.FollowUp, coordinator: bool) -> None:
     if not seen.milestones:
-        st.info("This twinning has no work plan yet.")
+        st.info(_("This twinning has no work plan yet."))
         if coordinator and seen.twinning.status in follow_up.UNDER_WAY:
             key = f"plan-{seen.twinning.id}"
-            start = st.date_input("Start of the work plan", value=seen.today, key=f"{key}-start")
-            if st.button("Make the work plan", type="primary", key=f"{key}-make"):
+            start = st.date_input(_("Start of the work plan"), value=seen.today, key=f"{key}-start")
+            if st.button(_("Make the work plan"), type="primary", key=f"{key}-make"):
                 _change(
                     lambda s: follow_up.start_work_plan(
                         session=s, actor=user, match_id=seen.twinning.id, start=start
                     ),
-                    "The work plan is made.",
+                    _("The work plan is made."),
                 )
         return
     for milestone in seen.milestones:
@@ -194,22 +208,23 @@ def _work_plan(user: User, seen: follow_up.FollowUp, coordinator: bool) -> None:
 def _milestone(user: User, seen, milestone: Milestone, coordinator: bool) -> None:
     label = taxonomy.MILESTONE_KINDS.label(milestone.kind)
     if milestone.done_on is not None:
-        state = f":green[done {milestone.done_on:%d %b %Y}]"
+        state = ":green[" + _("done {date}").format(date=format_date(milestone.done_on)) + "]"
     elif seen.late(milestone):
-        state = ":red[**late**]"
+        state = ":red[**" + _("late") + "**]"
     else:
-        state = "to do"
-    st.markdown(f"**{label}** · due {milestone.due_on:%d %b %Y} · {state}")
+        state = _("to do")
+    due = _("due {date}").format(date=format_date(milestone.due_on))
+    st.markdown(f"**{label}** · {due} · {state}")
     if milestone.note:
         st.caption(md_escape(milestone.note))
     key = f"milestone-{milestone.id}"
     if seen.twinning.status not in follow_up.UNDER_WAY:
         return
     if milestone.done_on is None:
-        with st.expander(f"Mark “{label}” done"):
-            done_on = st.date_input("Done on", value=seen.today, key=f"{key}-done")
-            note = st.text_input("Note", key=f"{key}-note", max_chars=follow_up.MAX_NOTE)
-            if st.button("Mark done", key=f"{key}-mark"):
+        with st.expander(_("Mark “{milestone}” done").format(milestone=label)):
+            done_on = st.date_input(_("Done on"), value=seen.today, key=f"{key}-done")
+            note = st.text_input(_("Note"), key=f"{key}-note", max_chars=follow_up.MAX_NOTE)
+            if st.button(_("Mark done"), key=f"{key}-mark"):
                 _change(
                     lambda s: follow_up.mark_milestone_done(
                         session=s,
@@ -219,12 +234,12 @@ def _milestone(user: User, seen, milestone: Milestone, coordinator: bool) -> Non
                         version=milestone.version,
                         note=note,
                     ),  # fmt: skip
-                    f"{label} is done.",
+                    _("{milestone} is done.").format(milestone=label),
                 )
     if coordinator:
-        with st.expander(f"Change the due date of “{label}”"):
-            due_on = st.date_input("Due on", value=milestone.due_on, key=f"{key}-due")
-            if st.button("Change the date", key=f"{key}-move"):
+        with st.expander(_("Change the due date of “{milestone}”").format(milestone=label)):
+            due_on = st.date_input(_("Due on"), value=milestone.due_on, key=f"{key}-due")
+            if st.button(_("Change the date"), key=f"{key}-move"):
                 _change(
                     lambda s: follow_up.reschedule_milestone(
                         session=s,
@@ -233,44 +248,52 @@ def _milestone(user: User, seen, milestone: Milestone, coordinator: bool) -> Non
                         due_on=due_on,
                         version=milestone.version,
                     ),  # fmt: skip
-                    f"{label} is now due on {due_on:%d %B %Y}.",
+                    _("{milestone} is now due on {date}.").format(
+                        milestone=label, date=format_date(due_on, form="long")
+                    ),
                 )
 
 
 def _assistance(user: User, seen: follow_up.FollowUp, coordinator: bool) -> None:
     if not seen.sessions:
-        st.caption("No technical-assistance session yet.")
+        st.caption(_("No technical-assistance session yet."))
     for held in seen.sessions:
         with st.container(border=True):
-            st.markdown(f"**{md_escape(held.topic)}** · {held.held_on:%d %b %Y} · {held.hours:g} h")
+            hours = _("{hours} h").format(hours=format_number(held.hours))
+            st.markdown(f"**{md_escape(held.topic)}** · {format_date(held.held_on)} · {hours}")
             if held.notes:
                 st.markdown(md_escape_paragraphs(held.notes))
     if not coordinator:
         return
-    st.subheader("Log a session", anchor=False)
+    st.subheader(_("Log a session"), anchor=False)
     form, values = _form(ASSISTANCE_FORM, seen), {}
     with forms.field(form, "held_on"):
-        values["held_on"] = st.date_input("Held on *", value=seen.today, key=f"{form}-held")
+        values["held_on"] = st.date_input(_("Held on *"), value=seen.today, key=f"{form}-held")
     with forms.field(form, "topic"):
-        values["topic"] = st.text_input("Topic *", key=f"{form}-topic")
+        values["topic"] = st.text_input(_("Topic *"), key=f"{form}-topic")
     with forms.field(form, "hours"):
         values["hours"] = st.number_input(
-            "Hours *", min_value=0.0, max_value=100.0, step=0.5, key=f"{form}-hours"
+            _("Hours *"), min_value=0.0, max_value=100.0, step=0.5, key=f"{form}-hours"
         )
     with forms.field(form, "notes"):
-        values["notes"] = st.text_area("Notes", key=f"{form}-notes")
+        values["notes"] = st.text_area(_("Notes"), key=f"{form}-notes")
     forms.revalidate(form, values)
-    pressed = st.button("Log the session", type="primary", key=f"{form}-log")
-    forms.error_summary(form, ASSISTANCE_LABELS)
+    pressed = st.button(_("Log the session"), type="primary", key=f"{form}-log")
+    forms.error_summary(form, _labels(ASSISTANCE_LABELS))
     if pressed:
         data = _validated(form, AssistanceInput, values)
         _change(
             lambda s: follow_up.log_assistance(
                 session=s, actor=user, match_id=seen.twinning.id, data=data
             ),
-            "The session is logged.",
+            _("The session is logged."),
             form,
         )
+
+
+def _labels(labels: dict[str, str]) -> dict[str, str]:
+    """A form's field labels (marked with `N_`) in the page's language."""
+    return {name: _(label) for name, label in labels.items()}
 
 
 def _download(user: User, report_id: int) -> bytes:
@@ -281,12 +304,12 @@ def _download(user: User, report_id: int) -> bytes:
 
 def _reports(user: User, seen: follow_up.FollowUp) -> None:
     if not seen.reports:
-        st.caption("No report yet.")
+        st.caption(_("No report yet."))
     for report in seen.reports:
         kind = taxonomy.REPORT_KINDS.label(report.kind)
         st.download_button(
             f"{kind}: {md_escape(report.filename)} ({follow_up.file_size(report.size)}, "
-            f"{report.uploaded_at:%d %b %Y})",
+            f"{format_date(report.uploaded_at)})",
             data=partial(_download, user, report.id),
             file_name=report.filename,
             mime=report.content_type,
@@ -296,24 +319,26 @@ def _reports(user: User, seen: follow_up.FollowUp) -> None:
         )
     if seen.twinning.status not in follow_up.UNDER_WAY:
         return
-    st.subheader("Upload a report", anchor=False)
+    st.subheader(_("Upload a report"), anchor=False)
     limit = get_settings().dhu_report_max_bytes
-    st.caption(f"A PDF or a plain-text file, at most {follow_up.file_size(limit)}.")
+    st.caption(
+        _("A PDF or a plain-text file, at most {size}.").format(size=follow_up.file_size(limit))
+    )
     form = _form(REPORT_FORM, seen)
     kind = st.radio(
-        "Kind of report", options=list(taxonomy.REPORT_KINDS),
+        _("Kind of report"), options=list(taxonomy.REPORT_KINDS),
         format_func=taxonomy.REPORT_KINDS.label, horizontal=True, key=f"{form}-kind",
     )  # fmt: skip
     with forms.field(form, "file"):
         # The browser refuses a larger file before sending it; the service checks it again.
         upload = st.file_uploader(
-            "File *", key=f"{form}-file", max_upload_size=math.ceil(limit / MEGABYTE)
+            _("File *"), key=f"{form}-file", max_upload_size=math.ceil(limit / MEGABYTE)
         )
-    pressed = st.button("Upload the report", type="primary", key=f"{form}-upload")
-    forms.error_summary(form, REPORT_LABELS)
+    pressed = st.button(_("Upload the report"), type="primary", key=f"{form}-upload")
+    forms.error_summary(form, _labels(REPORT_LABELS))
     if pressed:
         if upload is None:
-            forms.show_errors_and_rerun(form, {"file": "choose a file to upload"})
+            forms.show_errors_and_rerun(form, {"file": _("choose a file to upload")})
             return
         _change(
             lambda s: follow_up.upload_report(
@@ -324,7 +349,7 @@ def _reports(user: User, seen: follow_up.FollowUp) -> None:
                 filename=upload.name,
                 content=upload.getvalue(),
             ),  # fmt: skip
-            "The report is uploaded.",
+            _("The report is uploaded."),
             form,
         )
 
@@ -332,15 +357,17 @@ def _reports(user: User, seen: follow_up.FollowUp) -> None:
 def _case(user: User, seen: follow_up.FollowUp, coordinator: bool) -> None:
     case = seen.case
     if case is not None and case.status == "published":
-        st.success("The lessons learned are published in the knowledge community.")
+        st.success(_("The lessons learned are published in the knowledge community."))
         st.page_link(
-            KNOWLEDGE, label="Open the published case", query_params={"case": str(case.id)}
+            KNOWLEDGE, label=_("Open the published case"), query_params={"case": str(case.id)}
         )
         return
     st.caption(
-        "Turn the final report into a case others can learn from. A coordinator publishes it to "
-        "the knowledge community once the final report is uploaded; the twinning is then "
-        "completed."
+        _(
+            "Turn the final report into a case others can learn from. A coordinator publishes it "
+            "to the knowledge community once the final report is uploaded; the twinning is then "
+            "completed."
+        )
     )
     state, form = st.session_state, _form(CASE_FORM, seen)
     values = {}
@@ -349,14 +376,16 @@ def _case(user: User, seen: follow_up.FollowUp, coordinator: bool) -> None:
         if key not in state and case is not None:
             state[key] = getattr(case, part)
         with forms.field(form, part):
-            values[part] = st.text_area(f"{label} *", key=key, max_chars=5000)
+            values[part] = st.text_area(f"{_(label)} *", key=key, max_chars=5000)
     forms.revalidate(form, values)
     left, right = st.columns(2)
-    save = left.button("Save the case", type="primary", key=f"{form}-save")
+    save = left.button(_("Save the case"), type="primary", key=f"{form}-save")
     publish = (
-        coordinator and case is not None and right.button("Publish the case", key=f"{form}-publish")
+        coordinator
+        and case is not None
+        and right.button(_("Publish the case"), key=f"{form}-publish")
     )
-    forms.error_summary(form, dict(LESSONS_PARTS))
+    forms.error_summary(form, _labels(LESSONS_PARTS))
     if save:
         data = _validated(form, LessonsInput, values)
         _change(
@@ -367,7 +396,7 @@ def _case(user: User, seen: follow_up.FollowUp, coordinator: bool) -> None:
                 data=data,
                 version=case.version if case else None,
             ),  # fmt: skip
-            "The case is saved.",
+            _("The case is saved."),
             form,
         )
     if publish:
@@ -375,7 +404,7 @@ def _case(user: User, seen: follow_up.FollowUp, coordinator: bool) -> None:
             lambda s: lessons.publish_case(
                 session=s, actor=user, match_id=seen.twinning.id, version=case.version
             ),
-            "The case is published and the twinning completed.",
+            _("The case is published and the twinning completed."),
             form,
         )
 
@@ -394,7 +423,9 @@ def case_link(case: lessons.CaseView) -> None:
     """A link to a published case's own page."""
     st.page_link(
         KNOWLEDGE,
-        label=f"Lessons from twinning **{md_escape(case.practice)}** → {md_escape(case.adopter)}",
+        label=_("Lessons from twinning **{practice}** → {adopter}").format(
+            practice=md_escape(case.practice), adopter=md_escape(case.adopter)
+        ),
         query_params={"case": str(case.id)},
         icon=":material/school:",
     )
@@ -403,18 +434,21 @@ def case_link(case: lessons.CaseView) -> None:
 def case(found: lessons.CaseView | None) -> None:
     """A published case as a page of its own (`/knowledge?case=ID`)."""
     if found is None:
-        st.warning("This case does not exist or is not published.")
+        st.warning(_("This case does not exist or is not published."))
         return
-    shell.tab_title(f"Lessons: {found.practice}", "Knowledge")
-    st.header(f"Lessons from twinning {md_escape(found.practice)}", anchor=False)
+    shell.tab_title(_("Lessons: {practice}").format(practice=found.practice), _("Knowledge"))
+    st.header(
+        _("Lessons from twinning {practice}").format(practice=md_escape(found.practice)),
+        anchor=False,
+    )
     st.caption(_origin(found))
     st.page_link(
         "app_pages/radar.py",
-        label=f"The practice: **{md_escape(found.practice)}**",
+        label=_("The practice: **{practice}**").format(practice=md_escape(found.practice)),
         query_params={"practice": str(found.practice_id)},
     )
     for part, label in LESSONS_PARTS.items():
-        st.subheader(label, anchor=False)
+        st.subheader(_(label), anchor=False)
         st.markdown(md_escape_paragraphs(found.parts[part]))
 
 

@@ -9,7 +9,8 @@ import re
 
 import streamlit as st
 
-from dhu_core import geo, live, maps
+from dhu_core import geo, i18n, live, maps
+from dhu_core.i18n import _, format_date, format_number
 from dhu_core.text import md_escape
 from dhu_core.ui import cached, shell, uptake_view
 
@@ -40,24 +41,32 @@ def board(url: str, every: int) -> None:
     """Figures, map with legend, the newest practices and the QR code of the capture form."""
     figures = cached.headline_figures()
     columns = st.columns(5)
-    columns[0].metric("Published practices", f"{figures.published_practices:,}", border=True)
-    columns[1].metric("Countries covered", f"{figures.countries_covered:,}", border=True)
-    columns[2].metric("Organisations", f"{figures.organisations:,}", border=True)
-    columns[3].metric("Twinnings", f"{figures.twinnings:,}", border=True)
-    columns[4].metric("Captures in the last hour", f"{cached.captures_last_hour():,}", border=True)
+    for column, (label, value) in zip(
+        columns,
+        (
+            (_("Published practices"), figures.published_practices),
+            (_("Countries covered"), figures.countries_covered),
+            (_("Organisations"), figures.organisations),
+            (_("Twinnings"), figures.twinnings),
+            (_("Captures in the last hour"), cached.captures_last_hour()),
+        ),
+        strict=True,
+    ):
+        column.metric(label, format_number(value), border=True)
     map_column, ticker, join = st.columns([5, 3, 2])
     with map_column:
         countries = cached.uptake_by_country()
         st.pydeck_chart(
             maps.uptake_map(countries, "deployed"),
             height=MAP_HEIGHT,
-            alt="Map of Europe: published practices deployed per country",
+            alt=_("Map of Europe: published practices deployed per country"),
         )
-        uptake_view.map_legend(maps.legend(countries, "deployed"), "Practices deployed")
+        uptake_view.map_legend(maps.legend(countries, "deployed"), _("Practices deployed"))
     with ticker:
-        st.subheader("Newest practices", anchor=False)
+        st.subheader(_("Newest practices"), anchor=False)
         for practice in cached.newest_practices(limit=NEWEST):
-            published = f"{practice.published_at:%d %b %Y, %H:%M}" if practice.published_at else ""
+            at = practice.published_at
+            published = f"{format_date(at)}, {at:%H:%M}" if at else ""
             st.markdown(
                 f"**{md_escape(practice.title)}**  \n"
                 f"{md_escape(practice.owner_organisation)}, "
@@ -66,15 +75,23 @@ def board(url: str, every: int) -> None:
     with join:
         st.image(
             live.qr_png(url),
-            caption="Scan to register your practice",
-            alt=f"QR code of the address of the quick-capture form: {url}",
+            caption=_("Scan to register your practice"),
+            alt=_("QR code of the address of the quick-capture form: {url}").format(url=url),
             width="stretch",
         )
         capture_address(url)
-        demo = " Demo data: generated, not real projects." if cached.is_demo() else ""
-        st.caption(f"This view refreshes every {every} s.{demo}")
+        refresh = _("This view refreshes every {seconds} s.").format(seconds=every)
+        demo = _("Demo data: generated, not real projects.") if cached.is_demo() else ""
+        st.caption(f"{refresh} {demo}".strip())
 
 
 def live_board(url: str, every: int) -> None:
-    """The board, redrawn every `every` seconds without rerunning the page."""
-    st.fragment(run_every=every)(shell.guarded(board))(url, every)
+    """The board, redrawn every `every` seconds without rerunning the page, in the language
+    of the page (a fragment's rerun runs the board alone)."""
+    language = i18n.current()
+
+    def in_language(url: str, every: int) -> None:
+        with i18n.language(language):
+            board(url, every)
+
+    st.fragment(run_every=every)(shell.guarded(in_language))(url, every)

@@ -6,6 +6,7 @@ from pydantic import ValidationError
 
 from dhu_core import charts, db, geo, matching, params, taxonomy, twinning
 from dhu_core.accounts import PermissionDenied
+from dhu_core.i18n import N_, _, format_date, format_number, format_percent, ngettext
 from dhu_core.models import (
     NEED_TAG_FIELDS,
     FieldError,
@@ -15,7 +16,7 @@ from dhu_core.models import (
     field_errors,
 )
 from dhu_core.spreadsheet import XLSX_MIME
-from dhu_core.text import md_escape
+from dhu_core.text import lower_first, md_escape
 from dhu_core.ui import cached, forms, practice_view
 
 NEED_FORM = "need"
@@ -51,25 +52,25 @@ def owner_needs(user: User) -> None:
     with db.read_scope() as session:
         needs = twinning.own_needs(session=session, actor=user)
     if not needs:
-        st.info("Your organisation has stated no need yet: use “State a need”.")
+        st.info(_("Your organisation has stated no need yet: use “State a need”."))
         return
     by_id = {n.id: n for n in needs}
     need_id = st.selectbox(
-        "Need", options=list(by_id), format_func=lambda i: _need_label(by_id[i]), key="own_need"
+        _("Need"), options=list(by_id), format_func=lambda i: _need_label(by_id[i]), key="own_need"
     )
-    _candidates(user, by_id[need_id], action="I am interested")
+    _candidates(user, by_id[need_id], action=_("I am interested"))
 
 
 NEED_LABELS = {
-    "problem_statement": "Problem statement",
-    "country": "Country where it will be adopted",
-    "twinning_type": "Twinning type",
-    "timeline": "Timeline",
-    "practice_types": "Types of practice wanted",
-    "health_domains": "Health domains",
-    "dhi_codes": "WHO digital health interventions",
-    "languages": "Languages you work in",
-    "standards": "Standards already in place",
+    "problem_statement": N_("Problem statement"),
+    "country": N_("Country where it will be adopted"),
+    "twinning_type": N_("Twinning type"),
+    "timeline": N_("Timeline"),
+    "practice_types": N_("Types of practice wanted"),
+    "health_domains": N_("Health domains"),
+    "dhi_codes": N_("WHO digital health interventions"),
+    "languages": N_("Languages you work in"),
+    "standards": N_("Standards already in place"),
 }
 
 
@@ -82,20 +83,22 @@ def need_form(user: User) -> None:
     _fill_in_suggestions()
     with st.form(NEED_FORM):
         st.text_area(
-            "Problem statement *",
+            _("Problem statement *"),
             key="need_problem_statement",
-            help="What do you want to solve, for whom? At least 20 characters.",
+            help=_("What do you want to solve, for whom? At least 20 characters."),
         )
         forms.field_error(NEED_FORM, "problem_statement")
         suggest = st.form_submit_button(
-            "Suggest tags from my text",
+            _("Suggest tags from my text"),
             icon=":material/auto_awesome:",
-            help="Health domains, WHO DHI categories and types of practice of the registered "
-            "practices most like your words. They only count if you keep them.",
+            help=_(
+                "Health domains, WHO DHI categories and types of practice of the registered "
+                "practices most like your words. They only count if you keep them."
+            ),
         )
         left, right = st.columns(2)
         left.selectbox(
-            "Country where it will be adopted *",
+            _("Country where it will be adopted *"),
             options=list(geo.countries()),
             format_func=geo.country_name,
             index=None,
@@ -104,29 +107,31 @@ def need_form(user: User) -> None:
         with left:
             forms.field_error(NEED_FORM, "country")
         right.radio(
-            "Twinning type *",
+            _("Twinning type *"),
             options=list(taxonomy.TWINNING_TYPES),
             format_func=taxonomy.TWINNING_TYPES.label,
             key="need_twinning_type",
         )
-        right.text_input("Timeline", key="need_timeline", placeholder="e.g. start in spring 2027")
-        for field, label, code_list in (
-            ("practice_types", "Types of practice wanted", taxonomy.PRACTICE_TYPES),
-            ("health_domains", "Health domains", taxonomy.HEALTH_DOMAINS),
-            ("dhi_codes", "WHO digital health interventions", taxonomy.DHI_CODES),
-            ("languages", "Languages you work in", taxonomy.LANGUAGES),
-            ("standards", "Standards already in place", taxonomy.STANDARDS),
+        right.text_input(
+            _("Timeline"), key="need_timeline", placeholder=_("e.g. start in spring 2027")
+        )
+        for field, code_list in (
+            ("practice_types", taxonomy.PRACTICE_TYPES),
+            ("health_domains", taxonomy.HEALTH_DOMAINS),
+            ("dhi_codes", taxonomy.DHI_CODES),
+            ("languages", taxonomy.LANGUAGES),
+            ("standards", taxonomy.STANDARDS),
         ):
             st.multiselect(
-                label,
+                _(NEED_LABELS[field]),
                 options=list(code_list),
                 format_func=lambda code, c=code_list: _tag_label(c, code),
                 key=f"need_{field}",
             )
             _suggestion_note(field, code_list)
             forms.field_error(NEED_FORM, field)
-        submitted = st.form_submit_button("State this need", type="primary")
-        forms.error_summary(NEED_FORM, NEED_LABELS)
+        submitted = st.form_submit_button(_("State this need"), type="primary")
+        forms.error_summary(NEED_FORM, {name: _(label) for name, label in NEED_LABELS.items()})
     if suggest:
         _suggest(st.session_state.need_problem_statement)
     if not submitted:
@@ -154,7 +159,7 @@ def need_form(user: User) -> None:
     forms.clear_errors(NEED_FORM)
     st.session_state["need_stated"] = True
     state.pop(SUGGESTED, None)
-    _done("Need stated. See the practices that fit it under “My needs”.")
+    _done(_("Need stated. See the practices that fit it under “My needs”."))
 
 
 def _tag_label(code_list: taxonomy.CodeList, code: str) -> str:
@@ -183,8 +188,10 @@ def _fill_in_suggestions() -> None:
     st.session_state[SUGGESTED] = {"codes": codes, "confidence": suggested.confidence}
     if not any(codes.values()):
         st.info(
-            "No tags to suggest: no registered practice is close enough to these words. "
-            "Describe the problem in more detail, or choose the tags yourself.",
+            _(
+                "No tags to suggest: no registered practice is close enough to these words. "
+                "Describe the problem in more detail, or choose the tags yourself."
+            ),
             icon=":material/auto_awesome:",
         )
 
@@ -197,11 +204,15 @@ def _suggestion_note(field: str, code_list: taxonomy.CodeList) -> None:
         return
     shares = suggested["confidence"].get(field, {})
     listed = ", ".join(
-        f"{md_escape(_tag_label(code_list, code))} {shares.get(code, 0.0):.0%}" for code in codes
+        f"{md_escape(_tag_label(code_list, code))} {format_percent(shares.get(code, 0.0))}"
+        for code in codes
     )
     st.caption(
-        ":material/auto_awesome: Suggested from your text, with the share of the most similar "
-        f"practices that have it: {listed}. Keep them or remove any that do not fit."
+        ":material/auto_awesome: "
+        + _(
+            "Suggested from your text, with the share of the most similar practices that have "
+            "it: {listed}. Keep them or remove any that do not fit."
+        ).format(listed=listed)
     )
 
 
@@ -219,14 +230,22 @@ def _candidates(user: User, need: matching.NeedProfile, *, action: str) -> None:
             weights=weights,
             index=cached.matching_index(),
         )
-    st.caption(f"{len(suggestions)} best practices open for twinning, best first.")
+    count = len(suggestions)
+    st.caption(
+        ngettext(
+            "{count} best practice open for twinning, best first.",
+            "{count} best practices open for twinning, best first.",
+            count,
+        ).format(count=format_number(count))
+    )
     for rank, suggestion in enumerate(suggestions, start=1):
         practice = suggestion.practice
         with st.container(border=True):
             practice_view.link(
                 practice.id,
                 practice.title,
-                note=f" · score {twinning.percent(suggestion.candidate.score)}",
+                note=" · "
+                + _("score {score}").format(score=twinning.percent(suggestion.candidate.score)),
             )
             origin = geo.country_name(practice.country)
             st.caption(f"#{rank} · {md_escape(practice.organisation)}, {origin}")
@@ -263,7 +282,7 @@ def _shortlist_or_show_interest(
                 breakdown=suggestion.candidate.breakdown,
                 source="candidates",
             )
-            message = "Shortlisted. Follow it under “Twinnings”."
+            message = _("Shortlisted. Follow it under “Twinnings”.")
         else:
             twinning.express_interest(
                 session=session,
@@ -272,7 +291,7 @@ def _shortlist_or_show_interest(
                 practice_id=suggestion.practice.id,
                 index=cached.matching_index(),
             )
-            message = "Your interest is recorded; a coordinator will follow up."
+            message = _("Your interest is recorded; a coordinator will follow up.")
     return message
 
 
@@ -291,12 +310,16 @@ def coordinator_needs(user: User) -> None:
         {**_other_params(raw), **query.to_params(), **({"need": chosen[0]} if chosen else {})}
     )
     if not needs:
-        st.info("No open need matches this filter.")
+        st.info(_("No open need matches this filter."))
         return
     by_id = {n.id: n for n in needs}
-    st.caption(f"{len(needs):,} open need{'s match' if len(needs) > 1 else ' matches'}.")
+    st.caption(
+        ngettext("{count} open need matches.", "{count} open needs match.", len(needs)).format(
+            count=format_number(len(needs))
+        )
+    )
     need_id = st.selectbox(
-        "Need",
+        _("Need"),
         options=list(by_id),
         index=list(by_id).index(chosen[0]) if chosen and chosen[0] in by_id else 0,
         format_func=lambda i: _need_label(by_id[i]),
@@ -306,10 +329,12 @@ def coordinator_needs(user: User) -> None:
     need = by_id[need_id]
     st.markdown(md_escape(need.problem_statement))
     st.caption(
-        f"{taxonomy.TWINNING_TYPES.label(need.twinning_type)} · "
-        f"timeline: {md_escape(need.timeline) or '—'}"
+        _("{type} · timeline: {timeline}").format(
+            type=taxonomy.TWINNING_TYPES.label(need.twinning_type),
+            timeline=md_escape(need.timeline) or "—",
+        )
     )
-    _candidates(user, need, action="Shortlist")
+    _candidates(user, need, action=_("Shortlist"))
 
 
 def _need_filter(current: twinning.NeedQuery) -> twinning.NeedQuery:
@@ -317,10 +342,10 @@ def _need_filter(current: twinning.NeedQuery) -> twinning.NeedQuery:
     organisations = cached.organisation_choices()
     text, country, organisation, progress = st.columns([3, 2, 3, 2])
     return twinning.NeedQuery(
-        text=text.text_input("Words in the need or organisation", value=current.text).strip(),
+        text=text.text_input(_("Words in the need or organisation"), value=current.text).strip(),
         countries=tuple(
             country.multiselect(
-                "Country",
+                _("Country"),
                 options=list(geo.countries()),
                 default=list(current.countries),
                 format_func=geo.country_name,
@@ -328,20 +353,20 @@ def _need_filter(current: twinning.NeedQuery) -> twinning.NeedQuery:
         ),
         organisation_ids=tuple(
             organisation.multiselect(
-                "Organisation",
+                _("Organisation"),
                 options=list(organisations),
                 default=[i for i in current.organisation_ids if i in organisations],
                 format_func=organisations.get,
             )
         ),
         progress=progress.selectbox(
-            "Progress",
+            _("Progress"),
             options=list(twinning.NEED_PROGRESS),
             index=list(twinning.NEED_PROGRESS).index(current.progress)
             if current.progress
             else None,
-            format_func=twinning.NEED_PROGRESS.label,
-            placeholder="Any",
+            format_func=lambda code: _(twinning.NEED_PROGRESS.label(code)),
+            placeholder=_("Any"),
         ),
     )
 
@@ -357,7 +382,7 @@ def twinnings(user: User) -> None:
     with db.read_scope() as session:
         entries = twinning.twinning_matches(session=session, actor=user)
     if not entries:
-        st.info("No twinning yet.")
+        st.info(_("No twinning yet."))
         return
     # Status and score first: on a narrow screen they stay in view, the long texts scroll.
     st.dataframe(
@@ -376,14 +401,18 @@ def twinnings(user: User) -> None:
         ),
         hide_index=True,
         column_config={
-            "status": st.column_config.TextColumn(pinned=True, width="small"),
-            "score": st.column_config.TextColumn(width="small"),
-            "practice": st.column_config.TextColumn(width="medium"),
+            "status": st.column_config.TextColumn(_("Status"), pinned=True, width="small"),
+            "score": st.column_config.TextColumn(_("Score"), width="small"),
+            "practice": st.column_config.TextColumn(_("Practice"), width="medium"),
+            "adopter": st.column_config.TextColumn(_("Adopter")),
+            "originator": st.column_config.TextColumn(_("Originator")),
+            "interest": st.column_config.CheckboxColumn(_("Interest shown")),
+            "updated": st.column_config.TextColumn(_("Updated")),
         },
     )
     st.page_link(
         "app_pages/follow_up.py",
-        label="Follow the agreed twinnings: milestones, reports and lessons learned",
+        label=_("Follow the agreed twinnings: milestones, reports and lessons learned"),
         icon=":material/flag:",
     )
     if user.role not in twinning.COORDINATORS:
@@ -391,7 +420,7 @@ def twinnings(user: User) -> None:
     _export(user)
     by_id = {e.id: e for e in entries}
     match_id = st.selectbox(
-        "Twinning to follow",
+        _("Twinning to follow"),
         options=list(by_id),
         key="twinning_match",
         format_func=lambda i: (
@@ -403,7 +432,7 @@ def twinnings(user: User) -> None:
     if entry.status in taxonomy.TWINNING_STATUSES:
         st.page_link(
             "app_pages/follow_up.py",
-            label="This twinning's follow-up",
+            label=_("This twinning's follow-up"),
             query_params={"twinning": str(match_id)},
             icon=":material/flag:",
         )
@@ -411,13 +440,13 @@ def twinnings(user: User) -> None:
     if following:
         with st.form(f"status-{match_id}"):
             status = st.selectbox(
-                "Next status",
+                _("Next status"),
                 options=following,
                 format_func=taxonomy.MATCH_STATUSES.label,
                 key="next_status",
             )
-            note = st.text_area("Note", key="status_note")
-            if st.form_submit_button("Change status", type="primary"):
+            note = st.text_area(_("Note"), key="status_note")
+            if st.form_submit_button(_("Change status"), type="primary"):
                 try:
                     with db.session_scope() as session:
                         twinning.set_match_status(
@@ -429,24 +458,31 @@ def twinnings(user: User) -> None:
                             expected=entry.status,
                         )
                 except FieldError as error:
-                    st.error(str(error).capitalize())
+                    st.error(_first_up(str(error)))
                 except StateConflict as conflict:
                     st.warning(str(conflict), icon=":material/sync_problem:")
                 else:
-                    _done(f"Now {taxonomy.MATCH_STATUSES.label(status).lower()}.")
-    with st.expander("History"), db.read_scope() as session:
+                    label = taxonomy.MATCH_STATUSES.label(status)
+                    _done(_("Now {status}.").format(status=lower_first(label)))
+    with st.expander(_("History")), db.read_scope() as session:
         for event in twinning.match_history(session=session, actor=user, match_id=match_id):
+            actor = event.actor_name or _("system")
             st.caption(
-                f"{event.at:%d %b %Y %H:%M} · {md_escape(event.actor_name or 'system')} · "
+                f"{format_date(event.at)} {event.at:%H:%M} · {md_escape(actor)} · "
                 f"{md_escape(twinning.describe(event))}"
             )
+
+
+def _first_up(message: str) -> str:
+    """A service's message as a sentence: its first letter capital, the rest as written."""
+    return message[:1].upper() + message[1:]
 
 
 def _export(user: User) -> None:
     left, right = st.columns(2)
     for column, (fmt, label, mime) in zip(
         (left, right),
-        (("csv", "Twinnings as CSV", "text/csv"), ("xlsx", "Twinnings as XLSX", XLSX_MIME)),
+        (("csv", _("Twinnings as CSV"), "text/csv"), ("xlsx", _("Twinnings as XLSX"), XLSX_MIME)),
         strict=True,
     ):
         column.download_button(
@@ -466,8 +502,8 @@ def _export_bytes(user: User, fmt: str) -> bytes:
 
 def call_allocation(user: User) -> None:
     """Propose the best set of pairs for a call's places; accept them pair by pair."""
-    places = st.number_input("Twinning places in the call", min_value=1, max_value=500, value=8)
-    if st.button("Propose an allocation", type="primary"):
+    places = st.number_input(_("Twinning places in the call"), min_value=1, max_value=500, value=8)
+    if st.button(_("Propose an allocation"), type="primary"):
         with db.read_scope() as session:
             st.session_state["allocation"] = twinning.propose_allocation(
                 session=session,
@@ -480,18 +516,26 @@ def call_allocation(user: User) -> None:
     if proposal is None:
         return
     st.caption(
-        f"{len(proposal)} pairs with the highest total score "
-        f"({sum(p.candidate.score for p in proposal):.2f}); each need at most once, each "
-        "practice within its originator's free capacity."
+        ngettext(
+            "{count} pair with the highest total score ({total}); each need at most once, each "
+            "practice within its originator's free capacity.",
+            "{count} pairs with the highest total score ({total}); each need at most once, each "
+            "practice within its originator's free capacity.",
+            len(proposal),
+        ).format(
+            count=format_number(len(proposal)),
+            total=format_number(sum(p.candidate.score for p in proposal), decimals=2),
+        )
     )
     for pair in proposal:
         with st.container(border=True):
             st.markdown(
                 f"**{md_escape(pair.practice.title)}** ({md_escape(pair.practice.organisation)}, "
                 f"{pair.practice.country}) → {md_escape(pair.need.organisation)} "
-                f"({pair.need.country}) · score {twinning.percent(pair.candidate.score)}"
+                f"({pair.need.country}) · "
+                + _("score {score}").format(score=twinning.percent(pair.candidate.score))
             )
-            if st.button("Accept this pair", key=f"accept-{pair.need.id}-{pair.practice.id}"):
+            if st.button(_("Accept this pair"), key=f"accept-{pair.need.id}-{pair.practice.id}"):
                 try:
                     with db.session_scope() as session:
                         twinning.shortlist(
@@ -507,7 +551,7 @@ def call_allocation(user: User) -> None:
                     st.warning(str(conflict), icon=":material/sync_problem:")
                 else:
                     st.session_state["allocation"] = [p for p in proposal if p is not pair]
-                    _done("Pair accepted and shortlisted.")
+                    _done(_("Pair accepted and shortlisted."))
 
 
 def weights_editor(user: User) -> None:
@@ -518,24 +562,24 @@ def weights_editor(user: User) -> None:
             p.name: p.weights for p in twinning.weight_profiles(session=session, actor=user)
         }
     chosen = st.selectbox(
-        "Load a profile", options=[None, *profiles], format_func=lambda n: n or "—"
+        _("Load a profile"), options=[None, *profiles], format_func=lambda n: n or "—"
     )
-    if chosen and st.button("Load"):
+    if chosen and st.button(_("Load")):
         weights.update(profiles[chosen])
-        _done(f"Loaded the profile “{chosen}”.")
+        _done(_("Loaded the profile “{name}”.").format(name=chosen))
     columns = st.columns(3)
     for index, (criterion, label) in enumerate(matching.CRITERIA.items()):
         weights[criterion] = columns[index % 3].slider(
-            label, 0.0, matching.MAX_WEIGHT, float(weights[criterion]), step=0.5
+            _(label), 0.0, matching.MAX_WEIGHT, float(weights[criterion]), step=0.5
         )
-    name = st.text_input("Save these weights as")
-    if st.button("Save profile"):
+    name = st.text_input(_("Save these weights as"))
+    if st.button(_("Save profile")):
         try:
             with db.session_scope() as session:
                 twinning.save_weight_profile(
                     session=session, actor=user, name=name, weights=weights
                 )
         except FieldError as error:
-            st.error(str(error).capitalize())
+            st.error(_first_up(str(error)))
         else:
-            _done(f"Saved the profile “{name.strip()}”.")
+            _done(_("Saved the profile “{name}”.").format(name=name.strip()))
