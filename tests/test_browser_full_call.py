@@ -271,7 +271,7 @@ def test_a_full_call_from_its_publication_to_the_lessons_learned(demo_server, pe
     # Each text typed reruns the page when it loses focus: the tab stays open, as the address
     # says which one it is.
     adopter.get_by_role("tab", name="Lessons learned").click()
-    adopter.wait_for_url(re.compile(r"[?&]tab=Lessons"))
+    adopter.wait_for_url(re.compile(r"[?&]tab=lessons"))
     case = follow_world.lessons_input()
     for part, label in LESSONS_PARTS.items():
         field = adopter.get_by_role("textbox", name=f"{label} *")
@@ -284,7 +284,7 @@ def test_a_full_call_from_its_publication_to_the_lessons_learned(demo_server, pe
     )
 
     # A coordinator opens the same tab from its address.
-    _open(coordinator, f"{url}/follow-up?twinning={match_id}&tab=Lessons+learned", "Work plan")
+    _open(coordinator, f"{url}/follow-up?twinning={match_id}&tab=lessons", "Work plan")
     _click(coordinator, "Publish the case", "The case is published and the twinning completed.")
 
     visitor = people(None)

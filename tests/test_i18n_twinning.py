@@ -204,6 +204,21 @@ def test_the_follow_up_of_a_twinning_under_way_in_german(app_data):
     assert english_left(at) == []
 
 
+def test_a_tab_named_in_another_language_opens_in_this_one(app_data):
+    signed_in_in_german("demo-coordinator", "follow_up")  # the demo data are seeded
+    match_id = _planned_twinning()
+    at = signed_in_in_german("demo-coordinator", "follow_up")
+    at.query_params["twinning"] = str(match_id)
+    at.query_params["tab"] = "reports"
+    run_in_german(at)
+    assert at.session_state[f"tab-{match_id}"] == "Berichte"
+    # A link made when the address named the tab by its English label opens it too.
+    at = signed_in_in_german("demo-coordinator", "follow_up")
+    at.query_params.update(twinning=str(match_id), tab="Reports")
+    run_in_german(at)
+    assert at.session_state[f"tab-{match_id}"] == "Berichte"
+
+
 def test_a_refusal_of_the_follow_up_service_in_german(app_data):
     signed_in_in_german("demo-owner", "follow_up")  # the demo data are seeded
     outsider = _user("demo-owner")

@@ -12,7 +12,7 @@ import streamlit as st
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
-from dhu_core import db, geo, taxonomy
+from dhu_core import db, geo, i18n, taxonomy
 from dhu_core.accounts import PermissionDenied
 from dhu_core.calls import follow_up, lessons
 from dhu_core.config import get_settings
@@ -46,6 +46,16 @@ REPORT_LABELS = {"kind": N_("Kind of report"), "file": N_("File")}
 M = TypeVar("M", bound=BaseModel)
 #: Streamlit's upload limits are in megabytes: rounded up, never below the report limit.
 MEGABYTE = 1_000_000
+
+
+#: A twinning's tabs by the name the address gives them (`&tab=reports`, the same in every
+#: language), in the order shown.
+TABS = {
+    "plan": N_("Work plan"),
+    "assistance": N_("Technical assistance"),
+    "reports": N_("Reports"),
+    "lessons": N_("Lessons learned"),
+}
 
 
 def _done(message: str) -> None:
@@ -169,12 +179,14 @@ def twinning_page(user: User, match_id: int) -> None:
         f"{taxonomy.MATCH_STATUSES.label(summary.status)}"
     )
     coordinator = follow_up.is_coordinator(user)
-    # Bound to the address (`&tab=Reports`): the tab stays open when a form reruns the page,
-    # and a link can open it.
+    # The address names the open tab (`&tab=reports`): it stays open when a form reruns the
+    # page, and a link opens it, in whatever language the link is opened.
     plan, assistance, reports, case = st.tabs(
-        [_("Work plan"), _("Technical assistance"), _("Reports"), _("Lessons learned")],
-        key="tab",
-        bind="query-params",
+        [_(label) for label in TABS.values()],
+        key=f"tab-{seen.twinning.id}",
+        default=_(TABS[_tab_asked()]),
+        on_change=_tab_changed,
+        args=(seen.twinning.id,),
     )
     with plan:
         _work_plan(user, seen, coordinator)
@@ -473,3 +485,30 @@ def practice_cases(practice_id: int) -> None:
         st.subheader(_("Lessons from twinnings"), anchor=False)
         for item in found:
             case_link(item)
+
+
+def _tab_asked() -> str:
+    """The tab the address names: by its name, or by its label in any language (links made
+    before the names); the first one when it names none."""
+    asked = st.query_params.get("tab", "")
+    return asked if asked in TABS else _tab_named(asked) or next(iter(TABS))
+
+
+def _tab_named(label: str) -> str | None:
+    """The name of the tab of that label in any of the interface's languages (a callback runs
+    before the page has chosen its language)."""
+    for name, text in TABS.items():
+        for code in i18n.LANGUAGES:
+            with i18n.language(code):
+                if _(text) == label:
+                    return name
+    return None
+
+
+def _tab_changed(match_id: int) -> None:
+    """Put the tab just opened in the address (the first one is the address without it)."""
+    name = _tab_named(st.session_state[f"tab-{match_id}"])
+    if name is None or name == next(iter(TABS)):
+        st.query_params.pop("tab", None)
+    else:
+        st.query_params["tab"] = name
