@@ -26,6 +26,7 @@ from dhu_core.models import (
     utcnow,
 )
 from tests.apptest import APP, sign_in
+from tests.call_world import OPENS, call_data
 from tests.german import english_left, run_in_german
 
 RELEVANCE = "Relevance of the practice to the need"
@@ -139,6 +140,42 @@ def test_the_inbox_asks_for_the_answer_in_german(app):
     assert "Twinning-Ausschreibungen, die auf Ihre Antwort warten" in _headings(app)
     asked = [c.value for c in app.caption if "Seite der Ausschreibung" in c.value]
     assert asked and all(" hat " in c and " gewählt: Sagen Sie " in c for c in asked), asked
+
+
+def test_a_coordinator_drafts_a_call_in_german(app):
+    sign_in(app, "demo-coordinator")
+    # A draft whose closing time has passed: the service refuses to publish it, in German.
+    with db.session_scope() as session:
+        long_ago = {
+            "opens_at": OPENS - timedelta(days=400),
+            "closes_at": OPENS - timedelta(days=370),
+        }
+        draft = calls.create_call(
+            session=session, actor=_user("demo-coordinator"), data=call_data(**long_ago)
+        ).id
+    _open(app, "calls", call=str(draft))
+    assert "Entwurf bearbeiten" in _headings(app)
+    assert any(":orange-badge[Entwurf] Nur Koordinatoren" in c.value for c in app.caption)
+    assert app.checkbox[0].label == "Gutachter dürfen nicht aus den Ländern der Bewerbung stammen"
+    assert english_left(app) == []
+    _run(app, _button(app, "Ausschreibung veröffentlichen"))
+    assert app.warning[0].value == (
+        "Der Schlusstermin dieser Ausschreibung ist verstrichen: Legen Sie zuerst einen späteren "
+        "fest."
+    )
+    # A new call: the call model's messages next to the fields, the summary by German labels.
+    _open(app, "calls")
+    assert [e.label for e in app.expander] == ["Neue Ausschreibung entwerfen"]
+    assert app.text_input[0].label == "Titel *"
+    assert app.text_area[0].label == "Beschreibung *"
+    assert english_left(app) == []
+    app.text_input[0].input("Aufruf")
+    app.text_area[0].input("Zu kurz.")
+    _run(app, next(b for b in app.button if b.label == "Entwurf speichern").click())
+    errors = [e.value for e in app.error]
+    assert "Beschreiben Sie die Ausschreibung in mindestens 20 Zeichen" in errors, errors
+    assert "Bitte korrigieren Sie 1 Feld: Beschreibung" in errors, errors
+    assert english_left(app) == []
 
 
 def _reopen_the_award(call_id: int) -> None:
