@@ -224,6 +224,8 @@ def test_a_coordinator_evaluates_and_awards_a_call_in_german(app):
         "Rang", "Bewerber", "Konsens", "Praktiken (Passung)", "Bedarf",
     ]  # fmt: skip
     assert app.multiselect(key="award-1-reserve").label == "Reserveliste, in Reihenfolge"
+    # The matching scores are percentages written the German way.
+    assert all("\u00a0%)" in practices for practices in ranking["Praktiken (Passung)"])
     assert any(" Plätze, je " in caption.value for caption in app.caption)
     assert english_left(app) == []
 

@@ -5,7 +5,7 @@ page and in the inbox."""
 import pandas as pd
 import streamlit as st
 
-from dhu_core import db, i18n, twinning
+from dhu_core import db, i18n
 from dhu_core.accounts import PermissionDenied
 from dhu_core.calls import award, calls, exports
 from dhu_core.i18n import N_, _, ngettext
@@ -80,7 +80,7 @@ def award_page(user: User | None, call_id: int) -> None:
 
 def _practices(entry: award.RankedApplication) -> str:
     return "; ".join(
-        f"{f.title} ({'—' if f.matching is None else twinning.percent(f.matching)})"
+        f"{f.title} ({'—' if f.matching is None else i18n.format_percent(f.matching)})"
         for f in entry.practices
     )
 
@@ -189,7 +189,7 @@ def award_form(user: User, call: CallPublic, found: award.Ranking) -> None:
 
 def _fit(fit: award.PracticeFit) -> str:
     matching = (
-        _("not open for twinning") if fit.matching is None else twinning.percent(fit.matching)
+        _("not open for twinning") if fit.matching is None else i18n.format_percent(fit.matching)
     )
     return _("{title} ({originator}) · matching {matching} · free places {free}").format(
         title=fit.title, originator=fit.originator, matching=matching, free=fit.free_capacity
