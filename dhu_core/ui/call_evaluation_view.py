@@ -307,7 +307,7 @@ def _status(item: ApplicationEvaluation) -> None:
 
 def _progress(status: str) -> str:
     """An evaluator's progress on an application in words of the page's language."""
-    return _("submitted") if status == evaluation.SUBMITTED else _("to score")
+    return _("submitted") if status == evaluation.SUBMITTED else _("assigned")
 
 
 def _assignments(

@@ -49,7 +49,7 @@ APPLICATION_LABELS = {
 #: An application's state, and an originator's answer for a chosen practice.
 APPLICATION_STATES = {"draft": N_("draft"), "submitted": N_("submitted")}
 ANSWERS = {
-    applications.PENDING: N_("waiting"),
+    applications.PENDING: N_("pending"),
     applications.CONFIRMED: N_("confirmed"),
     applications.DECLINED: N_("declined"),
 }
