@@ -790,7 +790,7 @@ class CallCriterion(SQLModel):
     @classmethod
     def _weight(cls, v: float) -> float:
         if not 0 < v <= 100:
-            raise ValueError("give each criterion a weight above 0 and at most 100")
+            raise ValueError(_("give each criterion a weight above 0 and at most 100"))
         return v
 
     @field_validator("guidance", mode="before")
@@ -829,9 +829,13 @@ class CallCreate(CallBase):
     def _description(cls, v: Any) -> str:
         text = _clean(str(v or "").replace("\r\n", "\n").strip())
         if len(text) < 20:
-            raise ValueError("describe the call in at least 20 characters")
+            raise ValueError(_("describe the call in at least 20 characters"))
         if len(text) > 20_000:
-            raise ValueError(f"the description can have at most 20,000 characters ({len(text)})")
+            raise ValueError(
+                _("the description can have at most 20,000 characters ({count})").format(
+                    count=len(text)
+                )
+            )
         return text
 
     @field_validator("countries", mode="before")
@@ -848,14 +852,14 @@ class CallCreate(CallBase):
     @classmethod
     def _currency(cls, v: Any) -> str:
         if str(v or CALL_CURRENCY).upper() != CALL_CURRENCY:
-            raise ValueError(f"grants are given in {CALL_CURRENCY}")
+            raise ValueError(_("grants are given in {currency}").format(currency=CALL_CURRENCY))
         return CALL_CURRENCY
 
     @field_validator("opens_at", "closes_at")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
         if v.tzinfo is None:
-            raise ValueError("give the time in UTC")
+            raise ValueError(_("give the time in UTC"))
         return v.astimezone(UTC)
 
     @field_validator("closes_at")
@@ -863,18 +867,18 @@ class CallCreate(CallBase):
     def _after_opening(cls, v: datetime, info: ValidationInfo) -> datetime:
         opens = info.data.get("opens_at")
         if opens is not None and v <= opens:
-            raise ValueError("the call closes after it opens")
+            raise ValueError(_("the call closes after it opens"))
         return v
 
     @field_validator("criteria")
     @classmethod
     def _criteria(cls, v: list[CallCriterion]) -> list[CallCriterion]:
         if not v:
-            raise ValueError("give at least one evaluation criterion")
+            raise ValueError(_("give at least one evaluation criterion"))
         if len(v) > 20:
-            raise ValueError("give at most 20 evaluation criteria")
+            raise ValueError(_("give at most 20 evaluation criteria"))
         if len({c.name.casefold() for c in v}) < len(v):
-            raise ValueError("give each criterion a different name")
+            raise ValueError(_("give each criterion a different name"))
         return v
 
 
@@ -966,7 +970,7 @@ class ApplicationDraft(SQLModel):
     def _practices(cls, v: list[int]) -> list[int]:
         ids = list(dict.fromkeys(v))
         if len(ids) > 5:
-            raise ValueError("choose at most 5 practices")
+            raise ValueError(_("choose at most 5 practices"))
         return ids
 
     @field_validator("motivation", mode="before")
@@ -974,7 +978,11 @@ class ApplicationDraft(SQLModel):
     def _motivation(cls, v: Any) -> str:
         text = _clean(str(v or "").replace("\r\n", "\n").strip())
         if len(text) > 5000:
-            raise ValueError(f"the motivation can have at most 5,000 characters ({len(text)})")
+            raise ValueError(
+                _("the motivation can have at most 5,000 characters ({count})").format(
+                    count=len(text)
+                )
+            )
         return text
 
 
@@ -1446,9 +1454,13 @@ class InterestCreate(SQLModel):
     def _text(cls, v: Any) -> str:
         text = _clean(str(v or "").replace("\r\n", "\n").strip())
         if len(text) < 10:
-            raise ValueError("say in a sentence or two what you are interested in")
+            raise ValueError(_("say in a sentence or two what you are interested in"))
         if len(text) > 2000:
-            raise ValueError(f"the message can have at most 2,000 characters (it has {len(text)})")
+            raise ValueError(
+                _("the message can have at most 2,000 characters (it has {count})").format(
+                    count=len(text)
+                )
+            )
         return text
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from dhu_core import audit, db, notifications, organisations
 from dhu_core.accounts import PermissionDenied, require_role
 from dhu_core.calls import calls, eligibility
+from dhu_core.i18n import _
 from dhu_core.models import (
     LISTED,
     ApplicationDraft,
@@ -41,15 +42,21 @@ def _open_call(session: Session, call_id: int, moment: datetime) -> Call:
     """The call, locked, when it takes changes at `moment`; StateConflict after it closes."""
     call = db.get_for_update(session, Call, call_id)
     if call is None or call.status != "published":
-        raise LookupError(f"no published call with id {call_id}")
+        raise LookupError(_("no published call with id {id}").format(id=call_id))
     closes = in_utc(call.closes_at)
     if moment >= closes:
         raise StateConflict(
-            f"This call closed on {closes:%d %B %Y at %H:%M} UTC: applications can no longer "
-            "be submitted or changed."
+            _(
+                "This call closed on {moment} UTC: applications can no longer be submitted or "
+                "changed."
+            ).format(moment=calls.moment_text(closes))
         )
     if moment < in_utc(call.opens_at):
-        raise StateConflict(f"This call opens on {in_utc(call.opens_at):%d %B %Y at %H:%M} UTC.")
+        raise StateConflict(
+            _("This call opens on {moment} UTC.").format(
+                moment=calls.moment_text(in_utc(call.opens_at))
+            )
+        )
     return call
 
 
@@ -58,7 +65,7 @@ def _adopter(session: Session, actor: User) -> int:
     require_role(actor)
     organisation_id = organisations.acting_organisation(session, actor)
     if organisation_id is None:
-        raise PermissionDenied("Only a member of an organisation applies for it.")
+        raise PermissionDenied(_("Only a member of an organisation applies for it."))
     return organisation_id
 
 
@@ -80,7 +87,7 @@ def save_application(
     organisation_id = _adopter(session, actor)
     need = session.get(TwinningNeed, data.need_id)
     if need is None or need.organisation_id != organisation_id or need.status != "open":
-        raise FieldError("need_id", "choose one of your organisation's open needs")
+        raise FieldError("need_id", _("choose one of your organisation's open needs"))
     chosen = _chosen_practices(session, data.practice_ids, organisation_id)
     application = session.exec(
         select(CallApplication).where(
@@ -144,9 +151,9 @@ def _chosen_practices(
         ).all()
     }
     if len(found) < len(practice_ids):
-        raise FieldError("practice_ids", "choose practices from the catalogue")
+        raise FieldError("practice_ids", _("choose practices from the catalogue"))
     if any(p.owner_organisation_id == organisation_id for p in found.values()):
-        raise FieldError("practice_ids", "choose practices of other organisations than yours")
+        raise FieldError("practice_ids", _("choose practices of other organisations than yours"))
     return {practice_id: found[practice_id] for practice_id in practice_ids}
 
 
@@ -171,13 +178,13 @@ def submit_application(
     moment = now or utcnow()
     found = session.get(CallApplication, application_id)
     if found is None:
-        raise LookupError(f"no application with id {application_id}")
+        raise LookupError(_("no application with id {id}").format(id=application_id))
     # The call first, always in this order: its lock is what orders the last-second submissions.
     call = _open_call(session, found.call_id, moment)
     application = db.get_for_update(session, CallApplication, application_id)
     organisations.require_member(
         session, actor, application.organisation_id,
-        "Only a member of the applying organisation submits its application.",
+        _("Only a member of the applying organisation submits its application."),
     )  # fmt: skip
     if application.status == "submitted":
         raise audit.conflict(
@@ -187,7 +194,10 @@ def submit_application(
     chosen = [session.get(Practice, row.practice_id) for row in rows]
     if gone := [p.title for p in chosen if not is_listed(p.status)]:
         raise FieldError(
-            "practice_ids", f"These practices are no longer in the catalogue: {', '.join(gone)}."
+            "practice_ids",
+            _("These practices are no longer in the catalogue: {titles}.").format(
+                titles=", ".join(gone)
+            ),
         )
     adopter = session.get(Organisation, application.organisation_id)
     problems = eligibility.problems(
@@ -201,8 +211,10 @@ def submit_application(
     if waiting:
         raise FieldError(
             "practice_ids",
-            "An application is complete when the originator of every chosen practice has "
-            f"confirmed; waiting for or declined: {', '.join(waiting)}.",
+            _(
+                "An application is complete when the originator of every chosen practice has "
+                "confirmed; waiting for or declined: {titles}."
+            ).format(titles=", ".join(waiting)),
         )
     application.status, application.submitted_at, application.updated_at = (
         "submitted", moment, moment,
@@ -229,18 +241,18 @@ def answer(
     moment = now or utcnow()
     found = session.get(CallApplication, application_id)
     if found is None:
-        raise LookupError(f"no application with id {application_id}")
+        raise LookupError(_("no application with id {id}").format(id=application_id))
     _open_call(session, found.call_id, moment)
     application = db.get_for_update(session, CallApplication, application_id)
     row = session.get(CallApplicationPractice, (application_id, practice_id))
     if row is None:
-        raise LookupError("this practice is not chosen in this application")
+        raise LookupError(_("this practice is not chosen in this application"))
     organisations.require_member(
         session, actor, row.organisation_id,
-        "Only a member of the practice's organisation answers for it.",
+        _("Only a member of the practice's organisation answers for it."),
     )  # fmt: skip
     if application.status != "draft":
-        raise StateConflict("This application was submitted: its practices are settled.")
+        raise StateConflict(_("This application was submitted: its practices are settled."))
     row.status, row.decided_by_id, row.decided_at = ANSWERS[confirm], actor.id, moment
     session.add(row)
     audit.record(

@@ -18,7 +18,7 @@ from dhu_core import audit, db, notifications, organisations, twinning
 from dhu_core.accounts import require_role
 from dhu_core.calls import calls, follow_up
 from dhu_core.calls.applications import CONFIRMED
-from dhu_core.i18n import N_
+from dhu_core.i18n import N_, _, ngettext
 from dhu_core.matching import MatchingIndex, allocate, load_needs, load_practices
 from dhu_core.models import (
     Call,
@@ -37,6 +37,7 @@ from dhu_core.models import (
 )
 
 AWARDED, RESERVE, NOT_AWARDED = "awarded", "reserve", "not-awarded"
+#: The outcomes in words, in English as stored and told; a page shows them with `_()`.
 OUTCOME_LABELS = {
     AWARDED: N_("Awarded"),
     RESERVE: N_("Reserve list"),
@@ -109,7 +110,7 @@ def ranking(
     require_role(actor, *calls.COORDINATORS)
     call = session.get(Call, call_id)
     if call is None:
-        raise LookupError(f"no call with id {call_id}")
+        raise LookupError(_("no call with id {id}").format(id=call_id))
     rows = session.execute(
         select(CallApplication, CallConsensus, Organisation)
         .join(Organisation, Organisation.id == CallApplication.organisation_id)
@@ -120,12 +121,12 @@ def ranking(
     confirmed: dict[int, list[int]] = {}
     for application_id, practice_id in session.exec(
         select(CallApplicationPractice.application_id, CallApplicationPractice.practice_id).where(
-            col(CallApplicationPractice.application_id).in_([a.id for a, _, _ in rows]),
+            col(CallApplicationPractice.application_id).in_([row[0].id for row in rows]),
             CallApplicationPractice.status == CONFIRMED,
         )
     ):
         confirmed.setdefault(application_id, []).append(practice_id)
-    needs = {n.id: n for n in load_needs(session, [a.need_id for a, _, _ in rows])}
+    needs = {n.id: n for n in load_needs(session, [row[0].need_id for row in rows])}
     profiles = {
         p.id: p
         for p in load_practices(
@@ -223,7 +224,7 @@ def award(
     require_role(actor, *calls.COORDINATORS)
     moment = now or utcnow()
     call = calls.closed_call(
-        session, call_id, moment, then="it is awarded after it closes", lock=True
+        session, call_id, moment, then=_("it is awarded after it closes"), lock=True
     )
     if call.awarded_at is not None:
         raise audit.conflict(session, "call", call.id, "This call", "awarded")
@@ -277,34 +278,51 @@ def _check(
     ranked = {a.application_id: a for a in found.ranked}
     if expected is not None and found.versions() != dict(expected):
         raise StateConflict(
-            "A consensus score changed since you opened the ranking. Reload the page to see "
-            "the ranking as it is now."
+            _(
+                "A consensus score changed since you opened the ranking. Reload the page to see "
+                "the ranking as it is now."
+            )
         )
     if len(awarded) > found.places:
         raise FieldError(
-            "awarded", f"This call has {found.places} places: award at most {found.places}."
+            "awarded",
+            ngettext(
+                "This call has {count} place: award at most {count}.",
+                "This call has {count} places: award at most {count}.",
+                found.places,
+            ).format(count=found.places),
         )
     if unscored := [a.organisation for a in found.unscored if a.application_id in awarded]:
         raise FieldError(
-            "awarded", f"Only scored applications are awarded; not yet scored: {_names(unscored)}."
+            "awarded",
+            _("Only scored applications are awarded; not yet scored: {names}.").format(
+                names=_names(unscored)
+            ),
         )
     for application_id, practice_id in awarded.items():
         _check_practice(ranked.get(application_id), practice_id)
     if len(set(reserve)) < len(reserve) or set(reserve) - set(ranked):
-        raise FieldError("reserve", "Put each scored application at most once on the reserve list.")
+        raise FieldError(
+            "reserve", _("Put each scored application at most once on the reserve list.")
+        )
     if both := [ranked[a].organisation for a in reserve if a in awarded]:
-        raise FieldError("reserve", f"Awarded applications are not in reserve: {_names(both)}.")
+        raise FieldError(
+            "reserve",
+            _("Awarded applications are not in reserve: {names}.").format(names=_names(both)),
+        )
 
 
 def _check_practice(application: RankedApplication | None, practice_id: int) -> None:
     """FieldError unless `practice_id` is a confirmed practice of the scored `application`."""
     if application is None:
-        raise FieldError("awarded", "Award only scored applications of this call.")
+        raise FieldError("awarded", _("Award only scored applications of this call."))
     if practice_id not in {f.practice_id for f in application.practices}:
         raise FieldError(
             "awarded",
-            f"{application.organisation}: award one of the practices whose originator "
-            "confirmed taking part in this application.",
+            _(
+                "{organisation}: award one of the practices whose originator confirmed taking "
+                "part in this application."
+            ).format(organisation=application.organisation),
         )
 
 
@@ -327,9 +345,19 @@ def _check_capacity(
             takers = [by_id[a].organisation for a, p in awarded.items() if p == profile.id]
             raise FieldError(
                 "awarded",
-                f"“{profile.title}” has room for {profile.free_capacity} more twinning"
-                f"{'' if profile.free_capacity == 1 else 's'} ({profile.organisation}'s "
-                f"capacity); it is awarded to {len(takers)}: {_names(takers)}.",
+                ngettext(
+                    "“{title}” has room for {count} more twinning ({organisation}'s capacity); "
+                    "it is awarded to {takers}: {names}.",
+                    "“{title}” has room for {count} more twinnings ({organisation}'s capacity); "
+                    "it is awarded to {takers}: {names}.",
+                    profile.free_capacity,
+                ).format(
+                    title=profile.title,
+                    count=profile.free_capacity,
+                    organisation=profile.organisation,
+                    takers=len(takers),
+                    names=_names(takers),
+                ),
             )
 
 
@@ -356,7 +384,10 @@ def _give_place(
         )  # fmt: skip
     except (FieldError, StateConflict) as refusal:
         raise FieldError(
-            "awarded", f"{application.organisation} with “{fit.title}”: {refusal}"
+            "awarded",
+            _("{organisation} with “{title}”: {refusal}").format(
+                organisation=application.organisation, title=fit.title, refusal=refusal
+            ),
         ) from None
     result.match_id = match.id
     follow_up.start_work_plan(
@@ -486,7 +517,7 @@ def outcomes(*, session: Session, actor: User, call_id: int) -> list[Decision]:
     require_role(actor, *calls.COORDINATORS)
     call = session.get(Call, call_id)
     if call is None:
-        raise LookupError(f"no call with id {call_id}")
+        raise LookupError(_("no call with id {id}").format(id=call_id))
     found = session.exec(select(CallAward).where(CallAward.call_id == call_id)).all()
     order = {AWARDED: 0, RESERVE: 1, NOT_AWARDED: 2}
     found = sorted(found, key=lambda r: (order[r.outcome], r.rank or 10**9, r.application_id))
@@ -519,17 +550,19 @@ def promote(
     require_role(actor, *calls.COORDINATORS)
     call = db.get_for_update(session, Call, call_id)
     if call is None or call.awarded_at is None:
-        raise StateConflict("This call is not awarded yet.")
+        raise StateConflict(_("This call is not awarded yet."))
     result = db.get_for_update(session, CallAward, application_id)
     if result is None or result.call_id != call.id:
-        raise LookupError("this application has no decision in this call")
+        raise LookupError(_("this application has no decision in this call"))
     if result.outcome != RESERVE:
         label = OUTCOME_LABELS[result.outcome].lower()
         raise audit.conflict(session, "call_application", application_id, "This application", label)
     if free_places(session, call) <= 0:
         raise StateConflict(
-            "Every place of this call is taken: a place frees up when an awarded twinning is "
-            "declined."
+            _(
+                "Every place of this call is taken: a place frees up when an awarded twinning "
+                "is declined."
+            )
         )
     found = ranking(session=session, actor=actor, call_id=call_id, index=index)
     by_id = {a.application_id: a for a in found.ranked}

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from dhu_core import audit, db
+from dhu_core import audit, db, i18n
 from dhu_core.accounts import require_role
 from dhu_core.i18n import _, ngettext
 from dhu_core.models import (
@@ -74,7 +74,7 @@ def publish_call(
     call = _draft(session, call_id)
     moment = now or utcnow()
     if in_utc(call.closes_at) <= moment:
-        raise StateConflict("This call's closing time has passed: set a later one first.")
+        raise StateConflict(_("This call's closing time has passed: set a later one first."))
     call.status, call.published_at, call.updated_at = "published", moment, moment
     session.add(call)
     audit.record(session, actor, "call.published", "call", call.id)
@@ -94,13 +94,16 @@ def closed_call(
     session: Session, call_id: int, moment: datetime, *, then: str, lock: bool = False
 ) -> Call:
     """The published call `call_id` once it has closed at `moment` (its applications are
-    final), locked when `lock`; StateConflict while it is open, saying what happens `then`."""
+    final), locked when `lock`; StateConflict while it is open, saying what happens `then` (a
+    text already in the page's language)."""
     call = db.get_for_update(session, Call, call_id) if lock else session.get(Call, call_id)
     if call is None or call.status != "published":
         raise LookupError(f"no published call with id {call_id}")
     if moment < in_utc(call.closes_at):
         raise StateConflict(
-            f"This call is open until {in_utc(call.closes_at):%d %B %Y at %H:%M} UTC: {then}."
+            _("This call is open until {moment} UTC: {then}.").format(
+                moment=moment_text(in_utc(call.closes_at)), then=then
+            )
         )
     return call
 
@@ -111,6 +114,16 @@ def phase(call: Call | CallPublic, now: datetime | None = None) -> str:
     if moment < in_utc(call.opens_at):
         return UPCOMING
     return OPEN if moment < in_utc(call.closes_at) else CLOSED
+
+
+def moment_text(moment: datetime) -> str:
+    """A day and time as the page's language writes them (05 March 2026 at 12:00)."""
+    day = (
+        f"{moment:%d %B %Y}"
+        if i18n.current() == i18n.DEFAULT
+        else i18n.format_date(moment, form="long")
+    )
+    return _("{date} at {time}").format(date=day, time=f"{moment:%H:%M}")
 
 
 def time_left(closes_at: datetime, now: datetime | None = None) -> str:

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dhu_core import geo, taxonomy
+from dhu_core.i18n import _
 from dhu_core.models import Call
 
 
@@ -30,22 +31,31 @@ def problems(call: Call, *, adopter_country: str, practices: Sequence[Candidate]
     found: dict[str, str] = {}
     if call.countries and adopter_country not in call.countries:
         allowed = ", ".join(geo.country_name(code) for code in call.countries)
-        found["organisation"] = (
-            f"Your organisation is in {geo.country_name(adopter_country)}; this call is open "
-            f"to organisations in {allowed}."
-        )
+        found["organisation"] = _(
+            "Your organisation is in {country}; this call is open to organisations in {allowed}."
+        ).format(country=geo.country_name(adopter_country), allowed=allowed)
     if not practices:
-        found["practice_ids"] = "Choose at least one practice."
+        found["practice_ids"] = _("Choose at least one practice.")
         return found
     reasons = []
     for practice in practices:
         if call.practice_types and practice.practice_type not in call.practice_types:
             allowed = ", ".join(taxonomy.PRACTICE_TYPES.label(c) for c in call.practice_types)
-            reasons.append(f"“{practice.title}” is not of a type this call takes ({allowed}).")
+            reasons.append(
+                _("“{title}” is not of a type this call takes ({allowed}).").format(
+                    title=practice.title, allowed=allowed
+                )
+            )
         if call.min_maturity and (practice.maturity or 0) < call.min_maturity:
             reasons.append(
-                f"“{practice.title}” has maturity {practice.maturity or 'unknown'}; this call "
-                f"takes practices of maturity {call.min_maturity} or more."
+                _(
+                    "“{title}” has maturity {maturity}; this call takes practices of maturity "
+                    "{level} or more."
+                ).format(
+                    title=practice.title,
+                    maturity=practice.maturity or _("unknown"),
+                    level=call.min_maturity,
+                )
             )
     if reasons:
         found["practice_ids"] = " ".join(reasons)

@@ -15,9 +15,10 @@ from statistics import fmean
 
 from sqlmodel import Session, col, func, select
 
-from dhu_core import audit, db, geo, notifications
+from dhu_core import audit, db, geo, i18n, notifications
 from dhu_core.accounts import PermissionDenied, require_role
 from dhu_core.calls import applications, calls
+from dhu_core.i18n import _, ngettext
 from dhu_core.models import (
     CONTROL_RE,
     SCORE_RANGE,
@@ -62,9 +63,11 @@ class ScoreProblems(FieldError):
 def _text_problem(text: str) -> str | None:
     """What is wrong with a comment or a reason, if anything."""
     if CONTROL_RE.search(text):
-        return "remove the invisible control characters"
+        return _("remove the invisible control characters")
     if len(text) > MAX_COMMENT:
-        return f"write at most {MAX_COMMENT:,} characters (there are {len(text):,})"
+        return _("write at most {most} characters (there are {count})").format(
+            most=i18n.format_number(MAX_COMMENT), count=i18n.format_number(len(text))
+        )
     return None
 
 
@@ -78,20 +81,21 @@ def _checked_text(text: str, field_name: str) -> str:
 
 def _closed_call(session: Session, call_id: int, moment: datetime, *, lock: bool = False) -> Call:
     return calls.closed_call(
-        session, call_id, moment, then="its applications are evaluated after it closes", lock=lock
-    )
+        session, call_id, moment, lock=lock,
+        then=_("its applications are evaluated after it closes"),
+    )  # fmt: skip
 
 
 def _not_awarded(call: Call) -> None:
     """StateConflict once the call is awarded: its evaluation is settled."""
     if call.awarded_at is not None:
-        raise StateConflict("This call is awarded: its evaluation is settled.")
+        raise StateConflict(_("This call is awarded: its evaluation is settled."))
 
 
 def _locked_application(session: Session, application_id: int) -> CallApplication:
     application = db.get_for_update(session, CallApplication, application_id)
     if application is None:
-        raise LookupError(f"no application with id {application_id}")
+        raise LookupError(_("no application with id {id}").format(id=application_id))
     return application
 
 
@@ -112,7 +116,7 @@ def conflict_of_interest(
     says so, their organisation is in the adopter's or an originator's country."""
     declared = session.get(CallConflict, (application.id, evaluator_id))
     if declared is not None:
-        return "they declared a conflict of interest"
+        return _("they declared a conflict of interest")
     own = _organisation_of(session, evaluator_id)
     if own is None:
         return None
@@ -124,16 +128,16 @@ def conflict_of_interest(
         ).all()
     )
     if own.id in involved:
-        return "their organisation is the applicant or the originator of a chosen practice"
+        return _("their organisation is the applicant or the originator of a chosen practice")
     if call.exclude_same_country:
         countries = set(
             session.exec(select(Organisation.country).where(col(Organisation.id).in_(involved)))
         )
         if own.country in countries:
-            return (
-                f"their organisation is in {geo.country_name(own.country)}, a country of the "
-                "application, and this call excludes evaluators from those countries"
-            )
+            return _(
+                "their organisation is in {country}, a country of the application, and this "
+                "call excludes evaluators from those countries"
+            ).format(country=geo.country_name(own.country))
     return None
 
 
@@ -141,7 +145,10 @@ def _consensus_recorded(session: Session, application_id: int) -> None:
     """StateConflict once the application's consensus is recorded: its evaluation is settled."""
     if session.get(CallConsensus, application_id) is not None:
         raise StateConflict(
-            "The consensus of this application is recorded: its evaluators and scores are settled."
+            _(
+                "The consensus of this application is recorded: its evaluators and scores are "
+                "settled."
+            )
         )
 
 
@@ -164,17 +171,22 @@ def assign(
     call = _closed_call(session, application.call_id, moment)
     _not_awarded(call)
     if application.status != "submitted":
-        raise FieldError("application", "Only submitted applications are evaluated.")
+        raise FieldError("application", _("Only submitted applications are evaluated."))
     evaluator = session.get(User, evaluator_id)
     if evaluator is None or evaluator.role != EVALUATOR or evaluator.disabled:
-        raise FieldError("evaluator_id", "Choose an enabled account with the evaluator role.")
+        raise FieldError("evaluator_id", _("Choose an enabled account with the evaluator role."))
     if reason := conflict_of_interest(session, call, application, evaluator_id):
         raise FieldError(
-            "evaluator_id", f"{evaluator.username} cannot evaluate this application: {reason}."
+            "evaluator_id",
+            _("{name} cannot evaluate this application: {reason}.").format(
+                name=evaluator.username, reason=reason
+            ),
         )
     _consensus_recorded(session, application.id)
     if session.get(CallAssignment, (application.id, evaluator_id)) is not None:
-        raise FieldError("evaluator_id", f"{evaluator.username} is assigned already.")
+        raise FieldError(
+            "evaluator_id", _("{name} is assigned already.").format(name=evaluator.username)
+        )
     assignment = CallAssignment(
         application_id=application.id, evaluator_id=evaluator_id, assigned_by_id=actor.id,
         assigned_at=moment,
@@ -239,12 +251,12 @@ def declare_conflict(*, session: Session, actor: User, application_id: int, reas
     require_role(actor, EVALUATOR)
     reason = _checked_text(reason, "reason")
     if not reason:
-        raise FieldError("reason", "say what the conflict of interest is")
+        raise FieldError("reason", _("say what the conflict of interest is"))
     application = _locked_application(session, application_id)
     _consensus_recorded(session, application.id)
     assignment = db.get_for_update(session, CallAssignment, (application.id, actor.id))
     if assignment is None:
-        raise PermissionDenied("This application is not assigned to you.")
+        raise PermissionDenied(_("This application is not assigned to you."))
     _drop(session, assignment)
     session.add(CallConflict(application_id=application.id, evaluator_id=actor.id, reason=reason))
     audit.record(
@@ -269,7 +281,7 @@ def evaluators(*, session: Session, actor: User, application_id: int) -> list[Ev
     require_role(actor, *calls.COORDINATORS)
     application = session.get(CallApplication, application_id)
     if application is None:
-        raise LookupError(f"no application with id {application_id}")
+        raise LookupError(_("no application with id {id}").format(id=application_id))
     call = session.get(Call, application.call_id)
     found = session.exec(
         select(User)
@@ -355,10 +367,10 @@ def _assignment_of(session: Session, actor: User, application_id: int):
     application = session.get(CallApplication, application_id)
     assignment = application and session.get(CallAssignment, (application.id, actor.id))
     if assignment is None:
-        raise PermissionDenied("This application is not assigned to you.")
+        raise PermissionDenied(_("This application is not assigned to you."))
     call = session.get(Call, application.call_id)
     if conflict_of_interest(session, call, application, actor.id) is not None:
-        raise PermissionDenied("You have a conflict of interest with this application.")
+        raise PermissionDenied(_("You have a conflict of interest with this application."))
     return application, call, assignment
 
 
@@ -391,22 +403,31 @@ def _checked(criteria: list[dict], marks: dict[str, Mark], *, complete: bool) ->
         mark = marks.get(criterion, Mark(None, ""))
         comment = (mark.comment or "").replace("\r\n", "\n").strip()
         if problem := _text_problem(comment):
-            problems[criterion] = f"comment on “{criterion}”: {problem}"
+            problems[criterion] = _("comment on “{criterion}”: {problem}").format(
+                criterion=criterion, problem=problem
+            )
             continue
+        give = _("give “{criterion}” a score from {low} to {high}")
         if mark.score is None:
             if complete or comment:
-                problems[criterion] = f"give “{criterion}” a score from {low} to {high}"
+                problems[criterion] = give.format(criterion=criterion, low=low, high=high)
             continue
         if not _whole(mark.score):
-            problems[criterion] = f"give “{criterion}” a whole score from {low} to {high}"
+            problems[criterion] = _("give “{criterion}” a whole score from {low} to {high}").format(
+                criterion=criterion, low=low, high=high
+            )
         elif not low <= mark.score <= high:
-            problems[criterion] = f"give “{criterion}” a score from {low} to {high}"
+            problems[criterion] = give.format(criterion=criterion, low=low, high=high)
         elif complete and not comment:
-            problems[criterion] = f"explain the score of “{criterion}” in a comment"
+            problems[criterion] = _("explain the score of “{criterion}” in a comment").format(
+                criterion=criterion
+            )
         else:
             kept[criterion] = Mark(int(mark.score), comment)
     if unknown := set(marks) - {c["name"] for c in criteria}:
-        problems["form"] = f"this call has no criterion {', '.join(sorted(unknown))}"
+        problems["form"] = _("this call has no criterion {names}").format(
+            names=", ".join(sorted(unknown))
+        )
     if problems:
         raise ScoreProblems(problems)
     return kept
@@ -438,10 +459,10 @@ def save_scores(
     _not_awarded(call)
     assignment = db.get_for_update(session, CallAssignment, (application.id, actor.id))
     if assignment is None:
-        raise PermissionDenied("This application is not assigned to you.")
+        raise PermissionDenied(_("This application is not assigned to you."))
     _consensus_recorded(session, application.id)
     if assignment.status == SUBMITTED:
-        raise StateConflict("You submitted your scores of this application: they are final.")
+        raise StateConflict(_("You submitted your scores of this application: they are final."))
     kept = _checked(call.criteria, marks, complete=submit)
     stored = {s.criterion: s for s in _scores(session, application.id, actor.id)}
     for criterion, mark in kept.items():
@@ -523,7 +544,7 @@ def call_evaluation(*, session: Session, actor: User, call_id: int) -> list[Appl
     require_role(actor, *calls.COORDINATORS)
     call = session.get(Call, call_id)
     if call is None:
-        raise LookupError(f"no call with id {call_id}")
+        raise LookupError(_("no call with id {id}").format(id=call_id))
     found = session.execute(
         select(CallApplication, Organisation.name)
         .join(Organisation, Organisation.id == CallApplication.organisation_id)
@@ -608,7 +629,7 @@ def record_consensus(
     moment = now or utcnow()
     found = session.get(CallApplication, application_id)
     if found is None:
-        raise LookupError(f"no application with id {application_id}")
+        raise LookupError(_("no application with id {id}").format(id=application_id))
     # The call first, as the award locks it: a consensus is recorded before or after an award,
     # never while the award ranks by the consensus scores.
     call = _closed_call(session, found.call_id, moment, lock=True)
@@ -627,8 +648,13 @@ def record_consensus(
     )
     if submitted < MIN_EVALUATORS:
         raise StateConflict(
-            f"A consensus needs the scores of at least {MIN_EVALUATORS} evaluators; "
-            f"{submitted} submitted so far."
+            ngettext(
+                "A consensus needs the scores of at least {least} evaluators; {count} submitted "
+                "so far.",
+                "A consensus needs the scores of at least {least} evaluators; {count} submitted "
+                "so far.",
+                submitted,
+            ).format(least=MIN_EVALUATORS, count=submitted)
         )
     kept = _checked(call.criteria, marks, complete=True)
     comment = _checked_text(comment, "comment")

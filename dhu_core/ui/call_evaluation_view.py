@@ -7,13 +7,14 @@ from collections.abc import Callable
 import streamlit as st
 from sqlmodel import Session
 
-from dhu_core import db, geo
+from dhu_core import db, geo, i18n
 from dhu_core.accounts import PermissionDenied
 from dhu_core.calls import evaluation
 from dhu_core.calls.evaluation import ApplicationEvaluation, Mark, ScoreProblems
+from dhu_core.i18n import _, ngettext
 from dhu_core.models import SCORE_RANGE, CallPublic, FieldError, StateConflict, User, field_errors
 from dhu_core.text import md_escape, md_escape_paragraphs
-from dhu_core.ui import forms, shell
+from dhu_core.ui import call_view, forms, shell
 
 MESSAGE = "evaluation_message"
 SCORE_FORM = "evaluation_scores"
@@ -65,11 +66,15 @@ def _marks_form(
             if hint:
                 st.caption(md_escape(hint))
             score = st.number_input(
-                f"Score of {md_escape(name)} ({LOW} to {HIGH})", min_value=LOW, max_value=HIGH,
-                step=1, key=score_key, placeholder="not scored yet",
+                _("Score of {criterion} ({low} to {high})").format(
+                    criterion=md_escape(name), low=LOW, high=HIGH
+                ),
+                min_value=LOW, max_value=HIGH, step=1, key=score_key,
+                placeholder=_("not scored yet"),
             )  # fmt: skip
             comment = st.text_area(
-                f"Comment on {md_escape(name)}", key=comment_key, height=90,
+                _("Comment on {criterion}").format(criterion=md_escape(name)),
+                key=comment_key, height=90,
                 max_chars=evaluation.MAX_COMMENT,
             )  # fmt: skip
         marks[name] = Mark(None if score is None else int(score), comment)
@@ -84,7 +89,7 @@ def assignment_list(user: User) -> None:
     with db.read_scope() as session:
         assigned = evaluation.my_assignments(session=session, actor=user)
     if not assigned:
-        st.info("No application is assigned to you now.", icon=":material/inbox:")
+        st.info(_("No application is assigned to you now."), icon=":material/inbox:")
         return
     for item in assigned:
         with st.container(border=True):
@@ -93,11 +98,13 @@ def assignment_list(user: User) -> None:
                 label=f"**{md_escape(item.organisation)}**",
                 query_params={"application": str(item.application_id)},
             )
-            done = "submitted" if item.status == evaluation.SUBMITTED else "to score"
-            st.caption(
-                f"{md_escape(item.call_title)} · {done} · {item.scored} of {item.criteria} "
-                "criteria scored"
-            )
+            done = _("submitted") if item.status == evaluation.SUBMITTED else _("to score")
+            scored = ngettext(
+                "{scored} of {count} criterion scored",
+                "{scored} of {count} criteria scored",
+                item.criteria,
+            ).format(scored=item.scored, count=item.criteria)
+            st.caption(f"{md_escape(item.call_title)} · {done} · {scored}")
 
 
 def score_page(user: User, application_id: int) -> None:
@@ -111,22 +118,30 @@ def score_page(user: User, application_id: int) -> None:
         st.warning(str(refusal), icon=":material/block:")
         return
     found = sheet.application
-    shell.tab_title(found.organisation, "Evaluation")
+    shell.tab_title(found.organisation, _("Evaluation"))
     st.header(md_escape(found.organisation))
     st.caption(
-        f"{geo.country_name(sheet.adopter_country)} · application to {md_escape(sheet.call_title)}"
+        _("{country} · application to {call}").format(
+            country=geo.country_name(sheet.adopter_country), call=md_escape(sheet.call_title)
+        )
     )
-    st.subheader("The need")
+    st.subheader(_("The need"))
     st.markdown(md_escape_paragraphs(sheet.need))
-    st.subheader("Motivation")
-    st.markdown(md_escape_paragraphs(found.motivation) or "_No motivation given._")
-    st.subheader("Chosen practices")
+    st.subheader(_("Motivation"))
+    st.markdown(
+        md_escape_paragraphs(found.motivation) or "_{none}_".format(none=_("No motivation given."))
+    )
+    st.subheader(_("Chosen practices"))
     for practice in found.practices:
         st.markdown(
-            f"- {md_escape(practice.title)} · originator {md_escape(practice.originator)}: "
-            f"{practice.status}"
+            "- "
+            + _("{practice} · originator {originator}: {answer}").format(
+                practice=md_escape(practice.title),
+                originator=md_escape(practice.originator),
+                answer=call_view.answer_label(practice.status),
+            )
         )
-    st.subheader("Your scores")
+    st.subheader(_("Your scores"))
     if sheet.status == evaluation.SUBMITTED or sheet.settled:
         _read_only(sheet)
         return
@@ -136,23 +151,29 @@ def score_page(user: User, application_id: int) -> None:
 
 def _read_only(sheet: evaluation.EvaluationSheet) -> None:
     st.info(
-        "The consensus is recorded: the scores are settled."
+        _("The consensus is recorded: the scores are settled.")
         if sheet.settled
-        else "You submitted your scores: they are final.",
+        else _("You submitted your scores: they are final."),
         icon=":material/lock:",
     )
     for criterion in sheet.criteria:
         mark = sheet.marks.get(criterion.name, Mark(None, ""))
-        score = "not scored" if mark.score is None else f"{mark.score} of {HIGH}"
-        comment = md_escape(mark.comment) or "no comment"
+        score = (
+            _("not scored")
+            if mark.score is None
+            else _("{score} of {high}").format(score=mark.score, high=HIGH)
+        )
+        comment = md_escape(mark.comment) or _("no comment")
         st.markdown(f"- **{md_escape(criterion.name)}**: {score} · {comment}")
 
 
 def _score_form(user: User, application_id: int, sheet: evaluation.EvaluationSheet) -> None:
     names = [c.name for c in sheet.criteria]
     st.caption(
-        f"Score every criterion from {LOW} to {HIGH} and explain each score in a comment. Save a "
-        "draft at any time; submitted scores are final."
+        _(
+            "Score every criterion from {low} to {high} and explain each score in a comment. "
+            "Save a draft at any time; submitted scores are final."
+        ).format(low=LOW, high=HIGH)
     )
     marks = _marks_form(
         f"eval-{application_id}",
@@ -162,13 +183,15 @@ def _score_form(user: User, application_id: int, sheet: evaluation.EvaluationShe
         [c.guidance for c in sheet.criteria],
     )
     left, right = st.columns(2)
-    save = left.button("Save draft", key=f"eval-{application_id}-save")
-    submit = right.button("Submit the scores", type="primary", key=f"eval-{application_id}-submit")
+    save = left.button(_("Save draft"), key=f"eval-{application_id}-save")
+    submit = right.button(
+        _("Submit the scores"), type="primary", key=f"eval-{application_id}-submit"
+    )
     forms.error_summary(SCORE_FORM, {_field(i): name for i, name in enumerate(names)})
     if save or submit:
         _run(
             lambda session: _save(session, user, application_id, marks, submit, names),
-            "Your scores are submitted." if submit else "Your draft is saved.",
+            _("Your scores are submitted.") if submit else _("Your draft is saved."),
             form=SCORE_FORM,
             key=MESSAGE,
         )
@@ -184,22 +207,24 @@ def _save(session, user, application_id, marks, submit, names) -> None:
 
 
 def _conflict_form(user: User, application_id: int) -> None:
-    with st.expander("Declare a conflict of interest", icon=":material/front_hand:"):
+    with st.expander(_("Declare a conflict of interest"), icon=":material/front_hand:"):
         st.caption(
-            "If you cannot judge this application impartially, say why: it is taken from you and "
-            "the coordinators see your reason."
+            _(
+                "If you cannot judge this application impartially, say why: it is taken from you "
+                "and the coordinators see your reason."
+            )
         )
         with forms.field(CONFLICT_FORM, "reason"):
             reason = st.text_area(
-                "Reason *", key=f"conflict-{application_id}-reason",
+                _("Reason *"), key=f"conflict-{application_id}-reason",
                 max_chars=evaluation.MAX_COMMENT,
             )  # fmt: skip
-        if st.button("Declare the conflict", key=f"conflict-{application_id}-declare"):
+        if st.button(_("Declare the conflict"), key=f"conflict-{application_id}-declare"):
             _run(
                 lambda session: evaluation.declare_conflict(
                     session=session, actor=user, application_id=application_id, reason=reason
                 ),
-                "Your conflict of interest is declared: the application is no longer yours.",
+                _("Your conflict of interest is declared: the application is no longer yours."),
                 form=CONFLICT_FORM,
                 key=MESSAGE,
             )
@@ -218,14 +243,27 @@ def coordinator_section(user: User, call: CallPublic, message_key: str) -> None:
             )
             for e in found
         }
-    st.subheader("Evaluation")
+    st.subheader(_("Evaluation"))
     short = sum(e.needs_evaluators for e in found)
     split = sum(e.disagreement for e in found)
     agreed = sum(e.consensus is not None for e in found)
     st.caption(
-        f"{len(found)} submitted applications · {short} with fewer than "
-        f"{evaluation.MIN_EVALUATORS} evaluators · {split} with disagreement · {agreed} with a "
-        f"consensus. Scores {evaluation.DISAGREEMENT_SPREAD} or more apart are flagged."
+        ngettext(
+            "{count} submitted application · {short} with fewer than {least} evaluators · "
+            "{split} with disagreement · {agreed} with a consensus. Scores {spread} or more "
+            "apart are flagged.",
+            "{count} submitted applications · {short} with fewer than {least} evaluators · "
+            "{split} with disagreement · {agreed} with a consensus. Scores {spread} or more "
+            "apart are flagged.",
+            len(found),
+        ).format(
+            count=len(found),
+            short=short,
+            least=evaluation.MIN_EVALUATORS,
+            split=split,
+            agreed=agreed,
+            spread=evaluation.DISAGREEMENT_SPREAD,
+        )
     )
     names = [c.name for c in call.criteria]
     for item in found:
@@ -241,16 +279,35 @@ def _status(item: ApplicationEvaluation) -> None:
     badges = []
     if item.needs_evaluators:
         missing = evaluation.MIN_EVALUATORS - len(item.evaluators)
-        badges.append(f":orange-badge[Needs {missing} more evaluator{'s' * (missing > 1)}]")
+        needs = ngettext(
+            "Needs {count} more evaluator", "Needs {count} more evaluators", missing
+        ).format(count=missing)
+        badges.append(f":orange-badge[{needs}]")
     if item.disagreement:
-        badges.append(":red-badge[Disagreement]")
+        badges.append(":red-badge[{text}]".format(text=_("Disagreement")))
     if item.consensus is not None:
-        badges.append(f":green-badge[Consensus {item.consensus.total:g} / 100]")
+        total = i18n.format_number(item.consensus.total)
+        badges.append(
+            ":green-badge[{text}]".format(text=_("Consensus {total} / 100").format(total=total))
+        )
     st.markdown(f"**{md_escape(item.organisation)}** {' '.join(badges)}")
-    evaluators = ", ".join(f"{md_escape(n)} ({s})" for n, s in item.evaluators.items())
-    st.caption(f"Evaluators: {evaluators or 'none yet'} · {item.submitted} submitted")
+    evaluators = ", ".join(f"{md_escape(n)} ({_progress(s)})" for n, s in item.evaluators.items())
+    st.caption(
+        _("Evaluators: {evaluators} · {count} submitted").format(
+            evaluators=evaluators or _("none yet"), count=item.submitted
+        )
+    )
     for name, reason in item.conflicts.items():
-        st.caption(f"Conflict of interest declared by {md_escape(name)}: {md_escape(reason)}")
+        st.caption(
+            _("Conflict of interest declared by {name}: {reason}").format(
+                name=md_escape(name), reason=md_escape(reason)
+            )
+        )
+
+
+def _progress(status: str) -> str:
+    """An evaluator's progress on an application in words of the page's language."""
+    return _("submitted") if status == evaluation.SUBMITTED else _("assigned")
 
 
 def _assignments(
@@ -265,20 +322,23 @@ def _assignments(
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     with left, forms.field(form, "evaluator_id"):
         chosen = st.selectbox(
-            "Evaluator to assign", options=list(free), format_func=free.get, key=key,
-            index=None, placeholder="Choose an evaluator",
+            _("Evaluator to assign"), options=list(free), format_func=free.get, key=key,
+            index=None, placeholder=_("Choose an evaluator"),
         )  # fmt: skip
-    if right.button("Assign", key=f"{key}-button", disabled=chosen is None):
-        change = (evaluation.assign, chosen, f"{md_escape(free[chosen])} is assigned.")
+    if right.button(_("Assign"), key=f"{key}-button", disabled=chosen is None):
+        assigned = _("{name} is assigned.").format(name=md_escape(free[chosen]))
+        change = (evaluation.assign, chosen, assigned)
         _change_assignment(user, item.application_id, *change, form=form, key=message_key)
     blocked = [f"{md_escape(e.username)} ({md_escape(e.conflict)})" for e in choices if e.conflict]
     if blocked:
-        st.caption("Not available: " + "; ".join(blocked))
+        st.caption(_("Not available: {evaluators}").format(evaluators="; ".join(blocked)))
     for name, evaluator_id in item.evaluator_ids.items():
         if st.button(
-            f"Unassign {md_escape(name)}", key=f"unassign-{item.application_id}-{evaluator_id}"
+            _("Unassign {name}").format(name=md_escape(name)),
+            key=f"unassign-{item.application_id}-{evaluator_id}",
         ):
-            change = (evaluation.unassign, evaluator_id, f"{md_escape(name)} is unassigned.")
+            unassigned = _("{name} is unassigned.").format(name=md_escape(name))
+            change = (evaluation.unassign, evaluator_id, unassigned)
             _change_assignment(user, item.application_id, *change, form=form, key=message_key)
 
 
@@ -303,14 +363,27 @@ def _disagreement(item: ApplicationEvaluation) -> None:
     lines = []
     for criterion in item.criteria:
         scores = " · ".join(f"{md_escape(n)} {s}" for n, s in criterion.scores.items())
-        flag = " :red-badge[Scores far apart]" if criterion.disagreement else ""
-        mean = "–" if criterion.mean is None else f"{criterion.mean:.1f}"
+        flag = (
+            " :red-badge[{text}]".format(text=_("Scores far apart"))
+            if criterion.disagreement
+            else ""
+        )
+        mean = "–" if criterion.mean is None else i18n.format_number(criterion.mean, decimals=1)
         lines.append(
-            f"- **{md_escape(criterion.criterion)}** (weight {criterion.weight:g}): "
-            f"{scores or 'no scores yet'} · spread {criterion.spread} · mean {mean}{flag}"
+            "- "
+            + _(
+                "**{criterion}** (weight {weight}): {scores} · spread {spread} · mean {mean}"
+            ).format(
+                criterion=md_escape(criterion.criterion),
+                weight=i18n.format_number(criterion.weight),
+                scores=scores or _("no scores yet"),
+                spread=criterion.spread,
+                mean=mean,
+            )
+            + flag
         )
     st.markdown("\n".join(lines))
-    with st.expander("Evaluators' comments"):
+    with st.expander(_("Evaluators' comments")):
         for criterion in item.criteria:
             for name, comment in criterion.comments.items():
                 said = f"{md_escape(name)}: {md_escape(comment)}"
@@ -329,7 +402,7 @@ def _consensus_form(
     form = f"consensus-{item.application_id}"
     prefix = f"consensus-{item.application_id}"
     with st.expander(
-        "Change the consensus" if found else "Record the consensus", expanded=found is None
+        _("Change the consensus") if found else _("Record the consensus"), expanded=found is None
     ):
         marks = _marks_form(prefix, form, names, start, [c.guidance for c in call.criteria])
         overall_key = f"{prefix}-overall"
@@ -337,15 +410,18 @@ def _consensus_form(
             st.session_state[overall_key] = found.comment if found else ""
         with forms.field(form, "comment"):
             comment = st.text_area(
-                "Overall comment", key=overall_key, max_chars=evaluation.MAX_COMMENT
+                _("Overall comment"), key=overall_key, max_chars=evaluation.MAX_COMMENT
             )
-        pressed = st.button("Record the consensus", type="primary", key=f"{prefix}-record")
-        labels = {_field(i): name for i, name in enumerate(names)} | {"comment": "Overall comment"}
+        pressed = st.button(_("Record the consensus"), type="primary", key=f"{prefix}-record")
+        labels = {_field(i): name for i, name in enumerate(names)}
+        labels["comment"] = _("Overall comment")
         forms.error_summary(form, labels)
     if pressed:
         _run(
             lambda session: _record(session, user, item, marks, comment, names),
-            f"The consensus of {md_escape(item.organisation)} is recorded.",
+            _("The consensus of {organisation} is recorded.").format(
+                organisation=md_escape(item.organisation)
+            ),
             form=form,
             key=message_key,
         )

@@ -11,7 +11,7 @@ from dhu_core import db, geo, i18n, taxonomy, twinning
 from dhu_core.accounts import PermissionDenied
 from dhu_core.calls import applications, calls
 from dhu_core.calls.eligibility import Ineligible
-from dhu_core.i18n import _, ngettext
+from dhu_core.i18n import N_, _, ngettext
 from dhu_core.models import (
     ApplicationDraft,
     CallCreate,
@@ -29,25 +29,47 @@ MESSAGE = "call_message"
 CALL_FORM = "call"
 APPLICATION_FORM = "call_application"
 CALL_LABELS = {
-    "title": "Title",
-    "description": "Description",
-    "countries": "Countries of the adopters",
-    "practice_types": "Types of practice",
-    "min_maturity": "Minimum maturity",
-    "places": "Places",
-    "grant_per_place": "Grant per place (EUR)",
-    "opens_at": "Opens",
-    "closes_at": "Closes",
-    "criteria": "Evaluation criteria",
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "countries": N_("Countries of the adopters"),
+    "practice_types": N_("Types of practice"),
+    "min_maturity": N_("Minimum maturity"),
+    "places": N_("Places"),
+    "grant_per_place": N_("Grant per place (EUR)"),
+    "opens_at": N_("Opens"),
+    "closes_at": N_("Closes"),
+    "criteria": N_("Evaluation criteria"),
 }
 APPLICATION_LABELS = {
-    "organisation": "Your organisation",
-    "need_id": "Need",
-    "practice_ids": "Preferred practices",
-    "motivation": "Motivation",
+    "organisation": N_("Your organisation"),
+    "need_id": N_("Need"),
+    "practice_ids": N_("Preferred practices"),
+    "motivation": N_("Motivation"),
+}
+#: An application's state, and an originator's answer for a chosen practice.
+APPLICATION_STATES = {"draft": N_("draft"), "submitted": N_("submitted")}
+ANSWERS = {
+    applications.PENDING: N_("pending"),
+    applications.CONFIRMED: N_("confirmed"),
+    applications.DECLINED: N_("declined"),
 }
 #: How many of the platform's suggestions pre-fill a new application's practices.
 PREFILLED = 3
+
+
+def labels(names: dict[str, str]) -> dict[str, str]:
+    """A form's field labels in the page's language."""
+    return {name: _(label) for name, label in names.items()}
+
+
+def answer_label(status: str) -> str:
+    """An originator's answer for a chosen practice, in words of the page's language."""
+    return _(ANSWERS[status]) if status in ANSWERS else status
+
+
+def state_label(status: str) -> str:
+    """An application's state in words of the page's language."""
+    return _(APPLICATION_STATES[status]) if status in APPLICATION_STATES else status
 
 
 def _done(message: str) -> None:
@@ -80,12 +102,7 @@ def when(call: CallPublic, now: datetime | None = None) -> str:
 
 def _moment(moment: datetime) -> str:
     """A day and time as the page's language writes them (05 March 2026 at 12:00)."""
-    day = (
-        f"{moment:%d %B %Y}"
-        if i18n.current() == i18n.DEFAULT
-        else i18n.format_date(moment, form="long")
-    )
-    return _("{date} at {time}").format(date=day, time=f"{moment:%H:%M}")
+    return calls.moment_text(moment)
 
 
 # --- the list ----------------------------------------------------------------------------
@@ -134,7 +151,7 @@ def call_page(user: User | None, call_id: int) -> None:
         try:
             call = calls.get_call(session=session, actor=user, call_id=call_id)
         except LookupError:
-            st.warning("There is no published call at this address.", icon=":material/search:")
+            st.warning(_("There is no published call at this address."), icon=":material/search:")
             return
         own = requests = received = None
         if user is not None:
@@ -144,10 +161,14 @@ def call_page(user: User | None, call_id: int) -> None:
             )
         if calls.is_coordinator(user):
             received = applications.call_applications(session=session, actor=user, call_id=call_id)
-    shell.tab_title(call.title, "Twinning calls")
+    shell.tab_title(call.title, _("Twinning calls"))
     st.header(md_escape(call.title))
     if call.status == "draft":
-        st.caption(":orange-badge[Draft] Only coordinators see this call until it is published.")
+        st.caption(
+            ":orange-badge[{draft}] {note}".format(
+                draft=_("Draft"), note=_("Only coordinators see this call until it is published.")
+            )
+        )
     st.markdown(f"**{when(call)}** · {_places(call)}")
     st.markdown(md_escape_paragraphs(call.description))
     rules(call)
@@ -163,37 +184,40 @@ def call_page(user: User | None, call_id: int) -> None:
             call_evaluation_view.coordinator_section(user, call, MESSAGE)
     if call.status == "draft" and calls.is_coordinator(user):
         call_form(user, call)
-        if st.button("Publish the call", type="primary", key=f"publish-{call.id}"):
+        if st.button(_("Publish the call"), type="primary", key=f"publish-{call.id}"):
             _change(lambda s: calls.publish_call(session=s, actor=user, call_id=call.id),
-                    "The call is published: everyone sees it now.")  # fmt: skip
+                    _("The call is published: everyone sees it now."))  # fmt: skip
 
 
 def rules(call: CallPublic) -> None:
     """Who may apply, with which practices, and how applications are judged."""
-    st.subheader("Rules")
-    countries = ", ".join(geo.country_name(c) for c in call.countries) or "any country"
-    kinds = ", ".join(taxonomy.PRACTICE_TYPES.label(t) for t in call.practice_types) or "any"
-    maturity = f"{call.min_maturity} or more" if call.min_maturity else "any"
-    st.markdown(
-        f"- Adopters in: {md_escape(countries)}\n"
-        f"- Types of practice: {md_escape(kinds)}\n"
-        f"- Maturity of the practices: {maturity}\n"
-        "- Every chosen practice's originator confirms taking part before the application is "
-        "submitted."
-        + (
-            "\n- Evaluators do not come from the countries of the adopter or the originators."
-            if call.exclude_same_country
-            else ""
-        )
+    st.subheader(_("Rules"))
+    countries = ", ".join(geo.country_name(c) for c in call.countries) or _("any country")
+    kinds = ", ".join(taxonomy.PRACTICE_TYPES.label(t) for t in call.practice_types) or _("any")
+    maturity = (
+        _("{level} or more").format(level=call.min_maturity) if call.min_maturity else _("any")
     )
-    st.subheader("Evaluation criteria")
+    lines = [
+        _("Adopters in: {countries}").format(countries=md_escape(countries)),
+        _("Types of practice: {kinds}").format(kinds=md_escape(kinds)),
+        _("Maturity of the practices: {maturity}").format(maturity=maturity),
+        _(
+            "Every chosen practice's originator confirms taking part before the application is "
+            "submitted."
+        ),
+    ]
+    if call.exclude_same_country:
+        lines.append(
+            _("Evaluators do not come from the countries of the adopter or the originators.")
+        )
+    st.markdown("\n".join(f"- {line}" for line in lines))
+    st.subheader(_("Evaluation criteria"))
+    criterion, weight, guidance = _("Criterion"), _("Weight"), _("Scoring guidance")
     st.dataframe(
         pd.DataFrame(
-            [
-                {"Criterion": c.name, "Weight": c.weight, "Scoring guidance": c.guidance}
-                for c in call.criteria
-            ]
-        ),  # fmt: skip
+            [{criterion: c.name, weight: c.weight, guidance: c.guidance} for c in call.criteria],
+            columns=[criterion, weight, guidance],
+        ),
         hide_index=True,
         width="stretch",
     )
@@ -212,12 +236,16 @@ def _change(action, message: str) -> None:
 
 def confirmations(user: User, requests: list, is_open: bool) -> None:
     """The applications that chose practices of the viewer's organisation: confirm or decline."""
-    st.subheader("Applications that chose your practices")
+    st.subheader(_("Applications that chose your practices"))
     for request in requests:
         with st.container(border=True):
             st.markdown(
-                f"**{md_escape(request.adopter)}** ({geo.country_name(request.adopter_country)}) "
-                f"chose **{md_escape(request.practice)}** · answer: {request.status}"
+                _("**{adopter}** ({country}) chose **{practice}** · answer: {answer}").format(
+                    adopter=md_escape(request.adopter),
+                    country=geo.country_name(request.adopter_country),
+                    practice=md_escape(request.practice),
+                    answer=answer_label(request.status),
+                )
             )
             if request.motivation:
                 st.markdown(md_escape_paragraphs(request.motivation))
@@ -225,7 +253,8 @@ def confirmations(user: User, requests: list, is_open: bool) -> None:
                 continue
             key = f"{request.application_id}-{request.practice_id}"
             left, right = st.columns(2)
-            for column, confirm, label in ((left, True, "Confirm"), (right, False, "Decline")):
+            choices = ((left, True, _("Confirm")), (right, False, _("Decline")))
+            for column, confirm, label in choices:
                 if column.button(label, key=f"answer-{confirm}-{key}"):
                     _answer(user, request, confirm)
 
@@ -239,7 +268,7 @@ def _answer(user: User, request: applications.ConfirmationRequest, confirm: bool
             practice_id=request.practice_id,
             confirm=confirm,
         ),  # fmt: skip
-        f"Your answer is saved: {'confirmed' if confirm else 'declined'}.",
+        _("Your answer is saved: confirmed.") if confirm else _("Your answer is saved: declined."),
     )
 
 
@@ -249,26 +278,37 @@ def waiting_answers(user: User) -> None:
         waiting = applications.waiting_answers(session=session, actor=user)
     if not waiting:
         return
-    st.subheader("Twinning calls waiting for your answer")
+    st.subheader(_("Twinning calls waiting for your answer"))
     for request in waiting:
         with st.container(border=True):
             link(request.call_id, request.call_title)
             st.caption(
-                f"{md_escape(request.adopter)} chose {md_escape(request.practice)}: confirm or "
-                "decline on the call's page."
+                _("{adopter} chose {practice}: confirm or decline on the call's page.").format(
+                    adopter=md_escape(request.adopter), practice=md_escape(request.practice)
+                )
             )
 
 
 def received_applications(received: list[applications.ApplicationView]) -> None:
     """The applications to the call, for coordinators."""
     submitted = sum(a.status == "submitted" for a in received)
-    st.subheader("Applications")
-    st.caption(f"{len(received)} applications · {submitted} submitted")
+    st.subheader(_("Applications"))
+    st.caption(
+        ngettext(
+            "{count} application · {submitted} submitted",
+            "{count} applications · {submitted} submitted",
+            len(received),
+        ).format(count=len(received), submitted=submitted)
+    )
     for found in received:
-        chosen = "; ".join(f"{p.title} ({p.status})" for p in found.practices) or "none yet"
+        chosen = "; ".join(f"{p.title} ({answer_label(p.status)})" for p in found.practices)
         st.markdown(
-            f"- **{md_escape(found.organisation)}** · {found.status} · practices: "
-            f"{md_escape(chosen)}"
+            "- "
+            + _("**{organisation}** · {state} · practices: {practices}").format(
+                organisation=md_escape(found.organisation),
+                state=state_label(found.status),
+                practices=md_escape(chosen) or _("none yet"),
+            )
         )
 
 
@@ -279,23 +319,26 @@ def application(
     user: User, call: CallPublic, own: applications.ApplicationView | None, is_open: bool
 ) -> None:
     """The application of the viewer's organisation: its state, and the form while open."""
-    st.subheader("Your organisation's application")
+    st.subheader(_("Your organisation's application"))
     if own is not None:
-        state = "submitted" if own.status == "submitted" else "a draft"
-        st.markdown(f"Your application is **{state}**.")
+        st.markdown(
+            _("Your application is **submitted**.")
+            if own.status == "submitted"
+            else _("Your application is **a draft**.")
+        )
         call_award_view.own_decision(user, call.id)
         for practice in own.practices:
             st.markdown(
                 f"- {md_escape(practice.title)} ({md_escape(practice.originator)}): "
-                f"{practice.status}"
+                f"{answer_label(practice.status)}"
             )
     if not is_open:
         return
     with db.read_scope() as session:
         needs = twinning.own_needs(session=session, actor=user)
     if not needs:
-        st.info("Your organisation has no open need yet: state one on the Twinning page first.")
-        st.page_link("app_pages/twinning.py", label="Twinning", icon=":material/handshake:")
+        st.info(_("Your organisation has no open need yet: state one on the Twinning page first."))
+        st.page_link("app_pages/twinning.py", label=_("Twinning"), icon=":material/handshake:")
         return
     _application_form(user, call, own, {n.id: n for n in needs if n.status == "open"})
 
@@ -309,7 +352,7 @@ def _application_form(user, call, own, needs) -> None:
     forms.field_error(APPLICATION_FORM, "organisation")
     with forms.field(APPLICATION_FORM, "need_id"):
         need_id = st.selectbox(
-            "Need *", options=list(needs), key=f"{prefix}-need",
+            _("Need *"), options=list(needs), key=f"{prefix}-need",
             format_func=lambda i: needs[i].problem_statement[:120],
         )  # fmt: skip
     with db.read_scope() as session:
@@ -327,15 +370,15 @@ def _application_form(user, call, own, needs) -> None:
         state[key] = chosen or list(titles)[:PREFILLED]
     with forms.field(APPLICATION_FORM, "practice_ids"):
         practice_ids = st.multiselect(
-            "Preferred practices *", options=list(titles), format_func=titles.get, key=key,
-            help="The platform's best suggestions for this need, best first.",
+            _("Preferred practices *"), options=list(titles), format_func=titles.get, key=key,
+            help=_("The platform's best suggestions for this need, best first."),
         )  # fmt: skip
     with forms.field(APPLICATION_FORM, "motivation"):
-        motivation = st.text_area("Motivation", key=f"{prefix}-motivation")
+        motivation = st.text_area(_("Motivation"), key=f"{prefix}-motivation")
     left, right = st.columns(2)
-    save = left.button("Save the draft", key=f"{prefix}-save")
-    submit = right.button("Submit the application", type="primary", key=f"{prefix}-submit")
-    forms.error_summary(APPLICATION_FORM, APPLICATION_LABELS)
+    save = left.button(_("Save the draft"), key=f"{prefix}-save")
+    submit = right.button(_("Submit the application"), type="primary", key=f"{prefix}-submit")
+    forms.error_summary(APPLICATION_FORM, labels(APPLICATION_LABELS))
     if save or submit:
         values = {"need_id": need_id, "practice_ids": practice_ids, "motivation": motivation}
         _save_and_submit(user, call.id, values, submit=submit)
@@ -362,7 +405,7 @@ def _save_and_submit(user: User, call_id: int, values: dict, *, submit: bool) ->
         st.warning(str(refusal), icon=":material/sync_problem:")
     else:
         forms.clear_errors(APPLICATION_FORM)
-        _done("Your application is submitted." if submit else "Your draft is saved.")
+        _done(_("Your application is submitted.") if submit else _("Your draft is saved."))
 
 
 # --- the coordinators' call form ----------------------------------------------------------
@@ -380,60 +423,63 @@ def call_form(user: User, call: CallPublic | None) -> None:
             starting = calls.latest_criteria(session)
     criteria = [c.model_dump() for c in (call.criteria if call else starting)]
     with st.form(prefix):
-        st.subheader("Edit the draft" if call else "Draft a new call")
+        st.subheader(_("Edit the draft") if call else _("Draft a new call"))
         with forms.field(CALL_FORM, "title"):
-            title = st.text_input("Title *", value=call.title if call else "")
+            title = st.text_input(_("Title *"), value=call.title if call else "")
         with forms.field(CALL_FORM, "description"):
-            description = st.text_area("Description *", value=call.description if call else "")
+            description = st.text_area(_("Description *"), value=call.description if call else "")
         left, right = st.columns(2)
         with left, forms.field(CALL_FORM, "countries"):
             countries = st.multiselect(
-                "Countries of the adopters (none: any)", options=list(geo.countries()),
+                _("Countries of the adopters (none: any)"), options=list(geo.countries()),
                 format_func=geo.country_name, default=call.countries if call else [],
             )  # fmt: skip
         with right, forms.field(CALL_FORM, "practice_types"):
             kinds = st.multiselect(
-                "Types of practice (none: any)", options=list(taxonomy.PRACTICE_TYPES),
+                _("Types of practice (none: any)"), options=list(taxonomy.PRACTICE_TYPES),
                 format_func=taxonomy.PRACTICE_TYPES.label,
                 default=call.practice_types if call else [],
             )  # fmt: skip
         left, middle, right = st.columns(3)
         maturity = left.selectbox(
-            "Minimum maturity", options=[None, 1, 2, 3, 4, 5],
+            _("Minimum maturity"), options=[None, 1, 2, 3, 4, 5],
             index=call.min_maturity or 0 if call else 0,
-            format_func=lambda m: "any" if m is None else str(m),
+            format_func=lambda m: _("any") if m is None else str(m),
         )  # fmt: skip
-        places = middle.number_input("Places *", 1, 500, call.places if call else 5)
+        places = middle.number_input(_("Places *"), 1, 500, call.places if call else 5)
         grant = right.number_input(
-            "Grant per place (EUR) *", 0, 10_000_000, call.grant_per_place if call else 10_000
+            _("Grant per place (EUR) *"), 0, 10_000_000, call.grant_per_place if call else 10_000
         )
         left, right = st.columns(2)
         opens = (
-            left.date_input("Opens on (UTC) *", start.date()),
-            left.time_input("at (UTC)", start.time(), key=f"{prefix}-opens"),
+            left.date_input(_("Opens on (UTC) *"), start.date()),
+            left.time_input(_("at (UTC)"), start.time(), key=f"{prefix}-opens"),
         )
-        closes = (right.date_input("Closes on (UTC) *", end.date()),
-                  right.time_input("at (UTC) ", end.time(), key=f"{prefix}-closes"))  # fmt: skip
+        closes = (right.date_input(_("Closes on (UTC) *"), end.date()),
+                  right.time_input(_("at (UTC)") + " ", end.time(),
+                                   key=f"{prefix}-closes"))  # fmt: skip
         with forms.field(CALL_FORM, "closes_at"):
-            st.caption("The call takes applications from its opening to its closing time.")
+            st.caption(_("The call takes applications from its opening to its closing time."))
         exclude = st.checkbox(
-            "Evaluators may not come from the applicant's countries",
+            _("Evaluators may not come from the applicant's countries"),
             value=call.exclude_same_country if call else False,
-            help="Nobody evaluates an application from the country of its adopter or of an "
-            "originator of a chosen practice.",
+            help=_(
+                "Nobody evaluates an application from the country of its adopter or of an "
+                "originator of a chosen practice."
+            ),
         )
         with forms.field(CALL_FORM, "criteria"):
             table = st.data_editor(
                 pd.DataFrame(criteria, columns=["name", "weight", "guidance"]),
                 num_rows="dynamic", hide_index=True, key=f"{prefix}-criteria",
                 column_config={
-                    "name": st.column_config.TextColumn("Criterion"),
-                    "weight": st.column_config.NumberColumn("Weight", min_value=0.1),
-                    "guidance": st.column_config.TextColumn("Scoring guidance"),
+                    "name": st.column_config.TextColumn(_("Criterion")),
+                    "weight": st.column_config.NumberColumn(_("Weight"), min_value=0.1),
+                    "guidance": st.column_config.TextColumn(_("Scoring guidance")),
                 },
             )  # fmt: skip
-        saved = st.form_submit_button("Save the draft")
-        forms.error_summary(CALL_FORM, CALL_LABELS)
+        saved = st.form_submit_button(_("Save the draft"))
+        forms.error_summary(CALL_FORM, labels(CALL_LABELS))
     if saved:
         values = {
             "title": title, "description": description, "countries": countries,
@@ -465,4 +511,4 @@ def _save_call(user: User, call: CallPublic | None, values: dict) -> None:
     else:
         forms.clear_errors(CALL_FORM)
         st.query_params.from_dict({"call": str(saved_id)})
-        _done("The draft is saved: publish it when it is ready.")
+        _done(_("The draft is saved: publish it when it is ready."))
