@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from dhu_core import audit, db
 from dhu_core.accounts import require_role
+from dhu_core.i18n import _
 from dhu_core.models import (
     LISTED,
     AuditEvent,
@@ -182,7 +183,7 @@ def _check_published(session: Session, ids: list[int]) -> None:
         session.exec(select(Practice.id).where(col(Practice.id).in_(ids), LISTED)).all()
     )
     if set(ids) - published:
-        raise FieldError("practice_ids", "link only published practices")
+        raise FieldError("practice_ids", _("link only published practices"))
 
 
 def _get(session: Session, digest_id: int, *, lock: bool = False) -> Digest:
@@ -190,7 +191,7 @@ def _get(session: Session, digest_id: int, *, lock: bool = False) -> Digest:
         db.get_for_update(session, Digest, digest_id) if lock else session.get(Digest, digest_id)
     )
     if digest is None:
-        raise LookupError(f"no digest with id {digest_id}")
+        raise LookupError(_("no digest with id {id}").format(id=digest_id))
     return digest
 
 
@@ -291,7 +292,7 @@ def feature_practice(*, session: Session, actor: User, data: SpotlightInput) -> 
         or (practice.maturity or 0) < SPOTLIGHT_MATURITY
     ):
         raise FieldError(
-            "practice_id", "choose a published practice at maturity 3 (deployed) or higher"
+            "practice_id", _("choose a published practice at maturity 3 (deployed) or higher")
         )
     practice.featured = True
     practice.featured_analysis = data.analysis
@@ -305,7 +306,7 @@ def unfeature_practice(*, session: Session, actor: User, practice_id: int) -> Pr
     require_role(actor, *COORDINATORS)
     practice = db.get_for_update(session, Practice, practice_id)
     if practice is None:
-        raise LookupError(f"no practice with id {practice_id}")
+        raise LookupError(_("no practice with id {id}").format(id=practice_id))
     if not practice.featured:
         raise audit.conflict(
             session, "practice", practice.id, "This practice", "taken out of the spotlights"

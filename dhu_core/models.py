@@ -14,7 +14,7 @@ from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from dhu_core import geo, taxonomy
-from dhu_core.i18n import N_, _
+from dhu_core.i18n import N_, _, format_number
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$", re.IGNORECASE)
@@ -95,7 +95,7 @@ def _items(values: Any) -> list:
         return values.split(";")
     if isinstance(values, list | tuple | set | frozenset):
         return list(values)
-    raise ValueError("give a list of codes")
+    raise ValueError(_("give a list of codes"))
 
 
 def _code_list(values: Any, code_list: taxonomy.CodeList) -> list[str]:
@@ -358,7 +358,9 @@ class ClaimCreate(SQLModel):
     def _role(cls, v: Any) -> str:
         text = _text(v, N_("your role"), 3, 200)
         if not re.search(r"[^\W\d_]", text):
-            raise ValueError("say in words what you do there, such as 'head of digital services'")
+            raise ValueError(
+                _("say in words what you do there, such as 'head of digital services'")
+            )
         return text
 
 
@@ -769,7 +771,7 @@ class CallCriterion(SQLModel):
     @classmethod
     def _weight(cls, v: float) -> float:
         if not 0 < v <= 100:
-            raise ValueError("give each criterion a weight above 0 and at most 100")
+            raise ValueError(_("give each criterion a weight above 0 and at most 100"))
         return v
 
     @field_validator("guidance", mode="before")
@@ -808,9 +810,13 @@ class CallCreate(CallBase):
     def _description(cls, v: Any) -> str:
         text = _clean(str(v or "").replace("\r\n", "\n").strip())
         if len(text) < 20:
-            raise ValueError("describe the call in at least 20 characters")
+            raise ValueError(_("describe the call in at least 20 characters"))
         if len(text) > 20_000:
-            raise ValueError(f"the description can have at most 20,000 characters ({len(text)})")
+            raise ValueError(
+                _("the description can have at most {most} characters ({count})").format(
+                    most=format_number(20_000), count=format_number(len(text))
+                )
+            )
         return text
 
     @field_validator("countries", mode="before")
@@ -827,14 +833,14 @@ class CallCreate(CallBase):
     @classmethod
     def _currency(cls, v: Any) -> str:
         if str(v or CALL_CURRENCY).upper() != CALL_CURRENCY:
-            raise ValueError(f"grants are given in {CALL_CURRENCY}")
+            raise ValueError(_("grants are given in {currency}").format(currency=CALL_CURRENCY))
         return CALL_CURRENCY
 
     @field_validator("opens_at", "closes_at")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
         if v.tzinfo is None:
-            raise ValueError("give the time in UTC")
+            raise ValueError(_("give the time in UTC"))
         return v.astimezone(UTC)
 
     @field_validator("closes_at")
@@ -842,18 +848,18 @@ class CallCreate(CallBase):
     def _after_opening(cls, v: datetime, info: ValidationInfo) -> datetime:
         opens = info.data.get("opens_at")
         if opens is not None and v <= opens:
-            raise ValueError("the call closes after it opens")
+            raise ValueError(_("the call closes after it opens"))
         return v
 
     @field_validator("criteria")
     @classmethod
     def _criteria(cls, v: list[CallCriterion]) -> list[CallCriterion]:
         if not v:
-            raise ValueError("give at least one evaluation criterion")
+            raise ValueError(_("give at least one evaluation criterion"))
         if len(v) > 20:
-            raise ValueError("give at most 20 evaluation criteria")
+            raise ValueError(_("give at most 20 evaluation criteria"))
         if len({c.name.casefold() for c in v}) < len(v):
-            raise ValueError("give each criterion a different name")
+            raise ValueError(_("give each criterion a different name"))
         return v
 
 
@@ -945,7 +951,7 @@ class ApplicationDraft(SQLModel):
     def _practices(cls, v: list[int]) -> list[int]:
         ids = list(dict.fromkeys(v))
         if len(ids) > 5:
-            raise ValueError("choose at most 5 practices")
+            raise ValueError(_("choose at most 5 practices"))
         return ids
 
     @field_validator("motivation", mode="before")
@@ -953,7 +959,11 @@ class ApplicationDraft(SQLModel):
     def _motivation(cls, v: Any) -> str:
         text = _clean(str(v or "").replace("\r\n", "\n").strip())
         if len(text) > 5000:
-            raise ValueError(f"the motivation can have at most 5,000 characters ({len(text)})")
+            raise ValueError(
+                _("the motivation can have at most {most} characters ({count})").format(
+                    most=format_number(5000), count=format_number(len(text))
+                )
+            )
         return text
 
 
@@ -1074,9 +1084,15 @@ def _long_text(value: Any, name: str, min_len: int, max_len: int) -> str:
     """Free text with its paragraphs kept, between `min_len` and `max_len` characters."""
     text = _clean(str(value or "").replace("\r\n", "\n").strip())
     if len(text) < min_len:
-        raise ValueError(f"{name} needs at least {min_len} characters")
+        raise ValueError(
+            _("{name} needs at least {count} characters").format(name=_(name), count=min_len)
+        )
     if len(text) > max_len:
-        raise ValueError(f"{name} can have at most {max_len:,} characters (it has {len(text):,})")
+        raise ValueError(
+            _("{name} can have at most {most} characters (it has {count})").format(
+                name=_(name), most=format_number(max_len), count=format_number(len(text))
+            )
+        )
     return text
 
 
@@ -1098,7 +1114,7 @@ class AssistanceInput(AssistanceBase):
     @field_validator("notes", mode="before")
     @classmethod
     def _notes(cls, v: Any) -> str:
-        return _long_text(v, "the notes", 0, 5000)
+        return _long_text(v, N_("the notes"), 0, 5000)
 
 
 class AssistanceSession(AssistanceBase, table=True):
@@ -1199,7 +1215,7 @@ class DigestCreate(DigestBase):
     def _body(cls, v: Any) -> str:
         text = str(v or "").strip()
         if len(text) < 20:
-            raise ValueError("the digest needs at least 20 characters of text")
+            raise ValueError(_("the digest needs at least 20 characters of text"))
         return text
 
     @field_validator("topics", mode="before")
@@ -1334,19 +1350,25 @@ class DigestInput(DigestCreate):
     def _topic_limits(cls, v: list[str]) -> list[str]:
         topics = list(dict.fromkeys("-".join(_clean(topic).split()) for topic in v))
         if not topics:
-            raise ValueError("give at least one topic, such as ehds or trustworthy-ai")
+            raise ValueError(_("give at least one topic, such as ehds or trustworthy-ai"))
         if len(topics) > MAX_DIGEST_TOPICS:
-            raise ValueError(f"give at most {MAX_DIGEST_TOPICS} topics")
+            raise ValueError(_("give at most {count} topics").format(count=MAX_DIGEST_TOPICS))
         for topic in topics:
             if not 2 <= len(topic) <= 60:
-                raise ValueError(f"a topic has 2 to 60 characters ('{topic[:60]}' has not)")
+                raise ValueError(
+                    _("a topic has 2 to 60 characters ('{topic}' has not)").format(topic=topic[:60])
+                )
         return topics
 
     @field_validator("body")
     @classmethod
     def _body_limit(cls, v: str) -> str:
         if len(v) > 50_000:
-            raise ValueError("the digest can have at most 50,000 characters")
+            raise ValueError(
+                _("the digest can have at most {most} characters").format(
+                    most=format_number(50_000)
+                )
+            )
         return _clean(v.replace("\r\n", "\n"))
 
     @field_validator("practice_ids")
@@ -1354,7 +1376,7 @@ class DigestInput(DigestCreate):
     def _practice_limit(cls, v: list[int]) -> list[int]:
         ids = list(dict.fromkeys(v))
         if len(ids) > MAX_DIGEST_PRACTICES:
-            raise ValueError(f"link at most {MAX_DIGEST_PRACTICES} practices")
+            raise ValueError(_("link at most {count} practices").format(count=MAX_DIGEST_PRACTICES))
         return ids
 
 
@@ -1370,11 +1392,17 @@ class SpotlightInput(SQLModel):
         text = _clean(str(v or "").replace("\r\n", "\n").strip())
         if len(text) < 40:
             raise ValueError(
-                "write at least 40 characters: why it is mature, the evidence, and what "
-                "transferring it takes"
+                _(
+                    "write at least 40 characters: why it is mature, the evidence, and what "
+                    "transferring it takes"
+                )
             )
         if len(text) > 5000:
-            raise ValueError(f"the analysis can have at most 5,000 characters (it has {len(text)})")
+            raise ValueError(
+                _("the analysis can have at most {most} characters (it has {count})").format(
+                    most=format_number(5000), count=format_number(len(text))
+                )
+            )
         return text
 
 
@@ -1406,9 +1434,13 @@ class InterestCreate(SQLModel):
     def _text(cls, v: Any) -> str:
         text = _clean(str(v or "").replace("\r\n", "\n").strip())
         if len(text) < 10:
-            raise ValueError("say in a sentence or two what you are interested in")
+            raise ValueError(_("say in a sentence or two what you are interested in"))
         if len(text) > 2000:
-            raise ValueError(f"the message can have at most 2,000 characters (it has {len(text)})")
+            raise ValueError(
+                _("the message can have at most {most} characters (it has {count})").format(
+                    most=format_number(2000), count=format_number(len(text))
+                )
+            )
         return text
 
 
