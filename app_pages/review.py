@@ -111,7 +111,8 @@ with reject:
                     note=note,
                 )
         except FieldError as error:
-            st.error(str(error).capitalize())
+            message = str(error)  # capitalize() would lower-case the nouns of German
+            st.error(message[:1].upper() + message[1:])
         except StateConflict as conflict:
             st.warning(str(conflict), icon=":material/sync_problem:")
         else:

@@ -4,10 +4,11 @@ import streamlit as st
 from pydantic import ValidationError
 
 from dhu_core import db, exchange
+from dhu_core.i18n import N_, _
 from dhu_core.models import FieldError, InterestCreate, User, field_errors
 from dhu_core.ui import forms
 
-LABELS = {"text": "Your message"}
+LABELS = {"text": N_("Your message")}
 
 
 def interest_button(
@@ -16,17 +17,19 @@ def interest_button(
     """A button that opens the message form; after sending, a confirmation next to it."""
     key = f"interest-{need_id or ''}-{practice_id or ''}"
     if st.session_state.pop(f"{key}-sent", False):
-        st.success("Sent. It is waiting in the other organisation's inbox.", icon=":material/send:")
-    with st.popover("Express interest", icon=":material/handshake:"):
+        st.success(
+            _("Sent. It is waiting in the other organisation's inbox."), icon=":material/send:"
+        )
+    with st.popover(_("Express interest"), icon=":material/handshake:"):
         with st.form(key, border=False):
             with forms.field(key, "text"):
                 st.text_area(
-                    LABELS["text"],
+                    _(LABELS["text"]),
                     key=f"{key}-text",
-                    placeholder="Who you are, and what you would like to learn or do together…",
+                    placeholder=_("Who you are, and what you would like to learn or do together…"),
                 )
-            sent = st.form_submit_button("Send", type="primary")
-            forms.error_summary(key, LABELS)
+            sent = st.form_submit_button(_("Send"), type="primary")
+            forms.error_summary(key, {name: _(label) for name, label in LABELS.items()})
         if sent:
             text = st.session_state[f"{key}-text"]
             try:
