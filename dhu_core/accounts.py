@@ -494,11 +494,17 @@ def set_role(
     StateConflict says who changed it. The acting administrator is enabled and an
     administrator when the change is made, so an administrator always remains.
     """
-    user = _account_to_change(session, actor, user_id, "change your own role")
+    user = _account_to_change(session, actor, user_id, _("You cannot change your own role."))
     role = taxonomy.ROLES.normalise(role)
     if expected is not None and user.role != expected:
         raise audit.conflict(
-            session, "account", user.id, "This account's role", f"set to {user.role}"
+            session,
+            "account",
+            user.id,
+            said=_(
+                "This account's role was just set to {role} by {{who}}. Reload the page to see "
+                "it as it is now."
+            ).format(role=taxonomy.ROLES.label(user.role)),
         )
     before, user.role = user.role, role
     session.add(user)
@@ -510,11 +516,16 @@ def set_disabled(
     *, session: Session, actor: User, user_id: int, disabled: bool, now: Clock = utcnow
 ) -> User:
     """Disable or enable an account (administrators only); disabling ends its sessions."""
-    user = _account_to_change(session, actor, user_id, "disable your own account")
+    user = _account_to_change(session, actor, user_id, _("You cannot disable your own account."))
     if user.disabled == disabled:
-        raise audit.conflict(
-            session, "account", user.id, "This account", "disabled" if disabled else "enabled"
+        said = (
+            _("This account was just disabled by {who}. Reload the page to see it as it is now.")
+            if disabled
+            else _(
+                "This account was just enabled by {who}. Reload the page to see it as it is now."
+            )
         )
+        raise audit.conflict(session, "account", user.id, said=said)
     user.disabled = disabled
     if disabled:
         user.sessions_valid_after = now()
@@ -524,7 +535,7 @@ def set_disabled(
     return user
 
 
-def _account_to_change(session: Session, actor: User, user_id: int, what: str) -> User:
+def _account_to_change(session: Session, actor: User, user_id: int, refusal: str) -> User:
     """The account to change, locked, after checking under the same lock that the actor is
     still an enabled administrator (another administrator may have just demoted them)."""
     require_role(actor, "admin")
@@ -538,12 +549,17 @@ def _account_to_change(session: Session, actor: User, user_id: int, what: str) -
     ).all()
     current = db.get_for_update(session, User, actor.id)
     if current is None or current.disabled or current.role != "admin":
-        raise audit.conflict(session, "account", actor.id, "Your role", "changed")
+        raise audit.conflict(
+            session,
+            "account",
+            actor.id,
+            said=_("Your role was just changed by {who}. Reload the page to see it as it is now."),
+        )
     user = db.get_for_update(session, User, user_id)
     if user is None:
         raise LookupError("no such account")
     if user.id == actor.id:
-        raise PermissionDenied(f"You cannot {what}.")
+        raise PermissionDenied(refusal)
     return user
 
 

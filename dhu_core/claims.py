@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from dhu_core import audit, db, notifications, organisations, practices, ratelimits
 from dhu_core.accounts import OwnerRegistration, PermissionDenied, require_role
-from dhu_core.i18n import _, format_number
+from dhu_core.i18n import N_, _, format_number
 from dhu_core.models import (
     ClaimCreate,
     FieldError,
@@ -38,6 +38,14 @@ COORDINATORS = organisations.COORDINATORS
 MAX_NOTE = 2000
 #: How a claim ends, and what its audit event is called.
 DECISIONS = {True: "approved", False: "rejected"}
+_CLAIM_NEWS = {
+    "approved": N_(
+        "This claim was just approved by {who}. Reload the page to see it as it is now."
+    ),
+    "rejected": N_(
+        "This claim was just rejected by {who}. Reload the page to see it as it is now."
+    ),
+}
 
 
 # --- the organisation's web domain -------------------------------------------------------
@@ -286,7 +294,7 @@ def decide_claim(
     if claim is None:
         raise LookupError(_("no claim with id {id}").format(id=claim_id))
     if claim.status != "open":
-        raise audit.conflict(session, "claim", claim.id, "This claim", claim.status)
+        raise audit.conflict(session, "claim", claim.id, said=_(_CLAIM_NEWS[claim.status]))
     if claim.account_id == actor.id:
         raise PermissionDenied(_("Another coordinator decides your own claim."))
     if approve:

@@ -170,7 +170,14 @@ def publish_digest(*, session: Session, actor: User, digest_id: int) -> Digest:
     require_role(actor, *COORDINATORS)
     digest = _get(session, digest_id, lock=True)
     if digest.status == "published":
-        raise audit.conflict(session, "digest", digest.id, "This digest", "published")
+        raise audit.conflict(
+            session,
+            "digest",
+            digest.id,
+            said=_(
+                "This digest was just published by {who}. Reload the page to see it as it is now."
+            ),
+        )
     digest.status = "published"
     digest.published_at = digest.published_at or utcnow()
     session.add(digest)
@@ -309,7 +316,13 @@ def unfeature_practice(*, session: Session, actor: User, practice_id: int) -> Pr
         raise LookupError(_("no practice with id {id}").format(id=practice_id))
     if not practice.featured:
         raise audit.conflict(
-            session, "practice", practice.id, "This practice", "taken out of the spotlights"
+            session,
+            "practice",
+            practice.id,
+            said=_(
+                "This practice was just taken out of the spotlights by {who}. Reload the page to "
+                "see it as it is now."
+            ),
         )
     practice.featured = False
     practice.featured_analysis = None

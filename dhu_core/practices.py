@@ -99,11 +99,22 @@ REJECTION_REASONS = (
 EDITABLE = ("draft", "submitted", "rejected")
 #: What a status tells about the last change, for the message when someone else was quicker.
 _STATUS_NEWS = {
-    "draft": "saved as a draft",
-    "submitted": "submitted for review",
-    "published": "approved",
-    "rejected": "rejected",
-    "archived": "archived",
+    "draft": N_(
+        "This practice was just saved as a draft by {who}. Reload the page to see it as it is now."
+    ),
+    "submitted": N_(
+        "This practice was just submitted for review by {who}. Reload the page to see it as it "
+        "is now."
+    ),
+    "published": N_(
+        "This practice was just approved by {who}. Reload the page to see it as it is now."
+    ),
+    "rejected": N_(
+        "This practice was just rejected by {who}. Reload the page to see it as it is now."
+    ),
+    "archived": N_(
+        "This practice was just archived by {who}. Reload the page to see it as it is now."
+    ),
 }
 
 
@@ -276,9 +287,7 @@ def _locked(session: Session, practice_id: int) -> Practice:
 
 def changed_first(session: Session, practice: Practice) -> StateConflict:
     """The refusal when a practice is no longer in the state the action expects."""
-    return audit.conflict(
-        session, "practice", practice.id, "This practice", _STATUS_NEWS[practice.status]
-    )
+    return audit.conflict(session, "practice", practice.id, said=_(_STATUS_NEWS[practice.status]))
 
 
 # --- reading for owners and coordinators -------------------------------------------------

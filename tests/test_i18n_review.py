@@ -10,9 +10,9 @@ from sqlmodel import select
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from dhu_core import db, i18n, import_file, practices
+from dhu_core import db, i18n, import_file, knowledge, practices
 from dhu_core.accounts import PermissionDenied
-from dhu_core.models import FieldError, Membership, Practice, User
+from dhu_core.models import FieldError, Membership, Practice, StateConflict, User
 from tests.apptest import APP, sign_in
 from tests.german import english_left, run_in_german, shown_texts, signed_in_in_german
 from tests.people import PASSWORD, account
@@ -247,3 +247,20 @@ def test_a_service_refuses_in_the_page_language_and_in_english_for_the_api(app_d
             session=session, practice_id=practice_id, actor=coordinator, reason="", note=""
         )
     assert str(refusal.value) == "choose one of the listed reasons"
+
+
+def test_a_record_changed_first_is_told_in_one_german_sentence(app_data):
+    with db.read_scope() as session:
+        coordinator = session.exec(select(User).where(User.username == "demo-coordinator")).one()
+    [*_, digest] = knowledge.published_digests()
+    for code, start, end in (
+        ("de", "Diese Zusammenfassung wurde gerade von ", " veröffentlicht. Laden Sie die Seite"),
+        ("en", "This digest was just published by ", ". Reload the page to see it as it is now."),
+    ):
+        with (
+            i18n.language(code),
+            db.session_scope() as session,
+            pytest.raises(StateConflict) as conflict,
+        ):
+            knowledge.publish_digest(session=session, actor=coordinator, digest_id=digest.id)
+        assert str(conflict.value).startswith(start) and end in str(conflict.value)
