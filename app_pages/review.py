@@ -40,7 +40,7 @@ chosen = st.selectbox(
         (
             queue[i].proposed.title,
             _("new practice") if queue[i].kind == "new" else _("edit"),
-            i18n.format_date(queue[i].submitted_at, form="short"),
+            i18n.format_date(queue[i].submitted_at),
         )
     ),
 )

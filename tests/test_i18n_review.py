@@ -33,6 +33,7 @@ def test_the_review_page_in_german(app_data):
     expanders = [expander.label for expander in at.expander]
     assert "Anträge auf Beitritt zu einer Organisation" in expanders
     assert any(label.startswith("Ansprüche auf Praktiken (") for label in expanders)
+    assert "Kein Beitrittsantrag wartet." in [caption.value for caption in at.caption]
     assert any(caption.value.endswith("wartend, älteste zuerst.") for caption in at.caption)
     queue = at.selectbox[0]
     assert queue.label == "Wartet auf Prüfung"
@@ -56,6 +57,10 @@ def test_the_administration_page_in_german(app_data):
     assert [title.value for title in at.title] == ["Verwaltung"]
     headings = {header.value for header in at.subheader}
     assert {"Konten", "Konto anlegen", "Praktiken importieren", "Protokoll"} <= headings
+    assert "E-Mail-Postausgang" in headings
+    outbox = [c.value for c in at.caption if c.value == "Noch keine E-Mail." or ": " in c.value]
+    assert outbox and ("Noch keine E-Mail." in outbox or "wartet auf Versand: " in outbox[0])
+    assert any(info.value.startswith("Es ist kein Mailserver gesetzt") for info in at.info)
     assert list(at.dataframe[0].value.columns) == [
         "Benutzername",
         "Name",

@@ -173,17 +173,26 @@ def join_requests_panel(user: User) -> None:
     with db.read_scope() as session:
         requests = organisations.join_requests(session=session, actor=user)
     if not requests:
-        st.caption("No request to join is waiting.")
+        st.caption(_("No request to join is waiting."))
     for request in requests:
         with st.container(border=True):
             st.markdown(
-                f"**{md_escape(request.display_name)}** ({md_escape(request.username)}, "
-                f"{md_escape(request.email)}) asks to join **{md_escape(request.organisation)}** "
-                f"({request.country}) · {request.created_at:%d %b %Y %H:%M} UTC"
+                _(
+                    "**{name}** ({username}, {email}) asks to join **{organisation}** "
+                    "({country}) · {date} {time} UTC"
+                ).format(
+                    name=md_escape(request.display_name),
+                    username=md_escape(request.username),
+                    email=md_escape(request.email),
+                    organisation=md_escape(request.organisation),
+                    country=request.country,
+                    date=format_date(request.created_at),
+                    time=f"{request.created_at:%H:%M}",
+                )
             )
             columns = st.columns(2)
             for column, label, approving in zip(
-                columns, ("Approve", "Decline"), (True, False), strict=True
+                columns, (_("Approve"), _("Decline")), (True, False), strict=True
             ):
                 if column.button(label, key=f"join-{request.id}-{approving}"):
                     _decide(
@@ -195,8 +204,9 @@ def join_requests_panel(user: User) -> None:
                                 approve=approving,
                             )
                         ),
-                        f"{'Approved' if approving else 'Declined'}: "
-                        f"{md_escape(request.display_name)}.",
+                        (_("Approved: {name}.") if approving else _("Declined: {name}.")).format(
+                            name=md_escape(request.display_name)
+                        ),
                     )
 
 

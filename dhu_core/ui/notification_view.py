@@ -6,7 +6,7 @@ import streamlit as st
 from dhu_core import db, notifications, password_reset, ratelimits, tokens
 from dhu_core.accounts import password_rules
 from dhu_core.config import LOCAL_URL, get_settings
-from dhu_core.i18n import _
+from dhu_core.i18n import N_, _, format_number
 from dhu_core.models import EMAIL_RE, FieldError, StateConflict, User, field_errors
 from dhu_core.notifications import delivery, kinds
 from dhu_core.text import md_escape
@@ -154,59 +154,76 @@ def reset_password_page() -> None:
 
 
 STATUS_LABELS = {
-    "pending": "waiting to be sent",
-    "weekly": "held for a weekly digest",
-    "sending": "being sent",
-    "sent": "sent",
-    "digested": "sent in a digest",
-    "failed": "failed (given up)",
-    "unknown": "unknown (the sender stopped)",
+    "pending": N_("waiting to be sent"),
+    "weekly": N_("held for a weekly digest"),
+    "sending": N_("being sent"),
+    "sent": N_("sent"),
+    "digested": N_("sent in a digest"),
+    "failed": N_("failed (given up)"),
+    "unknown": N_("unknown (the sender stopped)"),
 }
+
+
+def _status(code: str) -> str:
+    return _(STATUS_LABELS[code]) if code in STATUS_LABELS else code
 
 
 def outbox_section(admin: User) -> None:
     """The outbox for administrators: what waits, what failed, and sending it again."""
-    st.subheader("E-mail outbox")
+    st.subheader(_("E-mail outbox"))
     with db.read_scope() as session:
         view = delivery.outbox(session, actor=admin)
     if not get_settings().dhu_smtp_url:
         st.info(
-            "No mail server is set (DHU_SMTP_URL), so no e-mail goes out: the messages wait "
-            "here until one is set. See the README, Configuration.",
+            _(
+                "No mail server is set (DHU_SMTP_URL), so no e-mail goes out: the messages wait "
+                "here until one is set. See the README, Configuration."
+            ),
             icon=":material/mail_lock:",
         )
     if not get_settings().dhu_public_url:
         st.info(
-            f"DHU_PUBLIC_URL is not set, so links in e-mails point at {LOCAL_URL}; set it to "
-            "the address people reach the platform at.",
+            _(
+                "DHU_PUBLIC_URL is not set, so links in e-mails point at {url}; set it to the "
+                "address people reach the platform at."
+            ).format(url=LOCAL_URL),
             icon=":material/link:",
         )
     st.caption(
-        " · ".join(f"{STATUS_LABELS.get(s, s)}: {n:,}" for s, n in sorted(view.counts.items()))
-        or "No e-mail yet."
+        " · ".join(f"{_status(s)}: {format_number(n)}" for s, n in sorted(view.counts.items()))
+        or _("No e-mail yet.")
     )
-    for title, rows in (("Waiting", view.waiting), ("Failed or unknown", view.needs_a_look)):
+    for title, rows in (
+        (_("**Waiting**"), view.waiting),
+        (_("**Failed or unknown**"), view.needs_a_look),
+    ):
         if rows:
-            st.markdown(f"**{title}**")
+            st.markdown(title)
             st.dataframe(_table(rows), hide_index=True)
     if view.needs_a_look:
         chosen = st.selectbox(
-            "Message to send again",
+            _("Message to send again"),
             options=[m.id for m in view.needs_a_look],
             format_func=lambda i: next(
-                f"#{m.id} to {m.recipient}: {m.subject}" for m in view.needs_a_look if m.id == i
+                _("#{id} to {recipient}: {subject}").format(
+                    id=m.id, recipient=m.recipient, subject=m.subject
+                )
+                for m in view.needs_a_look
+                if m.id == i
             ),
             index=None,
-            placeholder="Choose a failed or unknown message…",
+            placeholder=_("Choose a failed or unknown message…"),
         )
-        if chosen is not None and st.button("Send it again", icon=":material/send:"):
+        if chosen is not None and st.button(_("Send it again"), icon=":material/send:"):
             try:
                 with db.session_scope() as session:
                     delivery.send_again(session, actor=admin, message_id=chosen)
             except (LookupError, StateConflict) as refusal:
                 st.warning(str(refusal), icon=":material/sync_problem:")
             else:
-                st.session_state["admin_message"] = f"Message #{chosen} will be sent again."
+                st.session_state["admin_message"] = _("Message #{id} will be sent again.").format(
+                    id=chosen
+                )
                 st.rerun()
 
 
@@ -214,11 +231,11 @@ def _table(rows) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": [m.id for m in rows],
-            "to": [m.recipient for m in rows],
-            "subject": [m.subject for m in rows],
-            "status": [STATUS_LABELS.get(m.status, m.status) for m in rows],
-            "due (UTC)": [m.due_at.strftime("%Y-%m-%d %H:%M") for m in rows],
-            "attempts": [m.attempts for m in rows],
-            "last error": [m.last_error or "" for m in rows],
+            _("to"): [m.recipient for m in rows],
+            _("subject"): [m.subject for m in rows],
+            _("status"): [_status(m.status) for m in rows],
+            _("due (UTC)"): [m.due_at.strftime("%Y-%m-%d %H:%M") for m in rows],
+            _("attempts"): [m.attempts for m in rows],
+            _("last error"): [m.last_error or "" for m in rows],
         }
     )
