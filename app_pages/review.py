@@ -7,7 +7,7 @@ from dhu_core import db, i18n, practices
 from dhu_core.i18n import _, ngettext
 from dhu_core.models import FieldError, StateConflict
 from dhu_core.text import md_escape
-from dhu_core.ui import claim_view, membership_view, practice_view, shell
+from dhu_core.ui import claim_view, membership_view, practice_form, practice_view, shell
 
 coordinator = shell.page_for_role("coordinator", "admin")
 st.title(_("Review"))
@@ -61,7 +61,7 @@ with st.container(border=True):
         st.markdown(_("**What the edit changes**"))
         st.dataframe(
             {
-                _("field"): list(changed),
+                _("field"): [_(practice_form.LABELS.get(name, name)) for name in changed],
                 _("published now"): [str(old) for old, _new in changed.values()],
                 _("proposed"): [str(new) for _old, new in changed.values()],
             },

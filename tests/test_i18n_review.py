@@ -12,11 +12,19 @@ from streamlit.testing.v1 import AppTest
 
 from dhu_core import db, i18n, import_file, knowledge, practices
 from dhu_core.accounts import PermissionDenied
-from dhu_core.models import FieldError, Membership, Practice, StateConflict, User
+from dhu_core.models import (
+    FieldError,
+    Membership,
+    Practice,
+    PracticeCreate,
+    StateConflict,
+    User,
+)
 from tests.apptest import APP, sign_in
 from tests.german import english_left, run_in_german, shown_texts, signed_in_in_german
 from tests.people import PASSWORD, account
 from tests.test_io import csv_text, practice_row
+from tests.test_practices import COMPLETE
 
 
 def _click(at: AppTest, label: str) -> AppTest:
@@ -49,6 +57,34 @@ def test_the_review_page_in_german(app_data):
     # A refusal of the service (no reason given) is shown in German.
     _click(at, "Ablehnen")
     assert [error.value for error in at.error] == ["Wählen Sie einen der aufgeführten Gründe"]
+    assert english_left(at) == []
+
+
+def test_an_edit_under_review_in_german(app_data):
+    with db.session_scope() as session:
+        owner = session.exec(select(User).where(User.username == "demo-owner")).one()
+        published = session.exec(
+            select(Practice.id).where(
+                Practice.owner_organisation_id == owner.organisation_id,
+                Practice.status == "published",
+            )
+        ).first()
+        practices.submit_practice(
+            session=session, practice_id=published, data=PracticeCreate(**COMPLETE), actor=owner
+        )
+    at = signed_in_in_german("demo-coordinator", "review")
+    queue = at.selectbox[0]
+    edit = next(i for i, option in enumerate(queue.options) if " · Änderung · " in option)
+    with i18n.language("de"):
+        queue.set_value(edit).run()
+    assert any(
+        c.value.startswith("Änderung einer veröffentlichten Praktik · eingereicht am ")
+        for c in at.caption
+    )
+    assert "**Was die Änderung ändert**" in [markdown.value for markdown in at.markdown]
+    changes = at.dataframe[-1].value
+    assert list(changes.columns) == ["Feld", "jetzt veröffentlicht", "vorgeschlagen"]
+    assert {"Titel", "Zusammenfassung"} <= set(changes["Feld"])
     assert english_left(at) == []
 
 
