@@ -146,11 +146,11 @@ def password_problem(
 def require_role(actor: User | None, *roles: str) -> User:
     """The actor, when signed in, enabled and holding one of `roles`; else PermissionDenied."""
     if actor is None:
-        raise PermissionDenied("Sign in first.")
+        raise PermissionDenied(_("Sign in first."))
     if actor.disabled:
-        raise PermissionDenied("This account is disabled.")
+        raise PermissionDenied(_("This account is disabled."))
     if roles and actor.role not in roles:
-        raise PermissionDenied("Your role does not allow this.")
+        raise PermissionDenied(_("Your role does not allow this."))
     return actor
 
 
@@ -302,7 +302,7 @@ def change_password(
     require_role(actor)
     user = session.get(User, actor.id)
     if not check_password(current, user.password_hash):
-        raise FieldError("current", "the current password is not right")
+        raise FieldError("current", _("the current password is not right"))
     problem = password_problem(
         new, username=user.username, personal=[user.display_name, user.email]
     )
@@ -330,7 +330,9 @@ class AccountInput(BaseModel):
     def _username(cls, v: Any) -> str:
         name = str(v or "").strip().lower()
         if not USERNAME_RE.match(name):
-            raise ValueError("use 3 to 60 characters: letters, digits, dots, dashes or underscores")
+            raise ValueError(
+                _("use 3 to 60 characters: letters, digits, dots, dashes or underscores")
+            )
         return name
 
     @field_validator("display_name", mode="before")
@@ -338,7 +340,7 @@ class AccountInput(BaseModel):
     def _display_name(cls, v: Any) -> str:
         name = " ".join(str(v or "").split())
         if not 2 <= len(name) <= 120:
-            raise ValueError("enter your name (2 to 120 characters)")
+            raise ValueError(_("enter your name (2 to 120 characters)"))
         return name
 
     @field_validator("email", mode="before")
@@ -346,7 +348,7 @@ class AccountInput(BaseModel):
     def _email(cls, v: Any) -> str:
         email = str(v or "").strip().lower()
         if len(email) > 254 or not EMAIL_RE.match(email):
-            raise ValueError("enter an e-mail address such as name@example.org")
+            raise ValueError(_("enter an e-mail address such as name@example.org"))
         return email
 
     @field_validator("password")
@@ -388,9 +390,9 @@ class OwnerRegistration(AccountInput):
             return None
         joining = info.data.get("organisation_id") is not None
         if joining and name:
-            raise ValueError("either ask to join an organisation of the list or name a new one")
+            raise ValueError(_("either ask to join an organisation of the list or name a new one"))
         if not joining and name is None:
-            raise ValueError("choose your organisation from the list or name a new one")
+            raise ValueError(_("choose your organisation from the list or name a new one"))
         return name
 
     @field_validator("organisation_type", mode="before")
@@ -404,7 +406,7 @@ class OwnerRegistration(AccountInput):
         if not info.data.get("organisation_name"):
             return None
         if not v:
-            raise ValueError("choose the country of the new organisation")
+            raise ValueError(_("choose the country of the new organisation"))
         return geo.normalise_country(v)
 
 
@@ -429,11 +431,16 @@ def create_user(
     email = email.strip().lower()
     db.lock_name(session, "account")  # two sign-ups of one name: the second is told it is taken
     if session.exec(select(User).where(User.username == username)).first():
-        raise FieldError("username", f"the username '{username}' is taken")
+        raise FieldError(
+            "username", _("the username '{username}' is taken").format(username=username)
+        )
     if session.exec(select(User).where(User.email == email)).first():
-        raise FieldError("email", "an account with this e-mail address exists")
+        raise FieldError("email", _("an account with this e-mail address exists"))
     if organisation_id is not None and session.get(Organisation, organisation_id) is None:
-        raise FieldError("organisation_id", f"there is no organisation with id {organisation_id}")
+        raise FieldError(
+            "organisation_id",
+            _("there is no organisation with id {id}").format(id=organisation_id),
+        )
     user = User(
         username=username,
         display_name=display_name or username,
@@ -557,7 +564,7 @@ def _account_to_change(session: Session, actor: User, user_id: int, refusal: str
         )
     user = db.get_for_update(session, User, user_id)
     if user is None:
-        raise LookupError("no such account")
+        raise LookupError(_("no such account"))
     if user.id == actor.id:
         raise PermissionDenied(refusal)
     return user

@@ -111,6 +111,18 @@ def test_the_administration_page_in_german(app_data):
     assert "Zu änderndes Konto" in [box.label for box in at.selectbox]
     assert "Konto erstellen" in [button.label for button in at.button]
     assert english_left(at) == []
+    # The form's messages, from the data model and from the service, in German.
+    _click(at, "Konto erstellen")
+    errors = [error.value for error in at.error]
+    assert any(error.startswith("Verwenden Sie 3 bis 60 Zeichen: Buchstaben") for error in errors)
+    assert "Geben Sie Ihren Namen ein (2 bis 120 Zeichen)" in errors
+    at.text_input(key="ca_username").input("demo-owner")
+    at.text_input(key="ca_display_name").input("Anna Berger")
+    at.text_input(key="ca_email").input("anna.berger@example.org")
+    at.text_input(key="ca_password").input("Tartu rain on Tuesday")
+    _click(at, "Konto erstellen")
+    assert "Der Benutzername „demo-owner“ ist vergeben" in [error.value for error in at.error]
+    assert english_left(at) == []
 
 
 def _import_in_german(name: str, content: bytes) -> AppTest:
