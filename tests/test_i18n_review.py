@@ -317,3 +317,28 @@ def test_a_record_changed_first_is_told_in_one_german_sentence(app_data):
         ):
             knowledge.publish_digest(session=session, actor=coordinator, digest_id=digest.id)
         assert str(conflict.value).startswith(start) and end in str(conflict.value)
+
+
+@pytest.mark.parametrize(
+    ("code", "review", "administration"),
+    [
+        ("fr", "Vérification", "Administration"),
+        ("it", "Revisione", "Amministrazione"),
+        ("es", "Revisión", "Administración"),
+    ],
+)
+def test_review_and_administration_in_the_other_languages(app_data, code, review, administration):
+    for username, page, title, heading in (
+        ("demo-coordinator", "review", review, None),
+        ("demo-admin", "admin", administration, {"fr": "Importer des pratiques"}.get(code)),
+    ):
+        at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), username)
+        at.query_params["lang"] = code
+        with i18n.language(code):
+            at.run()
+            at.switch_page(f"app_pages/{page}.py")
+            at.run()
+        assert not at.exception and not at.error
+        assert [element.value for element in at.title] == [title]
+        if heading:
+            assert heading in [element.value for element in at.subheader]
