@@ -522,7 +522,13 @@ def set_role(
     role = taxonomy.ROLES.normalise(role)
     if expected is not None and user.role != expected:
         raise audit.conflict(
-            session, "account", user.id, "This account's role", f"set to {user.role}"
+            session,
+            "account",
+            user.id,
+            said=_(
+                "This account's role was just set to {role} by {{who}}. Reload the page to see "
+                "it as it is now."
+            ).format(role=taxonomy.ROLES.label(user.role)),
         )
     before, user.role = user.role, role
     session.add(user)
@@ -536,9 +542,14 @@ def set_disabled(
     """Disable or enable an account (administrators only); disabling ends its sessions."""
     user = _account_to_change(session, actor, user_id, N_("You cannot disable your own account."))
     if user.disabled == disabled:
-        raise audit.conflict(
-            session, "account", user.id, "This account", "disabled" if disabled else "enabled"
+        said = (
+            _("This account was just disabled by {who}. Reload the page to see it as it is now.")
+            if disabled
+            else _(
+                "This account was just enabled by {who}. Reload the page to see it as it is now."
+            )
         )
+        raise audit.conflict(session, "account", user.id, said=said)
     user.disabled = disabled
     if disabled:
         user.sessions_valid_after = now()
@@ -563,7 +574,12 @@ def _account_to_change(session: Session, actor: User, user_id: int, refusal: str
     ).all()
     current = db.get_for_update(session, User, actor.id)
     if current is None or current.disabled or current.role != "admin":
-        raise audit.conflict(session, "account", actor.id, "Your role", "changed")
+        raise audit.conflict(
+            session,
+            "account",
+            actor.id,
+            said=_("Your role was just changed by {who}. Reload the page to see it as it is now."),
+        )
     user = db.get_for_update(session, User, user_id)
     if user is None:
         raise LookupError(_("no such account"))

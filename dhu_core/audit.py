@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from dhu_core.i18n import _
 from dhu_core.models import AuditEvent, StateConflict, User
 
 
@@ -45,8 +46,18 @@ def history(session: Session, entity: str, entity_id: int) -> list[AuditEvent]:
     )
 
 
-def conflict(session: Session, entity: str, entity_id: int, what: str, now: str) -> StateConflict:
-    """The refusal when someone changed a record first: `what` "was just" `now` "by" whom.
+def conflict(
+    session: Session,
+    entity: str,
+    entity_id: int,
+    what: str = "",
+    now: str = "",
+    *,
+    said: str | None = None,
+) -> StateConflict:
+    """The refusal when someone changed a record first: `what` "was just" `now` "by" whom, or
+    `said`, a whole sentence translated with `_()` where `{who}` stands for whom (a sentence
+    put together from parts could not be translated).
 
     Call it after locking the record, so that the change it names is the one that won.
     """
@@ -56,5 +67,8 @@ def conflict(session: Session, entity: str, entity_id: int, what: str, now: str)
         .order_by(col(AuditEvent.id).desc())
         .limit(1)
     ).first()
+    if said is not None:
+        who = last.actor_name if last is not None and last.actor_name else _("someone else")
+        return StateConflict(said.format(who=who))
     who = last.actor_name if last is not None and last.actor_name else "someone else"
     return StateConflict(f"{what} was just {now} by {who}. Reload the page to see it as it is now.")

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from dhu_core import audit, db, notifications, organisations, practices, ratelimits
 from dhu_core.accounts import OwnerRegistration, PermissionDenied, require_role
+from dhu_core.i18n import N_, _, format_number
 from dhu_core.models import (
     ClaimCreate,
     FieldError,
@@ -37,6 +38,14 @@ COORDINATORS = organisations.COORDINATORS
 MAX_NOTE = 2000
 #: How a claim ends, and what its audit event is called.
 DECISIONS = {True: "approved", False: "rejected"}
+_CLAIM_NEWS = {
+    "approved": N_(
+        "This claim was just approved by {who}. Reload the page to see it as it is now."
+    ),
+    "rejected": N_(
+        "This claim was just rejected by {who}. Reload the page to see it as it is now."
+    ),
+}
 
 
 # --- the organisation's web domain -------------------------------------------------------
@@ -143,26 +152,30 @@ def make_claim(
     # The practice is locked: two claims by one account at once find each other.
     practice = db.get_for_update(session, Practice, data.practice_id)
     if practice is None or practice.status != "published":
-        raise LookupError(f"no published practice with id {data.practice_id}")
+        raise LookupError(_("no published practice with id {id}").format(id=data.practice_id))
     if not is_claimable(session, practice):
         held = session.get(Organisation, practice.owner_organisation_id)
         if held.name == organisations.CAPTURE_ORGANISATION:
             raise StateConflict(
-                "This workshop capture waits for a coordinator to name its organisation; it can "
-                "be claimed after that."
+                _(
+                    "This workshop capture waits for a coordinator to name its organisation; "
+                    "it can be claimed after that."
+                )
             )
         raise StateConflict(
-            "This practice's organisation has members by now: ask one of them to invite you."
+            _("This practice's organisation has members by now: ask one of them to invite you.")
         )
     account = session.get(User, account.id)
     if organisations.acting_organisation(session, account) is not None:
         raise FieldError(
             "role",
-            "your account acts for another organisation; a practice is claimed from an account "
-            "of its own organisation",
+            _(
+                "your account acts for another organisation; a practice is claimed from an "
+                "account of its own organisation"
+            ),
         )
     if _open_claim(session, practice.id, account.id) is not None:
-        raise FieldError("role", "your claim of this practice is waiting for a coordinator")
+        raise FieldError("role", _("your claim of this practice is waiting for a coordinator"))
     organisation = session.get(Organisation, practice.owner_organisation_id)
     claim = PracticeClaim(
         practice_id=practice.id,
@@ -273,14 +286,17 @@ def decide_claim(
     require_role(actor, *COORDINATORS)
     note = " ".join(str(note or "").split())
     if len(note) > MAX_NOTE:
-        raise FieldError("note", f"write a note of at most {MAX_NOTE:,} characters")
+        raise FieldError(
+            "note",
+            _("write a note of at most {most} characters").format(most=format_number(MAX_NOTE)),
+        )
     claim = db.get_for_update(session, PracticeClaim, claim_id)
     if claim is None:
-        raise LookupError(f"no claim with id {claim_id}")
+        raise LookupError(_("no claim with id {id}").format(id=claim_id))
     if claim.status != "open":
-        raise audit.conflict(session, "claim", claim.id, "This claim", claim.status)
+        raise audit.conflict(session, "claim", claim.id, said=_(_CLAIM_NEWS[claim.status]))
     if claim.account_id == actor.id:
-        raise PermissionDenied("Another coordinator decides your own claim.")
+        raise PermissionDenied(_("Another coordinator decides your own claim."))
     if approve:
         _make_member(session, actor, claim)
     claim.status = DECISIONS[approve]
@@ -315,9 +331,11 @@ def _make_member(session: Session, actor: User, claim: PracticeClaim) -> None:
     """The claimant joins the claimed practice's organisation; their requests to join end."""
     account = db.get_for_update(session, User, claim.account_id)
     if account.disabled:
-        raise StateConflict("The claimant's account is disabled: reject the claim.")
+        raise StateConflict(_("The claimant's account is disabled: reject the claim."))
     if organisations.acting_organisation(session, account) is not None:
-        raise StateConflict("The claimant acts for another organisation by now: reject the claim.")
+        raise StateConflict(
+            _("The claimant acts for another organisation by now: reject the claim.")
+        )
     moment = utcnow()
     for request in session.exec(
         select(Membership).where(

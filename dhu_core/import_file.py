@@ -9,6 +9,7 @@ hostile file can never make the reader build something large.
 
 import codecs
 import csv
+import functools
 import io
 import itertools
 from collections import Counter
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from dhu_core import xlsx
+from dhu_core import i18n, xlsx
+from dhu_core.i18n import N_, _, format_number, ngettext
 from dhu_core.spreadsheet import restore_text
 from dhu_core.xlsx import MB, PackageLimits, size_text
 
@@ -40,6 +42,27 @@ COLUMNS = (
     "text_language",
 )
 REQUIRED_COLUMNS = COLUMNS[:7]
+#: Each column's name for people (translated with `_()`): the header of a spreadsheet that a
+#: page gives for download, in the page's language. The import reads a header row of the
+#: column names above or of these labels in any of the interface's languages, so that such a
+#: file can be imported again.
+COLUMN_LABELS = {
+    "title": N_("Title"),
+    "summary": N_("Summary"),
+    "practice_type": N_("Type of practice"),
+    "maturity": N_("Maturity"),
+    "countries": N_("Countries of deployment"),
+    "owner_organisation": N_("Owner organisation"),
+    "owner_country": N_("Owner country"),
+    "health_domains": N_("Health domains"),
+    "dhi_codes": N_("WHO digital health interventions"),
+    "standards": N_("Interoperability standards"),
+    "languages": N_("Languages"),
+    "website": N_("Website"),
+    "contact_email": N_("Contact e-mail"),
+    "start_year": N_("Start year"),
+    "transferable": N_("Willing to transfer"),
+}
 FORMATS = ("csv", "xlsx")
 
 _LIST = ", ".join(COLUMNS)
@@ -91,9 +114,15 @@ def read_rows(
     table = _csv_table(data, limits) if fmt == "csv" else _xlsx_table(data, limits)
     number, header = next(table, (1, None))
     if header is None:
-        raise ImportFileError(f"the file is empty: its first row must name the columns ({_LIST})")
+        raise ImportFileError(
+            _("the file is empty: its first row must name the columns ({columns})").format(
+                columns=_LIST
+            )
+        )
     if number != 1:
-        raise ImportFileError(f"the first row is empty: it must name the columns ({_LIST})")
+        raise ImportFileError(
+            _("the first row is empty: it must name the columns ({columns})").format(columns=_LIST)
+        )
     return _data_rows(table, _check_header(header), limits)
 
 
@@ -109,12 +138,14 @@ def file_format(source: object, data: bytes | str) -> str:
 def check_file(data: bytes | str, fmt: str, limits: ImportLimits = LIMITS) -> None:
     """Refuse, before any reading, a file of another format, too large, or a zip bomb."""
     if fmt not in FORMATS:
-        raise ImportFileError(f"cannot import a .{fmt} file: use CSV (.csv) or Excel (.xlsx)")
+        raise ImportFileError(
+            _("cannot import a .{format} file: use CSV (.csv) or Excel (.xlsx)").format(format=fmt)
+        )
     if len(data) > limits.file_bytes:
         raise ImportFileError(_too_large(limits.file_bytes))
     if fmt == "xlsx":
         if isinstance(data, str):
-            raise ImportFileError("an Excel file must be opened in binary mode")
+            raise ImportFileError(_("an Excel file must be opened in binary mode"))
         try:
             xlsx.check_package(data, limits.package)
         except xlsx.WorkbookError as error:
@@ -128,16 +159,17 @@ def _read(source: str | Path | IO[bytes] | IO[str], limit: int) -> bytes | str:
                 raise ImportFileError(_too_large(limit))
             return Path(source).read_bytes()
         except OSError as error:
-            raise ImportFileError(f"cannot read {source}: {error.strerror}") from error
+            raise ImportFileError(
+                _("cannot read {file}: {reason}").format(file=source, reason=error.strerror)
+            ) from error
     # One byte more than allowed tells a file too large, without reading all of it.
     return source.read(limit + 1)
 
 
 def _too_large(limit: int) -> str:
-    return (
-        f"the file is larger than {size_text(limit)}, the most an import may be: split it into "
-        "parts"
-    )
+    return _(
+        "the file is larger than {size}, the most an import may be: split it into parts"
+    ).format(size=size_text(limit))
 
 
 def _csv_table(data: bytes | str, limits: ImportLimits) -> Iterator[tuple[int, list[str]]]:
@@ -161,8 +193,12 @@ def _csv_table(data: bytes | str, limits: ImportLimits) -> Iterator[tuple[int, l
     except csv.Error as error:
         # The csv module's own field limit (131,072) is above ours, so it means a long cell.
         if "field larger than field limit" in str(error):
-            raise ImportFileError(_too_long(f"in row {number + 1}", limits)) from error
-        raise ImportFileError(f"the file is not valid CSV (row {number + 1}): {error}") from error
+            raise ImportFileError(_too_long(number + 1, limits)) from error
+        raise ImportFileError(
+            _("the file is not valid CSV (row {row}): {reason}").format(
+                row=number + 1, reason=error
+            )
+        ) from error
 
 
 def _check_utf8(data: bytes) -> None:
@@ -174,7 +210,7 @@ def _check_utf8(data: bytes) -> None:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as error:
         raise ImportFileError(
-            "the file is not UTF-8 text: save it as 'CSV UTF-8' and try again"
+            _("the file is not UTF-8 text: save it as 'CSV UTF-8' and try again")
         ) from error
 
 
@@ -183,15 +219,19 @@ def _check_cells(record: list[str], number: int, limits: ImportLimits) -> None:
     if any(beyond):
         column = limits.columns + next(i for i, cell in enumerate(beyond, start=1) if cell)
         raise ImportFileError(
-            f"row {number} has a value in column {column}: an import file has at most "
-            f"{limits.columns} columns"
+            _(
+                "row {row} has a value in column {column}: an import file has at most {most} "
+                "columns"
+            ).format(row=number, column=column, most=limits.columns)
         )
     if record and max(map(len, record)) > limits.cell_chars:
-        raise ImportFileError(_too_long(f"in row {number}", limits))
+        raise ImportFileError(_too_long(number, limits))
 
 
-def _too_long(where: str, limits: ImportLimits) -> str:
-    return f"a cell {where} holds more than {limits.cell_chars:,} characters, the most allowed"
+def _too_long(row: int, limits: ImportLimits) -> str:
+    return _("a cell in row {row} holds more than {most} characters, the most allowed").format(
+        row=row, most=format_number(limits.cell_chars)
+    )
 
 
 def _xlsx_table(data: bytes | str, limits: ImportLimits) -> Iterator[tuple[int, list[Any]]]:
@@ -202,30 +242,62 @@ def _xlsx_table(data: bytes | str, limits: ImportLimits) -> Iterator[tuple[int, 
 
 
 def _check_header(header: Sequence[Any]) -> list[tuple[int, str]]:
-    names = [str(cell).strip().lower() if cell is not None else "" for cell in header]
+    names = [column_of(str(cell)) if cell is not None else "" for cell in header]
     columns = [(i, name) for i, name in enumerate(names) if name]
     counts = Counter(name for _, name in columns)
     unknown = [name for name in counts if name not in COLUMNS]
     if unknown:
         raise ImportFileError(
-            f"unknown column{'s' if len(unknown) > 1 else ''}: {_names(unknown)} "
-            f"(the columns are: {_LIST})"
+            ngettext(
+                "unknown column: {names} (the columns are: {columns})",
+                "unknown columns: {names} (the columns are: {columns})",
+                len(unknown),
+            ).format(names=_names(unknown), columns=_LIST)
         )
     twice = sorted(name for name, count in counts.items() if count > 1)
     if twice:
-        raise ImportFileError(f"column named more than once: {_names(twice)}")
+        raise ImportFileError(_("column named more than once: {names}").format(names=_names(twice)))
     missing = [name for name in REQUIRED_COLUMNS if name not in counts]
     if missing:
         raise ImportFileError(
-            f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
+            ngettext(
+                "missing required column: {names}",
+                "missing required columns: {names}",
+                len(missing),
+            ).format(names=", ".join(missing))
         )
     return columns
+
+
+def column_labels() -> list[str]:
+    """The header of a downloaded spreadsheet: each column's label in the page's language."""
+    return [_(COLUMN_LABELS[column]) for column in COLUMNS]
+
+
+def column_of(name: str) -> str:
+    """The column a header cell names: a column name, or a label in any interface language
+    (in any letter case); else the cell's text in lower case, for the message."""
+    key = " ".join(name.split()).casefold()
+    if key in COLUMNS:
+        return key
+    return _labelled().get(key, name.strip().lower())
+
+
+@functools.cache
+def _labelled() -> dict[str, str]:
+    labels = {}
+    for code in i18n.LANGUAGES:
+        with i18n.language(code):
+            labels.update({_(label).casefold(): column for column, label in COLUMN_LABELS.items()})
+    return labels
 
 
 def _names(names: list[str], shown: int = 10) -> str:
     """Names for a message: at most `shown` of them, each cut to 40 characters."""
     listed = ", ".join(name if len(name) <= 40 else name[:39] + "…" for name in names[:shown])
-    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
+    if len(names) <= shown:
+        return listed
+    return _("{names} and {count} more").format(names=listed, count=len(names) - shown)
 
 
 def _data_rows(
@@ -237,18 +309,22 @@ def _data_rows(
     for number, cells in table:
         if number > limits.rows + 1:
             raise ImportFileError(
-                f"the file has more than {limits.rows:,} data rows, the most an import may "
-                "have: split it into parts"
+                _(
+                    "the file has more than {most} data rows, the most an import may have: "
+                    "split it into parts"
+                ).format(most=format_number(limits.rows))
             )
         # A workbook leaves out the rows without any value; they still count.
-        for _ in range(expected, number):
+        for _missing in range(expected, number):
             yield dict(empty)
         row = {name: cells[i] if i < len(cells) else None for i, name in columns}
         text += sum(len(value) for value in row.values() if isinstance(value, str))
         if text > limits.text_chars:
             raise ImportFileError(
-                f"the file holds more than {limits.text_chars:,} characters of text, the most "
-                "an import may: split it into parts"
+                _(
+                    "the file holds more than {most} characters of text, the most an import "
+                    "may: split it into parts"
+                ).format(most=format_number(limits.text_chars))
             )
         yield row
         expected = number + 1

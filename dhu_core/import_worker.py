@@ -21,7 +21,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from dhu_core import import_file
+from dhu_core import i18n, import_file
+from dhu_core.i18n import _, format_number
 from dhu_core.import_file import ImportFileError, ImportLimits
 from dhu_core.xlsx import MB
 
@@ -51,6 +52,8 @@ def read_rows_isolated(
     fmt = import_file.file_format(name, data)
     import_file.check_file(data, fmt, limits)
     arguments = [fmt, json.dumps(asdict(limits)), str(memory_bytes), str(int(seconds) + 1)]
+    # The child writes the message of a refused file in the page's language.
+    arguments.append(i18n.current())
     # The rows go through a temporary file, so that the server holds them only once, parsed.
     with tempfile.TemporaryFile() as rows:
         try:
@@ -76,19 +79,23 @@ def _check(status: int, message: bytes, memory_bytes: int, seconds: float) -> No
         raise ImportFileError(message.decode("utf-8", "replace"))
     if status in (_OUT_OF_MEMORY, -signal.SIGKILL, -signal.SIGSEGV):
         raise ImportFileError(
-            f"reading the file needs more than {memory_bytes / MB:,.0f} MB of memory, the most "
-            "an import may take: split it into parts"
+            _(
+                "reading the file needs more than {size} MB of memory, the most an import may "
+                "take: split it into parts"
+            ).format(size=format_number(round(memory_bytes / MB)))
         )
     if status == -signal.SIGXCPU:
         raise ImportFileError(_took_too_long(seconds))
     if status != 0:
-        raise ImportFileError(f"the file could not be read (the reader ended with {status})")
+        raise ImportFileError(
+            _("the file could not be read (the reader ended with {status})").format(status=status)
+        )
 
 
 def _took_too_long(seconds: float) -> str:
     return (
-        f"reading the file took more than {seconds:,.0f} s, the most allowed: split it into parts"
-    )
+        _("reading the file took more than {seconds} s, the most allowed: split it into parts")
+    ).format(seconds=format_number(round(seconds)))
 
 
 def _environment() -> dict[str, str]:
@@ -101,7 +108,8 @@ def _environment() -> dict[str, str]:
 
 def main() -> None:
     """The child: read an import file from standard input and write its rows as JSON lines."""
-    fmt, limits, memory_bytes, seconds = sys.argv[1:5]
+    fmt, limits, memory_bytes, seconds, language = sys.argv[1:6]
+    i18n.use(language)
     resource.setrlimit(resource.RLIMIT_AS, (int(memory_bytes), int(memory_bytes)))
     resource.setrlimit(resource.RLIMIT_CPU, (int(seconds), int(seconds)))
     # Standard error carries only the message of a refused file.

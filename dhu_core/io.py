@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from dhu_core import audit, db, import_worker, spreadsheet, taxonomy
 from dhu_core.accounts import SYSTEM, require_role, system_actor
+from dhu_core.i18n import _, format_number, ngettext
 from dhu_core.import_file import COLUMNS, REQUIRED_COLUMNS, read_rows
 from dhu_core.models import (
     LISTED,
@@ -61,7 +62,9 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.message}"
+        return _("row {row}, column {column}: {message}").format(
+            row=self.row, column=self.column, message=self.message
+        )
 
 
 @dataclass
@@ -92,18 +95,33 @@ class ImportReport:
     def summary(self) -> str:
         """One sentence for people: rows read, imported, rejected and blank."""
         parts = [
-            f"Read {_count(self.rows_read, 'row')}",
-            f"imported {_count(self.imported, 'practice')}",
+            _count(
+                ngettext("Read {count} row", "Read {count} rows", self.rows_read), self.rows_read
+            ),
+            _count(
+                ngettext("imported {count} practice", "imported {count} practices", self.imported),
+                self.imported,
+            ),
         ]
         if self.rejected:
-            parts.append(f"rejected {_count(self.rejected, 'row')}")
+            parts.append(
+                _count(
+                    ngettext("rejected {count} row", "rejected {count} rows", self.rejected),
+                    self.rejected,
+                )
+            )
         if self.blank:
-            parts.append(f"skipped {_count(self.blank, 'blank row')}")
+            parts.append(
+                _count(
+                    ngettext("skipped {count} blank row", "skipped {count} blank rows", self.blank),
+                    self.blank,
+                )
+            )
         return ", ".join(parts) + "."
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+def _count(text: str, number: int) -> str:
+    return text.format(count=format_number(number))
 
 
 @dataclass
@@ -220,11 +238,12 @@ def _cell_text(value: Any) -> str:
 
 
 def _validate(number: int, cells: dict[str, str]) -> _Row | list[RowError]:
-    messages = {column: "required, but empty" for column in REQUIRED_COLUMNS if not cells[column]}
+    empty = _("required, but empty")
+    messages = {column: empty for column in REQUIRED_COLUMNS if not cells[column]}
     # PostgreSQL text cannot hold NUL, and an XLSX export could not hold the other ones.
     for column, text in cells.items():
         if ILLEGAL_CHARACTERS_RE.search(text):
-            messages.setdefault(column, "contains a control character; remove it")
+            messages.setdefault(column, _("contains a control character; remove it"))
     practice = owner = None
     try:
         practice = PracticeCreate.model_validate({c: cells[c] for c in PRACTICE_COLUMNS})
@@ -240,7 +259,8 @@ def _validate(number: int, cells: dict[str, str]) -> _Row | list[RowError]:
             messages.setdefault(OWNER_COLUMNS[name], message)
     if owner is not None and owner.name.casefold() == CAPTURE_ORGANISATION.casefold():
         messages.setdefault(
-            "owner_organisation", "this name is kept for workshop captures; name the real owner"
+            "owner_organisation",
+            _("this name is kept for workshop captures; name the real owner"),
         )
     if messages or practice is None or owner is None:
         return [RowError(number, column, message) for column, message in messages.items()]
@@ -279,10 +299,12 @@ def _without_duplicates(
     for row in rows:
         key = (row.practice.title.casefold(), row.owner_key)
         if key in first_row:
-            message = f"duplicate of row {first_row[key]} (same title and owner organisation)"
+            message = _("duplicate of row {row} (same title and owner organisation)").format(
+                row=first_row[key]
+            )
             problems.add([RowError(row.number, "title", message)])
         elif (key[0], owners.get(row.owner_key)) in existing:
-            message = "this organisation already has a practice with this title"
+            message = _("this organisation already has a practice with this title")
             problems.add([RowError(row.number, "title", message)])
         else:
             first_row[key] = row.number
@@ -397,12 +419,18 @@ def export_practices(
     return [{column: getattr(p, column) for column in COLUMNS} for p in practices]
 
 
-def export_bytes(rows: Iterable[dict[str, Any]], fmt: str) -> bytes:
-    """Rows as the bytes of a CSV, JSON or XLSX file, for a download button or the CLI."""
+def export_bytes(
+    rows: Iterable[dict[str, Any]], fmt: str, *, header: Sequence[str] = COLUMNS
+) -> bytes:
+    """Rows as the bytes of a CSV, JSON or XLSX file, for a download button or the CLI.
+
+    A spreadsheet's `header` is the column names, or for people the labels of a page's language
+    (`import_file.column_labels()`), which the import reads back too; JSON keeps the names.
+    """
     if fmt == "csv":
-        return spreadsheet.csv_bytes(COLUMNS, _cells(rows))
+        return spreadsheet.csv_bytes(header, _cells(rows))
     if fmt == "xlsx":
-        return spreadsheet.xlsx_bytes(COLUMNS, _cells(rows), sheet="practices")
+        return spreadsheet.xlsx_bytes(header, _cells(rows), sheet="practices")
     if fmt == "json":
         # Lists stay JSON arrays.
         objects = [{column: row.get(column) for column in COLUMNS} for row in rows]

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from dhu_core import audit, db
 from dhu_core.accounts import require_role
+from dhu_core.i18n import _
 from dhu_core.models import (
     LISTED,
     AuditEvent,
@@ -171,7 +172,14 @@ def publish_digest(*, session: Session, actor: User, digest_id: int) -> Digest:
     require_role(actor, *COORDINATORS)
     digest = _get(session, digest_id, lock=True)
     if digest.status == "published":
-        raise audit.conflict(session, "digest", digest.id, "This digest", "published")
+        raise audit.conflict(
+            session,
+            "digest",
+            digest.id,
+            said=_(
+                "This digest was just published by {who}. Reload the page to see it as it is now."
+            ),
+        )
     digest.status = "published"
     digest.published_at = digest.published_at or utcnow()
     session.add(digest)
@@ -184,7 +192,7 @@ def _check_published(session: Session, ids: list[int]) -> None:
         session.exec(select(Practice.id).where(col(Practice.id).in_(ids), LISTED)).all()
     )
     if set(ids) - published:
-        raise FieldError("practice_ids", "link only published practices")
+        raise FieldError("practice_ids", _("link only published practices"))
 
 
 def _get(session: Session, digest_id: int, *, lock: bool = False) -> Digest:
@@ -192,7 +200,7 @@ def _get(session: Session, digest_id: int, *, lock: bool = False) -> Digest:
         db.get_for_update(session, Digest, digest_id) if lock else session.get(Digest, digest_id)
     )
     if digest is None:
-        raise LookupError(f"no digest with id {digest_id}")
+        raise LookupError(_("no digest with id {id}").format(id=digest_id))
     return digest
 
 
@@ -294,7 +302,7 @@ def feature_practice(*, session: Session, actor: User, data: SpotlightInput) -> 
         or (practice.maturity or 0) < SPOTLIGHT_MATURITY
     ):
         raise FieldError(
-            "practice_id", "choose a published practice at maturity 3 (deployed) or higher"
+            "practice_id", _("choose a published practice at maturity 3 (deployed) or higher")
         )
     practice.featured = True
     practice.featured_analysis = data.analysis
@@ -308,10 +316,16 @@ def unfeature_practice(*, session: Session, actor: User, practice_id: int) -> Pr
     require_role(actor, *COORDINATORS)
     practice = db.get_for_update(session, Practice, practice_id)
     if practice is None:
-        raise LookupError(f"no practice with id {practice_id}")
+        raise LookupError(_("no practice with id {id}").format(id=practice_id))
     if not practice.featured:
         raise audit.conflict(
-            session, "practice", practice.id, "This practice", "taken out of the spotlights"
+            session,
+            "practice",
+            practice.id,
+            said=_(
+                "This practice was just taken out of the spotlights by {who}. Reload the page to "
+                "see it as it is now."
+            ),
         )
     practice.featured = False
     practice.featured_analysis = None

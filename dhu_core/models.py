@@ -106,7 +106,7 @@ def _items(values: Any) -> list:
         return values.split(";")
     if isinstance(values, list | tuple | set | frozenset):
         return list(values)
-    raise ValueError("give a list of codes")
+    raise ValueError(_("give a list of codes"))
 
 
 def _code_list(values: Any, code_list: taxonomy.CodeList) -> list[str]:
@@ -371,7 +371,9 @@ class ClaimCreate(SQLModel):
     def _role(cls, v: Any) -> str:
         text = _text(v, N_("your role"), 3, 200)
         if not re.search(r"[^\W\d_]", text):
-            raise ValueError("say in words what you do there, such as 'head of digital services'")
+            raise ValueError(
+                _("say in words what you do there, such as 'head of digital services'")
+            )
         return text
 
 
@@ -832,8 +834,8 @@ class CallCreate(CallBase):
             raise ValueError(_("describe the call in at least 20 characters"))
         if len(text) > 20_000:
             raise ValueError(
-                _("the description can have at most 20,000 characters ({count})").format(
-                    count=len(text)
+                _("the description can have at most {most} characters ({count})").format(
+                    most=format_number(20_000), count=format_number(len(text))
                 )
             )
         return text
@@ -979,8 +981,8 @@ class ApplicationDraft(SQLModel):
         text = _clean(str(v or "").replace("\r\n", "\n").strip())
         if len(text) > 5000:
             raise ValueError(
-                _("the motivation can have at most 5,000 characters ({count})").format(
-                    count=len(text)
+                _("the motivation can have at most {most} characters ({count})").format(
+                    most=format_number(5000), count=format_number(len(text))
                 )
             )
         return text
@@ -1105,12 +1107,12 @@ def _long_text(value: Any, name: str, min_len: int, max_len: int) -> str:
     text = _clean(str(value or "").replace("\r\n", "\n").strip())
     if len(text) < min_len:
         raise ValueError(
-            _("{name} needs at least {count} characters").format(name=name, count=min_len)
+            _("{name} needs at least {count} characters").format(name=_(name), count=min_len)
         )
     if len(text) > max_len:
         raise ValueError(
             _("{name} can have at most {most} characters (it has {count})").format(
-                name=name, most=format_number(max_len), count=format_number(len(text))
+                name=_(name), most=format_number(max_len), count=format_number(len(text))
             )
         )
     return text
@@ -1134,7 +1136,7 @@ class AssistanceInput(AssistanceBase):
     @field_validator("notes", mode="before")
     @classmethod
     def _notes(cls, v: Any) -> str:
-        return _long_text(v, _("the notes"), 0, 5000)
+        return _long_text(v, N_("the notes"), 0, 5000)
 
 
 class AssistanceSession(AssistanceBase, table=True):
@@ -1240,7 +1242,7 @@ class DigestCreate(DigestBase):
     def _body(cls, v: Any) -> str:
         text = str(v or "").strip()
         if len(text) < 20:
-            raise ValueError("the digest needs at least 20 characters of text")
+            raise ValueError(_("the digest needs at least 20 characters of text"))
         return text
 
     @field_validator("language", mode="before")
@@ -1382,19 +1384,25 @@ class DigestInput(DigestCreate):
     def _topic_limits(cls, v: list[str]) -> list[str]:
         topics = list(dict.fromkeys("-".join(_clean(topic).split()) for topic in v))
         if not topics:
-            raise ValueError("give at least one topic, such as ehds or trustworthy-ai")
+            raise ValueError(_("give at least one topic, such as ehds or trustworthy-ai"))
         if len(topics) > MAX_DIGEST_TOPICS:
-            raise ValueError(f"give at most {MAX_DIGEST_TOPICS} topics")
+            raise ValueError(_("give at most {count} topics").format(count=MAX_DIGEST_TOPICS))
         for topic in topics:
             if not 2 <= len(topic) <= 60:
-                raise ValueError(f"a topic has 2 to 60 characters ('{topic[:60]}' has not)")
+                raise ValueError(
+                    _("a topic has 2 to 60 characters ('{topic}' has not)").format(topic=topic[:60])
+                )
         return topics
 
     @field_validator("body")
     @classmethod
     def _body_limit(cls, v: str) -> str:
         if len(v) > 50_000:
-            raise ValueError("the digest can have at most 50,000 characters")
+            raise ValueError(
+                _("the digest can have at most {most} characters").format(
+                    most=format_number(50_000)
+                )
+            )
         return _clean(v.replace("\r\n", "\n"))
 
     @field_validator("practice_ids")
@@ -1402,7 +1410,7 @@ class DigestInput(DigestCreate):
     def _practice_limit(cls, v: list[int]) -> list[int]:
         ids = list(dict.fromkeys(v))
         if len(ids) > MAX_DIGEST_PRACTICES:
-            raise ValueError(f"link at most {MAX_DIGEST_PRACTICES} practices")
+            raise ValueError(_("link at most {count} practices").format(count=MAX_DIGEST_PRACTICES))
         return ids
 
 
@@ -1418,11 +1426,17 @@ class SpotlightInput(SQLModel):
         text = _clean(str(v or "").replace("\r\n", "\n").strip())
         if len(text) < 40:
             raise ValueError(
-                "write at least 40 characters: why it is mature, the evidence, and what "
-                "transferring it takes"
+                _(
+                    "write at least 40 characters: why it is mature, the evidence, and what "
+                    "transferring it takes"
+                )
             )
         if len(text) > 5000:
-            raise ValueError(f"the analysis can have at most 5,000 characters (it has {len(text)})")
+            raise ValueError(
+                _("the analysis can have at most {most} characters (it has {count})").format(
+                    most=format_number(5000), count=format_number(len(text))
+                )
+            )
         return text
 
 
@@ -1457,8 +1471,8 @@ class InterestCreate(SQLModel):
             raise ValueError(_("say in a sentence or two what you are interested in"))
         if len(text) > 2000:
             raise ValueError(
-                _("the message can have at most 2,000 characters (it has {count})").format(
-                    count=len(text)
+                _("the message can have at most {most} characters (it has {count})").format(
+                    most=format_number(2000), count=format_number(len(text))
                 )
             )
         return text

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, delete, select
 
 from dhu_core import audit, db, organisations
 from dhu_core.accounts import PermissionDenied, require_role
+from dhu_core.i18n import N_, _
 from dhu_core.models import (
     LISTED,
     LISTED_STATUS,
@@ -85,23 +86,35 @@ def load_public(session: Session, ids: list[int]) -> list[PracticePublic]:
 # --- writing: registration, revisions and moderation ------------------------------------
 
 #: Fixed reasons a coordinator can give when rejecting (free text may follow).
+#: Stored in English; a page shows them with `_()`.
 REJECTION_REASONS = (
-    "Not a digital health practice",
-    "Duplicate of an existing practice",
-    "Information incomplete or unclear",
-    "Contact details missing or not working",
-    "Outside the platform's scope (not in Europe)",
-    "Other",
+    N_("Not a digital health practice"),
+    N_("Duplicate of an existing practice"),
+    N_("Information incomplete or unclear"),
+    N_("Contact details missing or not working"),
+    N_("Outside the platform's scope (not in Europe)"),
+    N_("Other"),
 )
 #: Statuses in which the owner edits the practice itself; a published one gets a revision.
 EDITABLE = ("draft", "submitted", "rejected")
 #: What a status tells about the last change, for the message when someone else was quicker.
 _STATUS_NEWS = {
-    "draft": "saved as a draft",
-    "submitted": "submitted for review",
-    "published": "approved",
-    "rejected": "rejected",
-    "archived": "archived",
+    "draft": N_(
+        "This practice was just saved as a draft by {who}. Reload the page to see it as it is now."
+    ),
+    "submitted": N_(
+        "This practice was just submitted for review by {who}. Reload the page to see it as it "
+        "is now."
+    ),
+    "published": N_(
+        "This practice was just approved by {who}. Reload the page to see it as it is now."
+    ),
+    "rejected": N_(
+        "This practice was just rejected by {who}. Reload the page to see it as it is now."
+    ),
+    "archived": N_(
+        "This practice was just archived by {who}. Reload the page to see it as it is now."
+    ),
 }
 
 
@@ -177,7 +190,7 @@ def reject_practice(
     """Send a submitted practice or a revision back with a reason (coordinators, admins)."""
     require_role(actor, "coordinator", "admin")
     if reason not in REJECTION_REASONS:
-        raise FieldError("reason", "choose one of the listed reasons")
+        raise FieldError("reason", _("choose one of the listed reasons"))
     practice = _locked(session, practice_id)
     text = f"{reason}. {note.strip()}" if note.strip() else reason
     revision = _pending_revision(session, practice_id)
@@ -212,14 +225,14 @@ def _writable(
     require_role(actor, "owner", "coordinator", "admin")
     organisation_id = organisations.acting_organisation(session, actor)
     if organisation_id is None:
-        raise PermissionDenied("Your account belongs to no organisation; ask an administrator.")
+        raise PermissionDenied(_("Your account belongs to no organisation; ask an administrator."))
     if practice_id is None:
         return Practice(title="", owner_organisation_id=organisation_id, created_by_id=actor.id)
     practice = _locked(session, practice_id) if lock else _get(session, practice_id)
     if practice.owner_organisation_id != organisation_id:
-        raise PermissionDenied("Only members of the practice's organisation can change it.")
+        raise PermissionDenied(_("Only members of the practice's organisation can change it."))
     if practice.status == "archived":
-        raise ValueError("an archived practice cannot be changed")
+        raise ValueError(_("an archived practice cannot be changed"))
     return practice
 
 
@@ -260,7 +273,7 @@ def _decide(revision: PracticeRevision, actor: User, status: str) -> None:
 def _get(session: Session, practice_id: int) -> Practice:
     practice = session.get(Practice, practice_id)
     if practice is None:
-        raise LookupError(f"no practice with id {practice_id}")
+        raise LookupError(_("no practice with id {id}").format(id=practice_id))
     return practice
 
 
@@ -268,15 +281,13 @@ def _locked(session: Session, practice_id: int) -> Practice:
     """The practice, locked until the transaction ends: its status decides what happens next."""
     practice = db.get_for_update(session, Practice, practice_id)
     if practice is None:
-        raise LookupError(f"no practice with id {practice_id}")
+        raise LookupError(_("no practice with id {id}").format(id=practice_id))
     return practice
 
 
 def changed_first(session: Session, practice: Practice) -> StateConflict:
     """The refusal when a practice is no longer in the state the action expects."""
-    return audit.conflict(
-        session, "practice", practice.id, "This practice", _STATUS_NEWS[practice.status]
-    )
+    return audit.conflict(session, "practice", practice.id, said=_(_STATUS_NEWS[practice.status]))
 
 
 # --- reading for owners and coordinators -------------------------------------------------
@@ -379,7 +390,7 @@ def history(*, session: Session, actor: User, practice_id: int) -> list[AuditEve
     require_role(actor, "owner", "coordinator", "admin")
     practice = _get(session, practice_id)
     if actor.role == "owner" and practice.owner_organisation_id != actor.organisation_id:
-        raise PermissionDenied("Only the practice's organisation and coordinators see this.")
+        raise PermissionDenied(_("Only the practice's organisation and coordinators see this."))
     return audit.history(session, "practice", practice_id)
 
 

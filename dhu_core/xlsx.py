@@ -27,6 +27,8 @@ from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
+from dhu_core.i18n import _, format_number
+
 MB = 1 << 20
 
 _ROW, _CELL, _VALUE, _INLINE, _TEXT, _RUN = (
@@ -39,7 +41,9 @@ _RATIO_FROM_BYTES = MB
 
 def size_text(size: int) -> str:
     """A size in bytes for people: in MB from one MB on."""
-    return f"{size / MB:,.0f} MB" if size >= MB else f"{size:,} bytes"
+    if size >= MB:
+        return _("{size} MB").format(size=format_number(round(size / MB)))
+    return _("{size} bytes").format(size=format_number(size))
 
 
 class WorkbookError(ValueError):
@@ -67,13 +71,16 @@ def check_package(data: bytes, limits: PackageLimits) -> None:
     parts = _archive(data).infolist()
     if len(parts) > limits.parts:
         raise WorkbookError(
-            f"the workbook has {len(parts):,} parts, more than the {limits.parts:,} allowed"
+            _("the workbook has {count} parts, more than the {most} allowed").format(
+                count=format_number(len(parts)), most=format_number(limits.parts)
+            )
         )
     unpacked = sum(part.file_size for part in parts)
     if unpacked > limits.unpacked_bytes:
         raise WorkbookError(
-            f"the workbook would unpack to {size_text(unpacked)}, more than the "
-            f"{size_text(limits.unpacked_bytes)} allowed"
+            _("the workbook would unpack to {size}, more than the {most} allowed").format(
+                size=size_text(unpacked), most=size_text(limits.unpacked_bytes)
+            )
         )
     for part in parts:
         name = part.filename.lower()
@@ -81,14 +88,24 @@ def check_package(data: bytes, limits: PackageLimits) -> None:
         allowed = limits.data_part_bytes if data_part else limits.other_part_bytes
         if part.file_size > allowed:
             raise WorkbookError(
-                f"the workbook's part {part.filename} would unpack to "
-                f"{size_text(part.file_size)}, more than the {size_text(allowed)} allowed"
+                _(
+                    "the workbook's part {part} would unpack to {size}, more than the {most} "
+                    "allowed"
+                ).format(
+                    part=part.filename, size=size_text(part.file_size), most=size_text(allowed)
+                )
             )
         ratio = part.file_size / max(part.compress_size, 1)
         if part.file_size >= _RATIO_FROM_BYTES and ratio > limits.ratio:
             raise WorkbookError(
-                f"the workbook's part {part.filename} is compressed {ratio:,.0f} to 1, as in a "
-                f"zip bomb (at most {limits.ratio} to 1 is allowed)"
+                _(
+                    "the workbook's part {part} is compressed {ratio} to 1, as in a zip bomb (at "
+                    "most {most} to 1 is allowed)"
+                ).format(
+                    part=part.filename,
+                    ratio=format_number(round(ratio)),
+                    most=format_number(limits.ratio),
+                )
             )
 
 
@@ -100,11 +117,13 @@ def sheet_rows(data: bytes, *, columns: int, cell_chars: int) -> Iterator[tuple[
     if not openpyxl.DEFUSEDXML:
         # openpyxl parses the package with the standard library's XML parser otherwise.
         raise WorkbookError(
-            "Excel files cannot be read safely: defusedxml is missing or OPENPYXL_DEFUSEDXML "
-            "turns it off"
+            _(
+                "Excel files cannot be read safely: defusedxml is missing or "
+                "OPENPYXL_DEFUSEDXML turns it off"
+            )
         )
     archive, sheet, strings = _open(data)
-    with _reading(f"its worksheet {sheet}"), archive.open(sheet) as source:
+    with _reading(_("its worksheet {name}").format(name=sheet)), archive.open(sheet) as source:
         yield from _stream(source, strings, columns=columns, cell_chars=cell_chars)
 
 
@@ -113,21 +132,23 @@ def _archive(data: bytes) -> zipfile.ZipFile:
         return zipfile.ZipFile(BytesIO(data))
     except (zipfile.BadZipFile, OSError) as error:
         raise WorkbookError(
-            "the file is not an Excel workbook (.xlsx): it is not a zip package (a workbook "
-            "with a password must be saved without one)"
+            _(
+                "the file is not an Excel workbook (.xlsx): it is not a zip package (a "
+                "workbook with a password must be saved without one)"
+            )
         ) from error
 
 
 def _open(data: bytes) -> tuple[zipfile.ZipFile, str, list[str]]:
     """The package, the path of its first worksheet and its shared strings."""
-    with _reading("one of its parts"):
+    with _reading(_("one of its parts")):
         try:
             reader = ExcelReader(BytesIO(data), read_only=True, data_only=True)
             reader.read_manifest()
             reader.read_workbook()
         except (InvalidFileException, KeyError, OSError) as error:
             raise WorkbookError(
-                "the file is not an Excel workbook (.xlsx): its workbook part is missing"
+                _("the file is not an Excel workbook (.xlsx): its workbook part is missing")
             ) from error
         sheets = [
             rel.target
@@ -135,7 +156,7 @@ def _open(data: bytes) -> tuple[zipfile.ZipFile, str, list[str]]:
             if "chartsheet" not in rel.Type and rel.target in reader.valid_files
         ]
         if not sheets:
-            raise WorkbookError("the workbook has no worksheet")
+            raise WorkbookError(_("the workbook has no worksheet"))
         reader.read_strings()
     return reader.archive, sheets[0], reader.shared_strings
 
@@ -149,19 +170,27 @@ def _reading(part: str) -> Iterator[None]:
         raise
     except DefusedXmlException as error:
         raise WorkbookError(
-            f"the workbook is refused: {part} declares XML entities, which no spreadsheet "
-            "program writes and which 'XML external entity' and 'billion laughs' attacks use"
+            _(
+                "the workbook is refused: {part} declares XML entities, which no spreadsheet "
+                "program writes and which 'XML external entity' and 'billion laughs' attacks use"
+            ).format(part=part)
         ) from error
     except ParseError as error:
         raise WorkbookError(
-            f"the workbook is damaged: {part} is not well-formed XML ({error})"
+            _("the workbook is damaged: {part} is not well-formed XML ({error})").format(
+                part=part, error=error
+            )
         ) from error
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
-        raise WorkbookError(f"the workbook is damaged or encrypted: {error}") from error
+        raise WorkbookError(
+            _("the workbook is damaged or encrypted: {error}").format(error=error)
+        ) from error
     except (TypeError, ValueError, AttributeError, LookupError) as error:
         # What openpyxl's typed descriptors raise on content that breaks the file format.
         raise WorkbookError(
-            f"the workbook is damaged: {part} breaks the format ({error})"
+            _("the workbook is damaged: {part} breaks the format ({error})").format(
+                part=part, error=error
+            )
         ) from error
 
 
@@ -185,15 +214,20 @@ def _stream(
         if element.tag == _CELL:
             in_cell = False
             if not open_elements or open_elements[-1].tag != _ROW:
-                raise WorkbookError("the workbook is damaged: a cell lies outside any row")
+                raise WorkbookError(_("the workbook is damaged: a cell lies outside any row"))
             column = _column(element, column)
             value = _value(element, strings, number, column, cell_chars)
             if value is not None:
                 if column > columns:
                     raise WorkbookError(
-                        f"cell {_name(element, number, column)} has a value beyond column "
-                        f"{get_column_letter(columns)}: an import file has at most {columns} "
-                        "columns"
+                        _(
+                            "cell {cell} has a value beyond column {letter}: an import file has "
+                            "at most {most} columns"
+                        ).format(
+                            cell=_name(element, number, column),
+                            letter=get_column_letter(columns),
+                            most=columns,
+                        )
                     )
                 values.extend([None] * (column - len(values)))
                 values[column - 1] = value
@@ -210,10 +244,14 @@ def _row_number(row: Element, previous: int) -> int:
     if given is None:
         return previous + 1
     if not (given.isascii() and given.isdigit() and len(given) <= 10):
-        raise WorkbookError(f"the workbook is damaged: '{given[:20]}' is not a row number")
+        raise WorkbookError(
+            _("the workbook is damaged: '{value}' is not a row number").format(value=given[:20])
+        )
     if int(given) <= previous:
         raise WorkbookError(
-            f"the workbook is damaged: its rows are out of order (row {given} after {previous})"
+            _(
+                "the workbook is damaged: its rows are out of order (row {row} after {previous})"
+            ).format(row=given, previous=previous)
         )
     return int(given)
 
@@ -224,12 +262,14 @@ def _column(cell: Element, previous: int) -> int:
         return previous + 1
     match = _COORDINATE.fullmatch(given)
     if match is None:
-        raise WorkbookError(f"the workbook is damaged: '{given[:20]}' is not a cell reference")
+        raise WorkbookError(
+            _("the workbook is damaged: '{value}' is not a cell reference").format(value=given[:20])
+        )
     return column_index_from_string(match[1].upper())
 
 
 def _name(cell: Element, number: int, column: int) -> str:
-    return cell.get("r") or f"in row {number}, column {column}"
+    return cell.get("r") or _("in row {row}, column {column}").format(row=number, column=column)
 
 
 def _value(cell: Element, strings: list[str], number: int, column: int, cell_chars: int) -> Any:
@@ -249,7 +289,9 @@ def _value(cell: Element, strings: list[str], number: int, column: int, cell_cha
     if len(text) > cell_chars:
         name = _name(cell, number, column)
         raise WorkbookError(
-            f"cell {name} holds more than {cell_chars:,} characters, the most allowed"
+            _("cell {cell} holds more than {most} characters, the most allowed").format(
+                cell=name, most=format_number(cell_chars)
+            )
         )
     if not text:
         return None
@@ -265,4 +307,6 @@ def _value(cell: Element, strings: list[str], number: int, column: int, cell_cha
 
 
 def _damaged(cell: Element, number: int, column: int, text: str) -> str:
-    return f"the workbook is damaged: cell {_name(cell, number, column)} holds '{text[:20]}'"
+    return _("the workbook is damaged: cell {cell} holds '{value}'").format(
+        cell=_name(cell, number, column), value=text[:20]
+    )

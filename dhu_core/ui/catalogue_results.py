@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dhu_core import catalogue, io, spreadsheet
+from dhu_core import catalogue, import_file, io, spreadsheet
 from dhu_core.catalogue import CataloguePage, CatalogueQuery
 from dhu_core.i18n import _, format_number, ngettext
 from dhu_core.text import md_escape
@@ -71,11 +71,14 @@ def _downloads(query: CatalogueQuery) -> None:
     with st.expander(_("Download or follow this result"), icon=":material/download:"):
         st.caption(_("Exactly the practices matching the search and filters above."))
         st.markdown(following_links(query))
+        # The spreadsheets' header in the page's language, taken now: the file is made later,
+        # on the click, outside the page's run.
+        header = import_file.column_labels()
         for column, (fmt, mime) in zip(st.columns(3), DOWNLOADS, strict=True):
             column.download_button(
                 fmt.upper(),
                 data=lambda fmt=fmt: io.export_bytes(
-                    io.export_practices(catalogue.matching_ids(query)), fmt
+                    io.export_practices(catalogue.matching_ids(query)), fmt, header=header
                 ),
                 file_name=f"dhu-practices.{fmt}",
                 mime=mime,

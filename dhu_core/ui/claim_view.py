@@ -4,7 +4,7 @@ claim sign-up, and the coordinators' list of open claims. All user text escaped.
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import claims, db, geo
+from dhu_core import claims, db, geo, i18n
 from dhu_core.accounts import PermissionDenied
 from dhu_core.i18n import N_, _
 from dhu_core.models import ClaimCreate, FieldError, PracticePublic, StateConflict, User
@@ -18,11 +18,11 @@ REFUSALS = (StateConflict, PermissionDenied, LookupError)
 
 
 def _why(practice: PracticePublic) -> str:
-    return (
-        f"Nobody acts for **{md_escape(practice.owner_organisation)}** on the platform yet. If "
-        "you work there, claim this practice: a coordinator checks your claim and e-mails you "
-        "the decision; once approved, you keep all of the organisation's practices up to date."
-    )
+    return _(
+        "Nobody acts for **{organisation}** on the platform yet. If you work there, claim this "
+        "practice: a coordinator checks your claim and e-mails you the decision; once approved, "
+        "you keep all of the organisation's practices up to date."
+    ).format(organisation=md_escape(practice.owner_organisation))
 
 
 def claim_button(practice: PracticePublic, viewer: User | None) -> None:
@@ -32,26 +32,26 @@ def claim_button(practice: PracticePublic, viewer: User | None) -> None:
     key = f"claim-{practice.id}"
     if st.session_state.pop(f"{key}-sent", False):
         st.success(
-            "Claim sent. A coordinator checks it and e-mails you the decision.",
+            _("Claim sent. A coordinator checks it and e-mails you the decision."),
             icon=":material/mark_email_read:",
         )
     if not state.claimable:
         return
     if state.own_open_claim:
-        st.info("Your claim of this practice waits for a coordinator.", icon=":material/badge:")
+        st.info(_("Your claim of this practice waits for a coordinator."), icon=":material/badge:")
         return
     if viewer is not None and viewer.organisation_id is not None:
         return  # acts for another organisation: a claim comes from the practice's own people
-    with st.popover("Claim this practice", icon=":material/badge:"):
+    with st.popover(_("Claim this practice"), icon=":material/badge:"):
         st.markdown(_why(practice))
         if viewer is None:
             st.page_link(
                 "app_pages/sign_up.py",
-                label="Create an account to claim it",
+                label=_("Create an account to claim it"),
                 icon=":material/person_add:",
                 query_params={"claim": str(practice.id)},
             )
-            st.caption("Have an account already? Sign in, then open this practice again.")
+            st.caption(_("Have an account already? Sign in, then open this practice again."))
             return
         _claim_form(practice, viewer, key)
 
@@ -60,7 +60,7 @@ def _claim_form(practice: PracticePublic, viewer: User, key: str) -> None:
     with st.form(key, border=False):
         with forms.field(key, "role"):
             st.text_input(_(ROLE_LABEL), key=f"{key}-role", help=_(ROLE_HELP))
-        sent = st.form_submit_button("Send the claim", type="primary")
+        sent = st.form_submit_button(_("Send the claim"), type="primary")
         forms.error_summary(key, {"role": _(ROLE_LABEL).rstrip(" *")})
     if not sent:
         return
@@ -120,11 +120,10 @@ def role_problems(practice: PracticePublic, role: str | None) -> dict[str, str]:
 
 def claim_sent(username: str, practice: PracticePublic) -> str:
     """What the sign-up page says after an account was made and its claim sent."""
-    return (
-        f"Account **{md_escape(username)}** created, and your claim of "
-        f"**{md_escape(practice.title)}** sent. A coordinator checks it and e-mails you the "
-        "decision. You can sign in now."
-    )
+    return _(
+        "Account **{username}** created, and your claim of **{practice}** sent. A coordinator "
+        "checks it and e-mails you the decision. You can sign in now."
+    ).format(username=md_escape(username), practice=md_escape(practice.title))
 
 
 def claims_panel(coordinator: User) -> None:
@@ -132,10 +131,12 @@ def claims_panel(coordinator: User) -> None:
     domain first, each with approve and reject (coordinators)."""
     with db.read_scope() as session:
         waiting = claims.open_claims(session=session, actor=coordinator)
-    label = f"Claims of practices ({len(waiting)} waiting)"
+    label = _("Claims of practices ({count} waiting)").format(
+        count=i18n.format_number(len(waiting))
+    )
     with st.expander(label, icon=":material/badge:", expanded=bool(waiting)):
         if not waiting:
-            st.caption("No claim is waiting.")
+            st.caption(_("No claim is waiting."))
         for claim in waiting:
             _claim_card(coordinator, claim)
 
@@ -144,23 +145,40 @@ def _claim_card(coordinator: User, claim: claims.ClaimView) -> None:
     """One open claim: who, which practice, the role, the flag, and the two decisions."""
     with st.container(border=True):
         flag = (
-            ":green-badge[:material/verified: address at the organisation's web domain]"
+            ":green-badge[:material/verified: "
+            + _("address at the organisation's web domain")
+            + "]"
             if claim.domain_matches
-            else ":gray-badge[address elsewhere]"
+            else ":gray-badge[" + _("address elsewhere") + "]"
         )
         st.markdown(
-            f"**{md_escape(claim.claimant)}** ({md_escape(claim.username)}, "
-            f"{md_escape(claim.email)}) claims **{md_escape(claim.practice)}** of "
-            f"**{md_escape(claim.organisation)}** ({claim.country}) {flag}"
+            _(
+                "**{claimant}** ({username}, {email}) claims **{practice}** of "
+                "**{organisation}** ({country})"
+            ).format(
+                claimant=md_escape(claim.claimant),
+                username=md_escape(claim.username),
+                email=md_escape(claim.email),
+                practice=md_escape(claim.practice),
+                organisation=md_escape(claim.organisation),
+                country=claim.country,
+            )
+            + " "
+            + flag
         )
         st.caption(
-            f"Role: {md_escape(claim.role)} · website: {md_escape(claim.website or '—')} · "
-            f"{claim.created_at:%d %b %Y %H:%M} UTC"
+            _("Role: {role} · website: {website} · {date} {time} UTC").format(
+                role=md_escape(claim.role),
+                website=md_escape(claim.website or "—"),
+                date=i18n.format_date(claim.created_at),
+                time=f"{claim.created_at:%H:%M}",
+            )
         )
-        note = st.text_input("Note to the claimant (optional)", key=f"claim-note-{claim.id}")
+        note = st.text_input(_("Note to the claimant (optional)"), key=f"claim-note-{claim.id}")
         approve, reject = st.columns(2)
-        for column, label, approving in ((approve, "Approve", True), (reject, "Reject", False)):
-            if column.button(f"{label} the claim", key=f"claim-{claim.id}-{approving}"):
+        choices = ((approve, _("Approve the claim"), True), (reject, _("Reject the claim"), False))
+        for column, label, approving in choices:
+            if column.button(label, key=f"claim-{claim.id}-{approving}"):
                 _decide(coordinator, claim, approving, note)
 
 
@@ -173,8 +191,12 @@ def _decide(coordinator: User, claim: claims.ClaimView, approve: bool, note: str
     except (FieldError, *REFUSALS) as refusal:
         st.warning(str(refusal), icon=":material/sync_problem:")
         return
-    decided = "Approved" if approve else "Rejected"
-    st.session_state["review_message"] = (
-        f"{decided}: the claim of {md_escape(claim.claimant)} to {md_escape(claim.practice)}."
+    decided = (
+        _("Approved: the claim of {claimant} to {practice}.")
+        if approve
+        else _("Rejected: the claim of {claimant} to {practice}.")
+    )
+    st.session_state["review_message"] = decided.format(
+        claimant=md_escape(claim.claimant), practice=md_escape(claim.practice)
     )
     st.rerun()

@@ -73,7 +73,7 @@ def confirm_button(practice_id: int, status: str, viewer: User, *, key: str) -> 
         (st.success if message[1] else st.error)(message[2])
     restore = status == "archived"
     clicked = st.button(
-        "Restore: it is current" if restore else "Confirm it is still current",
+        _("Restore: it is current") if restore else _("Confirm it is still current"),
         key=key,
         icon=":material/unarchive:" if restore else ":material/verified:",
         type="primary" if restore else "secondary",
@@ -90,8 +90,8 @@ def _confirm(practice_id: int, viewer: User, restore: bool) -> tuple[bool, str]:
     except (PermissionDenied, StateConflict, LookupError) as error:
         return False, str(error)
     if restore:
-        return True, "Restored: the practice is listed again, confirmed as current today."
-    return True, "Confirmed as current today. Thank you."
+        return True, _("Restored: the practice is listed again, confirmed as current today.")
+    return True, _("Confirmed as current today. Thank you.")
 
 
 def may_confirm(viewer: User | None, organisation_id: int) -> bool:

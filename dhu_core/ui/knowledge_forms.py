@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from dhu_core import db, i18n, knowledge
 from dhu_core.catalogue import CatalogueQuery
+from dhu_core.i18n import N_, _
 from dhu_core.knowledge import DigestView
 from dhu_core.models import (
     DigestInput,
@@ -35,13 +36,13 @@ DIGEST_KEYS = {
     "practice_ids": "kd_practices",
 }
 DIGEST_LABELS = {
-    "title": "Title",
-    "language": "Written in",
-    "topics": "Topics",
-    "body": "Text",
-    "practice_ids": "Linked practices",
+    "title": N_("Title"),
+    "language": N_("Written in"),
+    "topics": N_("Topics"),
+    "body": N_("Text"),
+    "practice_ids": N_("Linked practices"),
 }
-SPOTLIGHT_LABELS = {"practice_id": "Practice", "analysis": "Analysis"}
+SPOTLIGHT_LABELS = {"practice_id": N_("Practice"), "analysis": N_("Analysis")}
 #: The newsletter period offered first: the last four weeks.
 NEWSLETTER_DAYS = 28
 #: Pixels of the newsletter's code blocks; its preview gets twice as many.
@@ -57,9 +58,9 @@ def digest_editor(actor: User) -> None:
     if "kd_next" in state:  # after a save: keep working on the saved digest
         state["kd_choice"] = state.pop("kd_next")
     chosen = st.selectbox(
-        "Work on",
+        _("Work on"),
         options=[NEW, *digests],
-        format_func=lambda i: "A new digest" if i == NEW else _digest_label(digests[i]),
+        format_func=lambda i: _("A new digest") if i == NEW else _digest_label(digests[i]),
         key="kd_choice",
     )
     if state.get("kd_loaded") != chosen or DIGEST_KEYS["title"] not in state:
@@ -70,30 +71,32 @@ def digest_editor(actor: User) -> None:
     editor, preview = st.columns(2)
     with editor:
         with forms.field(DIGEST_FORM, "title"):
-            st.text_input("Title *", key="kd_title")
+            st.text_input(_("Title *"), key="kd_title")
         practice_form.text_language_select(DIGEST_FORM, DIGEST_KEYS["language"])
         with forms.field(DIGEST_FORM, "topics"):
             st.multiselect(
-                "Topics *",
+                _("Topics *"),
                 options=sorted(set(cached.digest_topics()) | set(state["kd_topics"])),
                 accept_new_options=True,
-                placeholder="Choose or type a topic, such as ehds",
+                placeholder=_("Choose or type a topic, such as ehds"),
                 key="kd_topics",
             )
         with forms.field(DIGEST_FORM, "body"):
             st.text_area(
-                "Text *",
+                _("Text *"),
                 height=320,
                 key="kd_body",
-                help="Markdown: **bold**, *italic*, ## headings, lists, [links](https://…), "
-                "tables. HTML and pictures are not shown.",
+                help=_(
+                    "Markdown: **bold**, *italic*, ## headings, lists, [links](https://…), "
+                    "tables. HTML and pictures are not shown."
+                ),
             )
         with forms.field(DIGEST_FORM, "practice_ids"):
             _practice_picker()
     with preview:
-        st.markdown("**Preview**")
+        st.markdown(_("**Preview**"))
         with st.container(border=True):
-            st.markdown(f"#### {md_escape(state['kd_title']) or 'Untitled'}")
+            st.markdown("#### " + (md_escape(state["kd_title"]) or _("Untitled")))
             knowledge_view.digest(
                 DigestView(
                     id=NEW,
@@ -112,12 +115,12 @@ def digest_editor(actor: User) -> None:
     is_published = chosen != NEW and digests[chosen].status == "published"
     save, publish = st.columns(2)
     save_clicked = save.button(
-        "Save changes" if is_published else "Save draft", icon=":material/save:"
+        _("Save changes") if is_published else _("Save draft"), icon=":material/save:"
     )
     publish_clicked = not is_published and publish.button(
-        "Publish", type="primary", icon=":material/publish:"
+        _("Publish"), type="primary", icon=":material/publish:"
     )
-    forms.error_summary(DIGEST_FORM, DIGEST_LABELS)
+    forms.error_summary(DIGEST_FORM, {name: _(label) for name, label in DIGEST_LABELS.items()})
     if save_clicked or publish_clicked:
         try:
             data = DigestInput(**_digest_values())
@@ -136,8 +139,8 @@ def digest_editor(actor: User) -> None:
             st.warning(str(conflict), icon=":material/sync_problem:")
             st.stop()
         forms.clear_errors(DIGEST_FORM)
-        done = "Published" if publish_clicked else "Saved"
-        state[MESSAGE] = f"{done}: {md_escape(data.title)}"
+        done = _("Published: {title}") if publish_clicked else _("Saved: {title}")
+        state[MESSAGE] = done.format(title=md_escape(data.title))
         state["kd_next"] = saved_id
         st.rerun()
 
@@ -147,7 +150,8 @@ def _digest_values() -> dict:
 
 
 def _digest_label(item: DigestView) -> str:
-    return f"{item.title} ({'published' if item.status == 'published' else 'draft'})"
+    status = _("published") if item.status == "published" else _("draft")
+    return f"{item.title} ({status})"
 
 
 def _load_digest(item: DigestView | None) -> None:
@@ -166,17 +170,21 @@ def _load_digest(item: DigestView | None) -> None:
 
 def _practice_picker() -> None:
     """Linked practices: search the catalogue, pick from the matches; picked ones stay."""
-    text = st.text_input("Find practices to link", key="kd_search").strip()
+    text = st.text_input(_("Find practices to link"), key="kd_search").strip()
     found = cached.search(CatalogueQuery(text=text, page_size=20)).practices if text else []
     if text:
-        st.caption(f"Published practices matching “{md_escape(text)}”: {len(found)}.")
+        st.caption(
+            _("Published practices matching “{text}”: {count}.").format(
+                text=md_escape(text), count=i18n.format_number(len(found))
+            )
+        )
     titles = cached.practice_titles(st.session_state["kd_practices"])
     titles |= {p.id: p.title for p in found}
     st.multiselect(
-        "Linked practices",
+        _("Linked practices"),
         options=list(titles),
-        format_func=lambda i: titles.get(i, f"practice {i}"),
-        placeholder="Search above, then choose",
+        format_func=lambda i: titles.get(i) or _("practice {id}").format(id=i),
+        placeholder=_("Search above, then choose"),
         key="kd_practices",
     )
 
@@ -188,7 +196,7 @@ def spotlight_editor(actor: User) -> None:
         title, remove = st.columns([4, 1])
         with title:
             practice_view.link(practice.id, practice.title)
-        if remove.button("Remove", key=f"unfeature-{practice.id}"):
+        if remove.button(_("Remove"), key=f"unfeature-{practice.id}"):
             try:
                 with db.session_scope() as session:
                     knowledge.unfeature_practice(
@@ -197,39 +205,47 @@ def spotlight_editor(actor: User) -> None:
             except StateConflict as conflict:
                 remove.warning(str(conflict), icon=":material/sync_problem:")
             else:
-                state[MESSAGE] = f"Removed from the spotlights: {md_escape(practice.title)}"
+                state[MESSAGE] = _("Removed from the spotlights: {title}").format(
+                    title=md_escape(practice.title)
+                )
                 st.rerun()
 
-    st.markdown("**Feature a practice**")
-    text = st.text_input("Find a published practice at maturity 3 or higher", key="ks_search")
+    st.markdown(_("**Feature a practice**"))
+    text = st.text_input(_("Find a published practice at maturity 3 or higher"), key="ks_search")
     query = CatalogueQuery(text=text.strip(), maturities=(3, 4, 5), page_size=20)
     chosen = cached.linked_practices([state["ks_practice"]] if state.get("ks_practice") else [])
     options = {
-        p.id: f"{p.title} · {p.owner_organisation} · maturity {p.maturity}"
+        p.id: " · ".join(
+            (p.title, p.owner_organisation, _("maturity {level}").format(level=p.maturity))
+        )
         for p in [*chosen, *cached.search(query).practices]
     }
     forms.revalidate(SPOTLIGHT_FORM, _spotlight_values())
     with forms.field(SPOTLIGHT_FORM, "practice_id"):
         st.selectbox(
-            "Practice *",
+            _("Practice *"),
             options=list(options),
             format_func=options.get,
             index=None,
-            placeholder="Choose…",
+            placeholder=_("Choose…"),
             key="ks_practice",
         )
     with forms.field(SPOTLIGHT_FORM, "analysis"):
         st.text_area(
-            "Analysis *",
+            _("Analysis *"),
             key="ks_analysis",
-            help="Why it is mature, the evidence of its results, and what transferring it "
-            "takes. Markdown is allowed.",
+            help=_(
+                "Why it is mature, the evidence of its results, and what transferring it "
+                "takes. Markdown is allowed."
+            ),
         )
     if state.get("ks_analysis"):
         with st.container(border=True):
             knowledge_view.rich_text(state["ks_analysis"])
-    clicked = st.button("Feature it", type="primary", icon=":material/star:")
-    forms.error_summary(SPOTLIGHT_FORM, SPOTLIGHT_LABELS)
+    clicked = st.button(_("Feature it"), type="primary", icon=":material/star:")
+    forms.error_summary(
+        SPOTLIGHT_FORM, {name: _(label) for name, label in SPOTLIGHT_LABELS.items()}
+    )
     if clicked:
         try:
             data = SpotlightInput(**_spotlight_values())
@@ -246,7 +262,7 @@ def spotlight_editor(actor: User) -> None:
         forms.clear_errors(SPOTLIGHT_FORM)
         for key in ("ks_practice", "ks_analysis", "ks_search"):
             del state[key]
-        state[MESSAGE] = f"In the spotlight now: {md_escape(title)}"
+        state[MESSAGE] = _("In the spotlight now: {title}").format(title=md_escape(title))
         st.rerun()
 
 
@@ -261,15 +277,15 @@ def newsletter_composer(actor: User) -> None:
     state = st.session_state
     today = utcnow().date()
     period = st.date_input(
-        "Period",
+        _("Period"),
         value=(today - timedelta(days=NEWSLETTER_DAYS), today),
         max_value=today,
         key="kn_period",
-        help="Days in UTC, both included.",
+        help=_("Days in UTC, both included."),
     )
-    if st.button("Compose the newsletter", type="primary", icon=":material/mail:"):
+    if st.button(_("Compose the newsletter"), type="primary", icon=":material/mail:"):
         if len(period) != 2:
-            st.warning("Choose the first and the last day of the period.")
+            st.warning(_("Choose the first and the last day of the period."))
             return
         state["kn_newsletter"] = newsletter.compose(
             actor=actor, since=period[0], until=period[1], base_url=addresses.app_url("knowledge")
@@ -279,20 +295,26 @@ def newsletter_composer(actor: User) -> None:
         return
     counts = letter.counts
     st.caption(
-        f"{counts['practices']} new practices, {counts['digests']} digests and "
-        f"{counts['spotlights']} spotlights. Paste the HTML into your newsletter tool as its "
-        "e-mail body, or the Markdown where it takes Markdown."
+        _(
+            "{practices} new practices, {digests} digests and {spotlights} spotlights. Paste "
+            "the HTML into your newsletter tool as its e-mail body, or the Markdown where it "
+            "takes Markdown."
+        ).format(
+            practices=i18n.format_number(counts["practices"]),
+            digests=i18n.format_number(counts["digests"]),
+            spotlights=i18n.format_number(counts["spotlights"]),
+        )
     )
     html_column, markdown_column = st.columns(2)
     html_column.download_button(
-        "Download HTML",
+        _("Download HTML"),
         letter.html,
         file_name="dhu-newsletter.html",
         mime="text/html",
         icon=":material/download:",
     )
     markdown_column.download_button(
-        "Download Markdown",
+        _("Download Markdown"),
         letter.markdown,
         file_name="dhu-newsletter.md",
         mime="text/markdown",
@@ -302,7 +324,7 @@ def newsletter_composer(actor: User) -> None:
     st.code(letter.html, language="html", height=NEWSLETTER_HEIGHT)
     with st.expander("Markdown"):
         st.code(letter.markdown, language="markdown", height=NEWSLETTER_HEIGHT)
-    st.markdown("**Preview**")
+    st.markdown(_("**Preview**"))
     with st.container(border=True, height=2 * NEWSLETTER_HEIGHT):
         # Its user text is escaped by the template; st.html sanitises again and runs no script.
         st.html(letter.html)

@@ -185,15 +185,17 @@ def join_requests_panel(user: User) -> None:
         with st.container(border=True):
             st.markdown(
                 _(
-                    "**{name}** ({username}, {email}) asks to join **{organisation}** ({country})"
+                    "**{name}** ({username}, {email}) asks to join **{organisation}** "
+                    "({country}) · {date} {time} UTC"
                 ).format(
                     name=md_escape(request.display_name),
                     username=md_escape(request.username),
                     email=md_escape(request.email),
                     organisation=md_escape(request.organisation),
                     country=geo.country_name(request.country),
+                    date=format_date(request.created_at),
+                    time=f"{request.created_at:%H:%M}",
                 )
-                + f" · {format_date(request.created_at)} {request.created_at:%H:%M} UTC"
             )
             columns = st.columns(2)
             for column, label, approving in zip(

@@ -203,11 +203,11 @@ def outbox_section(admin: User) -> None:
         or _("No e-mail yet.")
     )
     for title, rows in (
-        (_("Waiting"), view.waiting),
-        (_("Failed or unknown"), view.needs_a_look),
+        (_("**Waiting**"), view.waiting),
+        (_("**Failed or unknown**"), view.needs_a_look),
     ):
         if rows:
-            st.markdown(f"**{title}**")
+            st.markdown(title)
             st.dataframe(_table(rows), hide_index=True)
     if view.needs_a_look:
         chosen = st.selectbox(
