@@ -62,6 +62,7 @@ COLUMN_LABELS = {
     "contact_email": N_("Contact e-mail"),
     "start_year": N_("Start year"),
     "transferable": N_("Willing to transfer"),
+    "text_language": N_("Written in"),
 }
 FORMATS = ("csv", "xlsx")
 

@@ -104,7 +104,7 @@ def test_dates_numbers_and_labels_are_written_the_readers_way():
     reminder, closing = _render("freshness-reminder", "de"), _render("call-confirmation", "fr")
 
     assert "15.000 EUR" in decision.text and "82,5 von 100" in decision.text
-    assert "Zuschlag erteilt" in decision.subject  # the outcome's label, from the catalogue
+    assert "Vergeben" in decision.subject  # the outcome's label, from the catalogue
     assert "Vereinbart" in status.text and "In der engeren Wahl" in status.text  # code list
     assert "1. März 2025" in reminder.text and "1. März 2026" in reminder.text
     assert "15 décembre 2026, 17:00 UTC" in closing.text

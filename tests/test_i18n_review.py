@@ -51,7 +51,7 @@ def test_the_review_page_in_german(app_data):
     reasons = next(box for box in at.selectbox if box.label == "Ablehnungsgrund")
     assert reasons.placeholder == "Grund wählen …"
     assert "Keine Praktik der digitalen Gesundheit" in reasons.options
-    assert {"Freigeben", "Ablehnen"} <= {button.label for button in at.button}
+    assert {"Annehmen", "Ablehnen"} <= {button.label for button in at.button}
     assert "Notiz an den Inhaber" in [area.label for area in at.text_area]
     assert english_left(at) == []
     # A refusal of the service (no reason given) is shown in German.
@@ -96,7 +96,7 @@ def test_the_administration_page_in_german(app_data):
     assert "E-Mail-Postausgang" in headings
     outbox = [c.value for c in at.caption if c.value == "Noch keine E-Mail." or ": " in c.value]
     assert outbox and ("Noch keine E-Mail." in outbox or "wartet auf Versand: " in outbox[0])
-    assert any(info.value.startswith("Es ist kein Mailserver gesetzt") for info in at.info)
+    assert any(info.value.startswith("Es ist kein Mailserver eingestellt") for info in at.info)
     assert list(at.dataframe[0].value.columns) == [
         "Benutzername",
         "Name",
@@ -254,7 +254,7 @@ def test_a_spreadsheet_downloaded_from_a_german_page_has_german_headers(app_data
     data = made[buttons["CSV"].deferred_file_id]()
     header = next(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert header[:5] == ["Titel", "Zusammenfassung", "Art der Praktik", "Reife", "Einsatzländer"]
-    assert header[-1] == "Zur Weitergabe bereit"
+    assert header[-2:] == ["Zur Weitergabe bereit", "Sprache des Textes"]
     workbook = made[buttons["XLSX"].deferred_file_id]()
     [first, *_] = import_file.read_rows(io.BytesIO(workbook), format="xlsx")
     assert set(first) == set(import_file.COLUMNS)  # such a file can be imported again
