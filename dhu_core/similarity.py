@@ -36,7 +36,9 @@ def practice_text(title: str | None, summary: str | None) -> str:
 class TextModel:
     """TF-IDF vectors of indexed texts, and of any other text in their vocabulary."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], *, by_term_dtype: type = np.float64) -> None:
+        """`by_term_dtype`: that of `by_term`'s weights (float32 where they only pick the texts
+        to score again from `matrix`, as the matching index does)."""
         known_words: set[str] = set()
 
         def analyse(text: str) -> list[str]:
@@ -61,6 +63,15 @@ class TextModel:
         self._df = np.bincount(self.matrix.indices, minlength=self.matrix.shape[1])
         # Terms x texts: a lookup then touches only the texts sharing a term with it.
         self.by_term = self.matrix.T.tocsr()
+        if by_term_dtype != self.by_term.dtype:
+            self.by_term = sparse.csr_matrix(
+                (
+                    self.by_term.data.astype(by_term_dtype),
+                    self.by_term.indices,
+                    self.by_term.indptr,
+                ),
+                shape=self.by_term.shape,
+            )
         # scikit-learn's smoothed idf of a term that one text has, as if that text were indexed.
         self._unseen_idf = _idf(len(texts) + 1, 1)
 
