@@ -81,7 +81,7 @@ def worker_ports(first: int, workers: int) -> list[int]:
 
 #: Arenas of glibc's allocator in an app process. Streamlit runs every page in a thread of its
 #: own, and glibc gives threads up to 8 arenas per core, each keeping the memory freed in it:
-#: with 2, an app process at 100,000 practices held 30-60 MB less after every role's tour
+#: with 2, an app process at 100,000 practices held 10-60 MB less after each role's tour
 #: (`python -m dhu_core.bench_memory`).
 MALLOC_ARENAS = 2
 
