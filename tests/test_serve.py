@@ -76,7 +76,7 @@ def test_the_processes_trust_the_local_nginx_unless_told_otherwise():
 
 
 def test_app_processes_hold_glibc_to_few_arenas():
-    """Each thread's arena keeps what was freed in it (30-60 MB at 100,000 practices)."""
+    """Each thread's arena keeps what was freed in it (10-60 MB at 100,000 practices)."""
     assert serve.worker_environment({})["MALLOC_ARENA_MAX"] == "2"
     assert serve.worker_environment({"MALLOC_ARENA_MAX": "4"})["MALLOC_ARENA_MAX"] == "4"
 
