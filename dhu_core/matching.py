@@ -17,7 +17,6 @@ from datetime import datetime
 import numpy as np
 from babel.lists import format_list
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -644,7 +643,9 @@ class MatchingIndex:
 
     def __init__(self, practices: Sequence[PracticeProfile]) -> None:
         indexed = sorted((p for p in practices if is_open_for_twinning(p)), key=lambda p: p.id)
-        self.text = TextModel([p.text for p in indexed])
+        # Its terms x texts weights only pick the pairs to score again (see `_Scoring`): kept in
+        # float32 once rather than in float64 and copied to float32 by every ranking.
+        self.text = TextModel([p.text for p in indexed], by_term_dtype=np.float32)
         self._layout = _Layout(indexed)
         self._table = _PracticeTable(indexed)
         self._full = np.flatnonzero(self._table.free_capacity() == 0)
@@ -839,10 +840,12 @@ class _Scoring:
         if self.with_text:
             self.statements32 = self.statements.astype(np.float32)
             by_term = index.text.by_term
-            self.by_term32 = sparse.csr_matrix(
-                (by_term.data.astype(np.float32), by_term.indices, by_term.indptr),
-                shape=by_term.shape,
-            )
+            self.by_term32 = by_term
+            if by_term.dtype != np.float32:  # a text model made for another use
+                self.by_term32 = sparse.csr_matrix(
+                    (by_term.data.astype(np.float32), by_term.indices, by_term.indptr),
+                    shape=by_term.shape,
+                )
         self.own = [index._table.rows_of(need.organisation_id) for need in needs]
         self.full = index._full if available_only else np.zeros(0, dtype=np.intp)
         self.width = len(index)
@@ -1047,6 +1050,10 @@ def allocate(
     """The (need, practice) pairs of highest total score: each need at most once, each practice
     at most its capacity (none when not in `capacities`), at most `places` pairs in all.
     """
+    # Imported here: SciPy's optimiser holds 26 MB in a process, which only a call's
+    # allocation needs (measured with `python -m dhu_core.bench_memory`).
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     pairs = [
         (pair, score)
         for pair, score in scores.items()

@@ -36,7 +36,9 @@ def practice_text(title: str | None, summary: str | None) -> str:
 class TextModel:
     """TF-IDF vectors of indexed texts, and of any other text in their vocabulary."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], *, by_term_dtype: type = np.float64) -> None:
+        """`by_term_dtype`: that of `by_term`'s weights (float32 where they only pick the texts
+        to score again from `matrix`, as the matching index does)."""
         known_words: set[str] = set()
 
         def analyse(text: str) -> list[str]:
@@ -61,6 +63,15 @@ class TextModel:
         self._df = np.bincount(self.matrix.indices, minlength=self.matrix.shape[1])
         # Terms x texts: a lookup then touches only the texts sharing a term with it.
         self.by_term = self.matrix.T.tocsr()
+        if by_term_dtype != self.by_term.dtype:
+            self.by_term = sparse.csr_matrix(
+                (
+                    self.by_term.data.astype(by_term_dtype),
+                    self.by_term.indices,
+                    self.by_term.indptr,
+                ),
+                shape=self.by_term.shape,
+            )
         # scikit-learn's smoothed idf of a term that one text has, as if that text were indexed.
         self._unseen_idf = _idf(len(texts) + 1, 1)
 
@@ -212,7 +223,9 @@ class SimilarityIndex:
 
     def __init__(self, ids: list[int], texts: Sequence[str]) -> None:
         self._ids = np.asarray(ids, dtype=np.int64)
-        self._row = {practice_id: row for row, practice_id in enumerate(ids)}
+        # The rows in id order, when the ids are not given in that order (`build` gives them).
+        ordered = bool(np.all(self._ids[1:] > self._ids[:-1]))
+        self._by_id = None if ordered else np.argsort(self._ids, kind="stable")
         self.model = TextModel(texts)
 
     def __len__(self) -> int:
@@ -246,18 +259,31 @@ class SimilarityIndex:
         if not self.model.fitted:
             return []
         rows, scores = self.model.similarities_as_indexed(
-            practice_text(title, summary), replacing=self._row.get(replacing)
+            practice_text(title, summary), replacing=self._row(replacing)
         )
         excluded = {*exclude_ids, replacing} - {None}
         return self._nearest(rows, scores, k=k, exclude_ids=excluded)
 
     def similar_to_practice(self, practice_id: int, *, k: int = 5) -> list[tuple[int, float]]:
         """The `k` practices most similar to an indexed one (never itself); [] if not indexed."""
-        row = self._row.get(practice_id)
+        row = self._row(practice_id)
         if row is None:
             return []
         scores = (self.model.matrix[row] @ self.model.by_term).tocsr()
         return self._nearest(scores.indices, scores.data, k=k, exclude_ids={practice_id})
+
+    def _row(self, practice_id: int | None) -> int | None:
+        """The row of an indexed practice, None when it is not indexed: found in the ids (in
+        increasing order) rather than kept in a dict, which held 10 MB at 100,000 practices."""
+        if practice_id is None:
+            return None
+        if self._by_id is None:
+            row = int(np.searchsorted(self._ids, practice_id))
+        else:  # the last of equal ids, as a dict of them kept
+            ordered = self._ids[self._by_id]
+            at = int(np.searchsorted(ordered, practice_id, side="right")) - 1
+            row = int(self._by_id[at]) if at >= 0 else len(self._ids)
+        return row if row < len(self._ids) and self._ids[row] == practice_id else None
 
     def _nearest(
         self, rows: np.ndarray, values: np.ndarray, *, k: int, exclude_ids: set[int]

@@ -75,6 +75,12 @@ def test_the_processes_trust_the_local_nginx_unless_told_otherwise():
     assert serve.worker_environment(given)["DHU_TRUSTED_PROXIES"] == "10.0.0.5"
 
 
+def test_app_processes_hold_glibc_to_few_arenas():
+    """Each thread's arena keeps what was freed in it (10-60 MB at 100,000 practices)."""
+    assert serve.worker_environment({})["MALLOC_ARENA_MAX"] == "2"
+    assert serve.worker_environment({"MALLOC_ARENA_MAX": "4"})["MALLOC_ARENA_MAX"] == "4"
+
+
 def test_the_connection_pool_of_each_process_is_set_by_the_environment(
     settings_from, postgresql_url
 ):

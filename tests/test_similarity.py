@@ -267,3 +267,40 @@ def test_app_pages_do_not_import_scikit_learn():
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "False"
+
+
+def test_the_index_keeps_little_beside_its_text_model():
+    """Its rows are found among the ids: a dict of id -> row held ~110 bytes per practice
+    (10 MB at 100,000 practices, `bench_memory.deep_size`)."""
+    from dhu_core.bench_memory import deep_size
+
+    count = 5000
+    index = SimilarityIndex(list(range(1, count + 1)), ["heart failure telemonitoring"] * count)
+    assert deep_size(index) - deep_size(index.model) < 16 * count
+    [(found, score)] = index.similar_to_practice(1, k=1)
+    assert found != 1 and score == pytest.approx(1.0)
+    assert index.similar_to_practice(count + 1) == []
+
+
+def test_a_row_is_found_for_ids_given_in_any_order():
+    texts = ["heart failure telemonitoring", "heart failure telemonitoring at home", "cancer"]
+    index = SimilarityIndex([7, 3, 5], texts)
+    assert [i for i, _ in index.similar_to_practice(3)] == [7]
+    assert [i for i, _ in index.similar_to_practice(7)] == [3]
+    assert index.similar_to_practice(4) == []
+
+
+def test_app_pages_do_not_import_the_optimiser():
+    """SciPy's optimiser holds ~26 MB in every app process; only a call's allocation uses it."""
+    modules = [
+        "dhu_core.ui.cached",
+        "dhu_core.twinning",
+        "dhu_core.calls.award",
+        "dhu_core.matching",
+    ]
+    code = (
+        f"import sys; import {', '.join(modules)}; "
+        "print(any(m.startswith('scipy.optimize') for m in sys.modules))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "False"
