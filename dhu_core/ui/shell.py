@@ -28,6 +28,20 @@ from dhu_core.ui import auth, cached, language
 ICON = str(Path(__file__).parent / "assets" / "icon.png")
 STYLESHEET = Path(__file__).parent / "assets" / "app.css"
 VISITOR = "visitor"
+#: The sign-in cookie's component is an iframe of no height, which the Tab key stopped on with
+#: nothing to show (WCAG 2.4.7): out of the tab order, now and whenever it is drawn again.
+KEYBOARD_SCRIPT = """<script>
+(() => {
+  if (window.dhuKeyboard) return;
+  window.dhuKeyboard = true;
+  const hide = () => document.querySelectorAll("iframe[data-testid=stCustomComponentV1]")
+    .forEach(frame => {
+      if (frame.getBoundingClientRect().height < 1 && frame.tabIndex !== -1) frame.tabIndex = -1;
+    });
+  new MutationObserver(hide).observe(document.body, {childList: true, subtree: true});
+  hide();
+})();
+</script>"""
 PLATFORM = "DHU Platform"
 
 
@@ -216,6 +230,7 @@ def run_page(page) -> None:
     under it; an unexpected error is logged with an id, and only the id is shown."""
     tab_title(page.title)  # already in the page's language (navigation)
     st.html(STYLESHEET)
+    st.html(KEYBOARD_SCRIPT, unsafe_allow_javascript=True)
     content = st.container()
     # Drawn before the page runs, under the page's container: a page that stops early (the
     # sign-in form of a protected page) or fails keeps its footer.
