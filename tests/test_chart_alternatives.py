@@ -144,3 +144,20 @@ def test_the_text_alternatives_in_german(app_data):
     headers = {name for table in at.table for name in [table.value.index.name, *table.value]}
     assert {"Art", "Praktiken", "Reife", "Jahr", "Gesamt", "Gesundheitsbereich"} <= headers
     assert english_left(at) == []
+
+
+def test_the_map_lists_its_twinning_arcs_in_words(embedded_app):
+    """The arcs' colours say which way a twinning runs: the table under the map says it too."""
+    at = _map_page()
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    arcs = next(layer for layer in deck["layers"] if layer["id"] == "twinnings")["data"]
+    expander = next(e for e in at.expander if e.label == "The map's twinnings")
+    table = expander.table[0].value.reset_index()
+
+    assert len(table) == len(arcs) > 0
+    rows = {(r.Practice, r.From, r.To, r.State) for r in table.itertuples()}
+    for arc in arcs:
+        ends, state = arc["detail"].rsplit(" · ", 1)
+        origin, adopter = ends.split(" → ")
+        assert (arc["title"], origin, adopter, state) in rows
+    assert any("twice as wide" in caption.value for caption in at.caption)

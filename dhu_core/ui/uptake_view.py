@@ -145,6 +145,16 @@ def uptake_map(data: uptake.Uptake, metric: str) -> None:
     )
     with st.expander(_("The map's figures as a table"), icon=":material/table:"):
         figures_table(data.countries)
+    arcs = maps.twinning_table(data.twinnings)
+    if len(arcs):
+        st.caption(
+            _(
+                "A completed twinning's arc is twice as wide as one under way; every twinning "
+                "drawn is listed, with its direction and state, under “The map's twinnings”."
+            )
+        )
+        with st.expander(_("The map's twinnings"), icon=":material/table:"):
+            st.table(arcs.set_index(arcs.columns[0]))
     download(data.countries, "uptake-by-country")
 
 
