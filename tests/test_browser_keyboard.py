@@ -160,16 +160,59 @@ def choose(keys: Keyboard, label: str, option: str, *, several: bool = False) ->
     settle(keys.page)
 
 
+#: What a control says is wrong with it: aria-invalid and the texts its aria-describedby names.
+DESCRIBED = """control => ({
+  invalid: control.getAttribute("aria-invalid"),
+  description: (control.getAttribute("aria-describedby") || "").split(/\\s+/).filter(Boolean)
+    .map(id => document.getElementById(id)?.innerText.trim() || "").join(" "),
+})"""
+
+
+def described(locator) -> dict:
+    return locator.evaluate(DESCRIBED)
+
+
+def submit_empty_form(keys: Keyboard) -> None:
+    """Submit the empty form: each message names its field, sits right under it and is tied to
+    its control (aria-describedby), and the focus goes to the first field to correct."""
+    page = keys.page
+    keys.tab_to(re.compile(r"Submit for review$"))
+    keys.press("Enter")
+    page.get_by_text("Please correct").wait_for(timeout=30_000)
+    page.wait_for_function("document.activeElement.getAttribute('aria-label') === 'Title *'")
+    settle(page)
+    title = page.get_by_role("textbox", name="Title *")
+    assert described(title) == {
+        "invalid": "true",
+        "description": "Title needs at least 3 characters",
+    }
+    countries = page.get_by_role("combobox", name="Countries of deployment *")
+    assert described(countries) == {
+        "invalid": "true",
+        "description": "Countries of deployment: Name at least one country where it is deployed",
+    }
+    assert described(page.get_by_role("textbox", name="Description")) == {
+        "invalid": None,
+        "description": "",
+    }
+
+
 def register_by_keyboard(keys: Keyboard) -> None:
     page = keys.page
     open_from_menu(keys, "Register a practice", "Register a practice")
-    keys.tab_to("Title *")
+    submit_empty_form(keys)
+    keys.check()  # the focus moved to the title
     keys.type(f"{WORD} home monitoring")
     keys.tab_to("Summary *")
     keys.type(f"{WORD} lets nurses follow heart patients at home with a tablet and a scale.")
     keys.press("Tab")  # leaving the field keeps its text (a run of the page)
     settle(page)
     keys.check()
+    # Corrected, a field's message goes, and with it what tied the message to the field.
+    assert described(page.get_by_role("textbox", name="Title *")) == {
+        "invalid": None,
+        "description": "",
+    }
     choose(keys, "Type of practice *", "App")
     keys.tab_to(re.compile(r"^1 · "))  # the first maturity level; the arrows move in the group
     keys.press("ArrowDown")

@@ -28,18 +28,58 @@ from dhu_core.ui import auth, cached, language
 ICON = str(Path(__file__).parent / "assets" / "icon.png")
 STYLESHEET = Path(__file__).parent / "assets" / "app.css"
 VISITOR = "visitor"
-#: The sign-in cookie's component is an iframe of no height, which the Tab key stopped on with
-#: nothing to show (WCAG 2.4.7): out of the tab order, now and whenever it is drawn again.
-KEYBOARD_SCRIPT = """<script>
+#: Run once per browser tab, and again whenever Streamlit redraws part of the page:
+#: - the sign-in cookie's component is an iframe of no height, which the Tab key stopped on with
+#:   nothing to show (WCAG 2.4.7): out of the tab order;
+#: - a form field's message (forms.field: the block `st-key-field-…` holds the control and the
+#:   error under it) is tied to its control with aria-describedby and aria-invalid, which
+#:   Streamlit cannot set (WCAG 3.3.1, 1.3.1); they go when the message does.
+PAGE_SCRIPT = """<script>
 (() => {
-  if (window.dhuKeyboard) return;
-  window.dhuKeyboard = true;
-  const hide = () => document.querySelectorAll("iframe[data-testid=stCustomComponentV1]")
+  if (window.dhuPageScript) return;
+  window.dhuPageScript = true;
+  const CONTROLS = "input:not([type=hidden]):not([type=radio]):not([type=checkbox]), textarea, "
+    + "[role=radiogroup], [data-testid=stCheckbox] input";
+  const frames = () => document.querySelectorAll("iframe[data-testid=stCustomComponentV1]")
     .forEach(frame => {
       if (frame.getBoundingClientRect().height < 1 && frame.tabIndex !== -1) frame.tabIndex = -1;
     });
-  new MutationObserver(hide).observe(document.body, {childList: true, subtree: true});
-  hide();
+  const describe = () => document.querySelectorAll("[class*='st-key-field-']").forEach(block => {
+    const key = [...block.classList].find(name => name.startsWith("st-key-field-"));
+    const id = "dhu-" + key.slice("st-key-".length) + "-error";
+    // The message's text, without the name of its icon.
+    const texts = block.querySelectorAll("[data-testid=stAlert] [data-testid=stMarkdownContainer]");
+    const alert = [...texts].pop();
+    if (alert && alert.id !== id) alert.id = id;
+    block.querySelectorAll(CONTROLS).forEach(control => {
+      const ids = (control.getAttribute("aria-describedby") || "").split(/\\s+/)
+        .filter(token => token && token !== id);
+      if (alert) ids.push(id);
+      const described = ids.join(" ");
+      if ((control.getAttribute("aria-describedby") || "") !== described) {
+        if (described) control.setAttribute("aria-describedby", described);
+        else control.removeAttribute("aria-describedby");
+      }
+      if (alert && control.getAttribute("aria-invalid") !== "true") {
+        control.setAttribute("aria-invalid", "true");
+        control.dataset.dhuInvalid = "true";
+      } else if (!alert && control.dataset.dhuInvalid) {
+        control.removeAttribute("aria-invalid");
+        delete control.dataset.dhuInvalid;
+      }
+    });
+  });
+  let queued = false;
+  const update = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; frames(); describe(); });
+  };
+  new MutationObserver(update).observe(document.body, {
+    childList: true, subtree: true, attributes: true,
+    attributeFilter: ["aria-describedby", "aria-invalid"],
+  });
+  update();
 })();
 </script>"""
 PLATFORM = "DHU Platform"
@@ -230,7 +270,7 @@ def run_page(page) -> None:
     under it; an unexpected error is logged with an id, and only the id is shown."""
     tab_title(page.title)  # already in the page's language (navigation)
     st.html(STYLESHEET)
-    st.html(KEYBOARD_SCRIPT, unsafe_allow_javascript=True)
+    st.html(PAGE_SCRIPT, unsafe_allow_javascript=True)
     content = st.container()
     # Drawn before the page runs, under the page's container: a page that stops early (the
     # sign-in form of a protected page) or fails keeps its footer.
