@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tests import axe_audit
 from tests.browser import demo_password, settle
 
 pytestmark = pytest.mark.browser
@@ -258,3 +259,31 @@ def test_a_practice_owner_works_with_the_keyboard_alone(demo_server, page):
     keys.tab_to(re.compile("Back to the catalogue$"), backwards=True)
     assert len(keys.stops) > 20
     assert not keys.invisible, "focus not visible on:\n" + "\n".join(keys.invisible)
+
+
+def test_every_chart_table_of_the_map_opens_by_keyboard(demo_server, page):
+    """Under each chart, its "Data table" opens with Tab and Enter; open, the page still has no
+    serious or critical violation (a table wider than its box scrolls by keyboard too)."""
+    url, _ = demo_server
+    axe_audit.open_page(page, url + "/map?country=EE", "Uptake map")
+    charts = "document.querySelectorAll('[data-testid=stVegaLiteChart]').length >= 8"
+    page.wait_for_function(charts, timeout=60_000)
+    keys = Keyboard(page)
+    summary = page.locator("summary", has_text="Data table")
+    expanders = page.locator("[data-testid=stExpander]").filter(has=summary)
+    count = expanders.count()
+    assert count == page.locator("[data-testid=stVegaLiteChart]").count() >= 8
+
+    for _ in range(count):
+        keys.tab_to(re.compile(r"Data table$"))
+        keys.press("Enter")
+    settle(page)
+    for index in range(count):
+        assert expanders.nth(index).locator("table").is_visible()
+    assert not keys.invisible, "focus not visible on:\n" + "\n".join(keys.invisible)
+    severe = [
+        str(v)
+        for v in axe_audit.audit_quiet_page(page, axe_audit.exclusions())
+        if v.impact in axe_audit.SEVERE
+    ]
+    assert not severe, "\n".join(severe)

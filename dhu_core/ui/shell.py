@@ -33,7 +33,8 @@ VISITOR = "visitor"
 #:   nothing to show (WCAG 2.4.7): out of the tab order;
 #: - a form field's message (forms.field: the block `st-key-field-…` holds the control and the
 #:   error under it) is tied to its control with aria-describedby and aria-invalid, which
-#:   Streamlit cannot set (WCAG 3.3.1, 1.3.1); they go when the message does.
+#:   Streamlit cannot set (WCAG 3.3.1, 1.3.1); they go when the message does;
+#: - a table (st.table) too wide or too long for its box scrolls by keyboard too (WCAG 2.1.1).
 PAGE_SCRIPT = """<script>
 (() => {
   if (window.dhuPageScript) return;
@@ -69,12 +70,20 @@ PAGE_SCRIPT = """<script>
       }
     });
   });
+  const scrollers = () => document.querySelectorAll("[data-testid=stTable] > div")
+    .forEach(box => {
+      const scrolls = box.scrollWidth > box.clientWidth + 1
+        || box.scrollHeight > box.clientHeight + 1;
+      if (scrolls && box.tabIndex !== 0) box.tabIndex = 0;
+      else if (!scrolls && box.hasAttribute("tabindex")) box.removeAttribute("tabindex");
+    });
   let queued = false;
   const update = () => {
     if (queued) return;
     queued = true;
-    requestAnimationFrame(() => { queued = false; frames(); describe(); });
+    requestAnimationFrame(() => { queued = false; frames(); describe(); scrollers(); });
   };
+  window.addEventListener("resize", update);
   new MutationObserver(update).observe(document.body, {
     childList: true, subtree: true, attributes: true,
     attributeFilter: ["aria-describedby", "aria-invalid"],
