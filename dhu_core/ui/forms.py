@@ -84,9 +84,11 @@ def field(form: str, name: str, label: str | None = None) -> Iterator[None]:
 
 def field_error(form: str, field: str, label: str | None = None) -> None:
     """The message for `field`, if any, right under its widget; it starts with the field's
-    `label` (without its required mark) when it does not name the field already."""
+    `label` (without its required mark; by default the label `error_summary` last had for it)
+    when it does not name the field already."""
     message = errors(form).get(field)
     if message:
+        label = label or st.session_state.get(f"_labels_{form}", {}).get(field)
         st.error(named(message, label), icon=":material/error:")
 
 
@@ -104,6 +106,8 @@ def error_summary(form: str, labels: dict[str, str]) -> None:
     """Next to the button that was pressed: which fields need a correction, by their labels,
     and the message about the whole form (key "form"), if any. Right after a failed submit,
     the focus moves to the first of those fields drawn with `field`."""
+    # For the fields' messages in the next run, drawn before the summary.
+    st.session_state[f"_labels_{form}"] = labels
     field_error(form, "form")
     messages = errors(form)
     wrong = [name for name in labels if name in messages]

@@ -279,7 +279,8 @@ def run_page(page) -> None:
     under it; an unexpected error is logged with an id, and only the id is shown."""
     tab_title(page.title)  # already in the page's language (navigation)
     st.html(STYLESHEET)
-    st.html(PAGE_SCRIPT, unsafe_allow_javascript=True)
+    # In the sidebar, as the language menu's script: the page's content holds no script.
+    st.sidebar.html(PAGE_SCRIPT, unsafe_allow_javascript=True)
     content = st.container()
     # Drawn before the page runs, under the page's container: a page that stops early (the
     # sign-in form of a protected page) or fails keeps its footer.
