@@ -208,8 +208,7 @@ def uptake_map(
 def _arc_layer(twinnings: pd.DataFrame) -> pdk.Layer:
     points = {code: [c.lon, c.lat] for code, c in geo.countries().items()}
     arcs = []
-    pairs = twinnings[twinnings["origin"] != twinnings["country"]]
-    pairs = pairs[pairs["origin"].isin(points) & pairs["country"].isin(points)]
+    pairs = _drawn(twinnings)
     for (origin, country), group in pairs.groupby(["origin", "country"]):
         # Twinnings between the same two countries fan out, so that each one can be seen.
         spread = min(12.0, 60.0 / len(group))
@@ -245,6 +244,36 @@ def _arc_layer(twinnings: pd.DataFrame) -> pdk.Layer:
         width_min_pixels=2,
         pickable=True,
         auto_highlight=True,
+    )
+
+
+def _drawn(twinnings: pd.DataFrame) -> pd.DataFrame:
+    """The twinnings drawn as arcs: between two countries of the map."""
+    shown = set(geo.countries())
+    pairs = twinnings[twinnings["origin"] != twinnings["country"]]
+    return pairs[pairs["origin"].isin(shown) & pairs["country"].isin(shown)]
+
+
+def twinning_table(twinnings: pd.DataFrame) -> pd.DataFrame:
+    """The map's arcs in words (WCAG 1.4.1: the arc's colours alone say which way it runs): a
+    row per twinning between two countries, with its practice, from whom, to whom and its
+    state."""
+    pairs = _drawn(twinnings).sort_values(
+        ["origin", "country", "title"], key=lambda c: c.astype(str)
+    )
+    return pd.DataFrame(
+        {
+            _("Practice"): [_text(title) for title in pairs["title"]],
+            _("From"): [
+                f"{_text(row.originator)} ({geo.country_name(row.origin)})"
+                for row in pairs.itertuples()
+            ],
+            _("To"): [
+                f"{_text(row.adopter)} ({geo.country_name(row.country)})"
+                for row in pairs.itertuples()
+            ],
+            _("State"): [_(TWINNING_STATES.get(status, status)) for status in pairs["status"]],
+        }
     )
 
 

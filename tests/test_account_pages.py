@@ -57,8 +57,8 @@ def test_sign_up_refuses_a_password_longer_than_72_bytes_next_to_its_field(app, 
 
     assert not app.exception
     assert [e.value for e in app.error] == [
-        "Use at most 72 bytes: 72 plain letters, digits or spaces; an accented letter or a "
-        "symbol may count as 2 to 4",
+        "Password: Use at most 72 bytes: 72 plain letters, digits or spaces; an accented letter "
+        "or a symbol may count as 2 to 4",
         "Please correct 1 field: Password",
     ]
     assert not app.success

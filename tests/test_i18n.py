@@ -350,7 +350,8 @@ def test_registering_a_practice_in_german(app_data):
     messages = [error.value for error in at.error]
     assert "Titel: mindestens 3 Zeichen nötig" in messages
     assert "Wählen Sie die Art der Praktik" in messages
-    assert "Nennen Sie mindestens ein Land, in dem sie eingesetzt wird" in messages
+    # A message that does not name its field starts with the field's label.
+    assert "Einsatzländer: Nennen Sie mindestens ein Land, in dem sie eingesetzt wird" in messages
     assert english_left(at) == []
 
 

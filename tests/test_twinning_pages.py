@@ -35,7 +35,7 @@ def test_a_need_with_errors_shows_them_next_to_the_fields(owner):
     owner.button(key="FormSubmitter:need-State this need").click().run()
     messages = [e.value.lower() for e in owner.error]
     assert any("problem statement needs at least 20 characters" in m for m in messages)
-    assert "choose the country" in messages
+    assert "country where it will be adopted: choose the country" in messages  # names its field
     assert owner.text_area(key="need_problem_statement").value == "too short"
 
 

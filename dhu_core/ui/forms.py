@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import streamlit as st
 from pydantic import BaseModel, ValidationError
 
-from dhu_core.i18n import ngettext
+from dhu_core.i18n import _, ngettext
 from dhu_core.models import field_errors
 
 #: Numbers the failed submits, so that each one's focus script is new to the browser and runs.
@@ -73,25 +73,41 @@ def revalidate(form: str, values: dict) -> None:
 
 
 @contextmanager
-def field(form: str, name: str) -> Iterator[None]:
+def field(form: str, name: str, label: str | None = None) -> Iterator[None]:
     """The widgets of one field of `form`, with its message right under them; the block is
-    where `error_summary` moves the focus."""
+    where `error_summary` moves the focus. Given its `label`, the message names the field
+    (shell.PAGE_SCRIPT ties it to the field's control with aria-describedby)."""
     with st.container(key=_field_key(form, name)):
         yield
-        field_error(form, name)
+        field_error(form, name, label)
 
 
-def field_error(form: str, field: str) -> None:
-    """The message for `field`, if any, right under its widget."""
+def field_error(form: str, field: str, label: str | None = None) -> None:
+    """The message for `field`, if any, right under its widget; it starts with the field's
+    `label` (without its required mark; by default the label `error_summary` last had for it)
+    when it does not name the field already."""
     message = errors(form).get(field)
     if message:
-        st.error(message[0].upper() + message[1:], icon=":material/error:")
+        label = label or st.session_state.get(f"_labels_{form}", {}).get(field)
+        st.error(named(message, label), icon=":material/error:")
+
+
+def named(message: str, label: str | None) -> str:
+    """`message` about a field, naming the field by its `label` if it does not already."""
+    label = (label or "").removesuffix("*").strip()
+    # A sentence, capitalised (German's "Nennen Sie …" needs it, after the label too).
+    sentence = message[0].upper() + message[1:]
+    if not label or label.lower() in message.lower():
+        return sentence
+    return _("{label}: {message}").format(label=label, message=sentence)
 
 
 def error_summary(form: str, labels: dict[str, str]) -> None:
     """Next to the button that was pressed: which fields need a correction, by their labels,
     and the message about the whole form (key "form"), if any. Right after a failed submit,
     the focus moves to the first of those fields drawn with `field`."""
+    # For the fields' messages in the next run, drawn before the summary.
+    st.session_state[f"_labels_{form}"] = labels
     field_error(form, "form")
     messages = errors(form)
     wrong = [name for name in labels if name in messages]

@@ -81,7 +81,7 @@ def draw() -> None:
     left, right = st.columns(2)
     with left:
         practice_type_select(FORM, KEYS["practice_type"])
-    with right, forms.field(FORM, "start_year"):
+    with right, forms.field(FORM, "start_year", _label("start_year")):
         st.number_input(
             _label("start_year"),
             min_value=FIRST_YEAR,
@@ -89,7 +89,7 @@ def draw() -> None:
             step=1,
             key=KEYS["start_year"],
         )
-    with forms.field(FORM, "maturity"):
+    with forms.field(FORM, "maturity", _label("maturity")):
         st.radio(
             _label("maturity"),
             options=list(taxonomy.MATURITY_LEVELS),
@@ -118,7 +118,7 @@ def draw() -> None:
     _text("evidence", area=True)
     _text("licence", help=_("For example: open source (EUPL-1.2), proprietary…"))
     left, right = st.columns(2)
-    with left, forms.field(FORM, "transferable"):
+    with left, forms.field(FORM, "transferable", _label("transferable")):
         st.radio(
             _label("transferable"),
             options=list(TRANSFERABLE),
@@ -126,7 +126,7 @@ def draw() -> None:
             horizontal=True,
             key=KEYS["transferable"],
         )
-    with right, forms.field(FORM, "transfer_capacity"):
+    with right, forms.field(FORM, "transfer_capacity", _label("transfer_capacity")):
         st.number_input(
             _label("transfer_capacity"),
             min_value=0,
@@ -146,9 +146,10 @@ def draw() -> None:
 
 def practice_type_select(form: str, key: str) -> None:
     """The required choice of practice type, with its message under it."""
-    with forms.field(form, "practice_type"):
+    label = _("Type of practice *")
+    with forms.field(form, "practice_type", label):
         st.selectbox(
-            _("Type of practice *"),
+            label,
             options=list(taxonomy.PRACTICE_TYPES),
             format_func=taxonomy.PRACTICE_TYPES.label,
             index=None,
@@ -187,12 +188,12 @@ def _label(name: str) -> str:
 
 def _text(name: str, *, area: bool = False, help: str | None = None) -> None:
     widget = st.text_area if area else st.text_input
-    with forms.field(FORM, name):
+    with forms.field(FORM, name, _label(name)):
         widget(_label(name), key=KEYS[name], help=help)
 
 
 def _multi(name: str, options: dict, help: str | None = None) -> None:
-    with forms.field(FORM, name):
+    with forms.field(FORM, name, _label(name)):
         st.multiselect(
             _label(name),
             options=list(options),

@@ -28,6 +28,69 @@ from dhu_core.ui import auth, cached, language
 ICON = str(Path(__file__).parent / "assets" / "icon.png")
 STYLESHEET = Path(__file__).parent / "assets" / "app.css"
 VISITOR = "visitor"
+#: Run once per browser tab, and again whenever Streamlit redraws part of the page:
+#: - the sign-in cookie's component is an iframe of no height, which the Tab key stopped on with
+#:   nothing to show (WCAG 2.4.7): out of the tab order;
+#: - a form field's message (forms.field: the block `st-key-field-…` holds the control and the
+#:   error under it) is tied to its control with aria-describedby and aria-invalid, which
+#:   Streamlit cannot set (WCAG 3.3.1, 1.3.1); they go when the message does;
+#: - a table (st.table) too wide or too long for its box scrolls by keyboard too (WCAG 2.1.1).
+PAGE_SCRIPT = """<script>
+(() => {
+  if (window.dhuPageScript) return;
+  window.dhuPageScript = true;
+  const CONTROLS = "input:not([type=hidden]):not([type=radio]):not([type=checkbox]), textarea, "
+    + "[role=radiogroup], [data-testid=stCheckbox] input";
+  const frames = () => document.querySelectorAll("iframe[data-testid=stCustomComponentV1]")
+    .forEach(frame => {
+      if (frame.getBoundingClientRect().height < 1 && frame.tabIndex !== -1) frame.tabIndex = -1;
+    });
+  const describe = () => document.querySelectorAll("[class*='st-key-field-']").forEach(block => {
+    const key = [...block.classList].find(name => name.startsWith("st-key-field-"));
+    const id = "dhu-" + key.slice("st-key-".length) + "-error";
+    // The message's text, without the name of its icon.
+    const texts = block.querySelectorAll("[data-testid=stAlert] [data-testid=stMarkdownContainer]");
+    const alert = [...texts].pop();
+    if (alert && alert.id !== id) alert.id = id;
+    block.querySelectorAll(CONTROLS).forEach(control => {
+      const ids = (control.getAttribute("aria-describedby") || "").split(/\\s+/)
+        .filter(token => token && token !== id);
+      if (alert) ids.push(id);
+      const described = ids.join(" ");
+      if ((control.getAttribute("aria-describedby") || "") !== described) {
+        if (described) control.setAttribute("aria-describedby", described);
+        else control.removeAttribute("aria-describedby");
+      }
+      if (alert && control.getAttribute("aria-invalid") !== "true") {
+        control.setAttribute("aria-invalid", "true");
+        control.dataset.dhuInvalid = "true";
+      } else if (!alert && control.dataset.dhuInvalid) {
+        control.removeAttribute("aria-invalid");
+        delete control.dataset.dhuInvalid;
+      }
+    });
+  });
+  const scrollers = () => document.querySelectorAll("[data-testid=stTable] > div")
+    .forEach(box => {
+      const scrolls = box.scrollWidth > box.clientWidth + 1
+        || box.scrollHeight > box.clientHeight + 1;
+      if (scrolls && box.tabIndex !== 0) box.tabIndex = 0;
+      else if (!scrolls && box.hasAttribute("tabindex")) box.removeAttribute("tabindex");
+    });
+  let queued = false;
+  const update = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; frames(); describe(); scrollers(); });
+  };
+  window.addEventListener("resize", update);
+  new MutationObserver(update).observe(document.body, {
+    childList: true, subtree: true, attributes: true,
+    attributeFilter: ["aria-describedby", "aria-invalid"],
+  });
+  update();
+})();
+</script>"""
 PLATFORM = "DHU Platform"
 
 
@@ -216,6 +279,8 @@ def run_page(page) -> None:
     under it; an unexpected error is logged with an id, and only the id is shown."""
     tab_title(page.title)  # already in the page's language (navigation)
     st.html(STYLESHEET)
+    # In the sidebar, as the language menu's script: the page's content holds no script.
+    st.sidebar.html(PAGE_SCRIPT, unsafe_allow_javascript=True)
     content = st.container()
     # Drawn before the page runs, under the page's container: a page that stops early (the
     # sign-in form of a protected page) or fails keeps its footer.

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from dhu_core import charts, db, geo, matching, params, taxonomy, twinning
+from dhu_core import chart_alternatives, charts, db, geo, matching, params, taxonomy, twinning
 from dhu_core.accounts import PermissionDenied
 from dhu_core.i18n import N_, _, format_date, format_number, format_percent, ngettext
 from dhu_core.models import (
@@ -17,7 +17,7 @@ from dhu_core.models import (
 )
 from dhu_core.spreadsheet import XLSX_MIME
 from dhu_core.text import lower_first, md_escape
-from dhu_core.ui import cached, forms, practice_view
+from dhu_core.ui import cached, chart_view, forms, practice_view
 
 NEED_FORM = "need"
 WEIGHTS = "twinning_weights"
@@ -251,10 +251,10 @@ def _candidates(user: User, need: matching.NeedProfile, *, action: str) -> None:
             st.caption(f"#{rank} · {md_escape(practice.organisation)}, {origin}")
             reasons, chart = st.columns([3, 2])
             reasons.markdown("\n".join(f"- {md_escape(reason)}" for reason in suggestion.reasons))
-            chart.altair_chart(
-                charts.score_breakdown(matching.breakdown_rows(suggestion.candidate, weights)),
-                width="stretch",
-            )
+            rows = matching.breakdown_rows(suggestion.candidate, weights)
+            with chart:
+                st.altair_chart(charts.score_breakdown(rows), width="stretch")
+                chart_view.alternative(chart_alternatives.score_breakdown(rows))
             if st.button(action, key=f"act-{need.id}-{practice.id}"):
                 _act(user, need, suggestion)
 

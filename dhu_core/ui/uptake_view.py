@@ -7,10 +7,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dhu_core import chart_alternatives as alternatives
 from dhu_core import charts, geo, maps, spreadsheet, taxonomy, uptake
+from dhu_core.chart_alternatives import ChartText
 from dhu_core.i18n import N_, _, format_number
 from dhu_core.text import lower_first, md_escape
-from dhu_core.ui import cached
+from dhu_core.ui import cached, chart_view
 
 #: Filter widgets: URL parameter (also the widget key's end) -> (label, its code list, whether
 #: an option shows its code before its label).
@@ -143,6 +145,16 @@ def uptake_map(data: uptake.Uptake, metric: str) -> None:
     )
     with st.expander(_("The map's figures as a table"), icon=":material/table:"):
         figures_table(data.countries)
+    arcs = maps.twinning_table(data.twinnings)
+    if len(arcs):
+        st.caption(
+            _(
+                "A completed twinning's arc is twice as wide as one under way; every twinning "
+                "drawn is listed, with its direction and state, under “The map's twinnings”."
+            )
+        )
+        with st.expander(_("The map's twinnings"), icon=":material/table:"):
+            st.table(arcs.set_index(arcs.columns[0]))
     download(data.countries, "uptake-by-country")
 
 
@@ -227,11 +239,17 @@ def _country(data: uptake.Uptake, chosen: uptake.UptakeFilters, country: str) ->
             value = format_number(row[code], decimals=spec.decimals)
             cells[index % 2].metric(_(spec.label), value, help=_(spec.description))
     types, levels = uptake.by_type(detail.profile), uptake.by_maturity(detail.profile)
-    chart(charts.practices_by_type(types, title=_("By type")), types, f"{country}-by-type")
+    chart(
+        charts.practices_by_type(types, title=_("By type")),
+        types,
+        f"{country}-by-type",
+        alternatives.practices_by_type(types),
+    )
     chart(
         charts.maturity_distribution(levels, title=_("By maturity")),
         levels,
         f"{country}-by-maturity",
+        alternatives.maturity_distribution(levels),
     )
     shown = detail.practices
     st.markdown(_("**Practices deployed in {country}**").format(country=row["name"]))
@@ -266,15 +284,37 @@ def practice_charts(data: uptake.Uptake) -> None:
     )
     left, right = st.columns(2, gap="large")
     with left:
-        chart(charts.practices_by_type(types), types, "by-type")
+        chart(
+            charts.practices_by_type(types), types, "by-type", alternatives.practices_by_type(types)
+        )
     with right:
-        chart(charts.maturity_distribution(levels), levels, "by-maturity")
+        chart(
+            charts.maturity_distribution(levels),
+            levels,
+            "by-maturity",
+            alternatives.maturity_distribution(levels),
+        )
     left, right = st.columns(2, gap="large")
     with left:
-        chart(charts.registrations_over_time(years), years, "registrations")
+        chart(
+            charts.registrations_over_time(years),
+            years,
+            "registrations",
+            alternatives.registrations_over_time(years),
+        )
     with right:
-        chart(charts.cross_border_flows(data.flows), data.flows, "cross-border-flows")
-    chart(charts.domains_by_type(data.domains), data.domains, "domains-by-type")
+        chart(
+            charts.cross_border_flows(data.flows),
+            data.flows,
+            "cross-border-flows",
+            alternatives.cross_border_flows(data.flows),
+        )
+    chart(
+        charts.domains_by_type(data.domains),
+        data.domains,
+        "domains-by-type",
+        alternatives.domains_by_type(data.domains),
+    )
 
 
 def indicator_comparison(countries: pd.DataFrame, metric: str) -> str:
@@ -286,7 +326,12 @@ def indicator_comparison(countries: pd.DataFrame, metric: str) -> str:
         key="map_indicator",
     )
     compared = uptake.indicator_comparison(countries, metric, indicator)
-    chart(charts.indicator_comparison(compared), compared.frame, "indicator-comparison")
+    chart(
+        charts.indicator_comparison(compared),
+        compared.frame,
+        "indicator-comparison",
+        alternatives.indicator_comparison(compared),
+    )
     source = _(
         "Source: {source}, {year}, the latest year, for every country; percent of individuals "
         "aged 16 to 74."
@@ -321,7 +366,9 @@ def download(frame: pd.DataFrame, name: str) -> None:
     )
 
 
-def chart(figure: alt.Chart, frame: pd.DataFrame, name: str) -> None:
-    """An Altair chart, as wide as its column, with the download of its data under it."""
+def chart(figure: alt.Chart, frame: pd.DataFrame, name: str, text: ChartText) -> None:
+    """An Altair chart, as wide as its column, with its text alternative and the download of its
+    data under it."""
     st.altair_chart(figure, width="stretch")
+    chart_view.alternative(text)
     download(frame, name)
