@@ -124,7 +124,7 @@ def test_my_organisation_in_german_for_an_account_that_asks_to_join(app_data):
     # Asking without choosing an organisation: the membership service refuses, in German.
     _click(at, "Beitritt beantragen")
     messages = [error.value for error in at.error]
-    assert "Wählen Sie eine Organisation aus der Liste" in messages
+    assert "Organisation, der Sie beitreten: Wählen Sie eine Organisation aus der Liste" in messages
     assert english_left(at) == []
     # Asked: the page says the request waits.
     organisation = next(iter(organisations.organisation_choices()))
@@ -294,6 +294,9 @@ def test_a_weak_password_and_a_missing_organisation_in_german(app_data):
     at.text_input(key="su_password_again").input("short")
     _click(at, "Konto erstellen")
     errors = [error.value for error in at.error]
-    assert "Verwenden Sie mindestens 12 Zeichen" in errors
-    assert "Wählen Sie Ihre Organisation aus der Liste oder nennen Sie eine neue" in errors
+    assert "Passwort: Verwenden Sie mindestens 12 Zeichen" in errors
+    assert (
+        "Organisation, der Sie beitreten: Wählen Sie Ihre Organisation aus der Liste oder "
+        "nennen Sie eine neue"
+    ) in errors
     assert english_left(at) == []

@@ -109,7 +109,7 @@ def test_an_adopter_applies_in_german_and_reads_the_services_refusal_in_german(a
     errors = [e.value for e in app.error]
     # The service's FieldError, raised in the page's thread, is in German.
     assert any(
-        e.startswith("Eine Bewerbung ist vollständig, wenn der Urheber jeder gewählten Praktik")
+        e.startswith("Bevorzugte Praktiken: Eine Bewerbung ist vollständig, wenn der Urheber jeder")
         for e in errors
     ), errors
     assert "Bitte korrigieren Sie 1 Feld: Bevorzugte Praktiken" in errors
@@ -173,7 +173,9 @@ def test_a_coordinator_drafts_a_call_in_german(app):
     app.text_area[0].input("Zu kurz.")
     _run(app, next(b for b in app.button if b.label == "Entwurf speichern").click())
     errors = [e.value for e in app.error]
-    assert "Beschreiben Sie die Ausschreibung in mindestens 20 Zeichen" in errors, errors
+    assert "Beschreibung: Beschreiben Sie die Ausschreibung in mindestens 20 Zeichen" in errors, (
+        errors
+    )
     assert "Bitte korrigieren Sie 1 Feld: Beschreibung" in errors, errors
     assert english_left(app) == []
 
