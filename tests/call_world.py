@@ -3,10 +3,23 @@ with practices, and a published call open around a fixed instant."""
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, delete, select
 
+from dhu_core import db
 from dhu_core.calls import calls
-from dhu_core.models import CallCreate, Organisation, Practice, TwinningNeed, User
+from dhu_core.models import (
+    Call,
+    CallApplication,
+    CallAssignment,
+    CallAward,
+    CallConsensus,
+    CallCreate,
+    CallScore,
+    Organisation,
+    Practice,
+    TwinningNeed,
+    User,
+)
 from tests.people import account
 
 #: The instant the tests' call closes; tests pass `now` around it.
@@ -96,3 +109,31 @@ def build(session: Session) -> dict[str, int | User]:
         "young": practice(session, origin, "Young app", kind="app", maturity=2),
         "call": published_call(session, coordinator),
     }
+
+
+def reopen_the_award(call_id: int) -> None:
+    """Take back the award of a closed call of the app's database."""
+    with db.session_scope() as session:
+        call = session.get(Call, call_id)
+        session.exec(delete(CallAward).where(CallAward.call_id == call_id))
+        call.awarded_at = None
+        session.add(call)
+
+
+def reopen_the_scores(application_id: int, evaluator: str) -> None:
+    """Take back the award of the application's call, then the consensus and the evaluator's
+    submitted scores of the application."""
+    with db.session_scope() as session:
+        call_id = session.get(CallApplication, application_id).call_id
+    reopen_the_award(call_id)
+    with db.session_scope() as session:
+        evaluator_id = session.exec(select(User.id).where(User.username == evaluator)).one()
+        session.exec(delete(CallConsensus).where(CallConsensus.application_id == application_id))
+        session.exec(
+            delete(CallScore).where(
+                CallScore.application_id == application_id, CallScore.evaluator_id == evaluator_id
+            )
+        )
+        assignment = session.get(CallAssignment, (application_id, evaluator_id))
+        assignment.status, assignment.submitted_at = "assigned", None
+        session.add(assignment)

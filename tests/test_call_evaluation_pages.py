@@ -3,20 +3,16 @@ form checked per criterion and kept as a draft, then submitted; an application n
 refused; the coordinators' evaluation section of the closed demo call."""
 
 import pytest
-from sqlmodel import delete, select
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from dhu_core import db
 from dhu_core.models import (
-    Call,
-    CallApplication,
-    CallAssignment,
-    CallAward,
     CallConsensus,
     CallScore,
-    User,
 )
 from dhu_core.text import md_escape
+from tests import call_world
 from tests.apptest import APP, click, sign_in
 
 RELEVANCE = "Relevance of the practice to the need"
@@ -36,26 +32,6 @@ def _open(at: AppTest, application_id: int | None = None) -> AppTest:
     return at
 
 
-def _reopen(application_id: int, evaluator: str) -> None:
-    """Take back the demo call's award, then the consensus and the evaluator's submitted scores
-    of an application."""
-    with db.session_scope() as session:
-        call = session.get(Call, session.get(CallApplication, application_id).call_id)
-        session.exec(delete(CallAward).where(CallAward.call_id == call.id))
-        call.awarded_at = None
-        session.add(call)
-        evaluator_id = session.exec(select(User.id).where(User.username == evaluator)).one()
-        session.exec(delete(CallConsensus).where(CallConsensus.application_id == application_id))
-        session.exec(
-            delete(CallScore).where(
-                CallScore.application_id == application_id, CallScore.evaluator_id == evaluator_id
-            )
-        )
-        assignment = session.get(CallAssignment, (application_id, evaluator_id))
-        assignment.status, assignment.submitted_at = "assigned", None
-        session.add(assignment)
-
-
 def test_an_evaluator_scores_an_assigned_application(app):
     sign_in(app, "demo-evaluator")
     _open(app)
@@ -65,7 +41,7 @@ def test_an_evaluator_scores_an_assigned_application(app):
     assert linked == ["application=1", "application=2", "application=3"]
     _open(app, 1)
     assert any("settled" in i.value for i in app.info)
-    _reopen(1, "demo-evaluator")
+    call_world.reopen_the_scores(1, "demo-evaluator")
     _open(app, 1)
     assert "Chosen practices" in [h.value for h in app.subheader]
     app.number_input(key="eval-1-score-0").set_value(4)
@@ -98,7 +74,7 @@ def test_an_evaluator_scores_an_assigned_application(app):
 
 
 def test_a_coordinator_sees_the_evaluation_of_the_closed_call(app):
-    _reopen(2, "demo-evaluator")
+    call_world.reopen_the_scores(2, "demo-evaluator")
     sign_in(app, "demo-coordinator")
     app.query_params.clear()
     app.query_params["call"] = "1"

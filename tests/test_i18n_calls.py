@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlmodel import delete, select
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from dhu_core import db, i18n
@@ -16,15 +16,12 @@ from dhu_core.calls import calls, evaluation
 from dhu_core.models import (
     Call,
     CallApplication,
-    CallAssignment,
-    CallAward,
-    CallConsensus,
-    CallScore,
     FieldError,
     StateConflict,
     User,
     utcnow,
 )
+from tests import call_world
 from tests.apptest import APP, sign_in
 from tests.call_world import OPENS, call_data
 from tests.german import english_left, run_in_german
@@ -180,15 +177,6 @@ def test_a_coordinator_drafts_a_call_in_german(app):
     assert english_left(app) == []
 
 
-def _reopen_the_award(call_id: int) -> None:
-    """Take back the award of the demo's closed call."""
-    with db.session_scope() as session:
-        call = session.get(Call, call_id)
-        session.exec(delete(CallAward).where(CallAward.call_id == call_id))
-        call.awarded_at = None
-        session.add(call)
-
-
 def test_a_coordinator_evaluates_and_awards_a_call_in_german(app):
     sign_in(app, "demo-coordinator")
     _open(app, "calls", call="1")
@@ -216,7 +204,7 @@ def test_a_coordinator_evaluates_and_awards_a_call_in_german(app):
     assert "Bewertungen als XLSX" in labels and "Vergaben als CSV" in labels
     assert english_left(app) == []
     # Before the award: the ranking and the proposed award to adjust.
-    _reopen_the_award(1)
+    call_world.reopen_the_award(1)
     _open(app, "calls", call="1", tab="award")
     assert {"Rangliste", "Vorgeschlagene Vergabe", "Exporte für die Berichterstattung"} <= set(
         _headings(app)
@@ -232,24 +220,6 @@ def test_a_coordinator_evaluates_and_awards_a_call_in_german(app):
     assert english_left(app) == []
 
 
-def _reopen_the_scores(application_id: int, evaluator: str) -> None:
-    """Take back the award, the consensus and the evaluator's submitted scores."""
-    with db.session_scope() as session:
-        call_id = session.get(CallApplication, application_id).call_id
-    _reopen_the_award(call_id)
-    with db.session_scope() as session:
-        evaluator_id = session.exec(select(User.id).where(User.username == evaluator)).one()
-        session.exec(delete(CallConsensus).where(CallConsensus.application_id == application_id))
-        session.exec(
-            delete(CallScore).where(
-                CallScore.application_id == application_id, CallScore.evaluator_id == evaluator_id
-            )
-        )
-        assignment = session.get(CallAssignment, (application_id, evaluator_id))
-        assignment.status, assignment.submitted_at = "assigned", None
-        session.add(assignment)
-
-
 def test_an_evaluator_scores_in_german(app):
     sign_in(app, "demo-evaluator")
     _open(app, "evaluation")
@@ -261,7 +231,7 @@ def test_an_evaluator_scores_in_german(app):
     settled = "Der Konsens ist festgehalten: Die Bewertungen stehen fest."
     assert settled in [info.value for info in app.info]
     assert english_left(app) == []
-    _reopen_the_scores(1, "demo-evaluator")
+    call_world.reopen_the_scores(1, "demo-evaluator")
     _open(app, "evaluation", application="1")
     assert {"Der Bedarf", "Motivation", "Gewählte Praktiken", "Ihre Bewertungen"} <= set(
         _headings(app)
