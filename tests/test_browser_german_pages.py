@@ -59,7 +59,8 @@ def test_the_check_finds_english_text():
 def test_every_page_in_german_has_no_english_text_of_the_catalogue(demo_server, chromium, role):
     url, database = demo_server
     short, long = english_of_the_catalogue()
-    context = chromium.new_context(locale="de-DE", viewport={"width": 1400, "height": 1000})
+    # Signed in in English (the form's labels), then every page asked for in German by its address.
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     left = {}
     try:

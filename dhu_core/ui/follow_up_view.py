@@ -181,12 +181,12 @@ def twinning_page(user: User, match_id: int) -> None:
     coordinator = follow_up.is_coordinator(user)
     # The address names the open tab (`&tab=reports`): it stays open when a form reruns the
     # page, and a link opens it, in whatever language the link is opened.
+    labels = [_(label) for label in TABS.values()]
+    key = f"tab-{seen.twinning.id}"
+    if st.session_state.get(key) not in labels:  # first drawn, or drawn in another language
+        st.session_state[key] = _(TABS[_tab_asked()])
     plan, assistance, reports, case = st.tabs(
-        [_(label) for label in TABS.values()],
-        key=f"tab-{seen.twinning.id}",
-        default=_(TABS[_tab_asked()]),
-        on_change=_tab_changed,
-        args=(seen.twinning.id,),
+        labels, key=key, on_change=_tab_changed, args=(seen.twinning.id,)
     )
     with plan:
         _work_plan(user, seen, coordinator)
