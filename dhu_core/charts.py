@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import altair as alt
 import pandas as pd
 
-from dhu_core import taxonomy, uptake
+from dhu_core import i18n, taxonomy, uptake
 from dhu_core.i18n import _, format_number
 from dhu_core.text import lower_first
 
@@ -27,6 +27,12 @@ SEQUENTIAL = alt.Scale(scheme="yellowgreenblue", domainMin=0)
 COUNT_LEGEND = alt.Legend(
     tickMinStep=1, format=",d", orient="bottom", direction="horizontal", gradientLength=140
 )
+
+
+def in_language(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """`chart` with its numbers written as the page's language writes them (12.345,6 in German):
+    Vega-Lite writes them the English way unless its configuration says otherwise."""
+    return chart.configure(locale=i18n.chart_locale())
 
 
 def _type_labels() -> list[str]:

@@ -24,7 +24,7 @@ from gettext import NullTranslations
 from io import BytesIO
 from pathlib import Path
 
-from babel import dates, numbers
+from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -134,3 +134,17 @@ def format_date(value: date | datetime, *, form: str = "medium") -> str:
     if isinstance(value, datetime):
         value = value.date()
     return dates.format_date(value, format=form, locale=current())
+
+
+def chart_locale() -> dict:
+    """How Vega-Lite writes a chart's numbers in the current language: its decimal mark and
+    thousands separator, from Babel (a chart's `config.locale`)."""
+    symbols = Locale.parse(current()).number_symbols["latn"]
+    return {
+        "number": {
+            "decimal": symbols["decimal"],
+            "thousands": symbols["group"],
+            "grouping": [3],
+            "currency": ["", "\u00a0€"],
+        }
+    }

@@ -374,6 +374,14 @@ def _uptake_map_in_german(**params: str) -> AppTest:
     return run_in_german(at)
 
 
+def test_the_charts_write_numbers_as_the_language_does(app_data):
+    charts = _uptake_map_in_german().get("vega_lite_chart")
+    assert charts
+    for chart in charts:
+        locale = json.loads(chart.proto.spec)["config"]["locale"]["number"]
+        assert (locale["decimal"], locale["thousands"]) == (",", ".")
+
+
 def test_the_uptake_map_in_german(app_data):
     at = _uptake_map_in_german()
     assert [title.value for title in at.title] == ["Verbreitungskarte"]

@@ -369,6 +369,6 @@ def download(frame: pd.DataFrame, name: str) -> None:
 def chart(figure: alt.Chart, frame: pd.DataFrame, name: str, text: ChartText) -> None:
     """An Altair chart, as wide as its column, with its text alternative and the download of its
     data under it."""
-    st.altair_chart(figure, width="stretch")
+    st.altair_chart(charts.in_language(figure), width="stretch")
     chart_view.alternative(text)
     download(frame, name)
