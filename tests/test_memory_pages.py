@@ -1,0 +1,35 @@
+"""Issue 15 (memory): the signed-in roles' pages load what they show, not whole tables."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dhu_core import practices
+from dhu_core.text import md_escape
+from tests.apptest import APP, sign_in
+
+
+@pytest.fixture
+def loaded(monkeypatch) -> list[int]:
+    """The ids of every practice loaded in full (with its tags and countries) from now on."""
+    ids: list[int] = []
+    real = practices.load_public
+
+    def counting(session, practice_ids, *args, **kwargs):
+        ids.extend(practice_ids)
+        return real(session, practice_ids, *args, **kwargs)
+
+    monkeypatch.setattr(practices, "load_public", counting)
+    return ids
+
+
+def test_the_review_page_loads_the_chosen_practice_not_the_whole_queue(embedded_app, loaded):
+    at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "demo-coordinator")
+    loaded.clear()
+    at.switch_page("app_pages/review.py").run()
+    assert not at.exception
+
+    [queue] = [s for s in at.selectbox if s.label == "Waiting for review"]
+    assert len(queue.options) > 1
+    assert len(loaded) == 1  # the chosen practice, however long the queue
+    title = queue.options[queue.index].split(" · ")[0]
+    assert md_escape(title) in [h.value for h in at.main.header]  # its details, under its title
