@@ -214,9 +214,31 @@ def _country(value: str) -> str:
 
 def find_needs(*, session: Session, actor: User, query: NeedQuery) -> list[NeedProfile]:
     """Open needs matching the coordinators' filter, newest first (coordinators and admins)."""
+    choices = find_need_choices(session=session, actor=actor, query=query)
+    return load_needs(session, [choice.id for choice in choices])
+
+
+@dataclass(frozen=True)
+class NeedChoice:
+    """A need as a list to choose from shows it (its profile is loaded once chosen)."""
+
+    id: int
+    organisation: str
+    country: str
+    problem_statement: str
+
+
+def find_need_choices(*, session: Session, actor: User, query: NeedQuery) -> list[NeedChoice]:
+    """`find_needs` as short lines: the columns a choice shows, not thousands of profiles with
+    their codes (coordinators and admins)."""
     require_role(actor, *COORDINATORS)
     ids = (
-        select(TwinningNeed.id)
+        select(
+            TwinningNeed.id,
+            Organisation.name,
+            TwinningNeed.country,
+            TwinningNeed.problem_statement,
+        )
         .join(Organisation, Organisation.id == TwinningNeed.organisation_id)
         .where(TwinningNeed.status == "open")
     )
@@ -241,7 +263,7 @@ def find_needs(*, session: Session, actor: User, query: NeedQuery) -> list[NeedP
             else col(TwinningNeed.id).in_(matched)
         )
     ids = ids.order_by(col(TwinningNeed.created_at).desc(), col(TwinningNeed.id))
-    return load_needs(session, list(session.exec(ids).all()))
+    return [NeedChoice(*row) for row in session.exec(ids).all()]
 
 
 def all_needs(*, session: Session, actor: User, status: str | None = None) -> list[NeedProfile]:

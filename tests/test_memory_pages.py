@@ -5,7 +5,7 @@ from sqlalchemy import event
 from streamlit.testing.v1 import AppTest
 
 from dhu_core import db, practices, twinning
-from dhu_core.models import TwinningMatch
+from dhu_core.models import TwinningMatch, TwinningNeed
 from dhu_core.text import md_escape
 from tests.apptest import APP, sign_in
 from tests.test_twinning import new_match
@@ -56,3 +56,25 @@ def test_the_list_of_twinnings_reads_columns_not_the_matches_records(engine, tea
         event.remove(TwinningMatch, "load", record)
     assert (entry.id, entry.status, entry.score) == (match_id, "suggested", 0.8)
     assert records == []
+
+
+def test_the_coordinators_twinning_page_loads_the_chosen_need_only(embedded_app):
+    """At 100,000 practices the 2,000 open needs were loaded with their codes on every run of
+    a coordinator's twinning page (~10 MB at its peak) for the labels of one list."""
+    at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "demo-coordinator")
+    needs: list[int] = []
+
+    def record(need: TwinningNeed, _context: object) -> None:
+        needs.append(need.id)
+
+    event.listen(TwinningNeed, "load", record)
+    try:
+        at.switch_page("app_pages/twinning.py").run()
+    finally:
+        event.remove(TwinningNeed, "load", record)
+    assert not at.exception
+
+    [choice] = [s for s in at.selectbox if s.label == "Need"]
+    assert len(choice.options) > 1
+    assert len(set(needs)) == 1  # the chosen one, with its statement and its candidates
+    assert at.query_params["need"] == str(needs[0])
