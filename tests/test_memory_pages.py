@@ -1,5 +1,8 @@
 """Issue 15 (memory): the signed-in roles' pages load what they show, not whole tables."""
 
+import subprocess
+import sys
+
 import pytest
 from sqlalchemy import event
 from streamlit.testing.v1 import AppTest
@@ -8,6 +11,7 @@ from dhu_core import db, practices, twinning
 from dhu_core.models import TwinningMatch, TwinningNeed
 from dhu_core.text import md_escape
 from tests.apptest import APP, sign_in
+from tests.browser import ROOT
 from tests.test_twinning import new_match
 from tests.test_twinning import team as team  # a fixture
 
@@ -78,3 +82,16 @@ def test_the_coordinators_twinning_page_loads_the_chosen_need_only(embedded_app)
     assert len(choice.options) > 1
     assert len(set(needs)) == 1  # the chosen one, with its statement and its candidates
     assert at.query_params["need"] == str(needs[0])
+
+
+def test_an_app_process_starts_without_openpyxl():
+    """openpyxl (~12 MB resident) is imported when a workbook is read or written, not with
+    every app process."""
+    started = subprocess.run(
+        [sys.executable, "-c", "import sys, app; print('openpyxl' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    assert started.stdout.strip().splitlines()[-1] == "False"
