@@ -21,7 +21,7 @@ if message := st.session_state.pop("organisation_message", None):
     st.success(message)
 
 with db.read_scope() as session:
-    queue = practices.review_queue(session=session, actor=coordinator)
+    queue = practices.review_entries(session=session, actor=coordinator)
 st.caption(
     ngettext("{count} waiting, oldest first.", "{count} waiting, oldest first.", len(queue)).format(
         count=i18n.format_number(len(queue))
@@ -38,13 +38,14 @@ chosen = st.selectbox(
     options=range(len(queue)),
     format_func=lambda i: " · ".join(
         (
-            queue[i].proposed.title,
+            queue[i].title,
             _("new practice") if queue[i].kind == "new" else _("edit"),
             i18n.format_date(queue[i].submitted_at),
         )
     ),
 )
-item = queue[chosen]
+with db.read_scope() as session:
+    item = practices.review_item(session=session, actor=coordinator, entry=queue[chosen])
 key = f"{item.kind}-{item.practice_id}"
 label = _("New practice") if item.kind == "new" else _("Edit of a published practice")
 with st.container(border=True):

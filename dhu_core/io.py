@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from pydantic import ValidationError
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlmodel import Session
@@ -38,6 +37,7 @@ from dhu_core.models import (
 )
 from dhu_core.organisations import CAPTURE_ORGANISATION
 from dhu_core.practices import load_public
+from dhu_core.spreadsheet import ILLEGAL_CHARACTERS_RE
 
 LIST_COLUMNS = ("countries", *PRACTICE_TAG_FIELDS.values())
 PRACTICE_COLUMNS = tuple(c for c in COLUMNS if c not in ("owner_organisation", "owner_country"))

@@ -360,29 +360,59 @@ class ReviewItem:
 
 def review_queue(*, session: Session, actor: User) -> list[ReviewItem]:
     """Submitted practices and pending edits, oldest first (coordinators and admins)."""
+    return [
+        review_item(session=session, actor=actor, entry=entry)
+        for entry in review_entries(session=session, actor=actor)
+    ]
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    """One line of the coordinators' queue, for choosing it: what the chosen one shows in full
+    is loaded by `review_item` (a queue of thousands is not loaded whole on every run)."""
+
+    practice_id: int
+    kind: str  # "new" or "edit"
+    submitted_at: datetime
+    #: The proposed title (an edit's, for an edit).
+    title: str
+    revision_id: int | None = None
+
+
+def review_entries(*, session: Session, actor: User) -> list[ReviewEntry]:
+    """The queue of submitted practices and pending edits, oldest first, as short lines."""
     require_role(actor, "coordinator", "admin")
     submitted = session.exec(
-        select(Practice.id, Practice.updated_at).where(Practice.status == "submitted")
+        select(Practice.id, Practice.updated_at, Practice.title).where(
+            Practice.status == "submitted"
+        )
     ).all()
     revisions = session.exec(
         select(PracticeRevision).where(PracticeRevision.status == "pending")
     ).all()
-    loaded = {
-        p.id: p
-        for p in load_public(
-            session, [row.id for row in submitted] + [r.practice_id for r in revisions]
+    entries = [ReviewEntry(row.id, "new", row.updated_at, row.title) for row in submitted]
+    entries += [
+        ReviewEntry(
+            revision.practice_id,
+            "edit",
+            revision.submitted_at,
+            PracticeUpdate.model_validate(revision.data).title,
+            revision.id,
         )
-    }
-    items = [ReviewItem(row.id, "new", row.updated_at, loaded[row.id], None) for row in submitted]
-    for revision in revisions:
-        current = loaded[revision.practice_id]
-        proposed = current.model_copy(
-            update=PracticeUpdate.model_validate(revision.data).model_dump()
-        )
-        items.append(
-            ReviewItem(revision.practice_id, "edit", revision.submitted_at, proposed, current)
-        )
-    return sorted(items, key=lambda item: item.submitted_at)
+        for revision in revisions
+    ]
+    return sorted(entries, key=lambda entry: entry.submitted_at)
+
+
+def review_item(*, session: Session, actor: User, entry: ReviewEntry) -> ReviewItem:
+    """One entry of the queue with the practice as proposed (and as published, for an edit)."""
+    require_role(actor, "coordinator", "admin")
+    [current] = load_public(session, [entry.practice_id])
+    if entry.revision_id is None:
+        return ReviewItem(entry.practice_id, "new", entry.submitted_at, current, None)
+    revision = session.get(PracticeRevision, entry.revision_id)
+    proposed = current.model_copy(update=PracticeUpdate.model_validate(revision.data).model_dump())
+    return ReviewItem(entry.practice_id, "edit", entry.submitted_at, proposed, current)
 
 
 def history(*, session: Session, actor: User, practice_id: int) -> list[AuditEvent]:

@@ -16,15 +16,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
-import openpyxl
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 if TYPE_CHECKING:
     import pandas as pd
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+#: The control characters openpyxl refuses in a cell (its own `ILLEGAL_CHARACTERS_RE`, here so
+#: that openpyxl is imported only when a workbook is read or written).
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _FORMULA = re.compile(r"^'*[=+\-@\t\r]")
 
 Rows = Iterable[Sequence[Any]]
@@ -59,6 +58,8 @@ def write_xlsx(
     columns: Sequence[str], rows: Rows, file: str | Path | BinaryIO, *, sheet: str
 ) -> None:
     """Write a header and rows as an Excel workbook of one sheet; texts are never formulas."""
+    import openpyxl  # imported when a workbook is written: ~12 MB in every app process else
+
     workbook = openpyxl.Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet)
     worksheet.append([_xlsx_cell(worksheet, column) for column in columns])
@@ -92,6 +93,8 @@ def frame_csv_bytes(frame: "pd.DataFrame") -> bytes:
 def _xlsx_cell(sheet: Any, value: Any) -> Any:
     if not isinstance(value, str):
         return value
+    from openpyxl.cell import WriteOnlyCell
+
     # openpyxl refuses control characters, which the entry forms do not filter out.
     cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
     # openpyxl would otherwise store a text starting with "=" as a formula.

@@ -214,9 +214,31 @@ def _country(value: str) -> str:
 
 def find_needs(*, session: Session, actor: User, query: NeedQuery) -> list[NeedProfile]:
     """Open needs matching the coordinators' filter, newest first (coordinators and admins)."""
+    choices = find_need_choices(session=session, actor=actor, query=query)
+    return load_needs(session, [choice.id for choice in choices])
+
+
+@dataclass(frozen=True)
+class NeedChoice:
+    """A need as a list to choose from shows it (its profile is loaded once chosen)."""
+
+    id: int
+    organisation: str
+    country: str
+    problem_statement: str
+
+
+def find_need_choices(*, session: Session, actor: User, query: NeedQuery) -> list[NeedChoice]:
+    """`find_needs` as short lines: the columns a choice shows, not thousands of profiles with
+    their codes (coordinators and admins)."""
     require_role(actor, *COORDINATORS)
     ids = (
-        select(TwinningNeed.id)
+        select(
+            TwinningNeed.id,
+            Organisation.name,
+            TwinningNeed.country,
+            TwinningNeed.problem_statement,
+        )
         .join(Organisation, Organisation.id == TwinningNeed.organisation_id)
         .where(TwinningNeed.status == "open")
     )
@@ -241,7 +263,7 @@ def find_needs(*, session: Session, actor: User, query: NeedQuery) -> list[NeedP
             else col(TwinningNeed.id).in_(matched)
         )
     ids = ids.order_by(col(TwinningNeed.created_at).desc(), col(TwinningNeed.id))
-    return load_needs(session, list(session.exec(ids).all()))
+    return [NeedChoice(*row) for row in session.exec(ids).all()]
 
 
 def all_needs(*, session: Session, actor: User, status: str | None = None) -> list[NeedProfile]:
@@ -686,7 +708,6 @@ class MatchEntry:
     originator_organisation: str
     originator_country: str
     score: float
-    breakdown: dict[str, float]
     status: str
     notes: str | None
     interest: bool
@@ -704,16 +725,24 @@ def twinning_matches(
     those where their organisation is the adopter or the originator.
     """
     require_role(actor, "owner", *COORDINATORS)
+    # Columns, not the matches' records: thousands of them (and their JSON breakdowns, which
+    # no list shows) made a page's run hold several times what it shows.
     query = with_both_sides(
         sa_select(
-            TwinningMatch,
+            TwinningMatch.id,
+            TwinningMatch.need_id,
             TwinningNeed.problem_statement,
             ADOPTER.name,
             TwinningNeed.country,
+            TwinningMatch.practice_id,
             Practice.title,
             ORIGINATOR.name,
             ORIGINATOR.country,
-        )
+            TwinningMatch.score,
+            TwinningMatch.status,
+            TwinningMatch.notes,
+            TwinningMatch.updated_at,
+        ).select_from(TwinningMatch)
     ).order_by(col(TwinningMatch.updated_at).desc(), col(TwinningMatch.id).desc())
     if actor.role == "owner":
         query = query.where(
@@ -733,36 +762,10 @@ def twinning_matches(
             )
         ).all()
     )
-    entries = []
-    for (
-        match,
-        need,
-        adopter_name,
-        adopter_country,
-        title,
-        originator_name,
-        originator_country,
-    ) in session.execute(query).all():
-        entries.append(
-            MatchEntry(
-                id=match.id,
-                need_id=match.need_id,
-                need=need,
-                adopter_organisation=adopter_name,
-                adopter_country=adopter_country,
-                practice_id=match.practice_id,
-                practice=title,
-                originator_organisation=originator_name,
-                originator_country=originator_country,
-                score=match.score,
-                breakdown=dict(match.breakdown or {}),
-                status=match.status,
-                notes=match.notes,
-                interest=match.id in interested,
-                updated_at=match.updated_at,
-            )
-        )
-    return entries
+    return [
+        MatchEntry(*row[:-1], interest=row[0] in interested, updated_at=row[-1])
+        for row in session.execute(query).all()
+    ]
 
 
 #: The columns of the twinnings export, in order.

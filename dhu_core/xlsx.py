@@ -19,17 +19,15 @@ from io import BytesIO
 from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError
 
-import openpyxl
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
-from openpyxl.reader.excel import ExcelReader
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.xml.constants import SHEET_MAIN_NS
 
 from dhu_core.i18n import _, format_number
 
 MB = 1 << 20
+#: openpyxl's `SHEET_MAIN_NS`: openpyxl (~12 MB) is imported when a workbook is read, not with
+#: every app process.
+SHEET_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 _ROW, _CELL, _VALUE, _INLINE, _TEXT, _RUN = (
     f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("row", "c", "v", "is", "t", "r")
@@ -114,6 +112,8 @@ def sheet_rows(data: bytes, *, columns: int, cell_chars: int) -> Iterator[tuple[
 
     A row's values run from column A to its last value, None where a cell is empty.
     """
+    import openpyxl
+
     if not openpyxl.DEFUSEDXML:
         # openpyxl parses the package with the standard library's XML parser otherwise.
         raise WorkbookError(
@@ -141,6 +141,9 @@ def _archive(data: bytes) -> zipfile.ZipFile:
 
 def _open(data: bytes) -> tuple[zipfile.ZipFile, str, list[str]]:
     """The package, the path of its first worksheet and its shared strings."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.utils.exceptions import InvalidFileException
+
     with _reading(_("one of its parts")):
         try:
             reader = ExcelReader(BytesIO(data), read_only=True, data_only=True)
@@ -197,6 +200,8 @@ def _reading(part: str) -> Iterator[None]:
 def _stream(
     source: IO[bytes], strings: list[str], *, columns: int, cell_chars: int
 ) -> Iterator[tuple[int, list[Any]]]:
+    from openpyxl.utils.cell import get_column_letter
+
     open_elements: list[Element] = []
     in_cell = False
     number = column = 0
@@ -265,6 +270,8 @@ def _column(cell: Element, previous: int) -> int:
         raise WorkbookError(
             _("the workbook is damaged: '{value}' is not a cell reference").format(value=given[:20])
         )
+    from openpyxl.utils.cell import column_index_from_string
+
     return column_index_from_string(match[1].upper())
 
 

@@ -38,7 +38,7 @@ def _done(message: str) -> None:
     st.rerun()
 
 
-def _need_label(need: matching.NeedProfile) -> str:
+def _need_label(need: matching.NeedProfile | twinning.NeedChoice) -> str:
     statement = need.problem_statement
     short = statement if len(statement) <= 90 else statement[:87] + "…"
     return f"{need.organisation} ({need.country}) · {short}"
@@ -304,7 +304,7 @@ def coordinator_needs(user: User) -> None:
     raw = {key: st.query_params.get_all(key) for key in st.query_params}
     query = _need_filter(twinning.NeedQuery.from_params(raw))
     with db.read_scope() as session:
-        needs = twinning.find_needs(session=session, actor=user, query=query)
+        needs = twinning.find_need_choices(session=session, actor=user, query=query)
     chosen = params.known([params.last(raw.get("need"))], int)
     st.query_params.from_dict(
         {**_other_params(raw), **query.to_params(), **({"need": chosen[0]} if chosen else {})}
@@ -326,7 +326,11 @@ def coordinator_needs(user: User) -> None:
         key="any_need",
     )
     st.query_params["need"] = need_id
-    need = by_id[need_id]
+    with db.read_scope() as session:
+        need = next(iter(matching.load_needs(session, [need_id])), None)
+    if need is None:  # closed since the list was read
+        st.info(_("No open need matches this filter."))
+        return
     st.markdown(md_escape(need.problem_statement))
     st.caption(
         _("{type} · timeline: {timeline}").format(

@@ -1,0 +1,97 @@
+"""Issue 15 (memory): the signed-in roles' pages load what they show, not whole tables."""
+
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import event
+from streamlit.testing.v1 import AppTest
+
+from dhu_core import db, practices, twinning
+from dhu_core.models import TwinningMatch, TwinningNeed
+from dhu_core.text import md_escape
+from tests.apptest import APP, sign_in
+from tests.browser import ROOT
+from tests.test_twinning import new_match
+from tests.test_twinning import team as team  # a fixture
+
+
+@pytest.fixture
+def loaded(monkeypatch) -> list[int]:
+    """The ids of every practice loaded in full (with its tags and countries) from now on."""
+    ids: list[int] = []
+    real = practices.load_public
+
+    def counting(session, practice_ids, *args, **kwargs):
+        ids.extend(practice_ids)
+        return real(session, practice_ids, *args, **kwargs)
+
+    monkeypatch.setattr(practices, "load_public", counting)
+    return ids
+
+
+def test_the_review_page_loads_the_chosen_practice_not_the_whole_queue(embedded_app, loaded):
+    at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "demo-coordinator")
+    loaded.clear()
+    at.switch_page("app_pages/review.py").run()
+    assert not at.exception
+
+    [queue] = [s for s in at.selectbox if s.label == "Waiting for review"]
+    assert len(queue.options) > 1
+    assert len(loaded) == 1  # the chosen practice, however long the queue
+    title = queue.options[queue.index].split(" · ")[0]
+    assert md_escape(title) in [h.value for h in at.main.header]  # its details, under its title
+
+
+def test_the_list_of_twinnings_reads_columns_not_the_matches_records(engine, team):
+    """A coordinator's twinning page lists every match: at 100,000 practices, 3,760 match
+    records with their decoded breakdowns held ~15 MB in each of its runs."""
+    match_id = new_match(engine, team)
+    records: list[TwinningMatch] = []
+
+    def record(match: TwinningMatch, _context: object) -> None:
+        records.append(match)
+
+    event.listen(TwinningMatch, "load", record)
+    try:
+        with db.read_scope(engine) as session:
+            [entry] = twinning.twinning_matches(session=session, actor=team["coordinator"])
+    finally:
+        event.remove(TwinningMatch, "load", record)
+    assert (entry.id, entry.status, entry.score) == (match_id, "suggested", 0.8)
+    assert records == []
+
+
+def test_the_coordinators_twinning_page_loads_the_chosen_need_only(embedded_app):
+    """At 100,000 practices the 2,000 open needs were loaded with their codes on every run of
+    a coordinator's twinning page (~10 MB at its peak) for the labels of one list."""
+    at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "demo-coordinator")
+    needs: list[int] = []
+
+    def record(need: TwinningNeed, _context: object) -> None:
+        needs.append(need.id)
+
+    event.listen(TwinningNeed, "load", record)
+    try:
+        at.switch_page("app_pages/twinning.py").run()
+    finally:
+        event.remove(TwinningNeed, "load", record)
+    assert not at.exception
+
+    [choice] = [s for s in at.selectbox if s.label == "Need"]
+    assert len(choice.options) > 1
+    assert len(set(needs)) == 1  # the chosen one, with its statement and its candidates
+    assert at.query_params["need"] == str(needs[0])
+
+
+def test_an_app_process_starts_without_openpyxl():
+    """openpyxl (~12 MB resident) is imported when a workbook is read or written, not with
+    every app process."""
+    started = subprocess.run(
+        [sys.executable, "-c", "import sys, app; print('openpyxl' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    assert started.stdout.strip().splitlines()[-1] == "False"
