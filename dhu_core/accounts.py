@@ -472,8 +472,9 @@ def create_user(
 def set_language(*, session: Session, actor: User, language: str) -> None:
     """Record the interface language the signed-in account chose: its e-mails are written in it
     from now on. A language the platform does not have is ignored."""
+    actor = require_role(actor)
     code = i18n.supported(language)
-    if code is None or actor is None or actor.id is None:
+    if code is None:
         return
     account = db.get_for_update(session, User, actor.id)
     if account is not None and account.language != code:

@@ -9,8 +9,8 @@ import pytest
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import column, delete, insert, inspect, table, update
-from sqlmodel import SQLModel, select
+from sqlalchemy import delete, insert, update
+from sqlmodel import select
 
 from dhu_core import (
     accounts,
@@ -34,6 +34,7 @@ from dhu_core.models import (
 )
 from tests import people
 from tests.conftest import PG_ADMIN_URL, _pg_database
+from tests.old_schema import insert_as_stored
 
 #: title, summary, type, maturity, countries, domains, dhi, standards, languages, transferable,
 #: owner organisation (name, country), status. Published in this order, a month apart.
@@ -962,31 +963,9 @@ def test_unknown_codes_and_bad_numbers_are_dropped():
 # --- migration 0008 ------------------------------------------------------------------------
 
 
-def _insert(conn, row: SQLModel) -> int | None:
-    """Insert `row` as an earlier version of the app would (no session hooks, none of the
-    columns later migrations add, which are empty here); its id."""
-    model = type(row)
-    stored = {c["name"] for c in inspect(conn).get_columns(model.__tablename__)}
-    values = row.model_dump(
-        exclude={"id"} if "id" in model.__table__.c else set(), exclude_none=True
-    )
-    values = {name: value for name, value in values.items() if name in stored}
-    # The stored columns only: the model's defaults would fill columns added later.
-    key = model.__table__.c.get("id")
-    bare = table(
-        model.__tablename__,
-        *(column(name) for name in values),
-        *([column("id")] if key is not None else []),
-    )
-    inserted = conn.execute(
-        insert(bare).values(values).returning(*([bare.c.id] if key is not None else []))
-    )
-    return inserted.scalar() if key is not None else None
-
-
 def _store_at_0007(conn, title: str, organisation: str) -> None:
-    org = _insert(conn, Organisation(name=organisation, country="PL"))
-    practice = _insert(
+    org = insert_as_stored(conn, Organisation(name=organisation, country="PL"))
+    practice = insert_as_stored(
         conn,
         Practice(
             title=title,
@@ -998,8 +977,8 @@ def _store_at_0007(conn, title: str, organisation: str) -> None:
             published_at=datetime(2025, 5, 1, tzinfo=UTC),
         ),
     )
-    _insert(conn, PracticeCountry(practice_id=practice, country="EE"))
-    _insert(conn, PracticeTag(practice_id=practice, kind="standard", code="fhir"))
+    insert_as_stored(conn, PracticeCountry(practice_id=practice, country="EE"))
+    insert_as_stored(conn, PracticeTag(practice_id=practice, kind="standard", code="fhir"))
 
 
 def test_the_migration_indexes_the_stored_practices_and_can_be_undone(fresh_engine):

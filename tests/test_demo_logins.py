@@ -17,6 +17,7 @@ from dhu_core.config import Settings, UnsafeSetting, get_settings
 from dhu_core.models import AppState, User
 from tests.apptest import APP, password_of
 from tests.conftest import _pg_database
+from tests.old_schema import insert_as_stored
 
 PRACTICES = 40
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 (what the refusal is about)
@@ -217,15 +218,14 @@ def _database_at_0006(engine, *, is_demo: bool, passwords: dict[str, str]) -> No
     with db.session_scope(engine, bookkeeping=True) as session:
         session.execute(update(AppState).values(demo=is_demo))
         for username, password in passwords.items():
-            session.add(
-                User(
-                    username=username,
-                    display_name=username,
-                    email=f"{username}@example.org",
-                    role="admin" if "admin" in username else "owner",
-                    password_hash=accounts.hash_password(password),
-                )
+            account = User(
+                username=username,
+                display_name=username,
+                email=f"{username}@example.org",
+                role="admin" if "admin" in username else "owner",
+                password_hash=accounts.hash_password(password),
             )
+            insert_as_stored(session.connection(), account)
 
 
 def _hashes(engine) -> dict[str, User]:

@@ -21,7 +21,7 @@ from dhu_core.models import (
     User,
 )
 from tests.apptest import APP, sign_in
-from tests.german import english_left, run_in_german, shown_texts, signed_in_in_german
+from tests.german import english_left, in_german, run_in_german, shown_texts, signed_in_in_german
 from tests.people import PASSWORD, account
 from tests.test_io import csv_text, practice_row
 from tests.test_practices import COMPLETE
@@ -61,6 +61,7 @@ def test_the_review_page_in_german(app_data):
 
 
 def test_an_edit_under_review_in_german(app_data):
+    in_german("home")  # the first page run seeds the demo data
     with db.session_scope() as session:
         owner = session.exec(select(User).where(User.username == "demo-owner")).one()
         published = session.exec(

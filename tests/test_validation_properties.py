@@ -88,6 +88,7 @@ VALID = {
     "languages": _codes(_known(list(taxonomy.LANGUAGES)[:60])),
     "start_year": st.one_of(st.none(), st.integers(FIRST_YEAR, 2025), st.just("2021.0")),
     "transferable": st.one_of(st.none(), st.booleans(), _known(["yes", "no", "y", "0", ""])),
+    "text_language": st.one_of(st.none(), _known(["", "de", "French", "pt"])),
     "website": st.from_regex(r"https?://[a-z]{1,10}\.[a-z]{2,5}(/[a-z0-9]{0,8})?", fullmatch=True),
     "contact_email": st.from_regex(r"[a-z0-9.]{1,10}@[a-z]{1,10}\.[a-z]{2,4}", fullmatch=True),
     "transfer_capacity": st.integers(0, 50),
@@ -157,6 +158,7 @@ GOOD_CELLS = {
     "contact_email": ["", "a@example.org"],
     "start_year": ["", "2019", "2019.0"],
     "transferable": ["", "yes", "No"],
+    "text_language": ["", "de", "French"],
 }
 BAD_CELLS = ["", "x", "7", "ZZ", "9.9.9", "1e999", "nan", "maybe", "'=1+2", "a;b;", "\x00"]
 good_row = st.fixed_dictionaries({c: st.sampled_from(values) for c, values in GOOD_CELLS.items()})
