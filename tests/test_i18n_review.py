@@ -10,11 +10,12 @@ from sqlmodel import select
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from dhu_core import db, i18n, import_file, knowledge, practices
+from dhu_core import db, geo, i18n, import_file, knowledge, practices
 from dhu_core.accounts import PermissionDenied
 from dhu_core.models import (
     FieldError,
     Membership,
+    Organisation,
     Practice,
     PracticeCreate,
     StateConflict,
@@ -177,6 +178,7 @@ def _orphan() -> int:
 
 
 def test_the_claim_form_in_german(app_data):
+    in_german("home")  # the first page run seeds the demo data
     with db.session_scope() as session:
         account(session, "greta")
     orphan = _orphan()
@@ -206,6 +208,18 @@ def test_the_claim_form_in_german(app_data):
         info.value for info in at.info
     ]
     assert english_left(at) == []
+    # The coordinators' card of the claim names the organisation's country in German, as the
+    # card of a request to join does (it showed the country's code).
+    with db.read_scope() as session:
+        country = session.exec(
+            select(Organisation.country)
+            .join(Practice, Practice.owner_organisation_id == Organisation.id)
+            .where(Practice.id == orphan)
+        ).one()
+    review = signed_in_in_german("demo-coordinator", "review")
+    with i18n.language("de"):
+        name = geo.country_name(country)
+    assert any("beansprucht" in text and f"({name})" in text for text in shown_texts(review))
 
 
 def test_writing_a_digest_in_german(app_data):

@@ -161,7 +161,7 @@ def _claim_card(coordinator: User, claim: claims.ClaimView) -> None:
                 email=md_escape(claim.email),
                 practice=md_escape(claim.practice),
                 organisation=md_escape(claim.organisation),
-                country=claim.country,
+                country=geo.country_name(claim.country),
             )
             + " "
             + flag
