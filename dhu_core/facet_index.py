@@ -60,7 +60,7 @@ _ID_BITS = 32
 _ID_MASK = (1 << _ID_BITS) - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: The values of every matrix (see `_ones`).
-_ONES = np.ones(0)
+_ONES = np.ones(0, dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -309,10 +309,11 @@ def _matrix(listing: Listing, outdated_before: datetime) -> sparse.csc_matrix:
 
 def _ones(count: int) -> np.ndarray:
     """`count` ones, read-only: a view of one array that every matrix shares (making 8 MB of
-    them anew took longer than the rest of a patch on a busy machine)."""
+    them anew took longer than the rest of a patch on a busy machine). In float32, which counts
+    exactly up to 16 million practices, in half the memory of float64."""
     global _ONES
     if len(_ONES) < count:
-        _ONES = np.ones(count + count // 8)
+        _ONES = np.ones(count + count // 8, dtype=np.float32)
         _ONES.flags.writeable = False
     return _ONES[:count]
 

@@ -36,9 +36,10 @@ def practice_text(title: str | None, summary: str | None) -> str:
 class TextModel:
     """TF-IDF vectors of indexed texts, and of any other text in their vocabulary."""
 
-    def __init__(self, texts: Sequence[str], *, by_term_dtype: type = np.float64) -> None:
+    def __init__(self, texts: Sequence[str], *, by_term_dtype: type | None = np.float64) -> None:
         """`by_term_dtype`: that of `by_term`'s weights (float32 where they only pick the texts
-        to score again from `matrix`, as the matching index does)."""
+        to score again from `matrix`, as the matching index does), or None for no `by_term`:
+        one product with `matrix` then finds the texts sharing a term (see `rows_sharing`)."""
         known_words: set[str] = set()
 
         def analyse(text: str) -> list[str]:
@@ -62,8 +63,8 @@ class TextModel:
         # In how many texts each term is: a row has each of its terms once.
         self._df = np.bincount(self.matrix.indices, minlength=self.matrix.shape[1])
         # Terms x texts: a lookup then touches only the texts sharing a term with it.
-        self.by_term = self.matrix.T.tocsr()
-        if by_term_dtype != self.by_term.dtype:
+        self.by_term = None if by_term_dtype is None else self.matrix.T.tocsr()
+        if self.by_term is not None and by_term_dtype != self.by_term.dtype:
             self.by_term = sparse.csr_matrix(
                 (
                     self.by_term.data.astype(by_term_dtype),
@@ -77,6 +78,25 @@ class TextModel:
 
     def __len__(self) -> int:
         return self.matrix.shape[0]
+
+    def rows_sharing(self, columns: Sequence[int]) -> np.ndarray:
+        """The rows that hold any of the terms `columns`, in increasing order."""
+        if self.by_term is not None:
+            return np.unique(self.by_term[list(columns)].indices)
+        wanted = np.zeros(self.matrix.shape[1])
+        wanted[list(columns)] = 1.0
+        # Every weight is positive: a row sharing a term has a positive product.
+        return np.flatnonzero(self.matrix @ wanted)
+
+    def products(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The dot product of indexed text `row` with each text sharing a term with it:
+        (rows, products), the rows in increasing order."""
+        start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
+        vector = np.zeros(self.matrix.shape[1])
+        vector[self.matrix.indices[start:end]] = self.matrix.data[start:end]
+        products = self.matrix @ vector
+        rows = np.flatnonzero(products)
+        return rows, products[rows]
 
     def terms(self, row: int) -> dict[int, float]:
         """An indexed text's vector as term -> weight (kept: the plain loops ask again)."""
@@ -157,7 +177,7 @@ class TextModel:
         for column, count in known.items():
             weights[column] = (1.0 + math.log(count)) * idf[column]
         length = math.sqrt(float(weights @ weights) + unseen * _idf(texts, 1) ** 2)
-        rows = np.unique(self.by_term[list(known)].indices)
+        rows = self.rows_sharing(list(known))
         if replacing is not None:
             rows = rows[rows != replacing]
         # The indexed rows, weighted again with the idf that includes the text.
@@ -226,7 +246,9 @@ class SimilarityIndex:
         # The rows in id order, when the ids are not given in that order (`build` gives them).
         ordered = bool(np.all(self._ids[1:] > self._ids[:-1]))
         self._by_id = None if ordered else np.argsort(self._ids, kind="stable")
-        self.model = TextModel(texts)
+        # No terms x texts copy (20 MB at 100,000 practices): a product with the matrix finds
+        # the texts sharing a term in a few milliseconds.
+        self.model = TextModel(texts, by_term_dtype=None)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -269,8 +291,8 @@ class SimilarityIndex:
         row = self._row(practice_id)
         if row is None:
             return []
-        scores = (self.model.matrix[row] @ self.model.by_term).tocsr()
-        return self._nearest(scores.indices, scores.data, k=k, exclude_ids={practice_id})
+        rows, scores = self.model.products(row)
+        return self._nearest(rows, scores, k=k, exclude_ids={practice_id})
 
     def _row(self, practice_id: int | None) -> int | None:
         """The row of an indexed practice, None when it is not indexed: found in the ids (in

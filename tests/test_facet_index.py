@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -467,3 +468,14 @@ def test_another_process_patches_its_index_and_finds_a_publication_at_once(engin
         finally:
             searcher.stdin.close()
             searcher.wait(timeout=60)
+
+
+def test_the_matrix_holds_its_ones_in_four_bytes(engine, owner):
+    """float32 counts exactly up to 16 million practices in half the bytes of float64 (4.4 MB
+    less at 100,000 practices); a patched index keeps them so."""
+    add(engine, owner)
+    built = kept(engine)
+    assert built.matrix.dtype == np.float32
+    change_practice(engine, add(engine, owner, status="submitted"), status="published")
+    patched = assert_up_to_date(engine)
+    assert patched is not built and patched.matrix.dtype == np.float32

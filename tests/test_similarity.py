@@ -304,3 +304,47 @@ def test_app_pages_do_not_import_the_optimiser():
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "False"
+
+
+def test_the_index_holds_its_matrix_once():
+    """No terms x texts copy beside the texts x terms matrix (it held 20.7 MB of the index's
+    43.6 MB at 100,000 practices): a product with the matrix finds the texts sharing a term."""
+    from scipy import sparse
+
+    from dhu_core.bench_memory import deep_size
+
+    words = ["heart", "failure", "diabetes", "asthma", "pharmacy", "vaccination", "dialysis"]
+    texts = [f"monitoring of {words[n % 7]} and {words[n // 7 % 7]} at home" for n in range(2000)]
+    index = SimilarityIndex(list(range(1, 2001)), texts)
+    matrix = index.model.matrix
+    held = matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
+    arrays = {
+        name: value
+        for name, value in vars(index.model).items()
+        if isinstance(value, np.ndarray) or sparse.issparse(value)
+    }
+    assert deep_size(arrays) < held * 1.2
+    [(found, score)] = index.similar_to_practice(1, k=1)
+    assert found != 1 and 0.5 < score <= 1.0
+
+
+def test_similar_practices_match_cosines_computed_apart():
+    """The products of one row with every other equal the cosines of the texts' vectors."""
+    texts = [
+        "remote monitoring of heart failure at home",
+        "heart failure telemonitoring programme",
+        "electronic prescriptions in pharmacies",
+        "home monitoring of blood pressure",
+        "diabetes app for children",
+    ]
+    index = SimilarityIndex([10, 20, 30, 40, 50], texts)
+    matrix = index.model.matrix.toarray()
+    cosines = matrix @ matrix[0]
+    expected = sorted(
+        ((pid, cosines[row]) for row, pid in enumerate([10, 20, 30, 40, 50]) if row),
+        key=lambda pair: -pair[1],
+    )
+    expected = [(pid, score) for pid, score in expected if score > similarity.MIN_SCORE]
+    found = index.similar_to_practice(10, k=4)
+    assert [pid for pid, _ in found] == [pid for pid, _ in expected]
+    assert [score for _, score in found] == pytest.approx([score for _, score in expected])
