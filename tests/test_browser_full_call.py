@@ -110,6 +110,24 @@ def _click(page, button: str, result: str, within=None) -> None:
     settle(page)
 
 
+def _click_again_if_lost(page, within, button: str, result: str) -> None:
+    """`_click`, clicking once more while the button is still there and nothing came of the
+    click: on a loaded machine a click can land while a run is replacing the button, and is
+    lost, as a person would see and click again."""
+    target = within.get_by_role("button", name=button, exact=True)
+    for _attempt in range(3):
+        target.click()
+        try:
+            expect(page.get_by_text(result).first).to_be_visible(timeout=STEP // 4)
+            break
+        except AssertionError:
+            settle(page)
+            if not target.is_visible():
+                break
+    expect(page.get_by_text(result).first).to_be_visible(timeout=STEP)
+    settle(page)
+
+
 def _choose(page, label: str, option: str) -> None:
     """Pick `option` in the select box or multiselect labelled `label`; a rerun that redraws
     the box closes its list, which is then opened again."""
@@ -245,7 +263,7 @@ def test_a_full_call_from_its_publication_to_the_lessons_learned(demo_server, pe
         box = adopter.get_by_test_id("stExpander").filter(has_text=f"Mark “{milestone}” done")
         box.locator("summary").click()
         expect(box.get_by_role("button", name="Mark done", exact=True)).to_be_visible()
-        _click(adopter, "Mark done", f"{milestone} is done.", within=box)
+        _click_again_if_lost(adopter, box, "Mark done", f"{milestone} is done.")
 
     # A rerun may show the first tab again: the tab is chosen before each step in it.
     reports = adopter.get_by_role("tab", name="Reports")

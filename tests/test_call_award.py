@@ -318,10 +318,12 @@ def test_a_declined_twinning_frees_its_place_for_the_reserve_list(engine, world)
         match = session.get(TwinningMatch, coimbra.match_id)
         plan = session.exec(select(Milestone).where(Milestone.match_id == match.id)).all()
         told = session.exec(
-            select(OutboxMessage.context).where(
+            select(OutboxMessage.context)
+            .where(
                 OutboxMessage.kind == "call-decision",
                 OutboxMessage.recipient == "coimbra@example.org",
             )
+            .order_by(OutboxMessage.id)  # in the order they were written (PostgreSQL keeps none)
         ).all()
     assert (esbjerg.outcome, esbjerg.reserve_position) == ("reserve", 1)
     assert (coimbra.reserve_position, coimbra.grant, match.status) == (None, 15000, "agreed")
