@@ -38,8 +38,8 @@ class TextModel:
 
     def __init__(self, texts: Sequence[str], *, by_term_dtype: type | None = np.float64) -> None:
         """`by_term_dtype`: that of `by_term`'s weights (float32 where they only pick the texts
-        to score again from `matrix`, as the matching index does), or None for no `by_term`:
-        one product with `matrix` then finds the texts sharing a term (see `rows_sharing`)."""
+        to score again from `matrix`, as the matching index does), or None for no `by_term`
+        (the similarity index: one product with `matrix` finds the texts sharing a term)."""
         known_words: set[str] = set()
 
         def analyse(text: str) -> list[str]:
@@ -80,13 +80,11 @@ class TextModel:
         return self.matrix.shape[0]
 
     def rows_sharing(self, columns: Sequence[int]) -> np.ndarray:
-        """The rows that hold any of the terms `columns`, in increasing order."""
-        if self.by_term is not None:
-            return np.unique(self.by_term[list(columns)].indices)
+        """The rows that hold any of the terms `columns`, in increasing order (every weight
+        is positive: a row sharing a term has a positive product)."""
         wanted = np.zeros(self.matrix.shape[1])
         wanted[list(columns)] = 1.0
-        # Every weight is positive: a row sharing a term has a positive product.
-        return np.flatnonzero(self.matrix @ wanted)
+        return self._products_with(wanted)[0]
 
     def products(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """The dot product of indexed text `row` with each text sharing a term with it:
@@ -94,6 +92,10 @@ class TextModel:
         start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
         vector = np.zeros(self.matrix.shape[1])
         vector[self.matrix.indices[start:end]] = self.matrix.data[start:end]
+        return self._products_with(vector)
+
+    def _products_with(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, products) of the indexed texts whose product with `vector` is not zero."""
         products = self.matrix @ vector
         rows = np.flatnonzero(products)
         return rows, products[rows]

@@ -110,22 +110,32 @@ def _click(page, button: str, result: str, within=None) -> None:
     settle(page)
 
 
-def _click_again_if_lost(page, within, button: str, result: str) -> None:
-    """`_click`, clicking once more while the button is still there and nothing came of the
-    click: on a loaded machine a click can land while a run is replacing the button, and is
-    lost, as a person would see and click again."""
-    target = within.get_by_role("button", name=button, exact=True)
+def _again_if_lost(page, act, done) -> None:
+    """`act()` until the expectation `done(timeout)` holds, three times at most: on a loaded
+    machine a click can land while a run is replacing what was clicked, and is lost, as a
+    person would see and do again."""
     for _attempt in range(3):
-        target.click()
+        settle(page)
+        act()
         try:
-            expect(page.get_by_text(result).first).to_be_visible(timeout=STEP // 4)
+            done(STEP // 4)
             break
         except AssertionError:
-            settle(page)
-            if not target.is_visible():
-                break
-    expect(page.get_by_text(result).first).to_be_visible(timeout=STEP)
+            continue
+    done(STEP)
     settle(page)
+
+
+def _click_again_if_lost(page, within, button: str, result: str) -> None:
+    """`_click`, clicking again while the button is there and nothing came of a click (a slow
+    click that did its work takes the button away)."""
+    target = within.get_by_role("button", name=button, exact=True)
+    shown = page.get_by_text(result).first
+    _again_if_lost(
+        page,
+        lambda: target.click() if target.is_visible() else None,
+        lambda timeout: expect(shown).to_be_visible(timeout=timeout),
+    )
 
 
 def _choose(page, label: str, option: str) -> None:
@@ -268,17 +278,17 @@ def test_a_full_call_from_its_publication_to_the_lessons_learned(demo_server, pe
     # A rerun may show the first tab again: the tab is chosen before each step in it.
     reports = adopter.get_by_role("tab", name="Reports")
     final = adopter.get_by_role("radio", name="Final report")
-    for _attempt in range(3):  # a click during a run can be lost: look, and click again
-        settle(adopter)
+
+    def choose_the_final_report() -> None:
         reports.click()
         adopter.get_by_test_id("stRadio").get_by_text("Final report").click()
-        try:
-            expect(final).to_be_checked(timeout=STEP // 4)
-            break
-        except AssertionError:
-            continue
-    expect(final).to_be_checked()
-    settle(adopter)  # the run the choice started is over before the file goes up
+
+    # The run the choice started is over before the file goes up.
+    _again_if_lost(
+        adopter,
+        choose_the_final_report,
+        lambda timeout: expect(final).to_be_checked(timeout=timeout),
+    )
     # The button is pressed only once the file has reached the server, and the run its upload
     # starts is over: the chip shows the file's name as soon as it is chosen.
     with adopter.expect_response(_upload_of_a_file, timeout=STEP):
