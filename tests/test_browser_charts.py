@@ -153,8 +153,11 @@ def test_no_label_of_the_map_page_is_cut_short(demo_server, chromium, width):
 
     page.goto(url + "/map?country=EE")
     page.get_by_role("heading", name="Estonia").wait_for(timeout=60_000)
+    # The figures come after the heading, in the same run or the next: wait for the last one.
+    metrics = page.get_by_test_id("stMetricLabel")
+    metrics.filter(has_text="Adopted from abroad").wait_for(timeout=60_000)
     settle(page)
-    labels = {" ".join(t.split()) for t in page.get_by_test_id("stMetricLabel").all_inner_texts()}
+    labels = {" ".join(t.split()) for t in metrics.all_inner_texts()}
     assert {"Per million inhabitants", "Adopted from abroad"} <= labels
     assert page.evaluate(CUT_SHORT) == []
     context.close()
