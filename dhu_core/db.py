@@ -6,19 +6,18 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy import Engine, event, func, inspect, select, text, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
 from dhu_core import changes, search_index
 from dhu_core.config import get_settings
 from dhu_core.models import AppState, DataChange
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 T = TypeVar("T")
@@ -232,8 +231,10 @@ def is_demo(engine: Engine | None = None) -> bool:
         return bool(conn.execute(select(AppState.demo)).scalar_one())
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine) -> "Config":
     """An Alembic configuration bound to `engine` (no alembic.ini needed)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -256,7 +257,12 @@ def upgrade(engine: Engine | None = None) -> None:
     The catalogue's index then takes up any label the code lists changed since.
     """
     engine = engine or get_engine()
-    command.upgrade(alembic_config(engine), "head")
+    if not is_at_head(engine):
+        # Loaded only to migrate: Alembic and its templates hold 10 MB more in every process
+        # that stays up afterwards (each app process checks its database when it starts).
+        from alembic import command
+
+        command.upgrade(alembic_config(engine), "head")
     with session_scope(engine) as session:
         search_index.sync_labels(session)
 
@@ -264,9 +270,22 @@ def upgrade(engine: Engine | None = None) -> None:
 def is_at_head(engine: Engine | None = None) -> bool:
     """True when the database has every migration applied."""
     engine = engine or get_engine()
-    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
     with engine.connect() as conn:
-        return set(MigrationContext.configure(conn).get_current_heads()) == heads
+        return applied_revisions(conn) == {newest_revision()}
+
+
+def newest_revision() -> str:
+    """The revision of the newest migration, read from the migrations' file names without
+    loading Alembic: `versions/YYYYMMDD_NNNN_what.py` holds revision "NNNN", the one before it
+    "NNNN - 1" (tests/test_db.py checks every file against Alembic's own reading)."""
+    return max(path.name.split("_")[1] for path in (MIGRATIONS_DIR / "versions").glob("*_*.py"))
+
+
+def applied_revisions(connection: Any) -> set[str]:
+    """The revisions Alembic recorded in the database (none in a database never migrated)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return set()
+    return set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
 
 def delete_all_rows(session: OrmSession) -> None:

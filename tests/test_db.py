@@ -1,10 +1,14 @@
 """The store: migrations, SQLite settings, transactions and the data version."""
 
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text, update
 from sqlmodel import SQLModel, select
 
@@ -127,3 +131,37 @@ def test_a_read_only_transaction_refuses_writes(engine):
     with pytest.raises(db.ReadOnlyTransaction), db.read_scope(engine) as session:
         session.get(AppState, 1).demo = True
         session.flush()
+
+
+def test_the_newest_revision_read_from_file_names_is_alembics_head(tmp_path):
+    engine = db.get_engine(f"sqlite:///{tmp_path / 'unused.sqlite3'}")
+    scripts = ScriptDirectory.from_config(db.alembic_config(engine))
+    for script in scripts.walk_revisions():
+        number = int(script.revision)
+        assert Path(script.path).name.split("_")[1] == script.revision == f"{number:04d}"
+        assert script.down_revision == (f"{number - 1:04d}" if number > 1 else None)
+    assert set(scripts.get_heads()) == {db.newest_revision()}
+
+
+def test_a_process_starting_on_a_current_database_does_not_load_alembic(engine, tmp_path):
+    # The app's start-up check: Alembic and its templates would stay in every process (10 MB).
+    url = engine.url.render_as_string(hide_password=False)
+    check = (
+        "import sys\n"
+        "from dhu_core import db\n"
+        f"engine = db.get_engine({url!r})\n"
+        "assert db.is_at_head(engine)\n"
+        "db.upgrade(engine)\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in {'alembic', 'mako'}))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    assert ran.stdout.strip() == "[]"
+
+
+def test_a_database_never_migrated_is_not_at_head(tmp_path):
+    engine = db.get_engine(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    assert not db.is_at_head(engine)
+    db.upgrade(engine)
+    assert db.is_at_head(engine)
