@@ -6,10 +6,10 @@ of the page being drawn, `labels` the English ones that imports, the API and exp
 """
 
 import csv
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 
-import pycountry
 from babel import Locale
 
 from dhu_core import i18n
@@ -27,7 +27,7 @@ class CodeList:
     labels: dict[str, str]
     definitions: dict[str, str] = field(default_factory=dict)
     #: language -> code -> label, and language -> code -> definition, for languages but English.
-    translations: dict[str, dict] = field(default_factory=dict)
+    translations: Mapping[str, dict] = field(default_factory=dict)
     translated_definitions: dict[str, dict] = field(default_factory=dict)
 
     def __contains__(self, code: object) -> bool:
@@ -165,21 +165,41 @@ EUROPEAN_LANGUAGES = [
 
 
 def _languages() -> CodeList:
-    """Languages by ISO 639-1 code, named in each interface language by Babel's CLDR data."""
+    """Languages by ISO 639-1 code, named in each interface language by Babel's CLDR data (the
+    two-letter codes CLDR names are ISO 639-1's; pycountry's list of all 7,900 ISO 639-3
+    languages would hold 6.6 MB in every process for them)."""
+    english = {c: n for c, n in Locale("en").languages.items() if len(c) == 2 and c.isalpha()}
     codes = list(dict.fromkeys(EUROPEAN_LANGUAGES))
-    others = sorted(
-        (lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")),
-        key=lambda c: pycountry.languages.get(alpha_2=c).name,
-    )
-    codes += [c for c in others if c not in codes]
-    english = {c: pycountry.languages.get(alpha_2=c).name for c in codes}
-    translations = {}
-    for language in i18n.LANGUAGES:
-        if language != i18n.DEFAULT:
-            names = Locale.parse(language).languages
+    codes += sorted((c for c in english if c not in codes), key=english.get)
+    return CodeList("language", {c: english[c] for c in codes}, translations=_LanguageNames())
+
+
+class _LanguageNames(Mapping):
+    """language -> code -> the name of that language in it, read from Babel's data for each
+    interface language when first asked for (1.6 MB each): a process that serves no page in
+    German never loads German's names."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, dict[str, str]] = {}
+
+    def __getitem__(self, language: str) -> dict[str, str]:
+        if language not in self._others():
+            raise KeyError(language)
+        if language not in self._names:
             # CLDR writes French, Italian and Spanish language names in lower case.
-            translations[language] = {c: _capitalised(names[c]) for c in codes if c in names}
-    return CodeList("language", english, translations=translations)
+            names = Locale.parse(language).languages
+            self._names[language] = {c: _capitalised(n) for c, n in names.items() if len(c) == 2}
+        return self._names[language]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._others())
+
+    def __len__(self) -> int:
+        return len(self._others())
+
+    @staticmethod
+    def _others() -> list[str]:
+        return [language for language in i18n.LANGUAGES if language != i18n.DEFAULT]
 
 
 def _capitalised(name: str) -> str:

@@ -2,7 +2,10 @@
 Babel's CLDR data for languages and countries); imports keep reading codes and English labels."""
 
 import csv
+import subprocess
+import sys
 
+import pycountry
 import pytest
 
 from dhu_core import geo, i18n, taxonomy
@@ -74,3 +77,28 @@ def test_country_names_follow_the_page_language():
     for language in TRANSLATED:
         with i18n.language(language):
             assert set(geo.shown_country_names()) == set(geo.country_names())
+
+
+def test_the_languages_are_those_of_iso_639_1_named_in_english_by_default():
+    iso = {language.alpha_2 for language in pycountry.languages if hasattr(language, "alpha_2")}
+    assert set(taxonomy.LANGUAGES) == iso
+    assert list(taxonomy.LANGUAGES)[:3] == taxonomy.EUROPEAN_LANGUAGES[:3]
+    assert taxonomy.LANGUAGES.label("el") == "Greek"
+    assert taxonomy.LANGUAGES.normalise("greek") == "el"
+
+
+def test_a_process_loads_language_names_only_in_the_languages_it_shows():
+    # pycountry's 7,900 languages hold 6.6 MB, and Babel's data 1.6 MB per locale.
+    shown = (
+        "import pycountry\n"
+        "from babel import localedata\n"
+        "from dhu_core import i18n, taxonomy\n"
+        "english = taxonomy.LANGUAGES.label('de')\n"
+        "with i18n.language('fr'):\n"
+        "    french = taxonomy.LANGUAGES.label('de')\n"
+        "print(english, french, pycountry.languages._is_loaded, sorted(localedata._cache))\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", shown], capture_output=True, text=True, check=True)
+    english, french, listed, locales = ran.stdout.split(" ", 3)
+    assert (english, french, listed) == ("German", "Allemand", "False")
+    assert "de" not in locales and "it" not in locales and "es" not in locales
