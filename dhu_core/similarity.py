@@ -62,6 +62,9 @@ class TextModel:
             self.matrix = _unit_rows(self.matrix)
         # In how many texts each term is: a row has each of its terms once.
         self._df = np.bincount(self.matrix.indices, minlength=self.matrix.shape[1])
+        # Unit rows of weights kept to 7 digits, more than any score shown needs: half the
+        # bytes of float64 (7 MB less for the similarity index at 100,000 practices).
+        self.matrix = self.matrix.astype(np.float32)
         # Terms x texts: a lookup then touches only the texts sharing a term with it.
         self.by_term = None if by_term_dtype is None else self.matrix.T.tocsr()
         if self.by_term is not None and by_term_dtype != self.by_term.dtype:

@@ -422,11 +422,12 @@ def test_the_index_keeps_columns_rather_than_an_object_per_practice():
 
 
 def test_the_index_keeps_its_texts_by_term_once_in_float32():
-    """Its terms x texts weights only pick the pairs to score again in float64: kept in float64
-    as well, and copied to float32 by every ranking, they held 4 MB more at 100,000 practices."""
+    """Its terms x texts weights only pick the pairs to score again (in float64 arithmetic):
+    kept in float64 as well, and copied to float32 by every ranking, they held 4 MB more at
+    100,000 practices. Its texts' weights are float32 too (scores to 7 digits)."""
     index = MatchingIndex(others(count=300, seed=4))
     assert index.text.by_term.dtype == np.float32
-    assert index.text.matrix.dtype == np.float64
+    assert index.text.matrix.dtype == np.float32
     scoring = matching._Scoring(index, [NEED], index._describe([NEED]), DEFAULT_WEIGHTS, False)
     assert scoring.by_term32 is index.text.by_term
 

@@ -328,6 +328,16 @@ def test_the_index_holds_its_matrix_once():
     assert found != 1 and 0.5 < score <= 1.0
 
 
+def test_the_weights_are_held_in_four_bytes_and_score_as_in_eight():
+    """float32 weights (7 MB less at 100,000 practices) give the cosines to 6 digits."""
+    texts = [f"remote monitoring of {w} at home" for w in ("heart failure", "asthma", "COPD")]
+    index = SimilarityIndex([1, 2, 3], texts)
+    assert index.model.matrix.dtype == np.float32
+    exact = index.model.vectors(texts).toarray()
+    for found, score in index.similar_to_practice(1, k=2):
+        assert score == pytest.approx(float(exact[0] @ exact[found - 1]), abs=1e-6)
+
+
 def test_similar_practices_match_cosines_computed_apart():
     """The products of one row with every other equal the cosines of the texts' vectors."""
     texts = [
