@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from dhu_core import db, twinning
 from dhu_core.calls import follow_up, lessons
 from dhu_core.models import LessonsCase, Milestone, Practice, TwinningMatch, TwinningNeed, User
+from dhu_core.ui import paging
 from tests import follow_world
 from tests.apptest import APP, sign_in
 
@@ -123,3 +124,33 @@ def test_what_is_typed_for_one_twinning_stays_with_it(embedded_app):
     _open(at, "app_pages/follow_up.py", twinning=str(second))
     assert [t.value for t in at.text_input if t.label == "Topic *"] == [""]
     assert not at.error
+
+
+def test_the_dashboard_shows_a_page_of_twinnings_at_a_time_named_in_the_address(
+    embedded_app, monkeypatch
+):
+    # At 100,000 practices it listed 346 twinnings under way on one page (23 MB per visit).
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "demo-coordinator")
+    with db.read_scope() as session:
+        under_way = follow_up.dashboard(session=session, actor=_user("demo-coordinator"))
+    assert len(under_way) >= 3
+    pages = -(-len(under_way) // 2)
+
+    def linked(at: AppTest) -> list[str]:
+        shown = [p.proto.query_string for p in at.get("page_link")]
+        return [link for link in shown if link.startswith("twinning=")]
+
+    _open(at, "app_pages/follow_up.py")
+    assert linked(at) == [f"twinning={s.id}" for s in under_way[:2]]
+    assert f"Page 1 of {pages}" in _text(at)
+    next(b for b in at.button if b.label == "Next").click().run()
+    assert at.query_params["page"] in ("2", ["2"])
+    assert linked(at) == [f"twinning={s.id}" for s in under_way[2:4]]
+
+    at.query_params.clear()
+    at.query_params["page"] = "999"  # beyond the last: the last opens
+    at.switch_page("app_pages/follow_up.py").run()
+    assert at.query_params["page"] in (str(pages), [str(pages)])
+    assert linked(at) == [f"twinning={s.id}" for s in under_way[(pages - 1) * 2 :]]
+    assert next(b for b in at.button if b.label == "Next").disabled

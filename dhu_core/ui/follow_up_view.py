@@ -28,7 +28,7 @@ from dhu_core.models import (
     field_errors,
 )
 from dhu_core.text import md_escape, md_escape_paragraphs
-from dhu_core.ui import cached, forms, shell
+from dhu_core.ui import cached, forms, paging, shell
 
 PAGE = "app_pages/follow_up.py"
 KNOWLEDGE = "app_pages/knowledge.py"
@@ -131,16 +131,17 @@ def _next_step(summary: follow_up.TwinningSummary) -> str:
 
 
 def twinning_list(summaries: list[follow_up.TwinningSummary], empty: str) -> None:
-    """Twinnings, each with its link and next step; late ones flagged."""
+    """Twinnings, each with its link and next step, a page at a time; late ones flagged."""
     if not summaries:
         st.info(empty)
-    for summary in summaries:
+    for summary in paging.shown(summaries):
         with st.container(border=True):
             link(summary)
             st.markdown(
                 f"{md_escape(summary.originator)} → {md_escape(summary.adopter)}  \n"
                 f"{_next_step(summary)}"
             )
+    paging.pager(len(summaries))
 
 
 def dashboard(user: User) -> None:
