@@ -102,7 +102,8 @@ def test_the_catalogue_is_short_and_shows_every_facet_label_whole(demo_server, c
         assert longest.is_hidden()
         page.get_by_text("Show filters").click()
         settle(page)
-    assert longest.is_visible()
+    # Drawn in the run after the results on a loaded machine: waited for, not read at once.
+    longest.wait_for(state="visible", timeout=30_000)
     # every facet's pills, waited for: the browser may still be drawing the last ones
     page.wait_for_function(
         """() => document.querySelectorAll('[class*="st-key-radar_facets_"] button').length > 30""",

@@ -51,6 +51,8 @@ def test_the_footer_is_legible_under_the_content_and_reaches_every_page(
         page.get_by_role("heading", name="RADAR", level=1).wait_for(timeout=60_000)
         settle(page)
         footer = page.locator(".st-key-dhu-footer")
+        # The footer's last link, waited for: on a loaded machine it comes a run after the rest.
+        footer.get_by_role("link", name=LINKS[-1][0], exact=True).wait_for(timeout=30_000)
         footer.scroll_into_view_if_needed()
         boxes = page.evaluate(BOXES)
         assert boxes["position"] in ("static", "relative")  # in the flow, over nothing
