@@ -181,9 +181,10 @@ class _LanguageNames(Mapping):
 
     def __init__(self) -> None:
         self._names: dict[str, dict[str, str]] = {}
+        self._others = tuple(language for language in i18n.LANGUAGES if language != i18n.DEFAULT)
 
     def __getitem__(self, language: str) -> dict[str, str]:
-        if language not in self._others():
+        if language not in self._others:
             raise KeyError(language)
         if language not in self._names:
             # CLDR writes French, Italian and Spanish language names in lower case.
@@ -192,14 +193,10 @@ class _LanguageNames(Mapping):
         return self._names[language]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._others())
+        return iter(self._others)
 
     def __len__(self) -> int:
-        return len(self._others())
-
-    @staticmethod
-    def _others() -> list[str]:
-        return [language for language in i18n.LANGUAGES if language != i18n.DEFAULT]
+        return len(self._others)
 
 
 def _capitalised(name: str) -> str:
