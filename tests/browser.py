@@ -95,25 +95,16 @@ def demo_password(database: Path, username: str) -> str:
 
 
 def sign_in(page, url: str, username: str, password: str) -> None:
-    """Sign in through the form and wait until the session cookie is stored.
-
-    The cookie is written by a component drawn once, in the run after signing in; when another
-    run replaces that one first, it is never written and the next page load is signed out
-    (seen once under a loaded CI machine): the form is then filled in once more.
-    """
-    for _attempt in range(2):
-        page.goto(url + "/sign-in")
-        settle(page)
-        page.get_by_role("textbox", name="Username").fill(username)
-        page.get_by_role("textbox", name="Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_text(f"Signed in as {username}").wait_for(timeout=30_000)
-        deadline = time.monotonic() + 30
-        while not any(c["name"] == "dhu_session" for c in page.context.cookies()):
-            if time.monotonic() > deadline:
-                break
-            page.wait_for_timeout(200)
-        else:
-            settle(page)
-            return
-    raise AssertionError("the session cookie was never set")
+    """Sign in through the form and wait until the session cookie is stored."""
+    page.goto(url + "/sign-in")
+    settle(page)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {username}").wait_for(timeout=30_000)
+    deadline = time.monotonic() + 30
+    while not any(c["name"] == "dhu_session" for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise AssertionError("the session cookie was never set")
+        page.wait_for_timeout(200)
+    settle(page)

@@ -25,7 +25,8 @@ _USER_ID = "dhu_user_id"
 _SIGNED_IN_AT = "dhu_signed_in_at"
 _LOGIN_ERROR = "dhu_login_error"
 _AUTHENTICATOR = "dhu_authenticator"
-#: The cookie is written in the run after sign-in/out: a rerun would drop the component.
+#: "set" or "delete": what the browser still has to do with the cookie. The library's cookie
+#: component writes it in the browser and then answers True under its key ("set", "delete").
 _COOKIE_TODO = "dhu_cookie_todo"
 
 
@@ -148,11 +149,7 @@ def this_runs_authenticator() -> stauth.Authenticate:
 
 def restore_session(auth: stauth.Authenticate) -> User | None:
     """Sign in from a valid cookie when needed; return the signed-in, still valid account."""
-    todo = st.session_state.pop(_COOKIE_TODO, None)
-    if todo == "set":
-        auth.cookie_controller.set_cookie()
-    elif todo == "delete":
-        auth.cookie_controller.delete_cookie()
+    _write_cookie(auth)
     if not st.session_state.get("authentication_status"):
         try:
             auth.login(location="unrendered")
@@ -161,6 +158,21 @@ def restore_session(auth: stauth.Authenticate) -> User | None:
             # raise on every page; any cookie it cannot verify counts as no cookie at all.
             _end_session()
     return current_user()
+
+
+def _write_cookie(auth: stauth.Authenticate) -> None:
+    """Draw the cookie component while the browser has not said it wrote or deleted the cookie.
+
+    A run that draws it can be replaced by the next one (a click, a page opened) before the
+    browser has run it; the cookie is then written by the component drawn in the next run.
+    """
+    todo = st.session_state.get(_COOKIE_TODO)
+    if todo == "set":
+        auth.cookie_controller.set_cookie()
+    elif todo == "delete":
+        auth.cookie_controller.delete_cookie()
+    if todo is not None and st.session_state.get(todo) is True:
+        del st.session_state[_COOKIE_TODO]
 
 
 def current_user() -> User | None:
