@@ -137,6 +137,11 @@ def _tour(url: str, pid: int, by_role: dict[str, DemoLogin]) -> dict:
         finally:
             browser.close()
     figures["peak"] = _megabytes(pid, field="VmHWM")
+    # What the last figure is made of: memory of the process's own (the Python heap, arrays),
+    # and its share when the pages of the libraries' files are split among the processes
+    # mapping them (each app process of `dhu serve --workers N` maps the same files).
+    figures["of it anonymous (heap, arrays)"] = _megabytes(pid, field="RssAnon")
+    figures["proportional set size (PSS)"] = _megabytes(pid, field="Pss", source="smaps_rollup")
     return figures
 
 
@@ -179,8 +184,8 @@ def _settle(page) -> None:
     page.wait_for_timeout(300)
 
 
-def _megabytes(pid: int, *, field: str = "VmRSS") -> str:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+def _megabytes(pid: int, *, field: str = "VmRSS", source: str = "status") -> str:
+    for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
         if line.startswith(field + ":"):
             return f"{int(line.split()[1]) / 1024:.0f} MB"
     return "unknown"

@@ -55,3 +55,8 @@ def test_the_tour_visits_every_page_of_a_visitor_and_a_role(tmp_path, chromium):
     assert pages["after the visitor"] >= 6
     assert pages["after the coordinator"] > pages["after the visitor"]
     assert all(value.endswith(" MB") for value in figures.values())
+    last = int(list(tours.values())[-1].removesuffix(" MB"))
+    anonymous = int(figures["of it anonymous (heap, arrays)"].removesuffix(" MB"))
+    proportional = int(figures["proportional set size (PSS)"].removesuffix(" MB"))
+    assert 0 < anonymous < last
+    assert anonymous < proportional <= last + 5
