@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine, event, func, inspect, select, text, update
+from sqlalchemy import Engine, event, func, inspect, make_url, select, text, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -30,10 +30,11 @@ def get_engine(url: str | None = None) -> Engine:
 
 @cache
 def _engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:":
-            _private_file(Path(path))
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        # No file for an in-memory database: "sqlite://" or "sqlite:///:memory:".
+        if parsed.database and parsed.database != ":memory:":
+            _private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -118,6 +118,23 @@ def test_an_existing_world_readable_database_is_made_private(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://"])
+def test_an_in_memory_database_creates_no_file(tmp_path, monkeypatch, url):
+    monkeypatch.chdir(tmp_path)
+    engine = db.get_engine(url)
+    db.upgrade(engine)
+    with db.read_scope(engine) as session:
+        assert session.get(AppState, 1) is not None
+    engine.dispose()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_database_file_named_with_the_driver_is_made_private(tmp_path):
+    path = tmp_path / "driver.sqlite3"
+    db.get_engine(f"sqlite+pysqlite:///{path}").dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
 def test_a_write_transaction_inside_another_fails_at_once_instead_of_waiting(engine):
     with db.session_scope(engine) as session:
         session.execute(update(AppState).values(demo=False))
