@@ -14,6 +14,7 @@ import pytest
 from dhu_core import demo_logins, serve
 from dhu_core.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 (the tests' names)
 from dhu_core.config import Settings
+from dhu_core.ui.auth import COOKIE_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Screenshots kept for people to look at: failed browser tests, the map, the map page at
@@ -72,9 +73,11 @@ def is_local(url: str) -> bool:
     return parsed.hostname in LOCAL_HOSTS
 
 
-def settle(page) -> None:
-    """Wait until the app has finished its runs (the cookie component triggers one more)."""
-    page.wait_for_load_state("networkidle")
+def settle(page, *, network_idle: bool = True) -> None:
+    """Wait until the app has finished its runs (the cookie component triggers one more);
+    `network_idle=False` where a test holds requests back, so the network never idles."""
+    if network_idle:
+        page.wait_for_load_state("networkidle")
     page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=30_000)
     page.wait_for_timeout(300)
 
@@ -102,9 +105,19 @@ def sign_in(page, url: str, username: str, password: str) -> None:
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text(f"Signed in as {username}").wait_for(timeout=30_000)
-    deadline = time.monotonic() + 30
-    while not any(c["name"] == "dhu_session" for c in page.context.cookies()):
+    wait_for_session_cookie(page)
+    settle(page)
+
+
+def has_session_cookie(page) -> bool:
+    """True when the browser holds the login cookie."""
+    return any(c["name"] == COOKIE_NAME for c in page.context.cookies())
+
+
+def wait_for_session_cookie(page, seconds: float = 30) -> None:
+    """Wait until the browser holds the login cookie (written by a component, a run later)."""
+    deadline = time.monotonic() + seconds
+    while not has_session_cookie(page):
         if time.monotonic() > deadline:
             raise AssertionError("the session cookie was never set")
         page.wait_for_timeout(200)
-    settle(page)

@@ -9,7 +9,13 @@ from playwright.sync_api import Error as PlaywrightError
 
 from dhu_core.demo import DEMO_ACCOUNTS
 from dhu_core.ui.shell import VISITOR, pages_for
-from tests.browser import demo_password, settle, sign_in
+from tests.browser import (
+    demo_password,
+    has_session_cookie,
+    settle,
+    sign_in,
+    wait_for_session_cookie,
+)
 
 pytestmark = pytest.mark.browser
 ACCOUNTS = {account.role: account for account in DEMO_ACCOUNTS}
@@ -77,39 +83,27 @@ def test_the_cookie_is_written_when_the_run_after_sign_in_is_replaced(demo_serve
     held = []
     page.route("**/component/**cookie_manager**", lambda route: held.append(route))
     page.goto(url + "/sign-in")
-    _runs_done(page)
+    settle(page, network_idle=False)
     page.get_by_role("textbox", name="Username").fill(account.username)
     page.get_by_role("textbox", name="Password").fill(demo_password(database, account.username))
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text(f"Signed in as {account.username}").wait_for(timeout=30_000)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Knowledge").click()
     page.get_by_role("heading", name="Knowledge").first.wait_for(timeout=30_000)
-    _runs_done(page)
+    settle(page, network_idle=False)
     assert held, "the cookie component was never asked for"
-    assert not _session_cookie(page)
+    assert not has_session_cookie(page)
 
     page.unroute("**/component/**cookie_manager**")
     for route in held:
         # A route whose frame is gone (the run that drew it was replaced) cannot go on.
         with contextlib.suppress(PlaywrightError):
             route.continue_()
-    deadline = time.monotonic() + 30
-    while not _session_cookie(page) and time.monotonic() < deadline:
-        page.wait_for_timeout(200)
+    wait_for_session_cookie(page)
     settle(page)
     page.reload()
     page.get_by_text(f"Signed in as {account.username}").wait_for(timeout=30_000)
     assert _menu(page) == _expected("owner")
-
-
-def _runs_done(page) -> None:
-    """Wait until the app's runs have ended (the network never idles while routes are held)."""
-    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=30_000)
-    page.wait_for_timeout(1000)
-
-
-def _session_cookie(page) -> bool:
-    return any(c["name"] == "dhu_session" for c in page.context.cookies())
 
 
 #: Pages a visitor or an owner must not see, and a text only their protected content shows.

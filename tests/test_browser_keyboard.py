@@ -3,12 +3,11 @@ and every control it stops on shows that it has the focus (WCAG 2.1 AA, 2.1.1 an
 16). No click and no mouse: Tab, Shift+Tab, Enter, Space, the arrow keys and typing."""
 
 import re
-import time
 
 import pytest
 
 from tests import axe_audit
-from tests.browser import demo_password, settle
+from tests.browser import demo_password, settle, wait_for_session_cookie
 
 pytestmark = pytest.mark.browser
 OWNER = "demo-owner"
@@ -118,13 +117,6 @@ class Keyboard:
         self.page.keyboard.press(key)
 
 
-def _wait_for_cookie(page) -> None:
-    deadline = time.monotonic() + 60
-    while not any(c["name"] == "dhu_session" for c in page.context.cookies()):
-        assert time.monotonic() < deadline, "the session cookie was never set"
-        page.wait_for_timeout(200)
-
-
 def sign_in_by_keyboard(keys: Keyboard, url: str, password: str) -> None:
     page = keys.page
     page.goto(url + "/sign-in")
@@ -135,7 +127,7 @@ def sign_in_by_keyboard(keys: Keyboard, url: str, password: str) -> None:
     keys.type(password)
     keys.press("Enter")
     page.get_by_text(f"Signed in as {OWNER}").wait_for(timeout=30_000)
-    _wait_for_cookie(page)
+    wait_for_session_cookie(page, seconds=60)
     settle(page)
 
 
