@@ -1,4 +1,8 @@
-"""Altair charts of the uptake figures: each takes the DataFrame of dhu_core.uptake it shows.
+"""Vega-Lite charts of the uptake figures: each takes the DataFrame of dhu_core.uptake it shows
+and returns a Vega-Lite specification (a dict, with its rows under "data"), which
+`st.vega_lite_chart` draws. The specifications are written as dicts rather than built with
+Altair: importing Altair (and the JSON-schema validation it brings) holds about 23 MB more in
+every app process, for nothing the charts need.
 
 Every chart takes the width of its container and stays legible from a phone (390 px wide) to a
 wide screen: categories run down the vertical axis, so that each label has a line of its own;
@@ -12,27 +16,34 @@ import json
 import math
 import textwrap
 from collections.abc import Iterable
+from typing import Any
 
-import altair as alt
 import pandas as pd
 
 from dhu_core import i18n, taxonomy, uptake
 from dhu_core.i18n import _, format_number
 from dhu_core.text import lower_first
 
+#: A Vega-Lite specification, or a part of one.
+Spec = dict[str, Any]
+
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
 PRIMARY = "#0B6E75"
 #: ColorBrewer's yellow-green-blue, safe for colour-blind readers, from 0 (so 1 is tinted).
-SEQUENTIAL = alt.Scale(scheme="yellowgreenblue", domainMin=0)
-COUNT_LEGEND = alt.Legend(
-    tickMinStep=1, format=",d", orient="bottom", direction="horizontal", gradientLength=140
-)
+SEQUENTIAL = {"scheme": "yellowgreenblue", "domainMin": 0}
+COUNT_LEGEND = {
+    "tickMinStep": 1,
+    "format": ",d",
+    "orient": "bottom",
+    "direction": "horizontal",
+    "gradientLength": 140,
+}
 
 
-def in_language(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+def in_language(chart: Spec) -> Spec:
     """`chart` with its numbers written as the page's language writes them (12.345,6 in German):
     Vega-Lite writes them the English way unless its configuration says otherwise."""
-    return chart.configure(locale=i18n.chart_locale())
+    return {**chart, "config": {**chart.get("config", {}), "locale": i18n.chart_locale()}}
 
 
 def _type_labels() -> list[str]:
@@ -40,9 +51,19 @@ def _type_labels() -> list[str]:
     return list(taxonomy.PRACTICE_TYPES.shown_labels().values())
 
 
-def _type_colours() -> alt.Scale:
+def _type_colours() -> Spec:
     labels = _type_labels()
-    return alt.Scale(domain=labels, range=list(OKABE_ITO[: len(labels)]))
+    return {"domain": labels, "range": list(OKABE_ITO[: len(labels)])}
+
+
+def _field(name: str, kind: str, **options: Any) -> Spec:
+    """An encoding of the column `name`, of Vega-Lite type `kind` (quantitative, nominal…)."""
+    return {"field": name, "type": kind, **options}
+
+
+def _rows(frame: pd.DataFrame) -> Spec:
+    """The chart's data: `frame`'s rows, as plain Python values."""
+    return {"values": frame.to_dict("records")}
 
 
 #: Characters per line of a chart's title (about 300 px of Streamlit's title font).
@@ -56,7 +77,7 @@ MIN_BAND = 24
 #: room for the tops of the letters of the title and for upright axis titles.
 FIT = {
     "width": "container",
-    "autosize": alt.AutoSizeParams(type="fit-x", contains="padding"),
+    "autosize": {"type": "fit-x", "contains": "padding"},
     # An object: Streamlit sets the padding's "bottom" itself and fails on a number.
     "padding": {"top": 4, "right": 4, "bottom": 4, "left": 4},
 }
@@ -64,30 +85,32 @@ FIT = {
 NARROW = 600
 
 
-def _title(text: str, subtitle: str | None = None) -> alt.Title:
+def _title(text: str, subtitle: str | None = None) -> Spec:
     """A chart title that wraps instead of being cut on a phone."""
-    return alt.Title(
-        _lines(text, TITLE_WIDTH),
-        subtitle=_lines(subtitle, TITLE_WIDTH + 10) if subtitle else alt.Undefined,
-        anchor="start",
-        subtitlePadding=4,
-    )
+    title = {"text": _lines(text, TITLE_WIDTH), "anchor": "start", "subtitlePadding": 4}
+    if subtitle:
+        title["subtitle"] = _lines(subtitle, TITLE_WIDTH + 10)
+    return title
 
 
 def _lines(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width, break_on_hyphens=False) or [text]
 
 
-def _category_axis(labels: Iterable[str], *, width: int = LABEL_WIDTH) -> tuple[alt.Axis, int]:
+def _category_axis(labels: Iterable[str], *, width: int = LABEL_WIDTH) -> tuple[Spec, int]:
     """An axis that shows every one of `labels` whole, long ones on several lines, and the band
     height (px) that keeps the lines of neighbouring labels apart."""
     wrapped = {label: _lines(label, width) for label in labels}
     long = {label: lines for label, lines in wrapped.items() if len(lines) > 1}
     expression = f"{json.dumps(long)}[datum.label] || datum.label" if long else "datum.label"
     lines = max((len(lines) for lines in wrapped.values()), default=1)
-    axis = alt.Axis(
-        labelExpr=expression, labelLimit=0, labelOverlap=False, labelFlush=False, labelPadding=6
-    )
+    axis = {
+        "labelExpr": expression,
+        "labelLimit": 0,
+        "labelOverlap": False,
+        "labelFlush": False,
+        "labelPadding": 6,
+    }
     return axis, max(MIN_BAND, LINE_HEIGHT * lines + 8)
 
 
@@ -96,78 +119,96 @@ def _horizontal_bars(
     *,
     category: str,
     labels: list[str],
-    value: alt.X,
-    chart_title: alt.Title | None,
-    tooltip: list,
-) -> alt.Chart:
+    value: Spec,
+    chart_title: Spec | None,
+    tooltip: list[Spec],
+) -> Spec:
     axis, band = _category_axis(labels)
-    return (
-        alt.Chart(frame, title=chart_title if chart_title is not None else alt.Undefined)
-        .mark_bar(color=PRIMARY, cornerRadiusEnd=3)
-        .encode(
-            x=value,
-            y=alt.Y(f"{category}:N", title=None, sort=labels, axis=axis),
-            tooltip=tooltip,
-        )
-        .properties(**FIT, height=alt.Step(band))
+    chart = {
+        "data": _rows(frame),
+        "mark": {"type": "bar", "color": PRIMARY, "cornerRadiusEnd": 3},
+        "encoding": {
+            "x": value,
+            "y": _field(category, "nominal", title=None, sort=labels, axis=axis),
+            "tooltip": tooltip,
+        },
+        **FIT,
+        "height": {"step": band},
+    }
+    if chart_title is not None:
+        chart["title"] = chart_title
+    return chart
+
+
+def _practices_axis() -> Spec:
+    return _field(
+        "practices", "quantitative", title=_("Practices"), axis={"tickMinStep": 1, "format": ",d"}
     )
 
 
-def practices_by_type(frame: pd.DataFrame, *, title: str | None = None) -> alt.Chart:
+def practices_by_type(frame: pd.DataFrame, *, title: str | None = None) -> Spec:
     """Horizontal bars: practices per type (from `uptake.by_type`)."""
     return _horizontal_bars(
         frame,
         category="type",
         labels=_type_labels(),
-        value=alt.X("practices:Q", title=_("Practices"), axis=alt.Axis(tickMinStep=1, format=",d")),
+        value=_practices_axis(),
         chart_title=_title(title or _("Practices by type")),
-        tooltip=[alt.Tooltip("type:N", title=_("Type")), _practices_tooltip()],
+        tooltip=[_field("type", "nominal", title=_("Type")), _practices_tooltip()],
     )
 
 
-def maturity_distribution(frame: pd.DataFrame, *, title: str | None = None) -> alt.Chart:
+def maturity_distribution(frame: pd.DataFrame, *, title: str | None = None) -> Spec:
     """Horizontal bars per maturity level, concept to cross-border (from `uptake.by_maturity`)."""
     return _horizontal_bars(
         frame,
         category="level",
         labels=list(frame["level"]),
-        value=alt.X("practices:Q", title=_("Practices"), axis=alt.Axis(tickMinStep=1, format=",d")),
+        value=_practices_axis(),
         chart_title=_title(title or _("Maturity of the practices")),
-        tooltip=[alt.Tooltip("level:N", title=_("Maturity")), _practices_tooltip()],
+        tooltip=[_field("level", "nominal", title=_("Maturity")), _practices_tooltip()],
     )
 
 
-def registrations_over_time(frame: pd.DataFrame) -> alt.Chart:
+def registrations_over_time(frame: pd.DataFrame) -> Spec:
     """Stacked bars: practices registered per year, by type (from `uptake.by_year`)."""
-    return (
-        alt.Chart(frame, title=_title(_("Registrations per year")))
-        .mark_bar()
-        .encode(
-            x=alt.X(
-                "year:O",
+    return {
+        "data": _rows(frame),
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": _field(
+                "year",
+                "ordinal",
                 title=_("Year of registration"),
-                axis=alt.Axis(labelAngle=0, labelFlush=False),
+                axis={"labelAngle": 0, "labelFlush": False},
             ),
-            y=alt.Y("sum(practices):Q", title=_("Practices"), axis=alt.Axis(tickMinStep=1)),
-            color=alt.Color(
-                "type:N",
+            "y": {
+                "aggregate": "sum",
+                **_field("practices", "quantitative", title=_("Practices")),
+                "axis": {"tickMinStep": 1},
+            },
+            "color": _field(
+                "type",
+                "nominal",
                 title=_("Type"),
                 scale=_type_colours(),
                 # One column under the chart: the longest type still fits on a phone.
-                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0),
+                legend={"orient": "bottom", "direction": "vertical", "labelLimit": 0},
             ),
-            order=alt.Order("practice_type:N"),
-            tooltip=[
-                alt.Tooltip("year:O", title=_("Year")),
-                alt.Tooltip("type:N", title=_("Type")),
+            "order": _field("practice_type", "nominal"),
+            "tooltip": [
+                _field("year", "ordinal", title=_("Year")),
+                _field("type", "nominal", title=_("Type")),
                 _practices_tooltip(),
             ],
-        )
-        .properties(**FIT, height=220)
-    )
+        },
+        "title": _title(_("Registrations per year")),
+        **FIT,
+        "height": 220,
+    }
 
 
-def domains_by_type(frame: pd.DataFrame) -> alt.Chart:
+def domains_by_type(frame: pd.DataFrame) -> Spec:
     """Heat map: practices per health domain and type (from `uptake.domains_by_type`)."""
     domains = [taxonomy.HEALTH_DOMAINS.label(code) for code in taxonomy.HEALTH_DOMAINS]
     shown = [label for label in domains if label in set(frame["domain"])]
@@ -175,37 +216,49 @@ def domains_by_type(frame: pd.DataFrame) -> alt.Chart:
     type_labels = _type_labels()
     types = _category_axis(type_labels, width=16)[0]
     # Wide: the types wrapped on lines across the top of their columns; narrow: upright.
-    x_axis = alt.Axis(
-        orient="top",
-        labelExpr=f"width < {NARROW} ? datum.label : ({types.labelExpr})",
-        labelAngle=alt.ExprRef(f"width < {NARROW} ? -90 : 0"),
-        labelLimit=0,
-        labelOverlap=False,
-        labelFlush=False,
-    )
-    base = alt.Chart(frame).encode(
-        x=alt.X("type:N", title=None, sort=type_labels, axis=x_axis),
-        y=alt.Y("domain:N", title=None, sort=shown, axis=y_axis),
-    )
-    cells = base.mark_rect(stroke="#FFFFFF", strokeWidth=1).encode(
-        color=alt.Color("practices:Q", title=_("Practices"), scale=SEQUENTIAL, legend=COUNT_LEGEND),
-        tooltip=[
-            alt.Tooltip("domain:N", title=_("Health domain")),
-            alt.Tooltip("type:N", title=_("Type")),
-            _practices_tooltip(),
-        ],
-    )
-    return (cells + _cell_labels(base, frame)).properties(
-        title=_title(_("Health domains by type of practice")),
+    x_axis = {
+        "orient": "top",
+        "labelExpr": f"width < {NARROW} ? datum.label : ({types['labelExpr']})",
+        "labelAngle": {"expr": f"width < {NARROW} ? -90 : 0"},
+        "labelLimit": 0,
+        "labelOverlap": False,
+        "labelFlush": False,
+    }
+    position = {
+        "x": _field("type", "nominal", title=None, sort=type_labels, axis=x_axis),
+        "y": _field("domain", "nominal", title=None, sort=shown, axis=y_axis),
+    }
+    cells = {
+        "mark": {"type": "rect", "stroke": "#FFFFFF", "strokeWidth": 1},
+        "encoding": {
+            **position,
+            "color": _field(
+                "practices",
+                "quantitative",
+                title=_("Practices"),
+                scale=SEQUENTIAL,
+                legend=COUNT_LEGEND,
+            ),
+            "tooltip": [
+                _field("domain", "nominal", title=_("Health domain")),
+                _field("type", "nominal", title=_("Type")),
+                _practices_tooltip(),
+            ],
+        },
+    }
+    return {
+        "data": _rows(frame),
+        "layer": [cells, _cell_labels(position, frame)],
+        "title": _title(_("Health domains by type of practice")),
         **FIT,
-        height=alt.Step(band),
-    )
+        "height": {"step": band},
+    }
 
 
 FLOWS_SHOWN = 15
 
 
-def cross_border_flows(frame: pd.DataFrame) -> alt.Chart:
+def cross_border_flows(frame: pd.DataFrame) -> Spec:
     """Bars: the largest flows of practices deployed abroad, owner's country -> deployment."""
     largest = frame.head(FLOWS_SHOWN).assign(
         flow=lambda f: f["origin_name"] + " → " + f["country_name"]
@@ -221,15 +274,16 @@ def cross_border_flows(frame: pd.DataFrame) -> alt.Chart:
         largest,
         category="flow",
         labels=list(largest["flow"]),
-        value=alt.X(
-            "practices:Q",
+        value=_field(
+            "practices",
+            "quantitative",
             title=_lines(_("Practices of the owner's country deployed in the other"), 30),
-            axis=alt.Axis(tickMinStep=1, format=",d"),
+            axis={"tickMinStep": 1, "format": ",d"},
         ),
         chart_title=_title(_("Cross-border uptake: who adopts practices from whom"), subtitle),
         tooltip=[
-            alt.Tooltip("origin_name:N", title=_("From")),
-            alt.Tooltip("country_name:N", title=_("Deployed in")),
+            _field("origin_name", "nominal", title=_("From")),
+            _field("country_name", "nominal", title=_("Deployed in")),
             _practices_tooltip(),
         ],
     )
@@ -247,7 +301,7 @@ LABEL_PLACES = (
 SCATTER_PLOT = (240, 300)
 
 
-def indicator_comparison(comparison: uptake.IndicatorComparison) -> alt.Chart:
+def indicator_comparison(comparison: uptake.IndicatorComparison) -> Spec:
     """Scatter: a metric of the platform against a public indicator of one year, per country.
 
     Each point carries its country's code where it fits without covering another label or
@@ -267,46 +321,45 @@ def indicator_comparison(comparison: uptake.IndicatorComparison) -> alt.Chart:
             for index, name in enumerate(("align", "baseline", "dx", "dy"))
         },
     )
-    base = alt.Chart(frame).encode(
-        x=alt.X(
-            f"{indicator}:Q",
-            title=_lines(
-                _("{indicator}, {year} (% of individuals aged 16-74)").format(
-                    indicator=public, year=year
-                ),
-                40,
-            ),
-            scale=alt.Scale(domain=[0, 100]),
+    x_title = _("{indicator}, {year} (% of individuals aged 16-74)").format(
+        indicator=public, year=year
+    )
+    position = {
+        "x": _field(
+            indicator, "quantitative", title=_lines(x_title, 40), scale={"domain": [0, 100]}
         ),
-        y=alt.Y(f"{metric}:Q", title=_lines(label, 30), scale=alt.Scale(domain=[0, top])),
-    )
-    points = base.mark_circle(size=80, color=PRIMARY, opacity=0.85).encode(
-        tooltip=[
-            alt.Tooltip("name:N", title=_("Country")),
-            alt.Tooltip(f"{metric}:Q", title=label, format=",.4~f"),
-            alt.Tooltip(f"{indicator}:Q", title=f"{public} (%)"),
-            alt.Tooltip("year:O", title=_("Year of the indicator")),
-        ]
-    )
+        "y": _field(metric, "quantitative", title=_lines(label, 30), scale={"domain": [0, top]}),
+    }
+    points = {
+        "mark": {"type": "circle", "size": 80, "color": PRIMARY, "opacity": 0.85},
+        "encoding": {
+            **position,
+            "tooltip": [
+                _field("name", "nominal", title=_("Country")),
+                _field(metric, "quantitative", title=label, format=",.4~f"),
+                _field(indicator, "quantitative", title=f"{public} (%)"),
+                _field("year", "ordinal", title=_("Year of the indicator")),
+            ],
+        },
+    }
     # One text layer, each code placed by its own row (a layer per place costs 4 times more).
-    labels = (
-        base.transform_filter(alt.datum.label_at != "")
-        .mark_text(
-            align=alt.ExprRef("datum.label_align"),
-            baseline=alt.ExprRef("datum.label_baseline"),
-            dx=alt.ExprRef("datum.label_dx"),
-            dy=alt.ExprRef("datum.label_dy"),
-            fontSize=11,
-        )
-        .encode(text="country:N")
-    )
-    return alt.layer(points, labels).properties(
-        title=_title(
-            _("{figure} and people {indicator}").format(figure=label, indicator=lower_first(public))
-        ),
+    labels = {
+        "transform": [{"filter": "(datum.label_at !== '')"}],
+        "mark": {
+            "type": "text",
+            **{name: {"expr": f"datum.label_{name}"} for name in ("align", "baseline", "dx", "dy")},
+            "fontSize": 11,
+        },
+        "encoding": {**position, "text": _field("country", "nominal")},
+    }
+    title = _("{figure} and people {indicator}").format(figure=label, indicator=lower_first(public))
+    return {
+        "data": _rows(frame),
+        "layer": [points, labels],
+        "title": _title(title),
         **FIT,
-        height=320,
-    )
+        "height": 320,
+    }
 
 
 def _nice_ceiling(value: float) -> float:
@@ -351,22 +404,27 @@ def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _practices_tooltip() -> alt.Tooltip:
-    return alt.Tooltip("practices:Q", title=_("practices"), format=",")
+def _practices_tooltip() -> Spec:
+    return _field("practices", "quantitative", title=_("practices"), format=",")
 
 
-def _cell_labels(base: alt.Chart, frame: pd.DataFrame) -> alt.Chart:
+def _cell_labels(position: Spec, frame: pd.DataFrame) -> Spec:
     # Dark text on the light half of the palette, white on the dark half.
     middle = frame["practices"].max() / 2 if len(frame) else 0
-    return base.mark_text(fontSize=11).encode(
-        text=alt.Text("practices:Q", format=","),
-        color=alt.condition(
-            alt.datum.practices > middle, alt.value("#FFFFFF"), alt.value("#13293D")
-        ),
-    )
+    return {
+        "mark": {"type": "text", "fontSize": 11},
+        "encoding": {
+            **position,
+            "text": _field("practices", "quantitative", format=","),
+            "color": {
+                "condition": {"test": f"(datum.practices > {middle})", "value": "#FFFFFF"},
+                "value": "#13293D",
+            },
+        },
+    }
 
 
-def score_breakdown(rows: list[dict]) -> alt.Chart:
+def score_breakdown(rows: list[dict]) -> Spec:
     """A twinning score per criterion: each bar is the criterion's value (0..1), its share of
     the score in the tooltip (rows from `matching.breakdown_rows`)."""
     frame = pd.DataFrame(rows)
@@ -374,17 +432,18 @@ def score_breakdown(rows: list[dict]) -> alt.Chart:
         frame,
         category="criterion",
         labels=list(frame["criterion"]) if len(frame) else [],
-        value=alt.X(
-            "value:Q",
+        value=_field(
+            "value",
+            "quantitative",
             title=None,
-            scale=alt.Scale(domain=[0, 1]),
-            axis=alt.Axis(format="%", values=[0, 0.5, 1]),
+            scale={"domain": [0, 1]},
+            axis={"format": "%", "values": [0, 0.5, 1]},
         ),
         chart_title=None,
         tooltip=[
-            alt.Tooltip("criterion:N", title=_("Criterion")),
-            alt.Tooltip("value:Q", title=_("Value"), format=".0%"),
-            alt.Tooltip("weight:Q", title=_("Weight")),
-            alt.Tooltip("contribution:Q", title=_("share of the score"), format=".0%"),
+            _field("criterion", "nominal", title=_("Criterion")),
+            _field("value", "quantitative", title=_("Value"), format=".0%"),
+            _field("weight", "quantitative", title=_("Weight")),
+            _field("contribution", "quantitative", title=_("share of the score"), format=".0%"),
         ],
     )

@@ -45,7 +45,7 @@ def charts_and_alternatives(at) -> list[tuple[str, pd.DataFrame, str, pd.DataFra
     found, current = [], None
     for element in walk(at.main):
         if element.type == "vega_lite_chart":
-            data = convert_arrow_bytes_to_pandas_df(element.proto.datasets[0].data.data)
+            data = convert_arrow_bytes_to_pandas_df(element.proto.data.data)
             current = [_title(element), data, None, None]
             found.append(current)
         elif current and element.type == "caption" and current[2] is None:

@@ -83,7 +83,7 @@ def _charts(at: AppTest) -> dict[str, pd.DataFrame]:
         title = json.loads(element.proto.spec).get("title")
         title = title["text"] if isinstance(title, dict) else title
         title = " ".join(title) if isinstance(title, list) else title
-        charts[title] = convert_arrow_bytes_to_pandas_df(element.proto.datasets[0].data.data)
+        charts[title] = convert_arrow_bytes_to_pandas_df(element.proto.data.data)
     return charts
 
 

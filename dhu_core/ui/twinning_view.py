@@ -253,7 +253,9 @@ def _candidates(user: User, need: matching.NeedProfile, *, action: str) -> None:
             reasons.markdown("\n".join(f"- {md_escape(reason)}" for reason in suggestion.reasons))
             rows = matching.breakdown_rows(suggestion.candidate, weights)
             with chart:
-                st.altair_chart(charts.in_language(charts.score_breakdown(rows)), width="stretch")
+                st.vega_lite_chart(
+                    spec=charts.in_language(charts.score_breakdown(rows)), width="stretch"
+                )
                 chart_view.alternative(chart_alternatives.score_breakdown(rows))
             if st.button(action, key=f"act-{need.id}-{practice.id}"):
                 _act(user, need, suggestion)

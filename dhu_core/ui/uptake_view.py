@@ -3,7 +3,6 @@ charts and their downloads. Also the map's legend and figures, which the live vi
 
 import html
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -366,9 +365,9 @@ def download(frame: pd.DataFrame, name: str) -> None:
     )
 
 
-def chart(figure: alt.Chart, frame: pd.DataFrame, name: str, text: ChartText) -> None:
-    """An Altair chart, as wide as its column, with its text alternative and the download of its
-    data under it."""
-    st.altair_chart(charts.in_language(figure), width="stretch")
+def chart(figure: charts.Spec, frame: pd.DataFrame, name: str, text: ChartText) -> None:
+    """A chart, as wide as its column, with its text alternative and the download of its data
+    under it."""
+    st.vega_lite_chart(spec=charts.in_language(figure), width="stretch")
     chart_view.alternative(text)
     download(frame, name)
