@@ -231,14 +231,14 @@ def cookie_key(settings: Settings) -> str:
 def key_problem(key: str) -> str | None:
     """Why `key` is too easy to guess to sign cookies with, or None when it is random enough.
 
-    Kept per key: zxcvbn takes ~30 ms, and every signed link (an unsubscribe link in each
-    e-mail) checks the key it is signed with.
+    Kept per key: zxcvbn takes ~30 ms (and a child process, see `strength`), and every signed
+    link (an unsubscribe link in each e-mail) checks the key it is signed with.
     """
     if len(key) < MIN_KEY_LENGTH:
         return f"shorter than {MIN_KEY_LENGTH} characters"
     if len(set(key)) < MIN_KEY_DISTINCT:
         return f"fewer than {MIN_KEY_DISTINCT} different characters"
-    if strength.estimate(key).guesses_log10 < MIN_KEY_GUESSES_LOG10:
+    if strength.guesses_log10_apart(key) < MIN_KEY_GUESSES_LOG10:
         return "words, repeats or patterns that are easy to guess"
     return None
 

@@ -1,7 +1,11 @@
 """Settings: the cookie signing key is never a constant and never weak."""
 
+import os
 import secrets
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,11 +80,39 @@ def test_the_key_is_judged_once_not_at_every_signed_link(tmp_path, monkeypatch):
     monkeypatch.setenv("DHU_COOKIE_KEY", key)
     get_settings.cache_clear()
     judged = []
-    real = strength.estimate
-    monkeypatch.setattr(strength, "estimate", lambda text: judged.append(text) or real(text))
+    real = strength.guesses_log10_apart
+    monkeypatch.setattr(
+        strength, "guesses_log10_apart", lambda text: judged.append(text) or real(text)
+    )
     try:
         for number in range(20):
             tokens.make("unsubscribe", number, tokens.lifetime_end(1))
     finally:
         get_settings.cache_clear()
     assert judged == [key]
+
+
+def test_an_app_process_judges_its_key_without_holding_zxcvbns_word_lists(tmp_path):
+    """zxcvbn's lists hold ~11 MB in a process: the key is judged in a child process, and
+    zxcvbn is imported by a process only when a password is judged there."""
+    script = (
+        "import sys, app\n"
+        "from dhu_core import config\n"
+        "for key in sys.argv[1:]:\n"
+        "    print(config.key_problem(key))\n"
+        "print('zxcvbn' in sys.modules)\n"
+    )
+    weak, strong = "correcthorsebatterystaplecorrecthorse", secrets.token_urlsafe(48)
+    judged = subprocess.run(
+        [sys.executable, "-c", script, weak, strong],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+        env={**os.environ, "DHU_DATA_DIR": str(tmp_path)},
+    )
+    assert judged.stdout.splitlines()[-3:] == [
+        "words, repeats or patterns that are easy to guess",
+        "None",
+        "False",
+    ]
