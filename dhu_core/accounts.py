@@ -103,7 +103,7 @@ class LoginFailed(Exception):
 
 
 def hash_password(password: str) -> str:
-    """A bcrypt hash of `password` (the scheme streamlit-authenticator uses)."""
+    """A bcrypt hash of `password`."""
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
@@ -278,10 +278,10 @@ def _note_failure(throttle: LoginThrottle, moment: datetime, *, lock: bool) -> N
 
 
 def user_for_cookie(
-    *, session: Session, username: str, issued_at: datetime, now: Clock = utcnow
+    *, session: Session, user_id: int, issued_at: datetime, now: Clock = utcnow
 ) -> User | None:
     """The account a login cookie names, unless it was issued before a logout or disable."""
-    user = session.exec(select(User).where(User.username == username)).first()
+    user = session.get(User, user_id)
     if user is None or user.disabled or issued_at > now() + timedelta(minutes=5):
         return None
     if user.sessions_valid_after and issued_at < user.sessions_valid_after:

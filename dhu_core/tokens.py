@@ -8,7 +8,7 @@ invitation, once accepted, is no longer open).
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from dhu_core.config import cookie_key, get_settings
 from dhu_core.i18n import _
@@ -40,6 +40,13 @@ def make(purpose: str, subject: int, expires: datetime) -> str:
 
 def read(purpose: str, token: str, *, now: datetime | None = None) -> int:
     """The record id a valid token names; InvalidToken when altered, foreign or expired."""
+    return read_with_expiry(purpose, token, now=now)[0]
+
+
+def read_with_expiry(
+    purpose: str, token: str, *, now: datetime | None = None
+) -> tuple[int, datetime]:
+    """The record id a valid token names and when the token expires (`read`)."""
     try:
         subject, expires, given = str(token).strip().split(".")
         payload = f"{int(subject)}.{int(expires)}"
@@ -49,7 +56,7 @@ def read(purpose: str, token: str, *, now: datetime | None = None) -> int:
         raise InvalidToken(_("this link is not valid; ask for a new one"))
     if int(expires) < (now or utcnow()).timestamp():
         raise InvalidToken(_("this link has expired; ask for a new one"))
-    return int(subject)
+    return int(subject), datetime.fromtimestamp(int(expires), UTC)
 
 
 def lifetime_end(days: int, *, now: datetime | None = None) -> datetime:

@@ -113,6 +113,30 @@ def test_demo_accounts_are_listed_on_the_sign_in_page_of_the_demo_database(app):
     assert list(shown["username"]) == [a.username for a in DEMO_ACCOUNTS]
 
 
+def test_signing_in_with_an_empty_field_says_what_is_missing_and_keeps_the_username(app):
+    """The form said nothing when a field was left empty."""
+    app.switch_page("app_pages/sign_in.py").run()
+    fields = {field.label: field for field in app.text_input}
+    fields["Username"].input("demo-owner")
+    app.button[0].click().run()
+
+    assert [e.value for e in app.error] == ["Enter your username and your password."]
+    assert {field.label: field.value for field in app.text_input}["Username"] == "demo-owner"
+    assert "Signed in as" not in " ".join(c.value for c in app.sidebar.caption)
+
+
+def test_a_wrong_password_is_refused_and_a_right_one_signs_in(app):
+    app.switch_page("app_pages/sign_in.py").run()
+    fields = {field.label: field for field in app.text_input}
+    fields["Username"].input("demo-owner")
+    fields["Password"].input("not-the-password-1")
+    app.button[0].click().run()
+    assert [e.value for e in app.error] == ["The username or password is not right."]
+
+    at = sign_in(app, "demo-owner")
+    assert "Signed in as demo\\-owner · Practice owner" in [c.value for c in at.sidebar.caption]
+
+
 def test_the_admin_page_lists_accounts_and_the_audit_log(app):
     at = sign_in(app, "demo-admin")
     at.switch_page("app_pages/admin.py").run()

@@ -338,15 +338,22 @@ def test_a_cookie_issued_before_logout_is_rejected(engine, people):
     clock = Clock()
     issued = clock() - timedelta(minutes=1)
     with db.session_scope(engine) as session:
-        found = accounts.user_for_cookie(session=session, username="owner-a", issued_at=issued)
+        found = accounts.user_for_cookie(
+            session=session, user_id=people["owner-a"].id, issued_at=issued
+        )
         assert found.username == "owner-a"
         accounts.sign_out(session=session, actor=people["owner-a"], now=clock)
     with db.session_scope(engine) as session:
         assert (
-            accounts.user_for_cookie(session=session, username="owner-a", issued_at=issued) is None
+            accounts.user_for_cookie(
+                session=session, user_id=people["owner-a"].id, issued_at=issued
+            )
+            is None
         )
         later = clock() + timedelta(seconds=1)
-        again = accounts.user_for_cookie(session=session, username="owner-a", issued_at=later)
+        again = accounts.user_for_cookie(
+            session=session, user_id=people["owner-a"].id, issued_at=later
+        )
         assert again is not None
 
 
@@ -369,7 +376,10 @@ def test_password_change_and_disabling_end_open_sessions(engine, people):
             session=session, actor=people["admin"], user_id=people["owner-b"].id, disabled=True
         )
         assert (
-            accounts.user_for_cookie(session=session, username="owner-b", issued_at=clock()) is None
+            accounts.user_for_cookie(
+                session=session, user_id=people["owner-b"].id, issued_at=clock()
+            )
+            is None
         )
 
 

@@ -98,28 +98,35 @@ def test_an_app_process_starts_without_openpyxl():
     assert started.stdout.strip().splitlines()[-1] == "False"
 
 
-def test_the_charts_are_drawn_without_importing_altair(tmp_path):
-    """Altair and the JSON-schema validation it brings held ~23 MB in every app process that
-    drew a chart: the charts are Vega-Lite specifications written as dicts."""
+def test_an_app_process_signs_in_and_draws_charts_without_libraries_it_does_not_need(tmp_path):
+    """Each held MB in every app process: Altair and its JSON-schema validation ~23 (the charts
+    are Vega-Lite specifications written as dicts), streamlit-authenticator with PyJWT,
+    cryptography and requests ~14 (the platform's own sign-in form and signed cookie),
+    zxcvbn's word lists ~11 (imported when a password is judged, not to sign in)."""
     script = (
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
-        "at = AppTest.from_file('main.py', default_timeout=120).run()\n"
+        "from tests.apptest import sign_in\n"
+        "at = sign_in(AppTest.from_file('main.py', default_timeout=120).run(), 'demo-admin')\n"
         "for page in ('app_pages/live.py', 'app_pages/map.py'):\n"
         "    at.switch_page(page).run()\n"
         "    assert not at.exception, at.exception\n"
-        "print(len(at.get('vega_lite_chart')), 'altair' in sys.modules)\n"
+        "print(len(at.get('vega_lite_chart')), any('Signed in as' in c.value for c in "
+        "at.sidebar.caption))\n"
+        "print(sorted({name.split('.')[0] for name in sys.modules} & set(sys.argv[1:])))\n"
     )
+    unwanted = ["altair", "streamlit_authenticator", "jwt", "cryptography", "requests", "zxcvbn"]
     environment = {**os.environ, "DHU_DATA_DIR": str(tmp_path)}
     environment.pop("DATABASE_URL", None)
     drawn = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", script, *unwanted],
         capture_output=True,
         text=True,
         check=True,
         cwd=ROOT,
         env=environment,
     )
-    charts, imported = drawn.stdout.split()[-2:]
-    assert int(charts) > 0  # the map page draws its charts
-    assert imported == "False"
+    charts_and_signed_in, imported = drawn.stdout.splitlines()[-2:]
+    assert charts_and_signed_in.split()[1] == "True"
+    assert int(charts_and_signed_in.split()[0]) > 0  # the map page draws its charts
+    assert imported == "[]"

@@ -1,104 +1,45 @@
-"""Sign-in with streamlit-authenticator's widget and cookie, hardened by `dhu_core.accounts`.
+"""Sign-in: the form, the session, and the login cookie that keeps a browser signed in.
 
-The library checks passwords against an in-memory dict, counts failures in memory, and signs a
-cookie that stays valid after logout. Here its credential check is replaced by the database
-(`accounts.authenticate`: throttling per account and client, audit, disabled accounts), and a
-cookie is honoured only when it was issued after the account's last logout, password change
-or disabling. The library is never given an `api_key`, so nothing is sent to its server.
+The database decides every sign-in (`accounts.authenticate`: throttling per account and client,
+audit, disabled accounts). The login cookie is a token of `dhu_core.tokens` (the account's id
+and an expiry, signed with HMAC-SHA256 under a key of its own); it is honoured only when it was
+issued after the account's last logout, password change or disabling. The browser writes and
+deletes the cookie through extra-streamlit-components' cookie component (a page's Python code
+cannot set a cookie); the server reads it from the request that opened the session.
 """
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+import contextlib
+from datetime import datetime, timedelta
 
-import jwt
+import extra_streamlit_components as stx
 import streamlit as st
-import streamlit_authenticator as stauth
 
-from dhu_core import accounts, clients, db
-from dhu_core.config import cookie_key, get_settings, server_trusted, trusted_proxies
+from dhu_core import accounts, clients, db, tokens
+from dhu_core.config import get_settings, server_trusted, trusted_proxies
 from dhu_core.i18n import _
 from dhu_core.models import User, utcnow
 
 COOKIE_NAME = "dhu_session"
 COOKIE_DAYS = 7.0
+#: The purpose the login cookie's token is signed for: no other token passes as one.
+COOKIE_PURPOSE = "session"
 _USER_ID = "dhu_user_id"
 _SIGNED_IN_AT = "dhu_signed_in_at"
 _LOGIN_ERROR = "dhu_login_error"
-_AUTHENTICATOR = "dhu_authenticator"
-#: "set" or "delete": what the browser still has to do with the cookie. The library's cookie
-#: component writes it in the browser and then answers True under its key ("set", "delete").
+#: Set when this session signed out: the request that opened it may still carry the cookie.
+_SIGNED_OUT = "dhu_signed_out"
+#: "set" or "delete": what the browser still has to do with the cookie. The cookie component
+#: writes it in the browser and then answers True under its key ("set", "delete").
 _COOKIE_TODO = "dhu_cookie_todo"
 
 
-class _DatabaseLogin:
-    """Stands in for the library's AuthenticationController: the database decides."""
-
-    def login(
-        self,
-        username: str | None = None,
-        password: str | None = None,
-        *_: Any,
-        token: dict | None = None,
-        **__: Any,
-    ) -> bool | None:
-        if token:
-            return self._login_with_cookie(token)
-        if not username:
-            return None
-        try:
-            user = accounts.authenticate(
-                username=username, password=password or "", client=client_address()
-            )
-        except accounts.LoginFailed as failure:
-            st.session_state["authentication_status"] = False
-            st.session_state[_LOGIN_ERROR] = str(failure)
-            return False
-        _start_session(user, utcnow())
-        st.session_state[_COOKIE_TODO] = "set"
-        return True
-
-    def _login_with_cookie(self, token: dict) -> bool | None:
-        try:
-            expires = datetime.fromtimestamp(float(token["exp_date"]), UTC)
-            username = str(token["username"])
-        except (KeyError, TypeError, ValueError):
-            return None
-        issued_at = expires - timedelta(days=COOKIE_DAYS)
-        with db.read_scope() as session:
-            user = accounts.user_for_cookie(session=session, username=username, issued_at=issued_at)
-        if user is None:
-            return None
-        _start_session(user, issued_at)
-        return True
-
-    def logout(self, callback: Any = None) -> None:
-        user = current_user()
-        if user is not None:
-            with db.session_scope() as session:
-                accounts.sign_out(session=session, actor=user)
-        _end_session()
-        st.session_state["logout"] = True
-        st.session_state[_COOKIE_TODO] = "delete"
-
-
 def _start_session(user: User, signed_in_at: datetime) -> None:
-    st.session_state.update(
-        {
-            "authentication_status": True,
-            "username": user.username,
-            "name": user.display_name,
-            "email": user.email,
-            "roles": [user.role],
-            _USER_ID: user.id,
-            _SIGNED_IN_AT: signed_in_at,
-        }
-    )
+    st.session_state.update({_USER_ID: user.id, _SIGNED_IN_AT: signed_in_at})
     st.session_state.pop(_LOGIN_ERROR, None)
+    st.session_state.pop(_SIGNED_OUT, None)
 
 
 def _end_session() -> None:
-    for key in ("authentication_status", "username", "name", "email", "roles"):
-        st.session_state[key] = None
     for key in (_USER_ID, _SIGNED_IN_AT):
         st.session_state.pop(key, None)
 
@@ -127,51 +68,59 @@ def is_local_client() -> bool:
     return clients.is_local_client(connection())
 
 
-def authenticator() -> stauth.Authenticate:
-    """The library's authenticator with the database behind it; main.py makes one per run."""
-    auth = stauth.Authenticate(
-        {"usernames": {}},
-        cookie_name=COOKIE_NAME,
-        cookie_key=cookie_key(get_settings()),
-        cookie_expiry_days=COOKIE_DAYS,
-        auto_hash=False,
-        login_sleep_time=0,  # the cookie is read from the request, no need to wait for it
-    )
-    auth.authentication_controller = _DatabaseLogin()
-    st.session_state[_AUTHENTICATOR] = auth
-    return auth
-
-
-def this_runs_authenticator() -> stauth.Authenticate:
-    """The authenticator main.py made for this run (its cookie component renders only once)."""
-    return st.session_state[_AUTHENTICATOR]
-
-
-def restore_session(auth: stauth.Authenticate) -> User | None:
+def restore_session() -> User | None:
     """Sign in from a valid cookie when needed; return the signed-in, still valid account."""
-    _write_cookie(auth)
-    if not st.session_state.get("authentication_status"):
-        try:
-            auth.login(location="unrendered")
-        except (jwt.PyJWTError, KeyError, TypeError, ValueError):
-            # The library lets a cookie with another algorithm (alg=none, HS512) or odd claims
-            # raise on every page; any cookie it cannot verify counts as no cookie at all.
-            _end_session()
+    _write_cookie()
+    if st.session_state.get(_USER_ID) is None and not st.session_state.get(_SIGNED_OUT):
+        _sign_in_with_cookie(st.context.cookies.get(COOKIE_NAME))
     return current_user()
 
 
-def _write_cookie(auth: stauth.Authenticate) -> None:
+def _sign_in_with_cookie(cookie: str | None) -> None:
+    """Start the session of the account a valid cookie names; any other cookie is no cookie."""
+    if not cookie:
+        return
+    try:
+        user_id, expires = tokens.read_with_expiry(COOKIE_PURPOSE, cookie)
+    except tokens.InvalidToken:
+        return
+    issued_at = expires - timedelta(days=COOKIE_DAYS)
+    with db.read_scope() as session:
+        user = accounts.user_for_cookie(session=session, user_id=user_id, issued_at=issued_at)
+    if user is not None:
+        _start_session(user, issued_at)
+
+
+def _write_cookie() -> None:
     """Draw the cookie component while the browser has not said it wrote or deleted the cookie.
 
     A run that draws it can be replaced by the next one (a click, a page opened) before the
     browser has run it; the cookie is then written by the component drawn in the next run.
     """
     todo = st.session_state.get(_COOKIE_TODO)
+    if todo is None:
+        return
+    cookies = stx.CookieManager()
     if todo == "set":
-        auth.cookie_controller.set_cookie()
-    elif todo == "delete":
-        auth.cookie_controller.delete_cookie()
-    if todo is not None and st.session_state.get(todo) is True:
+        signed_in_at = st.session_state.get(_SIGNED_IN_AT)
+        if signed_in_at is None:  # signed out in between
+            del st.session_state[_COOKIE_TODO]
+            return
+        expires = signed_in_at + timedelta(days=COOKIE_DAYS)
+        cookies.set(
+            COOKIE_NAME,
+            tokens.make(COOKIE_PURPOSE, st.session_state[_USER_ID], expires),
+            key="set",
+            # Max-Age, which browsers prefer, needs no clock of theirs; Expires for the others.
+            max_age=max(0, (expires - utcnow()).total_seconds()),
+            expires_at=expires.astimezone().replace(tzinfo=None),
+            same_site="strict",
+        )
+    else:
+        # KeyError when the browser did not list the cookie: the component is drawn all the same.
+        with contextlib.suppress(KeyError):
+            cookies.delete(COOKIE_NAME, key="delete")
+    if st.session_state.get(todo) is True:
         del st.session_state[_COOKIE_TODO]
 
 
@@ -196,28 +145,42 @@ def renew_session() -> None:
 
 
 def login_form() -> None:
-    """The library's login widget, with the database's answer shown under it.
-
-    The widget's own heading is left empty: the page's title already says "Sign in".
-    """
-    this_runs_authenticator().login(
-        location="main",
-        fields={
-            "Form name": "",
-            "Username": _("Username"),
-            "Password": _("Password"),
-            "Login": _("Sign in"),
-        },
-        key="sign-in",
-    )
+    """The sign-in form, with the database's answer shown under it (the page's title already
+    says "Sign in")."""
+    with st.form("sign-in"):
+        username = st.text_input(_("Username"), autocomplete="username")
+        password = st.text_input(_("Password"), type="password", autocomplete="current-password")
+        submitted = st.form_submit_button(_("Sign in"))
+    if submitted:
+        _sign_in(username, password)
     if st.session_state.get(_LOGIN_ERROR):
         st.error(st.session_state[_LOGIN_ERROR])
-    if st.session_state.get("authentication_status"):
+    if st.session_state.get(_USER_ID) is not None:
         st.rerun()
 
 
-def logout_button(auth: stauth.Authenticate) -> None:
+def _sign_in(username: str, password: str) -> None:
+    if not username.strip() or not password:
+        st.session_state[_LOGIN_ERROR] = _("Enter your username and your password.")
+        return
+    try:
+        user = accounts.authenticate(username=username, password=password, client=client_address())
+    except accounts.LoginFailed as failure:
+        st.session_state[_LOGIN_ERROR] = str(failure)
+        return
+    _start_session(user, utcnow())
+    st.session_state[_COOKIE_TODO] = "set"
+
+
+def logout_button() -> None:
     """A sign-out button in the sidebar; it ends the session on the server too."""
-    auth.logout(_("Sign out"), location="sidebar", key="sign-out")
-    if st.session_state.get(_COOKIE_TODO) == "delete":
-        st.rerun()  # rebuild the menu for a visitor
+    if not st.sidebar.button(_("Sign out"), key="sign-out"):
+        return
+    user = current_user()
+    if user is not None:
+        with db.session_scope() as session:
+            accounts.sign_out(session=session, actor=user)
+    _end_session()
+    st.session_state[_SIGNED_OUT] = True
+    st.session_state[_COOKIE_TODO] = "delete"
+    st.rerun()  # rebuild the menu for a visitor

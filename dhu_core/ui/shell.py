@@ -244,7 +244,7 @@ def navigation(user: User | None):
     return st.navigation(sections, expanded=True)
 
 
-def sidebar(user: User | None, authenticator) -> None:
+def sidebar(user: User | None) -> None:
     """The language menu; who is signed in, and the sign-out button."""
     language.menu()
     if user is None:
@@ -255,7 +255,7 @@ def sidebar(user: User | None, authenticator) -> None:
                 user=md_escape(user.username), role=taxonomy.ROLES.label(user.role)
             )
         )
-        auth.logout_button(authenticator)
+        auth.logout_button()
 
 
 def _full_screen(page) -> bool:
