@@ -179,11 +179,13 @@ def test_a_publication_on_one_process_shows_on_the_other_and_a_killed_process_ha
     reader.get_by_role("heading", name=TITLE).wait_for(timeout=60_000)
     visitor.close()
 
-    # Killed mid-session: the page reconnects its WebSocket through nginx, to the other process.
+    # Killed mid-session: the page reconnects its WebSocket through nginx, to the other process,
+    # which runs the next page the user opens (the page on screen is not run again by itself).
     with page.expect_websocket(timeout=120_000) as reconnected:
         os.kill(cluster.pids[first], signal.SIGKILL)
-    reconnected.value.wait_for_event("framereceived", timeout=120_000)
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="RADAR").click()
+    assert reconnected.value.url.endswith("/_stcore/stream")
+    with reconnected.value.expect_event("framereceived", timeout=120_000):
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="RADAR").click()
     page.get_by_role("textbox", name="Search").wait_for(timeout=120_000)
     expect(page.get_by_text("Signed in as coordinator")).to_be_visible(timeout=60_000)
     assert _served_by(page, practice_url) == other
