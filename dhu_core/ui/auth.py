@@ -40,7 +40,8 @@ def _start_session(user: User, signed_in_at: datetime) -> None:
 
 
 def _end_session() -> None:
-    for key in (_USER_ID, _SIGNED_IN_AT):
+    # A cookie still to be written would name the session that ended.
+    for key in (_USER_ID, _SIGNED_IN_AT, _COOKIE_TODO):
         st.session_state.pop(key, None)
 
 
@@ -102,11 +103,7 @@ def _write_cookie() -> None:
         return
     cookies = stx.CookieManager()
     if todo == "set":
-        signed_in_at = st.session_state.get(_SIGNED_IN_AT)
-        if signed_in_at is None:  # signed out in between
-            del st.session_state[_COOKIE_TODO]
-            return
-        expires = signed_in_at + timedelta(days=COOKIE_DAYS)
+        expires = st.session_state[_SIGNED_IN_AT] + timedelta(days=COOKIE_DAYS)
         cookies.set(
             COOKIE_NAME,
             tokens.make(COOKIE_PURPOSE, st.session_state[_USER_ID], expires),
@@ -172,14 +169,13 @@ def _sign_in(username: str, password: str) -> None:
     st.session_state[_COOKIE_TODO] = "set"
 
 
-def logout_button() -> None:
-    """A sign-out button in the sidebar; it ends the session on the server too."""
+def logout_button(user: User) -> None:
+    """A sign-out button in the sidebar for the signed-in `user`; it ends the session on the
+    server too."""
     if not st.sidebar.button(_("Sign out"), key="sign-out"):
         return
-    user = current_user()
-    if user is not None:
-        with db.session_scope() as session:
-            accounts.sign_out(session=session, actor=user)
+    with db.session_scope() as session:
+        accounts.sign_out(session=session, actor=user)
     _end_session()
     st.session_state[_SIGNED_OUT] = True
     st.session_state[_COOKIE_TODO] = "delete"

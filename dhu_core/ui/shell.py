@@ -255,7 +255,7 @@ def sidebar(user: User | None) -> None:
                 user=md_escape(user.username), role=taxonomy.ROLES.label(user.role)
             )
         )
-        auth.logout_button()
+        auth.logout_button(user)
 
 
 def _full_screen(page) -> bool:
