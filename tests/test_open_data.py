@@ -356,6 +356,39 @@ def test_a_file_is_written_once_per_data_version(client, world, engine, monkeypa
     assert sorted(p.name for p in folder.iterdir()) == sorted(written)  # no temporary left
 
 
+def test_a_file_written_by_another_request_meanwhile_starts_no_refresh(
+    client, world, engine, monkeypatch
+):
+    """A request that misses the file of this version, and finds it written by another request
+    an instant later, starts no new file: that would hold back the one after a change."""
+    monkeypatch.setattr(download, "_STARTED", {})
+    client.get("/api/v1/open-data/practices.csv")
+    version = db.data_version(engine, scopes=download.SCOPES)
+    newest = download._Snapshot.newest
+    folder = get_settings().dhu_data_dir / "open-data"
+    current = next(folder.glob(f"*-{version}.csv"))
+    moved = current.with_name(current.name + ".hidden")
+    current.rename(moved)  # as if another request were still writing it
+
+    def written_meanwhile(snapshot):
+        if moved.exists():
+            moved.rename(current)
+        return newest(snapshot)
+
+    monkeypatch.setattr(download._Snapshot, "newest", written_meanwhile)
+    assert client.get("/api/v1/open-data/practices.csv").status_code == 200
+    assert download._STARTED == {}
+
+    with db.session_scope(engine) as session:
+        session.execute(
+            update(Practice).where(Practice.id == world["listed"]).values(title="Renamed")
+        )
+        db.bump_data_version(session)
+    client.get("/api/v1/open-data/practices.csv")
+    _wait_for_writers()
+    assert "Renamed" in client.get("/api/v1/open-data/practices.csv").text
+
+
 def test_a_burst_of_changes_starts_one_new_file_a_minute(client, world, engine, monkeypatch):
     written = []
     write = download._write

@@ -105,7 +105,10 @@ def open_data_file(fmt: str, *, licence: Licence, engine: Engine | None = None) 
     if (previous := snapshot.newest()) is None:
         with _WRITING[fmt]:
             return snapshot.path(version) if snapshot.path(version).exists() else snapshot.write()
-    snapshot.refresh_in_background()
+    if _version_of(previous) < version:
+        # Not when another request has just written the file of this version: a refresh
+        # started for nothing would hold back the next one by REFRESH_SECONDS.
+        snapshot.refresh_in_background()
     return previous
 
 
