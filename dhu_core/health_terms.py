@@ -15,7 +15,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 import stop_words
@@ -39,6 +39,19 @@ CORRECTION_CUTOFF = 0.84
 EXACT = "="
 #: Words this short are kept whole.
 SHORT_WORD = 3
+#: Languages that write a compound as one word ("Schlaganfallnetzwerk", "läkemedelslista"):
+#: a word of theirs that is no term is read as the terms it is made of.
+COMPOUNDING_LANGUAGES = ("de", "sv")
+#: A word is read as a compound from this length on, of parts this long or longer: a known
+#: part of at least MIN_KNOWN_PART letters, the rest of at least MIN_PART.
+MIN_COMPOUND = 8
+MIN_KNOWN_PART = 5
+MIN_PART = 3
+#: A known part at the end of a compound is this long or longer: shorter ones end many a
+#: word that is no compound of them ("trainieren" is no kind of "Nieren").
+MIN_KNOWN_END = 7
+#: The linking letter between the parts of a compound ("Gesundheitsamt", "sjukhusvård").
+LINKING_S = "s"
 
 _WORD = re.compile(r"[a-z0-9]+")
 #: The combining accents that NFKD splits off Latin letters.
@@ -66,14 +79,22 @@ def words(text: str) -> list[str]:
 class Lexicon:
     """Health terms in eight languages, each standing for one or more concepts."""
 
-    def __init__(self, rows: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, rows: Iterable[tuple[str, ...]]) -> None:
+        """`rows`: (concepts, term) or (concepts, term, language) of each term."""
         self.concepts: dict[tuple[str, ...], tuple[str, ...]] = {}
         #: One-word terms that are that word only (`=word`), by folded word.
         self.exact: dict[str, tuple[str, ...]] = {}
+        #: One-word terms of a compounding language, by folded word: the known parts of
+        #: compounds.
+        self.parts: dict[str, tuple[str, ...]] = {}
         self.words: list[list[str]] = []
-        for concepts, term in rows:
+        for concepts, term, *language in rows:
             self.words.append(words(term))
             added = tuple(f"{CONCEPT}{c.strip()}" for c in concepts.split(";") if c.strip())
+            if language and language[0] in COMPOUNDING_LANGUAGES and len(self.words[-1]) == 1:
+                part = self.words[-1][0]
+                if len(part) >= MIN_KNOWN_PART:
+                    self.parts[part] = tuple(dict.fromkeys(self.parts.get(part, ()) + added))
             if term.startswith(EXACT) and len(self.words[-1]) == 1:
                 word = self.words[-1][0]
                 self.exact[word] = tuple(dict.fromkeys(self.exact.get(word, ()) + added))
@@ -92,7 +113,7 @@ class Lexicon:
     def shipped(cls) -> "Lexicon":
         """The lexicon of `data/health_terms.csv`, read once."""
         with open(TERMS_FILE, encoding="utf-8", newline="") as f:
-            return cls((row["concepts"], row["term"]) for row in csv.DictReader(f))
+            return cls((row["concepts"], row["term"], row["language"]) for row in csv.DictReader(f))
 
     def terms(self, stems: list[str], words_: list[str]) -> list[str]:
         """Concepts for the lexicon's terms, the stems of the other words but function words."""
@@ -119,9 +140,57 @@ class Lexicon:
                 if concepts:
                     continue
             if len(word) > 1 and word not in stop:
-                found.append(first)
+                compound = self.parts and len(word) >= MIN_COMPOUND and self.compound(word)
+                if compound:
+                    found += compound
+                else:
+                    found.append(first)
             position += 1
         return found
+
+    @lru_cache(maxsize=65_536)  # noqa: B019 (the shipped lexicon lives as long as the process)
+    def compound(self, word: str) -> tuple[str, ...]:
+        """The terms of a word that is no term but a compound with a known part: the known
+        part's concepts and the other part's terms ("schlaganfallnetzwerk" -> #stroke…,
+        "netzwerk"); () when it has no known part.
+
+        A known part at the start of the word is taken first: the longest whose rest is known
+        too, else the shortest ("schlaganfall|experten", not "schlaganfalle|xperten")."""
+        starts = [
+            cut
+            for cut in range(len(word) - MIN_PART, MIN_KNOWN_PART - 1, -1)
+            if word[:cut] in self.parts
+        ]
+        for cut in starts:
+            if rest := self._known_part(word[cut:]):
+                return self.parts[word[:cut]] + rest
+        if starts:
+            return self.parts[word[: starts[-1]]] + self._part(word[starts[-1] :])
+        for cut in range(MIN_PART, len(word) - MIN_KNOWN_END + 1):
+            if concepts := self.parts.get(word[cut:]):
+                return self._part(word[:cut].removesuffix(LINKING_S)) + concepts
+        return ()
+
+    def _known_part(self, part: str) -> tuple[str, ...]:
+        """The concepts of a part of a compound that is a term (after a linking s, or not),
+        or a compound with a known part; () when it is neither."""
+        for candidate in (part, part[len(LINKING_S) :] if part.startswith(LINKING_S) else ""):
+            if len(candidate) < MIN_PART or candidate in stop_word_set():
+                continue
+            concepts = (
+                self.parts.get(candidate)
+                or self.exact.get(candidate)
+                or self.concepts.get((stem(candidate),))
+            )
+            if concepts:
+                return concepts
+        return self.compound(part) if len(part) >= MIN_COMPOUND else ()
+
+    def _part(self, part: str) -> tuple[str, ...]:
+        """The terms of the other part of a compound: those it is known by, else its stem."""
+        if known := self._known_part(part):
+            return known
+        return (stem(part),) if len(part) > SHORT_WORD and part not in stop_word_set() else ()
 
 
 @cache

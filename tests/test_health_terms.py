@@ -141,6 +141,39 @@ def test_inflected_and_compound_forms_are_terms():
 
 
 @pytest.mark.parametrize(
+    ("compound", "concepts", "other_part"),
+    [
+        ("Schlaganfallnetzwerk", {"#stroke", "#neurology"}, "netzwerk"),
+        ("Schlaganfallexperten", {"#stroke"}, health_terms.stem("experten")),
+        ("Krankenhausinformationssystem", {"#hospital"}, health_terms.stem("informationssystem")),
+        ("Diabetesschulung", {"#diabetes", "#training"}, None),
+        ("Jugendpsychiatrie", {"#mental-health"}, "jugend"),
+        ("sjukhusvård", {"#hospital"}, "vard"),
+    ],
+)
+def test_a_german_or_swedish_compound_is_read_as_its_parts(compound, concepts, other_part):
+    terms = analyse(compound)
+    assert concepts <= set(terms), terms
+    if other_part:
+        assert other_part in terms
+    assert compound.lower() not in terms
+
+
+@pytest.mark.parametrize("word", ["trainieren", "signieren", "informationssystem", "organisation"])
+def test_a_word_that_only_ends_like_a_short_term_is_no_compound(word):
+    assert analyse(word) == [health_terms.stem(fold(word))]
+
+
+def test_an_english_need_meets_a_german_compound_title():
+    from dhu_core.similarity import TextModel
+
+    model = TextModel(["Schlaganfallnetzwerk", "Herzinsuffizienz zu Hause", "Impfregister"])
+    need = model.vectors(["a telestroke network to a stroke centre"])
+    assert (need @ model.matrix.T).toarray()[0].argmax() == 0
+    assert (need @ model.matrix.T).toarray()[0, 0] > 0
+
+
+@pytest.mark.parametrize(
     "word",
     # Universal words of the domain, in several languages ...
     ["health", "digital", "service", "care", "data", "solution", "Gesundheit", "santé"]
