@@ -9,6 +9,9 @@ Hand-labelled sets in `data/matching_eval/` (see its README):
 - the held-out set (`heldout/`, same files, measured the same way): written apart from the
   text model and the labelled set, which the model was developed on, so that its figure says
   how the matching does on words it was not tuned to.
+- the second held-out set (`heldout-2/`): written on 2 December 2026 apart from the text model,
+  its lexicon and the other sets, after the first held-out set's topics had been used to choose
+  concepts for the lexicon; `dhu bench` reports it as `fresh_heldout_ndcg_at_10`.
 - needs for the demo data (`demo_needs.toml`): the share of the ten best demo practices that
   are on the need's topic, and nDCG@10 by the graded titles the demo practices come from.
 
@@ -54,6 +57,9 @@ class GradedSet:
 LABELLED = GradedSet(EVAL_DIR, ID_RANGE)
 #: The set written apart from it, to measure how the matching generalises.
 HELDOUT = GradedSet(EVAL_DIR / "heldout", 2 * ID_RANGE)
+#: The set written apart from the model, the lexicon and both sets above, once the first
+#: held-out set's topics had informed the lexicon.
+FRESH_HELDOUT = GradedSet(EVAL_DIR / "heldout-2", 3 * ID_RANGE)
 
 
 @dataclass(frozen=True)
@@ -200,24 +206,31 @@ def measure(demo_practices: Sequence[PracticeProfile]) -> dict[str, object]:
     figures: dict[str, object] = {}
     labelled_index = MatchingIndex([*labelled_practices(LABELLED), *demo_practices])
     heldout_index = MatchingIndex([*labelled_practices(HELDOUT), *demo_practices])
+    fresh_index = MatchingIndex([*labelled_practices(FRESH_HELDOUT), *demo_practices])
     demo_index = MatchingIndex(demo_practices)
     labelled, heldout, for_demo = labelled_needs(LABELLED), labelled_needs(HELDOUT), demo_needs()
+    fresh = labelled_needs(FRESH_HELDOUT)
     for variant, accept in (("typed", False), ("suggested_tags_accepted", True)):
         graded = [with_suggested_tags(n, labelled_index) if accept else n for n in labelled]
         unseen = [with_suggested_tags(n, heldout_index) if accept else n for n in heldout]
+        new = [with_suggested_tags(n, fresh_index) if accept else n for n in fresh]
         on_demo = [with_suggested_tags(n, demo_index) if accept else n for n in for_demo]
         figures[variant] = {
             "labelled_ndcg_at_10": _labelled_ndcg(labelled_index, graded, LABELLED),
             "heldout_ndcg_at_10": _labelled_ndcg(heldout_index, unseen, HELDOUT),
+            "fresh_heldout_ndcg_at_10": _labelled_ndcg(fresh_index, new, FRESH_HELDOUT),
             **_demo_figures(demo_index, on_demo),
         }
     figures["tags"] = _tag_figures(labelled_index, [*labelled, *for_demo])
     figures["heldout_tags"] = _tag_figures(heldout_index, heldout)
+    figures["fresh_heldout_tags"] = _tag_figures(fresh_index, fresh)
     figures |= {
         "labelled_practices": sum(int(i) in LABELLED for i in labelled_index.ids),
         "labelled_needs": len(labelled),
         "heldout_practices": sum(int(i) in HELDOUT for i in heldout_index.ids),
         "heldout_needs": len(heldout),
+        "fresh_heldout_practices": sum(int(i) in FRESH_HELDOUT for i in fresh_index.ids),
+        "fresh_heldout_needs": len(fresh),
         "demo_practices_open": len(demo_index),
         "demo_needs": len(for_demo),
     }

@@ -5,7 +5,13 @@ import pytest
 from dhu_core import accounts, geo, io, matching_quality, need_tags, taxonomy
 from dhu_core.bench_matching import run_quality_bench
 from dhu_core.matching import MatchingIndex
-from dhu_core.matching_quality import HELDOUT, LABELLED, labelled_needs, labelled_practices
+from dhu_core.matching_quality import (
+    FRESH_HELDOUT,
+    HELDOUT,
+    LABELLED,
+    labelled_needs,
+    labelled_practices,
+)
 
 #: The floors below which suggestions count as worse than this issue left them, on 300 demo
 #: practices (dhu bench measures 2,000: see the README for both). The share on topic is the
@@ -33,8 +39,10 @@ def test_suggestions_for_needs_typed_in_words_stay_on_topic(tmp_path):
     assert tags["dhi_categories_precision"] >= 0.7 and tags["dhi_categories_recall"] >= 0.5
     assert figures["labelled_needs"] >= 30 and figures["demo_needs"] >= 30
     assert figures["heldout_needs"] >= 32 and figures["heldout_practices"] >= 120
+    assert figures["fresh_heldout_needs"] >= 32 and figures["fresh_heldout_practices"] >= 120
     for variant in ("typed", "suggested_tags_accepted"):
         assert 0 <= figures[variant]["heldout_ndcg_at_10"] <= 1
+        assert 0 <= figures[variant]["fresh_heldout_ndcg_at_10"] <= 1
 
 
 def test_tags_are_suggested_from_the_words_of_a_need():
@@ -57,7 +65,7 @@ def test_tags_are_suggested_from_the_words_of_a_need():
     assert need_tags.suggest("Quantum chromodynamics of gluons", index).health_domains == ()
 
 
-GRADED_SETS = {"labelled": LABELLED, "heldout": HELDOUT}
+GRADED_SETS = {"labelled": LABELLED, "heldout": HELDOUT, "heldout-2": FRESH_HELDOUT}
 
 
 @pytest.mark.parametrize("graded", GRADED_SETS.values(), ids=GRADED_SETS.keys())
@@ -103,14 +111,14 @@ def test_a_graded_set_imports_as_it_is(graded, engine):
     )
 
 
-def test_the_held_out_set_has_ids_of_its_own():
-    labelled, heldout = labelled_practices(LABELLED), labelled_practices(HELDOUT)
-    heldout_ids = {p.id for p in heldout} | {p.organisation_id for p in heldout}
-    labelled_ids = {p.id for p in labelled} | {p.organisation_id for p in labelled}
-
-    assert not heldout_ids & labelled_ids
-    assert all(i in HELDOUT and i not in LABELLED for i in heldout_ids)
-    assert all(i in LABELLED and i not in HELDOUT for i in labelled_ids)
-    ids = {p.id for p in heldout}
-    assert all(set(need.grades) <= ids for need in labelled_needs(HELDOUT))
-    assert len(labelled_needs(HELDOUT)) >= 32 and len(heldout) >= 120
+def test_every_graded_set_has_ids_of_its_own():
+    for graded in GRADED_SETS.values():
+        practices = labelled_practices(graded)
+        ids = {p.id for p in practices} | {p.organisation_id for p in practices}
+        for other in GRADED_SETS.values():
+            assert all((i in other) == (other is graded) for i in ids)
+        assert all(set(need.grades) <= {p.id for p in practices} for need in labelled_needs(graded))
+    assert len(labelled_needs(HELDOUT)) >= 32 and len(labelled_practices(HELDOUT)) >= 120
+    assert (
+        len(labelled_needs(FRESH_HELDOUT)) >= 32 and len(labelled_practices(FRESH_HELDOUT)) >= 120
+    )
