@@ -86,9 +86,10 @@ def run_matching_bench(*, engine: Engine, repeat: int = 3, seed: int = 2026) -> 
     return figures
 
 
-def run_quality_bench(*, workdir: Path, practices: int = QUALITY_PRACTICES) -> dict[str, Any]:
-    """nDCG@10, the share of the top 10 on topic, and the precision and recall of the tags
-    suggested from the words, for needs typed in words only, on new demo data."""
+def quality_demo_practices(
+    *, workdir: Path, practices: int = QUALITY_PRACTICES
+) -> list[PracticeProfile]:
+    """New demo data of `practices` practices in `workdir`, as the matcher reads them."""
     path = workdir / "quality.sqlite3"
     path.unlink(missing_ok=True)
     engine = db.get_engine(f"sqlite:///{path}")
@@ -97,6 +98,13 @@ def run_quality_bench(*, workdir: Path, practices: int = QUALITY_PRACTICES) -> d
     with db.read_scope(engine) as session:
         loaded = load_practices(session)
     engine.dispose()
+    return loaded
+
+
+def run_quality_bench(*, workdir: Path, practices: int = QUALITY_PRACTICES) -> dict[str, Any]:
+    """nDCG@10, the share of the top 10 on topic, and the precision and recall of the tags
+    suggested from the words, for needs typed in words only, on new demo data."""
+    loaded = quality_demo_practices(workdir=workdir, practices=practices)
     started = time.perf_counter()
     figures = {"demo_practices": practices, **matching_quality.measure(loaded)}
     figures["seconds"] = _seconds(started)

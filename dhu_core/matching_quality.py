@@ -60,6 +60,8 @@ HELDOUT = GradedSet(EVAL_DIR / "heldout", 2 * ID_RANGE)
 #: The set written apart from the model, the lexicon and both sets above, once the first
 #: held-out set's topics had informed the lexicon.
 FRESH_HELDOUT = GradedSet(EVAL_DIR / "heldout-2", 3 * ID_RANGE)
+#: The graded sets, by the name their figures go under.
+GRADED_SETS = {"labelled": LABELLED, "heldout": HELDOUT, "fresh_heldout": FRESH_HELDOUT}
 
 
 @dataclass(frozen=True)
@@ -200,41 +202,43 @@ def tag_precision_recall(
 
 
 def measure(demo_practices: Sequence[PracticeProfile]) -> dict[str, object]:
-    """The quality figures: nDCG@10 on the labelled and on the held-out set (each with the demo
-    practices as distractors), on-topic share and nDCG@10 on the demo data, and inferred tags'
-    precision and recall; needs as typed, and again with every suggested tag accepted."""
+    """The quality figures: nDCG@10 on each graded set (with the demo practices as
+    distractors), on-topic share and nDCG@10 on the demo data, and inferred tags' precision and
+    recall; needs as typed, and again with every suggested tag accepted."""
     figures: dict[str, object] = {}
-    labelled_index = MatchingIndex([*labelled_practices(LABELLED), *demo_practices])
-    heldout_index = MatchingIndex([*labelled_practices(HELDOUT), *demo_practices])
-    fresh_index = MatchingIndex([*labelled_practices(FRESH_HELDOUT), *demo_practices])
-    demo_index = MatchingIndex(demo_practices)
-    labelled, heldout, for_demo = labelled_needs(LABELLED), labelled_needs(HELDOUT), demo_needs()
-    fresh = labelled_needs(FRESH_HELDOUT)
-    for variant, accept in (("typed", False), ("suggested_tags_accepted", True)):
-        graded = [with_suggested_tags(n, labelled_index) if accept else n for n in labelled]
-        unseen = [with_suggested_tags(n, heldout_index) if accept else n for n in heldout]
-        new = [with_suggested_tags(n, fresh_index) if accept else n for n in fresh]
-        on_demo = [with_suggested_tags(n, demo_index) if accept else n for n in for_demo]
-        figures[variant] = {
-            "labelled_ndcg_at_10": _labelled_ndcg(labelled_index, graded, LABELLED),
-            "heldout_ndcg_at_10": _labelled_ndcg(heldout_index, unseen, HELDOUT),
-            "fresh_heldout_ndcg_at_10": _labelled_ndcg(fresh_index, new, FRESH_HELDOUT),
-            **_demo_figures(demo_index, on_demo),
-        }
-    figures["tags"] = _tag_figures(labelled_index, [*labelled, *for_demo])
-    figures["heldout_tags"] = _tag_figures(heldout_index, heldout)
-    figures["fresh_heldout_tags"] = _tag_figures(fresh_index, fresh)
-    figures |= {
-        "labelled_practices": sum(int(i) in LABELLED for i in labelled_index.ids),
-        "labelled_needs": len(labelled),
-        "heldout_practices": sum(int(i) in HELDOUT for i in heldout_index.ids),
-        "heldout_needs": len(heldout),
-        "fresh_heldout_practices": sum(int(i) in FRESH_HELDOUT for i in fresh_index.ids),
-        "fresh_heldout_needs": len(fresh),
-        "demo_practices_open": len(demo_index),
-        "demo_needs": len(for_demo),
+    indexes = {
+        name: MatchingIndex([*labelled_practices(graded), *demo_practices])
+        for name, graded in GRADED_SETS.items()
     }
+    needs = {name: labelled_needs(graded) for name, graded in GRADED_SETS.items()}
+    demo_index = MatchingIndex(demo_practices)
+    for_demo = demo_needs()
+    for variant, accept in (("typed", False), ("suggested_tags_accepted", True)):
+        figures[variant] = {
+            **{
+                f"{name}_ndcg_at_10": _labelled_ndcg(
+                    indexes[name], _as_ranked(needs[name], indexes[name], accept), graded
+                )
+                for name, graded in GRADED_SETS.items()
+            },
+            **_demo_figures(demo_index, _as_ranked(for_demo, demo_index, accept)),
+        }
+    # The labelled set's tags are measured together with the demo needs'.
+    figures["tags"] = _tag_figures(indexes["labelled"], [*needs["labelled"], *for_demo])
+    for name in [name for name in GRADED_SETS if name != "labelled"]:
+        figures[f"{name}_tags"] = _tag_figures(indexes[name], needs[name])
+    for name, graded in GRADED_SETS.items():
+        figures[f"{name}_practices"] = sum(int(i) in graded for i in indexes[name].ids)
+        figures[f"{name}_needs"] = len(needs[name])
+    figures |= {"demo_practices_open": len(demo_index), "demo_needs": len(for_demo)}
     return figures
+
+
+def _as_ranked(
+    needs: Sequence[LabelledNeed], index: MatchingIndex, accept: bool
+) -> list[LabelledNeed]:
+    """The needs as typed, or with every tag suggested from their words accepted."""
+    return [with_suggested_tags(n, index) if accept else n for n in needs]
 
 
 def _labelled_ndcg(index: MatchingIndex, needs: Sequence[LabelledNeed], graded: GradedSet) -> float:

