@@ -39,6 +39,17 @@ def test_a_need_with_errors_shows_them_next_to_the_fields(owner):
     assert owner.text_area(key="need_problem_statement").value == "too short"
 
 
+def test_a_corrected_field_loses_its_message_at_the_next_click(owner):
+    owner.text_area(key="need_problem_statement").input("too short")
+    owner.button(key="FormSubmitter:need-State this need").click().run()
+    owner.text_area(key="need_problem_statement").input(PROBLEM)
+    owner.button(key="FormSubmitter:need-Suggest tags from my text").click().run()
+    assert not owner.exception
+    messages = [e.value.lower() for e in owner.error]
+    assert not any("problem statement" in m for m in messages), messages
+    assert "country where it will be adopted: choose the country" in messages  # not corrected
+
+
 def test_owner_states_a_need_and_sees_ranked_explained_candidates(owner, embedded_app):
     _state_need(owner)
     assert not owner.exception

@@ -81,6 +81,7 @@ def need_form(user: User) -> None:
         for field in NEED_LABELS:
             st.session_state.pop(f"need_{field}", None)
     _fill_in_suggestions()
+    forms.revalidate(NEED_FORM, _need_values())
     with st.form(NEED_FORM):
         st.text_area(
             _("Problem statement *"),
@@ -137,14 +138,9 @@ def need_form(user: User) -> None:
     if not submitted:
         return
     state = st.session_state
+    values = _need_values()
     try:
-        data = TwinningNeedCreate(
-            problem_statement=state.need_problem_statement,
-            country=state.need_country or "",
-            twinning_type=state.need_twinning_type,
-            timeline=state.need_timeline,
-            **{f: state[f"need_{f}"] for f in NEED_TAG_FIELDS.values()},
-        )
+        data = TwinningNeedCreate(**values)
         with db.session_scope() as session:
             twinning.create_need(
                 session=session,
@@ -153,13 +149,27 @@ def need_form(user: User) -> None:
                 suggested=state.get(SUGGESTED, {}).get("codes"),
             )
     except (ValidationError, FieldError) as error:
-        forms.show_errors_and_rerun(NEED_FORM, field_errors(error))
+        forms.show_errors_and_rerun(
+            NEED_FORM, field_errors(error), model=TwinningNeedCreate, values=values
+        )
     except PermissionDenied as denied:  # no organisation (any more) to state it for
         forms.show_errors_and_rerun(NEED_FORM, {"form": str(denied)})
     forms.clear_errors(NEED_FORM)
     st.session_state["need_stated"] = True
     state.pop(SUGGESTED, None)
     _done(_("Need stated. See the practices that fit it under “My needs”."))
+
+
+def _need_values() -> dict:
+    """What the need form holds now, as input for TwinningNeedCreate."""
+    state = st.session_state
+    return {
+        "problem_statement": state.get("need_problem_statement"),
+        "country": state.get("need_country") or "",
+        "twinning_type": state.get("need_twinning_type"),
+        "timeline": state.get("need_timeline"),
+        **{f: state.get(f"need_{f}") for f in NEED_TAG_FIELDS.values()},
+    }
 
 
 def _tag_label(code_list: taxonomy.CodeList, code: str) -> str:
